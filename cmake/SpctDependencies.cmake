@@ -1,0 +1,27 @@
+# Third-party packages, all from Debian's archive (scripts/install-deps.sh installs them).
+# Third-party headers are included as SYSTEM so that our warning flags do not apply to them.
+
+find_package(Threads REQUIRED)
+find_package(MPI REQUIRED COMPONENTS CXX)
+find_package(yaml-cpp REQUIRED)
+find_package(Boost 1.74 REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(fmt REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
+
+# Debian's LibTorch ships a CMake package; a CUDA build points CMAKE_PREFIX_PATH at a PyTorch wheel's copy.
+find_package(Torch REQUIRED)
+# TorchConfig adds its flags to TORCH_CXX_FLAGS and its libraries to an IMPORTED "torch" target; wrap it so
+# that torch headers are SYSTEM includes (they trigger -Wshadow and -Wpedantic warnings we cannot fix).
+add_library(spct_torch INTERFACE)
+add_library(spct::torch ALIAS spct_torch)
+target_link_libraries(spct_torch INTERFACE ${TORCH_LIBRARIES})
+target_include_directories(spct_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
+if(TORCH_CXX_FLAGS)
+  separate_arguments(_spct_torch_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")
+  target_compile_options(spct_torch INTERFACE ${_spct_torch_flags})
+endif()

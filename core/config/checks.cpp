@@ -1,0 +1,81 @@
+#include "core/config/checks.h"
+
+namespace spct::config {
+
+int64_t required_world_size(const Config& config) {
+  const LayoutSection& layout = config.layout;
+  if (layout.colocate) return 1;
+  return 1 + layout.rollout_workers + layout.reward_workers + layout.learners;
+}
+
+std::vector<CheckFailure> check_consistency(const Config& c) {
+  std::vector<CheckFailure> failures;
+  const auto fail = [&](std::string message, std::vector<std::string> keys) {
+    failures.push_back(CheckFailure{std::move(message), std::move(keys)});
+  };
+  const auto str = [](int64_t v) { return std::to_string(v); };
+
+  // Model shape.
+  if (c.model.path.empty()) {
+    if (c.model.num_heads % c.model.num_kv_heads != 0) {
+      fail("model.num_kv_heads (" + str(c.model.num_kv_heads) + ") must divide model.num_heads (" +
+               str(c.model.num_heads) + ")",
+           {"model.num_kv_heads", "model.num_heads"});
+    }
+    if (c.model.hidden_size % c.model.num_heads != 0 || (c.model.hidden_size / c.model.num_heads) % 2 != 0) {
+      fail("model.hidden_size (" + str(c.model.hidden_size) + ") must be model.num_heads (" + str(c.model.num_heads) +
+               ") times an even head size (rotary embeddings rotate pairs)",
+           {"model.hidden_size", "model.num_heads"});
+    }
+  }
+  if (c.data.max_prompt_tokens + c.rollout.max_new_tokens > c.model.max_position) {
+    fail("data.max_prompt_tokens + rollout.max_new_tokens (" + str(c.data.max_prompt_tokens) + " + " +
+             str(c.rollout.max_new_tokens) + ") exceeds model.max_position (" + str(c.model.max_position) + ")",
+         {"data.max_prompt_tokens", "rollout.max_new_tokens", "model.max_position"});
+  }
+
+  // Data source: exactly one of a built-in task and a file.
+  if (c.data.task.empty() == c.data.path.empty()) {
+    fail(c.data.task.empty() ? "set data.task (a built-in task) or data.path (a JSONL file)"
+                             : "data.task and data.path are both set: choose one (set data.task to \"\" for a file)",
+         {"data.task", "data.path"});
+  }
+  if (c.tokenizer.kind == "hf" && c.tokenizer.path.empty() && c.model.path.empty()) {
+    fail("tokenizer.kind is hf but neither tokenizer.path nor model.path says where tokenizer.json is",
+         {"tokenizer.kind", "tokenizer.path", "model.path"});
+  }
+
+  // Batch shapes: every learner gets whole groups in every minibatch, so group statistics stay on one rank.
+  const int64_t groups = c.rollout.prompts_per_step;
+  const int64_t shards = c.layout.colocate ? c.grpo.minibatches : c.layout.learners * c.grpo.minibatches;
+  if (groups % shards != 0) {
+    fail("rollout.prompts_per_step (" + str(groups) + ") must be divisible by layout.learners x grpo.minibatches (" +
+             str(shards) + ") so that every learner minibatch holds whole groups",
+         {"rollout.prompts_per_step", "layout.learners", "grpo.minibatches"});
+  }
+  if (c.rollout.group_size < 2 && c.grpo.std_normalize) {
+    fail("rollout.group_size is 1: group-relative advantages need at least 2 completions per prompt",
+         {"rollout.group_size", "grpo.std_normalize"});
+  }
+
+  // Rewards.
+  if (!c.reward.weights.empty() && c.reward.weights.size() != c.reward.functions.size()) {
+    fail("reward.weights has " + str(static_cast<int64_t>(c.reward.weights.size())) +
+             " entries but reward.functions has " + str(static_cast<int64_t>(c.reward.functions.size())),
+         {"reward.weights", "reward.functions"});
+  }
+  if (c.reward.functions.empty()) fail("reward.functions is empty: name at least one reward", {"reward.functions"});
+
+  // Optimisation.
+  if (c.grpo.warmup_steps > c.run.steps) {
+    fail("grpo.warmup_steps (" + str(c.grpo.warmup_steps) +
+             ") is longer than the run (run.steps = " + str(c.run.steps) + ")",
+         {"grpo.warmup_steps", "run.steps"});
+  }
+  if (c.timeouts.heartbeat_s >= c.timeouts.step_s) {
+    fail("timeouts.heartbeat_s must be shorter than timeouts.step_s", {"timeouts.heartbeat_s", "timeouts.step_s"});
+  }
+  return failures;
+}
+
+}  // namespace spct::config

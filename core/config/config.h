@@ -1,0 +1,111 @@
+// The experiment config as plain structs: what every component reads. Field meanings, types, defaults and
+// valid ranges are declared once, in core/config/schema_*.cpp; docs/configuration.md is generated from there.
+// Defaults live here as member initialisers (the schema reads them back, so there is one source of truth).
+// Enumerations are strings checked against the schema's choices at load time.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace spct::config {
+
+struct RunSection {
+  std::string name = "quickstart";
+  std::string dir = "runs";
+  int64_t seed = 1;
+  int64_t steps = 40;
+  int64_t threads = 0;
+  std::string log_level = "info";
+};
+
+struct LayoutSection {
+  int64_t rollout_workers = 1;
+  int64_t reward_workers = 1;
+  int64_t learners = 1;
+  bool colocate = false;
+};
+
+struct TimeoutsSection {
+  double startup_s = 120;
+  double step_s = 600;
+  double heartbeat_s = 5;
+};
+
+struct ModelSection {
+  std::string path;
+  std::string family = "qwen2";
+  int64_t hidden_size = 64;
+  int64_t num_layers = 2;
+  int64_t num_heads = 4;
+  int64_t num_kv_heads = 2;
+  int64_t intermediate_size = 128;
+  int64_t max_position = 128;
+  double rope_theta = 10000;
+  double rms_norm_eps = 1e-6;
+  bool tie_embeddings = true;
+  std::string dtype = "float32";
+};
+
+struct TokenizerSection {
+  std::string kind = "char";
+  std::string path;
+  std::string chat_template = "none";
+};
+
+struct DataSection {
+  std::string task = "add";
+  std::string path;
+  bool shuffle = true;
+  int64_t max_prompt_tokens = 64;
+};
+
+struct RolloutSection {
+  int64_t group_size = 8;
+  int64_t prompts_per_step = 8;
+  double temperature = 1.0;
+  int64_t top_k = 0;
+  double top_p = 1.0;
+  int64_t max_new_tokens = 8;
+  std::vector<std::string> stop;
+};
+
+struct RewardSection {
+  std::vector<std::string> functions = {"exact_match"};
+  std::vector<double> weights;
+};
+
+struct GrpoSection {
+  double lr = 3e-3;
+  double weight_decay = 0.0;
+  double beta = 0.04;
+  std::string kl_estimator = "k3";
+  double clip_low = 0.2;
+  double clip_high = 0.2;
+  bool std_normalize = true;
+  std::string loss_aggregation = "seq_mean_token_mean";
+  int64_t epochs = 1;
+  int64_t minibatches = 1;
+  double grad_clip = 1.0;
+  int64_t warmup_steps = 0;
+};
+
+struct CheckpointSection {
+  int64_t every = 0;
+  int64_t keep_last = 3;
+};
+
+struct Config {
+  RunSection run;
+  LayoutSection layout;
+  TimeoutsSection timeouts;
+  ModelSection model;
+  TokenizerSection tokenizer;
+  DataSection data;
+  RolloutSection rollout;
+  RewardSection reward;
+  GrpoSection grpo;
+  CheckpointSection checkpoint;
+};
+
+}  // namespace spct::config

@@ -1,0 +1,51 @@
+// Fields of the job-level sections: run, layout, timeouts, checkpoint.
+#include "core/config/schema_sections.h"
+
+namespace spct::config {
+
+void add_run_fields(SchemaBuilder& b) {
+  const auto f = [](auto member) { return bind(&Config::run, member); };
+  b.add_string("name", f(&RunSection::name), "Name of the run; its directory is `<dir>/<name>`.");
+  b.add_string("dir", f(&RunSection::dir), "Directory that holds run directories.");
+  b.add_integer("seed", f(&RunSection::seed), "Seed for every random choice of the run (data order, sampling, init).",
+                {.min = 0, .max = 9007199254740992.0});
+  b.add_integer("steps", f(&RunSection::steps), "Number of training steps (policy updates).", {.min = 1, .max = 1e9});
+  b.add_integer("threads", f(&RunSection::threads),
+                "Intra-op threads per rank; 0 divides the node's cores evenly among the ranks on it.",
+                {.min = 0, .max = 1024});
+  b.add_string("log_level", f(&RunSection::log_level), "Least severe log message printed.",
+               {.choices = {"trace", "debug", "info", "warn", "error"}});
+}
+
+void add_layout_fields(SchemaBuilder& b) {
+  const auto f = [](auto member) { return bind(&Config::layout, member); };
+  b.add_integer("rollout_workers", f(&LayoutSection::rollout_workers), "Ranks that generate completions.",
+                {.min = 1, .max = 65536});
+  b.add_integer("reward_workers", f(&LayoutSection::reward_workers), "Ranks that score completions.",
+                {.min = 1, .max = 65536});
+  b.add_integer("learners", f(&LayoutSection::learners),
+                "Data-parallel learner ranks; gradients are averaged across them.", {.min = 1, .max = 65536});
+  b.add_bool("colocate", f(&LayoutSection::colocate),
+             "Run every role on one rank (one process, no MPI traffic); for tiny runs and debugging.");
+}
+
+void add_timeouts_fields(SchemaBuilder& b) {
+  const auto f = [](auto member) { return bind(&Config::timeouts, member); };
+  b.add_number("startup_s", f(&TimeoutsSection::startup_s),
+               "Seconds every rank has to start, load its model and report ready.", {.min = 1, .max = 86400});
+  b.add_number("step_s", f(&TimeoutsSection::step_s),
+               "Seconds any rank may wait on another within one training step before the job is aborted.",
+               {.min = 1, .max = 86400});
+  b.add_number("heartbeat_s", f(&TimeoutsSection::heartbeat_s),
+               "Seconds between liveness checks of the other ranks while waiting.", {.min = 0.1, .max = 3600});
+}
+
+void add_checkpoint_fields(SchemaBuilder& b) {
+  const auto f = [](auto member) { return bind(&Config::checkpoint, member); };
+  b.add_integer("every", f(&CheckpointSection::every), "Write a checkpoint every this many steps; 0 = only at the end.",
+                {.min = 0, .max = 1e9});
+  b.add_integer("keep_last", f(&CheckpointSection::keep_last), "Number of most recent checkpoints kept on disk.",
+                {.min = 1, .max = 1e6});
+}
+
+}  // namespace spct::config

@@ -1,0 +1,33 @@
+#include "core/config/schema_sections.h"
+
+namespace spct::config {
+
+const std::vector<SectionSchema>& section_schemas() {
+  static const std::vector<SectionSchema> sections = {
+      {"run", "What the run is called, where it writes, how long it lasts and how it seeds its random numbers.",
+       add_run_fields},
+      {"layout",
+       "How many MPI ranks play each role. The job needs 1 + rollout_workers + reward_workers + learners ranks "
+       "(rank 0 is the orchestrator), or a single rank when `colocate` is true.",
+       add_layout_fields},
+      {"timeouts",
+       "Deadlines for every wait on another rank. A rank that misses one is named (rank, role, phase) and the "
+       "whole job is aborted with exit code 4 so that a scheduler can requeue it.",
+       add_timeouts_fields},
+      {"model",
+       "The policy model: a Hugging Face model directory (`path`), or a new randomly initialised decoder of the "
+       "shape given here.",
+       add_model_fields},
+      {"tokenizer", "How text becomes token ids.", add_tokenizer_fields},
+      {"data", "Where prompts come from: a built-in task with verifiable answers, or a JSONL file.", add_data_fields},
+      {"rollout", "How rollout workers sample a group of completions for each prompt.", add_rollout_fields},
+      {"reward", "How reward workers score completions: rule-based functions combined with weights.",
+       add_reward_fields},
+      {"grpo", "The learner's GRPO update (see docs/algorithms in ../shared/reference for the formulas).",
+       add_grpo_fields},
+      {"checkpoint", "When checkpoints are written and how many are kept.", add_checkpoint_fields},
+  };
+  return sections;
+}
+
+}  // namespace spct::config

@@ -1,0 +1,74 @@
+// Fields of the sections that shape training: data, rollout, reward, grpo.
+#include "core/config/schema_sections.h"
+
+namespace spct::config {
+
+void add_data_fields(SchemaBuilder& b) {
+  const auto f = [](auto member) { return bind(&Config::data, member); };
+  b.add_string("task", f(&DataSection::task),
+               "Built-in task with verifiable answers, generated from the seed; empty when `path` is set.",
+               {.choices = {"", "add", "reverse", "count"}});
+  b.add_string("path", f(&DataSection::path),
+               "JSONL prompt dataset: one object a line with `prompt` (or chat `messages`) and `answer`.");
+  b.add_bool("shuffle", f(&DataSection::shuffle), "Shuffle prompts each epoch (deterministically, from run.seed).");
+  b.add_integer("max_prompt_tokens", f(&DataSection::max_prompt_tokens),
+                "Prompts longer than this (in tokens) are rejected when the dataset is loaded.",
+                {.min = 1, .max = 1048576});
+}
+
+void add_rollout_fields(SchemaBuilder& b) {
+  const auto f = [](auto member) { return bind(&Config::rollout, member); };
+  b.add_integer("group_size", f(&RolloutSection::group_size), "Completions sampled per prompt (G).",
+                {.min = 1, .max = 65536});
+  b.add_integer("prompts_per_step", f(&RolloutSection::prompts_per_step), "Prompts (groups) per training step.",
+                {.min = 1, .max = 1048576});
+  b.add_number("temperature", f(&RolloutSection::temperature), "Sampling temperature; 0 is greedy.",
+               {.min = 0, .max = 100});
+  b.add_integer("top_k", f(&RolloutSection::top_k), "Sample among the k most likely tokens; 0 = all.",
+                {.min = 0, .max = 1e9});
+  b.add_number("top_p", f(&RolloutSection::top_p), "Nucleus sampling mass; 1 = all.", {.min = 1e-6, .max = 1});
+  b.add_integer("max_new_tokens", f(&RolloutSection::max_new_tokens), "Longest completion in tokens.",
+                {.min = 1, .max = 1048576});
+  b.add_string_list("stop", f(&RolloutSection::stop), "Strings that end a completion (kept in the text).");
+}
+
+void add_reward_fields(SchemaBuilder& b) {
+  const auto f = [](auto member) { return bind(&Config::reward, member); };
+  b.add_string_list("functions", f(&RewardSection::functions), "Rule-based reward functions, summed with `weights`.",
+                    {.choices = {"exact_match", "numeric_match", "format"}});
+  b.add_number_list("weights", f(&RewardSection::weights),
+                    "Weight of each function, in order; empty gives every function weight 1.",
+                    {.min = -1e6, .max = 1e6});
+}
+
+void add_grpo_fields(SchemaBuilder& b) {
+  const auto f = [](auto member) { return bind(&Config::grpo, member); };
+  b.add_number("lr", f(&GrpoSection::lr), "Peak learning rate of AdamW.", {.min = 0, .max = 10});
+  b.add_number("weight_decay", f(&GrpoSection::weight_decay), "Decoupled weight decay of AdamW.",
+               {.min = 0, .max = 10});
+  b.add_number("beta", f(&GrpoSection::beta), "Coefficient of the KL penalty to the reference model; 0 = none.",
+               {.min = 0, .max = 100});
+  b.add_string("kl_estimator", f(&GrpoSection::kl_estimator),
+               "k1 = log(pi/ref), k2 = (log(pi/ref))^2 / 2, k3 = ref/pi - log(ref/pi) - 1 (GRPO's).",
+               {.choices = {"k1", "k2", "k3"}});
+  b.add_number("clip_low", f(&GrpoSection::clip_low), "Lower clip epsilon of the ratio: clip(rho, 1 - clip_low, ...).",
+               {.min = 0, .max = 1});
+  b.add_number("clip_high", f(&GrpoSection::clip_high),
+               "Upper clip epsilon: clip(rho, ..., 1 + clip_high); DAPO's clip-higher uses 0.28.",
+               {.min = 0, .max = 10});
+  b.add_bool("std_normalize", f(&GrpoSection::std_normalize),
+             "Divide advantages by the group's reward std (GRPO); false is Dr. GRPO.");
+  b.add_string("loss_aggregation", f(&GrpoSection::loss_aggregation),
+               "seq_mean_token_mean (GRPO), token_mean (DAPO: all tokens of the batch), seq_mean_token_sum_norm "
+               "(Dr. GRPO: token sums over max_new_tokens).",
+               {.choices = {"seq_mean_token_mean", "token_mean", "seq_mean_token_sum_norm"}});
+  b.add_integer("epochs", f(&GrpoSection::epochs), "Passes over each step's batch (mu).", {.min = 1, .max = 1000});
+  b.add_integer("minibatches", f(&GrpoSection::minibatches), "Optimizer steps per epoch; the batch is split evenly.",
+                {.min = 1, .max = 1048576});
+  b.add_number("grad_clip", f(&GrpoSection::grad_clip), "Clip the global gradient norm to this; 0 = no clipping.",
+               {.min = 0, .max = 1e6});
+  b.add_integer("warmup_steps", f(&GrpoSection::warmup_steps), "Linear learning-rate warm-up steps.",
+                {.min = 0, .max = 1e9});
+}
+
+}  // namespace spct::config

@@ -1,0 +1,13 @@
+// The subcommands of the `spct` binary. Each register_* adds one subcommand (with its --help) to the CLI11 app;
+// its callback does the work and throws spct::Error on failure, which main() turns into the exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace spct::cli {
+
+void register_version(CLI::App& app);
+void register_config(CLI::App& app);
+void register_train(CLI::App& app);
+
+}  // namespace spct::cli

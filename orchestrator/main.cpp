@@ -1,0 +1,39 @@
+// The spct binary: parses the command line, runs one subcommand, and turns failures into documented exit codes
+// (core/exit_codes.h). Nothing here knows about training; see orchestrator/cli/ for the subcommands.
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "orchestrator/cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"spct: GRPO and Self-Principled Critique Tuning for language models, over MPI"};
+  app.name("spct");
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  app.footer(
+      "Exit codes: 0 ok, 1 failure, 2 usage or config error, 3 malformed input file, 4 a rank failed or "
+      "stalled, 75 checkpointed on a signal (requeue), 130 interrupted.");
+  spct::cli::register_train(app);
+  spct::cli::register_config(app);
+  spct::cli::register_version(app);
+
+  try {
+    spct::init_logging("info");
+    app.parse(argc, argv);
+    return 0;
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return spct::to_int(spct::ExitCode::kUsage);
+  } catch (const spct::Error& e) {
+    std::cerr << "spct: error: " << e.what() << "\n";
+    return spct::to_int(e.code());
+  } catch (const std::exception& e) {
+    std::cerr << "spct: internal error: " << e.what() << "\n";
+    return spct::to_int(spct::ExitCode::kFailure);
+  }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# README command 2: installs everything the tests need (packages, the tokenizer oracle, SLURM), builds spct with
+# warnings as errors, and runs every test suite, then the bounded fuzz runs and the format check.
+# Prints the wall time of each phase. Options: --labels "unit|mpi" (a CTest label regex; default: all but gpu).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+labels=""
+while (($#)); do
+  case "$1" in
+    --labels) labels=$2; shift 2 ;;
+    *) echo "test.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+declare -a phase_names phase_seconds
+phase() {  # phase <name> <command...>: runs and times one phase
+  local name=$1; shift
+  local start=$SECONDS
+  echo "=== $name"
+  "$@"
+  phase_names+=("$name"); phase_seconds+=($((SECONDS - start)))
+}
+report() {
+  echo "=== phase times"
+  for i in "${!phase_names[@]}"; do printf '  %-10s %5d s\n' "${phase_names[$i]}" "${phase_seconds[$i]}"; done
+}
+trap report EXIT
+
+phase install "$root/scripts/install-deps.sh" --with-fuzz
+export CC=${CC:-gcc} CXX=${CXX:-g++}
+phase build "$root/scripts/build.sh" -DSPCT_WARNINGS_AS_ERRORS=ON -DSPCT_BUILD_TESTS=ON
+phase format "$root/scripts/check-format.sh"
+if [[ -n "$labels" ]]; then
+  phase test ctest --test-dir "$root/build" --output-on-failure -L "$labels" -j 2
+else
+  phase test ctest --test-dir "$root/build" --output-on-failure -LE gpu -j 2
+fi

@@ -1,0 +1,139 @@
+#include "core/config/loader.h"
+
+#include <catch2/catch.hpp>
+
+#include "core/config/render.h"
+#include "core/error.h"
+#include "tests/unit/config/test_files.h"
+
+using Catch::Matchers::Contains;
+using spct::config::load_config;
+using spct::config::Origin;
+using spct::testing::TempDir;
+
+namespace {
+
+// The message of the UsageError that loading throws; fails the test if loading succeeds.
+std::string load_error(const std::string& path, const std::vector<std::string>& overrides = {}) {
+  try {
+    load_config(path, overrides);
+  } catch (const spct::UsageError& e) {
+    return e.what();
+  }
+  FAIL("expected a config error for " << path);
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("a file's values override the defaults and record their line", "[config]") {
+  TempDir dir;
+  const std::string file = dir.write("a.yaml", "run:\n  steps: 7\nrollout:\n  group_size: 4\n  temperature: 0.5\n");
+  const auto resolved = load_config(file, {});
+  CHECK(resolved.config.run.steps == 7);
+  CHECK(resolved.config.rollout.group_size == 4);
+  CHECK(resolved.config.rollout.temperature == 0.5);
+  CHECK(resolved.config.run.seed == spct::config::Config{}.run.seed);
+  CHECK(resolved.origins.at("run.steps").kind == Origin::Kind::kFile);
+  CHECK(resolved.origins.at("run.steps").location.line == 2);
+  CHECK(resolved.origins.at("rollout.group_size").location.line == 4);
+  CHECK(resolved.origins.at("run.seed").kind == Origin::Kind::kDefault);
+}
+
+TEST_CASE("extends loads bases in order and the file itself wins", "[config]") {
+  TempDir dir;
+  dir.write("base1.yaml", "run:\n  steps: 5\n  seed: 11\nrollout:\n  group_size: 4\n");
+  dir.write("sub/base2.yaml", "run:\n  seed: 22\n");
+  const std::string top = dir.write("top.yaml", "extends: [base1.yaml, sub/base2.yaml]\nrollout:\n  group_size: 16\n");
+  const auto resolved = load_config(top, {});
+  CHECK(resolved.config.run.steps == 5);
+  CHECK(resolved.config.run.seed == 22);
+  CHECK(resolved.config.rollout.group_size == 16);
+  CHECK_THAT(resolved.origins.at("run.seed").str(), Contains("base2.yaml:2"));
+  CHECK(resolved.files.size() == 3);
+}
+
+TEST_CASE("overrides are typed, applied last, and marked as overrides", "[config]") {
+  TempDir dir;
+  const std::string file = dir.write("a.yaml", "run:\n  steps: 7\n");
+  const auto resolved = load_config(file, {"run.steps=9", "reward.functions=[exact_match, format]",
+                                           "reward.weights=[1, 0.5]", "data.path=my data.jsonl", "data.task="});
+  CHECK(resolved.config.run.steps == 9);
+  CHECK(resolved.config.reward.functions == std::vector<std::string>{"exact_match", "format"});
+  CHECK(resolved.config.reward.weights == std::vector<double>{1.0, 0.5});
+  CHECK(resolved.config.data.path == "my data.jsonl");
+  CHECK(resolved.origins.at("run.steps").kind == Origin::Kind::kOverride);
+
+  CHECK_THAT(load_error(file, {"run.steps=many"}), Contains("run.steps: expected an integer, got 'many'"));
+  CHECK_THAT(load_error(file, {"run.stepz=3"}), Contains("did you mean 'run.steps'"));
+  CHECK_THAT(load_error(file, {"steps"}), Contains("must look like section.key=value"));
+}
+
+TEST_CASE("every problem is reported at once, each with file, line and key", "[config]") {
+  TempDir dir;
+  const std::string file =
+      dir.write("bad.yaml", "run:\n  stepz: 3\n  seed: -1\nrollout:\n  temperature: hot\nmodle:\n  x: 1\n");
+  const std::string message = load_error(file);
+  CHECK_THAT(message, Contains("3 problems") || Contains("4 problems"));
+  CHECK_THAT(message, Contains("bad.yaml:2:3: 'run.stepz' is not a known setting; did you mean 'run.steps'?"));
+  CHECK_THAT(message, Contains("bad.yaml:3:9: run.seed: value -1 is out of range"));
+  CHECK_THAT(message, Contains("bad.yaml:5:16: rollout.temperature: expected a finite number, got 'hot'"));
+  CHECK_THAT(message, Contains("bad.yaml:6:1: 'modle' is not a config section; did you mean 'model'?"));
+}
+
+TEST_CASE("a misplaced key is pointed at the section that has it", "[config]") {
+  TempDir dir;
+  const std::string file = dir.write("a.yaml", "model:\n  group_size: 4\n");
+  CHECK_THAT(load_error(file), Contains("did you mean 'rollout.group_size'?"));
+}
+
+TEST_CASE("enumerations list their choices and suggest the nearest", "[config]") {
+  TempDir dir;
+  const std::string file = dir.write("a.yaml", "grpo:\n  kl_estimator: k4\nmodel:\n  family: qwen4\n");
+  const std::string message = load_error(file);
+  CHECK_THAT(message, Contains("grpo.kl_estimator: 'k4' is not one of: k1, k2, k3"));
+  CHECK_THAT(message, Contains("model.family: 'qwen4' is not one of: llama, qwen2, qwen3; did you mean 'qwen2'?"));
+}
+
+TEST_CASE("circular and missing extends are errors naming the chain", "[config]") {
+  TempDir dir;
+  dir.write("a.yaml", "extends: b.yaml\n");
+  dir.write("b.yaml", "extends: c.yaml\n");
+  dir.write("c.yaml", "extends: a.yaml\n");
+  CHECK_THAT(load_error(dir.path() + "/a.yaml"),
+             Contains("circular chain") && Contains("a.yaml -> ") && Contains("c.yaml"));
+  const std::string missing = dir.write("m.yaml", "run:\n  steps: 2\nextends: nothere.yaml\n");
+  CHECK_THAT(load_error(missing), Contains("m.yaml:3:10: extends: file not found") && Contains("nothere.yaml"));
+}
+
+TEST_CASE("cross-field checks name every key involved and where it was set", "[config]") {
+  TempDir dir;
+  const std::string file = dir.write("a.yaml", "rollout:\n  prompts_per_step: 6\nlayout:\n  learners: 4\n");
+  const std::string message = load_error(file);
+  CHECK_THAT(message,
+             Contains("rollout.prompts_per_step (6) must be divisible by layout.learners x grpo.minibatches (4)"));
+  CHECK_THAT(message, Contains("layout.learners (") && Contains("a.yaml:4:13)"));
+  CHECK_THAT(message, Contains("grpo.minibatches (default)"));
+}
+
+TEST_CASE("the config hash ignores formatting and key order but not values", "[config]") {
+  TempDir dir;
+  const std::string a = dir.write("a.yaml", "run:\n  steps: 7\n  seed: 3\n");
+  const std::string b = dir.write("b.yaml", "# same values, other order\nrun: {seed: 3, steps: 7}\n");
+  const std::string c = dir.write("c.yaml", "run:\n  steps: 7\n  seed: 4\n");
+  const auto hash = [](const std::string& path) { return spct::config::config_hash(load_config(path, {}).config); };
+  CHECK(hash(a) == hash(b));
+  CHECK(hash(a) != hash(c));
+  CHECK(hash(a).size() == 64);
+}
+
+TEST_CASE("config show output loads back to the same config", "[config]") {
+  TempDir dir;
+  const std::string file = dir.write("a.yaml", "run:\n  steps: 7\nrollout:\n  stop: [\"\\n\", \"a \\\"b\\\"\"]\n");
+  const auto first = load_config(file, {"grpo.lr=0.001"});
+  const std::string shown = dir.write("shown.yaml", spct::config::render_annotated(first));
+  const auto second = load_config(shown, {});
+  CHECK(spct::config::config_hash(first.config) == spct::config::config_hash(second.config));
+  CHECK(second.config.rollout.stop == std::vector<std::string>{"\n", "a \"b\""});
+  CHECK_THAT(spct::config::render_annotated(first), Contains("# override") && Contains("# default"));
+}

@@ -1,0 +1,23 @@
+// Every config shipped under configs/ must load cleanly, so examples never go stale.
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "core/config/loader.h"
+#include "core/config/render.h"
+
+TEST_CASE("every file under configs/ validates", "[configs]") {
+  int count = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(std::string(SPCT_SOURCE_DIR) + "/configs")) {
+    if (entry.path().extension() != ".yaml") continue;
+    INFO(entry.path().string());
+    CHECK_NOTHROW(spct::config::load_config(entry.path().string(), {}));
+    ++count;
+  }
+  CHECK(count >= 1);
+}
+
+TEST_CASE("the embedded default is configs/quickstart.yaml", "[configs]") {
+  const auto embedded = spct::config::load_config("", {});
+  const auto file = spct::config::load_config(std::string(SPCT_SOURCE_DIR) + "/configs/quickstart.yaml", {});
+  CHECK(spct::config::config_hash(embedded.config) == spct::config::config_hash(file.config));
+}

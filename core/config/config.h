@@ -58,6 +58,10 @@ struct DataSection {
   std::string path;
   bool shuffle = true;
   int64_t max_prompt_tokens = 64;
+  std::string eval_path;
+  int64_t eval_size = 64;
+  int64_t max_operand = 9;
+  int64_t max_length = 3;
 };
 
 struct RolloutSection {
@@ -73,6 +77,14 @@ struct RolloutSection {
 struct RewardSection {
   std::vector<std::string> functions = {"exact_match"};
   std::vector<double> weights;
+  std::string answer_format = "line";
+  bool case_sensitive = true;
+  bool normalize_whitespace = true;
+  double numeric_rel_tolerance = 1e-6;
+  double numeric_abs_tolerance = 1e-9;
+  std::string regex;
+  std::string format_pattern;
+  int64_t overlong_buffer = 4;
 };
 
 struct GrpoSection {

@@ -14,6 +14,16 @@ void add_data_fields(SchemaBuilder& b) {
   b.add_integer("max_prompt_tokens", f(&DataSection::max_prompt_tokens),
                 "Prompts longer than this (in tokens) are rejected when the dataset is loaded.",
                 {.min = 1, .max = 1048576});
+  b.add_string("eval_path", f(&DataSection::eval_path),
+               "JSONL evaluation prompts (same format as `path`); empty = no evaluation split for a file dataset.");
+  b.add_integer("eval_size", f(&DataSection::eval_size),
+                "Evaluation prompts of a built-in task, drawn from problems never used for training.",
+                {.min = 1, .max = 1048576});
+  b.add_integer("max_operand", f(&DataSection::max_operand),
+                "Task `add`: operands are drawn from 0..max_operand (9 = one-digit sums, answers of 1-2 characters).",
+                {.min = 1, .max = 1e9});
+  b.add_integer("max_length", f(&DataSection::max_length),
+                "Tasks `reverse` and `count`: strings of 1..max_length letters drawn from a-e.", {.min = 1, .max = 64});
 }
 
 void add_rollout_fields(SchemaBuilder& b) {
@@ -35,10 +45,29 @@ void add_rollout_fields(SchemaBuilder& b) {
 void add_reward_fields(SchemaBuilder& b) {
   const auto f = [](auto member) { return bind(&Config::reward, member); };
   b.add_string_list("functions", f(&RewardSection::functions), "Rule-based reward functions, summed with `weights`.",
-                    {.choices = {"exact_match", "numeric_match", "format"}});
+                    {.choices = {"exact_match", "numeric_match", "regex", "format", "overlong"}});
   b.add_number_list("weights", f(&RewardSection::weights),
                     "Weight of each function, in order; empty gives every function weight 1.",
                     {.min = -1e6, .max = 1e6});
+  b.add_string("answer_format", f(&RewardSection::answer_format),
+               "Where exact_match and numeric_match find the answer: `line` = the completion up to the first "
+               "newline or stop string; `boxed` = the last \\boxed{...} (math style).",
+               {.choices = {"line", "boxed"}});
+  b.add_bool("case_sensitive", f(&RewardSection::case_sensitive), "exact_match compares letters case-sensitively.");
+  b.add_bool("normalize_whitespace", f(&RewardSection::normalize_whitespace),
+             "exact_match trims both answers and collapses runs of whitespace to one space.");
+  b.add_number("numeric_rel_tolerance", f(&RewardSection::numeric_rel_tolerance),
+               "numeric_match accepts |a - b| <= max(abs, rel * max(|a|, |b|)).", {.min = 0, .max = 1});
+  b.add_number("numeric_abs_tolerance", f(&RewardSection::numeric_abs_tolerance),
+               "numeric_match's absolute tolerance (see numeric_rel_tolerance).", {.min = 0, .max = 1e12});
+  b.add_string("regex", f(&RewardSection::regex),
+               "PCRE2 pattern for the `regex` function: 1 when it matches anywhere in the completion, else 0.");
+  b.add_string("format_pattern", f(&RewardSection::format_pattern),
+               "PCRE2 pattern for the `format` function: 1 when it matches the whole completion (`.` also matches "
+               "newlines), e.g. \"<think>.*</think>.*\".");
+  b.add_integer("overlong_buffer", f(&RewardSection::overlong_buffer),
+                "DAPO soft overlong penalty's buffer L_cache (tokens) below L_max = rollout.max_new_tokens.",
+                {.min = 1, .max = 1048576});
 }
 
 void add_grpo_fields(SchemaBuilder& b) {

@@ -66,6 +66,27 @@ std::vector<CheckFailure> check_consistency(const Config& c) {
   }
   if (c.reward.functions.empty()) fail("reward.functions is empty: name at least one reward", {"reward.functions"});
 
+  // Generative reward model.
+  if (c.grm.principles.empty()) fail("grm.principles is empty: the GRM prompt needs at least one", {"grm.principles"});
+  if (!c.grm.principle_weights.empty() && c.grm.principle_weights.size() != c.grm.principles.size()) {
+    fail("grm.principle_weights has " + str(static_cast<int64_t>(c.grm.principle_weights.size())) +
+             " entries but grm.principles has " + str(static_cast<int64_t>(c.grm.principles.size())),
+         {"grm.principle_weights", "grm.principles"});
+  }
+  double grm_weight_sum = 0;
+  for (const double w : c.grm.principle_weights) grm_weight_sum += w;
+  if (!c.grm.principle_weights.empty() && grm_weight_sum <= 0) {
+    fail("grm.principle_weights are all 0: give at least one principle a positive weight", {"grm.principle_weights"});
+  }
+  if (c.grm.meta_samples > c.grm.samples) {
+    fail("grm.meta_samples (" + str(c.grm.meta_samples) + ") exceeds grm.samples (" + str(c.grm.samples) + ")",
+         {"grm.meta_samples", "grm.samples"});
+  }
+  if (c.grm.score_min >= c.grm.score_max) {
+    fail("grm.score_min (" + str(c.grm.score_min) + ") must be below grm.score_max (" + str(c.grm.score_max) + ")",
+         {"grm.score_min", "grm.score_max"});
+  }
+
   // Optimisation.
   if (c.grpo.warmup_steps > c.run.steps) {
     fail("grpo.warmup_steps (" + str(c.grpo.warmup_steps) +

@@ -87,6 +87,26 @@ struct RewardSection {
   int64_t overlong_buffer = 4;
 };
 
+// The generative reward model's critique pass (DeepSeek-GRM / SPCT); read by workers/reward/grm.
+struct GrmSection {
+  std::vector<std::string> principles = {
+      "Instruction adherence: the response does exactly what the query asks, completely and without drifting off "
+      "topic",
+      "Correctness: every claim, calculation and piece of code in the response is accurate",
+      "Helpfulness: the response gives the user what they need to act, with appropriate depth",
+      "Clarity: the response is well organised, concise and easy to follow",
+      "Harmlessness: the response avoids unsafe, deceptive or offensive content"};
+  std::vector<double> principle_weights = {0.3, 0.3, 0.2, 0.1, 0.1};
+  int64_t samples = 8;
+  int64_t meta_samples = 0;
+  double temperature = 0.5;
+  int64_t max_responses_per_pass = 8;
+  std::string parse_fallback = "skip";
+  int64_t score_min = 1;
+  int64_t score_max = 10;
+  double rule_weight = 0.0;
+};
+
 struct GrpoSection {
   double lr = 3e-3;
   double weight_decay = 0.0;
@@ -116,6 +136,7 @@ struct Config {
   DataSection data;
   RolloutSection rollout;
   RewardSection reward;
+  GrmSection grm;
   GrpoSection grpo;
   CheckpointSection checkpoint;
 };

@@ -23,6 +23,10 @@ const std::vector<SectionSchema>& section_schemas() {
       {"rollout", "How rollout workers sample a group of completions for each prompt.", add_rollout_fields},
       {"reward", "How reward workers score completions: rule-based functions combined with weights.",
        add_reward_fields},
+      {"grm",
+       "The generative reward model (GRM): the principles its prompt lists, how many critiques are sampled and "
+       "voted on per group, and how its scores combine with the rule-based rewards.",
+       add_grm_fields},
       {"grpo", "The learner's GRPO update (see docs/algorithms in ../shared/reference for the formulas).",
        add_grpo_fields},
       {"checkpoint", "When checkpoints are written and how many are kept.", add_checkpoint_fields},

@@ -23,6 +23,7 @@ void add_tokenizer_fields(SchemaBuilder& b);
 void add_data_fields(SchemaBuilder& b);
 void add_rollout_fields(SchemaBuilder& b);
 void add_reward_fields(SchemaBuilder& b);
+void add_grm_fields(SchemaBuilder& b);
 void add_grpo_fields(SchemaBuilder& b);
 void add_checkpoint_fields(SchemaBuilder& b);
 

@@ -1,0 +1,38 @@
+// Fields of the grm section: the generative reward model's prompt, sampling, voting and reward combination.
+#include "core/config/schema_sections.h"
+
+namespace spct::config {
+
+void add_grm_fields(SchemaBuilder& b) {
+  const auto f = [](auto member) { return bind(&Config::grm, member); };
+  b.add_string_list("principles", f(&GrmSection::principles),
+                    "Evaluation criteria listed, numbered, in the GRM prompt; write each as \"Name: what it asks\".");
+  b.add_number_list("principle_weights", f(&GrmSection::principle_weights),
+                    "Weight of each principle, in order, shown as a percentage of their sum; empty = equal weights.",
+                    {.min = 0, .max = 1e6});
+  b.add_integer("samples", f(&GrmSection::samples),
+                "Critiques sampled per group (k of voting@k); each sees the responses in its own shuffled order.",
+                {.min = 1, .max = 1024});
+  b.add_integer("meta_samples", f(&GrmSection::meta_samples),
+                "With a meta RM, vote only over the k_meta critiques it rates highest; 0 = samples / 2 (at least 1).",
+                {.min = 0, .max = 1024});
+  b.add_number("temperature", f(&GrmSection::temperature), "Sampling temperature of the critiques (paper: 0.5).",
+               {.min = 0, .max = 100});
+  b.add_integer("max_responses_per_pass", f(&GrmSection::max_responses_per_pass),
+                "Most responses one critique scores; a larger group is split into balanced chunks, each voted on "
+                "separately with the same number of critiques.",
+                {.min = 2, .max = 1024});
+  b.add_string("parse_fallback", f(&GrmSection::parse_fallback),
+               "A critique whose scores cannot be parsed: skip = vote without it (totals rescaled to `samples`), "
+               "middle = it scores every response (score_min + score_max) / 2, fail = the group gets no GRM reward.",
+               {.choices = {"skip", "middle", "fail"}});
+  b.add_integer("score_min", f(&GrmSection::score_min), "Lowest score a critique may give (paper: 1).",
+                {.min = 0, .max = 1000});
+  b.add_integer("score_max", f(&GrmSection::score_max), "Highest score a critique may give (paper: 10).",
+                {.min = 1, .max = 1000});
+  b.add_number("rule_weight", f(&GrmSection::rule_weight),
+               "Reward = (1 - rule_weight) x GRM score scaled to [0, 1] + rule_weight x rule-based reward.",
+               {.min = 0, .max = 1});
+}
+
+}  // namespace spct::config

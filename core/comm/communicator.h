@@ -1,0 +1,99 @@
+// The communication interface every role uses: collectives on raw buffers and point-to-point protocol
+// messages, over a fixed group of ranks. Implementations: MpiCommunicator (host memory, mpi_communicator.h) and
+// NcclCommunicator (device memory, nccl_communicator.h; built with SPCT_HAVE_NCCL).
+//
+// No call blocks forever: each waits at most the current phase's timeout (RankState::phase_timeout_s()). A wait
+// that expires runs the stall detector, which names the ranks that did not arrive and aborts the whole job with
+// exit code 4 (stall_detector.h); so a call either completes or the process does not return from it.
+// Errors reported by the library (MPI, NCCL, CUDA) throw spct::comm::CommError with file, line and the
+// library's message.
+//
+// Collectives must be called by every rank of the communicator in the same order with matching arguments.
+// Thread safety: a communicator belongs to the one thread that owns MPI in its process; not thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/protocol/codec.h"
+#include "core/protocol/messages.h"
+
+namespace spct::comm {
+
+enum class DataType { kUInt8, kInt32, kInt64, kFloat32, kFloat64 };
+enum class ReduceOp { kSum, kAvg, kMax, kMin };
+
+size_t size_of(DataType type);
+std::string to_string(DataType type);
+std::string to_string(ReduceOp op);
+
+// Matches any source rank in recv().
+inline constexpr int kAnySource = -1;
+
+// A point-to-point payload and who sent it.
+struct Received {
+  int source = 0;  // rank in this communicator
+  int tag = 0;
+  std::vector<uint8_t> bytes;
+};
+
+// A protocol message and who sent it.
+struct ReceivedMessage {
+  int source = 0;
+  protocol::Message message;
+};
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+
+  // This process's rank in the communicator, and the number of ranks.
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  // The MPI_COMM_WORLD rank of communicator rank `rank` (how reports name ranks).
+  virtual int world_rank_of(int rank) const = 0;
+
+  // Combines `count` elements of `data` across all ranks with `op`, in place; every rank ends with the result.
+  // kAvg divides the sum by size() (integer division for integer types).
+  virtual void all_reduce(void* data, size_t count, DataType type, ReduceOp op) = 0;
+
+  // Copies `bytes` bytes of `data` from rank `root` to every other rank.
+  virtual void broadcast(void* data, size_t bytes, int root) = 0;
+
+  // Concatenates each rank's `bytes_per_rank` bytes of `send` into `recv` (size() * bytes_per_rank bytes) on
+  // every rank, in rank order. `send` and `recv` must not overlap.
+  virtual void all_gather(const void* send, void* recv, size_t bytes_per_rank) = 0;
+
+  // Returns once every rank has called barrier().
+  virtual void barrier() = 0;
+
+  // Sends `bytes` (host memory) to rank `dest` with `tag` (0 <= tag < 32768). Returns when the buffer may be
+  // reused.
+  virtual void send_bytes(int dest, int tag, std::span<const uint8_t> bytes) = 0;
+  // Receives one payload with `tag` from `source` (or kAnySource). Messages from one source with one tag
+  // arrive in the order they were sent.
+  virtual Received recv_bytes(int source, int tag) = 0;
+
+  // Protocol messages travel with their MessageType as the tag, so a receiver can wait for one type while
+  // others queue.
+  void send(int dest, const protocol::Message& message) {
+    send_bytes(dest, static_cast<int>(protocol::type_of(message)), protocol::encode(message));
+  }
+  // Receives the next message of `type` from `source` (or kAnySource). Throws spct::InputError (from decode) if
+  // the bytes are corrupt.
+  ReceivedMessage recv(int source, protocol::MessageType type) {
+    Received received = recv_bytes(source, static_cast<int>(type));
+    return {received.source, protocol::decode(received.bytes)};
+  }
+  // recv() of a T: `recv_as<protocol::RewardResult>(kAnySource)`.
+  template <class T>
+  std::pair<int, T> recv_as(int source) {
+    Received received = recv_bytes(source, static_cast<int>(protocol::type_of(protocol::Message{T{}})));
+    return {received.source, protocol::decode_as<T>(received.bytes)};
+  }
+};
+
+}  // namespace spct::comm

@@ -1,0 +1,196 @@
+#include "core/comm/mpi_communicator.h"
+
+#include <fmt/format.h>
+
+#include <limits>
+#include <numeric>
+
+#include "core/comm/comm_error.h"
+#include "core/comm/mpi_check.h"
+#include "core/error.h"
+
+namespace spct::comm {
+
+namespace {
+
+MPI_Datatype mpi_type(DataType type) {
+  switch (type) {
+    case DataType::kUInt8: return MPI_UINT8_T;
+    case DataType::kInt32: return MPI_INT32_T;
+    case DataType::kInt64: return MPI_INT64_T;
+    case DataType::kFloat32: return MPI_FLOAT;
+    case DataType::kFloat64: return MPI_DOUBLE;
+  }
+  throw UsageError("unknown DataType");
+}
+
+MPI_Op mpi_op(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::kSum:
+    case ReduceOp::kAvg: return MPI_SUM;  // divided afterwards
+    case ReduceOp::kMax: return MPI_MAX;
+    case ReduceOp::kMin: return MPI_MIN;
+  }
+  throw UsageError("unknown ReduceOp");
+}
+
+template <class T>
+void divide(void* data, size_t count, int by) {
+  T* values = static_cast<T*>(data);
+  const T divisor = static_cast<T>(by);
+  for (size_t i = 0; i < count; ++i) values[i] /= divisor;
+}
+
+// MPI counts are int: larger buffers are a caller bug here (GradSync and WeightPublisher send buckets).
+int to_count(size_t count, const char* what) {
+  if (count > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    throw UsageError(fmt::format("{} of {} elements exceeds MPI's int count limit; split it", what, count));
+  }
+  return static_cast<int>(count);
+}
+
+}  // namespace
+
+size_t size_of(DataType type) {
+  switch (type) {
+    case DataType::kUInt8: return 1;
+    case DataType::kInt32: return 4;
+    case DataType::kInt64: return 8;
+    case DataType::kFloat32: return 4;
+    case DataType::kFloat64: return 8;
+  }
+  return 0;
+}
+
+std::string to_string(DataType type) {
+  switch (type) {
+    case DataType::kUInt8: return "uint8";
+    case DataType::kInt32: return "int32";
+    case DataType::kInt64: return "int64";
+    case DataType::kFloat32: return "float32";
+    case DataType::kFloat64: return "float64";
+  }
+  return "unknown type";
+}
+
+std::string to_string(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::kSum: return "sum";
+    case ReduceOp::kAvg: return "avg";
+    case ReduceOp::kMax: return "max";
+    case ReduceOp::kMin: return "min";
+  }
+  return "unknown op";
+}
+
+MpiCommunicator::MpiCommunicator(MPI_Comm comm, StallDetector& stall, std::string name)
+    : comm_(comm), stall_(stall), name_(std::move(name)) {
+  SPCT_MPI_CHECK(MPI_Comm_rank(comm_, &rank_));
+  SPCT_MPI_CHECK(MPI_Comm_size(comm_, &size_));
+  MPI_Group group = MPI_GROUP_NULL;
+  MPI_Group world_group = MPI_GROUP_NULL;
+  SPCT_MPI_CHECK(MPI_Comm_group(comm_, &group));
+  SPCT_MPI_CHECK(MPI_Comm_group(MPI_COMM_WORLD, &world_group));
+  std::vector<int> local(static_cast<size_t>(size_));
+  std::iota(local.begin(), local.end(), 0);
+  world_ranks_.resize(local.size());
+  SPCT_MPI_CHECK(MPI_Group_translate_ranks(group, size_, local.data(), world_group, world_ranks_.data()));
+  SPCT_MPI_CHECK(MPI_Group_free(&group));
+  SPCT_MPI_CHECK(MPI_Group_free(&world_group));
+}
+
+std::vector<int> MpiCommunicator::all_ranks() const {
+  std::vector<int> ranks(static_cast<size_t>(size_));
+  std::iota(ranks.begin(), ranks.end(), 0);
+  return ranks;
+}
+
+void MpiCommunicator::wait(MPI_Request& request, const std::vector<int>& expected, const std::string& what) {
+  std::vector<int> world_expected;
+  world_expected.reserve(expected.size());
+  for (int r : expected) world_expected.push_back(world_rank_of(r));
+  stall_.wait(
+      [&request] {
+        int done = 0;
+        SPCT_MPI_CHECK(MPI_Test(&request, &done, MPI_STATUS_IGNORE));
+        return done != 0;
+      },
+      world_expected, fmt::format("{} on communicator '{}'", what, name_));
+}
+
+void MpiCommunicator::all_reduce(void* data, size_t count, DataType type, ReduceOp op) {
+  if (size_ == 1) {
+    return;  // sum, avg, max and min of one contribution are the contribution itself
+  }
+  MPI_Request request = MPI_REQUEST_NULL;
+  SPCT_MPI_CHECK(
+      MPI_Iallreduce(MPI_IN_PLACE, data, to_count(count, "all_reduce"), mpi_type(type), mpi_op(op), comm_, &request));
+  wait(request, all_ranks(), fmt::format("all_reduce ({}) of {} {}", to_string(op), count, to_string(type)));
+  if (op == ReduceOp::kAvg) {
+    switch (type) {
+      case DataType::kUInt8: divide<uint8_t>(data, count, size_); break;
+      case DataType::kInt32: divide<int32_t>(data, count, size_); break;
+      case DataType::kInt64: divide<int64_t>(data, count, size_); break;
+      case DataType::kFloat32: divide<float>(data, count, size_); break;
+      case DataType::kFloat64: divide<double>(data, count, size_); break;
+    }
+  }
+}
+
+void MpiCommunicator::broadcast(void* data, size_t bytes, int root) {
+  if (size_ == 1) return;
+  MPI_Request request = MPI_REQUEST_NULL;
+  SPCT_MPI_CHECK(MPI_Ibcast(data, to_count(bytes, "broadcast"), MPI_BYTE, root, comm_, &request));
+  wait(request, all_ranks(), fmt::format("broadcast of {} bytes from rank {}", bytes, root));
+}
+
+void MpiCommunicator::all_gather(const void* send, void* recv, size_t bytes_per_rank) {
+  MPI_Request request = MPI_REQUEST_NULL;
+  const int count = to_count(bytes_per_rank, "all_gather");
+  SPCT_MPI_CHECK(MPI_Iallgather(send, count, MPI_BYTE, recv, count, MPI_BYTE, comm_, &request));
+  wait(request, all_ranks(), fmt::format("all_gather of {} bytes per rank", bytes_per_rank));
+}
+
+void MpiCommunicator::barrier() {
+  MPI_Request request = MPI_REQUEST_NULL;
+  SPCT_MPI_CHECK(MPI_Ibarrier(comm_, &request));
+  wait(request, all_ranks(), "barrier");
+}
+
+void MpiCommunicator::send_bytes(int dest, int tag, std::span<const uint8_t> bytes) {
+  MPI_Request request = MPI_REQUEST_NULL;
+  SPCT_MPI_CHECK(MPI_Isend(bytes.data(), to_count(bytes.size(), "send"), MPI_BYTE, dest, tag, comm_, &request));
+  wait(request, {dest}, fmt::format("send of {} bytes (tag {}) to rank {}", bytes.size(), tag, dest));
+}
+
+Received MpiCommunicator::recv_bytes(int source, int tag) {
+  const int mpi_source = source == kAnySource ? MPI_ANY_SOURCE : source;
+  MPI_Message message = MPI_MESSAGE_NULL;
+  MPI_Status status;
+  const auto arrived = [&] {
+    int found = 0;
+    SPCT_MPI_CHECK(MPI_Improbe(mpi_source, tag, comm_, &found, &message, &status));
+    return found != 0;
+  };
+  const std::string what = source == kAnySource ? fmt::format("a message with tag {} from any rank", tag)
+                                                : fmt::format("a message with tag {} from rank {}", tag, source);
+  // From any source, every other rank might be the one that owes the message.
+  std::vector<int> expected = source == kAnySource ? all_ranks() : std::vector<int>{source};
+  std::vector<int> world_expected;
+  for (int r : expected) {
+    if (r != rank_) world_expected.push_back(world_rank_of(r));
+  }
+  stall_.wait(arrived, world_expected, fmt::format("{} on communicator '{}'", what, name_));
+
+  int count = 0;
+  SPCT_MPI_CHECK(MPI_Get_count(&status, MPI_BYTE, &count));
+  Received received{status.MPI_SOURCE, status.MPI_TAG, std::vector<uint8_t>(static_cast<size_t>(count))};
+  // A large message may still be streaming in (rendezvous protocol), so its receive is waited on like the rest.
+  MPI_Request request = MPI_REQUEST_NULL;
+  SPCT_MPI_CHECK(MPI_Imrecv(received.bytes.data(), count, MPI_BYTE, &message, &request));
+  wait(request, {received.source},
+       fmt::format("receive of {} bytes (tag {}) from rank {}", count, tag, received.source));
+  return received;
+}
+
+}  // namespace spct::comm

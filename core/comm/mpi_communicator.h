@@ -1,0 +1,53 @@
+// Communicator over an MPI communicator, on host memory. Every operation is non-blocking MPI
+// (MPI_Iallreduce, MPI_Ibcast, MPI_Iallgather, MPI_Ibarrier, MPI_Isend, MPI_Improbe) completed by polling
+// through the StallDetector, so a missing peer ends in a stall report instead of a hang.
+//
+// Thread safety: not thread-safe; belongs to the thread that owns MPI.
+#pragma once
+
+#include <mpi.h>
+
+#include <string>
+#include <vector>
+
+#include "core/comm/communicator.h"
+#include "core/comm/stall_detector.h"
+
+namespace spct::comm {
+
+class MpiCommunicator : public Communicator {
+ public:
+  // Wraps `comm`, which the caller keeps alive and frees (World does); `stall` must outlive this object.
+  // `name` says which communicator a report is about ("learners", "world").
+  MpiCommunicator(MPI_Comm comm, StallDetector& stall, std::string name);
+
+  MpiCommunicator(const MpiCommunicator&) = delete;
+  MpiCommunicator& operator=(const MpiCommunicator&) = delete;
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  int world_rank_of(int rank) const override { return world_ranks_.at(static_cast<size_t>(rank)); }
+  const std::string& name() const { return name_; }
+  MPI_Comm handle() const { return comm_; }
+
+  void all_reduce(void* data, size_t count, DataType type, ReduceOp op) override;
+  void broadcast(void* data, size_t bytes, int root) override;
+  void all_gather(const void* send, void* recv, size_t bytes_per_rank) override;
+  void barrier() override;
+  void send_bytes(int dest, int tag, std::span<const uint8_t> bytes) override;
+  Received recv_bytes(int source, int tag) override;
+
+ private:
+  // Waits for `request` through the stall detector; `expected` are the communicator ranks the wait needs.
+  void wait(MPI_Request& request, const std::vector<int>& expected, const std::string& what);
+  std::vector<int> all_ranks() const;
+
+  const MPI_Comm comm_;
+  StallDetector& stall_;
+  const std::string name_;
+  int rank_ = 0;
+  int size_ = 0;
+  std::vector<int> world_ranks_;  // world rank of each rank of comm_
+};
+
+}  // namespace spct::comm

@@ -1,0 +1,81 @@
+// The MPI side of a job: initialises MPI, works out where every rank runs, computes the RankLayout and splits
+// the communicators each role needs. One World per process, made at startup by every rank (its constructor is
+// a collective over MPI_COMM_WORLD).
+//
+// Communicators:
+//   world()        every rank
+//   role()         the ranks of this rank's role (MPI_Comm_split by role)
+//   node()         the ranks on this node (MPI_Comm_split_type SHARED); for the layout only
+//   learners()     the learners, for gradient all-reduce; null on other ranks
+//   weight_sync()  learner 0 and every rollout worker, learner 0 first (rank 0 = the publisher); null on
+//                  other ranks
+// In a colocated job (one rank) each of these is that single rank.
+//
+// Thread safety: belongs to the thread that owns MPI.
+#pragma once
+
+#include <mpi.h>
+
+#include <memory>
+
+#include "core/comm/layout.h"
+#include "core/comm/mpi_communicator.h"
+#include "core/comm/rank_state.h"
+#include "core/comm/stall_detector.h"
+#include "core/config/config.h"
+
+namespace spct::comm {
+
+// MPI_Init_thread (MPI_THREAD_FUNNELED) on construction, MPI_Finalize on destruction; does nothing when MPI
+// is already initialised by someone else (test mains). Sets MPI_COMM_WORLD's error handler to
+// MPI_ERRORS_RETURN, so every failure reaches SPCT_MPI_CHECK.
+class MpiSession {
+ public:
+  MpiSession(int* argc, char*** argv);
+  ~MpiSession();
+
+  MpiSession(const MpiSession&) = delete;
+  MpiSession& operator=(const MpiSession&) = delete;
+
+ private:
+  bool owns_ = false;
+};
+
+class World {
+ public:
+  // Collective over MPI_COMM_WORLD. Throws spct::UsageError (on every rank) if the world size does not match
+  // what `config.layout` needs. `visible_devices`: see RankLayout::plan.
+  World(const config::Config& config, int visible_devices);
+  ~World();
+
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+  const RankLayout& layout() const { return *layout_; }
+  const RankPlacement& self() const { return layout_->at(rank_); }
+  RankState& state() { return *state_; }
+  StallDetector& stall() { return *stall_; }
+
+  MpiCommunicator& world() { return *world_; }
+  MpiCommunicator& role() { return *role_; }
+  MpiCommunicator& node() { return *node_; }
+  MpiCommunicator* learners() { return learners_.get(); }
+  MpiCommunicator* weight_sync() { return weight_sync_.get(); }
+
+ private:
+  int rank_ = 0;
+  std::unique_ptr<RankLayout> layout_;
+  std::unique_ptr<RankState> state_;
+  std::unique_ptr<StallDetector> stall_;
+  MPI_Comm role_comm_ = MPI_COMM_NULL;
+  MPI_Comm node_comm_ = MPI_COMM_NULL;
+  MPI_Comm learners_comm_ = MPI_COMM_NULL;
+  MPI_Comm weight_comm_ = MPI_COMM_NULL;
+  std::unique_ptr<MpiCommunicator> world_;
+  std::unique_ptr<MpiCommunicator> role_;
+  std::unique_ptr<MpiCommunicator> node_;
+  std::unique_ptr<MpiCommunicator> learners_;
+  std::unique_ptr<MpiCommunicator> weight_sync_;
+};
+
+}  // namespace spct::comm

@@ -1,0 +1,254 @@
+#include "core/protocol/codec.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "core/error.h"
+#include "core/protocol/crc32.h"
+#include "core/protocol/wire.h"
+
+namespace spct::protocol {
+
+namespace {
+
+static_assert(std::variant_size_v<Message> == 5, "a new message type needs a MessageType, write() and read()");
+
+// ---- Encoding: fields in declaration order (messages.h). ----
+
+void write(WireWriter& w, const PromptBatch& m) {
+  w.put(m.step);
+  w.put(m.policy_version);
+  w.put_count(m.items.size());
+  for (const PromptItem& item : m.items) {
+    w.put(item.prompt_id);
+    w.put_array(item.prompt_tokens);
+    w.put_string(item.answer);
+    w.put(item.group_size);
+  }
+}
+
+void write(WireWriter& w, const GeneratedGroup& m) {
+  w.put(m.step);
+  w.put(m.prompt_id);
+  w.put(m.policy_version);
+  w.put_count(m.completions.size());
+  for (const Completion& c : m.completions) {
+    w.put_array(c.tokens);
+    w.put_array(c.logprobs);
+    w.put(static_cast<uint8_t>(c.finish_reason));
+  }
+}
+
+void write(WireWriter& w, const RewardRequest& m) {
+  write(w, m.group);
+  w.put_string(m.prompt_text);
+  w.put_string(m.answer);
+}
+
+void write(WireWriter& w, const RewardResult& m) {
+  w.put(m.step);
+  w.put(m.prompt_id);
+  w.put_array(m.rewards);
+  w.put_count(m.breakdown.size());
+  for (const RewardComponent& c : m.breakdown) {
+    w.put_string(c.name);
+    w.put_array(c.values);
+  }
+  w.put_count(m.metrics.size());
+  for (const auto& [name, value] : m.metrics) {
+    w.put_string(name);
+    w.put(value);
+  }
+}
+
+void write(WireWriter& w, const Control& m) {
+  w.put(static_cast<uint8_t>(m.kind));
+  w.put(m.step);
+}
+
+// ---- Decoding: the same order; field names as a reader of messages.h would write them. ----
+
+std::string at(const std::string& field, size_t i) {
+  return fmt::format("{}[{}]", field, i);
+}
+
+PromptBatch read_prompt_batch(WireReader& r) {
+  PromptBatch m;
+  m.step = r.get<uint64_t>("step");
+  m.policy_version = r.get<uint64_t>("policy_version");
+  // An item takes at least 8 + 4 + 4 + 4 bytes.
+  m.items.resize(r.get_count("items", 20));
+  for (size_t i = 0; i < m.items.size(); ++i) {
+    PromptItem& item = m.items[i];
+    const std::string base = at("items", i);
+    item.prompt_id = r.get<uint64_t>(base + ".prompt_id");
+    item.prompt_tokens = r.get_array<int32_t>(base + ".prompt_tokens");
+    item.answer = r.get_string(base + ".answer");
+    item.group_size = r.get<uint32_t>(base + ".group_size");
+  }
+  return m;
+}
+
+GeneratedGroup read_generated_group(WireReader& r, const std::string& prefix = "") {
+  GeneratedGroup m;
+  m.step = r.get<uint64_t>(prefix + "step");
+  m.prompt_id = r.get<uint64_t>(prefix + "prompt_id");
+  m.policy_version = r.get<uint64_t>(prefix + "policy_version");
+  m.completions.resize(r.get_count(prefix + "completions", 9));  // two counts and a finish reason
+  for (size_t i = 0; i < m.completions.size(); ++i) {
+    Completion& c = m.completions[i];
+    const std::string base = prefix + at("completions", i);
+    c.tokens = r.get_array<int32_t>(base + ".tokens");
+    c.logprobs = r.get_array<float>(base + ".logprobs");
+    if (c.logprobs.size() != c.tokens.size()) {
+      r.fail(base + ".logprobs", fmt::format("{} log-probs for {} tokens; there must be one per token",
+                                             c.logprobs.size(), c.tokens.size()));
+    }
+    const auto reason = r.get<uint8_t>(base + ".finish_reason");
+    if (reason > static_cast<uint8_t>(FinishReason::kLength)) {
+      r.fail(base + ".finish_reason", fmt::format("invalid value {} (0 = stop, 1 = length)", reason));
+    }
+    c.finish_reason = static_cast<FinishReason>(reason);
+  }
+  return m;
+}
+
+RewardRequest read_reward_request(WireReader& r) {
+  RewardRequest m;
+  m.group = read_generated_group(r, "group.");
+  m.prompt_text = r.get_string("prompt_text");
+  m.answer = r.get_string("answer");
+  return m;
+}
+
+RewardResult read_reward_result(WireReader& r) {
+  RewardResult m;
+  m.step = r.get<uint64_t>("step");
+  m.prompt_id = r.get<uint64_t>("prompt_id");
+  m.rewards = r.get_array<double>("rewards");
+  m.breakdown.resize(r.get_count("breakdown", 8));
+  for (size_t i = 0; i < m.breakdown.size(); ++i) {
+    const std::string base = at("breakdown", i);
+    m.breakdown[i].name = r.get_string(base + ".name");
+    m.breakdown[i].values = r.get_array<double>(base + ".values");
+  }
+  m.metrics.resize(r.get_count("metrics", 12));
+  for (size_t i = 0; i < m.metrics.size(); ++i) {
+    const std::string base = at("metrics", i);
+    m.metrics[i].first = r.get_string(base + ".name");
+    m.metrics[i].second = r.get<double>(base + ".value");
+  }
+  return m;
+}
+
+Control read_control(WireReader& r) {
+  Control m;
+  const auto kind = r.get<uint8_t>("kind");
+  if (kind > static_cast<uint8_t>(Control::Kind::kStepDone)) {
+    r.fail("kind", fmt::format("invalid value {} (0 = stop, 1 = checkpoint, 2 = shutdown, 3 = step done)", kind));
+  }
+  m.kind = static_cast<Control::Kind>(kind);
+  m.step = r.get<uint64_t>("step");
+  return m;
+}
+
+bool known_type(uint16_t type) {
+  return type >= static_cast<uint16_t>(MessageType::kPromptBatch) &&
+         type <= static_cast<uint16_t>(MessageType::kControl);
+}
+
+// Header field reads: the whole header is known to be present before these run.
+template <class T>
+T header_field(std::span<const uint8_t> bytes, size_t offset) {
+  T value;
+  std::memcpy(&value, bytes.data() + offset, sizeof(T));
+  return value;
+}
+
+void check_header_start(std::span<const uint8_t> bytes) {
+  if (bytes.size() < kHeaderBytes) {
+    throw InputError(fmt::format("protocol message: truncated header at byte {}: needs {} bytes, the buffer has {}",
+                                 bytes.size(), kHeaderBytes, bytes.size()));
+  }
+  const auto magic = header_field<uint32_t>(bytes, 0);
+  if (magic != kMagic) {
+    throw InputError(
+        fmt::format("protocol message: field 'magic' at byte 0: 0x{:08x} is not a spct message "
+                    "(expected 0x{:08x})",
+                    magic, kMagic));
+  }
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode(const Message& message) {
+  std::vector<uint8_t> out(kHeaderBytes);
+  WireWriter w(out);
+  std::visit([&w](const auto& m) { write(w, m); }, message);
+  const uint64_t payload_bytes = out.size() - kHeaderBytes;
+  const uint32_t crc = crc32(std::span<const uint8_t>(out).subspan(kHeaderBytes));
+  const uint16_t type = static_cast<uint16_t>(type_of(message));
+  std::memcpy(out.data() + 0, &kMagic, 4);
+  std::memcpy(out.data() + 4, &kFormatVersion, 2);
+  std::memcpy(out.data() + 6, &type, 2);
+  std::memcpy(out.data() + 8, &payload_bytes, 8);
+  std::memcpy(out.data() + 16, &crc, 4);
+  return out;
+}
+
+MessageType peek_type(std::span<const uint8_t> bytes) {
+  check_header_start(bytes);
+  return static_cast<MessageType>(header_field<uint16_t>(bytes, 6));
+}
+
+Message decode(std::span<const uint8_t> bytes) {
+  check_header_start(bytes);
+  const auto version = header_field<uint16_t>(bytes, 4);
+  const auto type = header_field<uint16_t>(bytes, 6);
+  const auto payload_bytes = header_field<uint64_t>(bytes, 8);
+  const auto crc = header_field<uint32_t>(bytes, 16);
+  if (version != kFormatVersion) {
+    throw InputError(
+        fmt::format("protocol message: field 'format_version' at byte 4: version {}, this build reads "
+                    "version {} (mixed spct builds in one job?)",
+                    version, kFormatVersion));
+  }
+  if (!known_type(type)) {
+    throw InputError(fmt::format("protocol message: field 'type' at byte 6: unknown message type {}", type));
+  }
+  const std::string name = message_type_name(static_cast<MessageType>(type));
+  const size_t have = bytes.size() - kHeaderBytes;
+  if (payload_bytes != have) {
+    throw InputError(
+        fmt::format("{} message: field 'payload_length' at byte 8: the header says {} payload bytes, "
+                    "the buffer holds {} ({})",
+                    name, payload_bytes, have, payload_bytes > have ? "truncated" : "trailing bytes"));
+  }
+  const std::span<const uint8_t> payload = bytes.subspan(kHeaderBytes);
+  const uint32_t actual = crc32(payload);
+  if (actual != crc) {
+    throw InputError(
+        fmt::format("{} message: payload bytes {}..{} fail their checksum (CRC-32 0x{:08x}, the header "
+                    "at byte 16 says 0x{:08x}): corrupted in transit",
+                    name, kHeaderBytes, bytes.size(), actual, crc));
+  }
+
+  WireReader r(payload, kHeaderBytes, name);
+  Message message;
+  switch (static_cast<MessageType>(type)) {
+    case MessageType::kPromptBatch: message = read_prompt_batch(r); break;
+    case MessageType::kGeneratedGroup: message = read_generated_group(r); break;
+    case MessageType::kRewardRequest: message = read_reward_request(r); break;
+    case MessageType::kRewardResult: message = read_reward_result(r); break;
+    case MessageType::kControl: message = read_control(r); break;
+  }
+  r.expect_end();
+  return message;
+}
+
+void throw_unexpected_type(MessageType got, MessageType wanted) {
+  throw InputError(fmt::format("expected a {} message, got a {}", message_type_name(wanted), message_type_name(got)));
+}
+
+}  // namespace spct::protocol

@@ -1,0 +1,53 @@
+// Binary encoding of protocol messages (messages.h).
+//
+// Layout, all integers little-endian:
+//   offset 0  u32  magic "SPCT" (0x54435053)
+//   offset 4  u16  format version (kFormatVersion)
+//   offset 6  u16  message type (MessageType)
+//   offset 8  u64  payload length in bytes
+//   offset 16 u32  CRC-32 (IEEE 802.3, the zlib polynomial) of the payload
+//   offset 20 ...  payload: the message's fields in declaration order; vectors and strings are a u32 count
+//                  followed by their elements; enums are one byte.
+// The CRC catches every single-bit flip and every burst of up to 32 bits in the payload; the header fields are
+// each checked on their own (magic, version, known type, length equal to what the buffer holds).
+//
+// Thread safety: free functions without shared state.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/protocol/messages.h"
+
+namespace spct::protocol {
+
+inline constexpr uint32_t kMagic = 0x54435053;  // "SPCT" when read as little-endian bytes
+inline constexpr uint16_t kFormatVersion = 1;
+inline constexpr size_t kHeaderBytes = 20;
+
+std::vector<uint8_t> encode(const Message& message);
+
+// Decodes one whole buffer produced by encode(). Throws spct::InputError naming the message type (when the
+// header got that far), the field and the byte offset for: a short header, a wrong magic, a format version
+// other than kFormatVersion, an unknown type, a payload length that disagrees with the buffer, a CRC mismatch,
+// a field running past the payload, an invalid enum value, or bytes left over after the last field.
+Message decode(std::span<const uint8_t> bytes);
+
+// Throws spct::InputError "expected a <wanted> message, got a <got>".
+[[noreturn]] void throw_unexpected_type(MessageType got, MessageType wanted);
+
+// decode(), then checks the type: throws spct::InputError naming both types when the message is not a T.
+template <class T>
+T decode_as(std::span<const uint8_t> bytes) {
+  Message message = decode(bytes);
+  if (T* value = std::get_if<T>(&message)) return std::move(*value);
+  throw_unexpected_type(type_of(message), type_of(Message{T{}}));
+}
+
+// The type named in a buffer's header, without decoding or checking the payload. Throws spct::InputError if the
+// header is short or its magic is wrong.
+MessageType peek_type(std::span<const uint8_t> bytes);
+
+}  // namespace spct::protocol

@@ -1,0 +1,21 @@
+#include "core/protocol/messages.h"
+
+namespace spct::protocol {
+
+std::string message_type_name(MessageType type) {
+  switch (type) {
+    case MessageType::kPromptBatch: return "PromptBatch";
+    case MessageType::kGeneratedGroup: return "GeneratedGroup";
+    case MessageType::kRewardRequest: return "RewardRequest";
+    case MessageType::kRewardResult: return "RewardResult";
+    case MessageType::kControl: return "Control";
+  }
+  return "message type " + std::to_string(static_cast<unsigned>(type));
+}
+
+MessageType type_of(const Message& message) {
+  // The variant's alternatives are listed in MessageType order, starting at 1.
+  return static_cast<MessageType>(message.index() + 1);
+}
+
+}  // namespace spct::protocol

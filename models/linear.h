@@ -1,0 +1,28 @@
+// A linear projection y = x W^T + b with an optional LoRA adapter y += scale * (x A^T) B^T.
+//
+// The building block every projection of the transformer uses, so that a LoRA adapter (models/lora.h) can be
+// attached to any of them by name without the transformer knowing about adapters.
+//
+// Thread safety: forward() is const and may run concurrently; attaching or merging adapters may not overlap
+// with forward passes.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+namespace spct::models {
+
+struct Linear {
+  at::Tensor weight;  // [out_features, in_features]
+  at::Tensor bias;    // [out_features], or undefined for no bias
+  // LoRA adapter (undefined when none is attached): lora_a [rank, in_features], lora_b [out_features, rank].
+  at::Tensor lora_a;
+  at::Tensor lora_b;
+  double lora_scale = 0.0;  // alpha / rank
+
+  // x [..., in_features] -> [..., out_features].
+  at::Tensor forward(const at::Tensor& x) const;
+
+  bool has_adapter() const { return lora_a.defined(); }
+};
+
+}  // namespace spct::models

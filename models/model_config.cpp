@@ -1,0 +1,354 @@
+#include "models/model_config.h"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "core/config/config.h"
+#include "core/error.h"
+
+namespace spct::models {
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void fail(const std::string& key, const std::string& message) {
+  throw InputError("model config: " + key + ": " + message);
+}
+
+// Typed readers: a missing or null key keeps `fallback`; a present key of the wrong type is an error.
+int64_t get_int(const json& j, const std::string& key, int64_t fallback) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  if (it->is_number_integer()) return it->get<int64_t>();
+  // Some exporters write integral floats (e.g. 8192.0); accept those, reject 1.5.
+  if (it->is_number_float()) {
+    const double v = it->get<double>();
+    if (std::floor(v) == v && std::abs(v) < 9e15) return static_cast<int64_t>(v);
+  }
+  fail(key, "expected an integer, got " + it->dump());
+}
+
+double get_double(const json& j, const std::string& key, double fallback) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  if (!it->is_number()) fail(key, "expected a number, got " + it->dump());
+  return it->get<double>();
+}
+
+bool get_bool(const json& j, const std::string& key, bool fallback) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  if (!it->is_boolean()) fail(key, "expected true or false, got " + it->dump());
+  return it->get<bool>();
+}
+
+std::string get_string(const json& j, const std::string& key, const std::string& fallback) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  if (!it->is_string()) fail(key, "expected a string, got " + it->dump());
+  return it->get<std::string>();
+}
+
+// eos_token_id may be one id or a list (Llama 3 instruct); the first one is the model's end of sequence.
+int64_t get_token_id(const json& j, const std::string& key) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return -1;
+  if (it->is_array()) {
+    if (it->empty()) return -1;
+    if (!(*it)[0].is_number_integer()) fail(key, "expected integer token ids, got " + it->dump());
+    return (*it)[0].get<int64_t>();
+  }
+  return get_int(j, key, -1);
+}
+
+struct Architecture {
+  const char* class_name;
+  const char* model_type;
+  Family family;
+  bool moe;
+};
+
+constexpr Architecture kArchitectures[] = {
+    {"LlamaForCausalLM", "llama", Family::kLlama, false},
+    {"Qwen2ForCausalLM", "qwen2", Family::kQwen2, false},
+    {"Qwen3ForCausalLM", "qwen3", Family::kQwen3, false},
+    {"Qwen3MoeForCausalLM", "qwen3_moe", Family::kQwen3, true},
+};
+
+const Architecture& find_architecture(const json& j) {
+  const std::string model_type = get_string(j, "model_type", "");
+  std::string class_name;
+  if (const auto it = j.find("architectures"); it != j.end() && !it->is_null()) {
+    if (!it->is_array() || it->empty() || !(*it)[0].is_string()) {
+      fail("architectures", "expected a list of class names, got " + it->dump());
+    }
+    class_name = (*it)[0].get<std::string>();
+  }
+  for (const Architecture& a : kArchitectures) {
+    if (!class_name.empty() && class_name != a.class_name) continue;
+    if (!model_type.empty() && model_type != a.model_type) continue;
+    if (class_name.empty() && model_type.empty()) break;
+    return a;
+  }
+  if (class_name.empty() && model_type.empty()) fail("model_type", "missing (and no architectures given)");
+  fail(class_name.empty() ? "model_type" : "architectures",
+       "unsupported architecture '" + (class_name.empty() ? model_type : class_name) + "' (model_type '" + model_type +
+           "'); supported: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Qwen3MoeForCausalLM");
+}
+
+RopeScaling read_rope_scaling(const json& j) {
+  RopeScaling s;
+  const auto it = j.find("rope_scaling");
+  if (it == j.end() || it->is_null()) return s;
+  if (!it->is_object()) fail("rope_scaling", "expected an object, got " + it->dump());
+  const json& r = *it;
+  // Newer configs say "rope_type", older ones "type".
+  std::string type = get_string(r, "rope_type", "");
+  if (type.empty()) type = get_string(r, "type", "default");
+  if (type == "default") return s;
+  if (type == "linear") {
+    s.type = RopeScalingType::kLinear;
+  } else if (type == "llama3") {
+    s.type = RopeScalingType::kLlama3;
+    s.low_freq_factor = get_double(r, "low_freq_factor", s.low_freq_factor);
+    s.high_freq_factor = get_double(r, "high_freq_factor", s.high_freq_factor);
+    s.original_max_position = get_int(r, "original_max_position_embeddings", s.original_max_position);
+  } else {
+    fail("rope_scaling.rope_type", "unsupported '" + type + "'; supported: default, linear, llama3");
+  }
+  if (r.find("factor") == r.end()) fail("rope_scaling.factor", "missing");
+  s.factor = get_double(r, "factor", 1.0);
+  return s;
+}
+
+}  // namespace
+
+bool ModelConfig::is_moe_layer(int64_t layer) const {
+  if (num_experts == 0) return false;
+  if ((layer + 1) % decoder_sparse_step != 0) return false;
+  return std::find(mlp_only_layers.begin(), mlp_only_layers.end(), layer) == mlp_only_layers.end();
+}
+
+const char* family_name(Family family) {
+  switch (family) {
+    case Family::kLlama: return "llama";
+    case Family::kQwen2: return "qwen2";
+    case Family::kQwen3: return "qwen3";
+  }
+  return "?";
+}
+
+const char* dtype_name(DType dtype) {
+  switch (dtype) {
+    case DType::kFloat32: return "float32";
+    case DType::kBFloat16: return "bfloat16";
+    case DType::kFloat16: return "float16";
+  }
+  return "?";
+}
+
+void validate(const ModelConfig& c) {
+  const auto positive = [](const char* key, int64_t v) {
+    if (v <= 0) fail(key, "must be positive, got " + std::to_string(v));
+  };
+  positive("vocab_size", c.vocab_size);
+  positive("hidden_size", c.hidden_size);
+  positive("num_hidden_layers", c.num_layers);
+  positive("num_attention_heads", c.num_heads);
+  positive("num_key_value_heads", c.num_kv_heads);
+  positive("head_dim", c.head_dim);
+  positive("intermediate_size", c.intermediate_size);
+  positive("max_position_embeddings", c.max_position);
+  if (c.num_heads % c.num_kv_heads != 0) {
+    fail("num_key_value_heads",
+         std::to_string(c.num_kv_heads) + " does not divide num_attention_heads " + std::to_string(c.num_heads));
+  }
+  if (c.head_dim % 2 != 0) fail("head_dim", "must be even for rotary embeddings, got " + std::to_string(c.head_dim));
+  if (!(c.rope_theta > 0)) fail("rope_theta", "must be positive");
+  if (!(c.rms_norm_eps > 0)) fail("rms_norm_eps", "must be positive");
+  if (c.rope_scaling.type != RopeScalingType::kNone && !(c.rope_scaling.factor >= 1.0)) {
+    fail("rope_scaling.factor", "must be >= 1, got " + std::to_string(c.rope_scaling.factor));
+  }
+  if (c.rope_scaling.type == RopeScalingType::kLlama3) {
+    if (!(c.rope_scaling.high_freq_factor > c.rope_scaling.low_freq_factor) || !(c.rope_scaling.low_freq_factor > 0)) {
+      fail("rope_scaling", "llama3 needs 0 < low_freq_factor < high_freq_factor");
+    }
+    positive("rope_scaling.original_max_position_embeddings", c.rope_scaling.original_max_position);
+  }
+  if (c.num_experts < 0) fail("num_experts", "must be >= 0");
+  if (c.num_experts > 0) {
+    if (c.experts_per_token < 1 || c.experts_per_token > c.num_experts) {
+      fail("num_experts_per_tok", "must be in [1, num_experts = " + std::to_string(c.num_experts) + "], got " +
+                                      std::to_string(c.experts_per_token));
+    }
+    positive("moe_intermediate_size", c.moe_intermediate_size);
+    positive("decoder_sparse_step", c.decoder_sparse_step);
+    if (c.family != Family::kQwen3) fail("num_experts", "mixture of experts is only supported for qwen3");
+    if (c.router_aux_loss_coef < 0) fail("router_aux_loss_coef", "must be >= 0");
+  }
+}
+
+ModelConfig from_hf_config(const json& j) {
+  if (!j.is_object()) throw InputError("model config: expected a JSON object, got " + std::string(j.type_name()));
+  const Architecture& arch = find_architecture(j);
+  ModelConfig c;
+  c.family = arch.family;
+  for (const char* key : {"vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads"}) {
+    if (!j.contains(key)) fail(key, "missing");
+  }
+  c.vocab_size = get_int(j, "vocab_size", 0);
+  c.hidden_size = get_int(j, "hidden_size", 0);
+  c.num_layers = get_int(j, "num_hidden_layers", 0);
+  c.num_heads = get_int(j, "num_attention_heads", 0);
+  c.num_kv_heads = get_int(j, "num_key_value_heads", c.num_heads);
+  // Qwen3Config defaults head_dim to 128; the others derive it from the width.
+  const int64_t derived_head_dim = c.num_heads > 0 ? c.hidden_size / c.num_heads : 0;
+  c.head_dim = get_int(j, "head_dim", arch.family == Family::kQwen3 ? 128 : derived_head_dim);
+  c.intermediate_size = get_int(j, "intermediate_size", arch.moe ? get_int(j, "moe_intermediate_size", 0) : 0);
+  if (!arch.moe && !j.contains("intermediate_size")) fail("intermediate_size", "missing");
+  c.max_position = get_int(j, "max_position_embeddings", 2048);
+  c.rope_theta = get_double(j, "rope_theta", 10000.0);
+  c.rope_scaling = read_rope_scaling(j);
+  c.rms_norm_eps = get_double(j, "rms_norm_eps", 1e-6);
+  c.tie_embeddings = get_bool(j, "tie_word_embeddings", false);
+  const bool attention_bias = get_bool(j, "attention_bias", false);
+  c.qkv_bias = arch.family == Family::kQwen2 || attention_bias;
+  c.o_bias = arch.family != Family::kQwen2 && attention_bias;
+  c.qk_norm = arch.family == Family::kQwen3;
+  if (const std::string act = get_string(j, "hidden_act", "silu"); act != "silu") {
+    fail("hidden_act", "unsupported '" + act + "'; only silu (SwiGLU) is implemented");
+  }
+  if (get_bool(j, "mlp_bias", false)) fail("mlp_bias", "MLP biases are not supported");
+  if (get_bool(j, "use_sliding_window", false)) fail("use_sliding_window", "sliding-window attention is not supported");
+  if (arch.moe) {
+    c.num_experts = get_int(j, "num_experts", 0);
+    if (c.num_experts <= 0) fail("num_experts", "a Qwen3MoeForCausalLM needs num_experts > 0");
+    c.experts_per_token = get_int(j, "num_experts_per_tok", 0);
+    c.moe_intermediate_size = get_int(j, "moe_intermediate_size", 0);
+    c.norm_topk_prob = get_bool(j, "norm_topk_prob", false);
+    c.router_aux_loss_coef = get_double(j, "router_aux_loss_coef", 0.001);
+    c.decoder_sparse_step = get_int(j, "decoder_sparse_step", 1);
+    if (const auto it = j.find("mlp_only_layers"); it != j.end() && !it->is_null()) {
+      if (!it->is_array()) fail("mlp_only_layers", "expected a list of layer indices, got " + it->dump());
+      for (const json& v : *it) {
+        if (!v.is_number_integer()) fail("mlp_only_layers", "expected integers, got " + v.dump());
+        c.mlp_only_layers.push_back(v.get<int64_t>());
+      }
+    }
+  }
+  const std::string dtype = get_string(j, "torch_dtype", "float32");
+  if (dtype == "float32") {
+    c.dtype = DType::kFloat32;
+  } else if (dtype == "bfloat16") {
+    c.dtype = DType::kBFloat16;
+  } else if (dtype == "float16") {
+    c.dtype = DType::kFloat16;
+  } else {
+    fail("torch_dtype", "unsupported '" + dtype + "'; supported: float32, bfloat16, float16");
+  }
+  c.bos_token_id = get_token_id(j, "bos_token_id");
+  c.eos_token_id = get_token_id(j, "eos_token_id");
+  validate(c);
+  return c;
+}
+
+json to_hf_config(const ModelConfig& c) {
+  const bool moe = c.num_experts > 0;
+  const Architecture* arch = nullptr;
+  for (const Architecture& a : kArchitectures) {
+    if (a.family == c.family && a.moe == moe) arch = &a;
+  }
+  if (arch == nullptr)
+    fail("num_experts",
+         std::string("no Hugging Face architecture for ") + family_name(c.family) + " with mixture of experts");
+  json j;
+  j["architectures"] = json::array({arch->class_name});
+  j["model_type"] = arch->model_type;
+  j["vocab_size"] = c.vocab_size;
+  j["hidden_size"] = c.hidden_size;
+  j["num_hidden_layers"] = c.num_layers;
+  j["num_attention_heads"] = c.num_heads;
+  j["num_key_value_heads"] = c.num_kv_heads;
+  j["head_dim"] = c.head_dim;
+  j["intermediate_size"] = c.intermediate_size;
+  j["max_position_embeddings"] = c.max_position;
+  j["rope_theta"] = c.rope_theta;
+  switch (c.rope_scaling.type) {
+    case RopeScalingType::kNone: j["rope_scaling"] = nullptr; break;
+    case RopeScalingType::kLinear:
+      j["rope_scaling"] = {{"rope_type", "linear"}, {"factor", c.rope_scaling.factor}};
+      break;
+    case RopeScalingType::kLlama3:
+      j["rope_scaling"] = {{"rope_type", "llama3"},
+                           {"factor", c.rope_scaling.factor},
+                           {"low_freq_factor", c.rope_scaling.low_freq_factor},
+                           {"high_freq_factor", c.rope_scaling.high_freq_factor},
+                           {"original_max_position_embeddings", c.rope_scaling.original_max_position}};
+      break;
+  }
+  j["rms_norm_eps"] = c.rms_norm_eps;
+  j["tie_word_embeddings"] = c.tie_embeddings;
+  j["hidden_act"] = "silu";
+  // Qwen2 always has q/k/v biases and never an o_proj bias; the others put one flag on all four projections.
+  if (c.family != Family::kQwen2) j["attention_bias"] = c.qkv_bias;
+  if (c.family == Family::kLlama) j["mlp_bias"] = false;
+  if (c.family != Family::kLlama) j["use_sliding_window"] = false;
+  if (moe) {
+    j["num_experts"] = c.num_experts;
+    j["num_experts_per_tok"] = c.experts_per_token;
+    j["moe_intermediate_size"] = c.moe_intermediate_size;
+    j["norm_topk_prob"] = c.norm_topk_prob;
+    j["router_aux_loss_coef"] = c.router_aux_loss_coef;
+    j["decoder_sparse_step"] = c.decoder_sparse_step;
+    j["mlp_only_layers"] = c.mlp_only_layers;
+    j["output_router_logits"] = false;
+  }
+  j["torch_dtype"] = dtype_name(c.dtype);
+  if (c.bos_token_id >= 0) j["bos_token_id"] = c.bos_token_id;
+  if (c.eos_token_id >= 0) j["eos_token_id"] = c.eos_token_id;
+  return j;
+}
+
+ModelConfig from_section(const config::ModelSection& s, int64_t vocab_size) {
+  ModelConfig c;
+  if (s.family == "llama") {
+    c.family = Family::kLlama;
+  } else if (s.family == "qwen2") {
+    c.family = Family::kQwen2;
+  } else if (s.family == "qwen3") {
+    c.family = Family::kQwen3;
+  } else {
+    fail("model.family", "unknown '" + s.family + "'; choices: llama, qwen2, qwen3");
+  }
+  c.vocab_size = vocab_size;
+  c.hidden_size = s.hidden_size;
+  c.num_layers = s.num_layers;
+  c.num_heads = s.num_heads;
+  c.num_kv_heads = s.num_kv_heads;
+  if (s.num_heads <= 0 || s.hidden_size % s.num_heads != 0) {
+    fail("model.num_heads",
+         std::to_string(s.num_heads) + " does not divide model.hidden_size " + std::to_string(s.hidden_size));
+  }
+  c.head_dim = s.hidden_size / s.num_heads;
+  c.intermediate_size = s.intermediate_size;
+  c.max_position = s.max_position;
+  c.rope_theta = s.rope_theta;
+  c.rms_norm_eps = s.rms_norm_eps;
+  c.tie_embeddings = s.tie_embeddings;
+  c.qkv_bias = c.family == Family::kQwen2;
+  c.qk_norm = c.family == Family::kQwen3;
+  if (s.dtype == "float32") {
+    c.dtype = DType::kFloat32;
+  } else if (s.dtype == "bfloat16") {
+    c.dtype = DType::kBFloat16;
+  } else if (s.dtype == "float16") {
+    c.dtype = DType::kFloat16;
+  } else {
+    fail("model.dtype", "unknown '" + s.dtype + "'; choices: float32, bfloat16, float16");
+  }
+  validate(c);
+  return c;
+}
+
+}  // namespace spct::models

@@ -1,0 +1,105 @@
+// The shape of a decoder-only transformer (Llama, Qwen2, Qwen3, Qwen3-MoE), and its conversion to and from a
+// Hugging Face config.json and the experiment config's `model:` section.
+//
+// Tensor-free on purpose: tokenizers, config checks and the HF-directory reader include it without LibTorch.
+//
+// Thread safety: plain values; the functions below are pure.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
+
+namespace spct::config {
+struct ModelSection;
+}
+
+namespace spct::models {
+
+// Which Hugging Face architecture the parameter layout follows. A Qwen3 config with num_experts > 0 is
+// Qwen3-MoE ("Qwen3MoeForCausalLM", model_type "qwen3_moe").
+enum class Family { kLlama, kQwen2, kQwen3 };
+
+enum class DType { kFloat32, kBFloat16, kFloat16 };
+
+// How rotary embedding frequencies are rescaled for contexts longer than the model was trained on.
+enum class RopeScalingType {
+  kNone,
+  kLinear,  // every inverse frequency divided by `factor` (position interpolation)
+  kLlama3,  // Llama 3.1: long wavelengths divided by `factor`, short ones kept, a smooth blend between
+};
+
+struct RopeScaling {
+  RopeScalingType type = RopeScalingType::kNone;
+  double factor = 1.0;                   // linear and llama3
+  double low_freq_factor = 1.0;          // llama3 only
+  double high_freq_factor = 4.0;         // llama3 only
+  int64_t original_max_position = 8192;  // llama3 only: the context the base model was trained with
+
+  bool operator==(const RopeScaling&) const = default;
+};
+
+struct ModelConfig {
+  Family family = Family::kQwen2;
+  int64_t vocab_size = 0;
+  int64_t hidden_size = 64;
+  int64_t num_layers = 2;
+  int64_t num_heads = 4;
+  int64_t num_kv_heads = 2;  // grouped-query attention; divides num_heads
+  int64_t head_dim = 16;     // usually hidden_size / num_heads; Qwen3 sets it independently
+  int64_t intermediate_size = 128;
+  int64_t max_position = 128;
+  double rope_theta = 10000.0;
+  RopeScaling rope_scaling;
+  double rms_norm_eps = 1e-6;
+  bool tie_embeddings = true;
+  bool qkv_bias = false;  // biases on q/k/v projections (always on for Qwen2)
+  bool o_bias = false;    // bias on the attention output projection (Llama/Qwen3 `attention_bias`)
+  bool qk_norm = false;   // RMSNorm over each head of q and k before RoPE (Qwen3)
+
+  // Mixture of experts (Qwen3-MoE). num_experts == 0 means every layer has a dense SwiGLU MLP.
+  int64_t num_experts = 0;
+  int64_t experts_per_token = 0;         // top-k
+  int64_t moe_intermediate_size = 0;     // width of each expert's SwiGLU MLP
+  bool norm_topk_prob = true;            // renormalise the top-k routing weights to sum to 1
+  double router_aux_loss_coef = 0.001;   // weight of the load-balancing loss in the training loss
+  int64_t decoder_sparse_step = 1;       // layer l is sparse when (l + 1) % decoder_sparse_step == 0 ...
+  std::vector<int64_t> mlp_only_layers;  // ... and l is not listed here
+
+  DType dtype = DType::kFloat32;
+
+  // Tokens the model was trained to use; -1 when the config does not say.
+  int64_t bos_token_id = -1;
+  int64_t eos_token_id = -1;
+
+  // True when layer `layer` uses the sparse MoE block instead of the dense MLP.
+  bool is_moe_layer(int64_t layer) const;
+
+  bool operator==(const ModelConfig&) const = default;
+};
+
+// Throws spct::InputError naming the field when the shape is inconsistent (non-positive sizes, num_kv_heads
+// not dividing num_heads, top-k out of range, unknown rope scaling parameters, ...).
+void validate(const ModelConfig& config);
+
+// Reads a Hugging Face config.json. Understands architectures/model_type LlamaForCausalLM/"llama",
+// Qwen2ForCausalLM/"qwen2", Qwen3ForCausalLM/"qwen3", Qwen3MoeForCausalLM/"qwen3_moe". Missing optional keys
+// take the Hugging Face defaults. Throws spct::InputError naming the key for unknown architectures, wrong
+// JSON types, unsupported options (hidden_act other than silu, mlp_bias, sliding-window attention) and
+// inconsistent shapes.
+ModelConfig from_hf_config(const nlohmann::json& json);
+
+// Writes the config.json that Hugging Face transformers loads back into the same architecture.
+// from_hf_config(to_hf_config(c)) == c for every valid c.
+nlohmann::json to_hf_config(const ModelConfig& config);
+
+// A new model's shape from the experiment config; head_dim = hidden_size / num_heads, qwen2 gets QKV biases,
+// qwen3 gets q/k norms. Throws spct::InputError when the section is inconsistent.
+ModelConfig from_section(const config::ModelSection& section, int64_t vocab_size);
+
+// "llama", "qwen2", "qwen3" / "float32", "bfloat16", "float16".
+const char* family_name(Family family);
+const char* dtype_name(DType dtype);
+
+}  // namespace spct::models

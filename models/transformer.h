@@ -1,0 +1,116 @@
+// A decoder-only transformer in the Llama / Qwen2 / Qwen3 / Qwen3-MoE layout, as a plain class holding
+// at::Tensor parameters (no torch::nn), named exactly as Hugging Face names them so that checkpoints load and
+// save by name (models/io/).
+//
+// Parameters live on one device in one dtype (config.dtype). A fresh model is initialised deterministically
+// from a seed, identically on every device: matrices ~ N(0, 0.02^2), norm weights 1, biases 0, drawn on the
+// CPU in named_parameters() order and then moved.
+//
+// forward() is causal self-attention over a [B, T] batch with a padding mask; with a KvCache it appends to
+// the cache and attends to everything cached (see kv_cache.h for the slot layout). Forward passes with a
+// cache are for inference: no gradient flows through cached keys and values.
+//
+// Thread safety: forward passes are const and may run concurrently (each with its own cache) as long as no
+// thread mutates parameters or attaches adapters at the same time.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/decoder_layer.h"
+#include "models/kv_cache.h"
+#include "models/linear.h"
+#include "models/model_config.h"
+#include "models/moe.h"
+#include "models/named_tensor.h"
+
+namespace spct::models {
+
+// at::kFloat, at::kBFloat16 or at::kHalf.
+at::ScalarType scalar_type(DType dtype);
+
+// Whether the model ends in the language-model head ("lm_head.weight", or the tied embedding) or in nothing
+// (sequence-classification variants add their own head on hidden_states(), e.g. models/scalar_head.h).
+enum class Head { kLanguageModel, kNone };
+
+// A projection of the model and its Hugging Face module name ("model.layers.0.self_attn.q_proj"); the
+// pointer stays valid for the model's lifetime. Used to attach LoRA adapters by name.
+struct NamedLinear {
+  std::string name;
+  Linear* linear;
+};
+
+class Transformer {
+ public:
+  // Builds and randomly initialises a model. Throws spct::InputError when the config is inconsistent.
+  Transformer(const ModelConfig& config, uint64_t seed, at::Device device = at::kCPU, Head head = Head::kLanguageModel);
+
+  Transformer(const Transformer&) = delete;
+  Transformer& operator=(const Transformer&) = delete;
+
+  const ModelConfig& config() const { return config_; }
+  at::Device device() const { return device_; }
+  at::ScalarType dtype() const { return dtype_; }
+  Head head() const { return head_; }
+
+  // The model's own parameters with their Hugging Face names, in Hugging Face order: embed_tokens, then per
+  // layer self_attn.{q,k,v,o}_proj.{weight,bias}, self_attn.{q,k}_norm, mlp.* (dense: {gate,up,down}_proj;
+  // MoE: gate, experts.<e>.{gate,up,down}_proj), input_layernorm, post_attention_layernorm; then model.norm
+  // and lm_head (absent when tied or Head::kNone). Tensors alias the model's storage. No LoRA adapters here.
+  std::vector<NamedTensor> named_parameters() const;
+
+  // LoRA adapter parameters ("<module>.lora_A.weight", "<module>.lora_B.weight"), empty without adapters.
+  std::vector<NamedTensor> adapter_parameters() const;
+
+  // Everything an optimiser should update: the parameters (own and adapter) with requires_grad set.
+  std::vector<NamedTensor> trainable_parameters() const;
+
+  // Sets requires_grad on every own parameter (adapters are untouched).
+  void set_requires_grad(bool requires_grad);
+
+  // Every projection, named; lm_head is included (when untied) so that it can be targeted too.
+  std::vector<NamedLinear> linears();
+
+  // The final-normed hidden states [B, T, hidden] of input_ids [B, T] int64 at position_ids [B, T] int64;
+  // attention_mask [B, T] bool (false = padding: never attended to; its own outputs are finite garbage).
+  // With `cache`, the tokens are appended to it (attention_mask covers only the new tokens). With `moe`, MoE
+  // layers report their load-balancing loss and routing metrics there. Inputs may be on any device; they are
+  // moved to the model's. Throws spct::InputError on shape mismatches and token ids out of range.
+  at::Tensor hidden_states(const at::Tensor& input_ids, const at::Tensor& position_ids,
+                           const at::Tensor& attention_mask, KvCache* cache = nullptr, MoeStats* moe = nullptr) const;
+
+  // The language-model head: hidden [..., hidden] -> logits [..., vocab] in the model dtype.
+  // REQUIRES: head() == Head::kLanguageModel.
+  at::Tensor logits(const at::Tensor& hidden) const;
+
+  // logits(hidden_states(...)): [B, T, vocab].
+  at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& position_ids, const at::Tensor& attention_mask,
+                     KvCache* cache = nullptr, MoeStats* moe = nullptr) const;
+
+  // A cache sized for this model: `batch` rows, `capacity` slots, in the model's dtype and device.
+  KvCache make_cache(int64_t batch, int64_t capacity) const;
+
+  // Copies every own parameter of `other` into this model (same config required; throws spct::InputError).
+  void copy_parameters_from(const Transformer& other);
+
+ private:
+  // Calls fn(name, tensor&) for every own parameter in named_parameters() order.
+  template <typename Fn>
+  void for_each_parameter(Fn&& fn) const;
+  void build(uint64_t seed);
+
+  const ModelConfig config_;
+  const at::Device device_;
+  const at::ScalarType dtype_;
+  const Head head_;
+  at::Tensor embed_tokens_;  // [vocab, hidden]
+  std::vector<DecoderLayer> layers_;
+  at::Tensor norm_;      // [hidden]
+  Linear lm_head_;       // weight aliases embed_tokens_ when tied
+  at::Tensor inv_freq_;  // [head_dim / 2] float32
+};
+
+}  // namespace spct::models

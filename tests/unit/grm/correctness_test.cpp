@@ -47,7 +47,7 @@ TEST_CASE("evaluation breaks ties by a seeded shuffle, fairly and reproducibly",
   CHECK(picked_first < trials * 0.55);
 }
 
-TEST_CASE("RewardBench subsets map to sections; accuracy per subset, section and headline", "[grm][eval]") {
+TEST_CASE("RewardBench subsets map to sections, with accuracy per subset, section and headline", "[grm][eval]") {
   CHECK(reward_bench_section("alpacaeval-easy") == "Chat");
   CHECK(reward_bench_section("llmbar-adver-GPTInst") == "Chat Hard");
   CHECK(reward_bench_section("xstest-should-respond") == "Safety");

@@ -23,7 +23,7 @@ size_t at(const std::string& text, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE("the paper's score bands come out of 1..10; other ranges are spread alike", "[grm][prompt]") {
+TEST_CASE("the paper's score bands come out of 1..10, and other ranges are spread alike", "[grm][prompt]") {
   const std::vector<ScoreBand> bands = score_bands(1, 10);
   REQUIRE(bands.size() == 4);
   CHECK((bands[0].low == 9 && bands[0].high == 10));
@@ -75,7 +75,7 @@ TEST_CASE("the pointwise prompt has the App. G parts in order", "[grm][prompt]")
   CHECK(prompt.spec(2).max == 10);
 }
 
-TEST_CASE("principles and weights come from config; weights show as percentages", "[grm][prompt]") {
+TEST_CASE("principles and weights come from config, weights shown as percentages", "[grm][prompt]") {
   spct::config::GrmSection grm;
   grm.principles = {"Brevity: short answers", "Rigour: every step justified", "Tone: polite"};
   grm.principle_weights = {1, 1, 2};

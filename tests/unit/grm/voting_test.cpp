@@ -92,7 +92,7 @@ TEST_CASE("parse fallback fail fails the vote naming the sample and its reason",
   CHECK_THAT(result.error, Catch::Matchers::Contains("expected 2"));
 }
 
-TEST_CASE("skip with no parsable voter fails; a failure outside the meta top-k does not count", "[grm][voting]") {
+TEST_CASE("skip with no parsable voter fails, and a failure outside the meta top-k does not count", "[grm][voting]") {
   const std::vector<SampleVote> bad = {sample({0, 1}, "no box"), sample({1, 0}, "\\boxed{x, y}")};
   const VoteResult none = vote(bad, 2, VoteOptions{});
   CHECK_FALSE(none.ok);

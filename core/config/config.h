@@ -120,6 +120,20 @@ struct GrpoSection {
   int64_t minibatches = 1;
   double grad_clip = 1.0;
   int64_t warmup_steps = 0;
+  std::string kl_in = "loss";
+  double kl_target = 0.0;
+  int64_t kl_horizon = 10000;
+  double dual_clip = 0.0;
+  double entropy_coef = 0.0;
+  double advantage_eps = 1e-6;
+  bool overlong_filter = false;
+  bool dynamic_sampling = false;
+  int64_t ref_reset_every = 0;
+  std::string lr_schedule = "constant";
+  double min_lr_ratio = 0.0;
+  double adam_beta1 = 0.9;
+  double adam_beta2 = 0.999;
+  double adam_eps = 1e-8;
 };
 
 struct CheckpointSection {

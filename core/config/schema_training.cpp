@@ -98,6 +98,41 @@ void add_grpo_fields(SchemaBuilder& b) {
                {.min = 0, .max = 1e6});
   b.add_integer("warmup_steps", f(&GrpoSection::warmup_steps), "Linear learning-rate warm-up steps.",
                 {.min = 0, .max = 1e9});
+  b.add_string("kl_in", f(&GrpoSection::kl_in),
+               "Where the KL penalty goes: `loss` (GRPO: beta * KL per token in the loss) or `reward` (PPO style: "
+               "beta * the sequence's summed KL subtracted from its reward before advantages).",
+               {.choices = {"loss", "reward"}});
+  b.add_number("kl_target", f(&GrpoSection::kl_target),
+               "Adaptive KL controller: the per-token KL to steer towards by scaling beta; 0 = fixed beta.",
+               {.min = 0, .max = 100});
+  b.add_integer("kl_horizon", f(&GrpoSection::kl_horizon),
+                "Adaptive KL controller horizon in samples: beta moves by at most 20% per horizon.",
+                {.min = 1, .max = 1e12});
+  b.add_number("dual_clip", f(&GrpoSection::dual_clip),
+               "Dual-clip constant c for negative advantages (bounds -rho * A by -c * A); 0 = off, else > 1 "
+               "(3 is usual).",
+               {.min = 0, .max = 100});
+  b.add_number("entropy_coef", f(&GrpoSection::entropy_coef),
+               "Entropy bonus coefficient: the loss subtracts this times the mean token entropy; 0 = off.",
+               {.min = 0, .max = 10});
+  b.add_number("advantage_eps", f(&GrpoSection::advantage_eps),
+               "Added to the group's sample reward std before dividing (std_normalize).", {.min = 1e-12, .max = 1});
+  b.add_bool("overlong_filter", f(&GrpoSection::overlong_filter),
+             "DAPO overlong filtering: completions cut at max_new_tokens contribute nothing to the loss.");
+  b.add_bool("dynamic_sampling", f(&GrpoSection::dynamic_sampling),
+             "DAPO dynamic sampling: drop groups whose rewards are all equal and sample more prompts to refill.");
+  b.add_integer("ref_reset_every", f(&GrpoSection::ref_reset_every),
+                "Iterative GRPO: copy the policy into the reference model every this many steps; 0 = never.",
+                {.min = 0, .max = 1e9});
+  b.add_string("lr_schedule", f(&GrpoSection::lr_schedule),
+               "After warm-up: `constant` at lr, or `cosine` decay to lr * min_lr_ratio at the last step.",
+               {.choices = {"constant", "cosine"}});
+  b.add_number("min_lr_ratio", f(&GrpoSection::min_lr_ratio), "Floor of the cosine schedule as a fraction of lr.",
+               {.min = 0, .max = 1});
+  b.add_number("adam_beta1", f(&GrpoSection::adam_beta1), "AdamW first-moment decay.", {.min = 0, .max = 0.999999});
+  b.add_number("adam_beta2", f(&GrpoSection::adam_beta2), "AdamW second-moment decay.",
+               {.min = 0, .max = 0.999999999});
+  b.add_number("adam_eps", f(&GrpoSection::adam_eps), "AdamW denominator guard.", {.min = 1e-30, .max = 1});
 }
 
 }  // namespace spct::config

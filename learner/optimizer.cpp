@@ -1,0 +1,137 @@
+#include "learner/optimizer.h"
+
+#include <ATen/core/grad_mode.h>
+#include <ATen/ops/scalar_tensor.h>
+#include <ATen/ops/zeros_like.h>
+
+#include <cmath>
+#include <map>
+
+#include "core/config/config.h"
+#include "core/error.h"
+#include "learner/tensor_checks.h"
+
+namespace spct::learner {
+namespace {
+
+void check_options(const AdamWOptions& o) {
+  const auto fail = [](const std::string& what) { throw UsageError("AdamW: " + what); };
+  if (!(o.lr >= 0) || !std::isfinite(o.lr)) fail("lr " + std::to_string(o.lr) + " must be finite and >= 0");
+  if (!(o.beta1 >= 0 && o.beta1 < 1)) fail("beta1 " + std::to_string(o.beta1) + " not in [0, 1)");
+  if (!(o.beta2 >= 0 && o.beta2 < 1)) fail("beta2 " + std::to_string(o.beta2) + " not in [0, 1)");
+  if (!(o.eps > 0)) fail("eps " + std::to_string(o.eps) + " must be > 0");
+  if (!(o.weight_decay >= 0)) fail("weight decay " + std::to_string(o.weight_decay) + " must be >= 0");
+}
+
+}  // namespace
+
+AdamW::AdamW(std::vector<at::Tensor> params, const AdamWOptions& options)
+    : params_(std::move(params)), options_(options) {
+  check_options(options_);
+  const at::NoGradGuard no_grad;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const std::string name = "parameter " + std::to_string(i);
+    require_floating("AdamW", name.c_str(), params_[i]);
+    if (!params_[i].is_leaf()) throw Error(ExitCode::kFailure, "AdamW: " + name + " is not a leaf tensor");
+    exp_avg_.push_back(at::zeros_like(params_[i]));
+    exp_avg_sq_.push_back(at::zeros_like(params_[i]));
+  }
+}
+
+void AdamW::step() {
+  const at::NoGradGuard no_grad;
+  ++step_;
+  const AdamWOptions& o = options_;
+  const double t = static_cast<double>(step_);
+  const double bias1 = 1.0 - std::pow(o.beta1, t);
+  const double bias2_sqrt = std::sqrt(1.0 - std::pow(o.beta2, t));
+  const double step_size = o.lr / bias1;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const at::Tensor& g = params_[i].grad();
+    if (!g.defined()) continue;
+    // Tensor handles share storage: updating the copy updates the caller's parameter.
+    at::Tensor p = params_[i];
+    if (o.weight_decay != 0) p.mul_(1.0 - o.lr * o.weight_decay);
+    exp_avg_[i].mul_(o.beta1).add_(g, 1.0 - o.beta1);
+    exp_avg_sq_[i].mul_(o.beta2).addcmul_(g, g, 1.0 - o.beta2);
+    const at::Tensor denom = exp_avg_sq_[i].sqrt().div_(bias2_sqrt).add_(o.eps);
+    p.addcdiv_(exp_avg_[i], denom, -step_size);
+  }
+}
+
+void AdamW::zero_grad() {
+  for (const at::Tensor& p : params_) {
+    // mutable_grad() is the only way to reset a gradient through a const handle that shares the tensor.
+    at::Tensor param = p;
+    param.mutable_grad() = at::Tensor();
+  }
+}
+
+void AdamW::set_lr(double lr) {
+  AdamWOptions next = options_;
+  next.lr = lr;
+  check_options(next);
+  options_ = next;
+}
+
+NamedTensors AdamW::state() const {
+  NamedTensors out;
+  out.emplace_back("step", at::scalar_tensor(step_, at::kLong));
+  for (size_t i = 0; i < params_.size(); ++i) {
+    out.emplace_back("exp_avg." + std::to_string(i), exp_avg_[i].clone());
+    out.emplace_back("exp_avg_sq." + std::to_string(i), exp_avg_sq_[i].clone());
+  }
+  return out;
+}
+
+void AdamW::load_state(const NamedTensors& state) {
+  std::map<std::string, at::Tensor> by_name;
+  for (const auto& [name, tensor] : state) {
+    if (!by_name.emplace(name, tensor).second) throw InputError("AdamW state: duplicate entry \"" + name + "\"");
+  }
+  const auto take = [&](const std::string& name) {
+    const auto it = by_name.find(name);
+    if (it == by_name.end()) throw InputError("AdamW state: missing entry \"" + name + "\"");
+    at::Tensor t = it->second;
+    by_name.erase(it);
+    return t;
+  };
+  const at::Tensor step = take("step");
+  if (step.numel() != 1 || at::isFloatingType(step.scalar_type()) || step.item<int64_t>() < 0) {
+    throw InputError("AdamW state: \"step\" must be one non-negative integer, got shape " + shape_string(step));
+  }
+  // Check everything before changing anything, so a bad checkpoint leaves the optimizer as it was.
+  const auto take_moment = [&](const std::string& name, size_t i) {
+    const at::Tensor t = take(name);
+    if (!t.defined() || t.sizes() != params_[i].sizes()) {
+      throw InputError("AdamW state: \"" + name + "\" has shape " + shape_string(t) + ", parameter " +
+                       std::to_string(i) + " has " + shape_string(params_[i]));
+    }
+    return t;
+  };
+  std::vector<at::Tensor> avg, avg_sq;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    avg.push_back(take_moment("exp_avg." + std::to_string(i), i));
+    avg_sq.push_back(take_moment("exp_avg_sq." + std::to_string(i), i));
+  }
+  if (!by_name.empty()) {
+    throw InputError("AdamW state: unexpected entry \"" + by_name.begin()->first + "\" (state of " +
+                     std::to_string(params_.size()) + " parameters expected)");
+  }
+  const at::NoGradGuard no_grad;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    exp_avg_[i].copy_(avg[i]);
+    exp_avg_sq_[i].copy_(avg_sq[i]);
+  }
+  step_ = step.item<int64_t>();
+}
+
+AdamWOptions adamw_options_from_config(const config::GrpoSection& grpo) {
+  return AdamWOptions{.lr = grpo.lr,
+                      .beta1 = grpo.adam_beta1,
+                      .beta2 = grpo.adam_beta2,
+                      .eps = grpo.adam_eps,
+                      .weight_decay = grpo.weight_decay};
+}
+
+}  // namespace spct::learner

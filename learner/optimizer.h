@@ -1,0 +1,80 @@
+// AdamW (Loshchilov & Hutter) on a list of parameter tensors, with ATen in-place ops. For each parameter p
+// with gradient g, at optimizer step t = 1, 2, ...:
+//   p  <- p * (1 - lr * weight_decay)                       decoupled weight decay
+//   m  <- beta1 m + (1 - beta1) g
+//   v  <- beta2 v + (1 - beta2) g^2
+//   p  <- p - (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+// which is torch.optim.AdamW's update. Parameters whose gradient is undefined are left alone (their moments
+// do not decay); t counts optimizer steps, shared by all parameters.
+//
+// The state is exposed as named tensors so a checkpoint can save and restore it exactly:
+//   "step"             int64 scalar, the number of steps taken
+//   "exp_avg.<i>"      m of parameter i (in constructor order), same shape and dtype as the parameter
+//   "exp_avg_sq.<i>"   v of parameter i
+//
+// Ownership: holds references to the caller's parameter tensors (shared storage) and owns its moments.
+// Thread safety: none; one thread steps it, and nothing else may touch the parameters during step().
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace spct::config {
+struct GrpoSection;
+}
+
+namespace spct::learner {
+
+struct AdamWOptions {
+  double lr = 1e-3;           // REQUIRES: >= 0; changed per step with set_lr() (learner/lr_schedule.h)
+  double beta1 = 0.9;         // REQUIRES: 0 <= beta1 < 1
+  double beta2 = 0.999;       // REQUIRES: 0 <= beta2 < 1
+  double eps = 1e-8;          // REQUIRES: > 0
+  double weight_decay = 0.0;  // REQUIRES: >= 0
+};
+
+using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
+
+class AdamW {
+ public:
+  // REQUIRES: every parameter is a defined floating-point leaf tensor; options as above. Throws spct::Error
+  // (spct::UsageError for bad options) otherwise.
+  AdamW(std::vector<at::Tensor> params, const AdamWOptions& options);
+
+  AdamW(const AdamW&) = delete;
+  AdamW& operator=(const AdamW&) = delete;
+
+  // One update of every parameter that has a gradient, at the current learning rate.
+  void step();
+
+  // Drops every parameter's gradient (sets it undefined, so the next backward() allocates fresh).
+  void zero_grad();
+
+  void set_lr(double lr);
+  double lr() const { return options_.lr; }
+  int64_t steps_taken() const { return step_; }
+  const std::vector<at::Tensor>& params() const { return params_; }
+
+  // The state, named as above; the tensors are copies (a checkpoint can write them while training goes on).
+  NamedTensors state() const;
+
+  // Restores a state() exactly. Throws spct::InputError naming the first missing, unexpected or mis-shaped
+  // entry (a checkpoint of another model or optimizer); the optimizer is unchanged then.
+  void load_state(const NamedTensors& state);
+
+ private:
+  const std::vector<at::Tensor> params_;
+  std::vector<at::Tensor> exp_avg_;
+  std::vector<at::Tensor> exp_avg_sq_;
+  AdamWOptions options_;
+  int64_t step_ = 0;
+};
+
+// AdamW options of the grpo section: lr, adam_beta1, adam_beta2, adam_eps, weight_decay.
+AdamWOptions adamw_options_from_config(const config::GrpoSection& grpo);
+
+}  // namespace spct::learner

@@ -70,9 +70,13 @@ class Communicator {
   // Returns once every rank has called barrier().
   virtual void barrier() = 0;
 
-  // Sends `bytes` (host memory) to rank `dest` with `tag` (0 <= tag < 32768). Returns when the buffer may be
-  // reused.
+  // Queues a copy of `bytes` (host memory) for rank `dest` with `tag` (0 <= tag < 32768) and returns at once,
+  // so a rank can hand out work to many ranks, or two ranks can send to each other, without waiting for the
+  // receivers. Delivery progresses whenever this communicator is used; flush() waits for it.
   virtual void send_bytes(int dest, int tag, std::span<const uint8_t> bytes) = 0;
+  // Returns once every queued send has been delivered (the receiver has matched it, for large payloads).
+  // Destroying a communicator flushes it.
+  virtual void flush() = 0;
   // Receives one payload with `tag` from `source` (or kAnySource). Messages from one source with one tag
   // arrive in the order they were sent.
   virtual Received recv_bytes(int source, int tag) = 0;

@@ -86,6 +86,22 @@ RankLayout RankLayout::plan_single_node(const config::LayoutSection& layout, int
   return plan(layout, threads, nodes, visible_devices);
 }
 
+RankLayout RankLayout::uniform(Role role, int world_size) {
+  std::vector<RankPlacement> ranks;
+  for (int rank = 0; rank < world_size; ++rank) {
+    ranks.push_back(RankPlacement{.rank = rank,
+                                  .role = role,
+                                  .role_index = rank,
+                                  .node = 0,
+                                  .hostname = "localhost",
+                                  .local_rank = rank,
+                                  .role_local_rank = rank,
+                                  .device = -1,
+                                  .threads = 1});
+  }
+  return RankLayout(std::move(ranks), role == Role::kColocated);
+}
+
 std::vector<int> RankLayout::ranks_of(Role role) const {
   std::vector<int> out;
   for (const RankPlacement& p : ranks_) {

@@ -57,6 +57,11 @@ class RankLayout {
   static RankLayout plan_single_node(const config::LayoutSection& layout, int64_t threads, int cores,
                                      int visible_devices);
 
+  // A job of `world_size` ranks on one node that all play `role` (role_index = rank, one thread each, no
+  // device): for programs that use the runtime without the orchestrator, such as bench/comm and tests of the
+  // learners' gradient all-reduce.
+  static RankLayout uniform(Role role, int world_size);
+
   // Ranks `layout` needs: 1 + rollout_workers + reward_workers + learners, or 1 when colocated.
   static int required_world_size(const config::LayoutSection& layout);
 

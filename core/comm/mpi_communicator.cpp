@@ -158,12 +158,42 @@ void MpiCommunicator::barrier() {
 }
 
 void MpiCommunicator::send_bytes(int dest, int tag, std::span<const uint8_t> bytes) {
-  MPI_Request request = MPI_REQUEST_NULL;
-  SPCT_MPI_CHECK(MPI_Isend(bytes.data(), to_count(bytes.size(), "send"), MPI_BYTE, dest, tag, comm_, &request));
-  wait(request, {dest}, fmt::format("send of {} bytes (tag {}) to rank {}", bytes.size(), tag, dest));
+  reap_sends();
+  PendingSend& send = pending_sends_.emplace_back(
+      PendingSend{.bytes = std::vector<uint8_t>(bytes.begin(), bytes.end()), .dest = dest, .tag = tag});
+  SPCT_MPI_CHECK(
+      MPI_Isend(send.bytes.data(), to_count(send.bytes.size(), "send"), MPI_BYTE, dest, tag, comm_, &send.request));
+}
+
+void MpiCommunicator::reap_sends() {
+  std::erase_if(pending_sends_, [](PendingSend& send) {
+    int done = 0;
+    SPCT_MPI_CHECK(MPI_Test(&send.request, &done, MPI_STATUS_IGNORE));
+    return done != 0;
+  });
+}
+
+void MpiCommunicator::flush() {
+  for (PendingSend& send : pending_sends_) {
+    wait(send.request, {send.dest},
+         fmt::format("delivery of {} bytes (tag {}) to rank {}", send.bytes.size(), send.tag, send.dest));
+  }
+  pending_sends_.clear();
+}
+
+MpiCommunicator::~MpiCommunicator() {
+  // Sends queued just before shutdown must still reach their receivers. A failure here cannot be thrown out of
+  // a destructor; it ends the job like any other stall.
+  try {
+    flush();
+  } catch (const std::exception& e) {
+    abort_job(fmt::format("{} could not deliver its last messages on communicator '{}': {}", stall_.state().describe(),
+                          name_, e.what()));
+  }
 }
 
 Received MpiCommunicator::recv_bytes(int source, int tag) {
+  reap_sends();
   const int mpi_source = source == kAnySource ? MPI_ANY_SOURCE : source;
   MPI_Message message = MPI_MESSAGE_NULL;
   MPI_Status status;

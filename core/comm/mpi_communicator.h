@@ -7,6 +7,7 @@
 
 #include <mpi.h>
 
+#include <list>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ class MpiCommunicator : public Communicator {
   // Wraps `comm`, which the caller keeps alive and frees (World does); `stall` must outlive this object.
   // `name` says which communicator a report is about ("learners", "world").
   MpiCommunicator(MPI_Comm comm, StallDetector& stall, std::string name);
+
+  // Flushes queued sends.
+  ~MpiCommunicator() override;
 
   MpiCommunicator(const MpiCommunicator&) = delete;
   MpiCommunicator& operator=(const MpiCommunicator&) = delete;
@@ -35,12 +39,23 @@ class MpiCommunicator : public Communicator {
   void all_gather(const void* send, void* recv, size_t bytes_per_rank) override;
   void barrier() override;
   void send_bytes(int dest, int tag, std::span<const uint8_t> bytes) override;
+  void flush() override;
   Received recv_bytes(int source, int tag) override;
 
  private:
   // Waits for `request` through the stall detector; `expected` are the communicator ranks the wait needs.
   void wait(MPI_Request& request, const std::vector<int>& expected, const std::string& what);
   std::vector<int> all_ranks() const;
+  // Forgets queued sends that have completed.
+  void reap_sends();
+
+  // A queued send: MPI reads `bytes` until `request` completes, so the list keeps it in place until then.
+  struct PendingSend {
+    std::vector<uint8_t> bytes;
+    int dest = 0;
+    int tag = 0;
+    MPI_Request request = MPI_REQUEST_NULL;
+  };
 
   const MPI_Comm comm_;
   StallDetector& stall_;
@@ -48,6 +63,7 @@ class MpiCommunicator : public Communicator {
   int rank_ = 0;
   int size_ = 0;
   std::vector<int> world_ranks_;  // world rank of each rank of comm_
+  std::list<PendingSend> pending_sends_;
 };
 
 }  // namespace spct::comm

@@ -100,14 +100,17 @@ GeneratedGroup read_generated_group(WireReader& r, const std::string& prefix = "
     Completion& c = m.completions[i];
     const std::string base = prefix + at("completions", i);
     c.tokens = r.get_array<int32_t>(base + ".tokens");
+    const size_t logprobs_at = r.offset();
     c.logprobs = r.get_array<float>(base + ".logprobs");
     if (c.logprobs.size() != c.tokens.size()) {
-      r.fail(base + ".logprobs", fmt::format("{} log-probs for {} tokens; there must be one per token",
-                                             c.logprobs.size(), c.tokens.size()));
+      r.fail(
+          base + ".logprobs", logprobs_at,
+          fmt::format("{} log-probs for {} tokens; there must be one per token", c.logprobs.size(), c.tokens.size()));
     }
+    const size_t reason_at = r.offset();
     const auto reason = r.get<uint8_t>(base + ".finish_reason");
     if (reason > static_cast<uint8_t>(FinishReason::kLength)) {
-      r.fail(base + ".finish_reason", fmt::format("invalid value {} (0 = stop, 1 = length)", reason));
+      r.fail(base + ".finish_reason", reason_at, fmt::format("invalid value {} (0 = stop, 1 = length)", reason));
     }
     c.finish_reason = static_cast<FinishReason>(reason);
   }
@@ -144,9 +147,11 @@ RewardResult read_reward_result(WireReader& r) {
 
 Control read_control(WireReader& r) {
   Control m;
+  const size_t kind_at = r.offset();
   const auto kind = r.get<uint8_t>("kind");
   if (kind > static_cast<uint8_t>(Control::Kind::kStepDone)) {
-    r.fail("kind", fmt::format("invalid value {} (0 = stop, 1 = checkpoint, 2 = shutdown, 3 = step done)", kind));
+    r.fail("kind", kind_at,
+           fmt::format("invalid value {} (0 = stop, 1 = checkpoint, 2 = shutdown, 3 = step done)", kind));
   }
   m.kind = static_cast<Control::Kind>(kind);
   m.step = r.get<uint64_t>("step");

@@ -23,13 +23,13 @@ void WireWriter::put_string(const std::string& value) {
   out_.insert(out_.end(), value.begin(), value.end());
 }
 
-void WireReader::fail(const std::string& field, const std::string& problem) const {
-  throw InputError(fmt::format("{} message: field '{}' at byte {}: {}", message_, field, offset(), problem));
+void WireReader::fail(const std::string& field, size_t at, const std::string& problem) const {
+  throw InputError(fmt::format("{} message: field '{}' at byte {}: {}", message_, field, at, problem));
 }
 
 const uint8_t* WireReader::take(size_t n, const std::string& field) {
   if (n > remaining()) {
-    fail(field, fmt::format("truncated: needs {} bytes, the payload has {} left", n, remaining()));
+    fail(field, offset(), fmt::format("truncated: needs {} bytes, the payload has {} left", n, remaining()));
   }
   const uint8_t* p = bytes_.data() + pos_;
   pos_ += n;

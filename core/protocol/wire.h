@@ -74,8 +74,9 @@ class WireReader {
   size_t offset() const { return base_ + pos_; }
   size_t remaining() const { return bytes_.size() - pos_; }
 
-  // Throws spct::InputError "<message>: <field> at byte <offset>: <problem>".
-  [[noreturn]] void fail(const std::string& field, const std::string& problem) const;
+  // Throws spct::InputError "<message> message: field '<field>' at byte <at>: <problem>"; `at` is the offset
+  // of the field in the whole message (offset() before reading it).
+  [[noreturn]] void fail(const std::string& field, size_t at, const std::string& problem) const;
   // Throws if any bytes are left after the last field.
   void expect_end() const;
 

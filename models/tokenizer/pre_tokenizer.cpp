@@ -1,0 +1,136 @@
+#include "models/tokenizer/pre_tokenizer.h"
+
+namespace spct::tokenizer {
+namespace {
+
+// The split regex of GPT-2's byte-level pre-tokenizer (ByteLevel with use_regex true).
+constexpr const char* kGpt2Pattern = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+
+}  // namespace
+
+PreTokenizer::~PreTokenizer() = default;
+
+PreTokenizer PreTokenizer::from_json(const std::optional<JsonView>& json) {
+  PreTokenizer result;
+  if (json) result.add_steps(*json);
+  return result;
+}
+
+void PreTokenizer::add_steps(const JsonView& json) {
+  const JsonView type_json = json.at("type");
+  const std::string& type = type_json.as_string();
+  if (type == "Sequence") {
+    const JsonView list = json.at("pretokenizers");
+    list.require_array();
+    for (size_t i = 0; i < list.size(); ++i) add_steps(list.element(i));
+    return;
+  }
+  Step step;
+  if (type == "Split") {
+    const JsonView pattern = json.at("pattern");
+    pattern.require_object();
+    const auto regex = pattern.find("Regex");
+    const auto literal = pattern.find("String");
+    if (!regex && !literal) pattern.fail("expected {\"Regex\": ...} or {\"String\": ...}");
+    const JsonView& source = regex ? *regex : *literal;
+    step.regex = std::make_unique<Regex>(source.as_string(), !regex, source.file() + ": " + source.path());
+    const JsonView behavior = json.at("behavior");
+    const std::string& name = behavior.as_string();
+    if (name == "Isolated") {
+      step.behavior = Behavior::kIsolated;
+    } else if (name == "Removed") {
+      step.behavior = Behavior::kRemoved;
+    } else if (name == "MergedWithPrevious") {
+      step.behavior = Behavior::kMergedWithPrevious;
+    } else if (name == "MergedWithNext") {
+      step.behavior = Behavior::kMergedWithNext;
+    } else {
+      behavior.fail("unsupported split behavior \"" + name +
+                    "\" (supported: Isolated, Removed, MergedWithPrevious, MergedWithNext)");
+    }
+    step.invert = json.bool_or("invert", false);
+  } else if (type == "ByteLevel") {
+    byte_level_ = true;
+    step.add_prefix_space = json.bool_or("add_prefix_space", true);
+    if (json.bool_or("use_regex", true)) {
+      step.regex = std::make_unique<Regex>(kGpt2Pattern, false, json.file() + ": " + json.path() + " (GPT-2 regex)");
+    }
+  } else {
+    type_json.fail("unsupported pre-tokenizer \"" + type + "\" (supported: Split, ByteLevel, Sequence)");
+  }
+  steps_.push_back(std::move(step));
+}
+
+void PreTokenizer::apply(const Step& step, std::string_view word, std::vector<std::string_view>& out,
+                         std::deque<std::string>& storage) {
+  if (step.add_prefix_space && !word.starts_with(' ')) {
+    storage.push_back(" " + std::string(word));
+    word = storage.back();
+  }
+  if (!step.regex) {
+    out.push_back(word);
+    return;
+  }
+  thread_local std::vector<std::pair<size_t, size_t>> matches;
+  matches.clear();
+  step.regex->find_all(word, matches);
+
+  // Walk the word as alternating gaps and matches; `delimiter` pieces are the matches (or, inverted, the gaps).
+  bool pending_prefix = false;  // kMergedWithNext: a delimiter waits to be glued to the next piece
+  size_t prefix_begin = 0;
+  const auto emit = [&](size_t begin, size_t end, bool delimiter) {
+    if (begin == end) return;
+    switch (step.behavior) {
+      case Behavior::kIsolated: out.push_back(word.substr(begin, end - begin)); break;
+      case Behavior::kRemoved:
+        if (!delimiter) out.push_back(word.substr(begin, end - begin));
+        break;
+      case Behavior::kMergedWithPrevious:
+        // Pieces are contiguous, so gluing onto the previous piece is widening its view.
+        if (delimiter && !out.empty() && out.back().data() + out.back().size() == word.data() + begin) {
+          out.back() = std::string_view(out.back().data(), out.back().size() + (end - begin));
+        } else {
+          out.push_back(word.substr(begin, end - begin));
+        }
+        break;
+      case Behavior::kMergedWithNext:
+        if (delimiter) {
+          if (!pending_prefix) prefix_begin = begin;
+          pending_prefix = true;
+        } else {
+          const size_t from = pending_prefix ? prefix_begin : begin;
+          out.push_back(word.substr(from, end - from));
+          pending_prefix = false;
+        }
+        break;
+    }
+  };
+  size_t position = 0;
+  for (const auto& [begin, end] : matches) {
+    emit(position, begin, step.invert);
+    emit(begin, end, !step.invert);
+    position = end;
+  }
+  emit(position, word.size(), step.invert);
+  if (pending_prefix) out.push_back(word.substr(prefix_begin));
+}
+
+void PreTokenizer::split(std::string_view text, std::vector<std::string_view>& words,
+                         std::deque<std::string>& storage) const {
+  if (steps_.empty()) {
+    if (!text.empty()) words.push_back(text);
+    return;
+  }
+  std::vector<std::string_view> current{text};
+  std::vector<std::string_view> next;
+  for (const Step& step : steps_) {
+    next.clear();
+    for (const std::string_view word : current) apply(step, word, next, storage);
+    current.swap(next);
+  }
+  for (const std::string_view word : current) {
+    if (!word.empty()) words.push_back(word);
+  }
+}
+
+}  // namespace spct::tokenizer

@@ -1,0 +1,39 @@
+// Regex: a compiled PCRE2 pattern in UTF-8 + Unicode-property mode (\p{L}, \s and \w follow Unicode, as the
+// Oniguruma regexes of Hugging Face tokenizers do), JIT-compiled when PCRE2 has a JIT for this machine.
+// Used by the pre-tokenizer to split text into words.
+//
+// Ownership: owns the compiled pattern (RAII). Thread safety: immutable after construction; find_all() may be
+// called concurrently (match data is per thread).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace spct::tokenizer {
+
+class Regex {
+ public:
+  // Compiles `pattern` (literally when `literal`). Throws spct::InputError "<where>: ..." with PCRE2's message
+  // and the offset in the pattern when it does not compile; `where` names the pattern's origin (file and JSON
+  // path).
+  Regex(const std::string& pattern, bool literal, const std::string& where);
+  ~Regex();
+  Regex(const Regex&) = delete;
+  Regex& operator=(const Regex&) = delete;
+
+  // Appends the [begin, end) byte ranges of the successive non-overlapping matches in `text`.
+  // REQUIRES: text is valid UTF-8 (it is not checked again here).
+  void find_all(std::string_view text, std::vector<std::pair<size_t, size_t>>& matches) const;
+
+  bool jit() const { return jit_; }
+
+ private:
+  struct Code;
+  std::unique_ptr<Code> code_;
+  bool jit_ = false;
+};
+
+}  // namespace spct::tokenizer

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   spct::cli::register_train(app);
   spct::cli::register_config(app);
   spct::cli::register_version(app);
+  spct::cli::register_tokenize(app);
 
   try {
     spct::init_logging("info");

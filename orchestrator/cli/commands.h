@@ -9,5 +9,6 @@ namespace spct::cli {
 void register_version(CLI::App& app);
 void register_config(CLI::App& app);
 void register_train(CLI::App& app);
+void register_tokenize(CLI::App& app);
 
 }  // namespace spct::cli

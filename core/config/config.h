@@ -17,6 +17,7 @@ struct RunSection {
   int64_t steps = 40;
   int64_t threads = 0;
   std::string log_level = "info";
+  bool verify_learner_sync = false;
 };
 
 struct LayoutSection {
@@ -30,6 +31,12 @@ struct TimeoutsSection {
   double startup_s = 120;
   double step_s = 600;
   double heartbeat_s = 5;
+};
+
+// Tensor traffic between ranks (distributed/): gradient all-reduce among learners, weight sync to rollout workers.
+struct DistributedSection {
+  double bucket_mb = 25;
+  double weight_bucket_mb = 64;
 };
 
 struct ModelSection {
@@ -145,6 +152,7 @@ struct Config {
   RunSection run;
   LayoutSection layout;
   TimeoutsSection timeouts;
+  DistributedSection distributed;
   ModelSection model;
   TokenizerSection tokenizer;
   DataSection data;

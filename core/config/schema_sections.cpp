@@ -14,6 +14,10 @@ const std::vector<SectionSchema>& section_schemas() {
        "Deadlines for every wait on another rank. A rank that misses one is named (rank, role, phase) and the "
        "whole job is aborted with exit code 4 so that a scheduler can requeue it.",
        add_timeouts_fields},
+      {"distributed",
+       "How tensors travel between ranks: learners average gradients in buckets of `bucket_mb`, and learner 0 "
+       "sends new weights to the rollout workers in buckets of `weight_bucket_mb`.",
+       add_distributed_fields},
       {"model",
        "The policy model: a Hugging Face model directory (`path`), or a new randomly initialised decoder of the "
        "shape given here.",

@@ -18,6 +18,7 @@ struct SectionSchema {
 void add_run_fields(SchemaBuilder& b);
 void add_layout_fields(SchemaBuilder& b);
 void add_timeouts_fields(SchemaBuilder& b);
+void add_distributed_fields(SchemaBuilder& b);
 void add_model_fields(SchemaBuilder& b);
 void add_tokenizer_fields(SchemaBuilder& b);
 void add_data_fields(SchemaBuilder& b);

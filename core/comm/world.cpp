@@ -72,10 +72,10 @@ World::World(const config::Config& config, int visible_devices) {
   SPCT_MPI_CHECK(MPI_Ibarrier(MPI_COMM_WORLD, &request));
   wait_at_startup(request, rank_, startup_s, "every rank to start");
 
-  SPCT_MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node_comm_));
+  SPCT_MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, node_comm_.out()));
   MPI_Group node_group = MPI_GROUP_NULL;
   MPI_Group world_group = MPI_GROUP_NULL;
-  SPCT_MPI_CHECK(MPI_Comm_group(node_comm_, &node_group));
+  SPCT_MPI_CHECK(MPI_Comm_group(node_comm_.get(), &node_group));
   SPCT_MPI_CHECK(MPI_Comm_group(MPI_COMM_WORLD, &world_group));
   NodeRecord mine;
   const int zero = 0;  // the key of the split orders node ranks by world rank: node rank 0 is the lowest
@@ -111,30 +111,29 @@ World::World(const config::Config& config, int visible_devices) {
   stall_ = std::make_unique<StallDetector>(*state_);
 
   const RankPlacement& me = layout_->at(rank_);
-  SPCT_MPI_CHECK(MPI_Comm_split(MPI_COMM_WORLD, static_cast<int>(me.role), rank_, &role_comm_));
-  SPCT_MPI_CHECK(MPI_Comm_split(MPI_COMM_WORLD, plays(me, Role::kLearner) ? 0 : MPI_UNDEFINED, rank_, &learners_comm_));
+  SPCT_MPI_CHECK(MPI_Comm_split(MPI_COMM_WORLD, static_cast<int>(me.role), rank_, role_comm_.out()));
+  SPCT_MPI_CHECK(
+      MPI_Comm_split(MPI_COMM_WORLD, plays(me, Role::kLearner) ? 0 : MPI_UNDEFINED, rank_, learners_comm_.out()));
   const bool publisher = plays(me, Role::kLearner) && me.role_index == 0;
   const bool in_weight_sync = publisher || plays(me, Role::kRollout);
   // Key 0 puts learner 0 first (rank 0 of the weight-sync communicator, the broadcast root); others follow.
-  SPCT_MPI_CHECK(
-      MPI_Comm_split(MPI_COMM_WORLD, in_weight_sync ? 0 : MPI_UNDEFINED, publisher ? 0 : rank_ + 1, &weight_comm_));
+  SPCT_MPI_CHECK(MPI_Comm_split(MPI_COMM_WORLD, in_weight_sync ? 0 : MPI_UNDEFINED, publisher ? 0 : rank_ + 1,
+                                weight_comm_.out()));
 
   world_ = std::make_unique<MpiCommunicator>(MPI_COMM_WORLD, *stall_, "world");
-  role_ = std::make_unique<MpiCommunicator>(role_comm_, *stall_, role_name(me.role) + "s");
-  node_ = std::make_unique<MpiCommunicator>(node_comm_, *stall_, fmt::format("node {}", me.node));
-  if (learners_comm_ != MPI_COMM_NULL) {
-    learners_ = std::make_unique<MpiCommunicator>(learners_comm_, *stall_, "learners");
+  role_ = std::make_unique<MpiCommunicator>(role_comm_.get(), *stall_, role_name(me.role) + "s");
+  node_ = std::make_unique<MpiCommunicator>(node_comm_.get(), *stall_, fmt::format("node {}", me.node));
+  if (learners_comm_.get() != MPI_COMM_NULL) {
+    learners_ = std::make_unique<MpiCommunicator>(learners_comm_.get(), *stall_, "learners");
   }
-  if (weight_comm_ != MPI_COMM_NULL) {
-    weight_sync_ = std::make_unique<MpiCommunicator>(weight_comm_, *stall_, "weight sync");
+  if (weight_comm_.get() != MPI_COMM_NULL) {
+    weight_sync_ = std::make_unique<MpiCommunicator>(weight_comm_.get(), *stall_, "weight sync");
   }
 }
 
-World::~World() {
+CommHandle::~CommHandle() {
   // Freeing a communicator cannot fail in a way worth reporting at teardown.
-  for (MPI_Comm* comm : {&weight_comm_, &learners_comm_, &role_comm_, &node_comm_}) {
-    if (*comm != MPI_COMM_NULL) MPI_Comm_free(comm);
-  }
+  if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
 }
 
 }  // namespace spct::comm

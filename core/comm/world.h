@@ -41,12 +41,27 @@ class MpiSession {
   bool owns_ = false;
 };
 
+// Owns one MPI communicator handle and frees it (a null handle is fine).
+class CommHandle {
+ public:
+  CommHandle() = default;
+  ~CommHandle();
+  CommHandle(const CommHandle&) = delete;
+  CommHandle& operator=(const CommHandle&) = delete;
+
+  MPI_Comm get() const { return comm_; }
+  // For MPI calls that create the communicator.
+  MPI_Comm* out() { return &comm_; }
+
+ private:
+  MPI_Comm comm_ = MPI_COMM_NULL;
+};
+
 class World {
  public:
   // Collective over MPI_COMM_WORLD. Throws spct::UsageError (on every rank) if the world size does not match
   // what `config.layout` needs. `visible_devices`: see RankLayout::plan.
   World(const config::Config& config, int visible_devices);
-  ~World();
 
   World(const World&) = delete;
   World& operator=(const World&) = delete;
@@ -67,10 +82,11 @@ class World {
   std::unique_ptr<RankLayout> layout_;
   std::unique_ptr<RankState> state_;
   std::unique_ptr<StallDetector> stall_;
-  MPI_Comm role_comm_ = MPI_COMM_NULL;
-  MPI_Comm node_comm_ = MPI_COMM_NULL;
-  MPI_Comm learners_comm_ = MPI_COMM_NULL;
-  MPI_Comm weight_comm_ = MPI_COMM_NULL;
+  // Declared before the communicators that use them, so they are freed after those.
+  CommHandle role_comm_;
+  CommHandle node_comm_;
+  CommHandle learners_comm_;
+  CommHandle weight_comm_;
   std::unique_ptr<MpiCommunicator> world_;
   std::unique_ptr<MpiCommunicator> role_;
   std::unique_ptr<MpiCommunicator> node_;

@@ -1,0 +1,172 @@
+// MpiCommunicator under real mpiexec (2 and 4 ranks): collectives on every type and op, broadcast and gather
+// from every root, point-to-point protocol messages, and World's layout and communicators.
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <numeric>
+#include <vector>
+
+#include "core/comm/world.h"
+#include "core/error.h"
+#include "tests/mpi/comm/mpi_fixture.h"
+
+using namespace spct;
+using namespace spct::comm;
+using spct::test::MpiFixture;
+
+namespace {
+
+// Rank r contributes values r + i (i = element index); returns what each op must give.
+template <class T>
+std::vector<T> expected(ReduceOp op, int size, size_t count) {
+  std::vector<T> out(count);
+  for (size_t i = 0; i < count; ++i) {
+    const T first = static_cast<T>(i);
+    const T last = static_cast<T>(size - 1 + static_cast<int>(i));
+    T sum = 0;
+    for (int r = 0; r < size; ++r) sum = static_cast<T>(sum + static_cast<T>(r + static_cast<int>(i)));
+    switch (op) {
+      case ReduceOp::kSum: out[i] = sum; break;
+      case ReduceOp::kAvg: out[i] = static_cast<T>(sum / static_cast<T>(size)); break;
+      case ReduceOp::kMax: out[i] = last; break;
+      case ReduceOp::kMin: out[i] = first; break;
+    }
+  }
+  return out;
+}
+
+template <class T>
+void check_all_reduce(Communicator& comm, DataType type) {
+  for (ReduceOp op : {ReduceOp::kSum, ReduceOp::kAvg, ReduceOp::kMax, ReduceOp::kMin}) {
+    INFO(to_string(type) << " " << to_string(op));
+    const size_t count = 1000;
+    std::vector<T> data(count);
+    for (size_t i = 0; i < count; ++i) data[i] = static_cast<T>(comm.rank() + static_cast<int>(i % 50));
+    comm.all_reduce(data.data(), count, type, op);
+    const std::vector<T> want = expected<T>(op, comm.size(), 50);
+    for (size_t i = 0; i < count; ++i) REQUIRE(static_cast<double>(data[i]) == static_cast<double>(want[i % 50]));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("all_reduce sums, averages, maxes and mins every type", "[comm]") {
+  MpiFixture f;
+  check_all_reduce<float>(f.world, DataType::kFloat32);
+  check_all_reduce<double>(f.world, DataType::kFloat64);
+  check_all_reduce<int64_t>(f.world, DataType::kInt64);
+  check_all_reduce<int32_t>(f.world, DataType::kInt32);
+  check_all_reduce<uint8_t>(f.world, DataType::kUInt8);
+}
+
+TEST_CASE("broadcast and all_gather move bytes from every root", "[comm]") {
+  MpiFixture f;
+  const int rank = f.world.rank();
+  const int size = f.world.size();
+  for (int root = 0; root < size; ++root) {
+    std::vector<uint8_t> data(3000, rank == root ? static_cast<uint8_t>(10 + root) : 0);
+    f.world.broadcast(data.data(), data.size(), root);
+    CHECK(std::all_of(data.begin(), data.end(), [&](uint8_t v) { return v == 10 + root; }));
+  }
+  std::vector<int64_t> mine = {rank * 100, rank * 100 + 1};
+  std::vector<int64_t> all(2 * static_cast<size_t>(size));
+  f.world.all_gather(mine.data(), all.data(), sizeof(int64_t) * mine.size());
+  for (int r = 0; r < size; ++r) {
+    CHECK(all[2 * static_cast<size_t>(r)] == r * 100);
+    CHECK(all[2 * static_cast<size_t>(r) + 1] == r * 100 + 1);
+  }
+  f.world.barrier();
+  CHECK(f.world.world_rank_of(size - 1) == size - 1);
+}
+
+TEST_CASE("protocol messages travel point to point by type", "[comm]") {
+  MpiFixture f;
+  const int rank = f.world.rank();
+  const int size = f.world.size();
+  // Every rank sends a large group (past the eager limit) to its right neighbour and a control to its left
+  // one, before receiving anything: queued sends make this deadlock-free.
+  protocol::GeneratedGroup group{
+      .step = 4, .prompt_id = static_cast<uint64_t>(rank), .policy_version = 9, .completions = {}};
+  group.completions.resize(3);
+  for (auto& c : group.completions) {
+    c.tokens.assign(100000, rank);
+    c.logprobs.assign(100000, -0.5f);
+  }
+  f.world.send((rank + 1) % size, group);
+  f.world.send((rank + size - 1) % size, protocol::Control{.kind = protocol::Control::Kind::kStop, .step = 4});
+
+  // Receiving by type: the control was sent second but can be taken first.
+  const auto [control_from, control] = f.world.recv_as<protocol::Control>((rank + 1) % size);
+  CHECK(control_from == (rank + 1) % size);
+  CHECK(control.kind == protocol::Control::Kind::kStop);
+  const ReceivedMessage received = f.world.recv(kAnySource, protocol::MessageType::kGeneratedGroup);
+  CHECK(received.source == (rank + size - 1) % size);
+  const auto& got = std::get<protocol::GeneratedGroup>(received.message);
+  CHECK(got.prompt_id == static_cast<uint64_t>((rank + size - 1) % size));
+  CHECK(got.completions.at(2).tokens.at(99999) == (rank + size - 1) % size);
+  f.world.flush();
+
+  // Fan in: everyone reports to rank 0, which takes them in arrival order.
+  if (rank != 0) {
+    f.world.send(0, protocol::RewardResult{.step = 1,
+                                           .prompt_id = static_cast<uint64_t>(rank),
+                                           .rewards = {1.0 * rank},
+                                           .breakdown = {},
+                                           .metrics = {}});
+  } else {
+    std::vector<int> seen;
+    for (int i = 1; i < size; ++i) {
+      const auto [from, result] = f.world.recv_as<protocol::RewardResult>(kAnySource);
+      CHECK(result.rewards.at(0) == 1.0 * from);
+      seen.push_back(from);
+    }
+    std::sort(seen.begin(), seen.end());
+    std::vector<int> want(static_cast<size_t>(size - 1));
+    std::iota(want.begin(), want.end(), 1);
+    CHECK(seen == want);
+  }
+}
+
+TEST_CASE("World checks the world size against the layout", "[world]") {
+  config::Config config;
+  config.timeouts = test::test_timeouts();
+  config.layout.colocate = true;  // needs exactly 1 rank; this job has 2 or 4
+  CHECK_THROWS_WITH(World(config, 0), Catch::Matchers::Contains("but layout.colocate needs exactly 1"));
+}
+
+TEST_CASE("World splits the communicators each role needs", "[world]") {
+  if (test::world_size() != 4 && test::world_size() != 5) return;  // layouts need 1 + rollout + reward + learners
+  config::Config config;
+  config.timeouts = test::test_timeouts();
+  config.layout.rollout_workers = test::world_size() == 5 ? 2 : 1;
+  World world(config, 0);
+  const int rank = test::world_rank();
+  CHECK(world.layout().world_size() == test::world_size());
+  CHECK(world.self().rank == rank);
+  CHECK(world.node().size() == test::world_size());  // one machine
+  const int learner = test::world_size() - 1;
+  if (rank == learner) {
+    REQUIRE(world.learners() != nullptr);
+    CHECK(world.learners()->size() == 1);
+    REQUIRE(world.weight_sync() != nullptr);
+    CHECK(world.weight_sync()->rank() == 0);  // the publisher is rank 0 of the weight-sync communicator
+  } else {
+    CHECK(world.learners() == nullptr);
+  }
+  if (world.self().role == Role::kRollout) {
+    REQUIRE(world.weight_sync() != nullptr);
+    CHECK(world.weight_sync()->size() == config.layout.rollout_workers + 1);
+    CHECK(world.weight_sync()->world_rank_of(0) == learner);
+    CHECK(world.role().size() == config.layout.rollout_workers);
+  }
+  if (world.self().role == Role::kReward || world.self().role == Role::kOrchestrator) {
+    CHECK(world.weight_sync() == nullptr);
+    CHECK(world.role().size() == 1);
+  }
+  // The role communicator works: a role-wide sum of world ranks.
+  int64_t sum = rank;
+  world.role().all_reduce(&sum, 1, DataType::kInt64, ReduceOp::kSum);
+  int64_t want = 0;
+  for (int r : world.layout().ranks_of(world.self().role)) want += r;
+  CHECK(sum == want);
+  world.world().barrier();
+}

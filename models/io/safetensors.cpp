@@ -80,6 +80,9 @@ json parse_json(std::string_view header_text, const HeaderErrors& errors) {
     // e.byte counts from 1 and points just past the offending character.
     const uint64_t offset = kLengthPrefixBytes + (e.byte > 0 ? e.byte - 1 : 0);
     errors.at_offset(offset, std::string("the header is not valid JSON: ") + e.what());
+  } catch (const json::exception& e) {
+    // Not a syntax error but a value nlohmann cannot hold (a number like 1e999); it keeps no position for these.
+    errors.at_offset(kLengthPrefixBytes, std::string("the header is not usable JSON: ") + e.what());
   } catch (const std::invalid_argument&) {
     errors.in_tensor(duplicate, "the header names this tensor twice");
   }

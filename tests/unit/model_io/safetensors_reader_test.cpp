@@ -67,6 +67,8 @@ TEST_CASE("malformed JSON names the file offset of the bad character", "[safeten
   CHECK_THAT(message, Contains("bad.safetensors (file offset 14)") && Contains("not valid JSON"));
   CHECK_THAT(header_error("[1, 2]"), Contains("must be a JSON object"));
   CHECK_THAT(header_error(""), Contains("not valid JSON"));
+  // Found by the fuzzer: a number too large for a double is not a syntax error but must still be an InputError.
+  CHECK_THAT(header_error(R"({"a":{"shape":[4e949673]}})"), Contains("(file offset 8): the header is not usable JSON"));
 }
 
 TEST_CASE("entry errors name the tensor and where its key is", "[safetensors]") {

@@ -25,7 +25,7 @@ packages=(
   libopenmpi-dev openmpi-bin
   libyaml-cpp-dev libboost-dev libboost-system-dev
   catch2 libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-  libpcre2-dev libssl-dev
+  libpcre2-dev libicu-dev libssl-dev   # PCRE2: tokenizer split regexes; ICU: Unicode normalization (NFC)
   clang-format clang-tidy
 )
 (( want_slurm )) && packages+=(slurm-wlm munge)

@@ -48,6 +48,11 @@ at::ScalarType scalar_type(DType dtype) {
 
 Transformer::Transformer(const ModelConfig& config, uint64_t seed, at::Device device, Head head)
     : config_(validated(config)), device_(device), dtype_(scalar_type(config.dtype)), head_(head) {
+  if (dtype_ == at::kHalf && device_.is_cpu()) {
+    throw InputError(
+        "transformer: float16 parameters need a CUDA device (LibTorch's CPU matmul has no float16 kernel); use "
+        "bfloat16 or float32 on the CPU");
+  }
   build(seed);
 }
 

@@ -45,7 +45,8 @@ struct NamedLinear {
 
 class Transformer {
  public:
-  // Builds and randomly initialises a model. Throws spct::InputError when the config is inconsistent.
+  // Builds and randomly initialises a model. Throws spct::InputError when the config is inconsistent, or for
+  // float16 on the CPU (no CPU matmul kernel for it; bfloat16 works everywhere).
   Transformer(const ModelConfig& config, uint64_t seed, at::Device device = at::kCPU, Head head = Head::kLanguageModel);
 
   Transformer(const Transformer&) = delete;

@@ -1,0 +1,76 @@
+#include "models/lora.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/TensorOperators.h>
+#include <ATen/core/grad_mode.h>
+#include <ATen/ops/matmul.h>
+#include <ATen/ops/rand.h>
+#include <ATen/ops/zeros.h>
+
+#include <cmath>
+
+#include "core/error.h"
+
+namespace spct::models {
+namespace {
+
+bool matches(const std::string& module, const std::string& target) {
+  if (module == target) return true;  // a top-level module such as lm_head
+  const std::string suffix = "." + target;
+  return module.size() > suffix.size() && module.compare(module.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+int64_t attach_lora(Transformer& model, const LoraConfig& config, uint64_t seed) {
+  if (config.rank < 1) throw InputError("lora: rank must be >= 1, got " + std::to_string(config.rank));
+  if (!(config.alpha > 0)) throw InputError("lora: alpha must be > 0");
+  if (config.target_modules.empty()) throw InputError("lora: target_modules is empty");
+  std::vector<NamedLinear> linears = model.linears();
+  for (const std::string& target : config.target_modules) {
+    bool found = false;
+    for (const NamedLinear& l : linears) found = found || matches(l.name, target);
+    if (!found) throw InputError("lora: target module '" + target + "' matches no projection of the model");
+  }
+  model.set_requires_grad(false);
+  at::NoGradGuard no_grad;
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  const double scale = config.alpha / static_cast<double>(config.rank);
+  int64_t attached = 0;
+  for (const NamedLinear& l : linears) {
+    bool wanted = false;
+    for (const std::string& target : config.target_modules) wanted = wanted || matches(l.name, target);
+    if (!wanted) continue;
+    if (l.linear->has_adapter()) throw InputError("lora: " + l.name + " already has an adapter");
+    const at::Tensor& w = l.linear->weight;
+    const int64_t out_features = w.size(0);
+    const int64_t in_features = w.size(1);
+    const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
+    const at::Tensor a =
+        (at::rand({config.rank, in_features}, gen, at::TensorOptions().dtype(at::kFloat)) * 2.0 - 1.0) * bound;
+    l.linear->lora_a = a.to(w.options()).requires_grad_(true);
+    l.linear->lora_b = at::zeros({out_features, config.rank}, w.options()).requires_grad_(true);
+    l.linear->lora_scale = scale;
+    ++attached;
+  }
+  return attached;
+}
+
+int64_t merge_lora(Transformer& model) {
+  at::NoGradGuard no_grad;
+  int64_t merged = 0;
+  for (const NamedLinear& l : model.linears()) {
+    Linear& lin = *l.linear;
+    if (!lin.has_adapter()) continue;
+    // In float32 whatever the weight dtype, then rounded once into the weight.
+    const at::Tensor delta = at::matmul(lin.lora_b.to(at::kFloat), lin.lora_a.to(at::kFloat)) * lin.lora_scale;
+    lin.weight.add_(delta.to(lin.weight.scalar_type()));
+    lin.lora_a = at::Tensor();
+    lin.lora_b = at::Tensor();
+    lin.lora_scale = 0.0;
+    ++merged;
+  }
+  return merged;
+}
+
+}  // namespace spct::models

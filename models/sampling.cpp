@@ -1,0 +1,88 @@
+#include "models/sampling.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/TensorOperators.h>
+#include <ATen/ops/argmax.h>
+#include <ATen/ops/cumsum.h>
+#include <ATen/ops/from_blob.h>
+#include <ATen/ops/log_softmax.h>
+#include <ATen/ops/logsumexp.h>
+#include <ATen/ops/searchsorted.h>
+#include <ATen/ops/softmax.h>
+#include <ATen/ops/zeros.h>
+
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <string>
+
+#include "core/error.h"
+
+namespace spct::models {
+namespace {
+
+// One uniform draw in [0, 1) with 53 random bits, straight from the row's generator (no tensor op, so the
+// stream advances by exactly one 64-bit value per sampled token whatever the device and batch).
+double uniform(at::Generator& gen) {
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  const uint64_t bits = at::check_generator<at::CPUGeneratorImpl>(gen)->random64();
+  return static_cast<double>(bits >> 11) * 0x1.0p-53;
+}
+
+}  // namespace
+
+void validate(const SamplingParams& p) {
+  const auto fail = [](const std::string& field, const std::string& message) {
+    throw InputError("sampling: " + field + ": " + message);
+  };
+  if (!(p.temperature >= 0) || !std::isfinite(p.temperature)) fail("temperature", "must be >= 0");
+  if (p.top_k < 0) fail("top_k", "must be >= 0 (0 = no limit)");
+  if (!(p.top_p > 0 && p.top_p <= 1)) fail("top_p", "must be in (0, 1]");
+  if (p.max_new_tokens < 1) fail("max_new_tokens", "must be >= 1");
+  if (!p.stop_strings.empty() && !p.decode) fail("stop_strings", "need a decode callback");
+  for (const std::string& s : p.stop_strings) {
+    if (s.empty()) fail("stop_strings", "an empty stop string would stop every sequence at once");
+  }
+}
+
+SampledTokens sample_next(const at::Tensor& logits, const SamplingParams& params,
+                          std::vector<at::Generator>& generators) {
+  const at::Tensor x = logits.to(at::kFloat);
+  const int64_t b = x.size(0);
+  const int64_t v = x.size(1);
+  SampledTokens out;
+  if (params.temperature == 0) {
+    out.tokens = x.argmax(-1);
+    out.sampling_logprobs = at::zeros({b}, x.options());
+  } else {
+    const at::Tensor scaled = x / params.temperature;
+    // Candidates in descending order: topk when it prunes, else a full sort.
+    at::Tensor values, indices;
+    if (params.top_k > 0 && params.top_k < v) {
+      std::tie(values, indices) = scaled.topk(params.top_k, -1);
+    } else {
+      std::tie(values, indices) = scaled.sort(-1, /*descending=*/true);
+    }
+    if (params.top_p < 1.0) {
+      const at::Tensor probs = at::softmax(values, -1);
+      // Drop a candidate once the mass before it already reaches top_p; the first one always stays.
+      const at::Tensor drop = (probs.cumsum(-1) - probs) >= params.top_p;
+      values = values.masked_fill(drop, -std::numeric_limits<float>::infinity());
+    }
+    const at::Tensor filtered = at::log_softmax(values, -1);
+    const at::Tensor cdf = filtered.exp().cumsum(-1);
+    std::vector<float> draws(static_cast<size_t>(b));
+    for (int64_t i = 0; i < b; ++i)
+      draws[static_cast<size_t>(i)] = static_cast<float>(uniform(generators[static_cast<size_t>(i)]));
+    const at::Tensor u = at::from_blob(draws.data(), {b, 1}, at::TensorOptions().dtype(at::kFloat)).to(x.device());
+    // First candidate whose cumulative mass reaches u * total: zero-probability candidates are never chosen.
+    const int64_t last = cdf.size(1) - 1;
+    const at::Tensor pos = at::searchsorted(cdf, u * cdf.narrow(1, last, 1)).clamp_max(last);
+    out.tokens = indices.gather(1, pos).squeeze(1);
+    out.sampling_logprobs = filtered.gather(1, pos).squeeze(1);
+  }
+  out.logprobs = (x.gather(1, out.tokens.unsqueeze(1)).squeeze(1) - at::logsumexp(x, {-1}));
+  return out;
+}
+
+}  // namespace spct::models

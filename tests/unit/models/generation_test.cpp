@@ -1,0 +1,230 @@
+#include "models/generation.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/TensorOperators.h>
+#include <ATen/core/grad_mode.h>
+#include <ATen/ops/abs.h>
+#include <ATen/ops/log_softmax.h>
+#include <ATen/ops/tensor.h>
+
+#include <catch2/catch.hpp>
+
+#include "core/error.h"
+#include "models/logprobs.h"
+#include "test_models.h"
+
+using namespace spct::models;
+using spct::models::testing::tiny_config;
+
+namespace {
+
+const testing::OneThread one_thread;
+
+const std::vector<std::vector<int64_t>> kPrompts = {{3, 14, 15, 92, 65}, {35, 89}, {79, 32, 38, 46, 26, 43, 38, 32}};
+
+std::vector<GenerationRequest> requests(const std::vector<std::vector<int64_t>>& prompts, uint64_t seed0 = 100) {
+  std::vector<GenerationRequest> out;
+  for (size_t i = 0; i < prompts.size(); ++i) out.push_back({prompts[i], seed0 + i});
+  return out;
+}
+
+void check_close(const std::vector<float>& a, const std::vector<float>& b, double tol) {
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) CHECK(std::abs(a[i] - b[i]) <= tol);
+}
+
+}  // namespace
+
+TEST_CASE("KV-cache decoding equals full recomputation") {
+  for (const auto& [family, moe] :
+       {std::pair{Family::kLlama, false}, std::pair{Family::kQwen2, false}, std::pair{Family::kQwen3, true}}) {
+    const Transformer m(tiny_config(family, moe), 11);
+    SamplingParams greedy;
+    greedy.temperature = 0;
+    greedy.max_new_tokens = 12;
+    const auto cached = generate(m, requests(kPrompts), greedy, {.use_cache = true});
+    const auto recomputed = generate(m, requests(kPrompts), greedy, {.use_cache = false});
+    for (size_t i = 0; i < kPrompts.size(); ++i) {
+      CHECK(cached[i].tokens == recomputed[i].tokens);
+      check_close(cached[i].logprobs, recomputed[i].logprobs, 1e-4);
+    }
+    SamplingParams sampled;
+    sampled.max_new_tokens = 12;
+    const auto a = generate(m, requests(kPrompts), sampled, {.use_cache = true});
+    const auto b = generate(m, requests(kPrompts), sampled, {.use_cache = false});
+    for (size_t i = 0; i < kPrompts.size(); ++i) CHECK(a[i].tokens == b[i].tokens);
+  }
+}
+
+TEST_CASE("batched generation equals unbatched for prompts of different lengths") {
+  const Transformer m(tiny_config(Family::kQwen2), 12);
+  SamplingParams params;
+  params.temperature = 0.8;
+  params.top_k = 20;
+  params.max_new_tokens = 10;
+  const auto batched = generate(m, requests(kPrompts), params);
+  for (size_t i = 0; i < kPrompts.size(); ++i) {
+    const auto alone = generate(m, {{kPrompts[i], 100 + i}}, params);
+    CHECK(alone[0].tokens == batched[i].tokens);
+    check_close(alone[0].logprobs, batched[i].logprobs, 1e-4);
+    check_close(alone[0].sampling_logprobs, batched[i].sampling_logprobs, 1e-4);
+  }
+}
+
+TEST_CASE("seeds reproduce samples and different seeds differ") {
+  const Transformer m(tiny_config(Family::kLlama), 13);
+  SamplingParams params;
+  params.temperature = 1.5;  // flat enough that two seeds disagree somewhere in 16 tokens
+  params.max_new_tokens = 16;
+  const auto a = generate(m, requests({kPrompts[0], kPrompts[0]}, 1), params);
+  const auto b = generate(m, requests({kPrompts[0], kPrompts[0]}, 1), params);
+  CHECK(a[0].tokens == b[0].tokens);
+  CHECK(a[1].tokens == b[1].tokens);
+  CHECK(a[0].tokens != a[1].tokens);  // seeds 1 and 2
+}
+
+TEST_CASE("greedy decoding is deterministic and picks the argmax") {
+  const Transformer m(tiny_config(Family::kQwen3), 14);
+  SamplingParams params;
+  params.temperature = 0;
+  params.max_new_tokens = 6;
+  const auto a = generate(m, requests(kPrompts, 1), params);
+  const auto b = generate(m, requests(kPrompts, 999), params);  // seeds do not matter
+  for (size_t i = 0; i < kPrompts.size(); ++i) {
+    CHECK(a[i].tokens == b[i].tokens);
+    for (const float lp : a[i].sampling_logprobs) CHECK(lp == 0.0f);
+  }
+  // Teacher-forced check of the first token: it is the argmax of the prompt's last logits.
+  const PaddedBatch batch = left_pad({kPrompts[0]}, at::kCPU);
+  at::NoGradGuard no_grad;
+  const at::Tensor logits = m.forward(batch.input_ids, batch.position_ids, batch.attention_mask);
+  CHECK(logits[0][-1].argmax().item<int64_t>() == a[0].tokens[0]);
+  // top_k = 1 sampling is greedy too.
+  params.temperature = 1.0;
+  params.top_k = 1;
+  const auto c = generate(m, requests(kPrompts, 5), params);
+  for (size_t i = 0; i < kPrompts.size(); ++i) CHECK(c[i].tokens == a[i].tokens);
+}
+
+TEST_CASE("stop tokens, stop strings and length end sequences") {
+  const Transformer m(tiny_config(Family::kQwen2), 15);
+  SamplingParams params;
+  params.temperature = 0;
+  params.max_new_tokens = 8;
+  const auto free_run = generate(m, requests(kPrompts), params);
+  for (const Completion& c : free_run) {
+    CHECK(c.finish_reason == FinishReason::kLength);
+    CHECK(c.tokens.size() == 8);
+  }
+  // Stop at the first occurrence of row 0's third token.
+  const int64_t stop = free_run[0].tokens[2];
+  params.stop_token_ids = {stop};
+  const auto stopped = generate(m, requests(kPrompts), params);
+  CHECK(stopped[0].finish_reason == FinishReason::kStopToken);
+  const auto first = std::find(free_run[0].tokens.begin(), free_run[0].tokens.end(), stop);
+  CHECK(stopped[0].tokens == std::vector<int64_t>(free_run[0].tokens.begin(), first + 1));
+  // The other rows continue unaffected by row 0 leaving the batch (unless they emit the token themselves).
+  for (size_t i = 1; i < kPrompts.size(); ++i) {
+    const auto& t = stopped[i].tokens;
+    CHECK(std::equal(t.begin(), t.end(), free_run[i].tokens.begin()));
+  }
+  // Stop string over a decoding that renders token ids as "<id>".
+  params.stop_token_ids.clear();
+  params.decode = [](const std::vector<int64_t>& tokens) {
+    std::string s;
+    for (const int64_t t : tokens) s += "<" + std::to_string(t) + ">";
+    return s;
+  };
+  params.stop_strings = {"<" + std::to_string(free_run[1].tokens[1]) + ">"};
+  const auto by_string = generate(m, requests(kPrompts), params);
+  CHECK(by_string[1].finish_reason == FinishReason::kStopString);
+  CHECK(by_string[1].tokens.size() <= 2);
+  CHECK(std::string(finish_reason_name(FinishReason::kStopString)) == "stop_string");
+}
+
+TEST_CASE("sampling log-probs describe the filtered distribution") {
+  // Logits over 4 tokens with probabilities 0.5, 0.25, 0.125, 0.125; top_p = 0.6 keeps the first two.
+  const at::Tensor logits =
+      at::tensor({std::log(0.5f), std::log(0.25f), std::log(0.125f), std::log(0.125f)}).view({1, 4});
+  SamplingParams params;
+  params.top_p = 0.6;
+  int64_t first = 0;
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    std::vector<at::Generator> gens = {at::make_generator<at::CPUGeneratorImpl>(seed)};
+    const SampledTokens s = sample_next(logits, params, gens);
+    const int64_t token = s.tokens.item<int64_t>();
+    REQUIRE(token < 2);
+    first += token == 0 ? 1 : 0;
+    CHECK(s.sampling_logprobs.item<float>() == Approx(std::log(token == 0 ? 2.0 / 3 : 1.0 / 3)));
+    CHECK(s.logprobs.item<float>() == Approx(std::log(token == 0 ? 0.5 : 0.25)));
+  }
+  CHECK(first > 100);  // expected 133 of 200
+  CHECK(first < 170);
+  // Temperature 2 with top_k 3: p ~ sqrt(p), renormalised over the three kept tokens.
+  params = {};
+  params.temperature = 2.0;
+  params.top_k = 3;
+  std::vector<at::Generator> gens = {at::make_generator<at::CPUGeneratorImpl>(3)};
+  const SampledTokens s = sample_next(logits, params, gens);
+  const double z = std::sqrt(0.5) + std::sqrt(0.25) + std::sqrt(0.125);
+  const double p[] = {std::sqrt(0.5) / z, std::sqrt(0.25) / z, std::sqrt(0.125) / z};
+  CHECK(s.sampling_logprobs.item<float>() == Approx(std::log(p[s.tokens.item<int64_t>()])));
+}
+
+TEST_CASE("bad sampling parameters and prompts are rejected") {
+  const Transformer m(tiny_config(Family::kQwen2), 1);
+  SamplingParams params;
+  params.top_p = 0;
+  CHECK_THROWS_WITH(generate(m, requests(kPrompts), params), Catch::Matchers::Contains("top_p"));
+  params = {};
+  params.stop_strings = {"x"};
+  CHECK_THROWS_WITH(generate(m, requests(kPrompts), params), Catch::Matchers::Contains("decode"));
+  params = {};
+  CHECK_THROWS_WITH(generate(m, {{{}, 1}}, params), Catch::Matchers::Contains("request 0 has an empty prompt"));
+  CHECK_THROWS_WITH(generate(m, {{{1, 200}, 1}}, params), Catch::Matchers::Contains("token id 200"));
+}
+
+TEST_CASE("teacher-forced log-probs match generation's within 1e-4") {
+  const Transformer m(tiny_config(Family::kQwen3, true), 16);
+  SamplingParams params;
+  params.max_new_tokens = 9;
+  params.stop_token_ids = {7, 8, 9, 10, 11};  // some rows stop early: completions of different lengths
+  const auto completions = generate(m, requests(kPrompts), params);
+  std::vector<std::vector<int64_t>> tokens;
+  for (const Completion& c : completions) tokens.push_back(c.tokens);
+  const CompletionLogProbs lp = completion_logprobs(m, kPrompts, tokens, {.with_entropy = true});
+  for (size_t i = 0; i < kPrompts.size(); ++i) {
+    for (size_t j = 0; j < tokens[i].size(); ++j) {
+      CHECK(lp.mask[i][j].item<bool>());
+      CHECK(std::abs(lp.logprobs[i][j].item<float>() - completions[i].logprobs[j]) <= 1e-4);
+    }
+    for (size_t j = tokens[i].size(); j < static_cast<size_t>(lp.mask.size(1)); ++j) {
+      CHECK_FALSE(lp.mask[i][j].item<bool>());
+      CHECK(lp.logprobs[i][j].item<float>() == 0.0f);
+    }
+  }
+  // Entropy of the full distribution, checked against a direct computation for row 0, token 0.
+  const PaddedBatch batch = left_pad({kPrompts[0]}, at::kCPU);
+  at::NoGradGuard no_grad;
+  const at::Tensor logp =
+      at::log_softmax(m.forward(batch.input_ids, batch.position_ids, batch.attention_mask)[0][-1], -1);
+  CHECK(lp.entropy[0][0].item<double>() == Approx(-(logp.exp() * logp).sum().item<double>()).epsilon(1e-4));
+}
+
+TEST_CASE("teacher-forced log-probs are differentiable and honour temperature") {
+  Transformer m(tiny_config(Family::kLlama), 17);
+  m.set_requires_grad(true);
+  const std::vector<std::vector<int64_t>> completions = {{1, 2, 3}, {}, {4}};
+  const CompletionLogProbs lp = completion_logprobs(m, kPrompts, completions);
+  CHECK(lp.logprobs.sizes().vec() == std::vector<int64_t>{3, 3});
+  CHECK(lp.mask.sum().item<int64_t>() == 4);
+  lp.logprobs.sum().backward();
+  for (const NamedTensor& p : m.trainable_parameters()) {
+    INFO(p.name);
+    REQUIRE(p.tensor.grad().defined());
+  }
+  const CompletionLogProbs hot = completion_logprobs(m, kPrompts, completions, {.temperature = 100.0});
+  // At a very high temperature every token tends to log(1 / vocab).
+  CHECK(hot.logprobs[0][0].item<double>() == Approx(-std::log(97.0)).epsilon(0.01));
+  CHECK_THROWS_WITH(completion_logprobs(m, kPrompts, {{1}}), Catch::Matchers::Contains("3 prompts and 1 completions"));
+}

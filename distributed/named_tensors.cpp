@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
+
 #include "core/comm/comm_error.h"
 #include "core/error.h"
 
@@ -19,6 +22,20 @@ uint64_t fingerprint(const std::vector<std::string>& lines) {
     }
   }
   return hash;
+}
+
+// `root`'s lines, on every rank (collective). Lines longer than 255 bytes are cut: they only feed messages.
+std::vector<std::string> broadcast_lines(comm::Communicator& comm, const std::vector<std::string>& lines, int root) {
+  uint64_t count = lines.size();
+  comm.broadcast(&count, sizeof count, root);
+  std::vector<std::string> out;
+  for (uint64_t i = 0; i < count; ++i) {
+    std::array<char, 256> line{};
+    if (comm.rank() == root) lines[i].copy(line.data(), line.size() - 1);
+    comm.broadcast(line.data(), line.size(), root);
+    out.emplace_back(line.data());
+  }
+  return out;
 }
 
 }  // namespace
@@ -49,28 +66,18 @@ void check_same_everywhere(comm::Communicator& comm, const NamedTensors& tensors
   comm.all_gather(&mine, all.data(), sizeof mine);
   for (int r = 1; r < comm.size(); ++r) {
     if (all[static_cast<size_t>(r)] == all[0]) continue;
-    // Rank 0's list, for the message: its count and its entries are broadcast only now that they differ.
-    uint64_t count = lines.size();
-    comm.broadcast(&count, sizeof count, 0);
-    // Every rank runs the whole loop: the broadcasts are collective.
-    std::string first_difference;
-    for (uint64_t i = 0; i < count; ++i) {
-      std::vector<char> line(256, '\0');
-      if (comm.rank() == 0) lines[i].copy(line.data(), line.size() - 1);
-      comm.broadcast(line.data(), line.size(), 0);
-      const std::string theirs(line.data());
-      const std::string here = i < lines.size() ? lines[i] : "nothing";
-      if (first_difference.empty() && theirs != here) {
-        first_difference = fmt::format("entry {} is '{}' on rank 0 and '{}' on rank {}", i, theirs, here, comm.rank());
+    // Rank 0's and rank r's lists go to everyone (only now that they differ), so every rank throws the same
+    // message, naming the first difference.
+    const std::vector<std::string> first = broadcast_lines(comm, lines, 0);
+    const std::vector<std::string> other = broadcast_lines(comm, lines, r);
+    std::string difference = fmt::format("rank 0 has {} entries, rank {} has {}", first.size(), r, other.size());
+    for (size_t i = 0; i < std::min(first.size(), other.size()); ++i) {
+      if (first[i] != other[i]) {
+        difference = fmt::format("entry {} is '{}' on rank 0 and '{}' on rank {}", i, first[i], other[i], r);
+        break;
       }
     }
-    if (first_difference.empty()) {
-      first_difference = count != lines.size()
-                             ? fmt::format("rank 0 has {} entries, rank {} has {}", count, comm.rank(), lines.size())
-                             : fmt::format("rank {} agrees with rank 0", comm.rank());
-    }
-    throw comm::CommError(
-        fmt::format("{} differ between ranks: rank {}'s list is not rank 0's ({})", what, r, first_difference));
+    throw comm::CommError(fmt::format("{} differ between ranks: {}", what, difference));
   }
 }
 

@@ -33,6 +33,7 @@ class MpiCommunicator : public Communicator {
   int world_rank_of(int rank) const override { return world_ranks_.at(static_cast<size_t>(rank)); }
   const std::string& name() const { return name_; }
   MPI_Comm handle() const { return comm_; }
+  StallDetector& stall() { return stall_; }
 
   void all_reduce(void* data, size_t count, DataType type, ReduceOp op) override;
   void broadcast(void* data, size_t bytes, int root) override;

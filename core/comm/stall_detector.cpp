@@ -86,7 +86,8 @@ void StallDetector::poll() {
   });
 }
 
-void StallDetector::wait(const std::function<bool()>& done, const std::vector<int>& expected, const std::string& what) {
+void StallDetector::wait(const std::function<bool()>& done, const std::vector<int>& expected, const std::string& what,
+                         const std::function<void()>& before_abort) {
   const Deadline deadline = this->deadline();
   const double heartbeat_s = state_.timeouts().heartbeat_s;
   Deadline next_heartbeat = Deadline::after(heartbeat_s);
@@ -99,7 +100,9 @@ void StallDetector::wait(const std::function<bool()>& done, const std::vector<in
     }
   };
   if (wait_until(deadline, done, on_idle)) return;
-  abort_job(inspect(expected, what, deadline.budget_s()));
+  const std::string report = inspect(expected, what, deadline.budget_s());
+  if (before_abort) before_abort();
+  abort_job(report);
 }
 
 std::string StallDetector::inspect(const std::vector<int>& expected, const std::string& what, double waited_s) {

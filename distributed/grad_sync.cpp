@@ -56,23 +56,24 @@ void GradSync::sync() {
   at::NoGradGuard no_grad;
   for (Bucket& bucket : buckets_) {
     for (const Slot& slot : bucket.slots) {
-      const at::Tensor& param = params_[slot.param].second;
-      at::Tensor part = bucket.flat.narrow(0, slot.offset, param.numel());
-      if (param.grad().defined()) {
-        part.copy_(param.grad().reshape({-1}));
-      } else {
+      const at::Tensor& grad = params_[slot.param].second.grad();
+      const at::Tensor part = bucket.flat.narrow(0, slot.offset, params_[slot.param].second.numel());
+      if (!grad.defined()) {
         part.zero_();
-      }
+      } else if (grad.data_ptr() != part.data_ptr()) {
+        part.copy_(grad.reshape({-1}));
+      }  // else: the gradient already lives in the bucket (see below); nothing to copy
     }
     comm_.all_reduce(bucket.flat.data_ptr(), static_cast<size_t>(bucket.flat.numel()), bucket.type,
                      comm::ReduceOp::kAvg);
     for (const Slot& slot : bucket.slots) {
       at::Tensor param = params_[slot.param].second;
-      const at::Tensor averaged = bucket.flat.narrow(0, slot.offset, param.numel()).view(param.sizes());
-      if (param.grad().defined()) {
-        param.mutable_grad().copy_(averaged);
-      } else {
-        param.mutable_grad() = averaged.clone();
+      const at::Tensor part = bucket.flat.narrow(0, slot.offset, param.numel());
+      // Point the gradient at its place in the bucket. Autograd accumulates into an existing gradient in
+      // place, so as long as the learner zeroes gradients in place the next backward writes straight into the
+      // bucket and the copy above is skipped.
+      if (!param.grad().defined() || param.grad().data_ptr() != part.data_ptr()) {
+        param.mutable_grad() = part.view(param.sizes());
       }
     }
   }

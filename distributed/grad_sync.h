@@ -31,6 +31,9 @@ class GradSync {
 
   // Replaces each parameter's gradient with the average over all ranks. A parameter without a gradient on a
   // rank counts as zeros there and gets the average, so every rank ends with the same gradients. Collective.
+  // Afterwards each .grad() is a view into this object's buckets: zeroing gradients in place (grad.zero_(),
+  // not resetting them to undefined) lets the next backward accumulate straight into the buckets, which saves
+  // the copy in and out. Gradients that were replaced meanwhile are copied, so either way is correct.
   void sync();
 
   size_t bucket_count() const { return buckets_.size(); }

@@ -10,6 +10,7 @@
 #include <ATen/ops/allclose.h>
 #include <ATen/ops/arange.h>
 #include <ATen/ops/equal.h>
+#include <ATen/ops/ones_like.h>
 #include <ATen/ops/zeros.h>
 
 #include <catch2/catch.hpp>
@@ -102,6 +103,14 @@ TEST_CASE("a data-parallel step equals a single-process step on the whole batch"
                          comm::ReduceOp::kMin);
       CHECK(at::equal(max, min));
     }
+    // After sync the gradients live in the buckets, so later steps (zeroed in place) skip the copy; the
+    // results above cover both paths. Resetting a gradient to a new tensor takes the copying path again.
+    const void* in_bucket = params[0].second.grad().data_ptr();
+    params[0].second.mutable_grad() = at::ones_like(params[0].second);
+    GradSync again(f.world, params, bucket_bytes);
+    again.sync();
+    CHECK(params[0].second.grad().data_ptr() != in_bucket);
+    CHECK(at::equal(params[0].second.grad(), at::ones_like(params[0].second)));
     // The parameter without a gradient got a zero gradient everywhere, and did not move.
     CHECK(params[4].second.grad().defined());
     CHECK(at::equal(params[4].second, reference[4].second));

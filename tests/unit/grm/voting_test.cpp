@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -56,6 +57,8 @@ TEST_CASE("k_meta defaults to k / 2, at least 1, at most k", "[grm][voting]") {
   // Ties in the rating keep the lower index.
   CHECK(select_top_rated({1.0, 2.0, 2.0, 0.5}, 2) == std::vector<int>{1, 2});
   CHECK(select_top_rated({3.0, 3.0, 3.0}, 2) == std::vector<int>{0, 1});
+  // A NaN rating ranks last.
+  CHECK(select_top_rated({std::nan(""), 1.0, 0.5}, 2) == std::vector<int>{1, 2});
 }
 
 TEST_CASE("parse fallback skip rescales the valid votes to the voter count", "[grm][voting]") {

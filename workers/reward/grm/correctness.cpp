@@ -31,7 +31,7 @@ int eval_pick_best(const std::vector<double>& totals, uint64_t seed) {
   for (const int i : shuffled_order(static_cast<int>(totals.size()), seed)) {
     if (totals[static_cast<size_t>(i)] == top) return i;
   }
-  return 0;  // unreachable: some index holds the maximum
+  return 0;  // reached only when the totals hold NaN, which equals nothing
 }
 
 double rl_reward(bool correct) {

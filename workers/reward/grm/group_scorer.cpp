@@ -5,14 +5,6 @@
 namespace spct::grm {
 namespace {
 
-// Where the critiques of one chunk sit in the flat batch handed to the sampler.
-struct ChunkSlot {
-  size_t group = 0;
-  int chunk = 0;
-  std::vector<int> members;  // indices in the group
-  size_t first = 0;          // index of its first critique in the batch
-};
-
 void check_count(const char* who, size_t got, size_t want) {
   if (got != want) {
     throw Error(ExitCode::kFailure, std::string("grm critique pass: the ") + who + " returned " + std::to_string(got) +
@@ -31,11 +23,58 @@ ScorerOptions ScorerOptions::from_config(const config::GrmSection& grm) {
   return options;
 }
 
+// Where the critiques of one chunk sit in the flat batch handed to the sampler.
+struct GroupScorer::ChunkSlot {
+  size_t group = 0;
+  int chunk = 0;
+  std::vector<int> members;  // indices in the group
+  size_t first = 0;          // index of its first critique in the batch
+};
+
 GroupScorer::GroupScorer(const PromptTemplate& prompt, ScorerOptions options, CritiqueSampler& sampler,
                          CritiqueRater* rater)
     : prompt_(prompt), options_(std::move(options)), sampler_(sampler), rater_(rater) {
   if (options_.samples < 1) throw UsageError("grm.samples must be at least 1");
   if (options_.max_responses_per_pass < 2) throw UsageError("grm.max_responses_per_pass must be at least 2");
+}
+
+void GroupScorer::vote_chunk(const ChunkSlot& slot, std::vector<std::string>& texts, const std::vector<double>& ratings,
+                             GroupScore& result) const {
+  const int k = options_.samples;
+  const int n = static_cast<int>(slot.members.size());
+  // A group's records are stored chunk by chunk, k per chunk.
+  const size_t record_base = static_cast<size_t>(slot.chunk) * static_cast<size_t>(k);
+  std::vector<SampleVote> votes;
+  std::vector<double> chunk_ratings;
+  for (int s = 0; s < k; ++s) {
+    const size_t at = slot.first + static_cast<size_t>(s);
+    CritiqueRecord& record = result.critiques[record_base + static_cast<size_t>(s)];
+    record.text = std::move(texts[at]);
+    record.parsed = parse_scores(record.text, prompt_.spec(n));
+    if (!record.parsed.ok()) ++result.parse_failures;
+    if (rater_) record.meta_score = ratings[at];
+    chunk_ratings.push_back(record.meta_score);
+    // The vote works in chunk positions; chunks are contiguous, so position = member - first member.
+    SampleVote vote_input;
+    vote_input.parsed = record.parsed;
+    for (const int member : record.order) vote_input.order.push_back(member - slot.members.front());
+    votes.push_back(std::move(vote_input));
+  }
+
+  const VoteResult vote_result =
+      rater_ ? meta_vote(votes, chunk_ratings, n, options_.vote) : vote(votes, n, options_.vote);
+  for (const int voter : vote_result.voters) result.critiques[record_base + static_cast<size_t>(voter)].voted = true;
+  if (!vote_result.ok) {
+    if (result.error.empty()) result.error = "chunk " + std::to_string(slot.chunk) + ": " + vote_result.error;
+    return;
+  }
+  for (int i = 0; i < n; ++i) {
+    const auto member = static_cast<size_t>(slot.members[static_cast<size_t>(i)]);
+    const double total = vote_result.totals[static_cast<size_t>(i)];
+    result.totals[member] = total;
+    result.scaled[member] =
+        scaled_score(total, result.voters_per_chunk, options_.vote.score_min, options_.vote.score_max);
+  }
 }
 
 std::vector<GroupScore> GroupScorer::score(const std::vector<GroupInput>& groups, uint64_t seed) const {
@@ -83,43 +122,7 @@ std::vector<GroupScore> GroupScorer::score(const std::vector<GroupInput>& groups
     results[g].totals.assign(groups[g].responses.size(), 0.0);
     results[g].scaled.assign(groups[g].responses.size(), 0.0);
   }
-  std::vector<size_t> next_record(groups.size(), 0);
-  for (const ChunkSlot& slot : slots) {
-    GroupScore& result = results[slot.group];
-    const int n = static_cast<int>(slot.members.size());
-    std::vector<SampleVote> votes;
-    std::vector<double> chunk_ratings;
-    const size_t record_base = next_record[slot.group];
-    for (int s = 0; s < k; ++s) {
-      const size_t at = slot.first + static_cast<size_t>(s);
-      CritiqueRecord& record = result.critiques[record_base + static_cast<size_t>(s)];
-      record.text = std::move(texts[at]);
-      record.parsed = parse_scores(record.text, prompt_.spec(n));
-      if (!record.parsed.ok()) ++result.parse_failures;
-      if (rater_) record.meta_score = ratings[at];
-      chunk_ratings.push_back(record.meta_score);
-      // The vote works in chunk positions; chunks are contiguous, so position = member - first member.
-      SampleVote vote_input;
-      vote_input.parsed = record.parsed;
-      for (const int member : record.order) vote_input.order.push_back(member - slot.members.front());
-      votes.push_back(std::move(vote_input));
-    }
-    next_record[slot.group] += static_cast<size_t>(k);
-
-    const VoteResult vote_result =
-        rater_ ? meta_vote(votes, chunk_ratings, n, options_.vote) : vote(votes, n, options_.vote);
-    for (const int voter : vote_result.voters) result.critiques[record_base + static_cast<size_t>(voter)].voted = true;
-    if (!vote_result.ok) {
-      if (result.error.empty()) result.error = "chunk " + std::to_string(slot.chunk) + ": " + vote_result.error;
-      continue;
-    }
-    for (int i = 0; i < n; ++i) {
-      const auto member = static_cast<size_t>(slot.members[static_cast<size_t>(i)]);
-      result.totals[member] = vote_result.totals[static_cast<size_t>(i)];
-      result.scaled[member] = scaled_score(vote_result.totals[static_cast<size_t>(i)], result.voters_per_chunk,
-                                           options_.vote.score_min, options_.vote.score_max);
-    }
-  }
+  for (const ChunkSlot& slot : slots) vote_chunk(slot, texts, ratings, results[slot.group]);
   return results;
 }
 

@@ -94,6 +94,11 @@ class GroupScorer {
   std::vector<GroupScore> score(const std::vector<GroupInput>& groups, uint64_t seed) const;
 
  private:
+  struct ChunkSlot;
+  // Parses and votes the k critiques of one chunk (moving their texts out of `texts`) into `result`.
+  void vote_chunk(const ChunkSlot& slot, std::vector<std::string>& texts, const std::vector<double>& ratings,
+                  GroupScore& result) const;
+
   const PromptTemplate& prompt_;
   const ScorerOptions options_;
   CritiqueSampler& sampler_;

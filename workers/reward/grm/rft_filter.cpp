@@ -1,7 +1,7 @@
 #include "workers/reward/grm/rft_filter.h"
 
 #include "core/error.h"
-#include "workers/reward/grm/correctness.h"
+#include "workers/reward/grm/critique_judge.h"
 #include "workers/reward/grm/voting.h"
 
 namespace spct::grm {
@@ -37,28 +37,12 @@ RftFilter::RftFilter(const PromptTemplate& prompt, RftOptions options, CritiqueS
 
 RftResult RftFilter::select(const std::vector<PreferenceItem>& items, uint64_t seed) const {
   const int samples = options_.samples_per_item;
-  // Renders the prompt for `item` in `order`, with the hint when `hinted`.
-  const auto render = [&](const PreferenceItem& item, const std::vector<int>& order, bool hinted) {
-    if (item.responses.size() == 1) return prompt_.render_single(item.query, item.responses[0]);
-    std::vector<std::string_view> shown;
-    int hint_position = 0;
-    for (size_t p = 0; p < order.size(); ++p) {
-      shown.push_back(item.responses[static_cast<size_t>(order[p])]);
-      if (order[p] == item.truth) hint_position = static_cast<int>(p);
-    }
-    return prompt_.render(item.query, shown, hinted ? std::optional<int>(hint_position) : std::nullopt);
-  };
-  // Parses a critique of `attempt` and applies the training rule.
   RftResult result;
+  // Parses a critique of `attempt`, counts a parse failure, and applies the training rule.
   const auto judge = [&](const Attempt& attempt, const std::string& text) {
-    const PreferenceItem& item = items[attempt.item];
-    const int n = static_cast<int>(item.responses.size());
-    const ParsedScores parsed = parse_scores(text, n == 1 ? PromptTemplate::single_spec() : prompt_.spec(n));
-    if (!parsed.ok()) {
-      ++result.counts.parse_failures;
-      return false;
-    }
-    return critique_correct(to_original_order(parsed.scores, attempt.order), item.truth);
+    const Judgement judgement = judge_critique(prompt_, items[attempt.item], attempt.order, text);
+    if (!judgement.parsed.ok()) ++result.counts.parse_failures;
+    return judgement.correct;
   };
 
   // 1. N unhinted critiques per item, in one batch.
@@ -69,7 +53,7 @@ RftResult RftFilter::select(const std::vector<PreferenceItem>& items, uint64_t s
       Attempt a;
       a.item = i;
       a.order = shuffled_order(static_cast<int>(items[i].responses.size()), derive_seed(item_seed, s));
-      a.prompt = render(items[i], a.order, false);
+      a.prompt = render_item_prompt(prompt_, items[i], a.order);
       a.unhinted = a.prompt;
       attempts.push_back(std::move(a));
     }
@@ -98,8 +82,8 @@ RftResult RftFilter::select(const std::vector<PreferenceItem>& items, uint64_t s
         a.item = i;
         a.order = shuffled_order(static_cast<int>(items[i].responses.size()),
                                  derive_seed(derive_seed(seed, i), static_cast<uint64_t>(samples)));
-        a.prompt = render(items[i], a.order, true);
-        a.unhinted = render(items[i], a.order, false);
+        a.prompt = render_item_prompt(prompt_, items[i], a.order, true);
+        a.unhinted = render_item_prompt(prompt_, items[i], a.order);
         hinted.push_back(std::move(a));
       }
       continue;

@@ -1,6 +1,8 @@
 #include "workers/reward/grm/voting.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "core/error.h"
@@ -126,10 +128,13 @@ int effective_meta_samples(int k, int meta_samples) {
 std::vector<int> select_top_rated(const std::vector<double>& meta_scores, int keep) {
   std::vector<int> ranked(meta_scores.size());
   std::iota(ranked.begin(), ranked.end(), 0);
+  // A NaN rating (a broken meta RM) ranks last instead of breaking the sort's ordering.
+  const auto rating = [&](int i) {
+    const double r = meta_scores[static_cast<size_t>(i)];
+    return std::isnan(r) ? -std::numeric_limits<double>::infinity() : r;
+  };
   // Stable sort: equal ratings keep the lower sample index first.
-  std::stable_sort(ranked.begin(), ranked.end(), [&](int a, int b) {
-    return meta_scores[static_cast<size_t>(a)] > meta_scores[static_cast<size_t>(b)];
-  });
+  std::stable_sort(ranked.begin(), ranked.end(), [&](int a, int b) { return rating(a) > rating(b); });
   ranked.resize(std::min(ranked.size(), static_cast<size_t>(std::max(keep, 0))));
   std::sort(ranked.begin(), ranked.end());
   return ranked;

@@ -79,7 +79,7 @@ VoteResult vote(const std::vector<SampleVote>& samples, int n, const VoteOptions
 // k_meta actually used for k samples.
 int effective_meta_samples(int k, int meta_samples);
 
-// Indices of the `keep` samples with the highest meta scores, in increasing index order.
+// Indices of the `keep` samples with the highest meta scores (NaN ranks lowest), in increasing index order.
 std::vector<int> select_top_rated(const std::vector<double>& meta_scores, int keep);
 
 // Meta-RM guided voting: vote() over the top effective_meta_samples(k, options.meta_samples) samples.

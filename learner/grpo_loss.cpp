@@ -122,8 +122,9 @@ LossResult grpo_loss(const LossInputs& in, const LossOptions& options, std::opti
 
   LossResult result;
   result.loss = aggregate(per_token, m, norm, options);
-  if (in.ref_logprobs.defined()) {
-    result.sequence_kl = sequence_kl(in.logprobs, in.ref_logprobs, in.mask, options.kl_estimator);
+  if (kl.defined()) {
+    // Over the completion mask, not the filtered one: the reward of a truncated completion still pays its KL.
+    result.sequence_kl = kl.detach().masked_fill(in.mask.eq(0), 0.0).to(at::kDouble).sum(1);
   }
 
   const at::NoGradGuard no_grad;

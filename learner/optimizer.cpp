@@ -52,7 +52,7 @@ void AdamW::step() {
     // Tensor handles share storage: updating the copy updates the caller's parameter.
     at::Tensor p = params_[i];
     if (o.weight_decay != 0) p.mul_(1.0 - o.lr * o.weight_decay);
-    exp_avg_[i].mul_(o.beta1).add_(g, 1.0 - o.beta1);
+    exp_avg_[i].lerp_(g, 1.0 - o.beta1);  // beta1 m + (1 - beta1) g in one pass
     exp_avg_sq_[i].mul_(o.beta2).addcmul_(g, g, 1.0 - o.beta2);
     const at::Tensor denom = exp_avg_sq_[i].sqrt().div_(bias2_sqrt).add_(o.eps);
     p.addcdiv_(exp_avg_[i], denom, -step_size);

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <functional>
 #include <string>
 #include <vector>
@@ -23,16 +24,32 @@ namespace {
 
 using spct::learner::LossAggregation;
 
-double median_seconds(int repeats, const std::function<void()>& body) {
+// Wall and CPU time of one run of `body`, the medians over `repeats` runs after one warm-up run. CPU time is
+// the process's (all threads): on a shared machine it shows the work done, wall time what a user waits.
+struct Timing {
+  double wall_s;
+  double cpu_s;
+};
+
+double cpu_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+Timing median_time(int repeats, const std::function<void()>& body) {
   body();  // warm-up: allocator and thread pool
-  std::vector<double> times;
+  std::vector<double> wall, cpu;
   for (int i = 0; i < repeats; ++i) {
     const auto start = std::chrono::steady_clock::now();
+    const double cpu_start = cpu_now();
     body();
-    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    cpu.push_back(cpu_now() - cpu_start);
+    wall.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
+  std::sort(wall.begin(), wall.end());
+  std::sort(cpu.begin(), cpu.end());
+  return {wall[wall.size() / 2], cpu[cpu.size() / 2]};
 }
 
 void bench_loss(int repeats) {
@@ -50,7 +67,7 @@ void bench_loss(int repeats) {
         std::pair{"seq_mean_token_sum_norm", LossAggregation::kSeqMeanTokenSumNorm}}) {
     const spct::learner::LossOptions options{
         .dual_clip = 3, .beta = 0.04, .aggregation = aggregation, .sum_norm_tokens = static_cast<double>(t)};
-    const double seconds = median_seconds(repeats, [&] {
+    const Timing time = median_time(repeats, [&] {
       const at::Tensor logp = start.detach().requires_grad_(true);
       const spct::learner::LossResult r = spct::learner::grpo_loss({.logprobs = logp,
                                                                     .old_logprobs = old_logp,
@@ -60,8 +77,8 @@ void bench_loss(int repeats) {
                                                                    options);
       r.loss.backward();
     });
-    std::printf("grpo_loss %-24s k3 + dual clip + metrics, fwd+bwd: %8.1f ms per 1M tokens (%.0f tokens)\n", name,
-                seconds * 1e3 * 1e6 / tokens, tokens);
+    std::printf("grpo_loss %-24s (k3, dual clip, metrics) fwd+bwd per 1M tokens: %7.1f ms wall, %7.1f ms cpu\n", name,
+                time.wall_s * 1e9 / tokens, time.cpu_s * 1e9 / tokens);
   }
 }
 
@@ -76,10 +93,12 @@ void bench_adamw(int repeats) {
   }
   spct::learner::AdamW adamw(params, {.lr = 1e-4, .weight_decay = 0.01});
   const double millions = static_cast<double>(tensors * size) / 1e6;
-  const double step = median_seconds(repeats, [&] { adamw.step(); });
-  std::printf("adamw step: %8.2f ms per 1M parameters (%.1fM parameters, float32)\n", step * 1e3 / millions, millions);
-  const double clip = median_seconds(repeats, [&] { spct::learner::clip_grad_norm(params, 1e-3); });
-  std::printf("clip_grad_norm: %8.2f ms per 1M parameters\n", clip * 1e3 / millions);
+  const Timing step = median_time(repeats, [&] { adamw.step(); });
+  std::printf("adamw step per 1M parameters: %6.2f ms wall, %6.2f ms cpu (%.1fM float32 parameters, %lld tensors)\n",
+              step.wall_s * 1e3 / millions, step.cpu_s * 1e3 / millions, millions, static_cast<long long>(tensors));
+  const Timing clip = median_time(repeats, [&] { spct::learner::clip_grad_norm(params, 1e-3); });
+  std::printf("clip_grad_norm per 1M parameters: %6.2f ms wall, %6.2f ms cpu\n", clip.wall_s * 1e3 / millions,
+              clip.cpu_s * 1e3 / millions);
 }
 
 }  // namespace
@@ -92,7 +111,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   at::set_num_threads(threads);
-  std::printf("spct learner benchmark: %d thread(s), median of %d\n", threads, repeats);
+  std::printf("spct learner benchmark: %d thread(s), median of %d runs; %.0f%% of the tokens are masked in\n", threads,
+              repeats, 75.0);
   bench_loss(repeats);
   bench_adamw(repeats);
   return 0;

@@ -37,11 +37,11 @@ pcre2_match_data* thread_match_data() {
 Regex::Regex(const std::string& pattern, bool literal, const std::string& where) : code_(std::make_unique<Code>()) {
   int error = 0;
   PCRE2_SIZE error_offset = 0;
-  // PCRE2_LITERAL admits PCRE2_UTF but not PCRE2_UCP (no character classes to apply it to).
-  const uint32_t options = PCRE2_UTF | PCRE2_NO_UTF_CHECK | (literal ? PCRE2_LITERAL : PCRE2_UCP);
-  // PCRE2_NO_UTF_CHECK above would skip the check of the pattern itself: check it here instead.
-  code_->pattern = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                                 options & ~PCRE2_NO_UTF_CHECK, &error, &error_offset, nullptr);
+  // PCRE2_LITERAL admits PCRE2_UTF but not PCRE2_UCP (there are no character classes to apply it to). The
+  // pattern's own UTF-8 is checked here; subjects are checked once per encode(), not per match.
+  const uint32_t options = PCRE2_UTF | (literal ? PCRE2_LITERAL : PCRE2_UCP);
+  code_->pattern = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), options, &error,
+                                 &error_offset, nullptr);
   if (code_->pattern == nullptr) {
     throw InputError(where + ": the regex does not compile at offset " + std::to_string(error_offset) + ": " +
                      pcre2_message(error));

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "core/error.h"
 #include "models/tokenizer/byte_level.h"
@@ -110,6 +111,33 @@ TEST_CASE("BPE results are cached per word and stay correct", "[tokenizer][bpe]"
   CHECK(tokenizer->cached_words() == 2);  // "hello" and " hello"
   CHECK(tokenizer->encode("hello hello hello") == first);
   CHECK(tokenizer->decode(first) == "hello hello hello");
+}
+
+TEST_CASE("concurrent encodes agree with sequential ones", "[tokenizer][bpe]") {
+  TempDir dir;
+  const auto tokenizer = BpeTokenizer::load(dir.write("t.json", tiny_tokenizer(kHelloMerges).dump()));
+  // Many distinct words, so that the threads insert into the shared word cache while others read it.
+  std::vector<std::string> texts;
+  for (int i = 0; i < 64; ++i) {
+    std::string text;
+    for (int w = 0; w < 50; ++w) text += " hello" + std::to_string(i * 50 + w) + "world" + std::string(w % 7, 'l');
+    texts.push_back(text);
+  }
+  std::vector<std::vector<std::vector<int32_t>>> results(4, std::vector<std::vector<int32_t>>(texts.size()));
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < results.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t i = 0; i < texts.size(); ++i)
+        results[t][(i + t * 16) % texts.size()] = tokenizer->encode(texts[(i + t * 16) % texts.size()]);
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  const auto fresh = BpeTokenizer::load(dir.write("fresh.json", tiny_tokenizer(kHelloMerges).dump()));
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const auto expected = fresh->encode(texts[i]);
+    for (const auto& result : results) CHECK(result[i] == expected);
+    CHECK(tokenizer->decode(expected) == texts[i]);
+  }
 }
 
 TEST_CASE("ignore_merges takes a whole word that is in the vocabulary", "[tokenizer][bpe]") {

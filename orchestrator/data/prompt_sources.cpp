@@ -1,28 +1,44 @@
 #include "orchestrator/data/prompt_sources.h"
 
-#include <utility>
+#include <string>
 
 #include "core/error.h"
+#include "orchestrator/data/jsonl_dataset.h"
 #include "orchestrator/data/synthetic_task.h"
 
 namespace spct::data {
 
-PromptSources make_prompt_sources(const config::Config& config, JsonlOptions jsonl) {
+namespace {
+
+PromptSources make_task_sources(const config::Config& config, const TokenCounter& count_tokens) {
+  const config::DataSection& data = config.data;
+  const TaskOptions options = task_options(data);
+  const auto seed = static_cast<uint64_t>(config.run.seed);
+  const auto eval_size = static_cast<uint64_t>(data.eval_size);
+  auto train = std::make_shared<SyntheticTask>(options, Split::kTrain, seed, eval_size);
+  if (count_tokens) {
+    const int64_t tokens = count_tokens(train->longest_prompt());
+    if (tokens > data.max_prompt_tokens) {
+      const std::string key = options.kind == TaskKind::kAdd ? "data.max_operand" : "data.max_length";
+      throw UsageError("data.task " + data.task + ": with this " + key + " a prompt can have " +
+                       std::to_string(tokens) +
+                       " tokens, more than data.max_prompt_tokens = " + std::to_string(data.max_prompt_tokens));
+    }
+  }
+  return {train, std::make_shared<SyntheticTask>(options, Split::kEval, seed, eval_size)};
+}
+
+}  // namespace
+
+PromptSources make_prompt_sources(const config::Config& config, const TokenCounter& count_tokens) {
   const config::DataSection& data = config.data;
   if (data.task.empty() == data.path.empty()) {
     throw UsageError(data.task.empty() ? "set data.task (a built-in task) or data.path (a JSONL file)"
                                        : "data.task and data.path are both set: choose one");
   }
+  if (!data.task.empty()) return make_task_sources(config, count_tokens);
+  const JsonlOptions jsonl{count_tokens, data.max_prompt_tokens};
   PromptSources sources;
-  if (!data.task.empty()) {
-    const TaskOptions options = task_options(data);
-    const auto seed = static_cast<uint64_t>(config.run.seed);
-    const auto eval_size = static_cast<uint64_t>(data.eval_size);
-    sources.train = std::make_shared<SyntheticTask>(options, Split::kTrain, seed, eval_size);
-    sources.eval = std::make_shared<SyntheticTask>(options, Split::kEval, seed, eval_size);
-    return sources;
-  }
-  jsonl.max_prompt_tokens = data.max_prompt_tokens;
   sources.train = JsonlDataset::load(data.path, jsonl);
   if (!data.eval_path.empty()) sources.eval = JsonlDataset::load(data.eval_path, jsonl);
   return sources;

@@ -2,10 +2,11 @@
 // data.eval_path).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "core/config/config.h"
-#include "orchestrator/data/jsonl_dataset.h"
 #include "orchestrator/data/prompt_source.h"
 
 namespace spct::data {
@@ -15,9 +16,14 @@ struct PromptSources {
   std::shared_ptr<const PromptSource> eval;   // null for a JSONL dataset without data.eval_path
 };
 
-// Builds the sources `config` names; `jsonl` carries the token counter for data.max_prompt_tokens (its
-// max_prompt_tokens is taken from the config). Throws spct::UsageError when neither or both of data.task and
-// data.path are set or a task parameter is unusable, spct::InputError for a malformed file.
-PromptSources make_prompt_sources(const config::Config& config, JsonlOptions jsonl = {});
+// Tokens in an item's prompt as the policy sees it (the tokenizer and chat template applied).
+using TokenCounter = std::function<int64_t(const PromptItem&)>;
+
+// Builds the sources `config` names. With `count_tokens`, prompts longer than data.max_prompt_tokens are
+// refused now rather than mid-run: each line of a JSONL file (spct::InputError naming file and line), or the
+// longest prompt a built-in task can produce (spct::UsageError naming the task parameter). Also throws
+// spct::UsageError when neither or both of data.task and data.path are set or a task parameter is unusable,
+// and spct::InputError for a malformed file.
+PromptSources make_prompt_sources(const config::Config& config, const TokenCounter& count_tokens = {});
 
 }  // namespace spct::data

@@ -1,6 +1,7 @@
 #include "orchestrator/data/prompt_stream.h"
 
 #include <numeric>
+#include <stdexcept>
 #include <utility>
 
 #include "core/error.h"
@@ -34,7 +35,9 @@ const nlohmann::json& field(const nlohmann::json& state, const char* key, nlohma
 }  // namespace
 
 PromptStream::PromptStream(std::shared_ptr<const PromptSource> source, uint64_t seed, bool shuffle)
-    : source_(std::move(source)), seed_(seed), shuffle_(shuffle) {}
+    : source_(std::move(source)), seed_(seed), shuffle_(shuffle) {
+  if (!source_ || source_->size() == 0) throw std::invalid_argument("PromptStream needs a non-empty prompt source");
+}
 
 uint64_t PromptStream::current_index() {
   const uint64_t size = source_->size();

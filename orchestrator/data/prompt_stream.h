@@ -24,9 +24,9 @@ struct StreamCursor {
 
 class PromptStream {
  public:
-  // REQUIRES: source is non-null. With `shuffle`, each epoch visits the items of a finite source in a
-  // permutation drawn from (seed, epoch); without, in file order. An unbounded source is read in index order
-  // (it is random already) and stays in epoch 0.
+  // REQUIRES: source is non-null and not empty (std::invalid_argument otherwise). With `shuffle`, each epoch visits the
+  // items of a finite source in a permutation drawn from (seed, epoch); without, in file order. An unbounded source is
+  // read in index order (it is random already) and stays in epoch 0.
   PromptStream(std::shared_ptr<const PromptSource> source, uint64_t seed, bool shuffle);
 
   // The next item; moves to the next epoch after the last item of one.

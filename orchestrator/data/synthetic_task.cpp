@@ -109,6 +109,18 @@ PromptItem SyntheticTask::at(uint64_t index) const {
                    " is too small to split problems into disjoint train and eval sets; raise it");
 }
 
+PromptItem SyntheticTask::longest_prompt() const {
+  const std::string letters(static_cast<size_t>(options_.max_length), kLetters[0]);
+  const std::string operand = std::to_string(options_.max_operand);
+  switch (options_.kind) {
+    case TaskKind::kAdd:
+      return {"longest", operand + "+" + operand + "=", {}, std::to_string(2 * options_.max_operand)};
+    case TaskKind::kReverse: return {"longest", letters + ">", {}, letters};
+    case TaskKind::kCount: return {"longest", std::string(1, kLetters[0]) + ":" + letters + "=", {}, "0"};
+  }
+  return {};
+}
+
 std::string SyntheticTask::fingerprint() const {
   std::string text = "task=" + task_name(options_.kind);
   text += options_.kind == TaskKind::kAdd ? " max_operand=" + std::to_string(options_.max_operand)

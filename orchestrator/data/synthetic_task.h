@@ -43,6 +43,9 @@ class SyntheticTask final : public PromptSource {
   PromptItem at(uint64_t index) const override;
   std::string fingerprint() const override;
 
+  // A prompt of the greatest length this task can produce, to check data.max_prompt_tokens before training.
+  PromptItem longest_prompt() const;
+
   // Whether `prompt` belongs to the eval partition. Exposed so tests can verify disjointness.
   static bool in_eval_partition(const std::string& prompt);
 

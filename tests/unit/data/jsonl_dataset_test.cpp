@@ -105,4 +105,12 @@ TEST_CASE("the config loads train and eval files", "[data]") {
   sources = spct::data::make_prompt_sources(config);
   REQUIRE(sources.eval);
   CHECK(sources.eval->size() == 2);
+
+  // The token limit applies to the eval file too.
+  config.data.max_prompt_tokens = 1;
+  config.data.eval_path = dir.write("eval.jsonl", "{\"prompt\": \"bb\", \"answer\": \"2\"}\n");
+  const spct::data::TokenCounter chars = [](const spct::data::PromptItem& item) {
+    return static_cast<int64_t>(item.prompt.size());
+  };
+  CHECK_THROWS_WITH(spct::data::make_prompt_sources(config, chars), Contains("eval.jsonl:1: prompt has 2 tokens"));
 }

@@ -122,3 +122,14 @@ TEST_CASE("a saved state for other data, seed or settings is refused", "[data]")
   CHECK_THROWS_AS(target.restore(nlohmann::json::array()), spct::InputError);
   CHECK(target.cursor() == spct::data::StreamCursor{});
 }
+
+TEST_CASE("a stream over an empty source is refused", "[data]") {
+  class Empty final : public spct::data::PromptSource {
+   public:
+    uint64_t size() const override { return 0; }
+    PromptItem at(uint64_t) const override { return {}; }
+    std::string fingerprint() const override { return "empty"; }
+  };
+  CHECK_THROWS_AS(PromptStream(std::make_shared<Empty>(), 1, true), std::invalid_argument);
+  CHECK_THROWS_AS(PromptStream(nullptr, 1, true), std::invalid_argument);
+}

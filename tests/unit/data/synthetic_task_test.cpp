@@ -134,3 +134,20 @@ TEST_CASE("the config picks a task and its eval split", "[data]") {
   config.data.path = "x.jsonl";
   CHECK_THROWS_WITH(spct::data::make_prompt_sources(config), Contains("both set"));
 }
+
+TEST_CASE("a task whose prompts can exceed max_prompt_tokens is refused up front", "[data]") {
+  spct::config::Config config;
+  config.data.task = "count";
+  config.data.max_length = 20;
+  config.data.max_prompt_tokens = 16;
+  const spct::data::TokenCounter chars = [](const spct::data::PromptItem& item) {
+    return static_cast<int64_t>(item.prompt.size());
+  };
+  // "a:" + 20 letters + "=" is 23 characters.
+  CHECK_THROWS_WITH(spct::data::make_prompt_sources(config, chars),
+                    Contains("data.max_length") && Contains("23 tokens") && Contains("data.max_prompt_tokens = 16"));
+  config.data.max_length = 13;
+  const auto sources = spct::data::make_prompt_sources(config, chars);
+  for (uint64_t i = 0; i < 2000; ++i) CHECK(sources.train->at(i).prompt.size() <= 16);
+  CHECK(SyntheticTask({TaskKind::kAdd, 250, 3}, Split::kTrain, 1, 8).longest_prompt().prompt == "250+250=");
+}

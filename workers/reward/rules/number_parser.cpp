@@ -134,7 +134,7 @@ std::optional<double> find_last_number(std::string_view text) {
     --start;
   }
   std::string_view span = text.substr(start, end - start);
-  // A span that is no single number ("1,2,3", "v1.2.3", "x/y/3") falls back to its last piece.
+  // A span that is no single number ("1,2,3" or "1.2.3") falls back to ever shorter tails ("3", "2.3").
   while (!span.empty()) {
     if (const auto value = parse_number(span)) return value;
     const size_t cut = span.find_first_of(",./eE");

@@ -72,6 +72,9 @@ TEST_CASE("regex matches anywhere, format must match the whole completion", "[re
   // A completion cut inside a UTF-8 sequence is scored, not rejected.
   CHECK(digits.score(sample("1\xc3")) == 0.0);
   CHECK(regex.score(sample("\xff\xfe answer: 3")) == 1.0);
+  // An empty completion, including a default (null) view, is scored like any other.
+  CHECK(FormatReward("x*", "reward.format_pattern").score(RewardInput{}) == 1.0);
+  CHECK(regex.score(RewardInput{}) == 0.0);
 }
 
 TEST_CASE("a bad pattern is a usage error naming the key and the offset", "[rewards]") {

@@ -52,8 +52,10 @@ bool Pcre2Pattern::matches(std::string_view subject) const {
   // One ovector pair is enough: only whether it matched is used, not where.
   const std::unique_ptr<pcre2_match_data, MatchDataDeleter> data(pcre2_match_data_create(1, nullptr));
   if (!data) throw Error(ExitCode::kFailure, "PCRE2: out of memory matching \"" + pattern_ + "\"");
+  // PCRE2 10.42 rejects a null subject even when it is empty, and an empty string_view may hold one.
+  const char* text = subject.data() != nullptr ? subject.data() : "";
   const int rc =
-      pcre2_match(code_->code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0, data.get(), nullptr);
+      pcre2_match(code_->code, reinterpret_cast<PCRE2_SPTR>(text), subject.size(), 0, 0, data.get(), nullptr);
   if (rc >= 0) return true;
   if (rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
       rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT) {

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
+#include <string>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   spct::cli::register_config(app);
   spct::cli::register_version(app);
   spct::cli::register_tokenize(app);
+  spct::cli::register_generate(app);
 
   try {
     spct::init_logging("info");
@@ -34,7 +36,9 @@ int main(int argc, char** argv) {
     std::cerr << "spct: error: " << e.what() << "\n";
     return spct::to_int(e.code());
   } catch (const std::exception& e) {
-    std::cerr << "spct: internal error: " << e.what() << "\n";
+    // LibTorch's errors append a C++ backtrace after this marker: users get the message, not the frames.
+    const std::string what = e.what();
+    std::cerr << "spct: internal error: " << what.substr(0, what.find("\nException raised from")) << "\n";
     return spct::to_int(spct::ExitCode::kFailure);
   }
 }

@@ -15,6 +15,9 @@ void add_run_fields(SchemaBuilder& b) {
                 {.min = 0, .max = 1024});
   b.add_string("log_level", f(&RunSection::log_level), "Least severe log message printed.",
                {.choices = {"trace", "debug", "info", "warn", "error"}});
+  b.add_bool("verify_learner_sync", f(&RunSection::verify_learner_sync),
+             "After every step, compare a SHA-256 of every learner's weights and stop the run if they differ "
+             "(costs a pass over the weights; for tests and debugging).");
 }
 
 void add_layout_fields(SchemaBuilder& b) {

@@ -12,7 +12,7 @@ namespace spct::protocol {
 
 namespace {
 
-static_assert(std::variant_size_v<Message> == 5, "a new message type needs a MessageType, write() and read()");
+static_assert(std::variant_size_v<Message> == 6, "a new message type needs a MessageType, write() and read()");
 
 // ---- Encoding: fields in declaration order (messages.h). ----
 
@@ -65,6 +65,16 @@ void write(WireWriter& w, const RewardResult& m) {
 void write(WireWriter& w, const Control& m) {
   w.put(static_cast<uint8_t>(m.kind));
   w.put(m.step);
+}
+
+void write(WireWriter& w, const StepReport& m) {
+  w.put(m.step);
+  w.put_count(m.metrics.size());
+  for (const auto& [name, value] : m.metrics) {
+    w.put_string(name);
+    w.put(value);
+  }
+  w.put_string(m.weights_digest);
 }
 
 // ---- Decoding: the same order; field names as a reader of messages.h would write them. ----
@@ -149,18 +159,32 @@ Control read_control(WireReader& r) {
   Control m;
   const size_t kind_at = r.offset();
   const auto kind = r.get<uint8_t>("kind");
-  if (kind > static_cast<uint8_t>(Control::Kind::kStepDone)) {
+  if (kind > static_cast<uint8_t>(Control::Kind::kBeginStep)) {
     r.fail("kind", kind_at,
-           fmt::format("invalid value {} (0 = stop, 1 = checkpoint, 2 = shutdown, 3 = step done)", kind));
+           fmt::format("invalid value {} (0 = stop, 1 = checkpoint, 2 = shutdown, 3 = step done, 4 = begin step)",
+                       kind));
   }
   m.kind = static_cast<Control::Kind>(kind);
   m.step = r.get<uint64_t>("step");
   return m;
 }
 
+StepReport read_step_report(WireReader& r) {
+  StepReport m;
+  m.step = r.get<uint64_t>("step");
+  m.metrics.resize(r.get_count("metrics", 12));
+  for (size_t i = 0; i < m.metrics.size(); ++i) {
+    const std::string base = at("metrics", i);
+    m.metrics[i].first = r.get_string(base + ".name");
+    m.metrics[i].second = r.get<double>(base + ".value");
+  }
+  m.weights_digest = r.get_string("weights_digest");
+  return m;
+}
+
 bool known_type(uint16_t type) {
   return type >= static_cast<uint16_t>(MessageType::kPromptBatch) &&
-         type <= static_cast<uint16_t>(MessageType::kControl);
+         type <= static_cast<uint16_t>(MessageType::kStepReport);
 }
 
 // Header field reads: the whole header is known to be present before these run.
@@ -247,6 +271,7 @@ Message decode(std::span<const uint8_t> bytes) {
     case MessageType::kRewardRequest: message = read_reward_request(r); break;
     case MessageType::kRewardResult: message = read_reward_result(r); break;
     case MessageType::kControl: message = read_control(r); break;
+    case MessageType::kStepReport: message = read_step_report(r); break;
   }
   r.expect_end();
   return message;

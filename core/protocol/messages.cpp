@@ -9,6 +9,7 @@ std::string message_type_name(MessageType type) {
     case MessageType::kRewardRequest: return "RewardRequest";
     case MessageType::kRewardResult: return "RewardResult";
     case MessageType::kControl: return "Control";
+    case MessageType::kStepReport: return "StepReport";
   }
   return "message type " + std::to_string(static_cast<unsigned>(type));
 }

@@ -43,6 +43,7 @@ enum class MessageType : uint16_t {
   kRewardRequest = 3,
   kRewardResult = 4,
   kControl = 5,
+  kStepReport = 6,
 };
 
 // "PromptBatch", "GeneratedGroup", ...; "message type 9" for a value no build knows.
@@ -106,12 +107,20 @@ struct Control {
     kCheckpoint = 1,  // write state for step `step`; answered with the same Control
     kShutdown = 2,    // leave the loop now
     kStepDone = 3,    // a learner finished step `step` and the new weights are published
+    kBeginStep = 4,   // step `step` starts: workers and learners enter their part of it
   };
   Kind kind = Kind::kStop;
   uint64_t step = 0;
 };
 
-using Message = std::variant<PromptBatch, GeneratedGroup, RewardRequest, RewardResult, Control>;
+// A learner's answer once its update of `step` is done (and, for learner 0, the weights are published).
+struct StepReport {
+  uint64_t step = 0;
+  std::vector<std::pair<std::string, double>> metrics;
+  std::string weights_digest;  // SHA-256 of the learner's weights when run.verify_learner_sync, else empty
+};
+
+using Message = std::variant<PromptBatch, GeneratedGroup, RewardRequest, RewardResult, Control, StepReport>;
 
 MessageType type_of(const Message& message);
 

@@ -2,10 +2,15 @@
 #include <iostream>
 #include <memory>
 
+#include <algorithm>
+#include <thread>
+
+#include "core/comm/layout.h"
 #include "core/config/checks.h"
 #include "core/config/render.h"
 #include "orchestrator/cli/commands.h"
 #include "orchestrator/cli/config_args.h"
+#include "orchestrator/train/train_job.h"
 
 namespace spct::cli {
 
@@ -20,8 +25,13 @@ void register_train(CLI::App& app) {
   train->add_flag("--dry-run", options->dry_run, "Check the config and print the rank layout, then exit");
   train->callback([options] {
     const config::ResolvedConfig resolved = options->config.load();
-    std::cout << "config hash " << config::short_config_hash(resolved.config) << "; the job needs "
-              << config::required_world_size(resolved.config) << " MPI rank(s)\n";
+    if (!options->dry_run) return train::run_train_job(resolved);
+    const config::Config& c = resolved.config;
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    std::cout << "config hash " << config::short_config_hash(c) << "; the job needs "
+              << config::required_world_size(c) << " MPI rank(s); layout on one node of " << cores << " cores:\n"
+              << comm::RankLayout::plan_single_node(c.layout, c.run.threads, cores, comm::visible_devices_from_env())
+                     .table();
   });
 }
 

@@ -1,0 +1,229 @@
+#include "learner/grpo_learner.h"
+
+#include <ATen/core/grad_mode.h>
+#include <ATen/ops/tensor.h>
+#include <ATen/ops/zeros.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "core/sha256.h"
+#include "learner/grad_norm.h"
+#include "learner/grpo_loss.h"
+#include "models/logprobs.h"
+
+namespace spct::learner {
+namespace {
+
+at::Tensor to_tensor(const std::vector<double>& values) {
+  return at::tensor(at::ArrayRef<double>(values), at::TensorOptions().dtype(at::kDouble));
+}
+
+at::Tensor to_bool_tensor(const std::vector<bool>& values) {
+  std::vector<uint8_t> bytes(values.begin(), values.end());
+  return at::tensor(at::ArrayRef<uint8_t>(bytes), at::TensorOptions().dtype(at::kByte)).to(at::kBool);
+}
+
+void copy_parameters(const models::Transformer& from, models::Transformer& to) {
+  at::NoGradGuard no_grad;
+  const std::vector<models::NamedTensor> source = from.named_parameters();
+  const std::vector<models::NamedTensor> target = to.named_parameters();
+  for (std::size_t i = 0; i < source.size(); ++i) target[i].tensor.copy_(source[i].tensor);
+}
+
+}  // namespace
+
+// One minibatch's fixed inputs for the whole step: what the epochs re-use.
+struct GrpoLearner::Prepared {
+  struct Minibatch {
+    LearnerBatch rows;
+    at::Tensor old_logprobs;  // [N, C]
+    at::Tensor ref_logprobs;  // [N, C]; undefined without a KL term
+    at::Tensor advantages;    // [N]
+    at::Tensor truncated;     // [N] bool
+    LossNormalizer normalizer;  // summed over learners
+  };
+  std::vector<Minibatch> minibatches;
+  std::vector<double> rewards;  // as used for advantages (KL-in-reward applied)
+  double sequence_kl_mean = 0;
+};
+
+GrpoLearner::GrpoLearner(const config::Config& config, models::Transformer& policy, comm::Communicator* peers)
+    : config_(config),
+      policy_(policy),
+      peers_(peers != nullptr && peers->size() > 1 ? peers : nullptr),
+      schedule_(lr_schedule_from_config(config.grpo, config.run.steps * config.grpo.epochs * config.grpo.minibatches)),
+      loss_options_(from_config(config.grpo, config.rollout.max_new_tokens)),
+      kl_(kl_controller_from_config(config.grpo)),
+      logprob_temperature_(config.rollout.temperature > 0 ? config.rollout.temperature : 1.0) {
+  advantage_options_.std_normalize = config.grpo.std_normalize;
+  advantage_options_.eps = config.grpo.advantage_eps;
+  reference_ = std::make_unique<models::Transformer>(policy.config(), 0, policy.device());
+  copy_parameters(policy_, *reference_);
+  reference_->set_requires_grad(false);
+  policy_.set_requires_grad(true);
+  distributed::NamedTensors named;
+  for (const models::NamedTensor& parameter : policy_.trainable_parameters()) {
+    params_.push_back(parameter.tensor);
+    named.emplace_back(parameter.name, parameter.tensor);
+  }
+  optimizer_ = std::make_unique<AdamW>(params_, adamw_options_from_config(config.grpo));
+  if (peers_ != nullptr) {
+    const auto bucket_bytes = static_cast<std::size_t>(config.distributed.bucket_mb * 1024 * 1024);
+    grad_sync_ = std::make_unique<distributed::GradSync>(*peers_, std::move(named), bucket_bytes);
+  }
+}
+
+GrpoLearner::~GrpoLearner() = default;
+
+void GrpoLearner::sum_over_learners(std::vector<double>& values) const {
+  if (peers_ == nullptr || values.empty()) return;
+  peers_->all_reduce(values.data(), values.size(), comm::DataType::kFloat64, comm::ReduceOp::kSum);
+}
+
+GrpoLearner::Prepared GrpoLearner::prepare(const LearnerBatch& batch) {
+  at::NoGradGuard no_grad;
+  Prepared prepared;
+  const int64_t minibatches = config_.grpo.minibatches;
+  if (batch.groups() % minibatches != 0) {
+    throw Error(ExitCode::kFailure, "learner: " + std::to_string(batch.groups()) +
+                                        " groups do not split into grpo.minibatches = " + std::to_string(minibatches));
+  }
+  const bool need_reference = kl_.beta() > 0;
+  const int64_t groups_per_minibatch = batch.groups() / minibatches;
+  std::vector<double> normalizers;  // sequences, tokens per minibatch, summed over learners below
+  prepared.rewards = batch.rewards;
+  double kl_sum = 0;
+  for (int64_t m = 0; m < minibatches; ++m) {
+    Prepared::Minibatch minibatch;
+    minibatch.rows = slice_groups(batch, m * groups_per_minibatch, groups_per_minibatch);
+    const models::LogProbOptions options{logprob_temperature_, false};
+    const models::CompletionLogProbs old = models::completion_logprobs(policy_, minibatch.rows.prompts,
+                                                                      minibatch.rows.completions, options);
+    minibatch.old_logprobs = old.logprobs;
+    if (need_reference) {
+      minibatch.ref_logprobs =
+          models::completion_logprobs(*reference_, minibatch.rows.prompts, minibatch.rows.completions, options).logprobs;
+    }
+    minibatch.truncated = to_bool_tensor(minibatch.rows.truncated);
+    if (need_reference && loss_options_.kl_placement == KlPlacement::kReward) {
+      // KL in the reward: r_i <- r_i - beta * sum_t KL_it, before advantages are computed.
+      LossInputs inputs{old.logprobs, old.logprobs, minibatch.ref_logprobs, at::zeros({minibatch.rows.size()}, at::kDouble),
+                        old.mask, minibatch.truncated, {}};
+      const at::Tensor kl = grpo_loss(inputs, loss_options_).sequence_kl.to(at::kDouble).contiguous();
+      for (int64_t i = 0; i < minibatch.rows.size(); ++i) {
+        const double value = kl.data_ptr<double>()[i];
+        prepared.rewards[static_cast<std::size_t>(m * groups_per_minibatch * batch.group_size + i)] -= kl_.beta() * value;
+        kl_sum += value;
+      }
+    }
+    const LossNormalizer local = loss_normalizer(old.mask, minibatch.truncated, loss_options_);
+    normalizers.push_back(local.sequences);
+    normalizers.push_back(local.tokens);
+    prepared.minibatches.push_back(std::move(minibatch));
+  }
+  sum_over_learners(normalizers);
+  const std::vector<double> advantages = batch_advantages(prepared.rewards, batch.group_size, advantage_options_);
+  for (int64_t m = 0; m < minibatches; ++m) {
+    Prepared::Minibatch& minibatch = prepared.minibatches[static_cast<std::size_t>(m)];
+    minibatch.normalizer = {normalizers[static_cast<std::size_t>(2 * m)], normalizers[static_cast<std::size_t>(2 * m + 1)]};
+    const auto first = advantages.begin() + m * groups_per_minibatch * batch.group_size;
+    minibatch.advantages = to_tensor(std::vector<double>(first, first + minibatch.rows.size()));
+  }
+  prepared.sequence_kl_mean = batch.size() > 0 ? kl_sum / static_cast<double>(batch.size()) : 0;
+  return prepared;
+}
+
+Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
+  loss_options_.beta = kl_.beta();
+  Prepared prepared = prepare(batch);
+
+  // Figures summed over minibatches, epochs and learners, then normalised: index order below.
+  enum : std::size_t { kLoss, kPolicyLoss, kKl, kEntropy, kClipLow, kClipHigh, kRatio, kTokens, kCount };
+  std::vector<double> sums(kCount, 0.0);
+  double ratio_min = INFINITY, ratio_max = -INFINITY, grad_norm_sum = 0;
+  int64_t updates = 0;
+  const bool with_entropy = loss_options_.entropy_coef > 0;
+  for (int64_t epoch = 0; epoch < config_.grpo.epochs; ++epoch) {
+    for (Prepared::Minibatch& minibatch : prepared.minibatches) {
+      const models::CompletionLogProbs current = models::completion_logprobs(
+          policy_, minibatch.rows.prompts, minibatch.rows.completions, {logprob_temperature_, true});
+      const LossInputs inputs{current.logprobs,      minibatch.old_logprobs, minibatch.ref_logprobs,
+                              minibatch.advantages, current.mask,           minibatch.truncated, {}};
+      LossResult result = grpo_loss(inputs, loss_options_, minibatch.normalizer);
+      at::Tensor loss = result.loss;
+      const double tokens = static_cast<double>(result.metrics.tokens);
+      const at::Tensor mask = current.mask.to(current.entropy.scalar_type());
+      const at::Tensor entropy_sum = current.entropy.mul(mask).sum();
+      if (with_entropy && minibatch.normalizer.tokens > 0) {
+        // Entropy bonus as a token mean over the whole minibatch (all learners), like DAPO's token mean.
+        loss = loss.sub(entropy_sum.mul(loss_options_.entropy_coef / minibatch.normalizer.tokens));
+      }
+      sums[kLoss] += loss.item<double>();
+      optimizer_->zero_grad();
+      // Each learner's loss is its share of the whole minibatch's loss (whole-batch normaliser), so the gradient
+      // of the minibatch is the SUM of the learners' gradients; GradSync averages, hence the factor.
+      if (grad_sync_ != nullptr) loss = loss.mul(static_cast<double>(peers_->size()));
+      loss.backward();
+      if (grad_sync_ != nullptr) grad_sync_->sync();
+      grad_norm_sum += config_.grpo.grad_clip > 0 ? clip_grad_norm(params_, config_.grpo.grad_clip) : grad_norm(params_);
+      optimizer_->set_lr(schedule_.lr_at(optimizer_steps_));
+      optimizer_->step();
+      ++optimizer_steps_;
+      ++updates;
+
+      sums[kPolicyLoss] += result.metrics.policy_loss;
+      sums[kKl] += result.metrics.kl_mean.value_or(0.0) * tokens;
+      sums[kEntropy] += entropy_sum.item<double>();
+      sums[kClipLow] += result.metrics.clip_fraction_low * tokens;
+      sums[kClipHigh] += result.metrics.clip_fraction_high * tokens;
+      sums[kRatio] += result.metrics.ratio_mean * tokens;
+      sums[kTokens] += tokens;
+      if (tokens > 0) {
+        ratio_min = std::min(ratio_min, result.metrics.ratio_min);
+        ratio_max = std::max(ratio_max, result.metrics.ratio_max);
+      }
+    }
+  }
+  sum_over_learners(sums);
+  std::vector<double> extremes = {-ratio_min, ratio_max};
+  if (peers_ != nullptr) peers_->all_reduce(extremes.data(), 2, comm::DataType::kFloat64, comm::ReduceOp::kMax);
+
+  const double tokens = std::max(1.0, sums[kTokens]);
+  const double learners = peers_ != nullptr ? peers_->size() : 1;
+  Metrics metrics;
+  // The loss of every learner is already normalised by whole-batch totals, so their sum is the batch's loss.
+  metrics["loss/total"] = sums[kLoss] / static_cast<double>(updates);
+  metrics["loss/policy"] = sums[kPolicyLoss] / static_cast<double>(updates);
+  metrics["loss/kl"] = sums[kKl] / tokens;
+  metrics["loss/entropy"] = sums[kEntropy] / tokens;
+  metrics["loss/clip_fraction_low"] = sums[kClipLow] / tokens;
+  metrics["loss/clip_fraction_high"] = sums[kClipHigh] / tokens;
+  metrics["loss/ratio_mean"] = sums[kRatio] / tokens;
+  metrics["loss/ratio_min"] = std::isfinite(extremes[0]) ? -extremes[0] : 1.0;
+  metrics["loss/ratio_max"] = std::isfinite(extremes[1]) ? extremes[1] : 1.0;
+  metrics["loss/beta"] = kl_.beta();
+  metrics["optim/grad_norm"] = grad_norm_sum / static_cast<double>(updates);
+  metrics["optim/lr"] = optimizer_->lr();
+  metrics["learner/tokens"] = sums[kTokens] / static_cast<double>(config_.grpo.epochs);
+  metrics["learner/count"] = learners;
+  if (loss_options_.kl_placement == KlPlacement::kReward) metrics["loss/kl_in_reward"] = prepared.sequence_kl_mean;
+
+  kl_.update(metrics["loss/kl"], batch.size() * static_cast<int64_t>(learners));
+  if (config_.grpo.ref_reset_every > 0 && (step + 1) % config_.grpo.ref_reset_every == 0) {
+    copy_parameters(policy_, *reference_);
+  }
+  return metrics;
+}
+
+std::string GrpoLearner::weights_digest() const {
+  std::string bytes;
+  for (const models::NamedTensor& parameter : policy_.named_parameters()) {
+    const at::Tensor t = parameter.tensor.contiguous().cpu();
+    bytes.append(static_cast<const char*>(t.data_ptr()), static_cast<std::size_t>(t.nbytes()));
+  }
+  return sha256_hex(bytes);
+}
+
+}  // namespace spct::learner

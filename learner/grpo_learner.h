@@ -1,0 +1,75 @@
+// The learner role's GRPO update: one call per training step on this learner's share of the step's groups.
+//
+// Per step (sync on-policy mode):
+//   1. advantages per group from the rewards (learner/advantages.h); with grpo.kl_in = reward the per-sequence
+//      KL to the reference model is subtracted from the rewards first;
+//   2. old log-probs: the policy's log-probs of the sampled tokens before this step's first update (no grad),
+//      at the sampling temperature; reference log-probs from the frozen reference model when beta > 0;
+//   3. grpo.epochs passes over grpo.minibatches minibatches of whole groups: loss (learner/grpo_loss.h) with the
+//      minibatch's normaliser summed over all learners, backward, gradients summed over learners, global norm
+//      clipped, AdamW step with the scheduled learning rate;
+//   4. every grpo.ref_reset_every steps the reference model becomes a copy of the policy (iterative GRPO).
+// With data-parallel learners every learner calls step() with the same number of groups; the all-reduces
+// happen inside, so the update equals a single learner's update on the concatenated batch (up to float
+// summation order) and every learner ends the step with identical weights.
+//
+// Not thread-safe: the learner rank's main thread owns it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/comm/communicator.h"
+#include "core/config/config.h"
+#include "core/metrics.h"
+#include "distributed/grad_sync.h"
+#include "learner/advantages.h"
+#include "learner/kl_controller.h"
+#include "learner/learner_batch.h"
+#include "learner/loss_options.h"
+#include "learner/lr_schedule.h"
+#include "learner/optimizer.h"
+#include "models/transformer.h"
+
+namespace spct::learner {
+
+class GrpoLearner {
+ public:
+  // `policy` is trained in place and must outlive the learner. `peers` is the communicator of all learners
+  // (nullptr or size 1 for a single learner). The reference model starts as a copy of `policy`.
+  GrpoLearner(const config::Config& config, models::Transformer& policy, comm::Communicator* peers);
+  ~GrpoLearner();
+
+  // One training step on `batch`. Returns this step's metrics (loss/*, kl, entropy, clip fractions, ratio
+  // statistics, grad norm, lr), averaged over learners where that makes sense: identical on every learner.
+  Metrics step(const LearnerBatch& batch, int64_t step);
+
+  // SHA-256 of the policy's parameter bytes: equal on every learner after every step.
+  std::string weights_digest() const;
+
+  AdamW& optimizer() { return *optimizer_; }
+  KlController& kl_controller() { return kl_; }
+
+ private:
+  struct Prepared;
+  Prepared prepare(const LearnerBatch& batch);
+  // Sums `values` over all learners in place.
+  void sum_over_learners(std::vector<double>& values) const;
+
+  const config::Config config_;
+  models::Transformer& policy_;
+  comm::Communicator* const peers_;
+  std::unique_ptr<models::Transformer> reference_;
+  std::unique_ptr<distributed::GradSync> grad_sync_;  // null for a single learner
+  std::vector<at::Tensor> params_;
+  std::unique_ptr<AdamW> optimizer_;
+  LrSchedule schedule_;
+  LossOptions loss_options_;
+  AdvantageOptions advantage_options_;
+  KlController kl_;
+  double logprob_temperature_;
+  int64_t optimizer_steps_ = 0;
+};
+
+}  // namespace spct::learner

@@ -1,0 +1,59 @@
+#include "orchestrator/run/launch.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "core/error.h"
+
+namespace spct::run {
+
+bool started_by_mpi_launcher() {
+  // Open MPI's mpirun sets OMPI_COMM_WORLD_SIZE; PMIx launchers (srun --mpi=pmix, prte) set PMIX_RANK.
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"}) {
+    if (std::getenv(name) != nullptr) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> local_mpirun_command(int ranks, const std::vector<std::string>& spct_argv) {
+  std::vector<std::string> command = {"mpirun", "-n", std::to_string(ranks), "--bind-to", "none"};
+  if (geteuid() == 0) command.push_back("--allow-run-as-root");
+  if (static_cast<unsigned>(ranks) > std::max(1u, std::thread::hardware_concurrency())) {
+    command.push_back("--oversubscribe");
+  }
+  command.insert(command.end(), spct_argv.begin(), spct_argv.end());
+  return command;
+}
+
+void exec_command(const std::vector<std::string>& command) {
+  std::vector<char*> argv;
+  for (const std::string& arg : command) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  execvp(argv[0], argv.data());
+  throw Error(ExitCode::kFailure, "cannot start " + command.front() + ": " + std::strerror(errno) +
+                                      (errno == ENOENT ? " (install openmpi-bin: scripts/install-deps.sh)" : ""));
+}
+
+std::vector<std::string> current_arguments() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::vector<std::string> args;
+  std::string arg;
+  while (std::getline(in, arg, '\0')) args.push_back(arg);
+  if (!args.empty()) args.erase(args.begin());
+  return args;
+}
+
+std::string current_executable() {
+  std::error_code error;
+  const std::filesystem::path path = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) throw Error(ExitCode::kFailure, "cannot find the spct executable: " + error.message());
+  return path.string();
+}
+
+}  // namespace spct::run

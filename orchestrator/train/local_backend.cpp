@@ -1,0 +1,37 @@
+#include "orchestrator/train/local_backend.h"
+
+#include <chrono>
+
+namespace spct::train {
+
+LocalBackend::LocalBackend(const config::Config& config, const tokenizer::Tokenizer& tokenizer,
+                           std::unique_ptr<models::Transformer> policy)
+    : group_size_(config.rollout.group_size),
+      policy_(std::move(policy)),
+      rollout_(config, tokenizer, *policy_),
+      reward_(config, tokenizer),
+      learner_(config, *policy_, nullptr) {}
+
+std::vector<protocol::GeneratedGroup> LocalBackend::generate(const protocol::PromptBatch& batch) {
+  return rollout_.generate(batch, policy_version_);
+}
+
+std::vector<protocol::RewardResult> LocalBackend::score(const std::vector<protocol::RewardRequest>& requests) {
+  std::vector<protocol::RewardResult> results;
+  results.reserve(requests.size());
+  for (const protocol::RewardRequest& request : requests) results.push_back(reward_.score(request));
+  return results;
+}
+
+Metrics LocalBackend::learn(const protocol::PromptBatch& batch, const std::vector<protocol::GeneratedGroup>& groups,
+                            const std::vector<protocol::RewardResult>& results, PhaseTimes& times) {
+  const auto start = std::chrono::steady_clock::now();
+  const learner::LearnerBatch rows = learner::make_learner_batch(batch.items, groups, results, group_size_);
+  Metrics metrics = learner_.step(rows, static_cast<int64_t>(batch.step));
+  times.learn = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  times.sync = 0;  // the rollout worker samples from the learner's own model
+  ++policy_version_;
+  return metrics;
+}
+
+}  // namespace spct::train

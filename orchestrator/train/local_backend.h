@@ -1,0 +1,39 @@
+// Every role in this process (layout.colocate: true): the policy the learner trains is the very model the
+// rollout worker samples from, so weight sync is free and the policy version is the step count.
+#pragma once
+
+#include <memory>
+
+#include "core/config/config.h"
+#include "learner/grpo_learner.h"
+#include "orchestrator/train/step_backend.h"
+#include "workers/reward/reward_worker.h"
+#include "workers/rollout/rollout_worker.h"
+
+namespace spct::train {
+
+class LocalBackend final : public StepBackend {
+ public:
+  // `tokenizer` must outlive the backend; the backend owns the policy.
+  LocalBackend(const config::Config& config, const tokenizer::Tokenizer& tokenizer,
+               std::unique_ptr<models::Transformer> policy);
+
+  void begin_step(uint64_t) override {}
+  std::vector<protocol::GeneratedGroup> generate(const protocol::PromptBatch& batch) override;
+  std::vector<protocol::RewardResult> score(const std::vector<protocol::RewardRequest>& requests) override;
+  Metrics learn(const protocol::PromptBatch& batch, const std::vector<protocol::GeneratedGroup>& groups,
+                const std::vector<protocol::RewardResult>& results, PhaseTimes& times) override;
+  void shutdown() override {}
+
+  learner::GrpoLearner& learner() { return learner_; }
+
+ private:
+  const int64_t group_size_;
+  std::unique_ptr<models::Transformer> policy_;
+  rollout::RolloutWorker rollout_;
+  reward::RewardWorker reward_;
+  learner::GrpoLearner learner_;
+  uint64_t policy_version_ = 0;
+};
+
+}  // namespace spct::train

@@ -1,0 +1,173 @@
+#include "orchestrator/train/mpi_backend.h"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <map>
+
+#include "core/error.h"
+
+namespace spct::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A reward worker holds at most this many unanswered requests: enough to hide the message latency, few enough
+// that the orchestrator can still send the next request to whichever worker frees up first.
+constexpr int kRequestsInFlight = 4;
+
+protocol::Control control(protocol::Control::Kind kind, uint64_t step) {
+  protocol::Control message;
+  message.kind = kind;
+  message.step = step;
+  return message;
+}
+
+}  // namespace
+
+MpiBackend::MpiBackend(comm::World& world, const config::Config& config)
+    : world_(world),
+      comm_(world.world()),
+      group_size_(config.rollout.group_size),
+      rollout_ranks_(world.layout().ranks_of(comm::Role::kRollout)),
+      reward_ranks_(world.layout().ranks_of(comm::Role::kReward)),
+      learner_ranks_(world.layout().ranks_of(comm::Role::kLearner)),
+      verify_learner_sync_(config.run.verify_learner_sync) {}
+
+void MpiBackend::send_to_all_workers(const protocol::Message& message) {
+  for (int rank = 1; rank < comm_.size(); ++rank) comm_.send(rank, message);
+  comm_.flush();
+}
+
+void MpiBackend::begin_step(uint64_t step) { send_to_all_workers(control(protocol::Control::Kind::kBeginStep, step)); }
+
+std::vector<protocol::GeneratedGroup> MpiBackend::generate(const protocol::PromptBatch& batch) {
+  comm::PhaseScope phase(world_.state(), "generate");
+  // Chunks small enough that every worker gets at least two, so the queue can even out uneven speeds.
+  const std::size_t workers = rollout_ranks_.size();
+  const std::size_t chunk = std::max<std::size_t>(1, batch.items.size() / (2 * workers));
+  std::deque<protocol::PromptBatch> queue;
+  for (std::size_t first = 0; first < batch.items.size(); first += chunk) {
+    protocol::PromptBatch piece{batch.step, batch.policy_version, {}};
+    const std::size_t last = std::min(batch.items.size(), first + chunk);
+    piece.items.assign(batch.items.begin() + static_cast<std::ptrdiff_t>(first),
+                       batch.items.begin() + static_cast<std::ptrdiff_t>(last));
+    queue.push_back(std::move(piece));
+  }
+  std::map<int, std::deque<std::size_t>> in_flight;  // rank -> sizes of the chunks it holds, oldest first
+  const auto dispatch = [&](int rank) {
+    comm_.send(rank, queue.front());
+    in_flight[rank].push_back(queue.front().items.size());
+    queue.pop_front();
+  };
+  for (int round = 0; round < 2; ++round) {
+    for (const int rank : rollout_ranks_) {
+      if (!queue.empty()) dispatch(rank);
+    }
+  }
+  comm_.flush();
+
+  std::map<uint64_t, protocol::GeneratedGroup> by_prompt;
+  while (by_prompt.size() < batch.items.size()) {
+    auto [source, group] = comm_.recv_as<protocol::GeneratedGroup>(comm::kAnySource);
+    const int rank = comm_.world_rank_of(source);
+    by_prompt[group.prompt_id] = std::move(group);
+    std::deque<std::size_t>& held = in_flight[rank];
+    if (held.empty()) throw Error(ExitCode::kRankFailed, world_.layout().describe(rank) + " sent a group it was not asked for");
+    if (--held.front() == 0) {
+      held.pop_front();
+      if (!queue.empty()) {
+        dispatch(rank);
+        comm_.flush();
+      }
+    }
+  }
+  std::vector<protocol::GeneratedGroup> groups;
+  for (const protocol::PromptItem& item : batch.items) {
+    auto found = by_prompt.find(item.prompt_id);
+    if (found == by_prompt.end()) {
+      throw Error(ExitCode::kRankFailed, "no group came back for prompt " + std::to_string(item.prompt_id));
+    }
+    groups.push_back(std::move(found->second));
+  }
+  return groups;
+}
+
+std::vector<protocol::RewardResult> MpiBackend::score(const std::vector<protocol::RewardRequest>& requests) {
+  comm::PhaseScope phase(world_.state(), "reward");
+  std::map<int, int> outstanding;
+  for (const int rank : reward_ranks_) outstanding[rank] = 0;
+  std::size_t next = 0;
+  const auto dispatch_all_possible = [&] {
+    while (next < requests.size()) {
+      const auto least = std::min_element(outstanding.begin(), outstanding.end(),
+                                          [](const auto& a, const auto& b) { return a.second < b.second; });
+      if (least->second >= kRequestsInFlight) break;
+      comm_.send(least->first, requests[next++]);
+      ++least->second;
+    }
+    comm_.flush();
+  };
+  dispatch_all_possible();
+  std::map<uint64_t, protocol::RewardResult> by_prompt;
+  while (by_prompt.size() < requests.size()) {
+    auto [source, result] = comm_.recv_as<protocol::RewardResult>(comm::kAnySource);
+    --outstanding[comm_.world_rank_of(source)];
+    by_prompt[result.prompt_id] = std::move(result);
+    dispatch_all_possible();
+  }
+  std::vector<protocol::RewardResult> results;
+  for (const protocol::RewardRequest& request : requests) results.push_back(std::move(by_prompt.at(request.group.prompt_id)));
+  return results;
+}
+
+Metrics MpiBackend::learn(const protocol::PromptBatch& batch, const std::vector<protocol::GeneratedGroup>& groups,
+                          const std::vector<protocol::RewardResult>& results, PhaseTimes& times) {
+  comm::PhaseScope phase(world_.state(), "train");
+  const Clock::time_point start = Clock::now();
+  // Step 5: end generation and scoring, then give every learner its share of whole groups.
+  for (const int rank : rollout_ranks_) comm_.send(rank, protocol::PromptBatch{batch.step, batch.policy_version, {}});
+  for (const int rank : reward_ranks_) comm_.send(rank, protocol::RewardRequest{});
+  const std::size_t per_learner = groups.size() / learner_ranks_.size();
+  for (std::size_t l = 0; l < learner_ranks_.size(); ++l) {
+    protocol::PromptBatch share{batch.step, batch.policy_version, {}};
+    for (std::size_t g = l * per_learner; g < (l + 1) * per_learner; ++g) share.items.push_back(batch.items[g]);
+    comm_.send(learner_ranks_[l], share);
+    for (std::size_t g = l * per_learner; g < (l + 1) * per_learner; ++g) {
+      comm_.send(learner_ranks_[l], groups[g]);
+      comm_.send(learner_ranks_[l], results[g]);
+    }
+  }
+  comm_.flush();
+
+  // Steps 6-7: every learner reports once the update is done and the weights are published.
+  Metrics metrics;
+  std::map<int, std::string> digests;
+  for (std::size_t l = 0; l < learner_ranks_.size(); ++l) {
+    auto [source, report] = comm_.recv_as<protocol::StepReport>(comm::kAnySource);
+    const int rank = comm_.world_rank_of(source);
+    digests[rank] = report.weights_digest;
+    if (rank == learner_ranks_.front()) {
+      for (const auto& [name, value] : report.metrics) metrics[name] = value;
+    }
+  }
+  if (verify_learner_sync_) {
+    for (const auto& [rank, digest] : digests) {
+      if (digest != digests.begin()->second) {
+        throw Error(ExitCode::kFailure, "learner weights diverged after step " + std::to_string(batch.step) + ": " +
+                                            world_.layout().describe(rank) + " differs from " +
+                                            world_.layout().describe(digests.begin()->first));
+      }
+    }
+    metrics["learner/weights_in_sync"] = 1;
+  }
+  const double total = std::chrono::duration<double>(Clock::now() - start).count();
+  times.sync = metrics.count("time/publish_s") ? metrics["time/publish_s"] : 0.0;
+  times.learn = total - times.sync;
+  metrics.erase("time/publish_s");
+  return metrics;
+}
+
+void MpiBackend::shutdown() { send_to_all_workers(control(protocol::Control::Kind::kShutdown, 0)); }
+
+}  // namespace spct::train

@@ -1,0 +1,19 @@
+// The tokenizer and the policy model of a run, as the config describes them: a Hugging Face model directory
+// (model.path) or a new model of the configured shape, initialised from run.seed so that every rank that builds
+// one gets the same weights.
+#pragma once
+
+#include <memory>
+
+#include "core/config/config.h"
+#include "models/tokenizer/tokenizer.h"
+#include "models/transformer.h"
+
+namespace spct::train {
+
+std::unique_ptr<tokenizer::Tokenizer> make_run_tokenizer(const config::Config& config);
+
+// Throws spct::InputError for an unreadable model directory, spct::UsageError for an impossible shape.
+std::unique_ptr<models::Transformer> make_policy(const config::Config& config, const tokenizer::Tokenizer& tokenizer);
+
+}  // namespace spct::train

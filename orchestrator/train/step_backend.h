@@ -1,0 +1,44 @@
+// How the orchestrator's step loop reaches the other roles. The loop (train_loop.h) is written once against
+// this interface; LocalBackend calls the role objects in this process (layout.colocate), MpiBackend exchanges
+// protocol messages with the ranks that play them (core/protocol/messages.h documents the steps).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/metrics.h"
+#include "core/protocol/messages.h"
+
+namespace spct::train {
+
+// Seconds each phase of one step took, as the orchestrator saw them.
+struct PhaseTimes {
+  double generate = 0;
+  double reward = 0;
+  double learn = 0;
+  double sync = 0;
+};
+
+class StepBackend {
+ public:
+  virtual ~StepBackend() = default;
+
+  // Announces step `step` to every role; called before the step's first generate().
+  virtual void begin_step(uint64_t step) = 0;
+
+  // Generates one group per item of `batch`; returns them in item order.
+  virtual std::vector<protocol::GeneratedGroup> generate(const protocol::PromptBatch& batch) = 0;
+
+  // Scores every request; returns the results in request order.
+  virtual std::vector<protocol::RewardResult> score(const std::vector<protocol::RewardRequest>& requests) = 0;
+
+  // Runs the learners' update of step `batch.step` on the groups and their rewards, then makes the new weights
+  // the rollout workers' policy. Returns the learners' metrics; fills the learn and sync times.
+  virtual Metrics learn(const protocol::PromptBatch& batch, const std::vector<protocol::GeneratedGroup>& groups,
+                        const std::vector<protocol::RewardResult>& results, PhaseTimes& times) = 0;
+
+  // Tells every role the run is over. Called once, last.
+  virtual void shutdown() = 0;
+};
+
+}  // namespace spct::train

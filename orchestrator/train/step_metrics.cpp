@@ -1,0 +1,63 @@
+#include "orchestrator/train/step_metrics.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "learner/advantages.h"
+
+namespace spct::train {
+namespace {
+
+bool is_verifier(const std::string& name) { return name == "exact_match" || name == "numeric_match"; }
+
+}  // namespace
+
+void StepTally::add(const protocol::GeneratedGroup& group, const protocol::RewardResult& result) {
+  ++groups_;
+  if (!result.rewards.empty() && learner::is_zero_variance(result.rewards)) ++zero_std_groups_;
+  rewards_.insert(rewards_.end(), result.rewards.begin(), result.rewards.end());
+  bool verifier_seen = false;
+  for (const protocol::RewardComponent& component : result.breakdown) {
+    auto& [sum, count] = function_sums_[component.name];
+    for (const double value : component.values) sum += value;
+    count += static_cast<int64_t>(component.values.size());
+    if (is_verifier(component.name) && !verifier_seen) {
+      verifier_seen = true;  // the first verifier listed decides correctness
+      for (const double value : component.values) verifier_correct_ += value >= 1.0 ? 1 : 0;
+      verifier_count_ += static_cast<int64_t>(component.values.size());
+    }
+  }
+  for (const protocol::Completion& completion : group.completions) {
+    const auto length = static_cast<double>(completion.tokens.size());
+    tokens_ += length;
+    length_max_ = std::max(length_max_, length);
+    if (completion.finish_reason == protocol::FinishReason::kLength) ++truncated_;
+  }
+  version_lag_sum_ += static_cast<double>(group.step - group.policy_version);
+}
+
+void StepTally::write_into(Metrics& metrics) const {
+  const auto n = static_cast<double>(rewards_.size());
+  if (n > 0) {
+    double mean = 0;
+    for (const double r : rewards_) mean += r;
+    mean /= n;
+    double variance = 0;
+    for (const double r : rewards_) variance += (r - mean) * (r - mean);
+    metrics["reward/mean"] = mean;
+    metrics["reward/std"] = std::sqrt(variance / n);
+    metrics["response/length_mean"] = tokens_ / n;
+    metrics["response/length_max"] = length_max_;
+    metrics["response/truncation_rate"] = static_cast<double>(truncated_) / n;
+  }
+  for (const auto& [name, sum_count] : function_sums_) {
+    if (sum_count.second > 0) metrics["reward/" + name + "/mean"] = sum_count.first / static_cast<double>(sum_count.second);
+  }
+  if (verifier_count_ > 0) metrics["verifier/accuracy"] = verifier_correct_ / static_cast<double>(verifier_count_);
+  if (groups_ > 0) {
+    metrics["reward/zero_std_groups"] = static_cast<double>(zero_std_groups_) / static_cast<double>(groups_);
+    metrics["policy/version_lag"] = version_lag_sum_ / static_cast<double>(groups_);
+  }
+}
+
+}  // namespace spct::train

@@ -1,0 +1,48 @@
+// The orchestrator's figures of one step, from every group it generated and scored (docs/metrics.md):
+//   reward/mean, reward/std            over all completions (population std)
+//   reward/<function>/mean             each rule reward, unweighted
+//   reward/zero_std_groups             fraction of groups whose rewards are all equal
+//   verifier/accuracy                  fraction of completions the verifier (exact_match or numeric_match)
+//                                      scored 1; absent without one
+//   response/length_mean, length_max   completion tokens
+//   response/truncation_rate           fraction of completions cut at rollout.max_new_tokens
+//   policy/version_lag                 mean (step - policy version) of the groups: 0 when on-policy
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/metrics.h"
+#include "core/protocol/messages.h"
+
+namespace spct::train {
+
+class StepTally {
+ public:
+  explicit StepTally(int64_t max_new_tokens) : max_new_tokens_(max_new_tokens) {}
+
+  // REQUIRES: result scores group (same prompt id, one reward per completion).
+  void add(const protocol::GeneratedGroup& group, const protocol::RewardResult& result);
+
+  // Adds the figures above to `metrics`.
+  void write_into(Metrics& metrics) const;
+
+  double generated_tokens() const { return tokens_; }
+
+ private:
+  const int64_t max_new_tokens_;
+  std::vector<double> rewards_;
+  std::map<std::string, std::pair<double, int64_t>> function_sums_;  // name -> (sum, count)
+  double verifier_correct_ = 0;
+  int64_t verifier_count_ = 0;
+  int64_t groups_ = 0;
+  int64_t zero_std_groups_ = 0;
+  double tokens_ = 0;
+  double length_max_ = 0;
+  int64_t truncated_ = 0;
+  double version_lag_sum_ = 0;
+};
+
+}  // namespace spct::train

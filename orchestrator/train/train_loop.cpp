@@ -1,0 +1,146 @@
+#include "orchestrator/train/train_loop.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+
+#include "core/log.h"
+#include "learner/advantages.h"
+#include "models/tokenizer/chat_template.h"
+#include "orchestrator/data/prompt_sources.h"
+#include "orchestrator/data/prompt_stream.h"
+#include "orchestrator/run/metrics_log.h"
+#include "orchestrator/train/step_metrics.h"
+
+namespace spct::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// Turns dataset items into protocol items (token ids) and remembers each prompt's text and answer for the
+// reward requests.
+class PromptEncoder {
+ public:
+  PromptEncoder(const config::Config& config, const tokenizer::Tokenizer& tokenizer)
+      : tokenizer_(tokenizer),
+        template_(tokenizer::parse_chat_template(config.tokenizer.chat_template)),
+        group_size_(static_cast<uint32_t>(config.rollout.group_size)) {}
+
+  std::string render(const data::PromptItem& item) const {
+    if (!item.is_chat()) return item.prompt;
+    std::vector<tokenizer::ChatMessage> messages;
+    for (const data::ChatMessage& message : item.messages) messages.push_back({message.role, message.content});
+    return tokenizer::render_chat(template_, messages, /*add_generation_prompt=*/true);
+  }
+
+  protocol::PromptItem encode(const data::PromptItem& item) {
+    protocol::PromptItem out;
+    out.prompt_id = next_id_++;
+    const std::string text = render(item);
+    out.prompt_tokens = tokenizer_.encode(text, /*add_special=*/false);
+    out.answer = item.answer;
+    out.group_size = group_size_;
+    texts_[out.prompt_id] = text;
+    return out;
+  }
+
+  const std::string& text(uint64_t prompt_id) const { return texts_.at(prompt_id); }
+  void forget_before(uint64_t prompt_id) { texts_.erase(texts_.begin(), texts_.lower_bound(prompt_id)); }
+  uint64_t next_id() const { return next_id_; }
+
+ private:
+  const tokenizer::Tokenizer& tokenizer_;
+  const tokenizer::ChatTemplate template_;
+  const uint32_t group_size_;
+  uint64_t next_id_ = 0;
+  std::map<uint64_t, std::string> texts_;
+};
+
+// Dynamic sampling gives up after this many extra generation rounds in one step; the step then trains on the
+// informative groups it has (rounded down to whole learner shards).
+constexpr int kMaxRefillRounds = 4;
+
+}  // namespace
+
+void run_training(const config::Config& config, const tokenizer::Tokenizer& tokenizer, StepBackend& backend,
+                  const run::RunDirectory& run_dir) {
+  const data::PromptSources sources = data::make_prompt_sources(
+      config, [&](const data::PromptItem& item) { return static_cast<int64_t>(tokenizer.encode(item.prompt).size()); });
+  data::PromptStream stream(sources.train, static_cast<uint64_t>(config.run.seed), config.data.shuffle);
+  PromptEncoder encoder(config, tokenizer);
+  run::MetricsLog metrics_log(run_dir.file("metrics.jsonl"));
+  const int64_t prompts_per_step = config.rollout.prompts_per_step;
+  const int64_t shard = config.layout.colocate ? config.grpo.minibatches : config.layout.learners * config.grpo.minibatches;
+
+  for (int64_t step = 0; step < config.run.steps; ++step) {
+    const Clock::time_point step_start = Clock::now();
+    const uint64_t first_prompt = encoder.next_id();
+    PhaseTimes times;
+    protocol::PromptBatch batch{static_cast<uint64_t>(step), static_cast<uint64_t>(step), {}};
+    std::vector<protocol::GeneratedGroup> groups;
+    std::vector<protocol::RewardResult> results;
+    StepTally tally(config.rollout.max_new_tokens);
+    backend.begin_step(batch.step);
+    int rounds = 0;
+    // Steps 1-4: generate and score until the batch holds prompts_per_step informative groups.
+    while (static_cast<int64_t>(groups.size()) < prompts_per_step) {
+      protocol::PromptBatch round{batch.step, batch.policy_version, {}};
+      for (const data::PromptItem& item : stream.next_batch(static_cast<uint64_t>(prompts_per_step - groups.size()))) {
+        round.items.push_back(encoder.encode(item));
+      }
+      Clock::time_point start = Clock::now();
+      std::vector<protocol::GeneratedGroup> new_groups = backend.generate(round);
+      times.generate += seconds_since(start);
+
+      std::vector<protocol::RewardRequest> requests;
+      for (std::size_t i = 0; i < new_groups.size(); ++i) {
+        requests.push_back({new_groups[i], encoder.text(round.items[i].prompt_id), round.items[i].answer});
+      }
+      start = Clock::now();
+      std::vector<protocol::RewardResult> new_results = backend.score(requests);
+      times.reward += seconds_since(start);
+
+      for (std::size_t i = 0; i < new_groups.size(); ++i) {
+        tally.add(new_groups[i], new_results[i]);  // metrics see every sampled group, kept or not
+        if (config.grpo.dynamic_sampling && learner::is_zero_variance(new_results[i].rewards)) continue;
+        batch.items.push_back(round.items[i]);
+        groups.push_back(std::move(new_groups[i]));
+        results.push_back(std::move(new_results[i]));
+      }
+      if (!config.grpo.dynamic_sampling || ++rounds > kMaxRefillRounds) break;
+    }
+    // A refill that ran out of rounds keeps whole learner shards only.
+    const std::size_t usable = static_cast<std::size_t>((static_cast<int64_t>(groups.size()) / shard) * shard);
+    batch.items.resize(usable);
+    groups.resize(usable);
+    results.resize(usable);
+
+    // Step 5: the update and the weight sync.
+    Metrics metrics;
+    if (usable > 0) metrics = backend.learn(batch, groups, results, times);
+
+    // Step 6: metrics.
+    tally.write_into(metrics);
+    const double step_seconds = seconds_since(step_start);
+    metrics["time/generate_s"] = times.generate;
+    metrics["time/reward_s"] = times.reward;
+    metrics["time/learn_s"] = times.learn;
+    metrics["time/sync_s"] = times.sync;
+    metrics["time/step_s"] = step_seconds;
+    metrics["time/other_s"] = std::max(0.0, step_seconds - times.generate - times.reward - times.learn - times.sync);
+    metrics["perf/tokens_per_s"] = tally.generated_tokens() / std::max(1e-9, step_seconds);
+    metrics["batch/groups_trained"] = static_cast<double>(usable);
+    metrics["batch/refill_rounds"] = rounds;
+    metrics_log.write(step, metrics);
+    spdlog::info(run::MetricsLog::console_line(step + 1, config.run.steps, metrics));
+    run_dir.write_status("running", step + 1);
+    encoder.forget_before(first_prompt);
+  }
+  backend.shutdown();
+  run_dir.write_status("finished", config.run.steps);
+}
+
+}  // namespace spct::train

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs clang-tidy (.clang-tidy) over the translation units that do not include LibTorch (clang-tidy on a torch
+# file takes minutes). Needs build/compile_commands.json (scripts/build.sh makes it). Fails on any finding.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${SPCT_BUILD_DIR:-$root/build}
+cd "$root"
+mapfile -t files < <(git ls-files '*.cpp' | grep -vE '^(tests/fuzz|bench)/' | while read -r f; do
+  grep -qE '#include <(ATen|torch|c10)/' "$f" || echo "$f"; done)
+echo "check-tidy: ${#files[@]} tensor-free files"
+printf '%s\n' "${files[@]}" | xargs -P "$(nproc)" -n 4 clang-tidy -p "$build" --quiet 2>&1 \
+  | grep -vE '^[0-9]+ warnings? generated|^Suppressed|^Use -header-filter|^$' | tee /tmp/spct-tidy.log || true
+if grep -qE 'error:|warning:' /tmp/spct-tidy.log; then
+  echo "check-tidy: findings above"; exit 1
+fi
+echo "check-tidy: clean"

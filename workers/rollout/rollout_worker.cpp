@@ -1,0 +1,60 @@
+#include "workers/rollout/rollout_worker.h"
+
+#include "models/generation.h"
+#include "orchestrator/data/deterministic_random.h"
+
+namespace spct::rollout {
+
+RolloutWorker::RolloutWorker(const config::Config& config, const tokenizer::Tokenizer& tokenizer,
+                             const models::Transformer& policy)
+    : tokenizer_(tokenizer), policy_(policy), seed_(static_cast<uint64_t>(config.run.seed)) {
+  sampling_.temperature = config.rollout.temperature;
+  sampling_.top_k = config.rollout.top_k;
+  sampling_.top_p = config.rollout.top_p;
+  sampling_.max_new_tokens = config.rollout.max_new_tokens;
+  sampling_.stop_token_ids = {tokenizer.eos_id()};
+  sampling_.stop_strings = config.rollout.stop;
+  if (!sampling_.stop_strings.empty()) {
+    sampling_.decode = [&tokenizer](const std::vector<int64_t>& ids) {
+      const std::vector<int32_t> narrow(ids.begin(), ids.end());
+      return tokenizer.decode(narrow, /*skip_special=*/true);
+    };
+  }
+  models::validate(sampling_);
+}
+
+std::vector<protocol::GeneratedGroup> RolloutWorker::generate(const protocol::PromptBatch& batch,
+                                                              uint64_t policy_version) const {
+  // Every completion of every prompt in one generate() call: one batched prefill and decode.
+  std::vector<models::GenerationRequest> requests;
+  for (const protocol::PromptItem& item : batch.items) {
+    const std::vector<int64_t> prompt(item.prompt_tokens.begin(), item.prompt_tokens.end());
+    for (uint32_t c = 0; c < item.group_size; ++c) {
+      requests.push_back({prompt, data::mix_keys(seed_, data::mix_keys(item.prompt_id, batch.step), c)});
+    }
+  }
+  const std::vector<models::Completion> completions = models::generate(policy_, requests, sampling_);
+
+  std::vector<protocol::GeneratedGroup> groups;
+  std::size_t next = 0;
+  for (const protocol::PromptItem& item : batch.items) {
+    protocol::GeneratedGroup group;
+    group.step = batch.step;
+    group.prompt_id = item.prompt_id;
+    group.policy_version = policy_version;
+    for (uint32_t c = 0; c < item.group_size; ++c, ++next) {
+      const models::Completion& generated = completions[next];
+      protocol::Completion completion;
+      completion.tokens.assign(generated.tokens.begin(), generated.tokens.end());
+      completion.logprobs = generated.sampling_logprobs;
+      completion.finish_reason = generated.finish_reason == models::FinishReason::kLength
+                                     ? protocol::FinishReason::kLength
+                                     : protocol::FinishReason::kStop;
+      group.completions.push_back(std::move(completion));
+    }
+    groups.push_back(std::move(group));
+  }
+  return groups;
+}
+
+}  // namespace spct::rollout

@@ -1,0 +1,37 @@
+// A rollout worker's generation of groups: for every prompt of a batch, rollout.group_size completions sampled
+// from the worker's copy of the policy with a KV cache, each with its behaviour log-probs and finish reason.
+//
+// Randomness: completion c of prompt p in step s is sampled with the seed mix(run.seed, p, s, c), so a run is
+// reproducible whatever the number of rollout workers and however the work queue split the prompts.
+//
+// Thread safety: generate() only reads the policy; weights are swapped by the owner between calls
+// (distributed/weight_sync.h), never during one, so a group never mixes policy versions.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/config/config.h"
+#include "core/protocol/messages.h"
+#include "models/sampling.h"
+#include "models/tokenizer/tokenizer.h"
+#include "models/transformer.h"
+
+namespace spct::rollout {
+
+class RolloutWorker {
+ public:
+  // `tokenizer` and `policy` must outlive the worker.
+  RolloutWorker(const config::Config& config, const tokenizer::Tokenizer& tokenizer, const models::Transformer& policy);
+
+  // One group per item, in item order, stamped with `batch.step` and `policy_version`.
+  std::vector<protocol::GeneratedGroup> generate(const protocol::PromptBatch& batch, uint64_t policy_version) const;
+
+ private:
+  const tokenizer::Tokenizer& tokenizer_;
+  const models::Transformer& policy_;
+  const uint64_t seed_;
+  models::SamplingParams sampling_;
+};
+
+}  // namespace spct::rollout

@@ -56,12 +56,15 @@ SampledTokens sample_next(const at::Tensor& logits, const SamplingParams& params
     out.sampling_logprobs = at::zeros({b}, x.options());
   } else {
     const at::Tensor scaled = x / params.temperature;
-    // Candidates in descending order: topk when it prunes, else a full sort.
+    // Candidates: the top_k in descending order, a full descending sort when only top_p prunes, or the
+    // vocabulary as it is when nothing is filtered (inverse-CDF sampling needs no order).
     at::Tensor values, indices;
     if (params.top_k > 0 && params.top_k < v) {
       std::tie(values, indices) = scaled.topk(params.top_k, -1);
-    } else {
+    } else if (params.top_p < 1.0) {
       std::tie(values, indices) = scaled.sort(-1, /*descending=*/true);
+    } else {
+      values = scaled;
     }
     if (params.top_p < 1.0) {
       const at::Tensor probs = at::softmax(values, -1);
@@ -78,7 +81,7 @@ SampledTokens sample_next(const at::Tensor& logits, const SamplingParams& params
     // First candidate whose cumulative mass reaches u * total: zero-probability candidates are never chosen.
     const int64_t last = cdf.size(1) - 1;
     const at::Tensor pos = at::searchsorted(cdf, u * cdf.narrow(1, last, 1)).clamp_max(last);
-    out.tokens = indices.gather(1, pos).squeeze(1);
+    out.tokens = indices.defined() ? indices.gather(1, pos).squeeze(1) : pos.squeeze(1);
     out.sampling_logprobs = filtered.gather(1, pos).squeeze(1);
   }
   out.logprobs = (x.gather(1, out.tokens.unsqueeze(1)).squeeze(1) - at::logsumexp(x, {-1}));

@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/TensorOperators.h>
 #include <ATen/core/grad_mode.h>
+#include <ATen/ops/aminmax.h>
 #include <ATen/ops/arange.h>
 #include <ATen/ops/embedding.h>
 #include <ATen/ops/empty.h>
@@ -227,8 +228,9 @@ at::Tensor Transformer::hidden_states(const at::Tensor& input_ids, const at::Ten
   }
   const at::Tensor ids = input_ids.to(device_, at::kLong);
   if (ids.numel() > 0) {
-    const int64_t lo = ids.min().item<int64_t>();
-    const int64_t hi = ids.max().item<int64_t>();
+    const auto [min_id, max_id] = at::aminmax(ids);
+    const int64_t lo = min_id.item<int64_t>();
+    const int64_t hi = max_id.item<int64_t>();
     if (lo < 0 || hi >= config_.vocab_size) {
       throw InputError("transformer: token id " + std::to_string(lo < 0 ? lo : hi) + " outside the vocabulary [0, " +
                        std::to_string(config_.vocab_size) + ")");
@@ -246,9 +248,13 @@ at::Tensor Transformer::hidden_states(const at::Tensor& input_ids, const at::Ten
   const int64_t offset = cache != nullptr ? cache->length() : 0;
   const at::Tensor key_valid = cache != nullptr ? cache->begin_step(mask) : mask;  // [B, S]
   const int64_t s = key_valid.size(1);
-  const auto long_opts = at::TensorOptions().dtype(at::kLong).device(device_);
-  const at::Tensor causal = at::arange(s, long_opts).unsqueeze(0) <= (at::arange(t, long_opts) + offset).unsqueeze(1);
-  const at::Tensor allowed = key_valid.view({b, 1, 1, 1, s}) & causal.view({1, 1, 1, t, s});
+  at::Tensor allowed = key_valid.view({b, 1, 1, 1, s});
+  if (t > 1) {
+    // A single new token (a decode step) comes after every slot, so only prefill needs the causal mask.
+    const auto long_opts = at::TensorOptions().dtype(at::kLong).device(device_);
+    const at::Tensor causal = at::arange(s, long_opts).unsqueeze(0) <= (at::arange(t, long_opts) + offset).unsqueeze(1);
+    allowed = allowed & causal.view({1, 1, 1, t, s});
+  }
   ctx.attention_bias = at::zeros(allowed.sizes(), at::TensorOptions().dtype(at::kFloat).device(device_))
                            .masked_fill_(allowed.logical_not(), kMasked);
   ctx.token_mask = mask.reshape({-1});

@@ -10,5 +10,6 @@ void register_version(CLI::App& app);
 void register_config(CLI::App& app);
 void register_train(CLI::App& app);
 void register_tokenize(CLI::App& app);
+void register_generate(CLI::App& app);
 
 }  // namespace spct::cli

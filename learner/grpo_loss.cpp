@@ -61,6 +61,10 @@ void check_inputs(const LossInputs& in, const LossOptions& options) {
                                         " with the KL in the loss, but no ref_logprobs were given");
   }
   if (in.truncated.defined()) require_shape(kFn, "truncated", in.truncated, {shape[0]});
+  if (in.rollout_logprobs.defined()) {
+    require_shape(kFn, "rollout_logprobs", in.rollout_logprobs, shape);
+    require_floating(kFn, "rollout_logprobs", in.rollout_logprobs);
+  }
   if (in.logits.defined()) {
     require_floating(kFn, "logits", in.logits);
     require_dim(kFn, "logits", in.logits, 3);
@@ -108,6 +112,15 @@ LossResult grpo_loss(const LossInputs& in, const LossOptions& options, std::opti
     pg = at::where(adv.lt(0), at::minimum(pg, bound), pg);
   }
 
+  // Truncated importance sampling: the weight corrects the sampling distribution, it is not optimised.
+  at::Tensor raw_weight;
+  const bool importance = options.importance_cap > 0 && in.rollout_logprobs.defined();
+  if (importance) {
+    const at::Tensor rollout_logp = in.rollout_logprobs.detach().to(dtype).masked_fill(padding, 0.0);
+    raw_weight = old_logp.sub(rollout_logp).clamp(-20.0, 20.0).exp();
+    pg = pg.mul(raw_weight.clamp_max(options.importance_cap));
+  }
+
   at::Tensor per_token = pg;
   at::Tensor kl;
   if (in.ref_logprobs.defined()) {
@@ -150,6 +163,11 @@ LossResult grpo_loss(const LossInputs& in, const LossOptions& options, std::opti
   // For A < 0, max(-A rho, -A clip(rho)) > -c A exactly when rho > c (c > 1 > 1 - clip_low).
   if (options.dual_clip > 0)
     metrics.dual_clip_fraction = fraction(r.gt(options.dual_clip).logical_and(negative), tokens);
+  if (importance) {
+    metrics.importance_weight_mean =
+        raw_weight.clamp_max(options.importance_cap).masked_select(m).to(at::kDouble).mean().item<double>();
+    metrics.importance_capped_fraction = fraction(raw_weight.gt(options.importance_cap).logical_and(m), tokens);
+  }
   if (kl.defined()) metrics.kl_mean = kl.detach().masked_select(m).to(at::kDouble).mean().item<double>();
   if (entropy.defined()) metrics.entropy_mean = entropy.detach().masked_select(m).to(at::kDouble).mean().item<double>();
   return result;

@@ -5,6 +5,8 @@
 // overlong filtering is on), advantage A_i, ratio rho = exp(logp - old_logp), eps_l/eps_h = clip_low/high:
 //   pg_it  = max(-A rho, -A clip(rho, 1 - eps_l, 1 + eps_h))        the clipped surrogate, negated
 //   pg_it  = min(pg_it, -c A)  when A < 0 and dual_clip c > 0
+//   pg_it *= min(exp(old_logp - rollout_logp), importance_cap)   when importance_cap > 0 and rollout log-probs
+//            are given (truncated importance sampling; the weight is data, no gradient flows through it)
 //   l_it   = pg_it + beta KL_it (KL in the loss)  - entropy_coef H_it (when logits are given)
 //   loss   = aggregation of l_it over the batch (see LossAggregation)
 // log(rho) is clamped to [-20, 20] before exp(): beyond that the clip is active anyway, and the clamp keeps
@@ -28,15 +30,17 @@ namespace spct::learner {
 
 // One (micro-)batch of N completions, T token positions each (right-padded).
 struct LossInputs {
-  at::Tensor logprobs = {};      // [N,T] floating, log pi_theta of the sampled tokens; gradients flow through this
-  at::Tensor old_logprobs = {};  // [N,T] log pi_old (behaviour policy), treated as data
-  at::Tensor ref_logprobs = {};  // [N,T] log pi_ref, treated as data; may be undefined when beta == 0 or KL is
-                                 // in the reward (then the KL metric and sequence_kl are absent)
-  at::Tensor advantages = {};    // [N] one advantage per completion (learner/advantages.h)
-  at::Tensor mask = {};          // [N,T] bool or 0/1: 1 on completion tokens
-  at::Tensor truncated = {};     // [N] bool or 0/1, optional: completions cut at max_new_tokens (overlong filter)
-  at::Tensor logits = {};        // [N,T,V] floating, optional: full logits for the entropy bonus and metric;
-                                 // gradients flow through these too
+  at::Tensor logprobs = {};          // [N,T] floating, log pi_theta of the sampled tokens; gradients flow through this
+  at::Tensor old_logprobs = {};      // [N,T] log pi_old (behaviour policy), treated as data
+  at::Tensor ref_logprobs = {};      // [N,T] log pi_ref, treated as data; may be undefined when beta == 0 or KL is
+                                     // in the reward (then the KL metric and sequence_kl are absent)
+  at::Tensor advantages = {};        // [N] one advantage per completion (learner/advantages.h)
+  at::Tensor mask = {};              // [N,T] bool or 0/1: 1 on completion tokens
+  at::Tensor truncated = {};         // [N] bool or 0/1, optional: completions cut at max_new_tokens (overlong filter)
+  at::Tensor rollout_logprobs = {};  // [N,T] optional: log-probs of the engine that sampled the tokens, for
+                                     // truncated importance sampling (LossOptions::importance_cap)
+  at::Tensor logits = {};            // [N,T,V] floating, optional: full logits for the entropy bonus and metric;
+                                     // gradients flow through these too
 };
 
 // The denominators of the aggregation: how many sequences and tokens contribute to the whole batch.
@@ -62,11 +66,13 @@ struct LossMetrics {
   double ratio_mean = 0;
   double ratio_min = 0;
   double ratio_max = 0;
-  std::optional<double> kl_mean;       // token mean of the chosen estimator; absent without ref_logprobs
-  std::optional<double> entropy_mean;  // token mean of H; absent without logits
-  int64_t tokens = 0;                  // effective tokens
-  int64_t sequences = 0;               // contributing sequences
-  int64_t filtered_sequences = 0;      // sequences removed by the overlong filter
+  std::optional<double> kl_mean;                 // token mean of the chosen estimator; absent without ref_logprobs
+  std::optional<double> entropy_mean;            // token mean of H; absent without logits
+  int64_t tokens = 0;                            // effective tokens
+  int64_t sequences = 0;                         // contributing sequences
+  int64_t filtered_sequences = 0;                // sequences removed by the overlong filter
+  std::optional<double> importance_weight_mean;  // mean truncated IS weight; absent when IS is off
+  double importance_capped_fraction = 0;         // tokens whose raw IS weight exceeded importance_cap
 };
 
 struct LossResult {

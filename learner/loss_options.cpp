@@ -27,6 +27,9 @@ void validate(const LossOptions& o) {
   if (!(o.entropy_coef >= 0) || !std::isfinite(o.entropy_coef)) {
     throw UsageError("grpo.entropy_coef: " + num(o.entropy_coef) + " must be >= 0");
   }
+  if (!(o.importance_cap >= 0) || !std::isfinite(o.importance_cap)) {
+    throw UsageError("importance_cap: " + num(o.importance_cap) + " must be finite and >= 0");
+  }
   if (o.aggregation == LossAggregation::kSeqMeanTokenSumNorm && !(o.sum_norm_tokens > 0)) {
     throw UsageError(
         "grpo.loss_aggregation: seq_mean_token_sum_norm needs a positive token constant "

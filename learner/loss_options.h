@@ -50,6 +50,11 @@ struct LossOptions {
   double entropy_coef = 0.0;
   // DAPO overlong filtering: sequences flagged truncated contribute nothing (their tokens are masked out).
   bool overlong_filter = false;
+  // Truncated importance sampling for off-policy rollouts: when the rollout engine's log-probs are given
+  // (LossInputs::rollout_logprobs), each token's policy term is weighted by
+  // w = min(exp(old_logp - rollout_logp), importance_cap), correcting for tokens sampled by a stale or
+  // numerically different generator. 0 = off. REQUIRES: >= 0.
+  double importance_cap = 0.0;
 };
 
 // Throws spct::UsageError naming the offending option when a REQUIRES above does not hold.

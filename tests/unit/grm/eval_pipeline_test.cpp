@@ -51,7 +51,7 @@ PreferenceEval evaluate(const std::vector<PreferenceItem>& items, CritiqueSample
 
 }  // namespace
 
-TEST_CASE("an honest GRM scores 100% on every section; an indifferent one scores chance", "[grm][eval]") {
+TEST_CASE("an honest GRM scores 100% on every section, an indifferent one scores chance", "[grm][eval]") {
   const std::string path = write_items(50);
   const std::vector<PreferenceItem> items = load_preference_jsonl(path);
   std::filesystem::remove(path);

@@ -5,6 +5,9 @@
 //   3. Training step (d_model 512, 4 layers, 4 x 256 tokens): forward + backward tokens/s and achieved
 //      GFLOP/s (matmul FLOPs counted from the shapes, backward = 2x forward) as a fraction of the GEMM rate.
 // Usage: bench_models [threads=2] [--quick] [--only gen|train]   (--quick: one repetition each)
+// On a shared or oversubscribed machine run it as OMP_WAIT_POLICY=PASSIVE bench_models 2: libgomp's default
+// spin-waiting makes two threads ~10x slower than one when the cores are busy (measured: 22% -> 57% of GEMM
+// for the training step). It must be set in the environment: the OpenMP runtime reads it before main().
 #include <ATen/Parallel.h>
 #include <ATen/TensorOperators.h>
 #include <ATen/ops/arange.h>

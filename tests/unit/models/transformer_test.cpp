@@ -199,3 +199,26 @@ TEST_CASE("copy_parameters_from makes an identical model") {
   const Transformer other(tiny_config(Family::kLlama), 1);
   CHECK_THROWS_AS(a.copy_parameters_from(other), spct::InputError);
 }
+
+TEST_CASE("rotary frequencies with linear and Llama 3 scaling, by hand") {
+  ModelConfig c = tiny_config(Family::kLlama);  // head_dim 8, theta 1e4: base frequencies 1, 0.1, 0.01, 0.001
+  const auto freqs = [&] {
+    const at::Tensor f = rope_inverse_frequencies(c, at::kCPU).to(at::kDouble);
+    return std::vector<double>(f.data_ptr<double>(), f.data_ptr<double>() + f.numel());
+  };
+  std::vector<double> f = freqs();
+  CHECK(f[0] == Approx(1.0));
+  CHECK(f[3] == Approx(0.001));
+  c.rope_scaling = {RopeScalingType::kLinear, 4.0};
+  f = freqs();
+  CHECK(f[1] == Approx(0.1 / 4));
+  // Llama 3 with original context 64, low 1, high 4: wavelengths below 16 keep their frequency (f0, 2 pi),
+  // above 64 are divided by 8 (f2, f3), and f1 (wavelength 20 pi) blends with smooth = (64 / (20 pi) - 1) / 3.
+  c.rope_scaling = {RopeScalingType::kLlama3, 8.0, 1.0, 4.0, 64};
+  f = freqs();
+  const double smooth = (64.0 / (20.0 * 3.14159265358979) - 1.0) / 3.0;
+  CHECK(f[0] == Approx(1.0));
+  CHECK(f[1] == Approx((1 - smooth) * 0.1 / 8 + smooth * 0.1));
+  CHECK(f[2] == Approx(0.01 / 8));
+  CHECK(f[3] == Approx(0.001 / 8));
+}

@@ -1,7 +1,5 @@
 #include "models/io/hf_model_dir.h"
 
-#include <ATen/core/grad_mode.h>
-
 #include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>

@@ -88,6 +88,7 @@ RankLayout RankLayout::plan_single_node(const config::LayoutSection& layout, int
 
 RankLayout RankLayout::uniform(Role role, int world_size) {
   std::vector<RankPlacement> ranks;
+  ranks.reserve(static_cast<size_t>(world_size));
   for (int rank = 0; rank < world_size; ++rank) {
     ranks.push_back(RankPlacement{.rank = rank,
                                   .role = role,

@@ -94,6 +94,7 @@ World::World(const config::Config& config, int visible_devices) {
 
   // Nodes are numbered in order of their lowest rank.
   std::vector<int> leaders;
+  leaders.reserve(records.size());
   for (const NodeRecord& r : records) leaders.push_back(r.node_leader);
   std::sort(leaders.begin(), leaders.end());
   leaders.erase(std::unique(leaders.begin(), leaders.end()), leaders.end());

@@ -20,10 +20,11 @@ template <class T>
 std::vector<T> expected(ReduceOp op, int size, size_t count) {
   std::vector<T> out(count);
   for (size_t i = 0; i < count; ++i) {
-    const T first = static_cast<T>(i);
-    const T last = static_cast<T>(size - 1 + static_cast<int>(i));
+    const auto index = static_cast<int64_t>(i);
+    const T first = static_cast<T>(index);
+    const T last = static_cast<T>(int64_t{size} - 1 + index);
     T sum = 0;
-    for (int r = 0; r < size; ++r) sum = static_cast<T>(sum + static_cast<T>(r + static_cast<int>(i)));
+    for (int64_t r = 0; r < size; ++r) sum = static_cast<T>(sum + static_cast<T>(r + index));
     switch (op) {
       case ReduceOp::kSum: out[i] = sum; break;
       case ReduceOp::kAvg: out[i] = static_cast<T>(sum / static_cast<T>(size)); break;
@@ -40,7 +41,7 @@ void check_all_reduce(Communicator& comm, DataType type) {
     INFO(to_string(type) << " " << to_string(op));
     const size_t count = 1000;
     std::vector<T> data(count);
-    for (size_t i = 0; i < count; ++i) data[i] = static_cast<T>(comm.rank() + static_cast<int>(i % 50));
+    for (size_t i = 0; i < count; ++i) data[i] = static_cast<T>(int64_t{comm.rank()} + static_cast<int64_t>(i % 50));
     comm.all_reduce(data.data(), count, type, op);
     const std::vector<T> want = expected<T>(op, comm.size(), 50);
     for (size_t i = 0; i < count; ++i) REQUIRE(static_cast<double>(data[i]) == static_cast<double>(want[i % 50]));
@@ -67,12 +68,13 @@ TEST_CASE("broadcast and all_gather move bytes from every root", "[comm]") {
     f.world.broadcast(data.data(), data.size(), root);
     CHECK(std::all_of(data.begin(), data.end(), [&](uint8_t v) { return v == 10 + root; }));
   }
-  std::vector<int64_t> mine = {rank * 100, rank * 100 + 1};
+  const int64_t base = int64_t{rank} * 100;
+  std::vector<int64_t> mine = {base, base + 1};
   std::vector<int64_t> all(2 * static_cast<size_t>(size));
   f.world.all_gather(mine.data(), all.data(), sizeof(int64_t) * mine.size());
   for (int r = 0; r < size; ++r) {
-    CHECK(all[2 * static_cast<size_t>(r)] == r * 100);
-    CHECK(all[2 * static_cast<size_t>(r) + 1] == r * 100 + 1);
+    CHECK(all[2 * static_cast<size_t>(r)] == int64_t{r} * 100);
+    CHECK(all[2 * static_cast<size_t>(r) + 1] == int64_t{r} * 100 + 1);
   }
   f.world.barrier();
   CHECK(f.world.world_rank_of(size - 1) == size - 1);

@@ -65,6 +65,7 @@ TEST_CASE("a colocated job is one rank that plays every role", "[layout]") {
 TEST_CASE("local ranks, devices and threads follow the nodes", "[layout]") {
   // 2 nodes: ranks 0-3 on node 0 (16 cores), ranks 4-7 on node 1 (8 cores); 1 + 3 rollout + 1 reward + 3 learners.
   std::vector<NodeInfo> nodes;
+  nodes.reserve(8);
   for (int r = 0; r < 8; ++r) {
     nodes.push_back(r < 4 ? NodeInfo{.node = 0, .hostname = "a", .cores = 16}
                           : NodeInfo{.node = 1, .hostname = "b", .cores = 8});

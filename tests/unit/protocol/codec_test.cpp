@@ -46,8 +46,12 @@ RewardResult sample_result() {
 }
 
 std::vector<Message> samples() {
-  return {sample_prompt_batch(), sample_group(), sample_request(), sample_result(),
-          Control{.kind = Control::Kind::kCheckpoint, .step = 12}};
+  return {sample_prompt_batch(),
+          sample_group(),
+          sample_request(),
+          sample_result(),
+          Control{.kind = Control::Kind::kCheckpoint, .step = 12},
+          StepReport{.step = 8, .metrics = {{"loss", 0.5}, {"kl", 0.01}}, .weights_digest = "ab12"}};
 }
 
 // Rewrites the header of `bytes` so that it describes its (possibly shortened) payload correctly: length and
@@ -93,6 +97,9 @@ TEST_CASE("every message type survives a round trip", "[protocol]") {
   CHECK(group.completions.at(1).tokens == std::vector<int32_t>{7, 8, 9});
   CHECK(group.completions.at(1).logprobs.at(2) == -3.0f);
   CHECK(group.completions.at(1).finish_reason == FinishReason::kLength);
+  const auto report = decode_as<StepReport>(encode(samples().back()));
+  CHECK(report.metrics.at(1).first == "kl");
+  CHECK(report.weights_digest == "ab12");
   const auto result = decode_as<RewardResult>(encode(sample_result()));
   CHECK(result.breakdown.at(1).name == "format");
   CHECK(result.metrics.at(1).second == 0.25);
@@ -216,9 +223,9 @@ TEST_CASE("invalid values behind a valid checksum are named", "[protocol]") {
   }
   SECTION("control kind") {
     std::vector<uint8_t> bytes = encode(Control{.kind = Control::Kind::kStop, .step = 1});
-    bytes[kHeaderBytes] = 4;
+    bytes[kHeaderBytes] = 5;
     fix_header(bytes);
-    CHECK_THAT(decode_error(bytes), Contains("Control message: field 'kind' at byte 20: invalid value 4"));
+    CHECK_THAT(decode_error(bytes), Contains("Control message: field 'kind' at byte 20: invalid value 5"));
   }
   SECTION("a huge count does not allocate") {
     std::vector<uint8_t> bytes = encode(sample_result());

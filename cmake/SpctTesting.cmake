@@ -30,9 +30,9 @@ function(spct_add_unit_test)
   add_executable(${ARG_NAME} ${ARG_SOURCES})
   target_link_libraries(${ARG_NAME} PRIVATE spct_catch_main ${ARG_LIBS} spct::warnings)
   target_compile_definitions(${ARG_NAME} PRIVATE SPCT_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  # Unit tests are single-threaded: the suite runs two at a time on the 2-core machines.
   catch_discover_tests(${ARG_NAME} TEST_PREFIX "${ARG_NAME}: "
-    PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT}
-    ENVIRONMENT "OMP_NUM_THREADS=1;SPCT_BINARY=$<TARGET_FILE:spct>")
+    PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT OMP_NUM_THREADS=1)
 endfunction()
 
 # spct_add_mpi_test(NAME <exe> SOURCES <...> LIBS <...> RANKS <n> [<n>...] [TIMEOUT s])
@@ -49,7 +49,7 @@ function(spct_add_mpi_test)
     add_test(NAME "${ARG_NAME} (${ranks} ranks)"
       COMMAND ${MPIEXEC_EXECUTABLE} ${SPCT_MPIEXEC_FLAGS} -n ${ranks} $<TARGET_FILE:${ARG_NAME}>)
     set_tests_properties("${ARG_NAME} (${ranks} ranks)" PROPERTIES LABELS mpi TIMEOUT ${ARG_TIMEOUT}
-      ENVIRONMENT "OMP_NUM_THREADS=1;SPCT_BINARY=$<TARGET_FILE:spct>")
+      ENVIRONMENT OMP_NUM_THREADS=1)
   endforeach()
 endfunction()
 

@@ -38,10 +38,10 @@ void copy_parameters(const models::Transformer& from, models::Transformer& to) {
 struct GrpoLearner::Prepared {
   struct Minibatch {
     LearnerBatch rows;
-    at::Tensor old_logprobs;  // [N, C]
-    at::Tensor ref_logprobs;  // [N, C]; undefined without a KL term
-    at::Tensor advantages;    // [N]
-    at::Tensor truncated;     // [N] bool
+    at::Tensor old_logprobs;    // [N, C]
+    at::Tensor ref_logprobs;    // [N, C]; undefined without a KL term
+    at::Tensor advantages;      // [N]
+    at::Tensor truncated;       // [N] bool
     LossNormalizer normalizer;  // summed over learners
   };
   std::vector<Minibatch> minibatches;
@@ -99,22 +99,29 @@ GrpoLearner::Prepared GrpoLearner::prepare(const LearnerBatch& batch) {
     Prepared::Minibatch minibatch;
     minibatch.rows = slice_groups(batch, m * groups_per_minibatch, groups_per_minibatch);
     const models::LogProbOptions options{logprob_temperature_, false};
-    const models::CompletionLogProbs old = models::completion_logprobs(policy_, minibatch.rows.prompts,
-                                                                      minibatch.rows.completions, options);
+    const models::CompletionLogProbs old =
+        models::completion_logprobs(policy_, minibatch.rows.prompts, minibatch.rows.completions, options);
     minibatch.old_logprobs = old.logprobs;
     if (need_reference) {
       minibatch.ref_logprobs =
-          models::completion_logprobs(*reference_, minibatch.rows.prompts, minibatch.rows.completions, options).logprobs;
+          models::completion_logprobs(*reference_, minibatch.rows.prompts, minibatch.rows.completions, options)
+              .logprobs;
     }
     minibatch.truncated = to_bool_tensor(minibatch.rows.truncated);
     if (need_reference && loss_options_.kl_placement == KlPlacement::kReward) {
       // KL in the reward: r_i <- r_i - beta * sum_t KL_it, before advantages are computed.
-      LossInputs inputs{old.logprobs, old.logprobs, minibatch.ref_logprobs, at::zeros({minibatch.rows.size()}, at::kDouble),
-                        old.mask, minibatch.truncated, {}};
+      LossInputs inputs{old.logprobs,
+                        old.logprobs,
+                        minibatch.ref_logprobs,
+                        at::zeros({minibatch.rows.size()}, at::kDouble),
+                        old.mask,
+                        minibatch.truncated,
+                        {}};
       const at::Tensor kl = grpo_loss(inputs, loss_options_).sequence_kl.to(at::kDouble).contiguous();
       for (int64_t i = 0; i < minibatch.rows.size(); ++i) {
         const double value = kl.data_ptr<double>()[i];
-        prepared.rewards[static_cast<std::size_t>(m * groups_per_minibatch * batch.group_size + i)] -= kl_.beta() * value;
+        prepared.rewards[static_cast<std::size_t>(m * groups_per_minibatch * batch.group_size + i)] -=
+            kl_.beta() * value;
         kl_sum += value;
       }
     }
@@ -127,7 +134,8 @@ GrpoLearner::Prepared GrpoLearner::prepare(const LearnerBatch& batch) {
   const std::vector<double> advantages = batch_advantages(prepared.rewards, batch.group_size, advantage_options_);
   for (int64_t m = 0; m < minibatches; ++m) {
     Prepared::Minibatch& minibatch = prepared.minibatches[static_cast<std::size_t>(m)];
-    minibatch.normalizer = {normalizers[static_cast<std::size_t>(2 * m)], normalizers[static_cast<std::size_t>(2 * m + 1)]};
+    minibatch.normalizer = {normalizers[static_cast<std::size_t>(2 * m)],
+                            normalizers[static_cast<std::size_t>(2 * m + 1)]};
     const auto first = advantages.begin() + m * groups_per_minibatch * batch.group_size;
     minibatch.advantages = to_tensor(std::vector<double>(first, first + minibatch.rows.size()));
   }
@@ -149,8 +157,13 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
     for (Prepared::Minibatch& minibatch : prepared.minibatches) {
       const models::CompletionLogProbs current = models::completion_logprobs(
           policy_, minibatch.rows.prompts, minibatch.rows.completions, {logprob_temperature_, true});
-      const LossInputs inputs{current.logprobs,      minibatch.old_logprobs, minibatch.ref_logprobs,
-                              minibatch.advantages, current.mask,           minibatch.truncated, {}};
+      const LossInputs inputs{current.logprobs,
+                              minibatch.old_logprobs,
+                              minibatch.ref_logprobs,
+                              minibatch.advantages,
+                              current.mask,
+                              minibatch.truncated,
+                              {}};
       LossResult result = grpo_loss(inputs, loss_options_, minibatch.normalizer);
       at::Tensor loss = result.loss;
       const double tokens = static_cast<double>(result.metrics.tokens);
@@ -167,7 +180,8 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
       if (grad_sync_ != nullptr) loss = loss.mul(static_cast<double>(peers_->size()));
       loss.backward();
       if (grad_sync_ != nullptr) grad_sync_->sync();
-      grad_norm_sum += config_.grpo.grad_clip > 0 ? clip_grad_norm(params_, config_.grpo.grad_clip) : grad_norm(params_);
+      grad_norm_sum +=
+          config_.grpo.grad_clip > 0 ? clip_grad_norm(params_, config_.grpo.grad_clip) : grad_norm(params_);
       optimizer_->set_lr(schedule_.lr_at(optimizer_steps_));
       optimizer_->step();
       ++optimizer_steps_;

@@ -26,10 +26,12 @@ report() {
 }
 trap report EXIT
 
-phase install "$root/scripts/install-deps.sh" --with-fuzz
+phase install "$root/scripts/install-deps.sh" --with-fuzz --with-node
+phase oracle "$root/scripts/install-oracle.sh"
 export CC=${CC:-gcc} CXX=${CXX:-g++}
 phase build "$root/scripts/build.sh" -DSPCT_WARNINGS_AS_ERRORS=ON -DSPCT_BUILD_TESTS=ON
 phase format "$root/scripts/check-format.sh"
+phase fuzz "$root/scripts/run-fuzz.sh"
 if [[ -n "$labels" ]]; then
   phase test ctest --test-dir "$root/build" --output-on-failure -L "$labels" -j 2
 else

@@ -87,6 +87,12 @@ std::vector<CheckFailure> check_consistency(const Config& c) {
          {"grm.score_min", "grm.score_max"});
   }
 
+  if (c.sft.warmup_steps > 0 && c.sft.batch_size % (c.layout.colocate ? 1 : c.layout.learners) != 0) {
+    fail("sft.batch_size (" + str(c.sft.batch_size) + ") must be divisible by layout.learners (" +
+             str(c.layout.learners) + ")",
+         {"sft.batch_size", "layout.learners"});
+  }
+
   // Optimisation.
   if (c.grpo.warmup_steps > c.run.steps) {
     fail("grpo.warmup_steps (" + str(c.grpo.warmup_steps) +

@@ -115,7 +115,7 @@ struct GrmSection {
 };
 
 struct GrpoSection {
-  double lr = 3e-3;
+  double lr = 1e-6;
   double weight_decay = 0.0;
   double beta = 0.04;
   std::string kl_estimator = "k3";
@@ -143,6 +143,12 @@ struct GrpoSection {
   double adam_eps = 1e-8;
 };
 
+struct SftSection {
+  int64_t warmup_steps = 0;
+  int64_t batch_size = 32;
+  double lr = 1e-3;
+};
+
 struct CheckpointSection {
   int64_t every = 0;
   int64_t keep_last = 3;
@@ -160,6 +166,7 @@ struct Config {
   RewardSection reward;
   GrmSection grm;
   GrpoSection grpo;
+  SftSection sft;
   CheckpointSection checkpoint;
 };
 

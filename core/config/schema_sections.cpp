@@ -33,6 +33,11 @@ const std::vector<SectionSchema>& section_schemas() {
        add_grm_fields},
       {"grpo", "The learner's GRPO update (see docs/algorithms in ../shared/reference for the formulas).",
        add_grpo_fields},
+      {"sft",
+       "Supervised warm start: before the first GRPO step the learners fine-tune the policy on the training "
+       "prompts' reference answers (answer + end-of-sequence), so that sampling starts where rewards are not all "
+       "zero. The reference model of the KL penalty is the warm-started policy.",
+       add_sft_fields},
       {"checkpoint", "When checkpoints are written and how many are kept.", add_checkpoint_fields},
   };
   return sections;

@@ -130,9 +130,17 @@ void add_grpo_fields(SchemaBuilder& b) {
   b.add_number("min_lr_ratio", f(&GrpoSection::min_lr_ratio), "Floor of the cosine schedule as a fraction of lr.",
                {.min = 0, .max = 1});
   b.add_number("adam_beta1", f(&GrpoSection::adam_beta1), "AdamW first-moment decay.", {.min = 0, .max = 0.999999});
-  b.add_number("adam_beta2", f(&GrpoSection::adam_beta2), "AdamW second-moment decay.",
-               {.min = 0, .max = 0.999999999});
+  b.add_number("adam_beta2", f(&GrpoSection::adam_beta2), "AdamW second-moment decay.", {.min = 0, .max = 0.999999999});
   b.add_number("adam_eps", f(&GrpoSection::adam_eps), "AdamW denominator guard.", {.min = 1e-30, .max = 1});
+}
+
+void add_sft_fields(SchemaBuilder& b) {
+  const auto f = [](auto member) { return bind(&Config::sft, member); };
+  b.add_integer("warmup_steps", f(&SftSection::warmup_steps), "Supervised steps before GRPO; 0 = no warm start.",
+                {.min = 0, .max = 1e9});
+  b.add_integer("batch_size", f(&SftSection::batch_size),
+                "Examples per supervised step, over all learners (split evenly between them).", {.min = 1, .max = 1e7});
+  b.add_number("lr", f(&SftSection::lr), "Learning rate of the warm start (AdamW, constant).", {.min = 0, .max = 10});
 }
 
 }  // namespace spct::config

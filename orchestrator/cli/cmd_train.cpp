@@ -1,8 +1,7 @@
 // `spct train`.
+#include <algorithm>
 #include <iostream>
 #include <memory>
-
-#include <algorithm>
 #include <thread>
 
 #include "core/comm/layout.h"
@@ -28,10 +27,10 @@ void register_train(CLI::App& app) {
     if (!options->dry_run) return train::run_train_job(resolved);
     const config::Config& c = resolved.config;
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    std::cout << "config hash " << config::short_config_hash(c) << "; the job needs "
-              << config::required_world_size(c) << " MPI rank(s); layout on one node of " << cores << " cores:\n"
-              << comm::RankLayout::plan_single_node(c.layout, c.run.threads, cores, comm::visible_devices_from_env())
-                     .table();
+    std::cout
+        << "config hash " << config::short_config_hash(c) << "; the job needs " << config::required_world_size(c)
+        << " MPI rank(s); layout on one node of " << cores << " cores:\n"
+        << comm::RankLayout::plan_single_node(c.layout, c.run.threads, cores, comm::visible_devices_from_env()).table();
   });
 }
 

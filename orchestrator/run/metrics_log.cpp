@@ -1,8 +1,8 @@
 #include "orchestrator/run/metrics_log.h"
 
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"

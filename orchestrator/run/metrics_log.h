@@ -4,11 +4,11 @@
 
 #include <cstdint>
 #include <fstream>
-#include "core/metrics.h"
 #include <string>
 
-namespace spct::run {
+#include "core/metrics.h"
 
+namespace spct::run {
 
 class MetricsLog {
  public:

@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "core/config/render.h"
@@ -47,7 +46,8 @@ void write_file_atomically(const std::string& path, const std::string& text) {
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) io_failure("flush", temp);
   if (::rename(temp.c_str(), path.c_str()) != 0) io_failure("rename into place", path);
-  fsync_path(fs::path(path).parent_path().empty() ? "." : fs::path(path).parent_path().string(), O_RDONLY | O_DIRECTORY);
+  fsync_path(fs::path(path).parent_path().empty() ? "." : fs::path(path).parent_path().string(),
+             O_RDONLY | O_DIRECTORY);
 }
 
 void RunDirectory::check_available(const config::Config& config) {

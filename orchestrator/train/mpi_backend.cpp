@@ -39,7 +39,9 @@ void MpiBackend::send_to_all_workers(const protocol::Message& message) {
   comm_.flush();
 }
 
-void MpiBackend::begin_step(uint64_t step) { send_to_all_workers(control(protocol::Control::Kind::kBeginStep, step)); }
+void MpiBackend::begin_step(uint64_t step) {
+  send_to_all_workers(control(protocol::Control::Kind::kBeginStep, step));
+}
 
 std::vector<protocol::GeneratedGroup> MpiBackend::generate(const protocol::PromptBatch& batch) {
   comm::PhaseScope phase(world_.state(), "generate");
@@ -73,7 +75,8 @@ std::vector<protocol::GeneratedGroup> MpiBackend::generate(const protocol::Promp
     const int rank = comm_.world_rank_of(source);
     by_prompt[group.prompt_id] = std::move(group);
     std::deque<std::size_t>& held = in_flight[rank];
-    if (held.empty()) throw Error(ExitCode::kRankFailed, world_.layout().describe(rank) + " sent a group it was not asked for");
+    if (held.empty())
+      throw Error(ExitCode::kRankFailed, world_.layout().describe(rank) + " sent a group it was not asked for");
     if (--held.front() == 0) {
       held.pop_front();
       if (!queue.empty()) {
@@ -117,7 +120,8 @@ std::vector<protocol::RewardResult> MpiBackend::score(const std::vector<protocol
     dispatch_all_possible();
   }
   std::vector<protocol::RewardResult> results;
-  for (const protocol::RewardRequest& request : requests) results.push_back(std::move(by_prompt.at(request.group.prompt_id)));
+  for (const protocol::RewardRequest& request : requests)
+    results.push_back(std::move(by_prompt.at(request.group.prompt_id)));
   return results;
 }
 
@@ -168,6 +172,8 @@ Metrics MpiBackend::learn(const protocol::PromptBatch& batch, const std::vector<
   return metrics;
 }
 
-void MpiBackend::shutdown() { send_to_all_workers(control(protocol::Control::Kind::kShutdown, 0)); }
+void MpiBackend::shutdown() {
+  send_to_all_workers(control(protocol::Control::Kind::kShutdown, 0));
+}
 
 }  // namespace spct::train

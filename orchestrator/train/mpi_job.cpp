@@ -1,4 +1,6 @@
 // run_mpi_job (mpi_job.h).
+#include "orchestrator/train/mpi_job.h"
+
 #include <ATen/Parallel.h>
 
 #include "core/comm/rank_main.h"
@@ -7,7 +9,6 @@
 #include "core/log.h"
 #include "orchestrator/run/run_directory.h"
 #include "orchestrator/train/mpi_backend.h"
-#include "orchestrator/train/mpi_job.h"
 #include "orchestrator/train/policy_setup.h"
 #include "orchestrator/train/role_loops.h"
 #include "orchestrator/train/train_loop.h"
@@ -43,16 +44,13 @@ void run_mpi_job(const config::ResolvedConfig& resolved) {
         run_rollout_rank(world, config, *tokenizer, *policy);
         break;
       }
-      case comm::Role::kReward:
-        run_reward_rank(world, config, *tokenizer);
-        break;
+      case comm::Role::kReward: run_reward_rank(world, config, *tokenizer); break;
       case comm::Role::kLearner: {
         const auto policy = make_policy(config, *tokenizer);
-        run_learner_rank(world, config, *policy);
+        run_learner_rank(world, config, *tokenizer, *policy);
         break;
       }
-      case comm::Role::kColocated:
-        throw Error(ExitCode::kFailure, "a colocated layout does not run under MPI");
+      case comm::Role::kColocated: throw Error(ExitCode::kFailure, "a colocated layout does not run under MPI");
     }
   });
 }

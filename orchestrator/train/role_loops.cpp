@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "distributed/weight_sync.h"
 #include "learner/grpo_learner.h"
+#include "orchestrator/train/warm_start.h"
 #include "workers/reward/reward_worker.h"
 #include "workers/rollout/rollout_worker.h"
 
@@ -19,19 +20,16 @@ bool next_step(comm::World& world, uint64_t& step) {
   comm::PhaseScope phase(world.state(), "wait for step");
   const protocol::Control control = world.world().recv_as<protocol::Control>(kOrchestrator).second;
   switch (control.kind) {
-    case protocol::Control::Kind::kBeginStep:
-      step = control.step;
-      return true;
-    case protocol::Control::Kind::kShutdown:
-      return false;
-    default:
-      throw Error(ExitCode::kFailure, "unexpected control message in the step loop");
+    case protocol::Control::Kind::kBeginStep: step = control.step; return true;
+    case protocol::Control::Kind::kShutdown: return false;
+    default: throw Error(ExitCode::kFailure, "unexpected control message in the step loop");
   }
 }
 
 distributed::NamedTensors weights_of(const models::Transformer& model) {
   distributed::NamedTensors out;
-  for (const models::NamedTensor& parameter : model.named_parameters()) out.emplace_back(parameter.name, parameter.tensor);
+  for (const models::NamedTensor& parameter : model.named_parameters())
+    out.emplace_back(parameter.name, parameter.tensor);
   return out;
 }
 
@@ -47,7 +45,15 @@ void run_rollout_rank(comm::World& world, const config::Config& config, const to
   const distributed::NamedTensors weights = weights_of(policy);
   distributed::WeightReceiver receiver(*world.weight_sync(), weights, 0, weight_bucket_bytes(config));
   comm::MpiCommunicator& comm = world.world();
-  uint64_t version = 0;
+  // Groups are stamped with the number of GRPO updates in their weights (the wire versions of the weight sync
+  // also count the warm start).
+  uint64_t updates = 0;
+  if (config.sft.warmup_steps > 0) {
+    // The learners' warm start arrives as the first version, before the first step.
+    comm::PhaseScope phase(world.state(), "warm start", config.timeouts.startup_s + config.timeouts.step_s);
+    receiver.receive();
+    receiver.copy_into(weights);
+  }
   uint64_t step = 0;
   while (next_step(world, step)) {
     {
@@ -55,14 +61,15 @@ void run_rollout_rank(comm::World& world, const config::Config& config, const to
       while (true) {
         const protocol::PromptBatch batch = comm.recv_as<protocol::PromptBatch>(kOrchestrator).second;
         if (batch.items.empty()) break;
-        for (const protocol::GeneratedGroup& group : worker.generate(batch, version)) comm.send(kOrchestrator, group);
+        for (const protocol::GeneratedGroup& group : worker.generate(batch, updates)) comm.send(kOrchestrator, group);
         comm.flush();
       }
     }
     // The new version goes into the model between steps, so a group never mixes versions.
     comm::PhaseScope phase(world.state(), "weight_sync");
-    version = receiver.receive();
+    receiver.receive();
     receiver.copy_into(weights);
+    updates = step + 1;
   }
 }
 
@@ -81,14 +88,22 @@ void run_reward_rank(comm::World& world, const config::Config& config, const tok
   }
 }
 
-void run_learner_rank(comm::World& world, const config::Config& config, models::Transformer& policy) {
+void run_learner_rank(comm::World& world, const config::Config& config, const tokenizer::Tokenizer& tokenizer,
+                      models::Transformer& policy) {
   comm::MpiCommunicator& comm = world.world();
-  learner::GrpoLearner learner(config, policy, world.learners());
   const bool publishes = world.self().role_index == 0;
   std::unique_ptr<distributed::WeightPublisher> publisher;
   if (publishes) {
     publisher = std::make_unique<distributed::WeightPublisher>(*world.weight_sync(), weight_bucket_bytes(config));
   }
+  if (config.sft.warmup_steps > 0) {
+    comm::PhaseScope phase(world.state(), "warm start");
+    warm_start(config, tokenizer, policy, world.learners(), world.self().role_index,
+               static_cast<int>(config.layout.learners));
+    if (publishes) publisher->publish(1, weights_of(policy));
+  }
+  // Built after the warm start: the reference model is the warm-started policy.
+  learner::GrpoLearner learner(config, policy, world.learners());
   uint64_t step = 0;
   while (next_step(world, step)) {
     protocol::StepReport report;
@@ -111,7 +126,7 @@ void run_learner_rank(comm::World& world, const config::Config& config, models::
     if (publishes) {
       comm::PhaseScope phase(world.state(), "weight_sync");
       const auto start = std::chrono::steady_clock::now();
-      publisher->publish(step + 1, weights_of(policy));
+      publisher->publish(step + 2, weights_of(policy));  // version 1 is the warm start's
       report.metrics.emplace_back("time/publish_s",
                                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }

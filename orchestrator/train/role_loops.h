@@ -19,6 +19,7 @@ void run_reward_rank(comm::World& world, const config::Config& config, const tok
 
 // Trains on its share of groups, all-reduces with the other learners, publishes weights (learner 0) and
 // reports a StepReport.
-void run_learner_rank(comm::World& world, const config::Config& config, models::Transformer& policy);
+void run_learner_rank(comm::World& world, const config::Config& config, const tokenizer::Tokenizer& tokenizer,
+                      models::Transformer& policy);
 
 }  // namespace spct::train

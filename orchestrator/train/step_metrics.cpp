@@ -8,7 +8,9 @@
 namespace spct::train {
 namespace {
 
-bool is_verifier(const std::string& name) { return name == "exact_match" || name == "numeric_match"; }
+bool is_verifier(const std::string& name) {
+  return name == "exact_match" || name == "numeric_match";
+}
 
 }  // namespace
 
@@ -51,7 +53,8 @@ void StepTally::write_into(Metrics& metrics) const {
     metrics["response/truncation_rate"] = static_cast<double>(truncated_) / n;
   }
   for (const auto& [name, sum_count] : function_sums_) {
-    if (sum_count.second > 0) metrics["reward/" + name + "/mean"] = sum_count.first / static_cast<double>(sum_count.second);
+    if (sum_count.second > 0)
+      metrics["reward/" + name + "/mean"] = sum_count.first / static_cast<double>(sum_count.second);
   }
   if (verifier_count_ > 0) metrics["verifier/accuracy"] = verifier_correct_ / static_cast<double>(verifier_count_);
   if (groups_ > 0) {

@@ -13,6 +13,7 @@
 #include "orchestrator/train/mpi_job.h"
 #include "orchestrator/train/policy_setup.h"
 #include "orchestrator/train/train_loop.h"
+#include "orchestrator/train/warm_start.h"
 
 namespace spct::train {
 namespace {
@@ -24,7 +25,9 @@ void run_colocated(const config::ResolvedConfig& resolved) {
   const run::RunDirectory run_dir = run::RunDirectory::create(resolved);
   spdlog::info("run directory {} (all roles in this process, {} threads)", run_dir.path(), at::get_num_threads());
   const auto tokenizer = make_run_tokenizer(config);
-  LocalBackend backend(config, *tokenizer, make_policy(config, *tokenizer));
+  std::unique_ptr<models::Transformer> policy = make_policy(config, *tokenizer);
+  if (config.sft.warmup_steps > 0) warm_start(config, *tokenizer, *policy, nullptr, 0, 1);
+  LocalBackend backend(config, *tokenizer, std::move(policy));
   try {
     run_training(config, *tokenizer, backend, run_dir);
   } catch (const std::exception& e) {

@@ -11,6 +11,7 @@
 #include "orchestrator/data/prompt_sources.h"
 #include "orchestrator/data/prompt_stream.h"
 #include "orchestrator/run/metrics_log.h"
+#include "orchestrator/train/prompt_text.h"
 #include "orchestrator/train/step_metrics.h"
 
 namespace spct::train {
@@ -18,7 +19,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
 
 // Turns dataset items into protocol items (token ids) and remembers each prompt's text and answer for the
 // reward requests.
@@ -29,17 +32,10 @@ class PromptEncoder {
         template_(tokenizer::parse_chat_template(config.tokenizer.chat_template)),
         group_size_(static_cast<uint32_t>(config.rollout.group_size)) {}
 
-  std::string render(const data::PromptItem& item) const {
-    if (!item.is_chat()) return item.prompt;
-    std::vector<tokenizer::ChatMessage> messages;
-    for (const data::ChatMessage& message : item.messages) messages.push_back({message.role, message.content});
-    return tokenizer::render_chat(template_, messages, /*add_generation_prompt=*/true);
-  }
-
   protocol::PromptItem encode(const data::PromptItem& item) {
     protocol::PromptItem out;
     out.prompt_id = next_id_++;
-    const std::string text = render(item);
+    const std::string text = prompt_text(item, template_);
     out.prompt_tokens = tokenizer_.encode(text, /*add_special=*/false);
     out.answer = item.answer;
     out.group_size = group_size_;
@@ -67,13 +63,16 @@ constexpr int kMaxRefillRounds = 4;
 
 void run_training(const config::Config& config, const tokenizer::Tokenizer& tokenizer, StepBackend& backend,
                   const run::RunDirectory& run_dir) {
-  const data::PromptSources sources = data::make_prompt_sources(
-      config, [&](const data::PromptItem& item) { return static_cast<int64_t>(tokenizer.encode(item.prompt).size()); });
+  const tokenizer::ChatTemplate encoder_template = tokenizer::parse_chat_template(config.tokenizer.chat_template);
+  const data::PromptSources sources = data::make_prompt_sources(config, [&](const data::PromptItem& item) {
+    return static_cast<int64_t>(tokenizer.encode(prompt_text(item, encoder_template)).size());
+  });
   data::PromptStream stream(sources.train, static_cast<uint64_t>(config.run.seed), config.data.shuffle);
   PromptEncoder encoder(config, tokenizer);
   run::MetricsLog metrics_log(run_dir.file("metrics.jsonl"));
   const int64_t prompts_per_step = config.rollout.prompts_per_step;
-  const int64_t shard = config.layout.colocate ? config.grpo.minibatches : config.layout.learners * config.grpo.minibatches;
+  const int64_t shard =
+      config.layout.colocate ? config.grpo.minibatches : config.layout.learners * config.grpo.minibatches;
 
   for (int64_t step = 0; step < config.run.steps; ++step) {
     const Clock::time_point step_start = Clock::now();

@@ -14,7 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   } catch (const spct::Error&) {
   }
   // The same bytes as the value of an override of each type.
-  for (const char* key : {"run.steps=", "rollout.temperature=", "reward.functions=", "data.shuffle=", "grpo.kl_estimator="}) {
+  for (const char* key :
+       {"run.steps=", "rollout.temperature=", "reward.functions=", "data.shuffle=", "grpo.kl_estimator="}) {
     try {
       spct::config::load_config_text("run: {}\n", "<fuzz>", ".", {key + text});
     } catch (const spct::Error&) {

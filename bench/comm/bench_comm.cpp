@@ -25,6 +25,7 @@
 #include "core/comm/mpi_communicator.h"
 #include "core/comm/rank_state.h"
 #include "core/comm/stall_detector.h"
+#include "core/comm/world.h"
 #include "distributed/grad_sync.h"
 #include "distributed/weight_sync.h"
 
@@ -103,6 +104,7 @@ distributed::NamedTensors make_model(double total_mb) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  comm::set_mpi_defaults();  // as spct's MpiSession does
   MPI_Init(&argc, &argv);
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   at::set_num_threads(1);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -43,10 +44,15 @@ bool plays(const RankPlacement& p, Role role) {
 
 }  // namespace
 
+void set_mpi_defaults() {
+  setenv("OMPI_MCA_coll_libnbc_iallreduce_algorithm", "1", /*overwrite=*/0);
+}
+
 MpiSession::MpiSession(int* argc, char*** argv) {
   int initialized = 0;
   SPCT_MPI_CHECK(MPI_Initialized(&initialized));
   if (!initialized) {
+    set_mpi_defaults();
     int provided = 0;
     SPCT_MPI_CHECK(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided));
     owns_ = true;

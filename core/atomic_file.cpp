@@ -1,4 +1,4 @@
-#include "models/io/atomic_file.h"
+#include "core/atomic_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -10,7 +10,7 @@
 
 #include "core/error.h"
 
-namespace spct::model_io {
+namespace spct {
 namespace {
 
 // Unique per writer, so that concurrent writers of one target (two processes saving the same model) do not
@@ -80,4 +80,4 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view t
   writer.commit();
 }
 
-}  // namespace spct::model_io
+}  // namespace spct

@@ -10,7 +10,7 @@
 #include <span>
 #include <string_view>
 
-namespace spct::model_io {
+namespace spct {
 
 class AtomicFileWriter {
  public:
@@ -41,4 +41,4 @@ class AtomicFileWriter {
 // Writes `text` to `path` atomically (see AtomicFileWriter).
 void write_file_atomically(const std::filesystem::path& path, std::string_view text);
 
-}  // namespace spct::model_io
+}  // namespace spct

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "core/error.h"
-#include "models/io/atomic_file.h"
+#include "core/atomic_file.h"
 #include "models/io/safetensors_writer.h"
 #include "models/io/shard_index.h"
 #include "models/io/tensor_convert.h"

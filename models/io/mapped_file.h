@@ -3,7 +3,7 @@
 //
 // Thread safety: the mapping is immutable; any number of threads may read bytes() concurrently.
 // Caveat: the file must not be truncated by another process while mapped (the reads would fault); the files this
-// maps are written by rename (models/io/atomic_file.h), which leaves a mapped old version intact.
+// maps are written by rename (core/atomic_file.h), which leaves a mapped old version intact.
 #pragma once
 
 #include <cstddef>

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "models/io/atomic_file.h"
+#include "core/atomic_file.h"
 
 namespace spct::model_io {
 

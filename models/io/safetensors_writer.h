@@ -1,7 +1,7 @@
 // Writing .safetensors files (format: models/io/safetensors.h). The output is deterministic for the same tensors:
 // header keys in name order, data laid out by element size (largest first) then name, so every tensor starts at a
 // multiple of its element size and can be used in place from a memory map; the header is padded with spaces so the
-// data section starts at a multiple of 8. Files are written atomically (models/io/atomic_file.h).
+// data section starts at a multiple of 8. Files are written atomically (core/atomic_file.h).
 //
 // Thread safety: none; one writer per thread.
 #pragma once

@@ -32,8 +32,4 @@ class RunDirectory {
   std::string path_;
 };
 
-// Writes `text` to `path` so that readers see either the old or the new contents, never a part: a temporary file
-// in the same directory, fsync, rename, fsync of the directory.
-void write_file_atomically(const std::string& path, const std::string& text);
-
 }  // namespace spct::run

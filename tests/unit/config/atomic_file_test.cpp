@@ -1,5 +1,5 @@
 // Atomic file replacement: readers see the old or the new file, and an abandoned write leaves no trace.
-#include "models/io/atomic_file.h"
+#include "core/atomic_file.h"
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -8,8 +8,8 @@
 #include "core/error.h"
 #include "tests/unit/config/test_files.h"
 
-using spct::model_io::AtomicFileWriter;
-using spct::model_io::write_file_atomically;
+using spct::AtomicFileWriter;
+using spct::write_file_atomically;
 
 namespace {
 

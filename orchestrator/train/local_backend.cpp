@@ -25,6 +25,7 @@ std::vector<protocol::RewardResult> LocalBackend::score(const std::vector<protoc
 
 Metrics LocalBackend::learn(const protocol::PromptBatch& batch, const std::vector<protocol::GeneratedGroup>& groups,
                             const std::vector<protocol::RewardResult>& results, PhaseTimes& times) {
+  if (groups.empty()) return {};
   const auto start = std::chrono::steady_clock::now();
   const learner::LearnerBatch rows = learner::make_learner_batch(batch.items, groups, results, group_size_);
   Metrics metrics = learner_.step(rows, static_cast<int64_t>(batch.step));

@@ -117,10 +117,13 @@ void run_learner_rank(comm::World& world, const config::Config& config, const to
         groups.push_back(comm.recv_as<protocol::GeneratedGroup>(kOrchestrator).second);
         results.push_back(comm.recv_as<protocol::RewardResult>(kOrchestrator).second);
       }
-      const learner::LearnerBatch batch =
-          learner::make_learner_batch(share.items, groups, results, config.rollout.group_size);
-      for (const auto& [name, value] : learner.step(batch, static_cast<int64_t>(step))) {
-        report.metrics.emplace_back(name, value);
+      // Every learner gets an equal share, so either all of them update or none does (no usable group).
+      if (!share.items.empty()) {
+        const learner::LearnerBatch batch =
+            learner::make_learner_batch(share.items, groups, results, config.rollout.group_size);
+        for (const auto& [name, value] : learner.step(batch, static_cast<int64_t>(step))) {
+          report.metrics.emplace_back(name, value);
+        }
       }
     }
     if (publishes) {

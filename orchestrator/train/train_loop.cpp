@@ -117,9 +117,9 @@ void run_training(const config::Config& config, const tokenizer::Tokenizer& toke
     groups.resize(usable);
     results.resize(usable);
 
-    // Step 5: the update and the weight sync.
-    Metrics metrics;
-    if (usable > 0) metrics = backend.learn(batch, groups, results, times);
+    // Step 5: the update and the weight sync (with no usable group the learners skip the update, but every role
+    // still ends the step in lock-step).
+    Metrics metrics = backend.learn(batch, groups, results, times);
 
     // Step 6: metrics.
     tally.write_into(metrics);

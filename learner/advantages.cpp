@@ -82,7 +82,8 @@ double zero_variance_fraction(std::span<const double> rewards, int64_t group_siz
   for (size_t start = 0; start < rewards.size(); start += g) {
     if (is_zero_variance(rewards.subspan(start, g))) ++zero;
   }
-  return static_cast<double>(zero) / static_cast<double>(rewards.size() / g);
+  const size_t groups = rewards.size() / g;  // whole groups: REQUIRES says the size is a multiple of g
+  return static_cast<double>(zero) / static_cast<double>(groups);
 }
 
 }  // namespace spct::learner

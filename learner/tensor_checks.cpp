@@ -33,7 +33,7 @@ void require_floating(const char* function, const char* input, const at::Tensor&
 
 at::Tensor bool_mask(const char* function, const char* input, const at::Tensor& mask) {
   if (mask.scalar_type() == at::kBool) return mask;
-  const at::Tensor as_bool = mask.ne(0);
+  at::Tensor as_bool = mask.ne(0);
   if (!mask.eq(1).logical_or(mask.eq(0)).all().item<bool>()) {
     throw Error(ExitCode::kFailure, std::string(function) + ": " + input + " must hold only 0 and 1");
   }

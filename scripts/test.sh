@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# README command 2: installs everything the tests need (packages, the tokenizer oracle, SLURM), builds spct with
-# warnings as errors, and runs every test suite, then the bounded fuzz runs and the format check.
+# README command 2: installs everything the tests need (packages, the tokenizer oracle), builds spct with
+# warnings as errors, checks formatting and clang-tidy, fuzzes each libFuzzer target briefly, and runs every test
+# suite.
 # Prints the wall time of each phase. Options: --labels "unit|mpi" (a CTest label regex; default: all but gpu).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,6 +32,12 @@ phase oracle "$root/scripts/install-oracle.sh"
 export CC=${CC:-gcc} CXX=${CXX:-g++}
 phase build "$root/scripts/build.sh" -DSPCT_WARNINGS_AS_ERRORS=ON -DSPCT_BUILD_TESTS=ON
 phase format "$root/scripts/check-format.sh"
+# clang-tidy on the tensor-free files the last commit changed (the whole tree when there is no history).
+if git -C "$root" rev-parse -q --verify HEAD~1 >/dev/null; then
+  phase tidy "$root/scripts/check-tidy.sh" --changed HEAD~1
+else
+  phase tidy "$root/scripts/check-tidy.sh"
+fi
 phase fuzz "$root/scripts/run-fuzz.sh"
 if [[ -n "$labels" ]]; then
   phase test ctest --test-dir "$root/build" --output-on-failure -L "$labels" -j 2

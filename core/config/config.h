@@ -97,8 +97,7 @@ struct RewardSection {
 // The generative reward model's critique pass (DeepSeek-GRM / SPCT); read by workers/reward/grm.
 struct GrmSection {
   std::vector<std::string> principles = {
-      "Instruction adherence: the response does exactly what the query asks, completely and without drifting off "
-      "topic",
+      "Instruction adherence: the response does exactly what the query asks, completely and on topic",
       "Correctness: every claim, calculation and piece of code in the response is accurate",
       "Helpfulness: the response gives the user what they need to act, with appropriate depth",
       "Clarity: the response is well organised, concise and easy to follow",

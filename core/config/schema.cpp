@@ -129,8 +129,8 @@ std::string type_label(FieldType type) {
   return "value";
 }
 
-void SchemaBuilder::add_integer(const std::string& name, Accessor<int64_t> ref, const std::string& doc,
-                                Constraints constraints) {
+void SchemaBuilder::add_integer(const std::string& name, const Accessor<int64_t>& ref, const std::string& doc,
+                                const Constraints& constraints) {
   FieldSpec field{section_ + "." + name, FieldType::kInteger, doc, constraints.min, constraints.max, {}, {}, {}};
   field.assign = [ref, spec = field](Config& config, const ConfigNode& node) {
     ref.get(config) = parse_integer(spec, node);
@@ -139,8 +139,8 @@ void SchemaBuilder::add_integer(const std::string& name, Accessor<int64_t> ref, 
   out_.push_back(std::move(field));
 }
 
-void SchemaBuilder::add_number(const std::string& name, Accessor<double> ref, const std::string& doc,
-                               Constraints constraints) {
+void SchemaBuilder::add_number(const std::string& name, const Accessor<double>& ref, const std::string& doc,
+                               const Constraints& constraints) {
   FieldSpec field{section_ + "." + name, FieldType::kNumber, doc, constraints.min, constraints.max, {}, {}, {}};
   field.assign = [ref, spec = field](Config& config, const ConfigNode& node) {
     ref.get(config) = parse_number(spec, node);
@@ -149,7 +149,7 @@ void SchemaBuilder::add_number(const std::string& name, Accessor<double> ref, co
   out_.push_back(std::move(field));
 }
 
-void SchemaBuilder::add_bool(const std::string& name, Accessor<bool> ref, const std::string& doc) {
+void SchemaBuilder::add_bool(const std::string& name, const Accessor<bool>& ref, const std::string& doc) {
   FieldSpec field{section_ + "." + name, FieldType::kBool, doc, {}, {}, {}, {}, {}};
   field.assign = [ref, spec = field](Config& config, const ConfigNode& node) {
     ref.get(config) = parse_bool(spec, node);
@@ -158,8 +158,8 @@ void SchemaBuilder::add_bool(const std::string& name, Accessor<bool> ref, const 
   out_.push_back(std::move(field));
 }
 
-void SchemaBuilder::add_string(const std::string& name, Accessor<std::string> ref, const std::string& doc,
-                               Constraints constraints) {
+void SchemaBuilder::add_string(const std::string& name, const Accessor<std::string>& ref, const std::string& doc,
+                               const Constraints& constraints) {
   FieldSpec field{section_ + "." + name, FieldType::kString, doc, {}, {}, constraints.choices, {}, {}};
   field.assign = [ref, spec = field](Config& config, const ConfigNode& node) {
     ref.get(config) = parse_string(spec, node);
@@ -168,8 +168,8 @@ void SchemaBuilder::add_string(const std::string& name, Accessor<std::string> re
   out_.push_back(std::move(field));
 }
 
-void SchemaBuilder::add_string_list(const std::string& name, Accessor<std::vector<std::string>> ref,
-                                    const std::string& doc, Constraints constraints) {
+void SchemaBuilder::add_string_list(const std::string& name, const Accessor<std::vector<std::string>>& ref,
+                                    const std::string& doc, const Constraints& constraints) {
   FieldSpec field{section_ + "." + name, FieldType::kStringList, doc, {}, {}, constraints.choices, {}, {}};
   field.assign = [ref, spec = field](Config& config, const ConfigNode& node) {
     std::vector<std::string> values;
@@ -184,8 +184,8 @@ void SchemaBuilder::add_string_list(const std::string& name, Accessor<std::vecto
   out_.push_back(std::move(field));
 }
 
-void SchemaBuilder::add_number_list(const std::string& name, Accessor<std::vector<double>> ref, const std::string& doc,
-                                    Constraints constraints) {
+void SchemaBuilder::add_number_list(const std::string& name, const Accessor<std::vector<double>>& ref,
+                                    const std::string& doc, const Constraints& constraints) {
   FieldSpec field{section_ + "." + name, FieldType::kNumberList, doc, constraints.min, constraints.max, {}, {}, {}};
   field.assign = [ref, spec = field](Config& config, const ConfigNode& node) {
     std::vector<double> values;

@@ -71,16 +71,17 @@ class SchemaBuilder {
   // Fields added after this call are keyed "<name>.<field>".
   void begin_section(const std::string& name) { section_ = name; }
 
-  void add_integer(const std::string& name, Accessor<int64_t> ref, const std::string& doc,
-                   Constraints constraints = {});
-  void add_number(const std::string& name, Accessor<double> ref, const std::string& doc, Constraints constraints = {});
-  void add_bool(const std::string& name, Accessor<bool> ref, const std::string& doc);
-  void add_string(const std::string& name, Accessor<std::string> ref, const std::string& doc,
-                  Constraints constraints = {});
-  void add_string_list(const std::string& name, Accessor<std::vector<std::string>> ref, const std::string& doc,
-                       Constraints constraints = {});
-  void add_number_list(const std::string& name, Accessor<std::vector<double>> ref, const std::string& doc,
-                       Constraints constraints = {});
+  void add_integer(const std::string& name, const Accessor<int64_t>& ref, const std::string& doc,
+                   const Constraints& constraints = {});
+  void add_number(const std::string& name, const Accessor<double>& ref, const std::string& doc,
+                  const Constraints& constraints = {});
+  void add_bool(const std::string& name, const Accessor<bool>& ref, const std::string& doc);
+  void add_string(const std::string& name, const Accessor<std::string>& ref, const std::string& doc,
+                  const Constraints& constraints = {});
+  void add_string_list(const std::string& name, const Accessor<std::vector<std::string>>& ref, const std::string& doc,
+                       const Constraints& constraints = {});
+  void add_number_list(const std::string& name, const Accessor<std::vector<double>>& ref, const std::string& doc,
+                       const Constraints& constraints = {});
 
  private:
   std::vector<FieldSpec>& out_;

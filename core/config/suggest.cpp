@@ -37,12 +37,14 @@ std::string closest_word(const std::string& word, const std::vector<std::string>
 
 std::string suggest_key(const std::string& unknown) {
   std::vector<std::string> keys;
+  keys.reserve(schema().size());
   for (const FieldSpec& field : schema()) keys.push_back(field.key);
   std::string hint = closest_word(unknown, keys);
   if (!hint.empty()) return hint;
   // The right name in the wrong section ("model.group_size" -> "rollout.group_size"), or a close name anywhere.
   const std::string leaf = unknown.substr(unknown.rfind('.') + 1);
   std::vector<std::string> leaves;
+  leaves.reserve(keys.size());
   for (const std::string& key : keys) leaves.push_back(key.substr(key.find('.') + 1));
   const std::string close_leaf = closest_word(leaf, leaves);
   if (close_leaf.empty()) return "";

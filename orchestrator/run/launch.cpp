@@ -33,6 +33,7 @@ std::vector<std::string> local_mpirun_command(int ranks, const std::vector<std::
 
 void exec_command(const std::vector<std::string>& command) {
   std::vector<char*> argv;
+  argv.reserve(command.size() + 1);
   for (const std::string& arg : command) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   execvp(argv[0], argv.data());

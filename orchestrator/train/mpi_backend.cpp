@@ -28,7 +28,6 @@ protocol::Control control(protocol::Control::Kind kind, uint64_t step) {
 MpiBackend::MpiBackend(comm::World& world, const config::Config& config)
     : world_(world),
       comm_(world.world()),
-      group_size_(config.rollout.group_size),
       rollout_ranks_(world.layout().ranks_of(comm::Role::kRollout)),
       reward_ranks_(world.layout().ranks_of(comm::Role::kReward)),
       learner_ranks_(world.layout().ranks_of(comm::Role::kLearner)),
@@ -86,6 +85,7 @@ std::vector<protocol::GeneratedGroup> MpiBackend::generate(const protocol::Promp
     }
   }
   std::vector<protocol::GeneratedGroup> groups;
+  groups.reserve(batch.items.size());
   for (const protocol::PromptItem& item : batch.items) {
     auto found = by_prompt.find(item.prompt_id);
     if (found == by_prompt.end()) {
@@ -120,6 +120,7 @@ std::vector<protocol::RewardResult> MpiBackend::score(const std::vector<protocol
     dispatch_all_possible();
   }
   std::vector<protocol::RewardResult> results;
+  results.reserve(requests.size());
   for (const protocol::RewardRequest& request : requests)
     results.push_back(std::move(by_prompt.at(request.group.prompt_id)));
   return results;

@@ -42,7 +42,6 @@ class MpiBackend final : public StepBackend {
 
   comm::World& world_;
   comm::MpiCommunicator& comm_;
-  const int64_t group_size_;
   const std::vector<int> rollout_ranks_;
   const std::vector<int> reward_ranks_;
   const std::vector<int> learner_ranks_;

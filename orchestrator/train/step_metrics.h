@@ -21,7 +21,7 @@ namespace spct::train {
 
 class StepTally {
  public:
-  explicit StepTally(int64_t max_new_tokens) : max_new_tokens_(max_new_tokens) {}
+  StepTally() = default;
 
   // REQUIRES: result scores group (same prompt id, one reward per completion).
   void add(const protocol::GeneratedGroup& group, const protocol::RewardResult& result);
@@ -32,7 +32,6 @@ class StepTally {
   double generated_tokens() const { return tokens_; }
 
  private:
-  const int64_t max_new_tokens_;
   std::vector<double> rewards_;
   std::map<std::string, std::pair<double, int64_t>> function_sums_;  // name -> (sum, count)
   double verifier_correct_ = 0;

@@ -81,7 +81,7 @@ void run_training(const config::Config& config, const tokenizer::Tokenizer& toke
     protocol::PromptBatch batch{static_cast<uint64_t>(step), static_cast<uint64_t>(step), {}};
     std::vector<protocol::GeneratedGroup> groups;
     std::vector<protocol::RewardResult> results;
-    StepTally tally(config.rollout.max_new_tokens);
+    StepTally tally;
     backend.begin_step(batch.step);
     int rounds = 0;
     // Steps 1-4: generate and score until the batch holds prompts_per_step informative groups.

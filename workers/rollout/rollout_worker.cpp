@@ -7,7 +7,7 @@ namespace spct::rollout {
 
 RolloutWorker::RolloutWorker(const config::Config& config, const tokenizer::Tokenizer& tokenizer,
                              const models::Transformer& policy)
-    : tokenizer_(tokenizer), policy_(policy), seed_(static_cast<uint64_t>(config.run.seed)) {
+    : policy_(policy), seed_(static_cast<uint64_t>(config.run.seed)) {
   sampling_.temperature = config.rollout.temperature;
   sampling_.top_k = config.rollout.top_k;
   sampling_.top_p = config.rollout.top_p;

@@ -21,14 +21,13 @@ namespace spct::rollout {
 
 class RolloutWorker {
  public:
-  // `tokenizer` and `policy` must outlive the worker.
+  // `tokenizer` (used to find stop strings) and `policy` must outlive the worker.
   RolloutWorker(const config::Config& config, const tokenizer::Tokenizer& tokenizer, const models::Transformer& policy);
 
   // One group per item, in item order, stamped with `batch.step` and `policy_version`.
   std::vector<protocol::GeneratedGroup> generate(const protocol::PromptBatch& batch, uint64_t policy_version) const;
 
  private:
-  const tokenizer::Tokenizer& tokenizer_;
   const models::Transformer& policy_;
   const uint64_t seed_;
   models::SamplingParams sampling_;

@@ -3,8 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
-#include "models/io/atomic_file.h"
 #include "models/io/safetensors_writer.h"
 #include "models/io/weight_files.h"
 #include "tests/unit/config/test_files.h"

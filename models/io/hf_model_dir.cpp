@@ -8,8 +8,8 @@
 #include <sstream>
 #include <string>
 
-#include "core/error.h"
 #include "core/atomic_file.h"
+#include "core/error.h"
 #include "models/io/safetensors_writer.h"
 #include "models/io/shard_index.h"
 #include "models/io/tensor_convert.h"

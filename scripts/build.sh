@@ -5,4 +5,5 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${SPCT_BUILD_DIR:-$root/build}
 cmake -S "$root" -B "$build" -G Ninja "$@" >/dev/null
-cmake --build "$build" --parallel "$(nproc)"
+# SPCT_BUILD_TARGET builds one target (and what it needs) instead of everything.
+cmake --build "$build" --parallel "$(nproc)" ${SPCT_BUILD_TARGET:+--target "$SPCT_BUILD_TARGET"}

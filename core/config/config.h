@@ -111,6 +111,9 @@ struct GrmSection {
   int64_t score_min = 1;
   int64_t score_max = 10;
   double rule_weight = 0.0;
+  std::string model_path;
+  std::string meta_model_path;
+  std::string backend = "local";
 };
 
 struct GrpoSection {

@@ -33,6 +33,15 @@ void add_grm_fields(SchemaBuilder& b) {
   b.add_number("rule_weight", f(&GrmSection::rule_weight),
                "Reward = (1 - rule_weight) x GRM score scaled to [0, 1] + rule_weight x rule-based reward.",
                {.min = 0, .max = 1});
+  b.add_string("model_path", f(&GrmSection::model_path),
+               "Hugging Face directory of the GRM that writes the critiques (the `grm` reward function and "
+               "`spct eval`), e.g. the `model/` folder a grm_rft or GRM RL run exports.");
+  b.add_string("meta_model_path", f(&GrmSection::meta_model_path),
+               "Directory of the meta RM exported by a meta_rm run; empty = plain voting@k without a meta RM.");
+  b.add_string("backend", f(&GrmSection::backend),
+               "Who writes the critiques: local = the GRM at model_path, loaded in the reward worker; remote = an "
+               "OpenAI-compatible completions server.",
+               {.choices = {"local", "remote"}});
 }
 
 }  // namespace spct::config

@@ -69,6 +69,9 @@ struct DataSection {
   int64_t eval_size = 64;
   int64_t max_operand = 9;
   int64_t max_length = 3;
+  std::string format = "prompts";
+  std::string preference_task = "add";
+  int64_t preference_responses = 2;
 };
 
 struct RolloutSection {

@@ -1,0 +1,142 @@
+#include "orchestrator/data/preference_task.h"
+
+#include <algorithm>
+#include <string_view>
+#include <utility>
+
+#include "core/error.h"
+#include "orchestrator/data/deterministic_random.h"
+
+namespace spct::data {
+namespace {
+
+constexpr uint64_t kPreferenceSalt = 0x707265666572ULL;  // "prefer": apart from the task's own draws
+constexpr std::string_view kLetters = "abcde";
+
+// Fisher-Yates with the counter-based generator, so the order is the same on every platform.
+template <class T>
+void shuffle(std::vector<T>& values, SplitMix64& rng) {
+  for (size_t i = values.size(); i > 1; --i) std::swap(values[i - 1], values[rng.below(i)]);
+}
+
+// Near misses for a numeric answer: off by one to three (and by ten for sums), the digits swapped for sums.
+// `extra` continues the offsets upwards, so there are always enough for any n.
+void numeric_misses(int64_t answer, bool is_sum, std::vector<std::string>& primary, std::vector<std::string>& extra) {
+  std::vector<int64_t> offsets = {1, -1, 2, -2};
+  if (is_sum) {
+    offsets.push_back(10);
+    offsets.push_back(-10);
+  } else {
+    offsets.push_back(3);
+    offsets.push_back(-3);
+  }
+  for (const int64_t d : offsets) {
+    if (answer + d >= 0) primary.push_back(std::to_string(answer + d));
+  }
+  const std::string digits = std::to_string(answer);
+  if (is_sum && digits.size() == 2 && digits[0] != digits[1] && digits[1] != '0') {
+    primary.push_back(std::string{digits[1], digits[0]});
+  }
+  for (int64_t d = 3; d < 3 + kMaxPreferenceResponses + 6; ++d) extra.push_back(std::to_string(answer + d));
+}
+
+// Near misses for a reversal: the string as given, one letter changed, rotated by one; `extra` appends letters.
+void reverse_misses(const std::string& answer, std::vector<std::string>& primary, std::vector<std::string>& extra) {
+  primary.emplace_back(answer.rbegin(), answer.rend());
+  for (size_t i = 0; i < answer.size(); ++i) {
+    for (const char c : kLetters) {
+      if (c == answer[i]) continue;
+      std::string changed = answer;
+      changed[i] = c;
+      primary.push_back(std::move(changed));
+    }
+  }
+  if (answer.size() > 1) primary.push_back(answer.substr(1) + answer[0]);
+  for (const char c : kLetters) extra.push_back(answer + c);
+}
+
+// n - 1 distinct wrong answers to `problem`, each rejected by the verifier.
+std::vector<std::string> wrong_answers(TaskKind kind, const PromptItem& problem, size_t wanted, SplitMix64& rng) {
+  std::vector<std::string> primary, extra;
+  if (kind == TaskKind::kReverse) {
+    reverse_misses(problem.answer, primary, extra);
+  } else {
+    numeric_misses(std::stoll(problem.answer), kind == TaskKind::kAdd, primary, extra);
+  }
+  shuffle(primary, rng);
+  primary.insert(primary.end(), extra.begin(), extra.end());
+  std::vector<std::string> chosen;
+  for (std::string& candidate : primary) {
+    if (chosen.size() == wanted) break;
+    if (verify_answer(problem, candidate)) continue;
+    if (std::find(chosen.begin(), chosen.end(), candidate) != chosen.end()) continue;
+    chosen.push_back(std::move(candidate));
+  }
+  if (chosen.size() != wanted) {
+    // The extras alone are more than kMaxPreferenceResponses distinct strings, so this is a bug, not bad input.
+    throw Error(ExitCode::kFailure, "synthetic preference task: too few wrong answers for \"" + problem.prompt + "\"");
+  }
+  return chosen;
+}
+
+}  // namespace
+
+bool verify_answer(const PromptItem& problem, const std::string& response) {
+  return response == problem.answer;
+}
+
+PreferenceTaskOptions preference_task_options(const config::DataSection& data) {
+  PreferenceTaskOptions options;
+  try {
+    options.task = {parse_task_kind(data.preference_task), data.max_operand, data.max_length};
+  } catch (const UsageError&) {
+    throw UsageError("data.preference_task: unknown task \"" + data.preference_task +
+                     "\" (choose add, reverse or count)");
+  }
+  options.responses = data.preference_responses;
+  return options;
+}
+
+SyntheticPreferences::SyntheticPreferences(PreferenceTaskOptions options, Split split, uint64_t seed,
+                                           uint64_t eval_size)
+    : options_(options), split_(split), seed_(seed), task_(options.task, split, seed, eval_size) {
+  if (options_.responses < 1 || options_.responses > kMaxPreferenceResponses) {
+    throw UsageError("data.preference_responses must be in 1.." + std::to_string(kMaxPreferenceResponses) + ", not " +
+                     std::to_string(options_.responses));
+  }
+}
+
+grm::PreferenceItem SyntheticPreferences::at(uint64_t index) const {
+  const PromptItem problem = task_.at(index);
+  SplitMix64 rng(mix_keys(seed_, kPreferenceSalt, hash_text(problem.id, 0)));
+  grm::PreferenceItem item;
+  item.query = problem.prompt;
+  item.subset = task_name(options_.task.kind);
+  item.where = "synthetic " + problem.id;
+  if (options_.responses == 1) {
+    // The single-response variant: correct half of the time.
+    const bool correct = rng.below(2) == 1;
+    item.responses = {correct ? problem.answer : wrong_answers(options_.task.kind, problem, 1, rng).front()};
+    item.truth = correct ? 1 : 0;
+    return item;
+  }
+  item.responses = wrong_answers(options_.task.kind, problem, static_cast<size_t>(options_.responses - 1), rng);
+  item.truth = static_cast<int>(rng.below(static_cast<uint64_t>(options_.responses)));
+  item.responses.insert(item.responses.begin() + item.truth, problem.answer);
+  return item;
+}
+
+std::string SyntheticPreferences::fingerprint() const {
+  return "preference n=" + std::to_string(options_.responses) + " " + task_.fingerprint();
+}
+
+std::vector<grm::PreferenceItem> make_synthetic_preferences(const PreferenceTaskOptions& options, Split split,
+                                                            uint64_t seed, uint64_t count) {
+  const SyntheticPreferences source(options, split, seed, std::max<uint64_t>(count, 1));
+  std::vector<grm::PreferenceItem> items;
+  items.reserve(count);
+  for (uint64_t i = 0; i < count; ++i) items.push_back(source.at(i));
+  return items;
+}
+
+}  // namespace spct::data

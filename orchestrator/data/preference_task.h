@@ -1,0 +1,76 @@
+// The built-in synthetic preference task: labelled items for training and evaluating a generative reward model
+// (GRM) with nothing downloaded. Each item takes one problem of a built-in policy task (synthetic_task.h) as its
+// query and shows n responses: the task's verified answer and n - 1 plausible wrong ones; `truth` is the index
+// of the correct one. The single-response variant (n = 1) shows one response, correct or wrong with equal
+// probability, and `truth` is its 0/1 label (correctness.h).
+//
+// Wrong answers are near misses a careless solver would write, so a GRM has to check the arithmetic rather than
+// the form of the answer:
+//   add      the sum off by 1, 2 or 10 (never negative), or with its digits swapped: "3+4=" -> 6, 8, 9, 17
+//   count    the count off by 1, 2 or 3 (never negative)
+//   reverse  the string unreversed, with one letter changed, or rotated by one
+// Every candidate is checked against the task's verifier (the exact reference answer) and rejected when it is
+// correct, so a palindrome's "unreversed" string never becomes a wrong answer.
+//
+// Items come from (options, split, seed, index) alone: the same arguments give the same item on every machine.
+// Train and eval items use the task's disjoint problem partitions (synthetic_task.h). The correct response sits
+// at a seeded random position, so the file order carries no signal. `subset` is the task name ("add", ...),
+// `where` is "synthetic <task>/<split>/<index>".
+//
+// Thread safety: immutable after construction; at() may run on several threads at once.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/config/config.h"
+#include "orchestrator/data/synthetic_task.h"
+#include "workers/reward/grm/preference_data.h"
+
+namespace spct::data {
+
+struct PreferenceTaskOptions {
+  TaskOptions task;       // the policy task whose problems and verifier make the items
+  int64_t responses = 2;  // n shown per item; 1 = the single-response 0/1 variant
+};
+
+// Most responses an item may show.
+inline constexpr int64_t kMaxPreferenceResponses = 8;
+
+// From data.preference_task, data.preference_responses, data.max_operand and data.max_length. Throws
+// spct::UsageError naming data.preference_task for an unknown task.
+PreferenceTaskOptions preference_task_options(const config::DataSection& data);
+
+class SyntheticPreferences {
+ public:
+  // The train split is unbounded and depends on `seed`; the eval split has `eval_size` items and ignores it.
+  // Throws spct::UsageError naming data.preference_responses when it is outside 1..kMaxPreferenceResponses, or
+  // the task parameter when its problems are too few (see SyntheticTask).
+  SyntheticPreferences(PreferenceTaskOptions options, Split split, uint64_t seed, uint64_t eval_size);
+
+  uint64_t size() const { return task_.size(); }
+
+  // REQUIRES: index < size().
+  grm::PreferenceItem at(uint64_t index) const;
+
+  // Identifies the items (task parameters, n, split, seed), like PromptSource::fingerprint().
+  std::string fingerprint() const;
+
+  const PreferenceTaskOptions& options() const { return options_; }
+
+ private:
+  const PreferenceTaskOptions options_;
+  const Split split_;
+  const uint64_t seed_;
+  const SyntheticTask task_;
+};
+
+// Items 0 .. count-1 of the split. The eval split has exactly `count` items (its eval_size).
+std::vector<grm::PreferenceItem> make_synthetic_preferences(const PreferenceTaskOptions& options, Split split,
+                                                            uint64_t seed, uint64_t count);
+
+// The task's verifier: whether `response` answers `problem` (the reference answer, exactly).
+bool verify_answer(const PromptItem& problem, const std::string& response);
+
+}  // namespace spct::data

@@ -1,0 +1,118 @@
+#include "orchestrator/data/preference_task.h"
+
+#include <catch2/catch.hpp>
+#include <set>
+
+#include "core/error.h"
+
+using Catch::Matchers::Contains;
+using spct::data::PreferenceTaskOptions;
+using spct::data::Split;
+using spct::data::SyntheticPreferences;
+using spct::data::SyntheticTask;
+using spct::data::TaskKind;
+
+namespace {
+
+// The task's answer to a query, recomputed here from the prompt text rather than taken from the generator.
+std::string solve(TaskKind kind, const std::string& query) {
+  if (kind == TaskKind::kAdd) {
+    const auto plus = query.find('+');
+    return std::to_string(std::stoi(query.substr(0, plus)) + std::stoi(query.substr(plus + 1)));
+  }
+  if (kind == TaskKind::kReverse) {
+    const std::string s = query.substr(0, query.size() - 1);
+    return {s.rbegin(), s.rend()};
+  }
+  const std::string s = query.substr(2, query.size() - 3);
+  return std::to_string(std::count(s.begin(), s.end(), query[0]));
+}
+
+}  // namespace
+
+TEST_CASE("every item shows the one correct answer at its truth index among distinct wrong ones", "[grm_train]") {
+  for (const TaskKind kind : {TaskKind::kAdd, TaskKind::kReverse, TaskKind::kCount}) {
+    for (const int64_t n : {2, 4, 8}) {
+      const SyntheticPreferences source({{kind, 9, 3}, n}, Split::kTrain, 5, 64);
+      std::set<int> positions;
+      for (uint64_t i = 0; i < 200; ++i) {
+        const auto item = source.at(i);
+        INFO(item.where << ": " << item.query);
+        REQUIRE(item.responses.size() == static_cast<size_t>(n));
+        const std::string answer = solve(kind, item.query);
+        CHECK(item.responses[static_cast<size_t>(item.truth)] == answer);
+        CHECK(std::set<std::string>(item.responses.begin(), item.responses.end()).size() == item.responses.size());
+        CHECK(item.subset == spct::data::task_name(kind));
+        positions.insert(item.truth);
+      }
+      CHECK(positions.size() == static_cast<size_t>(n));  // the correct answer is not always in one place
+    }
+  }
+}
+
+TEST_CASE("wrong sums are near misses, never negative", "[grm_train]") {
+  const SyntheticPreferences source({{TaskKind::kAdd, 9, 3}, 3}, Split::kTrain, 1, 64);
+  for (uint64_t i = 0; i < 300; ++i) {
+    const auto item = source.at(i);
+    const std::string answer = item.responses[static_cast<size_t>(item.truth)];
+    const std::string swapped(answer.rbegin(), answer.rend());
+    for (const std::string& r : item.responses) {
+      INFO(item.query << " " << r);
+      const int value = std::stoi(r);
+      CHECK(value >= 0);
+      CHECK((std::abs(value - std::stoi(answer)) <= 10 || r == swapped));
+    }
+  }
+}
+
+TEST_CASE("the single-response variant labels about half of its items correct, and the label is right", "[grm_train]") {
+  const SyntheticPreferences source({{TaskKind::kCount, 9, 3}, 1}, Split::kTrain, 3, 64);
+  int correct = 0;
+  for (uint64_t i = 0; i < 400; ++i) {
+    const auto item = source.at(i);
+    REQUIRE(item.responses.size() == 1);
+    const bool right = item.responses[0] == solve(TaskKind::kCount, item.query);
+    CHECK(item.truth == (right ? 1 : 0));
+    correct += right;
+  }
+  CHECK(correct > 150);
+  CHECK(correct < 250);
+}
+
+TEST_CASE("items depend only on options, split, seed and index; eval items are held out", "[grm_train]") {
+  const PreferenceTaskOptions options{{TaskKind::kAdd, 20, 3}, 2};
+  const auto a = spct::data::make_synthetic_preferences(options, Split::kTrain, 9, 100);
+  const auto b = spct::data::make_synthetic_preferences(options, Split::kTrain, 9, 100);
+  const auto other = spct::data::make_synthetic_preferences(options, Split::kTrain, 10, 100);
+  const auto eval = spct::data::make_synthetic_preferences(options, Split::kEval, 9, 50);
+  REQUIRE(eval.size() == 50);
+  int differences = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    CHECK(a[i].query == b[i].query);
+    CHECK(a[i].responses == b[i].responses);
+    CHECK(a[i].truth == b[i].truth);
+    differences += a[i].query != other[i].query;
+    CHECK_FALSE(SyntheticTask::in_eval_partition(a[i].query));
+  }
+  CHECK(differences > 50);
+  for (const auto& item : eval) CHECK(SyntheticTask::in_eval_partition(item.query));
+  // The eval split does not depend on the run seed.
+  CHECK(spct::data::make_synthetic_preferences(options, Split::kEval, 1, 50)[7].query == eval[7].query);
+}
+
+TEST_CASE("preference options come from the data section and are checked", "[grm_train]") {
+  spct::config::DataSection data;
+  data.preference_task = "reverse";
+  data.preference_responses = 3;
+  data.max_length = 4;
+  const PreferenceTaskOptions options = spct::data::preference_task_options(data);
+  CHECK(options.task.kind == TaskKind::kReverse);
+  CHECK(options.task.max_length == 4);
+  CHECK(options.responses == 3);
+
+  data.preference_task = "multiply";
+  CHECK_THROWS_WITH(spct::data::preference_task_options(data), Contains("data.preference_task"));
+  CHECK_THROWS_WITH(SyntheticPreferences({{TaskKind::kAdd, 9, 3}, 9}, Split::kTrain, 1, 64),
+                    Contains("data.preference_responses"));
+  CHECK_THROWS_AS(SyntheticPreferences({{TaskKind::kAdd, 9, 3}, 0}, Split::kTrain, 1, 64), spct::UsageError);
+}

@@ -159,6 +159,22 @@ struct CheckpointSection {
   int64_t keep_last = 3;
 };
 
+// Defaults for `spct submit` (orchestrator/submit): the sbatch options and job environment of a SLURM job.
+struct SlurmSection {
+  std::string partition;
+  std::string account;
+  std::string qos;
+  std::string time;
+  int64_t nodes = 1;
+  int64_t gpus_per_node = 0;
+  int64_t cpus_per_task = 0;
+  std::string mpi = "pmix";
+  int64_t signal_lead_s = 120;
+  std::vector<std::string> sbatch_lines;
+  std::vector<std::string> srun_args;
+  std::vector<std::string> setup;
+};
+
 struct Config {
   RunSection run;
   LayoutSection layout;
@@ -173,6 +189,7 @@ struct Config {
   GrpoSection grpo;
   SftSection sft;
   CheckpointSection checkpoint;
+  SlurmSection slurm;
 };
 
 }  // namespace spct::config

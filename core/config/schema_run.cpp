@@ -1,4 +1,4 @@
-// Fields of the job-level sections: run, layout, timeouts, checkpoint.
+// Fields of the job-level sections: run, layout, timeouts, checkpoint, slurm.
 #include "core/config/schema_sections.h"
 
 namespace spct::config {
@@ -49,6 +49,35 @@ void add_checkpoint_fields(SchemaBuilder& b) {
                 {.min = 0, .max = 1e9});
   b.add_integer("keep_last", f(&CheckpointSection::keep_last), "Number of most recent checkpoints kept on disk.",
                 {.min = 1, .max = 1e6});
+}
+
+void add_slurm_fields(SchemaBuilder& b) {
+  const auto f = [](auto member) { return bind(&Config::slurm, member); };
+  b.add_string("partition", f(&SlurmSection::partition), "sbatch --partition; empty = the cluster's default.");
+  b.add_string("account", f(&SlurmSection::account), "sbatch --account; empty = the user's default.");
+  b.add_string("qos", f(&SlurmSection::qos), "sbatch --qos; empty = the default quality of service.");
+  b.add_string("time", f(&SlurmSection::time),
+               "sbatch --time, in a SLURM time format (minutes, HH:MM:SS, D-HH:MM, ...); empty = the partition's "
+               "default limit.");
+  b.add_integer("nodes", f(&SlurmSection::nodes), "sbatch --nodes: the job's ranks are spread over this many nodes.",
+                {.min = 1, .max = 100000});
+  b.add_integer("gpus_per_node", f(&SlurmSection::gpus_per_node), "sbatch --gpus-per-node; 0 = ask for no GPUs.",
+                {.min = 0, .max = 64});
+  b.add_integer("cpus_per_task", f(&SlurmSection::cpus_per_task),
+                "sbatch --cpus-per-task (cores per rank); 0 = the cluster's default (usually 1).",
+                {.min = 0, .max = 4096});
+  b.add_string("mpi", f(&SlurmSection::mpi),
+               "srun --mpi: the process-management interface srun starts the ranks with (Open MPI needs pmix).");
+  b.add_integer("signal_lead_s", f(&SlurmSection::signal_lead_s),
+                "Seconds before the time limit at which SLURM sends SIGUSR1 (sbatch --signal=B:USR1@...), so the run "
+                "checkpoints, exits 75 and requeues itself; 0 = no early signal. SLURM checks every ~30 s.",
+                {.min = 0, .max = 86400});
+  b.add_string_list("sbatch_lines", f(&SlurmSection::sbatch_lines),
+                    "More sbatch options, one per entry, written as `#SBATCH <entry>` (e.g. \"--constraint=a100\").");
+  b.add_string_list("srun_args", f(&SlurmSection::srun_args),
+                    "More srun options for the step that runs the ranks (e.g. \"--gpu-bind=closest\").");
+  b.add_string_list("setup", f(&SlurmSection::setup),
+                    "Shell lines the job script runs before srun (e.g. \"module load openmpi/4.1\").");
 }
 
 }  // namespace spct::config

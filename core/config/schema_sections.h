@@ -28,6 +28,7 @@ void add_grm_fields(SchemaBuilder& b);
 void add_grpo_fields(SchemaBuilder& b);
 void add_sft_fields(SchemaBuilder& b);
 void add_checkpoint_fields(SchemaBuilder& b);
+void add_slurm_fields(SchemaBuilder& b);
 
 // All sections in documentation order.
 const std::vector<SectionSchema>& section_schemas();

@@ -1,0 +1,64 @@
+// A pipeline file: named stages, each one `spct train` or `spct eval` run of an experiment config, run in
+// dependency order. The format (docs/slurm.md, configs/pipelines/):
+//
+//   pipeline: {name: spct, dir: runs}      # stage run directories are <dir>/<name>/<stage>
+//   stages:
+//     - name: grm_rl                        # [A-Za-z0-9_.-]+, unique
+//       command: train                      # train (default) | eval
+//       config: ../grm.yaml                 # relative to the pipeline file
+//       overrides: [run.steps=50]           # section.key=value, applied after the config file
+//       after: []                           # stages it waits for; default: the previous stage
+//     - name: policy
+//       config: ../policy.yaml
+//       overrides: ["grm.model_path=${grm_rl}/model"]   # ${stage}: that stage's run directory
+//
+// Rules, all checked by load_pipeline before anything runs: stage names are unique; `after` names earlier
+// stages only (so the file order is a valid run order and there are no cycles); a `${stage}` reference names a
+// stage this one depends on (directly or through others), so its output exists when the stage starts; run.dir
+// and run.name are the pipeline's to set; every stage's config loads and passes its checks with its overrides.
+//
+// Thread safety: plain values.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/config/config.h"
+#include "core/config/node.h"
+
+namespace spct::pipeline {
+
+struct Stage {
+  std::string name;
+  std::string command;                 // "train" or "eval"
+  std::string config_path;             // absolute
+  std::vector<std::string> overrides;  // expanded; the pipeline's run.dir and run.name last
+  std::vector<std::string> after;      // names of the stages this one waits for
+  std::string run_dir;                 // absolute: <pipeline dir>/<pipeline name>/<stage name>
+  config::Config config;               // the stage's resolved config (rank layout, slurm section)
+  config::SourceLocation location;     // where the stage is declared
+
+  // The arguments of `spct` that run this stage: {command, config_path, overrides...}.
+  std::vector<std::string> arguments() const;
+};
+
+struct Pipeline {
+  std::string file;  // the pipeline file as given
+  std::string name;
+  std::string dir;            // absolute: <pipeline.dir>/<pipeline.name>, the run.dir of every stage
+  std::vector<Stage> stages;  // in file order, which is a valid run order
+
+  // The stage called `stage_name`, or nullptr.
+  const Stage* find(const std::string& stage_name) const;
+};
+
+// Reads and checks the pipeline file at `path`; `extra_overrides` (from the command line) apply to every stage
+// after the stage's own. Relative `pipeline.dir` is relative to the current directory, like run.dir.
+// Throws spct::UsageError listing every problem found, each as "file:line:column: message".
+Pipeline load_pipeline(const std::string& path, const std::vector<std::string>& extra_overrides);
+
+// True when the YAML file at `path` is a pipeline (its top level has a `stages` key) rather than an experiment
+// config. Throws spct::UsageError when the file cannot be read or parsed.
+bool is_pipeline_file(const std::string& path);
+
+}  // namespace spct::pipeline

@@ -117,6 +117,13 @@ struct GrmSection {
   std::string model_path;
   std::string meta_model_path;
   std::string backend = "local";
+  std::string remote_url;
+  std::string remote_model = "grm";
+  double remote_timeout_s = 120;
+  int64_t remote_retries = 3;
+  int64_t remote_concurrency = 4;
+  std::string remote_api_key_env;
+  std::string remote_fallback = "fail";
 };
 
 struct GrpoSection {

@@ -42,6 +42,27 @@ void add_grm_fields(SchemaBuilder& b) {
                "Who writes the critiques: local = the GRM at model_path, loaded in the reward worker; remote = an "
                "OpenAI-compatible completions server.",
                {.choices = {"local", "remote"}});
+  b.add_string("remote_url", f(&GrmSection::remote_url),
+               "grm.backend remote: the server's base URL, http://host:port[/prefix]; requests go to "
+               "<remote_url>/v1/completions (vLLM, SGLang, llama.cpp server, `spct serve`).");
+  b.add_string("remote_model", f(&GrmSection::remote_model),
+               "grm.backend remote: the \"model\" field of each request, the name the server knows the GRM by.");
+  b.add_number("remote_timeout_s", f(&GrmSection::remote_timeout_s),
+               "grm.backend remote: deadline of one request (connect, send, whole response), in seconds.",
+               {.min = 0.001, .max = 86400});
+  b.add_integer("remote_retries", f(&GrmSection::remote_retries),
+                "grm.backend remote: further attempts after a 5xx, a timeout or a connection error (exponential "
+                "backoff with jitter); 4xx answers are never retried.",
+                {.min = 0, .max = 100});
+  b.add_integer("remote_concurrency", f(&GrmSection::remote_concurrency),
+                "grm.backend remote: requests in flight at once per reward worker.", {.min = 1, .max = 1024});
+  b.add_string("remote_api_key_env", f(&GrmSection::remote_api_key_env),
+               "grm.backend remote: name of the environment variable holding the bearer token (never the token "
+               "itself); empty = no Authorization header.");
+  b.add_string("remote_fallback", f(&GrmSection::remote_fallback),
+               "grm.backend remote: when a request still fails after its retries: fail = the step fails with an "
+               "error naming the URL; unparsable = its critiques carry no score, so grm.parse_fallback applies.",
+               {.choices = {"fail", "unparsable"}});
 }
 
 }  // namespace spct::config

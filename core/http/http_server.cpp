@@ -11,6 +11,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <chrono>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -43,6 +44,8 @@ std::string serialize(const Response& response, bool close) {
 
 }  // namespace
 
+class ServerConnection;
+
 // Member order matters for destruction: the io_context is destroyed after the pool and the acceptor (it owns
 // the connections its pending operations hold, and they touch the counters above it when they go).
 struct HttpServer::State {
@@ -53,6 +56,8 @@ struct HttpServer::State {
         pool(static_cast<std::size_t>(std::max(1, server_options.handler_threads))) {}
 
   void accept();
+  // On the io thread: stops accepting and closes every open connection.
+  void close_all();
   Response run_handler(const Request& request);
 
   const ServerOptions options;
@@ -64,25 +69,30 @@ struct HttpServer::State {
   std::atomic<int64_t> timeouts{0};
   asio::io_context io;
   tcp::acceptor acceptor;
+  std::vector<std::weak_ptr<ServerConnection>> connections;  // touched on the io thread only
   asio::thread_pool pool;
   std::thread io_thread;
   std::once_flag stop_once;
 };
 
-namespace {
-
 // One client connection. Lives as long as an operation (a read, a write, a handler call) holds it; every socket
 // operation runs on the io thread.
-class Connection : public std::enable_shared_from_this<Connection> {
+class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
  public:
-  Connection(HttpServer::State& state, tcp::socket socket) : state_(state), stream_(std::move(socket)) {
+  ServerConnection(HttpServer::State& state, tcp::socket socket) : state_(state), stream_(std::move(socket)) {
     ++state_.open_connections;
   }
-  ~Connection() { --state_.open_connections; }
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
+  ~ServerConnection() { --state_.open_connections; }
+  ServerConnection(const ServerConnection&) = delete;
+  ServerConnection& operator=(const ServerConnection&) = delete;
 
   void start() { read_request(); }
+
+  void close() {
+    error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
 
  private:
   void read_request() {
@@ -147,20 +157,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
                       });
   }
 
-  void close() {
-    error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
-  }
-
   HttpServer::State& state_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<RequestParser> parser_;
   std::string out_;  // the response being written; must live until the write completes
 };
-
-}  // namespace
 
 void HttpServer::State::accept() {
   acceptor.async_accept([this](error_code ec, tcp::socket socket) {
@@ -171,13 +173,24 @@ void HttpServer::State::accept() {
         error_code ignored;
         socket.close(ignored);
       } else {
-        std::make_shared<Connection>(*this, std::move(socket))->start();
+        std::erase_if(connections, [](const std::weak_ptr<ServerConnection>& c) { return c.expired(); });
+        auto connection = std::make_shared<ServerConnection>(*this, std::move(socket));
+        connections.push_back(connection);
+        connection->start();
       }
     } else {
       spdlog::warn("http server: accept failed: {}", ec.message());
     }
     accept();
   });
+}
+
+void HttpServer::State::close_all() {
+  error_code ignored;
+  acceptor.close(ignored);
+  for (const auto& weak : connections) {
+    if (const auto connection = weak.lock()) connection->close();
+  }
 }
 
 Response HttpServer::State::run_handler(const Request& request) {
@@ -220,12 +233,17 @@ HttpServer::~HttpServer() {
 
 void HttpServer::stop() {
   std::call_once(state_->stop_once, [this] {
+    // Close the sockets on the io thread that owns them; the wait is bounded in case that thread has died.
+    auto closed = std::make_shared<std::promise<void>>();
+    asio::post(state_->io, [state = state_.get(), closed] {
+      state->close_all();
+      closed->set_value();
+    });
+    closed->get_future().wait_for(std::chrono::seconds(2));
     state_->io.stop();
     if (state_->io_thread.joinable()) state_->io_thread.join();
     state_->pool.stop();
     state_->pool.join();
-    error_code ignored;
-    state_->acceptor.close(ignored);
   });
 }
 

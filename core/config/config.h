@@ -124,6 +124,17 @@ struct GrmSection {
   int64_t remote_concurrency = 4;
   std::string remote_api_key_env;
   std::string remote_fallback = "fail";
+  std::string prompt_template = "full";
+  int64_t max_new_tokens = 256;
+  std::vector<std::string> stop;
+  int64_t rft_rounds = 2;
+  int64_t rft_items = 256;
+  int64_t rft_samples = 3;
+  int64_t rft_sft_steps = 20;
+  bool rft_hinted = false;
+  int64_t meta_items = 256;
+  int64_t meta_train_steps = 100;
+  double meta_lr = 1e-3;
 };
 
 struct GrpoSection {

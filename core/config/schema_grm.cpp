@@ -63,6 +63,37 @@ void add_grm_fields(SchemaBuilder& b) {
                "grm.backend remote: when a request still fails after its retries: fail = the step fails with an "
                "error naming the URL; unparsable = its critiques carry no score, so grm.parse_fallback applies.",
                {.choices = {"fail", "unparsable"}});
+  b.add_string("template", f(&GrmSection::prompt_template),
+               "GRM prompt: `full` = the paper's template (principles, score bands, output format); `compact` = the "
+               "same parts in a few characters for tiny models (\"Q:3+4= R1:7 R2:8 S:\" -> \"\\boxed{10,1}\").",
+               {.choices = {"full", "compact"}});
+  b.add_integer("max_new_tokens", f(&GrmSection::max_new_tokens), "Longest critique a local GRM writes, in tokens.",
+                {.min = 1, .max = 1048576});
+  b.add_string_list("stop", f(&GrmSection::stop),
+                    "Strings that end a local GRM's critique (kept in it), besides the end-of-sequence token.");
+  b.add_integer("rft_rounds", f(&GrmSection::rft_rounds),
+                "run.job grm_rft: rounds of sample -> filter -> fine-tune (rejective fine-tuning).",
+                {.min = 1, .max = 100000});
+  b.add_integer("rft_items", f(&GrmSection::rft_items),
+                "run.job grm_rft: preference items sampled per round (fresh items each round).",
+                {.min = 1, .max = 1048576});
+  b.add_integer("rft_samples", f(&GrmSection::rft_samples),
+                "run.job grm_rft: critiques sampled per item (N; paper: 3); items with all N correct are dropped.",
+                {.min = 1, .max = 1024});
+  b.add_integer("rft_sft_steps", f(&GrmSection::rft_sft_steps),
+                "run.job grm_rft: fine-tuning steps per round on the kept critiques (sft.batch_size, sft.lr).",
+                {.min = 1, .max = 1048576});
+  b.add_bool("rft_hinted", f(&GrmSection::rft_hinted),
+             "run.job grm_rft: hinted sampling for items with no correct critique (the prompt names the best "
+             "response; the kept critique is trained without the hint).");
+  b.add_integer("meta_items", f(&GrmSection::meta_items),
+                "run.job meta_rm: training items; grm.samples critiques are sampled and labelled for each.",
+                {.min = 1, .max = 1048576});
+  b.add_integer("meta_train_steps", f(&GrmSection::meta_train_steps),
+                "run.job meta_rm: optimizer steps of binary cross-entropy (sft.batch_size critiques each).",
+                {.min = 1, .max = 1048576});
+  b.add_number("meta_lr", f(&GrmSection::meta_lr), "run.job meta_rm: AdamW learning rate of the meta RM.",
+               {.min = 0, .max = 10});
 }
 
 }  // namespace spct::config

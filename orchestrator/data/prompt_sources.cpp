@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "orchestrator/data/jsonl_dataset.h"
+#include "orchestrator/data/preference_prompts.h"
 #include "orchestrator/data/synthetic_task.h"
 
 namespace spct::data {
@@ -35,6 +36,9 @@ PromptSources make_prompt_sources(const config::Config& config, const TokenCount
   if (data.task.empty() == data.path.empty()) {
     throw UsageError(data.task.empty() ? "set data.task (a built-in task) or data.path (a JSONL file)"
                                        : "data.task and data.path are both set: choose one");
+  }
+  if (data.task == "preference" || (!data.path.empty() && data.format == "preference")) {
+    return make_preference_sources(config, count_tokens);
   }
   if (!data.task.empty()) return make_task_sources(config, count_tokens);
   const JsonlOptions jsonl{count_tokens, data.max_prompt_tokens};

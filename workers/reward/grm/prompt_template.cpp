@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/error.h"
+#include "workers/reward/grm/compact_prompt.h"
 
 namespace spct::grm {
 namespace {
@@ -57,6 +58,7 @@ PromptOptions PromptOptions::from_config(const config::GrmSection& grm) {
   }
   options.score_min = static_cast<int>(grm.score_min);
   options.score_max = static_cast<int>(grm.score_max);
+  options.compact = grm.prompt_template == "compact";
   return options;
 }
 
@@ -94,6 +96,7 @@ std::string PromptTemplate::criteria_block() const {
 
 std::string PromptTemplate::render(std::string_view query, const std::vector<std::string_view>& responses,
                                    std::optional<int> hint_best) const {
+  if (options_.compact) return render_compact(query, responses, hint_best);
   std::string out(kInstruction);
   out += criteria_block();
   out += "\nScore each response with an integer from " + std::to_string(options_.score_min) + " to " +
@@ -124,6 +127,7 @@ std::string PromptTemplate::render(std::string_view query, const std::vector<std
 }
 
 std::string PromptTemplate::render_single(std::string_view query, std::string_view response) const {
+  if (options_.compact) return render_compact_single(query, response);
   std::string out(kInstruction);
   out += criteria_block();
   out +=

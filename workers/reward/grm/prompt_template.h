@@ -14,6 +14,8 @@
 // The single-response variant (training on verifiable answers) asks for one score, 1 if the response is
 // correct and 0 if not, so its ScoreSpec is {1, 0, 1}.
 //
+// With PromptOptions::compact, render() and render_single() give compact_prompt.h's short form instead.
+//
 // Thread safety: a PromptTemplate is immutable after construction; render from any number of threads.
 #pragma once
 
@@ -48,6 +50,7 @@ struct PromptOptions {
   std::vector<Principle> principles;
   int score_min = 1;
   int score_max = 10;
+  bool compact = false;  // grm.template compact: render with compact_prompt.h instead of the full template
 
   // From the grm config section: principles with principle_weights (equal weights when that list is empty).
   static PromptOptions from_config(const config::GrmSection& grm);

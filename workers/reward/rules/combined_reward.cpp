@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "workers/reward/rules/answer_extraction.h"
 #include "workers/reward/rules/exact_match.h"
+#include "workers/reward/rules/grm_correct.h"
 #include "workers/reward/rules/numeric_match.h"
 #include "workers/reward/rules/overlong_penalty.h"
 #include "workers/reward/rules/pattern_rewards.h"
@@ -27,8 +28,11 @@ std::unique_ptr<const RewardFunction> make_function(const std::string& name, con
   if (name == "regex") return std::make_unique<RegexReward>(r.regex, "reward.regex");
   if (name == "format") return std::make_unique<FormatReward>(r.format_pattern, "reward.format_pattern");
   if (name == "overlong") return std::make_unique<OverlongPenalty>(config.rollout.max_new_tokens, r.overlong_buffer);
+  const auto grm_min = static_cast<int>(config.grm.score_min), grm_max = static_cast<int>(config.grm.score_max);
+  if (name == "grm_correct") return std::make_unique<GrmCorrect>(grm_min, grm_max);
+  if (name == "grm_parsed") return std::make_unique<GrmParsed>(grm_min, grm_max);
   throw UsageError("reward.functions: unknown reward function \"" + name +
-                   "\" (choose exact_match, numeric_match, regex, format or overlong)");
+                   "\" (choose exact_match, numeric_match, regex, format, overlong, grm_correct or grm_parsed)");
 }
 
 }  // namespace

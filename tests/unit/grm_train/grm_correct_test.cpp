@@ -1,0 +1,65 @@
+#include "workers/reward/rules/grm_correct.h"
+
+#include <catch2/catch.hpp>
+
+#include "core/error.h"
+#include "workers/reward/rules/combined_reward.h"
+
+using Catch::Matchers::Contains;
+using spct::reward::GrmCorrect;
+using spct::reward::GrmParsed;
+using spct::reward::RewardInput;
+
+namespace {
+
+double correct(std::string_view completion, std::string_view reference) {
+  return GrmCorrect(1, 10).score(RewardInput{"prompt", completion, reference});
+}
+
+double parsed(std::string_view completion, std::string_view reference) {
+  return GrmParsed(1, 10).score(RewardInput{"prompt", completion, reference});
+}
+
+}  // namespace
+
+TEST_CASE("grm_correct: +1 only when the best response is strictly on top", "[grm_train]") {
+  CHECK(correct("\\boxed{9,2}", "\\boxed{10,1}") == 1.0);
+  CHECK(correct("\\boxed{2,9}", "\\boxed{10,1}") == -1.0);
+  CHECK(correct("\\boxed{6,6}", "\\boxed{10,1}") == -1.0);  // a tie is not correct in training
+  CHECK(correct("\\boxed{3,8,7}", "\\boxed{1,10,1}") == 1.0);
+  CHECK(correct("\\boxed{3,8,8}", "\\boxed{1,10,1}") == -1.0);
+  // The last box counts, whatever comes around it.
+  CHECK(correct("Analysis: R1 \\boxed{1,9} wait. Scores: \\boxed{9,1} done", "\\boxed{10,1}") == 1.0);
+}
+
+TEST_CASE("grm_correct: parse failures are wrong, and grm_parsed counts them", "[grm_train]") {
+  for (const char* bad : {"", "\\boxed{9}", "\\boxed{9,1,1}", "\\boxed{11,1}", "\\boxed{9,x}", "\\boxed{9,1"}) {
+    INFO(bad);
+    CHECK(correct(bad, "\\boxed{10,1}") == -1.0);
+    CHECK(parsed(bad, "\\boxed{10,1}") == 0.0);
+  }
+  CHECK(parsed("\\boxed{2,9}", "\\boxed{10,1}") == 1.0);  // parses, though wrong
+}
+
+TEST_CASE("grm_correct: single-response items score 0 or 1 against the label", "[grm_train]") {
+  CHECK(correct("\\boxed{1}", "\\boxed{1}") == 1.0);
+  CHECK(correct("\\boxed{0}", "\\boxed{1}") == 0.0);
+  CHECK(correct("\\boxed{0}", "\\boxed{0}") == 1.0);
+  CHECK(correct("\\boxed{7}", "\\boxed{0}") == 0.0);  // outside 0/1: a parse failure
+  CHECK(parsed("\\boxed{7}", "\\boxed{0}") == 0.0);
+}
+
+TEST_CASE("grm_correct refuses a reference that is not an oracle critique", "[grm_train]") {
+  CHECK_THROWS_AS(correct("\\boxed{9,1}", "12"), spct::InputError);
+  CHECK_THROWS_WITH(parsed("\\boxed{9,1}", "\\boxed{5,5}"), Contains("not an oracle critique"));
+}
+
+TEST_CASE("grm_correct and grm_parsed are registered reward functions", "[grm_train]") {
+  spct::config::Config config;
+  config.reward.functions = {"grm_correct", "grm_parsed"};
+  config.reward.weights = {1.0, 0.0};
+  const auto reward = spct::reward::CombinedReward::from_config(config);
+  const auto scores = reward.score(RewardInput{"p", "\\boxed{2,9}", "\\boxed{10,1}"});
+  CHECK(scores.total == -1.0);
+  CHECK(scores.per_function == std::vector<double>{-1.0, 1.0});
+}

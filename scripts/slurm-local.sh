@@ -2,7 +2,8 @@
 # A real SLURM cluster of one node on this machine, for the slurm test suite and for trying `spct submit`.
 #
 #   scripts/slurm-local.sh start DIR   render DIR/slurm.conf (slurm/local/slurm.conf.in), start munged,
-#                                      slurmctld and slurmd, wait (with a deadline) until the node is idle
+#                                      slurmctld and slurmd, wait (with a deadline) until the node is idle;
+#                                      a cluster still running from DIR is stopped first
 #   scripts/slurm-local.sh stop DIR    cancel every job, stop the daemons by their pid files, wait for them
 #   scripts/slurm-local.sh env DIR     print `export SLURM_CONF=...` for the shell: eval "$(... env DIR)"
 #
@@ -70,10 +71,9 @@ start() {
     }
   done
   [[ $(id -u) -eq 0 ]] || { echo "slurm-local: the daemons run as root here; run as root" >&2; exit 1; }
-  if [[ -n "$(pid_of slurmctld)" ]] && kill -0 "$(pid_of slurmctld)" 2>/dev/null; then
-    echo "slurm-local: a cluster already runs from $dir; stop it first" >&2
-    exit 1
-  fi
+  # A cluster left over from an interrupted test run is replaced: a fresh one, with no jobs and no old state.
+  [[ -d "$dir/run" ]] && stop
+  rm -rf "$dir"/{state,spool,log}
   mkdir -p "$dir"/{state,spool,run,log,munge}
   # munged runs as the munge user: it must own its directory, which every client must be able to enter.
   chmod 755 "$dir"

@@ -27,7 +27,7 @@ report() {
 }
 trap report EXIT
 
-phase install "$root/scripts/install-deps.sh" --with-fuzz --with-node
+phase install "$root/scripts/install-deps.sh" --with-fuzz --with-node --with-slurm  # slurm: the slurm suite
 phase oracle "$root/scripts/install-oracle.sh"
 export CC=${CC:-gcc} CXX=${CXX:-g++}
 phase build "$root/scripts/build.sh" -DSPCT_WARNINGS_AS_ERRORS=ON -DSPCT_BUILD_TESTS=ON

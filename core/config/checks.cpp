@@ -1,5 +1,7 @@
 #include "core/config/checks.h"
 
+#include <algorithm>
+
 namespace spct::config {
 
 int64_t required_world_size(const Config& config) {
@@ -85,6 +87,22 @@ std::vector<CheckFailure> check_consistency(const Config& c) {
   if (c.grm.score_min >= c.grm.score_max) {
     fail("grm.score_min (" + str(c.grm.score_min) + ") must be below grm.score_max (" + str(c.grm.score_max) + ")",
          {"grm.score_min", "grm.score_max"});
+  }
+
+  // The GRM as a reward function (workers/reward/reward_worker.h states the two combination rules).
+  const bool grm_reward =
+      std::find(c.reward.functions.begin(), c.reward.functions.end(), "grm") != c.reward.functions.end();
+  if (grm_reward && c.grm.rule_weight > 0 && !c.reward.weights.empty()) {
+    fail("grm.rule_weight and reward.weights both weigh the grm reward: set one of them",
+         {"grm.rule_weight", "reward.weights"});
+  }
+  if (grm_reward && c.grm.rule_weight > 0 && c.reward.functions.size() == 1) {
+    fail("grm.rule_weight mixes the GRM with rule rewards, but reward.functions lists only grm",
+         {"grm.rule_weight", "reward.functions"});
+  }
+  if (grm_reward && c.grm.backend == "local" && c.grm.model_path.empty()) {
+    fail("reward.functions lists grm (grm.backend local) but grm.model_path is empty: name the GRM's directory",
+         {"grm.model_path", "reward.functions"});
   }
 
   if (c.sft.warmup_steps > 0 && c.sft.batch_size % (c.layout.colocate ? 1 : c.layout.learners) != 0) {

@@ -1,0 +1,287 @@
+// The `grm` reward through the reward worker: the paper's worked voting example, meta-RM selection, the
+// combination with rule rewards, parse fallbacks and metrics. The GRM is a scripted sampler; everything after
+// it (prompt rendering, shuffles, parsing, voting, scaling, combination) is the real code.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <map>
+
+#include "core/error.h"
+#include "grm_test_support.h"
+#include "workers/reward/reward_worker.h"
+
+using namespace spct;
+using namespace spct::reward;
+using namespace spct::reward::testing;
+using Catch::Matchers::Contains;
+
+namespace {
+
+const std::vector<std::string> kPaperResponses = {"3+4 is 7", "3+4 is 8"};
+
+config::Config grm_config(std::vector<std::string> functions = {"grm"}) {
+  config::Config config;
+  config.run.seed = 5;
+  config.reward.functions = std::move(functions);
+  config.grm.samples = 3;
+  config.grm.temperature = 0.5;
+  return config;
+}
+
+// Writes, for sample s (its index in the batch), the scores table[s] (given in the group's original order)
+// in the order the prompt shows the responses.
+std::function<std::string(const std::string&, size_t)> scores_in_original_order(std::vector<std::string> responses,
+                                                                                std::vector<std::vector<int>> table) {
+  return [responses = std::move(responses), table = std::move(table)](const std::string& prompt, size_t s) {
+    std::vector<int> shown_scores;
+    for (const std::string& shown : shown_responses(prompt)) {
+      const auto at = std::find(responses.begin(), responses.end(), shown) - responses.begin();
+      shown_scores.push_back(table.at(s).at(static_cast<size_t>(at)));
+    }
+    return critique_with_scores(shown_scores);
+  };
+}
+
+std::map<std::string, double> metrics_of(const protocol::RewardResult& result) {
+  return {result.metrics.begin(), result.metrics.end()};
+}
+
+// The paper's example needs sample 1 to see the responses in order and samples 2 and 3 reversed. Shuffles
+// come from (run.seed, step, prompt id): the first prompt id whose critiques read exactly like the paper's.
+uint64_t prompt_id_with_paper_orders(const config::Config& config, const tokenizer::CharTokenizer& tokenizer) {
+  const std::vector<std::string> paper = {critique_with_scores({8, 8}), critique_with_scores({9, 5}),
+                                          critique_with_scores({10, 7})};
+  for (uint64_t id = 0; id < 256; ++id) {
+    std::vector<std::string> written;
+    GrmBackends backends;
+    backends.sampler = std::make_unique<ScriptedSampler>(
+        scores_in_original_order(kPaperResponses, {{8, 8}, {5, 9}, {7, 10}}), &written);
+    const RewardWorker worker(config, tokenizer, std::move(backends));
+    worker.score(request_for("3+4=", kPaperResponses, "7", 0, id));
+    if (written == paper) return id;
+  }
+  FAIL("no prompt id in 0..255 shows the paper's response orders");
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("the paper's worked voting example through the reward path: R1 = 20, R2 = 27", "[grm_reward]") {
+  const tokenizer::CharTokenizer tokenizer;
+  const config::Config config = grm_config();
+  const uint64_t id = prompt_id_with_paper_orders(config, tokenizer);
+
+  std::vector<std::string> written;
+  GrmBackends backends;
+  auto sampler =
+      std::make_unique<ScriptedSampler>(scores_in_original_order(kPaperResponses, {{8, 8}, {5, 9}, {7, 10}}), &written);
+  const auto calls = sampler->calls_;
+  const auto temperature = sampler->temperature_;
+  backends.sampler = std::move(sampler);
+  const RewardWorker worker(config, tokenizer, std::move(backends));
+  const protocol::RewardResult result = worker.score(request_for("3+4=", kPaperResponses, "7", 0, id));
+
+  // \boxed{8,8}; \boxed{9,5} reversed; \boxed{10,7} reversed -> R1 = 8+5+7 = 20, R2 = 8+9+10 = 27, as mean
+  // scores 20/3 and 9 on 1..10 scaled to [0, 1].
+  CHECK(written == std::vector<std::string>{critique_with_scores({8, 8}), critique_with_scores({9, 5}),
+                                            critique_with_scores({10, 7})});
+  CHECK(*calls == 1);
+  CHECK(*temperature == 0.5);
+  REQUIRE(result.rewards.size() == 2);
+  CHECK(result.rewards[0] == Approx((20.0 / 3 - 1) / 9));
+  CHECK(result.rewards[1] == Approx((27.0 / 3 - 1) / 9));
+  REQUIRE(result.breakdown.size() == 1);
+  CHECK(result.breakdown[0].name == "grm");
+  CHECK(result.breakdown[0].values == result.rewards);
+  CHECK(result.step == 0);
+  CHECK(result.prompt_id == id);
+  const auto metrics = metrics_of(result);
+  CHECK(metrics.at("grm/critiques") == 3);
+  CHECK(metrics.at("grm/parse_failures") == 0);
+  CHECK(metrics.at("grm/vote_failures") == 0);
+  CHECK(metrics.at("grm/time_s") >= 0);
+  CHECK(metrics.count("grm/critique_tokens") == 0);  // no token counter given
+}
+
+TEST_CASE("meta-RM guided voting keeps the critiques the meta RM trusts: samples 2 and 3 of the example",
+          "[grm_reward]") {
+  const tokenizer::CharTokenizer tokenizer;
+  config::Config config = grm_config();
+  config.grm.meta_samples = 2;
+  const uint64_t id = prompt_id_with_paper_orders(config, tokenizer);
+
+  GrmBackends backends;
+  backends.sampler =
+      std::make_unique<ScriptedSampler>(scores_in_original_order(kPaperResponses, {{8, 8}, {5, 9}, {7, 10}}));
+  backends.rater = std::make_unique<FixedRater>(std::vector<double>{-15.7781, 1.3126, 1.6739});
+  const RewardWorker worker(config, tokenizer, std::move(backends));
+  const protocol::RewardResult result = worker.score(request_for("3+4=", kPaperResponses, "7", 0, id));
+
+  // Only samples 2 and 3 vote: R1 = 5 + 7 = 12, R2 = 9 + 10 = 19, as means over 2 voters.
+  REQUIRE(result.rewards.size() == 2);
+  CHECK(result.rewards[0] == Approx((12.0 / 2 - 1) / 9));
+  CHECK(result.rewards[1] == Approx((19.0 / 2 - 1) / 9));
+
+  // The default k_meta is k / 2 = 1: only sample 3 (rated highest) votes.
+  config.grm.meta_samples = 0;
+  GrmBackends one;
+  one.sampler = std::make_unique<ScriptedSampler>(scores_in_original_order(kPaperResponses, {{8, 8}, {5, 9}, {7, 10}}));
+  one.rater = std::make_unique<FixedRater>(std::vector<double>{-15.7781, 1.3126, 1.6739});
+  const protocol::RewardResult top1 =
+      RewardWorker(config, tokenizer, std::move(one)).score(request_for("3+4=", kPaperResponses, "7", 0, id));
+  CHECK(top1.rewards[0] == Approx((7.0 - 1) / 9));
+  CHECK(top1.rewards[1] == Approx((10.0 - 1) / 9));
+}
+
+TEST_CASE("grm combines with rule rewards: rule_weight without reward.weights, a weighted sum with them",
+          "[grm_reward]") {
+  const tokenizer::CharTokenizer tokenizer;
+  // Two responses, one right; every critique gives the right one 10 and the other 1, so grm = {1, 0}.
+  const std::vector<std::string> responses = {"7", "8"};
+  const auto right_gets_ten = [responses](const std::string& prompt, size_t) {
+    std::vector<int> shown_scores;
+    for (const std::string& shown : shown_responses(prompt)) shown_scores.push_back(shown == "7" ? 10 : 1);
+    return critique_with_scores(shown_scores);
+  };
+  // grm scores {1, 0}; exact_match {1, 0} against "7"; `format` (a digit then nothing) {1, 1}.
+  auto score_with = [&](config::Config config) {
+    config.reward.format_pattern = "^[0-9]$";
+    GrmBackends backends;
+    backends.sampler = std::make_unique<ScriptedSampler>(right_gets_ten);
+    return RewardWorker(config, tokenizer, std::move(backends)).score(request_for("3+4=", responses, "7", 2, 9));
+  };
+
+  SECTION("default rule_weight 0: the GRM alone, the verifier still reported") {
+    const auto result = score_with(grm_config({"exact_match", "grm"}));
+    CHECK(result.rewards == std::vector<double>{1.0, 0.0});
+    REQUIRE(result.breakdown.size() == 2);
+    CHECK(result.breakdown[0].name == "exact_match");
+    CHECK(result.breakdown[0].values == std::vector<double>{1.0, 0.0});
+    CHECK(result.breakdown[1].name == "grm");
+    CHECK(result.breakdown[1].values == std::vector<double>{1.0, 0.0});
+  }
+  SECTION("rule_weight mixes the GRM with the sum of the rules") {
+    config::Config config = grm_config({"grm", "exact_match", "format"});
+    config.grm.rule_weight = 0.25;
+    const auto result = score_with(config);
+    // 0.75 x grm + 0.25 x (exact_match + format)
+    CHECK(result.rewards[0] == Approx(0.75 * 1 + 0.25 * (1 + 1)));
+    CHECK(result.rewards[1] == Approx(0.75 * 0 + 0.25 * (0 + 1)));
+    CHECK(result.breakdown[2].values == std::vector<double>{1.0, 1.0});
+  }
+  SECTION("reward.weights weigh every function, grm included") {
+    config::Config config = grm_config({"format", "grm"});
+    config.reward.weights = {0.5, 2.0};
+    const auto result = score_with(config);
+    CHECK(result.rewards[0] == Approx(0.5 * 1 + 2.0 * 1));
+    CHECK(result.rewards[1] == Approx(0.5 * 1 + 2.0 * 0));
+  }
+  SECTION("without grm the worker is the plain rule reward and loads no GRM") {
+    config::Config config = grm_config({"exact_match", "format"});
+    config.reward.format_pattern = "^[0-9]$";
+    const RewardWorker worker(config, tokenizer);
+    const auto result = worker.score(request_for("3+4=", responses, "7", 2, 9));
+    CHECK(result.rewards == std::vector<double>{2.0, 1.0});
+    CHECK(result.metrics.empty());
+  }
+}
+
+TEST_CASE("unparsable critiques follow grm.parse_fallback and are counted", "[grm_reward]") {
+  const tokenizer::CharTokenizer tokenizer;
+  const std::vector<std::string> responses = {"7", "8"};
+  // Sample 0 rambles without a box; samples 1 and 2 give the right answer 10 and the other 4.
+  const std::string rambling = "Analysis: I am not sure. Scores: 10 and 4";
+  const auto writer = [rambling](const std::string& prompt, size_t s) {
+    if (s == 0) return rambling;
+    std::vector<int> shown_scores;
+    for (const std::string& shown : shown_responses(prompt)) shown_scores.push_back(shown == "7" ? 10 : 4);
+    return critique_with_scores(shown_scores);
+  };
+  auto score_with = [&](const std::string& fallback) {
+    config::Config config = grm_config();
+    config.grm.parse_fallback = fallback;
+    GrmBackends backends;
+    backends.sampler = std::make_unique<ScriptedSampler>(writer);
+    backends.count_tokens = [](std::string_view text) { return static_cast<int64_t>(text.size()); };
+    return RewardWorker(config, tokenizer, std::move(backends)).score(request_for("3+4=", responses, "7", 1, 3));
+  };
+
+  SECTION("skip: the two parsable critiques vote") {
+    const auto result = score_with("skip");
+    CHECK(result.rewards[0] == Approx((10.0 - 1) / 9));
+    CHECK(result.rewards[1] == Approx((4.0 - 1) / 9));
+    const auto metrics = metrics_of(result);
+    CHECK(metrics.at("grm/parse_failures") == 1);
+    CHECK(metrics.at("grm/vote_failures") == 0);
+    // Critique tokens: the counter saw every critique, the unparsable one included.
+    const double expected =
+        static_cast<double>(rambling.size()) + 2 * static_cast<double>(critique_with_scores({10, 4}).size());
+    CHECK(metrics.at("grm/critique_tokens") == expected);
+  }
+  SECTION("middle: the unparsable critique scores both responses 5.5") {
+    const auto result = score_with("middle");
+    CHECK(result.rewards[0] == Approx(((10 + 10 + 5.5) / 3 - 1) / 9));
+    CHECK(result.rewards[1] == Approx(((4 + 4 + 5.5) / 3 - 1) / 9));
+  }
+  SECTION("fail: the group gets no GRM reward") {
+    const auto result = score_with("fail");
+    CHECK(result.rewards == std::vector<double>{0.0, 0.0});
+    const auto metrics = metrics_of(result);
+    CHECK(metrics.at("grm/parse_failures") == 1);
+    CHECK(metrics.at("grm/vote_failures") == 1);
+  }
+}
+
+TEST_CASE("a group larger than grm.max_responses_per_pass is chunked, still in one sampler call", "[grm_reward]") {
+  const tokenizer::CharTokenizer tokenizer;
+  config::Config config = grm_config();
+  config.grm.max_responses_per_pass = 2;
+  const std::vector<std::string> responses = {"1", "2", "3", "4", "5"};
+  std::vector<std::string> written;
+  // Each critique scores a response by its digit plus 2.
+  auto sampler = std::make_unique<ScriptedSampler>(
+      [](const std::string& prompt, size_t) {
+        std::vector<int> shown_scores;
+        for (const std::string& shown : shown_responses(prompt)) shown_scores.push_back(std::stoi(shown) + 2);
+        return critique_with_scores(shown_scores);
+      },
+      &written);
+  const auto calls = sampler->calls_;
+  GrmBackends backends;
+  backends.sampler = std::move(sampler);
+  const RewardWorker worker(config, tokenizer, std::move(backends));
+  const auto result = worker.score(request_for("pick", responses, "", 0, 0));
+
+  CHECK(*calls == 1);
+  CHECK(written.size() == 9);  // chunks {1,2}, {3,4}, {5}... balanced: 3 chunks x 3 samples
+  for (size_t i = 0; i < responses.size(); ++i) CHECK(result.rewards[i] == Approx((i + 3.0 - 1) / 9));
+  CHECK(metrics_of(result).at("grm/critiques") == 9);
+}
+
+TEST_CASE("GRM shuffles depend on run seed, step and prompt, not on the worker", "[grm_reward]") {
+  const tokenizer::CharTokenizer tokenizer;
+  const std::vector<std::string> responses = {"a", "b", "c", "d"};
+  auto shown_orders = [&](int64_t seed, uint64_t step, uint64_t prompt_id) {
+    config::Config config = grm_config();
+    config.run.seed = seed;
+    config.grm.samples = 4;
+    std::vector<std::string> orders;
+    GrmBackends backends;
+    backends.sampler = std::make_unique<ScriptedSampler>([&orders](const std::string& prompt, size_t) {
+      std::string order;
+      for (const std::string& shown : shown_responses(prompt)) order += shown;
+      orders.push_back(order);
+      return critique_with_scores({5, 5, 5, 5});
+    });
+    RewardWorker(config, tokenizer, std::move(backends)).score(request_for("q", responses, "", step, prompt_id));
+    return orders;
+  };
+  CHECK(shown_orders(1, 3, 7) == shown_orders(1, 3, 7));
+  CHECK(shown_orders(1, 3, 7) != shown_orders(1, 4, 7));
+  CHECK(shown_orders(1, 3, 7) != shown_orders(1, 3, 8));
+  CHECK(shown_orders(1, 3, 7) != shown_orders(2, 3, 7));
+}
+
+TEST_CASE("the grm reward refuses backends without a sampler", "[grm_reward]") {
+  const tokenizer::CharTokenizer tokenizer;
+  CHECK_THROWS_AS(RewardWorker(grm_config(), tokenizer, GrmBackends{}), spct::UsageError);
+}

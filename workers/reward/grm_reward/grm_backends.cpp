@@ -1,0 +1,38 @@
+#include "workers/reward/grm_reward/grm_backends.h"
+
+#include "core/error.h"
+#include "workers/reward/grm_model/model_critique_sampler.h"
+
+namespace spct::reward {
+namespace {
+
+GrmBackends local_backends(const config::Config& config) {
+  if (config.grm.model_path.empty()) {
+    throw UsageError("grm.backend is local but grm.model_path is empty: name the GRM's model directory");
+  }
+  std::unique_ptr<grm::ModelCritiqueSampler> sampler = grm::load_model_critique_sampler(config.grm.model_path, config);
+  GrmBackends backends;
+  // The sampler owns the tokenizer and outlives the counter: both live in `backends`, the sampler declared first.
+  const tokenizer::Tokenizer* tokenizer = &sampler->tokenizer();
+  backends.count_tokens = [tokenizer](std::string_view text) {
+    return static_cast<int64_t>(tokenizer->encode(text).size());
+  };
+  backends.sampler = std::move(sampler);
+  return backends;
+}
+
+}  // namespace
+
+GrmBackends make_grm_backends(const config::Config& config) {
+  GrmBackends backends;
+  // One branch per grm.backend (the schema restricts the names). The remote backend (workers/reward/grm_remote/)
+  // adds its branch here.
+  if (config.grm.backend == "local") {
+    backends = local_backends(config);
+  } else {
+    throw UsageError("grm.backend \"" + config.grm.backend + "\" is not available in this build");
+  }
+  return backends;
+}
+
+}  // namespace spct::reward

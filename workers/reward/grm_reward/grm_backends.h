@@ -1,0 +1,34 @@
+// What writes and rates critiques for the GRM reward and for `spct eval`, chosen by the config.
+//
+//   grm.backend: local   the GRM at grm.model_path (a Hugging Face directory with its tokenizer), loaded in this
+//                        process; critiques are sampled in batches with a KV cache (workers/reward/grm_model/).
+//   grm.backend: remote  an OpenAI-compatible completions server (workers/reward/grm_remote/).
+//   grm.meta_model_path  when set, the meta RM exported by a `run.job: meta_rm` run rates every critique
+//                        (MetaRmRater); empty: plain voting@k.
+//
+// Ownership: GrmBackends owns what it holds. Thread safety: see each sampler and rater; the GRM reward
+// serialises its calls.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include "core/config/config.h"
+#include "workers/reward/grm/group_scorer.h"
+
+namespace spct::reward {
+
+struct GrmBackends {
+  std::unique_ptr<grm::CritiqueSampler> sampler;  // never null in a usable GrmBackends
+  std::unique_ptr<grm::CritiqueRater> rater;      // the meta RM; null for plain voting
+  // Tokens of a critique in the GRM's own vocabulary, for the grm/critique_tokens metric; may be empty.
+  std::function<int64_t(std::string_view)> count_tokens;
+};
+
+// Builds the backends `config.grm` names. Throws spct::UsageError for a missing grm.model_path (backend local)
+// and spct::InputError for a model directory that cannot be loaded.
+GrmBackends make_grm_backends(const config::Config& config);
+
+}  // namespace spct::reward

@@ -104,6 +104,12 @@ std::vector<CheckFailure> check_consistency(const Config& c) {
     fail("reward.functions lists grm (grm.backend local) but grm.model_path is empty: name the GRM's directory",
          {"grm.model_path", "reward.functions"});
   }
+  if (c.eval.k.empty()) fail("eval.k is empty: list at least one k (e.g. [1, 4, 8])", {"eval.k"});
+  for (const double k : c.eval.k) {
+    if (k != static_cast<double>(static_cast<int64_t>(k))) {
+      fail("eval.k must hold whole numbers, not " + std::to_string(k), {"eval.k"});
+    }
+  }
 
   if (c.sft.warmup_steps > 0 && c.sft.batch_size % (c.layout.colocate ? 1 : c.layout.learners) != 0) {
     fail("sft.batch_size (" + str(c.sft.batch_size) + ") must be divisible by layout.learners (" +

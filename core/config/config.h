@@ -193,6 +193,13 @@ struct SlurmSection {
   std::vector<std::string> setup;
 };
 
+// `spct eval`: what is evaluated and how (orchestrator/eval/).
+struct EvalSection {
+  std::string target = "auto";
+  std::vector<double> k = {1, 4, 8};
+  int64_t max_items = 0;
+};
+
 struct Config {
   RunSection run;
   LayoutSection layout;
@@ -204,6 +211,7 @@ struct Config {
   RolloutSection rollout;
   RewardSection reward;
   GrmSection grm;
+  EvalSection eval;
   GrpoSection grpo;
   SftSection sft;
   CheckpointSection checkpoint;

@@ -96,4 +96,20 @@ void add_grm_fields(SchemaBuilder& b) {
                {.min = 0, .max = 10});
 }
 
+void add_eval_fields(SchemaBuilder& b) {
+  const auto f = [](auto member) { return bind(&Config::eval, member); };
+  b.add_string("target", f(&EvalSection::target),
+               "What to evaluate: grm = the GRM at grm.model_path on preference data; policy = the model at "
+               "model.path on the task's eval split; auto = grm for preference data, else policy.",
+               {.choices = {"auto", "grm", "policy"}});
+  b.add_number_list("k", f(&EvalSection::k),
+                    "GRM evaluation: every k of voting@k and MetaRM@k to report (whole numbers); all are computed "
+                    "from one set of max(k) critiques per item.",
+                    {.min = 1, .max = 1024});
+  b.add_integer("max_items", f(&EvalSection::max_items),
+                "Evaluate at most this many items of a JSONL file (the first ones); 0 = all. Built-in tasks "
+                "evaluate data.eval_size items.",
+                {.min = 0, .max = 100000000});
+}
+
 }  // namespace spct::config

@@ -31,6 +31,10 @@ const std::vector<SectionSchema>& section_schemas() {
        "The generative reward model (GRM): the principles its prompt lists, how many critiques are sampled and "
        "voted on per group, and how its scores combine with the rule-based rewards.",
        add_grm_fields},
+      {"eval",
+       "What `spct eval` measures: a GRM's preference accuracy (greedy, voting@k, MetaRM@k) or a policy's greedy "
+       "verifier accuracy on a task's eval split (docs/grm.md).",
+       add_eval_fields},
       {"grpo", "The learner's GRPO update (see docs/algorithms in ../shared/reference for the formulas).",
        add_grpo_fields},
       {"sft",

@@ -25,6 +25,7 @@ void add_data_fields(SchemaBuilder& b);
 void add_rollout_fields(SchemaBuilder& b);
 void add_reward_fields(SchemaBuilder& b);
 void add_grm_fields(SchemaBuilder& b);
+void add_eval_fields(SchemaBuilder& b);
 void add_grpo_fields(SchemaBuilder& b);
 void add_sft_fields(SchemaBuilder& b);
 void add_checkpoint_fields(SchemaBuilder& b);

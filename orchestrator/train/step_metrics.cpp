@@ -36,6 +36,7 @@ void StepTally::add(const protocol::GeneratedGroup& group, const protocol::Rewar
     if (completion.finish_reason == protocol::FinishReason::kLength) ++truncated_;
   }
   version_lag_sum_ += static_cast<double>(group.step - group.policy_version);
+  for (const auto& [name, value] : result.metrics) reward_worker_sums_[name] += value;
 }
 
 void StepTally::write_into(Metrics& metrics) const {
@@ -61,6 +62,7 @@ void StepTally::write_into(Metrics& metrics) const {
     metrics["reward/zero_std_groups"] = static_cast<double>(zero_std_groups_) / static_cast<double>(groups_);
     metrics["policy/version_lag"] = version_lag_sum_ / static_cast<double>(groups_);
   }
+  for (const auto& [name, sum] : reward_worker_sums_) metrics[name] = sum;
 }
 
 }  // namespace spct::train

@@ -7,6 +7,7 @@
 //   response/length_mean, length_max   completion tokens
 //   response/truncation_rate           fraction of completions cut at rollout.max_new_tokens
 //   policy/version_lag                 mean (step - policy version) of the groups: 0 when on-policy
+//   <name> of RewardResult::metrics    summed over the step's groups (the GRM reward's grm/* counts and times)
 #pragma once
 
 #include <cstdint>
@@ -42,6 +43,7 @@ class StepTally {
   double length_max_ = 0;
   int64_t truncated_ = 0;
   double version_lag_sum_ = 0;
+  std::map<std::string, double> reward_worker_sums_;  // RewardResult::metrics, summed
 };
 
 }  // namespace spct::train

@@ -1,6 +1,7 @@
 #include "workers/reward/grm_reward/grm_backends.h"
 
 #include "core/error.h"
+#include "workers/reward/grm_model/meta_rm.h"
 #include "workers/reward/grm_model/model_critique_sampler.h"
 
 namespace spct::reward {
@@ -32,6 +33,7 @@ GrmBackends make_grm_backends(const config::Config& config) {
   } else {
     throw UsageError("grm.backend \"" + config.grm.backend + "\" is not available in this build");
   }
+  if (!config.grm.meta_model_path.empty()) backends.rater = grm::load_meta_rm_rater(config.grm.meta_model_path, config);
   return backends;
 }
 

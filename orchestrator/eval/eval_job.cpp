@@ -1,0 +1,104 @@
+#include "orchestrator/eval/eval_job.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <iostream>
+#include <thread>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "orchestrator/data/preference_task.h"
+#include "orchestrator/eval/eval_report.h"
+#include "orchestrator/run/run_directory.h"
+#include "orchestrator/train/policy_setup.h"
+#include "workers/reward/grm_reward/grm_backends.h"
+
+namespace spct::eval {
+namespace {
+
+bool preference_data(const config::DataSection& data) {
+  return data.task == "preference" || data.format == "preference";
+}
+
+bool evaluates_grm(const config::Config& config) {
+  if (config.eval.target == "auto") return preference_data(config.data);
+  return config.eval.target == "grm";
+}
+
+std::vector<grm::PreferenceItem> preference_items(const config::Config& config) {
+  const config::DataSection& data = config.data;
+  if (data.task == "preference") {
+    return data::make_synthetic_preferences(data::preference_task_options(data), data::Split::kEval,
+                                            static_cast<uint64_t>(config.run.seed),
+                                            static_cast<uint64_t>(data.eval_size));
+  }
+  if (data.format != "preference") {
+    throw UsageError(
+        "eval.target grm needs preference data: data.task: preference, or data.format: preference "
+        "with data.path / data.eval_path");
+  }
+  const std::string& path = data.eval_path.empty() ? data.path : data.eval_path;
+  if (path.empty()) throw UsageError("data.format is preference but neither data.eval_path nor data.path is set");
+  std::vector<grm::PreferenceItem> items = grm::load_preference_jsonl(path);
+  if (config.eval.max_items > 0 && items.size() > static_cast<size_t>(config.eval.max_items)) {
+    items.resize(static_cast<size_t>(config.eval.max_items));
+  }
+  return items;
+}
+
+std::vector<int> k_list(const config::EvalSection& eval) {
+  std::vector<int> ks;
+  for (const double k : eval.k) ks.push_back(static_cast<int>(k));
+  std::sort(ks.begin(), ks.end());
+  ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
+  return ks;
+}
+
+// Returns eval.json's document; prints the table.
+nlohmann::json evaluate(const config::Config& config) {
+  if (evaluates_grm(config)) {
+    const std::vector<grm::PreferenceItem> items = preference_items(config);
+    reward::GrmBackends backends = reward::make_grm_backends(config);
+    spdlog::info("evaluating the GRM {} on {} preference items{}",
+                 config.grm.backend == "local" ? config.grm.model_path : "(remote)", items.size(),
+                 backends.rater ? " with the meta RM " + config.grm.meta_model_path : "");
+    const GrmEvalResult result =
+        evaluate_grm(items, config.grm, {k_list(config.eval), static_cast<uint64_t>(config.run.seed)},
+                     *backends.sampler, backends.rater.get());
+    std::cout << grm_table(result) << std::flush;
+    return grm_report_json(result, config);
+  }
+  const auto tokenizer = train::make_run_tokenizer(config);
+  const auto policy = train::make_policy(config, *tokenizer);
+  spdlog::info("evaluating the policy {} on the eval split of {}",
+               config.model.path.empty() ? "(new model from run.seed)" : config.model.path,
+               config.data.task.empty() ? config.data.eval_path : config.data.task);
+  const PolicyEvalResult result = evaluate_policy(config, *tokenizer, *policy);
+  std::cout << policy_table(result) << std::flush;
+  return policy_report_json(result, config);
+}
+
+}  // namespace
+
+void run_eval_job(const config::ResolvedConfig& resolved) {
+  const config::Config& config = resolved.config;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(config.run.threads > 0 ? static_cast<int>(config.run.threads) : cores);
+  const run::RunDirectory run_dir = run::RunDirectory::create(resolved);
+  run_dir.write_status("running", 0);
+  try {
+    const nlohmann::json report = evaluate(config);
+    AtomicFileWriter writer(run_dir.file("eval.json"));
+    writer.append(report.dump(2) + "\n");
+    writer.commit();
+    run_dir.write_status("finished", 0);
+    spdlog::info("wrote {}", run_dir.file("eval.json"));
+  } catch (const std::exception& e) {
+    run_dir.write_status("failed", 0, e.what());
+    throw;
+  }
+}
+
+}  // namespace spct::eval

@@ -1,0 +1,53 @@
+// A policy's greedy accuracy on the eval split of its data (a built-in task's data.eval_size held-out problems,
+// or data.eval_path), judged by the task's verifier: the first of exact_match, numeric_match and grm_correct
+// (a GRM's critiques as a policy) in reward.functions, or exact_match when none is listed (the built-in tasks'
+// answers are exact strings). An item is correct when the verifier scores its completion 1 or more.
+// This is the "policy accuracy before and after" figure of the quickstart: run it on the initial model and on
+// the exported `model/` of a training run.
+//
+// Generation: temperature 0 (the argmax at every step), rollout.max_new_tokens, the tokenizer's end-of-sequence
+// token and rollout.stop; all prompts in batches of kPolicyEvalBatch rows through one KV-cached generate() each.
+//
+// Thread safety: evaluate_policy() only reads the model; see models/generation.h.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/config/config.h"
+#include "models/tokenizer/tokenizer.h"
+
+namespace spct::models {
+class Transformer;
+}
+
+namespace spct::eval {
+
+inline constexpr size_t kPolicyEvalBatch = 256;
+
+struct PolicyExample {
+  std::string prompt;
+  std::string completion;
+  std::string answer;
+  bool correct = false;
+};
+
+struct PolicyEvalResult {
+  std::string verifier;  // "exact_match", "numeric_match" or "grm_correct"
+  int64_t items = 0;
+  int64_t correct = 0;
+  int64_t truncated = 0;  // completions that hit rollout.max_new_tokens
+  double seconds = 0;
+  std::vector<PolicyExample> examples;  // the first few items, for a look at what the policy writes
+
+  double accuracy() const { return items == 0 ? 0.0 : static_cast<double>(correct) / static_cast<double>(items); }
+};
+
+// Evaluates `policy` on the eval split `config` names, at most eval.max_items items when that is > 0. Throws
+// spct::UsageError when the data has no eval split (a JSONL dataset without data.eval_path), spct::InputError
+// for malformed data.
+PolicyEvalResult evaluate_policy(const config::Config& config, const tokenizer::Tokenizer& tokenizer,
+                                 const models::Transformer& policy);
+
+}  // namespace spct::eval

@@ -60,7 +60,7 @@ class HttpServer {
   uint16_t port() const { return port_; }
 
   // Stops accepting, closes every connection, waits for running handlers to return and joins all threads.
-  // Responses of handlers still running are dropped.
+  // Responses of handlers still running are dropped. REQUIRES: not called from a handler (it waits for them).
   void stop();
 
   ServerStats stats() const;

@@ -73,6 +73,7 @@ TEST_CASE("remote sampler sends each distinct prompt once with n = its count, in
     CHECK(body.at("max_tokens") == 77);
     CHECK(body.at("temperature") == 0.5);
     CHECK(body.at("stop") == nlohmann::json::array({"}"}));
+    CHECK(body.at("include_stop_str_in_output") == true);
     CHECK(body.at("n") == (body.at("prompt") == "a" ? 3 : 1));
   }
   CHECK(bodies[0].at("seed") != bodies[1].at("seed"));

@@ -181,7 +181,12 @@ std::vector<std::string> RemoteCritiqueSampler::complete(const Job& job, double 
                             {"temperature", temperature},
                             {"n", n},
                             {"seed", job.seed}};
-  if (!options_.stop.empty()) request["stop"] = options_.stop;
+  if (!options_.stop.empty()) {
+    request["stop"] = options_.stop;
+    // The GRM's stop string is part of the critique ("}" closes the \boxed{} scores): vLLM's extension keeps
+    // it, as `spct serve` does; servers without it drop the stop string from the text.
+    request["include_stop_str_in_output"] = true;
+  }
   const std::string body = request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 
   std::mt19937_64 jitter_rng(job.seed);

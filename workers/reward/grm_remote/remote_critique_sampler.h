@@ -3,7 +3,9 @@
 //
 // Each generate() call groups identical prompts (the k samples of one chunk are distinct prompts, but
 // rejective fine-tuning asks N critiques of one prompt) and sends one POST {base}/v1/completions per distinct
-// prompt with n = its count: {"model", "prompt", "max_tokens", "temperature", "n", "seed", "stop"}; the
+// prompt with n = its count: {"model", "prompt", "max_tokens", "temperature", "n", "seed", and with stop
+// strings "stop" and "include_stop_str_in_output": true (vLLM's extension, so a critique keeps the "}" that
+// closes its scores, as with the local GRM; a server that ignores it returns the text without it)}; the
 // choices[].text come back in choices[].index order. At most `concurrency` requests are in flight at once, each
 // on its own keep-alive connection. Distinct prompt j of call c sends seed derive_seed(derive_seed(seed, c), j),
 // so a run against a server that honours seeds is reproducible.

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "workers/reward/grm_model/meta_rm.h"
 #include "workers/reward/grm_model/model_critique_sampler.h"
+#include "workers/reward/grm_remote/remote_critique_sampler.h"
 
 namespace spct::reward {
 namespace {
@@ -30,6 +31,8 @@ GrmBackends make_grm_backends(const config::Config& config) {
   // adds its branch here.
   if (config.grm.backend == "local") {
     backends = local_backends(config);
+  } else if (config.grm.backend == "remote") {
+    backends.sampler = std::make_unique<grm::RemoteCritiqueSampler>(grm::RemoteSamplerOptions::from_config(config));
   } else {
     throw UsageError("grm.backend \"" + config.grm.backend + "\" is not available in this build");
   }

@@ -26,6 +26,7 @@ packages=(
   libyaml-cpp-dev libboost-dev libboost-system-dev
   catch2 libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libpcre2-dev libicu-dev libssl-dev   # PCRE2: tokenizer split regexes; ICU: Unicode normalization (NFC)
+  libprotobuf-dev protobuf-compiler    # TensorBoard event files
   clang-format clang-tidy
 )
 (( want_slurm )) && packages+=(slurm-wlm munge)

@@ -177,6 +177,16 @@ struct CheckpointSection {
   int64_t keep_last = 3;
 };
 
+// What the orchestrator shows while a run is going: progress output, TensorBoard files, the status endpoint.
+struct ObserveSection {
+  std::string progress = "auto";
+  int64_t progress_every_steps = 10;
+  double progress_every_s = 60;
+  bool tensorboard = true;
+  int64_t status_port = 0;
+  std::string status_host = "127.0.0.1";
+};
+
 // Defaults for `spct submit` (orchestrator/submit): the sbatch options and job environment of a SLURM job.
 struct SlurmSection {
   std::string partition;
@@ -215,6 +225,7 @@ struct Config {
   GrpoSection grpo;
   SftSection sft;
   CheckpointSection checkpoint;
+  ObserveSection observe;
   SlurmSection slurm;
 };
 

@@ -43,6 +43,10 @@ const std::vector<SectionSchema>& section_schemas() {
        "zero. The reference model of the KL penalty is the warm-started policy.",
        add_sft_fields},
       {"checkpoint", "When checkpoints are written and how many are kept.", add_checkpoint_fields},
+      {"observe",
+       "What the orchestrator shows while a run is going: a progress bar or periodic progress lines, TensorBoard "
+       "event files beside metrics.jsonl, and an HTTP status endpoint (docs/observability.md).",
+       add_observe_fields},
       {"slurm",
        "Defaults for `spct submit`: the sbatch options of the SLURM job and what runs before `srun` "
        "(docs/slurm.md). The command line's --partition, --time, ... override them; `spct train` ignores them.",

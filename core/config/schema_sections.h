@@ -29,6 +29,7 @@ void add_eval_fields(SchemaBuilder& b);
 void add_grpo_fields(SchemaBuilder& b);
 void add_sft_fields(SchemaBuilder& b);
 void add_checkpoint_fields(SchemaBuilder& b);
+void add_observe_fields(SchemaBuilder& b);
 void add_slurm_fields(SchemaBuilder& b);
 
 // All sections in documentation order.

@@ -1,0 +1,32 @@
+// Fields of the observe section: progress output, TensorBoard files and the status endpoint (orchestrator/observe/).
+#include "core/config/schema_sections.h"
+
+namespace spct::config {
+
+void add_observe_fields(SchemaBuilder& b) {
+  const auto f = [](auto member) { return bind(&Config::observe, member); };
+  b.add_string("progress", f(&ObserveSection::progress),
+               "Progress output of the orchestrator: `bar` redraws one line in place (for a terminal), `lines` prints "
+               "a plain line every `progress_every_steps` steps or `progress_every_s` seconds (for SLURM logs and "
+               "CI), `auto` picks `bar` when stderr is a terminal and `lines` otherwise.",
+               {.choices = {"auto", "bar", "lines"}});
+  b.add_integer("progress_every_steps", f(&ObserveSection::progress_every_steps),
+                "In `lines` mode, print a progress line at least every this many steps (and always after the first "
+                "and the last step).",
+                {.min = 1, .max = 1e9});
+  b.add_number("progress_every_s", f(&ObserveSection::progress_every_s),
+               "In `lines` mode, also print a progress line when this many seconds passed since the last one; 0 = "
+               "only by steps.",
+               {.min = 0, .max = 86400});
+  b.add_bool("tensorboard", f(&ObserveSection::tensorboard),
+             "Write every step's metrics as TensorBoard scalars to `<run>/tensorboard/` (view with `tensorboard "
+             "--logdir <run.dir>`).");
+  b.add_integer("status_port", f(&ObserveSection::status_port),
+                "TCP port of the orchestrator's HTTP status endpoint (GET /metrics in Prometheus text, GET /status "
+                "as JSON); 0 = no endpoint.",
+                {.min = 0, .max = 65535});
+  b.add_string("status_host", f(&ObserveSection::status_host),
+               "Address the status endpoint listens on; the default accepts connections from this machine only.");
+}
+
+}  // namespace spct::config

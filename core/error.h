@@ -32,4 +32,11 @@ class InputError : public Error {
   explicit InputError(const std::string& message) : Error(ExitCode::kBadInput, message) {}
 };
 
+// Not a failure: the run stopped on a signal after writing a checkpoint and should be started again (exit 75).
+// main() prints the message, when there is one, without calling it an error.
+class Checkpointed : public Error {
+ public:
+  explicit Checkpointed(const std::string& message) : Error(ExitCode::kCheckpointed, message) {}
+};
+
 }  // namespace spct

@@ -56,7 +56,8 @@ GrpoLearner::GrpoLearner(const config::Config& config, models::Transformer& poli
       schedule_(lr_schedule_from_config(config.grpo, config.run.steps * config.grpo.epochs * config.grpo.minibatches)),
       loss_options_(from_config(config.grpo, config.rollout.max_new_tokens)),
       kl_(kl_controller_from_config(config.grpo)),
-      logprob_temperature_(config.rollout.temperature > 0 ? config.rollout.temperature : 1.0) {
+      logprob_temperature_(config.rollout.temperature > 0 ? config.rollout.temperature : 1.0),
+      micro_batch_size_(config.grpo.micro_batch_size) {
   advantage_options_.std_normalize = config.grpo.std_normalize;
   advantage_options_.eps = config.grpo.advantage_eps;
   reference_ = std::make_unique<models::Transformer>(policy.config(), 0, policy.device());
@@ -155,30 +156,56 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
   const bool with_entropy = loss_options_.entropy_coef > 0;
   for (int64_t epoch = 0; epoch < config_.grpo.epochs; ++epoch) {
     for (Prepared::Minibatch& minibatch : prepared.minibatches) {
-      const models::CompletionLogProbs current = models::completion_logprobs(
-          policy_, minibatch.rows.prompts, minibatch.rows.completions, {logprob_temperature_, true});
-      const LossInputs inputs{current.logprobs,
-                              minibatch.old_logprobs,
-                              minibatch.ref_logprobs,
-                              minibatch.advantages,
-                              current.mask,
-                              minibatch.truncated,
-                              {}};
-      LossResult result = grpo_loss(inputs, loss_options_, minibatch.normalizer);
-      at::Tensor loss = result.loss;
-      const double tokens = static_cast<double>(result.metrics.tokens);
-      const at::Tensor mask = current.mask.to(current.entropy.scalar_type());
-      const at::Tensor entropy_sum = current.entropy.mul(mask).sum();
-      if (with_entropy && minibatch.normalizer.tokens > 0) {
-        // Entropy bonus as a token mean over the whole minibatch (all learners), like DAPO's token mean.
-        loss = loss.sub(entropy_sum.mul(loss_options_.entropy_coef / minibatch.normalizer.tokens));
-      }
-      sums[kLoss] += loss.item<double>();
       optimizer_->zero_grad();
-      // Each learner's loss is its share of the whole minibatch's loss (whole-batch normaliser), so the gradient
-      // of the minibatch is the SUM of the learners' gradients; GradSync averages, hence the factor.
-      if (grad_sync_ != nullptr) loss = loss.mul(static_cast<double>(peers_->size()));
-      loss.backward();
+      // Gradient accumulation: the minibatch's forward and backward passes run micro_batch_size completions at a
+      // time. Every pass uses the whole minibatch's normaliser, so the accumulated gradient equals one pass's.
+      const int64_t rows = minibatch.rows.size();
+      const int64_t pass_rows = micro_batch_size_ > 0 ? std::min(micro_batch_size_, rows) : rows;
+      for (int64_t begin = 0; begin < rows; begin += pass_rows) {
+        const int64_t count = std::min(pass_rows, rows - begin);
+        const auto slice = [&](const auto& values) {
+          return std::vector(values.begin() + begin, values.begin() + begin + count);
+        };
+        const models::CompletionLogProbs current = models::completion_logprobs(
+            policy_, slice(minibatch.rows.prompts), slice(minibatch.rows.completions), {logprob_temperature_, true});
+        // The pass's rows; its longest completion may be shorter than the minibatch's (later columns are padding).
+        const int64_t columns = current.logprobs.size(1);
+        const auto rows_of = [&](const at::Tensor& t) { return t.defined() ? t.narrow(0, begin, count) : t; };
+        const auto cells_of = [&](const at::Tensor& t) { return t.defined() ? rows_of(t).narrow(1, 0, columns) : t; };
+        const LossInputs inputs{current.logprobs,
+                                cells_of(minibatch.old_logprobs),
+                                cells_of(minibatch.ref_logprobs),
+                                rows_of(minibatch.advantages),
+                                current.mask,
+                                rows_of(minibatch.truncated),
+                                {}};
+        LossResult result = grpo_loss(inputs, loss_options_, minibatch.normalizer);
+        at::Tensor loss = result.loss;
+        const double tokens = static_cast<double>(result.metrics.tokens);
+        const at::Tensor mask = current.mask.to(current.entropy.scalar_type());
+        const at::Tensor entropy_sum = current.entropy.mul(mask).sum();
+        if (with_entropy && minibatch.normalizer.tokens > 0) {
+          // Entropy bonus as a token mean over the whole minibatch (all learners), like DAPO's token mean.
+          loss = loss.sub(entropy_sum.mul(loss_options_.entropy_coef / minibatch.normalizer.tokens));
+        }
+        sums[kLoss] += loss.item<double>();
+        // Each learner's loss is its share of the whole minibatch's loss (whole-batch normaliser), so the gradient
+        // of the minibatch is the SUM of the learners' gradients; GradSync averages, hence the factor.
+        if (grad_sync_ != nullptr) loss = loss.mul(static_cast<double>(peers_->size()));
+        loss.backward();
+
+        sums[kPolicyLoss] += result.metrics.policy_loss;
+        sums[kKl] += result.metrics.kl_mean.value_or(0.0) * tokens;
+        sums[kEntropy] += entropy_sum.item<double>();
+        sums[kClipLow] += result.metrics.clip_fraction_low * tokens;
+        sums[kClipHigh] += result.metrics.clip_fraction_high * tokens;
+        sums[kRatio] += result.metrics.ratio_mean * tokens;
+        sums[kTokens] += tokens;
+        if (tokens > 0) {
+          ratio_min = std::min(ratio_min, result.metrics.ratio_min);
+          ratio_max = std::max(ratio_max, result.metrics.ratio_max);
+        }
+      }
       if (grad_sync_ != nullptr) grad_sync_->sync();
       grad_norm_sum +=
           config_.grpo.grad_clip > 0 ? clip_grad_norm(params_, config_.grpo.grad_clip) : grad_norm(params_);
@@ -186,18 +213,6 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
       optimizer_->step();
       ++optimizer_steps_;
       ++updates;
-
-      sums[kPolicyLoss] += result.metrics.policy_loss;
-      sums[kKl] += result.metrics.kl_mean.value_or(0.0) * tokens;
-      sums[kEntropy] += entropy_sum.item<double>();
-      sums[kClipLow] += result.metrics.clip_fraction_low * tokens;
-      sums[kClipHigh] += result.metrics.clip_fraction_high * tokens;
-      sums[kRatio] += result.metrics.ratio_mean * tokens;
-      sums[kTokens] += tokens;
-      if (tokens > 0) {
-        ratio_min = std::min(ratio_min, result.metrics.ratio_min);
-        ratio_max = std::max(ratio_max, result.metrics.ratio_max);
-      }
     }
   }
   sum_over_learners(sums);

@@ -6,8 +6,9 @@
 //   2. old log-probs: the policy's log-probs of the sampled tokens before this step's first update (no grad),
 //      at the sampling temperature; reference log-probs from the frozen reference model when beta > 0;
 //   3. grpo.epochs passes over grpo.minibatches minibatches of whole groups: loss (learner/grpo_loss.h) with the
-//      minibatch's normaliser summed over all learners, backward, gradients summed over learners, global norm
-//      clipped, AdamW step with the scheduled learning rate;
+//      minibatch's normaliser summed over all learners, backward (in passes of grpo.micro_batch_size completions
+//      whose gradients accumulate, when set), gradients summed over learners, global norm clipped, AdamW step
+//      with the scheduled learning rate;
 //   4. every grpo.ref_reset_every steps the reference model becomes a copy of the policy (iterative GRPO).
 // With data-parallel learners every learner calls step() with the same number of groups; the all-reduces
 // happen inside, so the update equals a single learner's update on the concatenated batch (up to float
@@ -51,6 +52,12 @@ class GrpoLearner {
   AdamW& optimizer() { return *optimizer_; }
   KlController& kl_controller() { return kl_; }
 
+  // The rest of the state a checkpoint holds (learner_checkpoint.h): the frozen reference model and the count
+  // of optimizer updates the learning-rate schedule is at.
+  models::Transformer& reference() { return *reference_; }
+  int64_t optimizer_steps() const { return optimizer_steps_; }
+  void set_optimizer_steps(int64_t steps) { optimizer_steps_ = steps; }
+
  private:
   struct Prepared;
   Prepared prepare(const LearnerBatch& batch);
@@ -69,6 +76,7 @@ class GrpoLearner {
   AdvantageOptions advantage_options_;
   KlController kl_;
   double logprob_temperature_;
+  const int64_t micro_batch_size_;  // completions per forward/backward pass; 0 = the whole minibatch
   int64_t optimizer_steps_ = 0;
 };
 

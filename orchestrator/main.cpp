@@ -41,6 +41,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return spct::to_int(spct::ExitCode::kUsage);
+  } catch (const spct::Checkpointed& e) {
+    if (*e.what() != '\0') std::cerr << "spct: " << e.what() << "\n";
+    return spct::to_int(e.code());
   } catch (const spct::Error& e) {
     std::cerr << "spct: error: " << e.what() << "\n";
     return spct::to_int(e.code());

@@ -18,6 +18,7 @@ struct RunSection {
   int64_t threads = 0;
   std::string log_level = "info";
   bool verify_learner_sync = false;
+  std::string job = "grpo";
 };
 
 struct LayoutSection {
@@ -148,6 +149,7 @@ struct GrpoSection {
   std::string loss_aggregation = "seq_mean_token_mean";
   int64_t epochs = 1;
   int64_t minibatches = 1;
+  int64_t micro_batch_size = 0;
   double grad_clip = 1.0;
   int64_t warmup_steps = 0;
   std::string kl_in = "loss";
@@ -175,6 +177,7 @@ struct SftSection {
 struct CheckpointSection {
   int64_t every = 0;
   int64_t keep_last = 3;
+  int64_t keep_every = 0;
 };
 
 // What the orchestrator shows while a run is going: progress output, TensorBoard files, the status endpoint.

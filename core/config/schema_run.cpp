@@ -18,6 +18,11 @@ void add_run_fields(SchemaBuilder& b) {
   b.add_bool("verify_learner_sync", f(&RunSection::verify_learner_sync),
              "After every step, compare a SHA-256 of every learner's weights and stop the run if they differ "
              "(costs a pass over the weights; for tests and debugging).");
+  b.add_string("job", f(&RunSection::job),
+               "What `spct train` runs: grpo = GRPO on the policy (a GRM too, on preference prompts with the "
+               "grm_correct reward); grm_rft = rejective fine-tuning of a GRM; meta_rm = training a meta RM on the "
+               "critiques of the GRM at grm.model_path. grm_rft and meta_rm run in one process.",
+               {.choices = {"grpo", "grm_rft", "meta_rm"}});
 }
 
 void add_layout_fields(SchemaBuilder& b) {
@@ -45,10 +50,13 @@ void add_timeouts_fields(SchemaBuilder& b) {
 
 void add_checkpoint_fields(SchemaBuilder& b) {
   const auto f = [](auto member) { return bind(&Config::checkpoint, member); };
-  b.add_integer("every", f(&CheckpointSection::every), "Write a checkpoint every this many steps; 0 = only at the end.",
+  b.add_integer("every", f(&CheckpointSection::every), "Write a checkpoint every this many steps; 0 = only at the end (and when a stop signal arrives).",
                 {.min = 0, .max = 1e9});
   b.add_integer("keep_last", f(&CheckpointSection::keep_last), "Number of most recent checkpoints kept on disk.",
                 {.min = 1, .max = 1e6});
+  b.add_integer("keep_every", f(&CheckpointSection::keep_every),
+                "Also keep every checkpoint whose step is a multiple of this, beyond keep_last; 0 = none.",
+                {.min = 0, .max = 1e9});
 }
 
 void add_slurm_fields(SchemaBuilder& b) {

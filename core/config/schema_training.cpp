@@ -107,6 +107,10 @@ void add_grpo_fields(SchemaBuilder& b) {
   b.add_integer("epochs", f(&GrpoSection::epochs), "Passes over each step's batch (mu).", {.min = 1, .max = 1000});
   b.add_integer("minibatches", f(&GrpoSection::minibatches), "Optimizer steps per epoch; the batch is split evenly.",
                 {.min = 1, .max = 1048576});
+  b.add_integer("micro_batch_size", f(&GrpoSection::micro_batch_size),
+                "Gradient accumulation: completions per forward/backward pass within a minibatch (bounds activation "
+                "memory; the update is the same); 0 = the whole minibatch in one pass.",
+                {.min = 0, .max = 1e9});
   b.add_number("grad_clip", f(&GrpoSection::grad_clip), "Clip the global gradient norm to this; 0 = no clipping.",
                {.min = 0, .max = 1e6});
   b.add_integer("warmup_steps", f(&GrpoSection::warmup_steps), "Linear learning-rate warm-up steps.",

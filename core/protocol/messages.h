@@ -21,9 +21,11 @@
 //     broadcast over the weight-sync communicator of world.h) and sends the orchestrator Control {kStepDone, s}.
 //     Each rollout worker, once its groups of step s are sent, receives version v+1 (WeightReceiver) and swaps
 //     it in before it starts step s+1.
-//  8. Between steps the orchestrator may send every worker and learner a Control: kCheckpoint (write your
-//     state for step s, then answer with Control {kCheckpoint, s}), kStop (finish the current step, then
-//     stop) or kShutdown (leave the loop now; the job is ending).
+//  8. Every rank joins one all-reduce (max) of its stop request (core/stop_signal.h), so all agree on the step at
+//     which a signalled job stops. When a checkpoint is due the orchestrator sends the learners Control
+//     {kCheckpoint, n} (n = steps completed): learner 0 writes its state into the checkpoint's staging
+//     directory and every learner answers with the same Control. Control {kShutdown, n} to every rank ends the
+//     job after n completed steps (fewer than run.steps when it stopped on a signal: exit code 75).
 // Every receive in these steps waits at most timeouts.step_s; a rank that misses it is named and the job is
 // aborted (core/comm/stall_detector.h).
 #pragma once
@@ -103,9 +105,9 @@ struct RewardResult {
 
 struct Control {
   enum class Kind : uint8_t {
-    kStop = 0,        // finish step `step`, then leave the loop
-    kCheckpoint = 1,  // write state for step `step`; answered with the same Control
-    kShutdown = 2,    // leave the loop now
+    kStop = 0,        // reserved: stops are agreed by the all-reduce of step 8
+    kCheckpoint = 1,  // write the checkpoint of `step` completed steps; answered with the same Control
+    kShutdown = 2,    // leave the loop now; `step` = steps the run completed
     kStepDone = 3,    // a learner finished step `step` and the new weights are published
     kBeginStep = 4,   // step `step` starts: workers and learners enter their part of it
   };

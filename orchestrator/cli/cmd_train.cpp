@@ -17,14 +17,22 @@ void register_train(CLI::App& app) {
   struct Options {
     ConfigArgs config;
     bool dry_run = false;
+    train::ResumeOptions resume;
   };
   auto options = std::make_shared<Options>();
   CLI::App* train = app.add_subcommand("train", "Train a policy with GRPO (or a GRM with SPCT) as described by CONFIG");
   options->config.add_to(*train);
   train->add_flag("--dry-run", options->dry_run, "Check the config and print the rank layout, then exit");
+  train->add_option("--resume", options->resume.mode,
+                    "auto: continue the run in <run.dir>/<run.name> from its newest intact checkpoint, if any; "
+                    "never: refuse an existing run directory; or a checkpoint directory to continue from")
+      ->default_val("auto");
+  train->add_flag("--allow-config-change", options->resume.allow_config_change,
+                  "Resume even when keys that define the experiment (model, data, seed, group shape, layout) "
+                  "differ from the saved config");
   train->callback([options] {
     const config::ResolvedConfig resolved = options->config.load();
-    if (!options->dry_run) return train::run_train_job(resolved);
+    if (!options->dry_run) return train::run_train_job(resolved, options->resume);
     const config::Config& c = resolved.config;
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     std::cout

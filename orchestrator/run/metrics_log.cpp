@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -22,6 +23,13 @@ void MetricsLog::write(int64_t step, const Metrics& metrics) {
   out_ << line.dump() << '\n';
   out_.flush();
   if (!out_) throw Error(ExitCode::kFailure, "cannot write metrics to " + path_);
+}
+
+uint64_t MetricsLog::size_bytes() const {
+  std::error_code error;
+  const uint64_t size = std::filesystem::file_size(path_, error);
+  if (error) throw Error(ExitCode::kFailure, "cannot read the size of " + path_ + ": " + error.message());
+  return size;
 }
 
 std::string MetricsLog::console_line(int64_t step, int64_t total_steps, const Metrics& metrics) {

@@ -2,6 +2,9 @@
 
 #include <chrono>
 
+#include "learner/learner_checkpoint.h"
+#include "orchestrator/train/policy_setup.h"
+
 namespace spct::train {
 
 LocalBackend::LocalBackend(const config::Config& config, const tokenizer::Tokenizer& tokenizer,
@@ -10,7 +13,17 @@ LocalBackend::LocalBackend(const config::Config& config, const tokenizer::Tokeni
       policy_(std::move(policy)),
       rollout_(config, tokenizer, *policy_),
       reward_(config, tokenizer),
-      learner_(config, *policy_, nullptr) {}
+      learner_(config, *policy_, nullptr),
+      tokenizer_source_(tokenizer_source_of(config)) {}
+
+void LocalBackend::write_checkpoint(uint64_t, const std::filesystem::path& dir) {
+  learner::save_learner_checkpoint(learner_, *policy_, dir, tokenizer_source_);
+}
+
+void LocalBackend::restore(const std::filesystem::path& checkpoint, uint64_t step) {
+  learner::load_learner_checkpoint(learner_, *policy_, checkpoint);
+  policy_version_ = step;
+}
 
 std::vector<protocol::GeneratedGroup> LocalBackend::generate(const protocol::PromptBatch& batch) {
   return rollout_.generate(batch, policy_version_);

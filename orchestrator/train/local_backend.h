@@ -23,9 +23,12 @@ class LocalBackend final : public StepBackend {
   std::vector<protocol::RewardResult> score(const std::vector<protocol::RewardRequest>& requests) override;
   Metrics learn(const protocol::PromptBatch& batch, const std::vector<protocol::GeneratedGroup>& groups,
                 const std::vector<protocol::RewardResult>& results, PhaseTimes& times) override;
-  void shutdown() override {}
+  bool agree_to_stop(bool requested) override { return requested; }
+  void write_checkpoint(uint64_t step, const std::filesystem::path& dir) override;
+  void shutdown(uint64_t) override {}
 
-  learner::GrpoLearner& learner() { return learner_; }
+  // Continues from a checkpoint of `step` steps: the policy, the learner's state and the policy version.
+  void restore(const std::filesystem::path& checkpoint, uint64_t step);
 
  private:
   const int64_t group_size_;
@@ -33,6 +36,7 @@ class LocalBackend final : public StepBackend {
   rollout::RolloutWorker rollout_;
   reward::RewardWorker reward_;
   learner::GrpoLearner learner_;
+  const std::filesystem::path tokenizer_source_;
   uint64_t policy_version_ = 0;
 };
 

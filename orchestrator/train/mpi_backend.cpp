@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 
+#include "core/comm/rank_state.h"
 #include "core/error.h"
 
 namespace spct::train {
@@ -173,8 +174,29 @@ Metrics MpiBackend::learn(const protocol::PromptBatch& batch, const std::vector<
   return metrics;
 }
 
-void MpiBackend::shutdown() {
-  send_to_all_workers(control(protocol::Control::Kind::kShutdown, 0));
+bool MpiBackend::agree_to_stop(bool requested) {
+  comm::PhaseScope phase(world_.state(), "agree on stop");
+  int32_t flag = requested ? 1 : 0;
+  comm_.all_reduce(&flag, 1, comm::DataType::kInt32, comm::ReduceOp::kMax);
+  return flag != 0;
+}
+
+void MpiBackend::write_checkpoint(uint64_t step, const std::filesystem::path&) {
+  // The learners derive the staging directory from the config (resume.h: checkpoint_store_of), as this rank did.
+  comm::PhaseScope phase(world_.state(), "checkpoint");
+  for (const int rank : learner_ranks_) comm_.send(rank, control(protocol::Control::Kind::kCheckpoint, step));
+  comm_.flush();
+  for (const int rank : learner_ranks_) {
+    const protocol::Control answer = comm_.recv_as<protocol::Control>(rank).second;
+    if (answer.kind != protocol::Control::Kind::kCheckpoint || answer.step != step) {
+      throw Error(ExitCode::kFailure, "learner rank " + std::to_string(rank) + " answered the checkpoint of step " +
+                                          std::to_string(step) + " out of turn");
+    }
+  }
+}
+
+void MpiBackend::shutdown(uint64_t steps_completed) {
+  send_to_all_workers(control(protocol::Control::Kind::kShutdown, steps_completed));
 }
 
 }  // namespace spct::train

@@ -13,6 +13,10 @@
 //      counts), then every group's GeneratedGroup and RewardResult.
 //   6-7. The learners update and all-reduce; learner 0 publishes the weights to the rollout workers and every
 //      learner answers with a StepReport {s, metrics, weights digest}.
+//   8. Every rank joins one all-reduce (max) of its stop request: the step at which the job stops is the same
+//      on every rank. Then, when a checkpoint is due, Control {kCheckpoint, s+1} goes to the learners; learner 0
+//      writes its files into the staging directory both derive from the config, and every learner answers
+//      with the same Control.
 // Every receive waits at most timeouts.step_s (core/comm): a rank that stops answering is named and the job
 // is aborted.
 #pragma once
@@ -35,7 +39,9 @@ class MpiBackend final : public StepBackend {
   std::vector<protocol::RewardResult> score(const std::vector<protocol::RewardRequest>& requests) override;
   Metrics learn(const protocol::PromptBatch& batch, const std::vector<protocol::GeneratedGroup>& groups,
                 const std::vector<protocol::RewardResult>& results, PhaseTimes& times) override;
-  void shutdown() override;
+  bool agree_to_stop(bool requested) override;
+  void write_checkpoint(uint64_t step, const std::filesystem::path& dir) override;
+  void shutdown(uint64_t steps_completed) override;
 
  private:
   void send_to_all_workers(const protocol::Message& message);

@@ -3,6 +3,7 @@
 // one gets the same weights.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 
 #include "core/config/config.h"
@@ -12,6 +13,10 @@
 namespace spct::train {
 
 std::unique_ptr<tokenizer::Tokenizer> make_run_tokenizer(const config::Config& config);
+
+// The directory whose tokenizer files a saved model carries: tokenizer.path's directory for a Hugging Face
+// tokenizer (model.path when that is empty); empty for the built-in char tokenizer, which needs no file.
+std::filesystem::path tokenizer_source_of(const config::Config& config);
 
 // Throws spct::InputError for an unreadable model directory, spct::UsageError for an impossible shape.
 std::unique_ptr<models::Transformer> make_policy(const config::Config& config, const tokenizer::Tokenizer& tokenizer);

@@ -1,11 +1,16 @@
 #include "orchestrator/train/role_loops.h"
 
 #include <chrono>
+#include <functional>
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/stop_signal.h"
 #include "distributed/weight_sync.h"
 #include "learner/grpo_learner.h"
+#include "learner/learner_checkpoint.h"
+#include "orchestrator/train/policy_setup.h"
+#include "orchestrator/train/resume.h"
 #include "orchestrator/train/warm_start.h"
 #include "workers/reward/reward_worker.h"
 #include "workers/rollout/rollout_worker.h"
@@ -15,15 +20,32 @@ namespace {
 
 constexpr int kOrchestrator = 0;
 
-// Waits for the orchestrator's next Control; true for kBeginStep, false for kShutdown.
-bool next_step(comm::World& world, uint64_t& step) {
-  comm::PhaseScope phase(world.state(), "wait for step");
-  const protocol::Control control = world.world().recv_as<protocol::Control>(kOrchestrator).second;
-  switch (control.kind) {
-    case protocol::Control::Kind::kBeginStep: step = control.step; return true;
-    case protocol::Control::Kind::kShutdown: return false;
-    default: throw Error(ExitCode::kFailure, "unexpected control message in the step loop");
+// Waits for the orchestrator's next Control: kBeginStep sets `step` and returns true; kShutdown sets `step` to
+// the steps the run completed and returns false; kCheckpoint (learners only) runs `on_checkpoint` and waits on.
+bool next_step(comm::World& world, uint64_t& step, const std::function<void(uint64_t)>& on_checkpoint = {}) {
+  while (true) {
+    comm::PhaseScope phase(world.state(), "wait for step");
+    const protocol::Control control = world.world().recv_as<protocol::Control>(kOrchestrator).second;
+    switch (control.kind) {
+      case protocol::Control::Kind::kBeginStep: step = control.step; return true;
+      case protocol::Control::Kind::kShutdown: step = control.step; return false;
+      case protocol::Control::Kind::kCheckpoint:
+        if (on_checkpoint) {
+          on_checkpoint(control.step);
+          continue;
+        }
+        [[fallthrough]];
+      default: throw Error(ExitCode::kFailure, "unexpected control message in the step loop");
+    }
   }
+}
+
+// Every rank's part of the stop agreement that closes each step (mpi_backend.h, step 8). The orchestrator acts
+// on the result; the other ranks learn the outcome from its Control messages.
+void join_stop_agreement(comm::World& world) {
+  comm::PhaseScope phase(world.state(), "agree on stop");
+  int32_t flag = stop_requested() ? 1 : 0;
+  world.world().all_reduce(&flag, 1, comm::DataType::kInt32, comm::ReduceOp::kMax);
 }
 
 distributed::NamedTensors weights_of(const models::Transformer& model) {
@@ -39,17 +61,18 @@ std::size_t weight_bucket_bytes(const config::Config& config) {
 
 }  // namespace
 
-void run_rollout_rank(comm::World& world, const config::Config& config, const tokenizer::Tokenizer& tokenizer,
-                      models::Transformer& policy) {
+uint64_t run_rollout_rank(comm::World& world, const config::Config& config, const tokenizer::Tokenizer& tokenizer,
+                          models::Transformer& policy, const RoleStart& start) {
   const rollout::RolloutWorker worker(config, tokenizer, policy);
   const distributed::NamedTensors weights = weights_of(policy);
   distributed::WeightReceiver receiver(*world.weight_sync(), weights, 0, weight_bucket_bytes(config));
   comm::MpiCommunicator& comm = world.world();
   // Groups are stamped with the number of GRPO updates in their weights (the wire versions of the weight sync
   // also count the warm start).
-  uint64_t updates = 0;
-  if (config.sft.warmup_steps > 0) {
-    // The learners' warm start arrives as the first version, before the first step.
+  auto updates = static_cast<uint64_t>(start.step);
+  if (config.sft.warmup_steps > 0 || start.checkpoint) {
+    // The learners' warm start (or the weights of the checkpoint they restored) arrives as the first version,
+    // before the first step.
     comm::PhaseScope phase(world.state(), "warm start", config.timeouts.startup_s + config.timeouts.step_s);
     receiver.receive();
     receiver.copy_into(weights);
@@ -65,38 +88,46 @@ void run_rollout_rank(comm::World& world, const config::Config& config, const to
         comm.flush();
       }
     }
-    // The new version goes into the model between steps, so a group never mixes versions.
-    comm::PhaseScope phase(world.state(), "weight_sync");
-    receiver.receive();
-    receiver.copy_into(weights);
-    updates = step + 1;
+    {
+      // The new version goes into the model between steps, so a group never mixes versions.
+      comm::PhaseScope phase(world.state(), "weight_sync");
+      receiver.receive();
+      receiver.copy_into(weights);
+      updates = step + 1;
+    }
+    join_stop_agreement(world);
   }
+  return step;
 }
 
-void run_reward_rank(comm::World& world, const config::Config& config, const tokenizer::Tokenizer& tokenizer) {
+uint64_t run_reward_rank(comm::World& world, const config::Config& config, const tokenizer::Tokenizer& tokenizer) {
   const reward::RewardWorker worker(config, tokenizer);
   comm::MpiCommunicator& comm = world.world();
   uint64_t step = 0;
   while (next_step(world, step)) {
-    comm::PhaseScope phase(world.state(), "reward");
-    while (true) {
-      const protocol::RewardRequest request = comm.recv_as<protocol::RewardRequest>(kOrchestrator).second;
-      if (request.group.completions.empty()) break;
-      comm.send(kOrchestrator, worker.score(request));
-      comm.flush();
+    {
+      comm::PhaseScope phase(world.state(), "reward");
+      while (true) {
+        const protocol::RewardRequest request = comm.recv_as<protocol::RewardRequest>(kOrchestrator).second;
+        if (request.group.completions.empty()) break;
+        comm.send(kOrchestrator, worker.score(request));
+        comm.flush();
+      }
     }
+    join_stop_agreement(world);
   }
+  return step;
 }
 
-void run_learner_rank(comm::World& world, const config::Config& config, const tokenizer::Tokenizer& tokenizer,
-                      models::Transformer& policy) {
+uint64_t run_learner_rank(comm::World& world, const config::Config& config, const tokenizer::Tokenizer& tokenizer,
+                          models::Transformer& policy, const RoleStart& start) {
   comm::MpiCommunicator& comm = world.world();
   const bool publishes = world.self().role_index == 0;
   std::unique_ptr<distributed::WeightPublisher> publisher;
   if (publishes) {
     publisher = std::make_unique<distributed::WeightPublisher>(*world.weight_sync(), weight_bucket_bytes(config));
   }
-  if (config.sft.warmup_steps > 0) {
+  if (config.sft.warmup_steps > 0 && !start.checkpoint) {
     comm::PhaseScope phase(world.state(), "warm start");
     warm_start(config, tokenizer, policy, world.learners(), world.self().role_index,
                static_cast<int>(config.layout.learners));
@@ -104,8 +135,26 @@ void run_learner_rank(comm::World& world, const config::Config& config, const to
   }
   // Built after the warm start: the reference model is the warm-started policy.
   learner::GrpoLearner learner(config, policy, world.learners());
+  if (start.checkpoint) {
+    comm::PhaseScope phase(world.state(), "restore checkpoint");
+    learner::load_learner_checkpoint(learner, policy, *start.checkpoint);
+    // The version the weights after `start.step` steps had in the uninterrupted run (see the publish below).
+    if (publishes) publisher->publish(static_cast<uint64_t>(start.step) + 1, weights_of(policy));
+  }
+  const auto write_checkpoint = [&](uint64_t checkpoint_step) {
+    comm::PhaseScope phase(world.state(), "checkpoint");
+    if (publishes) {
+      const std::filesystem::path dir = checkpoint_store_of(config).staging_path(static_cast<int64_t>(checkpoint_step));
+      learner::save_learner_checkpoint(learner, policy, dir, tokenizer_source_of(config));
+    }
+    protocol::Control done;
+    done.kind = protocol::Control::Kind::kCheckpoint;
+    done.step = checkpoint_step;
+    comm.send(kOrchestrator, done);
+    comm.flush();
+  };
   uint64_t step = 0;
-  while (next_step(world, step)) {
+  while (next_step(world, step, write_checkpoint)) {
     protocol::StepReport report;
     report.step = step;
     {
@@ -128,15 +177,17 @@ void run_learner_rank(comm::World& world, const config::Config& config, const to
     }
     if (publishes) {
       comm::PhaseScope phase(world.state(), "weight_sync");
-      const auto start = std::chrono::steady_clock::now();
+      const auto publish_start = std::chrono::steady_clock::now();
       publisher->publish(step + 2, weights_of(policy));  // version 1 is the warm start's
-      report.metrics.emplace_back("time/publish_s",
-                                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      report.metrics.emplace_back(
+          "time/publish_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - publish_start).count());
     }
     if (config.run.verify_learner_sync) report.weights_digest = learner.weights_digest();
     comm.send(kOrchestrator, report);
     comm.flush();
+    join_stop_agreement(world);
   }
+  return step;
 }
 
 }  // namespace spct::train

@@ -1,7 +1,13 @@
 // The main loops of the ranks other than the orchestrator in an MPI job: each waits for the orchestrator's
-// Control {kBeginStep} and plays its part of the step (mpi_backend.h lists the exchange), until
-// Control {kShutdown}. Every wait has the deadline of its phase (core/comm).
+// Control {kBeginStep} and plays its part of the step (mpi_backend.h lists the exchange), joins the stop
+// agreement that ends every step, until Control {kShutdown, n}, where n is the number of steps the run
+// completed (fewer than run.steps when it stopped on a signal). Every wait has the deadline of its phase
+// (core/comm).
 #pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
 
 #include "core/comm/world.h"
 #include "core/config/config.h"
@@ -10,16 +16,25 @@
 
 namespace spct::train {
 
-// Generates groups for prompt chunks until an empty PromptBatch, then receives the step's new weights.
-void run_rollout_rank(comm::World& world, const config::Config& config, const tokenizer::Tokenizer& tokenizer,
-                      models::Transformer& policy);
+// Where a rank's part of the run starts: step 0, or the checkpoint a resumed run continues from.
+struct RoleStart {
+  int64_t step = 0;
+  std::optional<std::filesystem::path> checkpoint;
+};
 
-// Scores requests until an empty RewardRequest.
-void run_reward_rank(comm::World& world, const config::Config& config, const tokenizer::Tokenizer& tokenizer);
+// Generates groups for prompt chunks until an empty PromptBatch, then receives the step's new weights. A
+// resumed run's first weights come from learner 0 (which loaded them), as a warm start's do. Returns the
+// number of steps the run completed.
+uint64_t run_rollout_rank(comm::World& world, const config::Config& config, const tokenizer::Tokenizer& tokenizer,
+                          models::Transformer& policy, const RoleStart& start);
+
+// Scores requests until an empty RewardRequest. Returns the number of steps the run completed.
+uint64_t run_reward_rank(comm::World& world, const config::Config& config, const tokenizer::Tokenizer& tokenizer);
 
 // Trains on its share of groups, all-reduces with the other learners, publishes weights (learner 0) and
-// reports a StepReport.
-void run_learner_rank(comm::World& world, const config::Config& config, const tokenizer::Tokenizer& tokenizer,
-                      models::Transformer& policy);
+// reports a StepReport; writes checkpoints when told (learner 0; the others acknowledge). Restores the
+// checkpoint of `start` instead of warm-starting. Returns the number of steps the run completed.
+uint64_t run_learner_rank(comm::World& world, const config::Config& config, const tokenizer::Tokenizer& tokenizer,
+                          models::Transformer& policy, const RoleStart& start);
 
 }  // namespace spct::train

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <vector>
 
 #include "core/metrics.h"
@@ -37,8 +38,17 @@ class StepBackend {
   virtual Metrics learn(const protocol::PromptBatch& batch, const std::vector<protocol::GeneratedGroup>& groups,
                         const std::vector<protocol::RewardResult>& results, PhaseTimes& times) = 0;
 
-  // Tells every role the run is over. Called once, last.
-  virtual void shutdown() = 0;
+  // Combines every rank's stop request (a signal may reach any one rank, core/stop_signal.h): true on every
+  // rank when any rank asked. Called once per step, after learn().
+  virtual bool agree_to_stop(bool requested) = 0;
+
+  // Has the learners write their part of the checkpoint of `step` (steps completed) into `dir`, the staging
+  // directory (learner/learner_checkpoint.h); returns once it is written.
+  virtual void write_checkpoint(uint64_t step, const std::filesystem::path& dir) = 0;
+
+  // Tells every role the run is over after `steps_completed` steps (fewer than run.steps when it stopped on a
+  // signal). Called once, last.
+  virtual void shutdown(uint64_t steps_completed) = 0;
 };
 
 }  // namespace spct::train

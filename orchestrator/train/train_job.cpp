@@ -6,9 +6,11 @@
 #include <thread>
 
 #include "core/config/checks.h"
+#include "core/error.h"
 #include "core/log.h"
+#include "core/stop_signal.h"
+#include "orchestrator/jobs/grm_jobs.h"
 #include "orchestrator/run/launch.h"
-#include "orchestrator/run/run_directory.h"
 #include "orchestrator/train/local_backend.h"
 #include "orchestrator/train/mpi_job.h"
 #include "orchestrator/train/policy_setup.h"
@@ -18,39 +20,56 @@
 namespace spct::train {
 namespace {
 
-void run_colocated(const config::ResolvedConfig& resolved) {
+void run_colocated(const config::ResolvedConfig& resolved, const ResumePlan& plan) {
   const config::Config& config = resolved.config;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(config.run.threads > 0 ? static_cast<int>(config.run.threads) : cores);
-  const run::RunDirectory run_dir = run::RunDirectory::create(resolved);
-  spdlog::info("run directory {} (all roles in this process, {} threads)", run_dir.path(), at::get_num_threads());
+  const OpenedRun run = open_run(resolved, plan);
+  spdlog::info("run directory {} (all roles in this process, {} threads)", run.dir.path(), at::get_num_threads());
   const auto tokenizer = make_run_tokenizer(config);
   std::unique_ptr<models::Transformer> policy = make_policy(config, *tokenizer);
-  if (config.sft.warmup_steps > 0) warm_start(config, *tokenizer, *policy, nullptr, 0, 1);
+  if (config.sft.warmup_steps > 0 && !plan.from) warm_start(config, *tokenizer, *policy, nullptr, 0, 1);
   LocalBackend backend(config, *tokenizer, std::move(policy));
+  if (plan.from) backend.restore(plan.from->path, static_cast<uint64_t>(plan.from->step));
+  TrainOutcome outcome = TrainOutcome::kFinished;
   try {
-    run_training(config, *tokenizer, backend, run_dir);
+    outcome = run_training(resolved, *tokenizer, backend, run.dir, run.state);
   } catch (const std::exception& e) {
-    run_dir.write_status("failed", -1, e.what());
+    run.dir.write_status("failed", -1, e.what());
     throw;
+  }
+  if (outcome == TrainOutcome::kCheckpointed) {
+    throw Checkpointed("stopped on signal " + std::to_string(stop_signal_number()) + " after a checkpoint in " +
+                       run.dir.path() + "/checkpoints; run the same command again to resume");
   }
 }
 
 }  // namespace
 
-void run_train_job(const config::ResolvedConfig& resolved) {
+void run_train_job(const config::ResolvedConfig& resolved, const ResumeOptions& resume) {
   const config::Config& config = resolved.config;
-  if (config.layout.colocate) return run_colocated(resolved);
-  if (!run::started_by_mpi_launcher()) {
-    run::RunDirectory::check_available(config);
-    const int ranks = static_cast<int>(config::required_world_size(config));
-    std::vector<std::string> argv = {run::current_executable()};
-    for (const std::string& arg : run::current_arguments()) argv.push_back(arg);
-    const std::vector<std::string> command = run::local_mpirun_command(ranks, argv);
-    spdlog::info("starting {} MPI ranks: {}", ranks, fmt::join(command, " "));
-    run::exec_command(command);
+  if (config.run.job != "grpo") return jobs::run_grm_job(resolved);  // one process: orchestrator/jobs/grm_jobs.h
+  if (run::started_by_mpi_launcher()) {
+    install_stop_signal_handlers();
+    return run_mpi_job(resolved, resume);
   }
-  run_mpi_job(resolved);
+  // Decided here too, before any rank starts, so that a refused resume is a plain usage error.
+  const ResumePlan plan = plan_resume(config, resume);
+  if (plan.complete) {
+    spdlog::info("run {}/{} already completed {} steps (checkpoint {}); nothing to do", config.run.dir, config.run.name,
+                 plan.from->step, plan.from->path.string());
+    return;
+  }
+  if (config.layout.colocate) {
+    install_stop_signal_handlers();
+    return run_colocated(resolved, plan);
+  }
+  const int ranks = static_cast<int>(config::required_world_size(config));
+  std::vector<std::string> argv = {run::current_executable()};
+  for (const std::string& arg : run::current_arguments()) argv.push_back(arg);
+  const std::vector<std::string> command = run::local_mpirun_command(ranks, argv);
+  spdlog::info("starting {} MPI ranks: {}", ranks, fmt::join(command, " "));
+  run::exec_command(command);
 }
 
 }  // namespace spct::train

@@ -3,15 +3,21 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <map>
 
+#include "core/checkpoint/checkpoint_store.h"
+#include "core/error.h"
 #include "core/log.h"
+#include "core/stop_signal.h"
 #include "learner/advantages.h"
 #include "models/tokenizer/chat_template.h"
 #include "orchestrator/data/prompt_sources.h"
 #include "orchestrator/data/prompt_stream.h"
+#include "orchestrator/observe/run_monitor.h"
 #include "orchestrator/run/metrics_log.h"
 #include "orchestrator/train/prompt_text.h"
+#include "orchestrator/train/resume.h"
 #include "orchestrator/train/step_metrics.h"
 
 namespace spct::train {
@@ -46,6 +52,7 @@ class PromptEncoder {
   const std::string& text(uint64_t prompt_id) const { return texts_.at(prompt_id); }
   void forget_before(uint64_t prompt_id) { texts_.erase(texts_.begin(), texts_.lower_bound(prompt_id)); }
   uint64_t next_id() const { return next_id_; }
+  void set_next_id(uint64_t id) { next_id_ = id; }
 
  private:
   const tokenizer::Tokenizer& tokenizer_;
@@ -59,22 +66,57 @@ class PromptEncoder {
 // informative groups it has (rounded down to whole learner shards).
 constexpr int kMaxRefillRounds = 4;
 
+// Copies the final checkpoint's model into `<run dir>/model/`, replacing an older export only once the new one
+// is complete.
+void export_model(const std::filesystem::path& checkpoint, const run::RunDirectory& run_dir) {
+  namespace fs = std::filesystem;
+  const fs::path target = run_dir.file("model");
+  const fs::path staging = run_dir.file(".model.partial");
+  std::error_code error;
+  fs::remove_all(staging, error);
+  fs::copy(checkpoint / "model", staging, fs::copy_options::recursive, error);
+  if (!error) fs::remove_all(target, error);
+  if (!error) fs::rename(staging, target, error);
+  if (error) throw Error(ExitCode::kFailure, "cannot export the model to " + target.string() + ": " + error.message());
+  spdlog::info("model exported to {}", target.string());
+}
+
 }  // namespace
 
-void run_training(const config::Config& config, const tokenizer::Tokenizer& tokenizer, StepBackend& backend,
-                  const run::RunDirectory& run_dir) {
+TrainOutcome run_training(const config::ResolvedConfig& resolved, const tokenizer::Tokenizer& tokenizer,
+                          StepBackend& backend, const run::RunDirectory& run_dir,
+                          const std::optional<RunState>& resume) {
+  const config::Config& config = resolved.config;
   const tokenizer::ChatTemplate encoder_template = tokenizer::parse_chat_template(config.tokenizer.chat_template);
   const data::PromptSources sources = data::make_prompt_sources(config, [&](const data::PromptItem& item) {
     return static_cast<int64_t>(tokenizer.encode(prompt_text(item, encoder_template)).size());
   });
   data::PromptStream stream(sources.train, static_cast<uint64_t>(config.run.seed), config.data.shuffle);
   PromptEncoder encoder(config, tokenizer);
+  if (resume) {
+    stream.restore(resume->data);
+    encoder.set_next_id(resume->next_prompt_id);
+  }
   run::MetricsLog metrics_log(run_dir.file("metrics.jsonl"));
+  observe::RunMonitor monitor(config, run_dir);
+  const checkpoint::CheckpointStore store = checkpoint_store_of(config);
+  std::filesystem::path last_checkpoint;
+  // Step 7: the checkpoint of `done` completed steps.
+  const auto write_checkpoint = [&](int64_t done) {
+    const Clock::time_point start = Clock::now();
+    monitor.set_phase("checkpoint");
+    const std::filesystem::path staging = store.stage(done);
+    backend.write_checkpoint(static_cast<uint64_t>(done), staging);
+    write_run_state(staging, {done, encoder.next_id(), stream.save(), metrics_log.size_bytes()}, resolved);
+    last_checkpoint = store.commit(done);
+    spdlog::info("checkpoint {} written in {:.2f} s", last_checkpoint.string(), seconds_since(start));
+  };
   const int64_t prompts_per_step = config.rollout.prompts_per_step;
   const int64_t shard =
       config.layout.colocate ? config.grpo.minibatches : config.layout.learners * config.grpo.minibatches;
 
-  for (int64_t step = 0; step < config.run.steps; ++step) {
+  const int64_t first_step = resume ? resume->step : 0;
+  for (int64_t step = first_step; step < config.run.steps; ++step) {
     const Clock::time_point step_start = Clock::now();
     const uint64_t first_prompt = encoder.next_id();
     PhaseTimes times;
@@ -90,6 +132,7 @@ void run_training(const config::Config& config, const tokenizer::Tokenizer& toke
       for (const data::PromptItem& item : stream.next_batch(static_cast<uint64_t>(prompts_per_step - groups.size()))) {
         round.items.push_back(encoder.encode(item));
       }
+      monitor.set_phase("generate");
       Clock::time_point start = Clock::now();
       std::vector<protocol::GeneratedGroup> new_groups = backend.generate(round);
       times.generate += seconds_since(start);
@@ -98,6 +141,7 @@ void run_training(const config::Config& config, const tokenizer::Tokenizer& toke
       for (std::size_t i = 0; i < new_groups.size(); ++i) {
         requests.push_back({new_groups[i], encoder.text(round.items[i].prompt_id), round.items[i].answer});
       }
+      monitor.set_phase("reward");
       start = Clock::now();
       std::vector<protocol::RewardResult> new_results = backend.score(requests);
       times.reward += seconds_since(start);
@@ -119,6 +163,7 @@ void run_training(const config::Config& config, const tokenizer::Tokenizer& toke
 
     // Step 5: the update and the weight sync (with no usable group the learners skip the update, but every role
     // still ends the step in lock-step).
+    monitor.set_phase("learn");
     Metrics metrics = backend.learn(batch, groups, results, times);
 
     // Step 6: metrics.
@@ -134,12 +179,28 @@ void run_training(const config::Config& config, const tokenizer::Tokenizer& toke
     metrics["batch/groups_trained"] = static_cast<double>(usable);
     metrics["batch/refill_rounds"] = rounds;
     metrics_log.write(step, metrics);
-    spdlog::info(run::MetricsLog::console_line(step + 1, config.run.steps, metrics));
+    monitor.on_step(step, metrics);
     run_dir.write_status("running", step + 1);
     encoder.forget_before(first_prompt);
+
+    // Step 7: stop and checkpoint.
+    const int64_t done = step + 1;
+    const bool stop = backend.agree_to_stop(stop_requested());
+    const bool last = done == config.run.steps;
+    if (stop || last || (config.checkpoint.every > 0 && done % config.checkpoint.every == 0)) write_checkpoint(done);
+    if (stop && !last) {
+      backend.shutdown(static_cast<uint64_t>(done));
+      run_dir.write_status("checkpointed", done, "stopped on a signal; run the same command to resume");
+      monitor.on_finish("checkpointed");
+      return TrainOutcome::kCheckpointed;
+    }
   }
-  backend.shutdown();
+  backend.shutdown(static_cast<uint64_t>(config.run.steps));
+  monitor.set_phase("export");
+  if (!last_checkpoint.empty()) export_model(last_checkpoint, run_dir);
   run_dir.write_status("finished", config.run.steps);
+  monitor.on_finish("finished");
+  return TrainOutcome::kFinished;
 }
 
 }  // namespace spct::train

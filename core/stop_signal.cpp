@@ -1,0 +1,59 @@
+#include "core/stop_signal.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+
+#include "core/exit_codes.h"
+
+namespace spct {
+namespace {
+
+std::atomic<int> first_signal{0};
+std::atomic<int> interrupts{0};
+static_assert(std::atomic<int>::is_always_lock_free, "signal handlers need lock-free atomics");
+
+void write_stderr(const char* text, std::size_t length) {
+  // Nothing to do when stderr is gone; the exit code still tells what happened.
+  [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, text, length);
+}
+
+void on_stop_signal(int signal_number) {
+  if (signal_number == SIGINT && interrupts.fetch_add(1) >= 1) {
+    constexpr char kMessage[] = "spct: second interrupt, exiting now without a checkpoint\n";
+    write_stderr(kMessage, sizeof(kMessage) - 1);
+    ::_exit(to_int(ExitCode::kInterrupted));
+  }
+  int expected = 0;
+  if (first_signal.compare_exchange_strong(expected, signal_number)) {
+    constexpr char kMessage[] =
+        "spct: stop requested; checkpointing at the end of this step (interrupt again to exit at once)\n";
+    write_stderr(kMessage, sizeof(kMessage) - 1);
+  }
+}
+
+}  // namespace
+
+void install_stop_signal_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;  // MPI's and the file system's blocking calls continue after the handler
+  for (const int signal_number : {SIGTERM, SIGUSR1, SIGINT}) sigaction(signal_number, &action, nullptr);
+}
+
+bool stop_requested() {
+  return first_signal.load() != 0;
+}
+
+int stop_signal_number() {
+  return first_signal.load();
+}
+
+void request_stop(int signal_number) {
+  int expected = 0;
+  first_signal.compare_exchange_strong(expected, signal_number);
+}
+
+}  // namespace spct

@@ -1,0 +1,34 @@
+// A learner's part of a checkpoint, written into the checkpoint's staging directory:
+//   model/                  the policy in Hugging Face format (config.json, model.safetensors, tokenizer files
+//                           when the run's model directory has them), loadable by any HF-compatible tool
+//   optimizer.safetensors   AdamW's state (learner/optimizer.h names: step, exp_avg.<i>, exp_avg_sq.<i>)
+//   reference.safetensors   the frozen reference model's parameters (it drifts from the starting model with
+//                           grpo.ref_reset_every, so a pointer to model.path would not do)
+//   learner.json            {"kl_beta": ..., "optimizer_steps": ...}
+// Everything is stored in the tensors' own dtype, so a restored learner continues bit-identically.
+//
+// With data-parallel learners every learner holds the same state after every step (grpo_learner.h), so learner 0
+// alone writes it and every learner restores from the same files.
+#pragma once
+
+#include <filesystem>
+
+#include "learner/grpo_learner.h"
+#include "models/transformer.h"
+
+namespace spct::learner {
+
+// Writes the files above into `dir` (which must exist). `tokenizer_source` is a directory whose tokenizer files
+// are copied into model/ (empty: none). Throws spct::Error on an I/O failure.
+void save_learner_checkpoint(GrpoLearner& learner, const models::Transformer& policy, const std::filesystem::path& dir,
+                             const std::filesystem::path& tokenizer_source);
+
+// Restores `policy`'s weights and the learner's optimizer, reference model and counters from `dir`. Throws
+// spct::InputError naming the file and tensor when the checkpoint does not fit this model and optimizer; nothing
+// is half-restored then for the tensors checked (shapes are checked before any write).
+void load_learner_checkpoint(GrpoLearner& learner, models::Transformer& policy, const std::filesystem::path& dir);
+
+// Loads only the policy weights of a checkpoint (what a rollout worker needs).
+void load_policy_from_checkpoint(models::Transformer& policy, const std::filesystem::path& dir);
+
+}  // namespace spct::learner

@@ -10,7 +10,7 @@ namespace spct::serve {
 
 struct CompletionEngine::Work {
   std::vector<models::GenerationRequest> sequences;
-  models::SamplingParams params;  // without decode: the batching thread sets it
+  models::SamplingParams params;  // batched with requests whose params are the same_sampling()
   std::promise<std::vector<models::Completion>> done;
 };
 
@@ -92,6 +92,12 @@ CompletionResult CompletionEngine::complete(const CompletionRequest& request) {
   work->params.max_new_tokens = request.max_tokens;
   work->params.stop_token_ids = stop_token_ids_;
   work->params.stop_strings = request.stop;
+  if (!request.stop.empty()) {
+    work->params.decode = [this](const std::vector<int64_t>& tokens) {
+      const std::vector<int32_t> ids(tokens.begin(), tokens.end());
+      return tokenizer_->decode(ids, /*skip_special=*/true);
+    };
+  }
   try {
     models::validate(work->params);
   } catch (const InputError& e) {
@@ -154,13 +160,7 @@ void CompletionEngine::run_batches() {
 void CompletionEngine::generate_batch(std::vector<std::shared_ptr<Work>>& batch) {
   std::vector<models::GenerationRequest> sequences;
   for (const auto& work : batch) sequences.insert(sequences.end(), work->sequences.begin(), work->sequences.end());
-  models::SamplingParams params = batch.front()->params;
-  if (!params.stop_strings.empty()) {
-    params.decode = [this](const std::vector<int64_t>& tokens) {
-      const std::vector<int32_t> ids(tokens.begin(), tokens.end());
-      return tokenizer_->decode(ids, /*skip_special=*/true);
-    };
-  }
+  const models::SamplingParams& params = batch.front()->params;
   std::vector<models::Completion> completions;
   int64_t calls = 0;
   try {

@@ -146,6 +146,18 @@ TEST_CASE("completion engine: seeded requests reproduce whatever they are batche
   CHECK(stats.requests == 6);
   CHECK(stats.batches < stats.requests);
 
+  // Stop strings end a sequence; the text stops before the stop string (or after it, on request).
+  CompletionRequest stopped = request;
+  stopped.stop = {"1"};
+  stopped.max_tokens = 40;
+  for (const CompletionChoice& choice : engine.complete(stopped).choices) {
+    CHECK(choice.text.find('1') == std::string::npos);
+  }
+  stopped.include_stop_str_in_output = true;
+  for (const CompletionChoice& choice : engine.complete(stopped).choices) {
+    if (choice.stopped && choice.text.find('1') != std::string::npos) CHECK(choice.text.back() == '1');
+  }
+
   CompletionRequest too_long = request;
   too_long.max_tokens = 125;
   CHECK_THROWS_WITH(engine.complete(too_long), Contains("exceeds the model's context of 128 tokens"));

@@ -31,7 +31,7 @@ ProgressUpdate at(int64_t done, int64_t total, double elapsed, std::optional<dou
 
 }  // namespace
 
-TEST_CASE("observe.progress auto follows the terminal; bad settings name the key") {
+TEST_CASE("observe.progress auto follows the terminal and bad settings name the key") {
   CHECK(resolve_progress_style("auto", true) == ProgressStyle::kBar);
   CHECK(resolve_progress_style("auto", false) == ProgressStyle::kLines);
   CHECK(resolve_progress_style("bar", false) == ProgressStyle::kBar);

@@ -155,7 +155,7 @@ TEST_CASE("a directory that is itself a run is listed as '.'") {
   CHECK(runs[0].reason == "rank 3 stalled in generate");
 }
 
-TEST_CASE("the runs table aligns columns and marks what a run lacks; --json carries every field") {
+TEST_CASE("the runs table aligns columns and marks what a run lacks, and --json carries every field") {
   RunSummary done;
   done.name = "pipe/rl";
   done.state = "finished";

@@ -41,7 +41,7 @@ uint16_t free_port() {
 
 }  // namespace
 
-TEST_CASE("/status and /metrics answer GET; other paths 404, other methods 405") {
+TEST_CASE("/status and /metrics answer GET, other paths 404 and other methods 405") {
   const RunStatus status = status_at(3);
   const http::Response json = status_endpoint_response(request("GET", "/status"), status);
   CHECK(json.status == 200);

@@ -1,5 +1,5 @@
 // Gradient accumulation (grpo.micro_batch_size): the minibatch's passes of a few completions each give the same
-// update as one pass over the whole minibatch, for every loss aggregation.
+// gradient (and so the same update) as one pass over the whole minibatch, for every loss aggregation.
 #include <ATen/Parallel.h>
 #include <ATen/ops/allclose.h>
 
@@ -56,18 +56,19 @@ TEST_CASE("gradient accumulation gives the update of a single pass") {
       spct::models::Transformer accumulated(spct::models::from_section(micro_config.model, 12), 3);
       GrpoLearner whole_learner(whole_config, whole, nullptr);
       GrpoLearner micro_learner(micro_config, accumulated, nullptr);
-      for (int step = 0; step < 2; ++step) {
-        const auto a = whole_learner.step(batch(), step);
-        const auto b = micro_learner.step(batch(), step);
-        CHECK(a.at("loss/total") == Approx(b.at("loss/total")).epsilon(1e-5));
-        CHECK(a.at("loss/kl") == Approx(b.at("loss/kl")).epsilon(1e-5).margin(1e-9));
-        CHECK(a.at("optim/grad_norm") == Approx(b.at("optim/grad_norm")).epsilon(1e-4));
-      }
+      const auto a = whole_learner.step(batch(), 0);
+      const auto b = micro_learner.step(batch(), 0);
+      CHECK(a.at("loss/total") == Approx(b.at("loss/total")).epsilon(1e-5));
+      CHECK(a.at("loss/kl") == Approx(b.at("loss/kl")).epsilon(1e-5).margin(1e-9));
+      CHECK(a.at("optim/grad_norm") == Approx(b.at("optim/grad_norm")).epsilon(1e-4));
+      // The gradients the optimizer stepped with (compared rather than the weights after AdamW, which turns
+      // float noise in a gradient that is zero in exact arithmetic, such as a key bias's, into a full step).
       const auto pa = whole.named_parameters();
       const auto pb = accumulated.named_parameters();
       for (std::size_t i = 0; i < pa.size(); ++i) {
         CAPTURE(pa[i].name);
-        CHECK(at::allclose(pa[i].tensor, pb[i].tensor, 1e-5, 1e-6));
+        REQUIRE(pa[i].tensor.grad().defined());
+        CHECK(at::allclose(pa[i].tensor.grad(), pb[i].tensor.grad(), 1e-4, 1e-7));
       }
     }
   }

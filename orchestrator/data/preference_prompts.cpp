@@ -68,11 +68,11 @@ std::string PreferencePrompts::fingerprint() const {
          std::to_string(seed_) + ") of " + fingerprint_;
 }
 
-PromptSources make_preference_sources(const config::Config& config, const TokenCounter& count_tokens) {
+PreferenceSources make_preference_sources(const config::Config& config, const TokenCounter& count_tokens) {
   const config::DataSection& data = config.data;
   const grm::PromptOptions prompt = grm::PromptOptions::from_config(config.grm);
   const auto seed = static_cast<uint64_t>(config.run.seed);
-  PromptSources sources;
+  PreferenceSources sources;
   if (data.task == "preference") {
     const PreferenceTaskOptions options = preference_task_options(data);
     const auto eval_size = static_cast<uint64_t>(data.eval_size);
@@ -87,8 +87,8 @@ PromptSources make_preference_sources(const config::Config& config, const TokenC
     return sources;
   }
   const auto load = [&](const std::string& path) {
-    auto source = std::make_shared<PreferencePrompts>(grm::load_preference_jsonl(path),
-                                                      "preference jsonl sha256=" + sha256_file_hex(path), prompt, seed);
+    std::shared_ptr<const PreferencePrompts> source = std::make_shared<PreferencePrompts>(
+        grm::load_preference_jsonl(path), "preference jsonl sha256=" + sha256_file_hex(path), prompt, seed);
     if (count_tokens) check_lengths(*source, source->size(), count_tokens, data);
     return source;
   };

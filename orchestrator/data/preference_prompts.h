@@ -55,12 +55,17 @@ class PreferencePrompts final : public PromptSource {
   const uint64_t seed_;
 };
 
+struct PreferenceSources {
+  std::shared_ptr<const PreferencePrompts> train;  // never null
+  std::shared_ptr<const PreferencePrompts> eval;   // null for a JSONL file without data.eval_path
+};
+
 // The sources of a run whose data are preference items (data.task preference, or data.format preference).
 // Throws spct::UsageError for unusable task parameters or grm prompt options, spct::InputError for a malformed
 // file, and, with `count_tokens`, refuses prompts longer than data.max_prompt_tokens up front (every item of a
 // file, naming its line; for the synthetic task the first kLengthCheckItems train items and every eval item,
 // whose lengths vary only with operand digits and response lengths).
-PromptSources make_preference_sources(const config::Config& config, const TokenCounter& count_tokens);
+PreferenceSources make_preference_sources(const config::Config& config, const TokenCounter& count_tokens = {});
 
 inline constexpr uint64_t kLengthCheckItems = 512;
 

@@ -38,7 +38,8 @@ PromptSources make_prompt_sources(const config::Config& config, const TokenCount
                                        : "data.task and data.path are both set: choose one");
   }
   if (data.task == "preference" || (!data.path.empty() && data.format == "preference")) {
-    return make_preference_sources(config, count_tokens);
+    const PreferenceSources preference = make_preference_sources(config, count_tokens);
+    return {preference.train, preference.eval};
   }
   if (!data.task.empty()) return make_task_sources(config, count_tokens);
   const JsonlOptions jsonl{count_tokens, data.max_prompt_tokens};

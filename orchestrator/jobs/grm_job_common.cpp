@@ -1,0 +1,83 @@
+#include "orchestrator/jobs/grm_job_common.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "models/io/hf_model_dir.h"
+#include "workers/reward/grm/critique_judge.h"
+
+namespace spct::jobs {
+
+void set_job_threads(const config::Config& config) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(config.run.threads > 0 ? static_cast<int>(config.run.threads) : cores);
+}
+
+data::PreferenceSources load_preference_data(const config::Config& config, const tokenizer::Tokenizer& tokenizer) {
+  const config::DataSection& data = config.data;
+  if (data.task != "preference" && (data.path.empty() || data.format != "preference")) {
+    throw UsageError("run.job " + config.run.job +
+                     " trains a GRM on preference data: set data.task preference, or data.path with "
+                     "data.format preference");
+  }
+  const auto count = [&tokenizer](const data::PromptItem& item) {
+    return static_cast<int64_t>(tokenizer.encode(item.prompt).size());
+  };
+  return data::make_preference_sources(config, count);
+}
+
+std::vector<grm::PreferenceItem> take_items(const data::PreferencePrompts& source, uint64_t first, uint64_t count) {
+  std::vector<grm::PreferenceItem> items;
+  items.reserve(count);
+  for (uint64_t i = 0; i < count; ++i) items.push_back(source.item((first + i) % source.size()));
+  return items;
+}
+
+GrmAccuracy evaluate_grm(const grm::PromptTemplate& prompt, grm::CritiqueSampler& sampler,
+                         const data::PreferencePrompts& source, uint64_t count) {
+  count = std::min(count, source.size());
+  std::vector<std::string> prompts;
+  prompts.reserve(count);
+  for (uint64_t i = 0; i < count; ++i) prompts.push_back(source.at(i).prompt);
+  const std::vector<std::string> critiques = sampler.generate(prompts, 0.0);
+  GrmAccuracy result;
+  result.items = static_cast<int64_t>(count);
+  if (count == 0) return result;
+  int64_t correct = 0, failures = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    const grm::Judgement judgement = grm::judge_critique(prompt, source.item(i), source.shown_order(i), critiques[i]);
+    correct += judgement.correct;
+    failures += !judgement.parsed.ok();
+  }
+  result.accuracy = static_cast<double>(correct) / static_cast<double>(count);
+  result.parse_failure_rate = static_cast<double>(failures) / static_cast<double>(count);
+  return result;
+}
+
+void export_model(const models::Transformer& model, const run::RunDirectory& dir, const config::Config& config) {
+  model_io::SaveOptions options;
+  if (!config.model.path.empty()) options.tokenizer_source = config.model.path;
+  model_io::save_hf_model(model, dir.file("model"), options);
+  spdlog::info("exported the model to {}", dir.file("model"));
+}
+
+void run_in_directory(const config::ResolvedConfig& resolved,
+                      const std::function<int64_t(const run::RunDirectory&, run::MetricsLog&)>& body) {
+  const run::RunDirectory dir = run::RunDirectory::create(resolved);
+  spdlog::info("run directory {} (run.job {}, one process, {} threads)", dir.path(), resolved.config.run.job,
+               at::get_num_threads());
+  dir.write_status("running", 0);
+  try {
+    run::MetricsLog log(dir.file("metrics.jsonl"));
+    dir.write_status("finished", body(dir, log));
+  } catch (const std::exception& e) {
+    dir.write_status("failed", -1, e.what());
+    throw;
+  }
+}
+
+}  // namespace spct::jobs

@@ -174,7 +174,14 @@ TrainOutcome run_training(const config::ResolvedConfig& resolved, const tokenize
     metrics["time/learn_s"] = times.learn;
     metrics["time/sync_s"] = times.sync;
     metrics["time/step_s"] = step_seconds;
-    metrics["time/other_s"] = std::max(0.0, step_seconds - times.generate - times.reward - times.learn - times.sync);
+    // Idle: step time in no phase (the orchestrator's own work and waits between phases). In synchronous mode
+    // each role also waits while the others work; their idle shares say how much a faster phase would free.
+    const double busy = times.generate + times.reward + times.learn + times.sync;
+    metrics["time/idle_s"] = std::max(0.0, step_seconds - busy);
+    metrics["idle/step_share"] = metrics["time/idle_s"] / std::max(1e-9, step_seconds);
+    metrics["idle/rollout_share"] = 1.0 - std::min(1.0, times.generate / std::max(1e-9, step_seconds));
+    metrics["idle/reward_share"] = 1.0 - std::min(1.0, times.reward / std::max(1e-9, step_seconds));
+    metrics["idle/learner_share"] = 1.0 - std::min(1.0, (times.learn + times.sync) / std::max(1e-9, step_seconds));
     metrics["perf/tokens_per_s"] = tally.generated_tokens() / std::max(1e-9, step_seconds);
     metrics["batch/groups_trained"] = static_cast<double>(usable);
     metrics["batch/refill_rounds"] = rounds;

@@ -28,10 +28,10 @@
 namespace spct::http {
 
 struct ClientOptions {
-  double connect_timeout_s = 10;                      // resolving and connecting
-  double request_timeout_s = 60;                      // writing the request and reading the whole response
-  int max_idle_connections = 8;                       // keep-alive connections kept for reuse
-  std::size_t max_response_bytes = 64 * 1024 * 1024;  // a larger response body is a kProtocol error
+  double connect_timeout_s = 10;                                   // resolving and connecting
+  double request_timeout_s = 60;                                   // writing the request and reading the whole response
+  int max_idle_connections = 8;                                    // keep-alive connections kept for reuse
+  std::size_t max_response_bytes = std::size_t{64} * 1024 * 1024;  // a larger response body is a kProtocol error
 };
 
 class HttpClient {

@@ -25,7 +25,7 @@ using boost::system::error_code;
 
 namespace {
 
-constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr std::size_t kReadChunk = std::size_t{16} * 1024;
 
 std::chrono::steady_clock::duration to_duration(double seconds) {
   return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
@@ -112,7 +112,7 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
       case RequestParser::State::kDone: dispatch(); return;
       case RequestParser::State::kError:
         ++state_.bad_requests;
-        write(Response::json_error(parser_->error_status(), parser_->error_reason()), /*close=*/true);
+        write(Response::json_error(parser_->error_status(), parser_->error_reason()), /*close_after=*/true);
         return;
       case RequestParser::State::kNeedMore: break;
     }

@@ -21,9 +21,9 @@ namespace spct::http {
 
 struct RequestLimits {
   // Request line plus all headers, in bytes.
-  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_header_bytes = std::size_t{16} * 1024;
   // Decoded body, in bytes (after de-chunking).
-  std::size_t max_body_bytes = 8 * 1024 * 1024;
+  std::size_t max_body_bytes = std::size_t{8} * 1024 * 1024;
 };
 
 class RequestParser {

@@ -83,6 +83,7 @@ TEST_CASE("http client serves concurrent callers on separate connections") {
   HttpServer server({}, echo);
   HttpClient client("localhost", server.port());
   std::vector<std::thread> threads;
+  threads.reserve(4);
   std::atomic<int> good{0};
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {

@@ -139,7 +139,7 @@ const RemoteSamplerOptions& checked(const RemoteSamplerOptions& options) {
 
 }  // namespace
 
-RemoteCritiqueSampler::RemoteCritiqueSampler(RemoteSamplerOptions options)
+RemoteCritiqueSampler::RemoteCritiqueSampler(const RemoteSamplerOptions& options)
     : options_(checked(options)),
       target_(options_.url.base_path + "/v1/completions"),
       endpoint_(options_.url.to_string() + "/v1/completions"),

@@ -75,7 +75,7 @@ struct RemoteCounters {
 class RemoteCritiqueSampler final : public CritiqueSampler {
  public:
   // Throws spct::UsageError when concurrency < 1, retries < 0, timeout_s <= 0 or max_tokens < 1.
-  explicit RemoteCritiqueSampler(RemoteSamplerOptions options);
+  explicit RemoteCritiqueSampler(const RemoteSamplerOptions& options);
 
   // One critique per prompt, in order (see the file comment for batching, retries and the fallback).
   std::vector<std::string> generate(const std::vector<std::string>& prompts, double temperature) override;

@@ -2,7 +2,6 @@
 #include <iostream>
 #include <memory>
 
-#include "core/config/checks.h"
 #include "core/error.h"
 #include "orchestrator/cli/commands.h"
 #include "orchestrator/pipeline/local_runner.h"
@@ -30,7 +29,7 @@ void show(const pipeline::Pipeline& p, const std::string& spct) {
     std::string after;
     for (const std::string& name : stage.after) after += (after.empty() ? "" : ", ") + name;
     std::cout << "\nstage " << stage.name << " (" << stage.command << ", "
-              << (stage.command == "train" ? config::required_world_size(stage.config) : 1)
+              << pipeline::run_ranks(stage.config, stage.command)
               << " rank(s), after: " << (after.empty() ? "nothing" : after) << ")"
               << (pipeline::stage_finished(stage) ? " [finished]" : "") << "\n  run directory " << stage.run_dir
               << "\n  " << spct << " " << pipeline::shell_join(stage.arguments()) << "\n";

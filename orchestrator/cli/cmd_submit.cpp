@@ -69,8 +69,11 @@ void register_submit(CLI::App& app) {
   add_choice(*command, "--mpi", options->choices.mpi, "srun --mpi plugin (default: slurm.mpi, pmix)");
   add_choice(*command, "--signal-lead", options->choices.signal_lead_s,
              "Seconds before the time limit to checkpoint and requeue (default: slurm.signal_lead_s)");
-  command->add_option("--sweep", options->sweeps,
-                      "section.key=v1,v2,...: one array task per combination of all --sweep values");
+  // One value per --sweep, so a sweep followed by overrides does not swallow them.
+  command
+      ->add_option("--sweep", options->sweeps,
+                   "section.key=v1,v2,...: one array task per combination of all --sweep values (repeatable)")
+      ->allow_extra_args(false);
   command->add_option("--template", options->template_file,
                       "Render this job template instead of the built-in slurm/job.sbatch.in");
   command->add_flag("--dry-run", options->dry_run, "Print the job script(s) and sbatch commands; submit nothing");

@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "core/config/checks.h"
 #include "core/config/loader.h"
 #include "core/config/yaml_reader.h"
 #include "core/error.h"
@@ -254,6 +255,11 @@ const Stage* Pipeline::find(const std::string& stage_name) const {
     if (stage.name == stage_name) return &stage;
   }
   return nullptr;
+}
+
+int64_t run_ranks(const config::Config& config, const std::string& command) {
+  if (command != "train" || config.run.job != "grpo") return 1;
+  return config::required_world_size(config);
 }
 
 bool is_pipeline_file(const std::string& path) {

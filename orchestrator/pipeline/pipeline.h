@@ -20,6 +20,7 @@
 // Thread safety: plain values.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,10 @@ struct Pipeline {
 // after the stage's own. Relative `pipeline.dir` is relative to the current directory, like run.dir.
 // Throws spct::UsageError listing every problem found, each as "file:line:column: message".
 Pipeline load_pipeline(const std::string& path, const std::vector<std::string>& extra_overrides);
+
+// MPI ranks `spct <command>` needs for `config`: the GRPO job's layout (config/checks.h); `spct eval` and the
+// single-process jobs (run.job grm_rft, meta_rm) need one.
+int64_t run_ranks(const config::Config& config, const std::string& command);
 
 // True when the YAML file at `path` is a pipeline (its top level has a `stages` key) rather than an experiment
 // config. Throws spct::UsageError when the file cannot be read or parsed.

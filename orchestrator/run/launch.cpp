@@ -18,7 +18,11 @@ bool started_by_mpi_launcher() {
   for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"}) {
     if (std::getenv(name) != nullptr) return true;
   }
-  return false;
+  // A task of a multi-task srun step without a PMI plugin (srun --mpi=none): starting mpirun from every task
+  // would multiply the ranks; joining instead, each task is an MPI world of one and the layout's world-size
+  // check stops the job with a message naming both sizes.
+  const char* step_tasks = std::getenv("SLURM_STEP_NUM_TASKS");
+  return step_tasks != nullptr && std::atoi(step_tasks) > 1;
 }
 
 std::vector<std::string> local_mpirun_command(int ranks, const std::vector<std::string>& spct_argv) {

@@ -53,7 +53,7 @@ std::string render_job_script(const JobSpec& job, const std::string& template_te
       {"sbatch_options", sbatch_block(job)},
       {"task_selection", task_selection(job)},
       {"setup", setup_block(job.slurm)},
-      {"srun_command", shell_join(srun_words(job.slurm))},
+      {"srun_command", shell_join(srun_words(job.slurm, job.ntasks))},
   };
   std::map<std::string, int> used;
   std::string out;

@@ -110,8 +110,9 @@ std::vector<std::string> sbatch_lines(const config::SlurmSection& slurm, int64_t
   return lines;
 }
 
-std::vector<std::string> srun_words(const config::SlurmSection& slurm) {
-  std::vector<std::string> words = {"srun", "--mpi=" + slurm.mpi, "--kill-on-bad-exit=1"};
+std::vector<std::string> srun_words(const config::SlurmSection& slurm, int64_t ntasks) {
+  std::vector<std::string> words = {"srun", "--mpi=" + (ntasks > 1 ? slurm.mpi : std::string("none")),
+                                    "--kill-on-bad-exit=1"};
   // Since SLURM 22.05 srun no longer inherits --cpus-per-task from the allocation; it must be repeated.
   if (slurm.cpus_per_task > 0) words.push_back("--cpus-per-task=" + std::to_string(slurm.cpus_per_task));
   words.insert(words.end(), slurm.srun_args.begin(), slurm.srun_args.end());

@@ -40,6 +40,8 @@ std::vector<std::string> sbatch_lines(const config::SlurmSection& slurm, int64_t
                                       const std::string& working_dir, const std::string& log_file);
 
 // The srun words that start the ranks: srun --mpi=... --kill-on-bad-exit=1 [--cpus-per-task=N] srun_args...
-std::vector<std::string> srun_words(const config::SlurmSection& slurm);
+// A job of one rank (a colocated run, `spct eval`, the GRM jobs) gets --mpi=none: it is not an MPI job, and
+// without a PMI environment spct runs it in-process.
+std::vector<std::string> srun_words(const config::SlurmSection& slurm, int64_t ntasks);
 
 }  // namespace spct::submit

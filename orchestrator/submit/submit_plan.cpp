@@ -4,7 +4,6 @@
 #include <map>
 
 #include "core/atomic_file.h"
-#include "core/config/checks.h"
 #include "core/config/loader.h"
 #include "core/error.h"
 #include "orchestrator/pipeline/child_process.h"
@@ -45,7 +44,7 @@ std::vector<PlannedJob> plan_config(const std::string& config_path, const std::v
   PlannedJob job;
   job.label = config.run.name;
   job.spec.name = config.run.name;
-  job.spec.ntasks = config::required_world_size(config);
+  job.spec.ntasks = pipeline::run_ranks(config, "train");
   job.spec.slurm = apply_choices(config.slurm, request.choices, where);
   const std::string run_dir = absolute((fs::path(config.run.dir) / config.run.name).string());
   job.script_path = run_dir + "/job.sbatch";
@@ -62,9 +61,9 @@ std::vector<PlannedJob> plan_config(const std::string& config_path, const std::v
     point_overrides.push_back("run.dir=" + run_dir);
     point_overrides.push_back("run.name=" + point.name);
     const config::Config point_config = config::load_config(path, point_overrides).config;
-    if (config::required_world_size(point_config) != job.spec.ntasks) {
+    if (pipeline::run_ranks(point_config, "train") != job.spec.ntasks) {
       throw UsageError("sweep point " + point.name + " needs " +
-                       std::to_string(config::required_world_size(point_config)) + " ranks, the others " +
+                       std::to_string(pipeline::run_ranks(point_config, "train")) + " ranks, the others " +
                        std::to_string(job.spec.ntasks) +
                        ": the tasks of one job array share one allocation size; sweep layout keys in separate jobs");
     }
@@ -88,8 +87,7 @@ std::vector<PlannedJob> plan_pipeline(const pipeline::Pipeline& pipeline, const 
     PlannedJob job;
     job.label = stage.name;
     job.spec.name = pipeline.name + "." + stage.name;
-    // `spct eval` runs in one process; `spct train` needs the ranks of its layout.
-    job.spec.ntasks = stage.command == "train" ? config::required_world_size(stage.config) : 1;
+    job.spec.ntasks = pipeline::run_ranks(stage.config, stage.command);
     job.spec.slurm = apply_choices(stage.config.slurm, request.choices, stage.config_path);
     job.spec.log_file = stage.run_dir + "/slurm-%j.out";
     job.spec.tasks.push_back(JobTask{stage.arguments(), stage.run_dir});

@@ -170,3 +170,15 @@ TEST_CASE("a stage counts as finished only when its status file says so", "[pipe
   dir.write("run/status.json", "{\"state\":\"finished\",\"step\":3}\n");
   CHECK(spct::pipeline::stage_finished(stage));
 }
+
+TEST_CASE("the GRPO job needs its layout's ranks; eval and the single-process jobs need one", "[pipeline]") {
+  spct::config::Config config;
+  config.layout.learners = 2;
+  CHECK(spct::pipeline::run_ranks(config, "train") == 5);
+  CHECK(spct::pipeline::run_ranks(config, "eval") == 1);
+  config.run.job = "meta_rm";
+  CHECK(spct::pipeline::run_ranks(config, "train") == 1);
+  config.run.job = "grpo";
+  config.layout.colocate = true;
+  CHECK(spct::pipeline::run_ranks(config, "train") == 1);
+}

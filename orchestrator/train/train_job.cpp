@@ -10,7 +10,6 @@
 #include "core/log.h"
 #include "core/stop_signal.h"
 #include "orchestrator/jobs/grm_jobs.h"
-#include "orchestrator/jobs/grm_jobs.h"
 #include "orchestrator/run/launch.h"
 #include "orchestrator/train/local_backend.h"
 #include "orchestrator/train/mpi_job.h"
@@ -49,7 +48,6 @@ void run_colocated(const config::ResolvedConfig& resolved, const ResumePlan& pla
 
 void run_train_job(const config::ResolvedConfig& resolved, const ResumeOptions& resume) {
   const config::Config& config = resolved.config;
-  if (config.run.job != "grpo") return jobs::run_grm_job(resolved);  // one process: orchestrator/jobs/grm_jobs.h
   if (config.run.job != "grpo") return jobs::run_grm_job(resolved);  // one process: orchestrator/jobs/grm_jobs.h
   if (run::started_by_mpi_launcher()) {
     install_stop_signal_handlers();

@@ -117,7 +117,7 @@ std::vector<std::string> sbatch_command(const PlannedJob& job, const std::vector
 
 std::string parse_job_id(const std::string& sbatch_output) {
   const std::string first_line = sbatch_output.substr(0, sbatch_output.find('\n'));
-  const std::string id = first_line.substr(0, first_line.find(';'));
+  std::string id = first_line.substr(0, first_line.find(';'));
   if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos) {
     throw Error(ExitCode::kFailure, "sbatch printed no job id (output: '" + first_line + "')");
   }

@@ -22,7 +22,7 @@ for name, key in [("generate (rollout worker)", "time/generate_s"), ("reward (re
                   ("learn (2 learners, all-reduce)", "time/learn_s"), ("weight sync", "time/sync_s"),
                   ("idle (in no phase)", "time/idle_s")]:
     print(f"{name:<34}{mean(key):>9.4f}{mean(key) / step:>8.1%}")
-print("idle share per role: " + ", ".join(f"{role} {mean('idle/' + role + '_share'):.1%}"
+print("idle share per role: " + ", ".join(f"{role} {mean('time/' + role + '_idle_share'):.1%}"
                                           for role in ("rollout", "reward", "learner")))
 print(f"tokens/s {mean('perf/tokens_per_s'):.0f}; verifier accuracy last step {rows[-1]['verifier/accuracy']:.3f}")
 PY

@@ -178,10 +178,10 @@ TrainOutcome run_training(const config::ResolvedConfig& resolved, const tokenize
     // each role also waits while the others work; their idle shares say how much a faster phase would free.
     const double busy = times.generate + times.reward + times.learn + times.sync;
     metrics["time/idle_s"] = std::max(0.0, step_seconds - busy);
-    metrics["idle/step_share"] = metrics["time/idle_s"] / std::max(1e-9, step_seconds);
-    metrics["idle/rollout_share"] = 1.0 - std::min(1.0, times.generate / std::max(1e-9, step_seconds));
-    metrics["idle/reward_share"] = 1.0 - std::min(1.0, times.reward / std::max(1e-9, step_seconds));
-    metrics["idle/learner_share"] = 1.0 - std::min(1.0, (times.learn + times.sync) / std::max(1e-9, step_seconds));
+    metrics["time/idle_share"] = metrics["time/idle_s"] / std::max(1e-9, step_seconds);
+    metrics["time/rollout_idle_share"] = 1.0 - std::min(1.0, times.generate / std::max(1e-9, step_seconds));
+    metrics["time/reward_idle_share"] = 1.0 - std::min(1.0, times.reward / std::max(1e-9, step_seconds));
+    metrics["time/learner_idle_share"] = 1.0 - std::min(1.0, (times.learn + times.sync) / std::max(1e-9, step_seconds));
     metrics["perf/tokens_per_s"] = tally.generated_tokens() / std::max(1e-9, step_seconds);
     metrics["batch/groups_trained"] = static_cast<double>(usable);
     metrics["batch/refill_rounds"] = rounds;

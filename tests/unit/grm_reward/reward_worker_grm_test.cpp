@@ -285,3 +285,24 @@ TEST_CASE("the grm reward refuses backends without a sampler", "[grm_reward]") {
   const tokenizer::CharTokenizer tokenizer;
   CHECK_THROWS_AS(RewardWorker(grm_config(), tokenizer, GrmBackends{}), spct::UsageError);
 }
+
+TEST_CASE("a backend's running totals reach the metrics as what each group added", "[grm_reward]") {
+  const tokenizer::CharTokenizer tokenizer;
+  const config::Config config = grm_config();
+  GrmBackends backends;
+  auto sampler = std::make_unique<ScriptedSampler>([](const std::string&, size_t) {
+    return critique_with_scores({9, 3});
+  });
+  const std::shared_ptr<int> calls = sampler->calls_;
+  backends.sampler = std::move(sampler);
+  // Like the remote backend's counters: two requests and 0.25 s per sampler call, plus 5 from earlier groups.
+  backends.totals = [calls] {
+    return Metrics{{"grm_remote/requests", 5.0 + 2.0 * *calls}, {"grm_remote/latency_s", 0.25 * *calls}};
+  };
+  const RewardWorker worker(config, tokenizer, std::move(backends));
+  for (uint64_t id = 0; id < 3; ++id) {
+    const auto metrics = metrics_of(worker.score(request_for("3+4=", {"7", "8"}, "7", 0, id)));
+    CHECK(metrics.at("grm_remote/requests") == 2.0);
+    CHECK(metrics.at("grm_remote/latency_s") == 0.25);
+  }
+}

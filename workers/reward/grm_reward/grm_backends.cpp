@@ -32,7 +32,17 @@ GrmBackends make_grm_backends(const config::Config& config) {
   if (config.grm.backend == "local") {
     backends = local_backends(config);
   } else if (config.grm.backend == "remote") {
-    backends.sampler = std::make_unique<grm::RemoteCritiqueSampler>(grm::RemoteSamplerOptions::from_config(config));
+    auto remote = std::make_unique<grm::RemoteCritiqueSampler>(grm::RemoteSamplerOptions::from_config(config));
+    const grm::RemoteCritiqueSampler* counted = remote.get();  // owned by `backends`, which owns `totals` too
+    backends.totals = [counted] {
+      const grm::RemoteCounters c = counted->counters();
+      return Metrics{{"grm_remote/requests", static_cast<double>(c.requests)},
+                     {"grm_remote/retries", static_cast<double>(c.retries)},
+                     {"grm_remote/timeouts", static_cast<double>(c.timeouts)},
+                     {"grm_remote/failures", static_cast<double>(c.failures)},
+                     {"grm_remote/latency_s", c.latency_sum_s}};
+    };
+    backends.sampler = std::move(remote);
   } else {
     throw UsageError("grm.backend \"" + config.grm.backend + "\" is not available in this build");
   }

@@ -28,9 +28,14 @@ GrmGroupReward GrmReward::score(std::string_view query, const std::vector<std::s
   for (const std::string& response : responses) input.responses.emplace_back(response);
 
   grm::GroupScore group;
+  Metrics totals_before;
+  Metrics totals_after;
   {
+    // Calls are serialised, so the backend's totals move by this group's work alone.
     const std::lock_guard<std::mutex> lock(mutex_);
+    if (backends_.totals) totals_before = backends_.totals();
     group = std::move(scorer_.score({input}, seed).front());
+    if (backends_.totals) totals_after = backends_.totals();
   }
 
   GrmGroupReward out;
@@ -48,6 +53,7 @@ GrmGroupReward GrmReward::score(std::string_view query, const std::vector<std::s
     for (const grm::CritiqueRecord& critique : group.critiques) tokens += backends_.count_tokens(critique.text);
     out.metrics.emplace_back("grm/critique_tokens", static_cast<double>(tokens));
   }
+  for (const auto& [name, value] : totals_after) out.metrics.emplace_back(name, value - totals_before[name]);
   out.metrics.emplace_back("grm/time_s",
                            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return out;

@@ -30,7 +30,7 @@ run meta 300 train "$SPCT_SOURCE_DIR/configs/meta_rm.yaml" run.dir="$work" run.n
 
 # The exported GRMs load and write a critique.
 for stage in rft rl; do
-  "$SPCT_BINARY" generate "$work/$stage/model" --prompt "Q:3+4= R1:7 R2:8 S:" --max-new-tokens 12 \
+  "$SPCT_BINARY" generate "$work/$stage/model" --tokenizer char --prompt "Q:3+4= R1:7 R2:8 S:" --max-new-tokens 12 \
     > "$work/generate_$stage.log" 2>&1 || { echo "FAIL: the $stage GRM does not load"; cat "$work/generate_$stage.log"; fail=1; }
 done
 

@@ -34,12 +34,12 @@ done
 train b || say_fail "the resumed run b failed"
 same_result a b
 
-# Colocated: Ctrl-C twice aborts without a checkpoint.
-extra=(layout.colocate=true run.steps=400 checkpoint.every=0)
+# Colocated: Ctrl-C twice aborts without a checkpoint (steps long enough that the second comes mid-step).
+extra=(layout.colocate=true run.steps=400 checkpoint.every=0 rollout.prompts_per_step=512)
 start i
 has_lines_i() { [[ $(metric_lines i) -ge 1 ]]; }
 wait_until has_lines_i || say_fail "colocated run i made no progress"
-kill -INT "$pid"; sleep 0.2; kill -INT "$pid"
+kill -INT "$pid"; sleep 0.1; kill -INT "$pid"
 wait "$pid"; code=$?; pid=""
 [[ $code -eq 130 ]] || say_fail "second SIGINT: exit $code, want 130"
 grep -q "second interrupt" "$work/i.log" || say_fail "no message for the second interrupt"

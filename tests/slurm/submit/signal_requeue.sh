@@ -3,7 +3,7 @@
 # shell passes it to the ranks through srun, they checkpoint and exit 75, the job requeues itself and, over as
 # many restarts as it takes, finishes the run.
 source "$(dirname "$0")/lib.sh"
-id=$(submit "$SPCT_SOURCE_DIR/configs/quickstart.yaml" run.dir="$work" run.name=signalled run.steps=200 \
+id=$(submit "$SPCT_SOURCE_DIR/configs/quickstart.yaml" run.dir="$work" run.name=signalled run.steps=400 \
   sft.warmup_steps=5 layout.learners=1 rollout.prompts_per_step=4 --time=1 --signal-lead=50)
 require_job_id "$id"
 run=$work/signalled
@@ -15,6 +15,6 @@ grep -q "the ranks wrote a checkpoint and stopped (exit 75); requeueing job $id"
 grep -q "spct job $id (start 2)" "$log" || fail "the job did not start again"
 grep -q "resuming from .*checkpoints/step-" "$log" || fail "the restart did not resume from the checkpoint"
 grep -q '"state":"finished"' "$run/status.json" || fail "status: $(cat "$run/status.json")"
-[[ $(wc -l < "$run/metrics.jsonl") -eq 200 ]] || fail "$(wc -l < "$run/metrics.jsonl") metric lines, want 200"
+[[ $(wc -l < "$run/metrics.jsonl") -eq 400 ]] || fail "$(wc -l < "$run/metrics.jsonl") metric lines, want 400"
 ((failures)) && tail -60 "$log"
 finish

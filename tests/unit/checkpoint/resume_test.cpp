@@ -106,7 +106,7 @@ TEST_CASE("a config change that defines the experiment is refused with every dif
   CHECK(plan_resume(changed.config, allow).warnings.size() == 3);
 }
 
-TEST_CASE("--resume PATH needs an intact checkpoint directory") {
+TEST_CASE("resuming from a checkpoint path needs an intact checkpoint directory") {
   TempDir dir;
   const auto resolved = config_in(dir.path);
   spct::run::RunDirectory::create(resolved);

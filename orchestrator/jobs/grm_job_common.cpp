@@ -3,11 +3,15 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "core/error.h"
 #include "core/log.h"
 #include "models/io/hf_model_dir.h"
+#include "orchestrator/train/resume.h"
 #include "workers/reward/grm/critique_judge.h"
 
 namespace spct::jobs {
@@ -67,7 +71,16 @@ void export_model(const models::Transformer& model, const run::RunDirectory& dir
 
 void run_in_directory(const config::ResolvedConfig& resolved,
                       const std::function<int64_t(const run::RunDirectory&, run::MetricsLog&)>& body) {
-  const run::RunDirectory dir = run::RunDirectory::create(resolved);
+  const config::Config& config = resolved.config;
+  const train::ResumePlan plan = train::plan_resume(config, {});
+  const std::filesystem::path status = std::filesystem::path(config.run.dir) / config.run.name / "status.json";
+  std::ifstream status_file(status);
+  const std::string status_text((std::istreambuf_iterator<char>(status_file)), std::istreambuf_iterator<char>());
+  if (plan.existing_run && status_text.find("\"state\":\"finished\"") != std::string::npos) {
+    spdlog::info("run {}/{} already finished; nothing to do", config.run.dir, config.run.name);
+    return;
+  }
+  const run::RunDirectory dir = train::open_run(resolved, plan).dir;
   spdlog::info("run directory {} (run.job {}, one process, {} threads)", dir.path(), resolved.config.run.job,
                at::get_num_threads());
   dir.write_status("running", 0);

@@ -46,6 +46,10 @@ void export_model(const models::Transformer& model, const run::RunDirectory& dir
 
 // Creates the run directory, runs `body` with it and a metrics log, and records the outcome in status.json:
 // "finished" at the step `body` returns, or "failed" with the message before the exception propagates.
+// These jobs take minutes and write no checkpoints: run again (a requeued SLURM job, a rerun pipeline), an
+// unfinished run starts again from its beginning in the same directory (its earlier metrics lines are moved to
+// metrics.discarded.jsonl), a finished one is left alone, and a changed experiment is refused as for GRPO runs
+// (orchestrator/train/resume.h).
 void run_in_directory(const config::ResolvedConfig& resolved,
                       const std::function<int64_t(const run::RunDirectory&, run::MetricsLog&)>& body);
 

@@ -43,6 +43,11 @@ void install_stop_signal_handlers() {
   for (const int signal_number : {SIGTERM, SIGUSR1, SIGINT}) sigaction(signal_number, &action, nullptr);
 }
 
+void restore_default_stop_signals() {
+  for (const int signal_number : {SIGTERM, SIGUSR1, SIGINT}) std::signal(signal_number, SIG_DFL);
+  if (const int pending = first_signal.load(); pending != 0) std::raise(pending);
+}
+
 bool stop_requested() {
   return first_signal.load() != 0;
 }

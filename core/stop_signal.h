@@ -16,6 +16,11 @@ namespace spct {
 // Installs the handlers. Idempotent.
 void install_stop_signal_handlers();
 
+// Gives the stop signals their default action back, for work that never looks at stop_requested() (the
+// one-process GRM jobs, which restart from their beginning anyway). A stop already requested is carried out now,
+// by raising that signal again.
+void restore_default_stop_signals();
+
 // True once a stop signal has arrived.
 bool stop_requested();
 

@@ -5,15 +5,20 @@
 #include <exception>
 #include <iostream>
 #include <string>
+#include <string_view>
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/stop_signal.h"
 #include "orchestrator/cli/commands.h"
 
 int main(int argc, char** argv) {
   // OpenMP threads that spin while idle take the core from the other ranks on the node (measured: 2 threads
   // ran 10x slower than 1 under load). Passive waiting unless the user chose otherwise; mpirun ranks inherit it.
   setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0);
+  // A training job may be told to stop (SLURM's --signal, preemption) while it is still starting: catch the stop
+  // signals from the first moment, before the config is even read (core/stop_signal.h).
+  if (argc > 1 && std::string_view(argv[1]) == "train") spct::install_stop_signal_handlers();
   CLI::App app{"spct: GRPO and Self-Principled Critique Tuning for language models, over MPI"};
   app.name("spct");
   app.require_subcommand(1);

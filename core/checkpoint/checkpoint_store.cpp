@@ -67,7 +67,7 @@ fs::path CheckpointStore::stage(int64_t step) const {
   for (const fs::directory_entry& entry : fs::directory_iterator(root_)) {
     if (entry.path().filename().string().rfind(kStagingPrefix, 0) == 0) fs::remove_all(entry.path(), error);
   }
-  const fs::path staging = staging_path(step);
+  fs::path staging = staging_path(step);
   fs::create_directories(staging, error);
   if (error) fail("cannot create checkpoint staging directory " + staging.string(), error);
   return staging;
@@ -75,7 +75,7 @@ fs::path CheckpointStore::stage(int64_t step) const {
 
 fs::path CheckpointStore::commit(int64_t step) const {
   const fs::path staging = staging_path(step);
-  const fs::path target = final_path(step);
+  fs::path target = final_path(step);
   write_manifest(staging);
   fsync_directory(staging);
   std::error_code error;

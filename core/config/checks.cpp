@@ -118,11 +118,11 @@ std::vector<CheckFailure> check_consistency(const Config& c) {
   }
 
   // GRM training (orchestrator/jobs/grm_jobs.h, and GRPO on preference prompts with grm_correct).
-  const bool preference_data =
-      c.data.task == "preference" || (!c.data.path.empty() && c.data.format == "preference");
+  const bool preference_data = c.data.task == "preference" || (!c.data.path.empty() && c.data.format == "preference");
   const bool grm_job = c.run.job == "grm_rft" || c.run.job == "meta_rm";
   if (grm_job && !preference_data) {
-    fail("run.job " + c.run.job + " trains on preference data: set data.task preference, or data.path with "
+    fail("run.job " + c.run.job +
+             " trains on preference data: set data.task preference, or data.path with "
              "data.format preference",
          {"run.job", "data.task", "data.format"});
   }

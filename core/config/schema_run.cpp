@@ -50,7 +50,8 @@ void add_timeouts_fields(SchemaBuilder& b) {
 
 void add_checkpoint_fields(SchemaBuilder& b) {
   const auto f = [](auto member) { return bind(&Config::checkpoint, member); };
-  b.add_integer("every", f(&CheckpointSection::every), "Write a checkpoint every this many steps; 0 = only at the end (and when a stop signal arrives).",
+  b.add_integer("every", f(&CheckpointSection::every),
+                "Write a checkpoint every this many steps; 0 = only at the end (and when a stop signal arrives).",
                 {.min = 0, .max = 1e9});
   b.add_integer("keep_last", f(&CheckpointSection::keep_last), "Number of most recent checkpoints kept on disk.",
                 {.min = 1, .max = 1e6});

@@ -23,9 +23,10 @@ void register_train(CLI::App& app) {
   CLI::App* train = app.add_subcommand("train", "Train a policy with GRPO (or a GRM with SPCT) as described by CONFIG");
   options->config.add_to(*train);
   train->add_flag("--dry-run", options->dry_run, "Check the config and print the rank layout, then exit");
-  train->add_option("--resume", options->resume.mode,
-                    "auto: continue the run in <run.dir>/<run.name> from its newest intact checkpoint, if any; "
-                    "never: refuse an existing run directory; or a checkpoint directory to continue from")
+  train
+      ->add_option("--resume", options->resume.mode,
+                   "auto: continue the run in <run.dir>/<run.name> from its newest intact checkpoint, if any; "
+                   "never: refuse an existing run directory; or a checkpoint directory to continue from")
       ->default_val("auto");
   train->add_flag("--allow-config-change", options->resume.allow_config_change,
                   "Resume even when keys that define the experiment (model, data, seed, group shape, layout) "

@@ -48,11 +48,16 @@ void run_colocated(const config::ResolvedConfig& resolved, const ResumePlan& pla
 
 void run_train_job(const config::ResolvedConfig& resolved, const ResumeOptions& resume) {
   const config::Config& config = resolved.config;
-  if (config.run.job != "grpo") return jobs::run_grm_job(resolved);  // one process: orchestrator/jobs/grm_jobs.h
-  if (run::started_by_mpi_launcher()) {
-    install_stop_signal_handlers();
-    return run_mpi_job(resolved, resume);
+  if (config.run.job != "grpo") {
+    restore_default_stop_signals();      // these jobs write no checkpoints: a stop signal ends them at once
+    return jobs::run_grm_job(resolved);  // one process: orchestrator/jobs/grm_jobs.h
   }
+  // Installed by main() already for `spct train`; again here for callers that start elsewhere. A signal during
+  // start-up (loading, MPI initialisation, the warm start) is then a stop request honoured at the first step
+  // boundary rather than the default action, which kills the process: a SLURM job can be signalled as soon as
+  // it starts.
+  install_stop_signal_handlers();
+  if (run::started_by_mpi_launcher()) return run_mpi_job(resolved, resume);
   // Decided here too, before any rank starts, so that a refused resume is a plain usage error.
   const ResumePlan plan = plan_resume(config, resume);
   if (plan.complete) {
@@ -60,10 +65,7 @@ void run_train_job(const config::ResolvedConfig& resolved, const ResumeOptions& 
                  plan.from->step, plan.from->path.string());
     return;
   }
-  if (config.layout.colocate) {
-    install_stop_signal_handlers();
-    return run_colocated(resolved, plan);
-  }
+  if (config.layout.colocate) return run_colocated(resolved, plan);
   const int ranks = static_cast<int>(config::required_world_size(config));
   std::vector<std::string> argv = {run::current_executable()};
   for (const std::string& arg : run::current_arguments()) argv.push_back(arg);

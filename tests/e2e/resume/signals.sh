@@ -39,7 +39,11 @@ extra=(layout.colocate=true run.steps=400 checkpoint.every=0 rollout.prompts_per
 start i
 has_lines_i() { [[ $(metric_lines i) -ge 1 ]]; }
 wait_until has_lines_i || say_fail "colocated run i made no progress"
-kill -INT "$pid"; sleep 0.1; kill -INT "$pid"
+kill -INT "$pid"
+# The second only once the first was handled: two SIGINTs pending at once would merge into one.
+first_handled() { grep -q "stop requested" "$work/i.log"; }
+wait_until first_handled || say_fail "the first SIGINT was not acknowledged"
+kill -INT "$pid"
 wait "$pid"; code=$?; pid=""
 [[ $code -eq 130 ]] || say_fail "second SIGINT: exit $code, want 130"
 grep -q "second interrupt" "$work/i.log" || say_fail "no message for the second interrupt"

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "core/comm/layout.h"
 #include "core/log.h"
 #include "orchestrator/observe/event_file.h"
 #include "orchestrator/observe/status_server.h"
@@ -38,6 +39,17 @@ ProgressStyle console_style(const config::Config& config) {
   return resolve_progress_style(config.observe.progress, stderr_is_terminal());
 }
 
+// The job's ranks and their roles as config.layout lays them out (rank order is role order, so where the ranks
+// run does not matter here).
+std::vector<RankSeen> ranks_of(const config::Config& config) {
+  const comm::RankLayout layout = comm::RankLayout::plan_single_node(config.layout, 1, 1, 0);
+  std::vector<RankSeen> ranks;
+  for (const comm::RankPlacement& placement : layout.ranks()) {
+    ranks.push_back({placement.rank, comm::role_name(placement.role), std::nullopt});
+  }
+  return ranks;
+}
+
 }  // namespace
 
 RunMonitor::RunMonitor(const config::Config& config, const run::RunDirectory& run_dir)
@@ -49,6 +61,8 @@ RunMonitor::RunMonitor(const config::Config& config, const run::RunDirectory& ru
   status_.run = config.run.name;
   status_.run_dir = run_dir.path();
   status_.total_steps = config.run.steps;
+  status_.ranks = ranks_of(config);
+  status_.ranks_total = static_cast<int64_t>(status_.ranks.size());
   if (config.observe.tensorboard) {
     tensorboard_ = std::make_unique<EventFileWriter>(run_dir.file("tensorboard"), unix_now());
   }
@@ -69,10 +83,10 @@ void RunMonitor::set_phase(std::string_view phase) {
   status_.phase = phase;
 }
 
-void RunMonitor::set_ranks(int64_t alive, int64_t total) {
+void RunMonitor::on_stop_agreed(int64_t step) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  status_.ranks_alive = alive;
-  status_.ranks_total = total;
+  for (RankSeen& rank : status_.ranks) rank.last_step = step;
+  status_.ranks_alive = static_cast<int64_t>(status_.ranks.size());
 }
 
 void RunMonitor::on_step(int64_t step, const Metrics& metrics) {

@@ -10,11 +10,12 @@
 //   ...
 //   monitor.set_phase("train");
 //   for each step: metrics_log.write(step, metrics); monitor.on_step(step, metrics);
+//                  backend.agree_to_stop(...); monitor.on_stop_agreed(step);
 //   monitor.on_finish("finished");                 // or "failed", "checkpointed"
 // It replaces the per-step console line; metrics.jsonl and status.json stay the job's (run::MetricsLog,
 // run::RunDirectory).
 //
-// Thread safety: set_phase, set_ranks, on_step and on_finish are called from one thread (the step loop);
+// Thread safety: set_phase, on_step, on_stop_agreed and on_finish are called from one thread (the step loop);
 // status() may be called from any thread at any time (the endpoint's thread does).
 #pragma once
 
@@ -60,8 +61,11 @@ class RunMonitor {
   // and as a label of spct_info.
   void set_phase(std::string_view phase);
 
-  // How many of the job's ranks are known alive (e.g. from heartbeats); shown by /status and /metrics.
-  void set_ranks(int64_t alive, int64_t total);
+  // Every rank of the job took part in the stop agreement of step `step` (StepBackend::agree_to_stop, a
+  // collective over all ranks that completes only once each rank has joined): /status then lists each rank as
+  // answering in that step and counts them all alive. The ranks and their roles come from config.layout, so
+  // /status lists them, with no step, from the start.
+  void on_stop_agreed(int64_t step);
 
   // After step `step` (0-based, as written to metrics.jsonl) finished with `metrics`: updates the ETA and the
   // status, appends the TensorBoard event and shows progress. Throws spct::Error when the TensorBoard file

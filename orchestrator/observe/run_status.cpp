@@ -64,6 +64,10 @@ std::string status_json(const RunStatus& status) {
   for (const auto& [name, value] : status.metrics) {
     metrics[name] = std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
   }
+  nlohmann::json ranks = nlohmann::json::array();
+  for (const RankSeen& rank : status.ranks) {
+    ranks.push_back({{"rank", rank.rank}, {"role", rank.role}, {"last_step", or_null(rank.last_step)}});
+  }
   const nlohmann::json body = {
       {"run", status.run},
       {"run_dir", status.run_dir},
@@ -76,6 +80,7 @@ std::string status_json(const RunStatus& status) {
       {"seconds_per_step", or_null(status.seconds_per_step)},
       {"ranks_alive", or_null(status.ranks_alive)},
       {"ranks_total", or_null(status.ranks_total)},
+      {"ranks", ranks},
       {"last_step", or_null(status.last_step)},
       {"metrics", metrics},
   };
@@ -101,7 +106,8 @@ std::string prometheus_text(const RunStatus& status) {
   out.gauge("spct_elapsed_seconds", "Seconds since the orchestrator started monitoring the run.", status.elapsed_s);
   if (status.eta_s) out.gauge("spct_eta_seconds", "Estimated seconds until the last step is done.", *status.eta_s);
   if (status.ranks_alive) {
-    out.gauge("spct_ranks_alive", "MPI ranks known to be alive.", static_cast<double>(*status.ranks_alive));
+    out.gauge("spct_ranks_alive", "MPI ranks that answered in the last step.",
+              static_cast<double>(*status.ranks_alive));
   }
   if (status.ranks_total)
     out.gauge("spct_ranks_total", "MPI ranks of the job.", static_cast<double>(*status.ranks_total));

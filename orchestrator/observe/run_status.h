@@ -8,10 +8,18 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/metrics.h"
 
 namespace spct::observe {
+
+// One rank of the job as the orchestrator last heard from it.
+struct RankSeen {
+  int64_t rank = 0;
+  std::string role;                  // comm::role_name: "orchestrator", "rollout worker", ...
+  std::optional<int64_t> last_step;  // the last step (0-based) the rank answered in; nothing before the first
+};
 
 struct RunStatus {
   std::string run;                 // run.name
@@ -23,15 +31,16 @@ struct RunStatus {
   double elapsed_s = 0;            // since the monitor started
   std::optional<double> eta_s;     // nothing until the first step is done
   std::optional<double> seconds_per_step;
-  std::optional<int64_t> ranks_alive;  // nothing when the job has not said
+  std::optional<int64_t> ranks_alive;  // ranks that answered in the last step; nothing before the first
   std::optional<int64_t> ranks_total;
+  std::vector<RankSeen> ranks;       // every rank of the job, in rank order
   std::optional<int64_t> last_step;  // the 0-based index of the last step in metrics.jsonl
   Metrics metrics;                   // that step's metrics
 };
 
 // {"run", "run_dir", "phase", "state", "step", "total_steps", "elapsed_s", "eta_s", "seconds_per_step",
-//  "ranks_alive", "ranks_total", "last_step", "metrics": {...}}; unknown values and non-finite metrics are null.
-// "step" is steps_done.
+//  "ranks_alive", "ranks_total", "ranks": [{"rank", "role", "last_step"}, ...], "last_step", "metrics": {...}};
+// unknown values and non-finite metrics are null. "step" is steps_done.
 std::string status_json(const RunStatus& status);
 
 // "reward/mean" -> "spct_reward_mean": the `spct_` prefix, then every character outside [A-Za-z0-9_] replaced

@@ -54,6 +54,14 @@ StatusServer::StatusServer(const std::string& host, uint16_t port, StatusSource 
 
 StatusServer::~StatusServer() = default;
 
+void check_status_endpoint(const config::Config& config) {
+  if (config.observe.status_port <= 0) return;
+  // The job's own server, started and stopped: the same address parsing, socket options and message as the
+  // endpoint the orchestrator will start.
+  const StatusServer probe(config.observe.status_host, static_cast<uint16_t>(config.observe.status_port),
+                           [] { return RunStatus{}; });
+}
+
 uint16_t StatusServer::port() const {
   return server_->port();
 }

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "core/config/config.h"
 #include "core/http/message.h"
 #include "orchestrator/observe/run_status.h"
 
@@ -27,6 +28,13 @@ namespace spct::observe {
 
 // The answer to `request` given the current `status`: the routing above, without sockets.
 http::Response status_endpoint_response(const http::Request& request, const RunStatus& status);
+
+// Checks, before any rank starts, that the endpoint `config` asks for could listen now: listens on
+// observe.status_host:observe.status_port and lets go at once. Does nothing when observe.status_port is 0 (no
+// endpoint). Throws spct::UsageError naming the keys, the address and the reason (e.g. the port is taken), so a
+// busy port ends `spct train` with exit 2 at once instead of failing rank 0 once every rank has started. The
+// port is free again when this returns; another process could take it before the job's own endpoint listens.
+void check_status_endpoint(const config::Config& config);
 
 class StatusServer {
  public:

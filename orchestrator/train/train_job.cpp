@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/stop_signal.h"
 #include "orchestrator/jobs/grm_jobs.h"
+#include "orchestrator/observe/status_server.h"
 #include "orchestrator/run/launch.h"
 #include "orchestrator/train/local_backend.h"
 #include "orchestrator/train/mpi_job.h"
@@ -65,6 +66,8 @@ void run_train_job(const config::ResolvedConfig& resolved, const ResumeOptions& 
                  plan.from->step, plan.from->path.string());
     return;
   }
+  // A busy observe.status_port fails here, with exit 2, before any rank starts or the warm start runs.
+  observe::check_status_endpoint(config);
   if (config.layout.colocate) return run_colocated(resolved, plan);
   const int ranks = static_cast<int>(config::required_world_size(config));
   std::vector<std::string> argv = {run::current_executable()};

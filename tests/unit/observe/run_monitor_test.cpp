@@ -88,14 +88,52 @@ TEST_CASE("a resumed run counts steps from the run's start and estimates the res
   const config::ResolvedConfig resolved = config_in(dir, {"run.steps=100"});
   const run::RunDirectory run_dir = run::RunDirectory::create(resolved);
   RunMonitor monitor(resolved.config, run_dir, ProgressStyle::kLines, [](const std::string&) {});
-  monitor.set_ranks(4, 5);
   monitor.on_step(59, {{"time/step_s", 2.0}});  // the first step after a resume at step 59
   const RunStatus status = monitor.status();
   CHECK(status.steps_done == 60);
   REQUIRE(status.eta_s.has_value());
   CHECK(*status.eta_s == Approx(40 * 2.0));
-  CHECK(status.ranks_alive == 4);
-  CHECK(status.ranks_total == 5);
+}
+
+TEST_CASE("a monitor lists the ranks of config.layout and marks them answering once a step's stop is agreed") {
+  testing::TempDir dir;
+  const config::ResolvedConfig resolved =
+      config_in(dir, {"layout.colocate=false", "layout.rollout_workers=2", "layout.reward_workers=1",
+                      "layout.learners=2", "grpo.minibatches=1", "rollout.prompts_per_step=8"});
+  const run::RunDirectory run_dir = run::RunDirectory::create(resolved);
+  RunMonitor monitor(resolved.config, run_dir, ProgressStyle::kLines, [](const std::string&) {});
+  RunStatus status = monitor.status();
+  CHECK(status.ranks_total == 6);
+  CHECK_FALSE(status.ranks_alive.has_value());  // no step has ended: nobody has answered yet
+  REQUIRE(status.ranks.size() == 6);
+  const std::vector<std::string> roles = {"orchestrator",  "rollout worker", "rollout worker",
+                                          "reward worker", "learner",        "learner"};
+  for (std::size_t r = 0; r < roles.size(); ++r) {
+    CHECK(status.ranks[r].rank == static_cast<int64_t>(r));
+    CHECK(status.ranks[r].role == roles[r]);
+    CHECK_FALSE(status.ranks[r].last_step.has_value());
+  }
+
+  monitor.on_step(7, step_metrics(7));
+  CHECK_FALSE(monitor.status().ranks_alive.has_value());  // the step's metrics alone say nothing about ranks
+  monitor.on_stop_agreed(7);
+  status = monitor.status();
+  CHECK(status.ranks_alive == 6);
+  for (const RankSeen& rank : status.ranks) CHECK(rank.last_step == 7);
+}
+
+TEST_CASE("a colocated run has one rank that plays every role") {
+  testing::TempDir dir;
+  const config::ResolvedConfig resolved = config_in(dir, {"layout.colocate=true"});
+  const run::RunDirectory run_dir = run::RunDirectory::create(resolved);
+  RunMonitor monitor(resolved.config, run_dir, ProgressStyle::kLines, [](const std::string&) {});
+  monitor.on_stop_agreed(0);
+  const RunStatus status = monitor.status();
+  CHECK(status.ranks_total == 1);
+  CHECK(status.ranks_alive == 1);
+  REQUIRE(status.ranks.size() == 1);
+  CHECK(status.ranks[0].role == "colocated (all roles)");
+  CHECK(status.ranks[0].last_step == 0);
 }
 
 TEST_CASE("status() from another thread always sees a consistent step") {

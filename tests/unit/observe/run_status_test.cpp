@@ -116,8 +116,23 @@ TEST_CASE("/status is JSON with the run, progress, phase, ETA and the last metri
   CHECK(body["eta_s"] == 70.0);
   CHECK(body["last_step"] == 11);
   CHECK(body["ranks_alive"].is_null());
+  CHECK(body["ranks"].is_array());
+  CHECK(body["ranks"].empty());
   CHECK(body["metrics"]["reward/mean"] == 0.41);
   CHECK(body["metrics"]["grm/parse-fail rate"].is_null());
+}
+
+TEST_CASE("/status lists every rank with its role and the last step it answered in") {
+  RunStatus status = sample_status();
+  status.ranks_alive = 2;
+  status.ranks_total = 3;
+  status.ranks = {{0, "orchestrator", 11}, {1, "rollout worker", 11}, {2, "learner", std::nullopt}};
+  const nlohmann::json body = nlohmann::json::parse(status_json(status));
+  CHECK(body["ranks_alive"] == 2);
+  CHECK(body["ranks_total"] == 3);
+  REQUIRE(body["ranks"].size() == 3);
+  CHECK(body["ranks"][1] == nlohmann::json({{"rank", 1}, {"role", "rollout worker"}, {"last_step", 11}}));
+  CHECK(body["ranks"][2]["last_step"].is_null());
 }
 
 }  // namespace spct::observe

@@ -87,11 +87,35 @@ TEST_CASE("a taken port or a bad address is a usage error naming the observe key
                     Catch::Matchers::Contains("observe.status_host"));
 }
 
+TEST_CASE("check_status_endpoint refuses a port another socket holds, naming the key and the port") {
+  const StatusServer holder("127.0.0.1", 0, [] { return RunStatus{}; });
+  const std::string port = std::to_string(holder.port());
+  const config::ResolvedConfig taken = config::load_config("", {"observe.status_port=" + port});
+  CHECK_THROWS_AS(check_status_endpoint(taken.config), UsageError);
+  CHECK_THROWS_WITH(check_status_endpoint(taken.config), Catch::Matchers::Contains("observe.status_port") &&
+                                                             Catch::Matchers::Contains("127.0.0.1:" + port) &&
+                                                             Catch::Matchers::Contains("Address already in use"));
+  // The holder still answers: the check took nothing from it.
+  http::HttpClient client("127.0.0.1", holder.port(), {.connect_timeout_s = 5, .request_timeout_s = 5});
+  CHECK(client.get("/status").status == 200);
+}
+
+TEST_CASE("check_status_endpoint passes a free port and leaves it free, and does nothing with no endpoint") {
+  const uint16_t port = free_port();
+  const config::ResolvedConfig free = config::load_config("", {"observe.status_port=" + std::to_string(port)});
+  CHECK_NOTHROW(check_status_endpoint(free.config));
+  CHECK_NOTHROW(StatusServer("127.0.0.1", port, [] { return RunStatus{}; }));  // released again
+  const config::ResolvedConfig off = config::load_config("", {"observe.status_port=0"});
+  CHECK_NOTHROW(check_status_endpoint(off.config));
+}
+
 TEST_CASE("a run monitor with observe.status_port serves its steps, phase and final state") {
   testing::TempDir dir;
   const uint16_t port = free_port();
   const config::ResolvedConfig resolved = config::load_config(
-      "", {"run.dir=" + dir.path(), "run.name=served", "run.steps=4", "observe.status_port=" + std::to_string(port)});
+      "", {"run.dir=" + dir.path(), "run.name=served", "run.steps=4", "observe.status_port=" + std::to_string(port),
+           "layout.colocate=false", "layout.rollout_workers=1", "layout.reward_workers=1", "layout.learners=2",
+           "grpo.minibatches=1", "rollout.prompts_per_step=8"});
   const run::RunDirectory run_dir = run::RunDirectory::create(resolved);
   RunMonitor monitor(resolved.config, run_dir, ProgressStyle::kLines, [](const std::string&) {});
   CHECK(monitor.status_port() == port);
@@ -104,6 +128,13 @@ TEST_CASE("a run monitor with observe.status_port serves its steps, phase and fi
   CHECK(status["phase"] == "train");
   CHECK(status["step"] == 1);
   CHECK(status["eta_s"] == Approx(3.0));
+  CHECK(status["ranks_total"] == 5);  // orchestrator, rollout worker, reward worker, 2 learners
+  CHECK(status["ranks_alive"].is_null());
+  monitor.on_stop_agreed(0);
+  status = nlohmann::json::parse(client.get("/status").body);
+  CHECK(status["ranks_alive"] == 5);
+  REQUIRE(status["ranks"].size() == 5);
+  CHECK(status["ranks"][4] == nlohmann::json({{"rank", 4}, {"role", "learner"}, {"last_step", 0}}));
   CHECK_THAT(client.get("/metrics").body,
              Catch::Matchers::Contains("spct_info{run=\"served\",phase=\"train\",state=\"running\"} 1") &&
                  Catch::Matchers::Contains("spct_reward_mean{run=\"served\"} 0.25"));

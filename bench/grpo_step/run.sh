@@ -9,7 +9,7 @@ shift || true
 source_dir=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$build/orchestrator/spct" train "$source_dir/configs/quickstart.yaml" run.dir="$work" run.name=bench run.steps=40 \
+"$build/orchestrator/spct" train "$source_dir/configs/grpo_add.yaml" run.dir="$work" run.name=bench run.steps=40 \
   observe.progress=lines "$@" > "$work/log.txt" 2>&1 || { tail -20 "$work/log.txt"; exit 1; }
 python3 - "$work/bench/metrics.jsonl" <<'PY'
 import json, sys

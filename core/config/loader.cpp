@@ -68,10 +68,11 @@ void merge_into(ConfigNode& base, const ConfigNode& top) {
 }
 
 struct Document {
-  bool from_file;  // read `origin` from disk, or parse `text`
+  bool from_file;  // read `origin` from disk, or parse `text` (or take `tree` when it is set)
   std::string text;
-  std::string origin;  // a path, or a name like "<embedded quickstart>"
+  std::string origin;  // a path, or a name like "<embedded grpo_add>"
   std::string base_dir;
+  const ConfigNode* tree = nullptr;  // an inline config already parsed; not owned
 };
 
 class TreeLoader {
@@ -80,7 +81,9 @@ class TreeLoader {
 
   // Loads one document and everything it extends, merged. `chain` holds the files being loaded, for cycles.
   ConfigNode load(const Document& doc, std::vector<std::string>& chain) {
-    ConfigNode root = doc.from_file ? read_yaml_file(doc.origin) : parse_yaml(doc.text, doc.origin);
+    ConfigNode root = doc.tree != nullptr ? *doc.tree
+                      : doc.from_file     ? read_yaml_file(doc.origin)
+                                          : parse_yaml(doc.text, doc.origin);
     files_.push_back(doc.origin);
     if (root.kind == ConfigNode::Kind::kNull) {
       throw UsageError(doc.origin + ": the config file is empty: expected a mapping of sections such as 'run:'");
@@ -266,6 +269,11 @@ ResolvedConfig load_config_text(const std::string& text, const std::string& orig
                                 const std::vector<std::string>& overrides) {
   if (text.empty()) throw UsageError(origin + ": the config is empty: expected a mapping of sections such as 'run:'");
   return resolve(Document{false, text, origin, base_dir}, overrides);
+}
+
+ResolvedConfig load_config_node(const ConfigNode& root, const std::string& base_dir,
+                                const std::vector<std::string>& overrides) {
+  return resolve(Document{false, "", root.location.str(), base_dir, &root}, overrides);
 }
 
 }  // namespace spct::config

@@ -31,9 +31,13 @@ struct ResolvedConfig {
   std::vector<std::string> files;         // the config files read, the main file first
 };
 
-// The name under which the embedded default config (configs/quickstart.yaml, compiled in) is loaded when no
+// The name under which the embedded default config (configs/grpo_add.yaml, compiled in) is loaded when no
 // file is given.
-inline constexpr const char* kEmbeddedConfigName = "<embedded quickstart>";
+inline constexpr const char* kEmbeddedConfigName = "<embedded grpo_add>";
+
+// The name under which the embedded quickstart pipeline (configs/quickstart.yaml, compiled in) is read when
+// `spct pipeline` is given no file.
+inline constexpr const char* kEmbeddedPipelineName = "<embedded quickstart>";
 
 // Loads `path` (or the embedded default when `path` is empty) and applies `overrides` ("a.b=value").
 // Throws spct::UsageError listing every problem found, each as "file:line:column: key: message", for: YAML
@@ -46,7 +50,16 @@ ResolvedConfig load_config(const std::string& path, const std::vector<std::strin
 ResolvedConfig load_config_text(const std::string& text, const std::string& origin, const std::string& base_dir,
                                 const std::vector<std::string>& overrides);
 
-// The text of configs/quickstart.yaml as compiled into the binary.
+// As load_config, from a mapping already parsed out of a larger file (a pipeline stage's inline `config:`):
+// every message names the line and column `root` records in that file. `extends` paths are resolved relative
+// to `base_dir`.
+ResolvedConfig load_config_node(const ConfigNode& root, const std::string& base_dir,
+                                const std::vector<std::string>& overrides);
+
+// The text of configs/grpo_add.yaml as compiled into the binary: the default experiment of `spct train`.
 const std::string& embedded_default_config();
+
+// The text of configs/quickstart.yaml as compiled into the binary: the default pipeline of `spct pipeline`.
+const std::string& embedded_quickstart_pipeline();
 
 }  // namespace spct::config

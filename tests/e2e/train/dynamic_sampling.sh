@@ -5,10 +5,10 @@
 set -uo pipefail
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-timeout 300 "$SPCT_BINARY" train "$SPCT_SOURCE_DIR/configs/quickstart.yaml" run.dir="$work" run.steps=2 \
+timeout 300 "$SPCT_BINARY" train "$SPCT_SOURCE_DIR/configs/grpo_add.yaml" run.dir="$work" run.steps=2 \
   sft.warmup_steps=0 grpo.dynamic_sampling=true rollout.prompts_per_step=8 timeouts.step_s=60 \
   > "$work/log" 2>&1 || { tail -20 "$work/log"; echo "FAIL: run failed"; echo "0 passed, 1 failed"; exit 1; }
-python3 - "$work/quickstart/metrics.jsonl" <<'PY'
+python3 - "$work/grpo_add/metrics.jsonl" <<'PY'
 import json, sys
 steps = [json.loads(line) for line in open(sys.argv[1])]
 fail = []

@@ -8,7 +8,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 common=(run.dir="$work" run.steps=60 layout.learners=2 run.verify_learner_sync=true)
 for name in a b; do
-  timeout 600 "$SPCT_BINARY" train "$SPCT_SOURCE_DIR/configs/quickstart.yaml" "${common[@]}" run.name=$name \
+  timeout 600 "$SPCT_BINARY" train "$SPCT_SOURCE_DIR/configs/grpo_add.yaml" "${common[@]}" run.name=$name \
     > "$work/$name.log" 2>&1 || { tail -30 "$work/$name.log"; echo "FAIL: run $name failed"; exit 1; }
 done
 python3 - "$work" <<'PY'

@@ -4,7 +4,7 @@
 # same metrics as the same run left alone.
 source "$(dirname "$0")/lib.sh"
 steps=24
-run_args=("$SPCT_SOURCE_DIR/configs/quickstart.yaml" run.dir="$work" run.steps=$steps sft.warmup_steps=5
+run_args=("$SPCT_SOURCE_DIR/configs/grpo_add.yaml" run.dir="$work" run.steps=$steps sft.warmup_steps=5
   layout.learners=1 rollout.prompts_per_step=4 checkpoint.every=2)
 # The reference: the same run, uninterrupted, outside SLURM (in the background while the job runs).
 timeout 300 "$SPCT_BINARY" train "${run_args[@]}" run.name=reference > "$work/reference.log" 2>&1 &

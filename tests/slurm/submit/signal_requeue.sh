@@ -5,7 +5,7 @@
 # the run. Its steps (64 prompts each, about two minutes of them on an idle 2-core machine) outlast the first
 # signal; the minute before each signal leaves the ranks ample time to load even on a loaded machine.
 source "$(dirname "$0")/lib.sh"
-id=$(submit "$SPCT_SOURCE_DIR/configs/quickstart.yaml" run.dir="$work" run.name=signalled run.steps=800 \
+id=$(submit "$SPCT_SOURCE_DIR/configs/grpo_add.yaml" run.dir="$work" run.name=signalled run.steps=800 \
   sft.warmup_steps=5 layout.learners=1 rollout.prompts_per_step=64 --time=2 --signal-lead=60)
 require_job_id "$id"
 run=$work/signalled

@@ -2,7 +2,7 @@
 # `spct submit` of a 4-rank MPI run (orchestrator, rollout, reward, learner): srun --mpi=pmix starts the ranks,
 # the job completes, the run directory says finished, and the log is the run directory's slurm-<job id>.out.
 source "$(dirname "$0")/lib.sh"
-id=$(submit "$SPCT_SOURCE_DIR/configs/quickstart.yaml" run.dir="$work" run.name=a run.steps=3 sft.warmup_steps=5 \
+id=$(submit "$SPCT_SOURCE_DIR/configs/grpo_add.yaml" run.dir="$work" run.name=a run.steps=3 sft.warmup_steps=5 \
   layout.learners=1 rollout.prompts_per_step=4 --time=10 --signal-lead=0)
 require_job_id "$id"
 wait_for_states "$id" 150 COMPLETED FAILED CANCELLED TIMEOUT NODE_FAIL OUT_OF_MEMORY || fail "job $id did not end"

@@ -25,6 +25,19 @@ at::Tensor to_bool_tensor(const std::vector<bool>& values) {
   return at::tensor(at::ArrayRef<uint8_t>(bytes), at::TensorOptions().dtype(at::kByte)).to(at::kBool);
 }
 
+// The sampler's per-token log-probs as a [rows, columns] float tensor, zero past each completion's end (the
+// loss masks those cells).
+at::Tensor padded_logprobs(const std::vector<std::vector<float>>& rows, int64_t columns) {
+  std::vector<float> cells(rows.size() * static_cast<std::size_t>(columns), 0.0F);
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const std::size_t count = std::min(rows[r].size(), static_cast<std::size_t>(columns));
+    std::copy_n(rows[r].begin(), count,
+                cells.begin() + static_cast<std::ptrdiff_t>(r * static_cast<std::size_t>(columns)));
+  }
+  return at::tensor(at::ArrayRef<float>(cells), at::TensorOptions().dtype(at::kFloat))
+      .reshape({static_cast<int64_t>(rows.size()), columns});
+}
+
 void copy_parameters(const models::Transformer& from, models::Transformer& to) {
   at::NoGradGuard no_grad;
   const std::vector<models::NamedTensor> source = from.named_parameters();
@@ -38,11 +51,12 @@ void copy_parameters(const models::Transformer& from, models::Transformer& to) {
 struct GrpoLearner::Prepared {
   struct Minibatch {
     LearnerBatch rows;
-    at::Tensor old_logprobs;    // [N, C]
-    at::Tensor ref_logprobs;    // [N, C]; undefined without a KL term
-    at::Tensor advantages;      // [N]
-    at::Tensor truncated;       // [N] bool
-    LossNormalizer normalizer;  // summed over learners
+    at::Tensor old_logprobs;      // [N, C]
+    at::Tensor ref_logprobs;      // [N, C]; undefined without a KL term
+    at::Tensor rollout_logprobs;  // [N, C] the sampler's; defined with importance sampling only
+    at::Tensor advantages;        // [N]
+    at::Tensor truncated;         // [N] bool
+    LossNormalizer normalizer;    // summed over learners
   };
   std::vector<Minibatch> minibatches;
   std::vector<double> rewards;  // as used for advantages (KL-in-reward applied)
@@ -53,11 +67,14 @@ GrpoLearner::GrpoLearner(const config::Config& config, models::Transformer& poli
     : config_(config),
       policy_(policy),
       peers_(peers != nullptr && peers->size() > 1 ? peers : nullptr),
-      schedule_(lr_schedule_from_config(config.grpo, config.run.steps * config.grpo.epochs * config.grpo.minibatches)),
+      // A run of 0 steps (warm start only) never updates; its schedule just has to exist.
+      schedule_(lr_schedule_from_config(
+          config.grpo, std::max<int64_t>(1, config.run.steps * config.grpo.epochs * config.grpo.minibatches))),
       loss_options_(from_config(config.grpo, config.rollout.max_new_tokens)),
       kl_(kl_controller_from_config(config.grpo)),
       logprob_temperature_(config.rollout.temperature > 0 ? config.rollout.temperature : 1.0),
-      micro_batch_size_(config.grpo.micro_batch_size) {
+      micro_batch_size_(config.grpo.micro_batch_size),
+      importance_sampling_(config.rollout.mode == "async" && config.grpo.importance_cap > 0) {
   advantage_options_.std_normalize = config.grpo.std_normalize;
   advantage_options_.eps = config.grpo.advantage_eps;
   reference_ = std::make_unique<models::Transformer>(policy.config(), 0, policy.device());
@@ -103,6 +120,14 @@ GrpoLearner::Prepared GrpoLearner::prepare(const LearnerBatch& batch) {
     const models::CompletionLogProbs old =
         models::completion_logprobs(policy_, minibatch.rows.prompts, minibatch.rows.completions, options);
     minibatch.old_logprobs = old.logprobs;
+    if (importance_sampling_) {
+      if (minibatch.rows.rollout_logprobs.size() != minibatch.rows.completions.size()) {
+        throw Error(ExitCode::kFailure,
+                    "learner: grpo.importance_cap needs the sampler's log-probs of every completion");
+      }
+      minibatch.rollout_logprobs =
+          padded_logprobs(minibatch.rows.rollout_logprobs, old.logprobs.size(1)).to(old.logprobs.scalar_type());
+    }
     if (need_reference) {
       minibatch.ref_logprobs =
           models::completion_logprobs(*reference_, minibatch.rows.prompts, minibatch.rows.completions, options)
@@ -149,7 +174,19 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
   Prepared prepared = prepare(batch);
 
   // Figures summed over minibatches, epochs and learners, then normalised: index order below.
-  enum : std::size_t { kLoss, kPolicyLoss, kKl, kEntropy, kClipLow, kClipHigh, kRatio, kTokens, kCount };
+  enum : std::size_t {
+    kLoss,
+    kPolicyLoss,
+    kKl,
+    kEntropy,
+    kClipLow,
+    kClipHigh,
+    kRatio,
+    kImportanceWeight,
+    kImportanceCapped,
+    kTokens,
+    kCount
+  };
   std::vector<double> sums(kCount, 0.0);
   double ratio_min = INFINITY, ratio_max = -INFINITY, grad_norm_sum = 0;
   int64_t updates = 0;
@@ -178,7 +215,7 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
                                 rows_of(minibatch.advantages),
                                 current.mask,
                                 rows_of(minibatch.truncated),
-                                {}};
+                                cells_of(minibatch.rollout_logprobs)};
         LossResult result = grpo_loss(inputs, loss_options_, minibatch.normalizer);
         at::Tensor loss = result.loss;
         const double tokens = static_cast<double>(result.metrics.tokens);
@@ -200,6 +237,10 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
         sums[kClipLow] += result.metrics.clip_fraction_low * tokens;
         sums[kClipHigh] += result.metrics.clip_fraction_high * tokens;
         sums[kRatio] += result.metrics.ratio_mean * tokens;
+        if (tokens > 0) {
+          sums[kImportanceWeight] += result.metrics.importance_weight_mean.value_or(1.0) * tokens;
+          sums[kImportanceCapped] += result.metrics.importance_capped_fraction * tokens;
+        }
         sums[kTokens] += tokens;
         if (tokens > 0) {
           ratio_min = std::min(ratio_min, result.metrics.ratio_min);
@@ -233,6 +274,10 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
   metrics["loss/ratio_min"] = std::isfinite(extremes[0]) ? -extremes[0] : 1.0;
   metrics["loss/ratio_max"] = std::isfinite(extremes[1]) ? extremes[1] : 1.0;
   metrics["loss/beta"] = kl_.beta();
+  if (importance_sampling_) {
+    metrics["loss/importance_weight_mean"] = sums[kImportanceWeight] / tokens;
+    metrics["loss/importance_capped_fraction"] = sums[kImportanceCapped] / tokens;
+  }
   metrics["optim/grad_norm"] = grad_norm_sum / static_cast<double>(updates);
   metrics["optim/lr"] = optimizer_->lr();
   metrics["learner/tokens"] = sums[kTokens] / static_cast<double>(config_.grpo.epochs);

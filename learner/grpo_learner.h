@@ -10,6 +10,10 @@
 //      whose gradients accumulate, when set), gradients summed over learners, global norm clipped, AdamW step
 //      with the scheduled learning rate;
 //   4. every grpo.ref_reset_every steps the reference model becomes a copy of the policy (iterative GRPO).
+// Asynchronous mode (rollout.mode async): the groups were sampled by the policy one update behind. pi_old in
+// the clipped ratio is still the policy before this step's first update (so the trust region is around the
+// current weights), and each token's policy term is weighted by min(pi_old / pi_behaviour, grpo.importance_cap)
+// with pi_behaviour from the sampler's log-probs (truncated importance sampling).
 // With data-parallel learners every learner calls step() with the same number of groups; the all-reduces
 // happen inside, so the update equals a single learner's update on the concatenated batch (up to float
 // summation order) and every learner ends the step with identical weights.
@@ -77,6 +81,7 @@ class GrpoLearner {
   KlController kl_;
   double logprob_temperature_;
   const int64_t micro_batch_size_;  // completions per forward/backward pass; 0 = the whole minibatch
+  const bool importance_sampling_;  // async mode with grpo.importance_cap > 0
   int64_t optimizer_steps_ = 0;
 };
 

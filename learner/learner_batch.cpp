@@ -36,6 +36,7 @@ LearnerBatch make_learner_batch(const std::vector<protocol::PromptItem>& items,
       batch.completions.emplace_back(completion.tokens.begin(), completion.tokens.end());
       batch.rewards.push_back(rewards[static_cast<std::size_t>(c)]);
       batch.truncated.push_back(completion.finish_reason == protocol::FinishReason::kLength);
+      batch.rollout_logprobs.push_back(completion.logprobs);
     }
   }
   return batch;
@@ -50,6 +51,9 @@ LearnerBatch slice_groups(const LearnerBatch& batch, int64_t first_group, int64_
   out.completions.assign(batch.completions.begin() + begin, batch.completions.begin() + end);
   out.rewards.assign(batch.rewards.begin() + begin, batch.rewards.begin() + end);
   out.truncated.assign(batch.truncated.begin() + begin, batch.truncated.begin() + end);
+  if (!batch.rollout_logprobs.empty()) {
+    out.rollout_logprobs.assign(batch.rollout_logprobs.begin() + begin, batch.rollout_logprobs.begin() + end);
+  }
   return out;
 }
 

@@ -12,10 +12,12 @@ namespace spct::learner {
 
 struct LearnerBatch {
   int64_t group_size = 0;
-  std::vector<std::vector<int64_t>> prompts;      // per completion (a group's prompt repeated group_size times)
-  std::vector<std::vector<int64_t>> completions;  // per completion, generated tokens
-  std::vector<double> rewards;                    // per completion, the combined reward
-  std::vector<bool> truncated;                    // per completion, hit rollout.max_new_tokens
+  std::vector<std::vector<int64_t>> prompts;         // per completion (a group's prompt repeated group_size times)
+  std::vector<std::vector<int64_t>> completions;     // per completion, generated tokens
+  std::vector<double> rewards;                       // per completion, the combined reward
+  std::vector<bool> truncated;                       // per completion, hit rollout.max_new_tokens
+  std::vector<std::vector<float>> rollout_logprobs;  // per completion, the sampler's log-prob of each token;
+                                                     // may be empty (then no importance correction is possible)
 
   int64_t size() const { return static_cast<int64_t>(completions.size()); }
   int64_t groups() const { return group_size == 0 ? 0 : size() / group_size; }

@@ -28,7 +28,7 @@ void validate(const LossOptions& o) {
     throw UsageError("grpo.entropy_coef: " + num(o.entropy_coef) + " must be >= 0");
   }
   if (!(o.importance_cap >= 0) || !std::isfinite(o.importance_cap)) {
-    throw UsageError("importance_cap: " + num(o.importance_cap) + " must be finite and >= 0");
+    throw UsageError("grpo.importance_cap: " + num(o.importance_cap) + " must be finite and >= 0");
   }
   if (o.aggregation == LossAggregation::kSeqMeanTokenSumNorm && !(o.sum_norm_tokens > 0)) {
     throw UsageError(
@@ -69,7 +69,8 @@ LossOptions from_config(const config::GrpoSection& grpo, int64_t max_new_tokens)
                       .aggregation = parse_loss_aggregation(grpo.loss_aggregation),
                       .sum_norm_tokens = static_cast<double>(max_new_tokens),
                       .entropy_coef = grpo.entropy_coef,
-                      .overlong_filter = grpo.overlong_filter};
+                      .overlong_filter = grpo.overlong_filter,
+                      .importance_cap = grpo.importance_cap};
   validate(options);
   return options;
 }

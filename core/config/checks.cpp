@@ -144,6 +144,10 @@ std::vector<CheckFailure> check_consistency(const Config& c) {
   }
 
   // Optimisation.
+  if (c.run.steps == 0 && (c.run.job != "grpo" || c.sft.warmup_steps == 0)) {
+    fail("run.steps = 0 only exports a warm-started policy: it needs run.job grpo and sft.warmup_steps > 0",
+         {"run.steps", "sft.warmup_steps", "run.job"});
+  }
   if (c.grpo.warmup_steps > c.run.steps) {
     fail("grpo.warmup_steps (" + str(c.grpo.warmup_steps) +
              ") is longer than the run (run.steps = " + str(c.run.steps) + ")",

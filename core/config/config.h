@@ -83,6 +83,7 @@ struct RolloutSection {
   double top_p = 1.0;
   int64_t max_new_tokens = 8;
   std::vector<std::string> stop;
+  std::string mode = "sync";  // "sync": on-policy; "async": step t+1 generated while step t is learned
 };
 
 struct RewardSection {
@@ -166,6 +167,7 @@ struct GrpoSection {
   double adam_beta1 = 0.9;
   double adam_beta2 = 0.999;
   double adam_eps = 1e-8;
+  double importance_cap = 2.0;
 };
 
 struct SftSection {

@@ -9,7 +9,10 @@ void add_run_fields(SchemaBuilder& b) {
   b.add_string("dir", f(&RunSection::dir), "Directory that holds run directories.");
   b.add_integer("seed", f(&RunSection::seed), "Seed for every random choice of the run (data order, sampling, init).",
                 {.min = 0, .max = 9007199254740992.0});
-  b.add_integer("steps", f(&RunSection::steps), "Number of training steps (policy updates).", {.min = 1, .max = 1e9});
+  b.add_integer("steps", f(&RunSection::steps),
+                "Number of training steps (policy updates); 0 with sft.warmup_steps > 0 exports the warm-started "
+                "policy to the run's model/ and stops.",
+                {.min = 0, .max = 1e9});
   b.add_integer("threads", f(&RunSection::threads),
                 "Intra-op threads per rank; 0 divides the node's cores evenly among the ranks on it.",
                 {.min = 0, .max = 1024});

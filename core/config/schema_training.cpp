@@ -51,6 +51,12 @@ void add_rollout_fields(SchemaBuilder& b) {
   b.add_integer("max_new_tokens", f(&RolloutSection::max_new_tokens), "Longest completion in tokens.",
                 {.min = 1, .max = 1048576});
   b.add_string_list("stop", f(&RolloutSection::stop), "Strings that end a completion (kept in the text).");
+  b.add_string("mode", f(&RolloutSection::mode),
+               "`sync`: every step's groups come from the current policy (on-policy). `async`: the groups of step "
+               "t+1 are generated and scored while the learners update on step t, from the policy one update "
+               "behind (staleness 1); the loss corrects with truncated importance weights (grpo.importance_cap). "
+               "docs/learner.md.",
+               {.choices = {"sync", "async"}});
 }
 
 void add_reward_fields(SchemaBuilder& b) {
@@ -129,6 +135,11 @@ void add_grpo_fields(SchemaBuilder& b) {
                "Dual-clip constant c for negative advantages (bounds -rho * A by -c * A); 0 = off, else > 1 "
                "(3 is usual).",
                {.min = 0, .max = 100});
+  b.add_number("importance_cap", f(&GrpoSection::importance_cap),
+               "rollout.mode async: each token's policy term is weighted by min(pi_old / pi_behaviour, this cap), "
+               "pi_behaviour being the one-step-stale policy that sampled it (truncated importance sampling); 0 = "
+               "no correction.",
+               {.min = 0, .max = 1e6});
   b.add_number("entropy_coef", f(&GrpoSection::entropy_coef),
                "Entropy bonus coefficient: the loss subtracts this times the mean token entropy; 0 = off.",
                {.min = 0, .max = 10});

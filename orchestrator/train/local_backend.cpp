@@ -36,12 +36,19 @@ std::vector<protocol::RewardResult> LocalBackend::score(const std::vector<protoc
   return results;
 }
 
-Metrics LocalBackend::learn(const protocol::PromptBatch& batch, const std::vector<protocol::GeneratedGroup>& groups,
-                            const std::vector<protocol::RewardResult>& results, PhaseTimes& times) {
-  if (groups.empty()) return {};
+void LocalBackend::start_learning(const protocol::PromptBatch& batch,
+                                  const std::vector<protocol::GeneratedGroup>& groups,
+                                  const std::vector<protocol::RewardResult>& results) {
+  started_step_ = static_cast<int64_t>(batch.step);
+  started_.reset();
+  if (!groups.empty()) started_ = learner::make_learner_batch(batch.items, groups, results, group_size_);
+}
+
+Metrics LocalBackend::finish_learning(PhaseTimes& times) {
+  if (!started_) return {};
   const auto start = std::chrono::steady_clock::now();
-  const learner::LearnerBatch rows = learner::make_learner_batch(batch.items, groups, results, group_size_);
-  Metrics metrics = learner_.step(rows, static_cast<int64_t>(batch.step));
+  Metrics metrics = learner_.step(*started_, started_step_);
+  started_.reset();
   times.learn = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   times.sync = 0;  // the rollout worker samples from the learner's own model
   ++policy_version_;

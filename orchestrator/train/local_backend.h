@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "core/config/config.h"
 #include "learner/grpo_learner.h"
@@ -21,8 +22,11 @@ class LocalBackend final : public StepBackend {
   void begin_step(uint64_t) override {}
   std::vector<protocol::GeneratedGroup> generate(const protocol::PromptBatch& batch) override;
   std::vector<protocol::RewardResult> score(const std::vector<protocol::RewardRequest>& requests) override;
-  Metrics learn(const protocol::PromptBatch& batch, const std::vector<protocol::GeneratedGroup>& groups,
-                const std::vector<protocol::RewardResult>& results, PhaseTimes& times) override;
+  // The update runs in finish_learning(): with one process there is nothing to overlap, but generate() between
+  // the two calls still samples from the weights before the update, as in an MPI job.
+  void start_learning(const protocol::PromptBatch& batch, const std::vector<protocol::GeneratedGroup>& groups,
+                      const std::vector<protocol::RewardResult>& results) override;
+  Metrics finish_learning(PhaseTimes& times) override;
   bool agree_to_stop(bool requested) override { return requested; }
   void write_checkpoint(uint64_t step, const std::filesystem::path& dir) override;
   void shutdown(uint64_t) override {}
@@ -38,6 +42,8 @@ class LocalBackend final : public StepBackend {
   learner::GrpoLearner learner_;
   const std::filesystem::path tokenizer_source_;
   uint64_t policy_version_ = 0;
+  std::optional<learner::LearnerBatch> started_;  // the batch start_learning() was given
+  int64_t started_step_ = 0;
 };
 
 }  // namespace spct::train

@@ -1,7 +1,6 @@
 #include "orchestrator/train/mpi_backend.h"
 
 #include <algorithm>
-#include <chrono>
 #include <deque>
 #include <map>
 
@@ -10,8 +9,6 @@
 
 namespace spct::train {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 // A reward worker holds at most this many unanswered requests: enough to hide the message latency, few enough
 // that the orchestrator can still send the next request to whichever worker frees up first.
@@ -127,13 +124,11 @@ std::vector<protocol::RewardResult> MpiBackend::score(const std::vector<protocol
   return results;
 }
 
-Metrics MpiBackend::learn(const protocol::PromptBatch& batch, const std::vector<protocol::GeneratedGroup>& groups,
-                          const std::vector<protocol::RewardResult>& results, PhaseTimes& times) {
+void MpiBackend::start_learning(const protocol::PromptBatch& batch, const std::vector<protocol::GeneratedGroup>& groups,
+                                const std::vector<protocol::RewardResult>& results) {
   comm::PhaseScope phase(world_.state(), "train");
-  const Clock::time_point start = Clock::now();
-  // Step 5: end generation and scoring, then give every learner its share of whole groups.
-  for (const int rank : rollout_ranks_) comm_.send(rank, protocol::PromptBatch{batch.step, batch.policy_version, {}});
-  for (const int rank : reward_ranks_) comm_.send(rank, protocol::RewardRequest{});
+  started_ = protocol::PromptBatch{batch.step, batch.policy_version, {}};
+  // Step 5: every learner gets its share of whole groups.
   const std::size_t per_learner = groups.size() / learner_ranks_.size();
   for (std::size_t l = 0; l < learner_ranks_.size(); ++l) {
     protocol::PromptBatch share{batch.step, batch.policy_version, {}};
@@ -144,6 +139,14 @@ Metrics MpiBackend::learn(const protocol::PromptBatch& batch, const std::vector<
       comm_.send(learner_ranks_[l], results[g]);
     }
   }
+  comm_.flush();
+}
+
+Metrics MpiBackend::finish_learning(PhaseTimes& times) {
+  comm::PhaseScope phase(world_.state(), "train");
+  // End generation and scoring: the rollout workers then take the new weights.
+  for (const int rank : rollout_ranks_) comm_.send(rank, started_);
+  for (const int rank : reward_ranks_) comm_.send(rank, protocol::RewardRequest{});
   comm_.flush();
 
   // Steps 6-7: every learner reports once the update is done and the weights are published.
@@ -160,16 +163,17 @@ Metrics MpiBackend::learn(const protocol::PromptBatch& batch, const std::vector<
   if (verify_learner_sync_) {
     for (const auto& [rank, digest] : digests) {
       if (digest != digests.begin()->second) {
-        throw Error(ExitCode::kFailure, "learner weights diverged after step " + std::to_string(batch.step) + ": " +
+        throw Error(ExitCode::kFailure, "learner weights diverged after step " + std::to_string(started_.step) + ": " +
                                             world_.layout().describe(rank) + " differs from " +
                                             world_.layout().describe(digests.begin()->first));
       }
     }
     metrics["learner/weights_in_sync"] = 1;
   }
-  const double total = std::chrono::duration<double>(Clock::now() - start).count();
+  // Learner 0 timed its update and its weight broadcast.
+  times.learn = metrics.count("time/update_s") ? metrics["time/update_s"] : 0.0;
   times.sync = metrics.count("time/publish_s") ? metrics["time/publish_s"] : 0.0;
-  times.learn = total - times.sync;
+  metrics.erase("time/update_s");
   metrics.erase("time/publish_s");
   return metrics;
 }

@@ -8,11 +8,14 @@
 //   3-4. Reward requests go to the reward worker with the fewest outstanding requests (at most
 //      kRequestsInFlight each); results come back in any order.
 //   (Dynamic sampling repeats 1-4 within the step.)
-//   5. An empty PromptBatch ends generation on every rollout worker and an empty RewardRequest ends scoring on
-//      every reward worker; each learner gets a PromptBatch with its share of the groups (whole groups, equal
-//      counts), then every group's GeneratedGroup and RewardResult.
-//   6-7. The learners update and all-reduce; learner 0 publishes the weights to the rollout workers and every
-//      learner answers with a StepReport {s, metrics, weights digest}.
+//   5. Each learner gets a PromptBatch with its share of the groups (whole groups, equal counts), then every
+//      group's GeneratedGroup and RewardResult (start_learning).
+//   (Asynchronous mode: 1-4 again for step s+1's groups, while the learners update; they come from the
+//   weights before the update, since the rollout workers swap weights only after the end-of-step marker.)
+//   6-7. An empty PromptBatch ends generation on every rollout worker and an empty RewardRequest ends scoring
+//      on every reward worker. The learners update and all-reduce; learner 0 publishes the weights to the
+//      rollout workers and every learner answers with a StepReport {s, metrics, weights digest}
+//      (finish_learning).
 //   8. Every rank joins one all-reduce (max) of its stop request: the step at which the job stops is the same
 //      on every rank. Then, when a checkpoint is due, Control {kCheckpoint, s+1} goes to the learners; learner 0
 //      writes its files into the staging directory both derive from the config, and every learner answers
@@ -37,8 +40,9 @@ class MpiBackend final : public StepBackend {
   void begin_step(uint64_t step) override;
   std::vector<protocol::GeneratedGroup> generate(const protocol::PromptBatch& batch) override;
   std::vector<protocol::RewardResult> score(const std::vector<protocol::RewardRequest>& requests) override;
-  Metrics learn(const protocol::PromptBatch& batch, const std::vector<protocol::GeneratedGroup>& groups,
-                const std::vector<protocol::RewardResult>& results, PhaseTimes& times) override;
+  void start_learning(const protocol::PromptBatch& batch, const std::vector<protocol::GeneratedGroup>& groups,
+                      const std::vector<protocol::RewardResult>& results) override;
+  Metrics finish_learning(PhaseTimes& times) override;
   bool agree_to_stop(bool requested) override;
   void write_checkpoint(uint64_t step, const std::filesystem::path& dir) override;
   void shutdown(uint64_t steps_completed) override;
@@ -52,6 +56,7 @@ class MpiBackend final : public StepBackend {
   const std::vector<int> reward_ranks_;
   const std::vector<int> learner_ranks_;
   const bool verify_learner_sync_;
+  protocol::PromptBatch started_;  // the step and version of the update start_learning() began (no items)
 };
 
 }  // namespace spct::train

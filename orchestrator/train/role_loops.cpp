@@ -168,11 +168,14 @@ uint64_t run_learner_rank(comm::World& world, const config::Config& config, cons
       }
       // Every learner gets an equal share, so either all of them update or none does (no usable group).
       if (!share.items.empty()) {
+        const auto update_start = std::chrono::steady_clock::now();
         const learner::LearnerBatch batch =
             learner::make_learner_batch(share.items, groups, results, config.rollout.group_size);
         for (const auto& [name, value] : learner.step(batch, static_cast<int64_t>(step))) {
           report.metrics.emplace_back(name, value);
         }
+        report.metrics.emplace_back(
+            "time/update_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - update_start).count());
       }
     }
     if (publishes) {

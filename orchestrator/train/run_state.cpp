@@ -7,6 +7,7 @@
 #include "core/atomic_file.h"
 #include "core/config/render.h"
 #include "core/error.h"
+#include "orchestrator/train/pending_batch.h"
 #include "orchestrator/version.h"
 
 namespace spct::train {
@@ -46,6 +47,7 @@ void write_run_state(const fs::path& dir, const RunState& state, const config::R
       {"spct_version", std::string(kVersion) + " (" + kGitCommit + ")"},
       {"written_at_unix_s", std::chrono::duration_cast<std::chrono::seconds>(now).count()},
       {"rng", "counter-based: every draw is seeded from run.seed, step, next_prompt_id and the data cursor"}};
+  if (state.pending) write_pending_batch(dir, *state.pending);
   write_file_atomically(dir / kStateFile, json.dump(1) + "\n");
   write_file_atomically(dir / "config.yaml", config::render_annotated(resolved));
 }
@@ -68,6 +70,12 @@ RunState read_run_state(const fs::path& dir) {
   state.metrics_bytes = required<uint64_t>(json, "metrics_bytes", file);
   if (!json.contains("data")) throw InputError(file.string() + ": missing key \"data\"");
   state.data = json["data"];
+  state.pending = read_pending_batch(dir);
+  if (state.pending && state.pending->step != static_cast<uint64_t>(state.step)) {
+    throw InputError((dir / "pending_batch.json").string() + ": holds the groups of step " +
+                     std::to_string(state.pending->step) + ", but the checkpoint continues at step " +
+                     std::to_string(state.step));
+  }
   return state;
 }
 

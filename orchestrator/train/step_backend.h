@@ -12,12 +12,13 @@
 
 namespace spct::train {
 
-// Seconds each phase of one step took, as the orchestrator saw them.
+// Seconds each phase of one step took.
 struct PhaseTimes {
-  double generate = 0;
-  double reward = 0;
-  double learn = 0;
-  double sync = 0;
+  double generate = 0;  // the orchestrator's time in generate(), this step
+  double reward = 0;    // the orchestrator's time in score(), this step
+  double learn = 0;     // the learners' update (as learner 0 measured it)
+  double sync = 0;      // the weight hand-over to the rollout workers (in asynchronous mode including the wait
+                        // for them to finish the next step's groups)
 };
 
 class StepBackend {
@@ -33,13 +34,18 @@ class StepBackend {
   // Scores every request; returns the results in request order.
   virtual std::vector<protocol::RewardResult> score(const std::vector<protocol::RewardRequest>& requests) = 0;
 
-  // Runs the learners' update of step `batch.step` on the groups and their rewards, then makes the new weights
-  // the rollout workers' policy. Returns the learners' metrics; fills the learn and sync times.
-  virtual Metrics learn(const protocol::PromptBatch& batch, const std::vector<protocol::GeneratedGroup>& groups,
-                        const std::vector<protocol::RewardResult>& results, PhaseTimes& times) = 0;
+  // Starts the learners' update of step `batch.step` on the groups and their rewards, and returns without
+  // waiting for it, so that the caller can collect the next step's groups meanwhile (asynchronous mode): until
+  // finish_learning(), generate() samples from the weights before this update.
+  virtual void start_learning(const protocol::PromptBatch& batch, const std::vector<protocol::GeneratedGroup>& groups,
+                              const std::vector<protocol::RewardResult>& results) = 0;
+
+  // Waits for the update start_learning() began, then makes the new weights the rollout workers' policy.
+  // Returns the learners' metrics; fills the learn and sync times.
+  virtual Metrics finish_learning(PhaseTimes& times) = 0;
 
   // Combines every rank's stop request (a signal may reach any one rank, core/stop_signal.h): true on every
-  // rank when any rank asked. Called once per step, after learn().
+  // rank when any rank asked. Called once per step, after finish_learning().
   virtual bool agree_to_stop(bool requested) = 0;
 
   // Has the learners write their part of the checkpoint of `step` (steps completed) into `dir`, the staging

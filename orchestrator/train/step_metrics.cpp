@@ -65,4 +65,21 @@ void StepTally::write_into(Metrics& metrics) const {
   for (const auto& [name, sum] : reward_worker_sums_) metrics[name] = sum;
 }
 
+void write_time_metrics(const PhaseTimes& times, double step_seconds, bool async, Metrics& metrics) {
+  const double wall = std::max(1e-9, step_seconds);
+  metrics["time/generate_s"] = times.generate;
+  metrics["time/reward_s"] = times.reward;
+  metrics["time/learn_s"] = times.learn;
+  metrics["time/sync_s"] = times.sync;
+  metrics["time/step_s"] = step_seconds;
+  const double sampling = times.generate + times.reward;
+  const double learning = times.learn + times.sync;
+  const double busy = async ? std::max(sampling, learning) : sampling + learning;
+  metrics["time/idle_s"] = std::max(0.0, step_seconds - busy);
+  metrics["time/idle_share"] = metrics["time/idle_s"] / wall;
+  metrics["time/rollout_idle_share"] = 1.0 - std::min(1.0, times.generate / wall);
+  metrics["time/reward_idle_share"] = 1.0 - std::min(1.0, times.reward / wall);
+  metrics["time/learner_idle_share"] = 1.0 - std::min(1.0, times.learn / wall);
+}
+
 }  // namespace spct::train

@@ -17,6 +17,7 @@
 
 #include "core/metrics.h"
 #include "core/protocol/messages.h"
+#include "orchestrator/train/step_backend.h"
 
 namespace spct::train {
 
@@ -45,5 +46,11 @@ class StepTally {
   double version_lag_sum_ = 0;
   std::map<std::string, double> reward_worker_sums_;  // RewardResult::metrics, summed
 };
+
+// Adds the step's time figures to `metrics` (docs/metrics.md): time/<phase>_s, time/step_s, time/idle_s (the
+// step's wall time outside its phases: the orchestrator's own work; in asynchronous mode generation and scoring
+// overlap the update, so only the longer of the two counts), time/idle_share, and each role's idle share (1 -
+// its phase time / step time; the learners' phase is their update).
+void write_time_metrics(const PhaseTimes& times, double step_seconds, bool async, Metrics& metrics);
 
 }  // namespace spct::train

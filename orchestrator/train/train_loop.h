@@ -8,7 +8,12 @@
 //   6. write the step's metrics (metrics.jsonl, console) and the run status;
 //   7. agree with every rank whether to stop (a signal reached one of them), and write a checkpoint when one is
 //      due (every checkpoint.every steps, at the end, and on a stop).
-// At the end the final checkpoint's model is exported to `<run dir>/model/` (Hugging Face format).
+// Asynchronous mode (rollout.mode async): steps 1-4 of step t+1 run while the learners do step 5 of step t, from
+// the weights before that update (staleness 1; the learners correct with truncated importance weights). The
+// first step collects its groups first, as in synchronous mode. A checkpoint saves the groups collected for the
+// next step, so a resumed run trains on exactly what the uninterrupted run would have.
+// At the end the final checkpoint's model is exported to `<run dir>/model/` (Hugging Face format); a run of
+// zero steps exports the warm-started policy.
 // Deterministic under run.seed: the data order, every sample's seed and every update depend on it alone, so a
 // run resumed from a checkpoint continues exactly as the uninterrupted run would have.
 #pragma once

@@ -2,12 +2,13 @@
 # Exact resume after SIGKILL (issue #7): a run killed at several points (after a few steps, while a checkpoint
 # is being staged, late in the run) and restarted with the same command each time ends with bit-identical
 # weights and identical metrics to an uninterrupted run. A damaged newest checkpoint is skipped with a warning
-# and the one before it used, again with the same final result. Argument: colocated (default) or mpi.
+# and the one before it used, again with the same final result. Arguments: colocated (default) or mpi, then
+# sync (default) or async (rollout.mode: the checkpoints then carry the groups collected for the next step).
 set -uo pipefail
 work=$(mktemp -d)
 source "$(dirname "$0")/common.sh"
-extra=()
-[[ "${1:-colocated}" == colocated ]] && extra=(layout.colocate=true)
+extra=(rollout.mode="${2:-sync}")
+[[ "${1:-colocated}" == colocated ]] && extra+=(layout.colocate=true)
 
 train a || say_fail "uninterrupted run failed"
 

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Dynamic sampling on 5 MPI ranks with an untrained policy: every group scores all zeros, so the orchestrator
 # refills up to its round limit and the step ends with no group to train on; every rank must still finish each
-# step in lock-step (no deadline expires) and the run must end cleanly.
+# step in lock-step (no deadline expires) and the run must end cleanly. Argument: the rollout mode, sync
+# (default) or async (the refills of step 2 then run while the learners finish step 1).
 set -uo pipefail
+mode=${1:-sync}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 timeout 300 "$SPCT_BINARY" train "$SPCT_SOURCE_DIR/configs/grpo_add.yaml" run.dir="$work" run.steps=2 \
-  sft.warmup_steps=0 grpo.dynamic_sampling=true rollout.prompts_per_step=8 timeouts.step_s=60 \
+  sft.warmup_steps=0 grpo.dynamic_sampling=true rollout.prompts_per_step=8 timeouts.step_s=60 rollout.mode="$mode" \
   > "$work/log" 2>&1 || { tail -20 "$work/log"; echo "FAIL: run failed"; echo "0 passed, 1 failed"; exit 1; }
 python3 - "$work/grpo_add/metrics.jsonl" <<'PY'
 import json, sys

@@ -1,0 +1,75 @@
+#include "orchestrator/train/batch_collector.h"
+
+#include <chrono>
+
+#include "learner/advantages.h"
+
+namespace spct::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Dynamic sampling gives up after this many extra generation rounds in one step; the step then trains on the
+// informative groups it has (rounded down to whole learner shards).
+constexpr int64_t kMaxRefillRounds = 4;
+
+}  // namespace
+
+CollectedBatch collect_batch(uint64_t step, const config::Config& config, StepBackend& backend,
+                             data::PromptStream& stream, PromptEncoder& encoder, observe::RunMonitor& monitor,
+                             PhaseTimes& times) {
+  const auto wanted = static_cast<std::size_t>(config.rollout.prompts_per_step);
+  CollectedBatch collected;
+  collected.step = step;
+  std::size_t informative = 0;
+  for (int64_t round = 0;; ++round) {
+    protocol::PromptBatch prompts{step, 0, {}};
+    std::vector<std::string> texts;
+    for (const data::PromptItem& item : stream.next_batch(wanted - informative)) {
+      auto [encoded, text] = encoder.encode(item);
+      prompts.items.push_back(std::move(encoded));
+      texts.push_back(std::move(text));
+    }
+    monitor.set_phase("generate");
+    Clock::time_point start = Clock::now();
+    std::vector<protocol::GeneratedGroup> groups = backend.generate(prompts);
+    times.generate += seconds_since(start);
+
+    std::vector<protocol::RewardRequest> requests;
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+      requests.push_back({groups[i], texts[i], prompts.items[i].answer});
+    }
+    monitor.set_phase("reward");
+    start = Clock::now();
+    std::vector<protocol::RewardResult> results = backend.score(requests);
+    times.reward += seconds_since(start);
+
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+      const bool keep = !config.grpo.dynamic_sampling || !learner::is_zero_variance(results[i].rewards);
+      informative += keep ? 1 : 0;
+      collected.items.push_back(std::move(prompts.items[i]));
+      collected.groups.push_back(std::move(groups[i]));
+      collected.results.push_back(std::move(results[i]));
+      collected.trained.push_back(keep);
+    }
+    collected.refill_rounds = round;
+    if (!config.grpo.dynamic_sampling || informative >= wanted || round >= kMaxRefillRounds) break;
+  }
+  // A refill that ran out of rounds keeps whole learner shards only: the last groups beyond them are dropped.
+  const int64_t shard =
+      config.layout.colocate ? config.grpo.minibatches : config.layout.learners * config.grpo.minibatches;
+  auto surplus = static_cast<std::size_t>(static_cast<int64_t>(informative) % shard);
+  for (std::size_t i = collected.trained.size(); i-- > 0 && surplus > 0;) {
+    if (collected.trained[i]) {
+      collected.trained[i] = false;
+      --surplus;
+    }
+  }
+  return collected;
+}
+
+}  // namespace spct::train

@@ -32,6 +32,8 @@ echo "/status: $status"
 [[ "$status" == *'"total_steps":40'* ]] || { echo "FAIL: /status total_steps"; fail=1; }
 [[ "$status" == *'"state":"running"'* ]] || { echo "FAIL: /status state"; fail=1; }
 [[ "$status" == *'"reward/mean":'* ]] || { echo "FAIL: /status metrics"; fail=1; }
+[[ "$status" == *'"ranks":[{"last_step":'*',"rank":0,"role":"colocated (all roles)"}]'* &&
+   "$status" == *'"ranks_total":1'* ]] || { echo "FAIL: /status ranks of a colocated run"; fail=1; }
 metrics=$(curl -s --max-time 2 "http://127.0.0.1:$port/metrics")
 grep -q "^spct_steps_done{run=\"$run\"} [1-9][0-9]*$" <<< "$metrics" || { echo "FAIL: /metrics steps"; echo "$metrics"; fail=1; }
 grep -q '^# TYPE spct_reward_mean gauge$' <<< "$metrics" || { echo "FAIL: /metrics reward family"; fail=1; }

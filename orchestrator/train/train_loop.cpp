@@ -101,9 +101,10 @@ TrainOutcome run_training(const config::ResolvedConfig& resolved, const tokenize
     Metrics metrics = backend.finish_learning(times);
 
     // Step 6: metrics.
-    current.tally().write_into(metrics);
+    const StepTally tally = current.tally();
+    tally.write_into(metrics);
     write_time_metrics(times, seconds_since(step_start), async, metrics);
-    metrics["perf/tokens_per_s"] = current.tally().generated_tokens() / std::max(1e-9, metrics["time/step_s"]);
+    metrics["perf/tokens_per_s"] = tally.generated_tokens() / std::max(1e-9, metrics["time/step_s"]);
     metrics["batch/groups_trained"] = static_cast<double>(training.groups.size());
     metrics["batch/refill_rounds"] = static_cast<double>(current.refill_rounds);
     metrics_log.write(step, metrics);

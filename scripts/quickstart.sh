@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
-# README command 1: installs what spct needs, builds the spct binary, and runs `spct train` on the embedded
-# default config (configs/quickstart.yaml). Extra arguments are passed to `spct train` (e.g. run.steps=10).
-# Safe to repeat: an interrupted runs/quickstart is resumed from its newest checkpoint; when it has finished, the
-# new run is named quickstart-<date-time>.
+# README command 1: installs what spct needs, builds the spct binary, and runs the SPCT story: `spct pipeline
+# run` on the embedded quickstart pipeline (configs/quickstart.yaml), whose stages land in runs/quickstart/ and
+# whose closing table lands in runs/quickstart/summary.md. Extra arguments are passed to `spct pipeline run`
+# (overrides for every stage, e.g. run.seed=2).
+# Safe to repeat: finished stages are skipped and an interrupted one starts again (training resumes from its
+# newest checkpoint), so a second run after a finished one only prints the table again; remove
+# runs/quickstart/ to run the story from the start.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
 SPCT_BUILD_TARGET=spct "$root/scripts/build.sh"
 cd "$root"
-name=()
-if grep -qs '"state":"finished"' runs/quickstart/status.json && ! printf '%s\n' "$@" | grep -q '^run.name='; then
-  name=("run.name=quickstart-$(date +%Y%m%d-%H%M%S)")
-fi
-exec "$root/build/orchestrator/spct" train "$@" "${name[@]}"
+exec "$root/build/orchestrator/spct" pipeline run "$@"

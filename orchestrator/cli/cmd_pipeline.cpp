@@ -1,4 +1,4 @@
-// `spct pipeline show|run FILE [overrides]`.
+// `spct pipeline show|run [FILE] [overrides]`; no FILE: the embedded quickstart story (configs/quickstart.yaml).
 #include <iostream>
 #include <memory>
 
@@ -17,8 +17,17 @@ struct PipelineArgs {
   std::vector<std::string> overrides;
 
   void add_to(CLI::App& command) {
-    command.add_option("file", file, "The pipeline file (configs/pipelines/)")->required();
+    command.add_option("file", file,
+                       "The pipeline file (configs/pipelines/); default: the embedded quickstart story "
+                       "(configs/quickstart.yaml)");
     command.add_option("overrides", overrides, "section.key=value overrides applied to every stage");
+  }
+
+  // CLI11 fills positionals in order, so `spct pipeline run run.seed=2` puts the override in `file`.
+  void split_file_from_overrides() {
+    if (file.find('=') == std::string::npos || file.find('/') != std::string::npos) return;
+    overrides.insert(overrides.begin(), file);
+    file.clear();
   }
 };
 
@@ -28,11 +37,26 @@ void show(const pipeline::Pipeline& p, const std::string& spct) {
   for (const pipeline::Stage& stage : p.stages) {
     std::string after;
     for (const std::string& name : stage.after) after += (after.empty() ? "" : ", ") + name;
+    if (stage.is_report()) {
+      std::cout << "\nstage " << stage.name << " (report of: " << after << ")\n  writes " << p.dir
+                << "/summary.md and summary.json\n";
+      continue;
+    }
     std::cout << "\nstage " << stage.name << " (" << stage.command << ", "
               << pipeline::run_ranks(stage.config, stage.command)
               << " rank(s), after: " << (after.empty() ? "nothing" : after) << ")"
               << (pipeline::stage_finished(stage) ? " [finished]" : "") << "\n  run directory " << stage.run_dir
               << "\n  " << spct << " " << pipeline::shell_join(stage.arguments()) << "\n";
+    if (!stage.inline_config.empty()) {
+      std::cout << "  inline config, written to " << stage.config_path << " when the stage runs:\n";
+      std::size_t start = 0;
+      while (start < stage.inline_config.size()) {
+        const std::size_t end = stage.inline_config.find('\n', start);
+        std::cout << "    " << stage.inline_config.substr(start, end - start) << "\n";
+        if (end == std::string::npos) break;
+        start = end + 1;
+      }
+    }
   }
 }
 
@@ -47,8 +71,10 @@ void register_pipeline(CLI::App& app) {
   CLI::App* show_command = command->add_subcommand(
       "show", "Check the pipeline file and every stage's config, then print the stages and their commands");
   show_args->add_to(*show_command);
-  show_command->callback(
-      [show_args] { show(pipeline::load_pipeline(show_args->file, show_args->overrides), run::current_executable()); });
+  show_command->callback([show_args] {
+    show_args->split_file_from_overrides();
+    show(pipeline::load_pipeline(show_args->file, show_args->overrides), run::current_executable());
+  });
 
   auto run_args = std::make_shared<PipelineArgs>();
   CLI::App* run_command = command->add_subcommand(
@@ -57,6 +83,7 @@ void register_pipeline(CLI::App& app) {
       "and the first failing stage stops the pipeline with its exit code");
   run_args->add_to(*run_command);
   run_command->callback([run_args] {
+    run_args->split_file_from_overrides();
     const pipeline::Pipeline p = pipeline::load_pipeline(run_args->file, run_args->overrides);
     const pipeline::PipelineOutcome outcome = pipeline::run_pipeline(p, run::current_executable(), std::cerr);
     if (outcome.exit_code != 0) {

@@ -88,11 +88,13 @@ void register_submit(CLI::App& app) {
 
     const std::string path = options->target.path();
     const bool is_pipeline = !path.empty() && pipeline::is_pipeline_file(path);
-    const std::vector<submit::PlannedJob> jobs =
-        is_pipeline
-            ? submit::plan_pipeline(pipeline::load_pipeline(path, options->target.overrides()), request, std::cerr)
-            : submit::plan_config(path, options->target.overrides(), request);
+    const pipeline::Pipeline stages =
+        is_pipeline ? pipeline::load_pipeline(path, options->target.overrides()) : pipeline::Pipeline{};
+    const std::vector<submit::PlannedJob> jobs = is_pipeline
+                                                     ? submit::plan_pipeline(stages, request, std::cerr)
+                                                     : submit::plan_config(path, options->target.overrides(), request);
     if (options->dry_run) return print_dry_run(jobs);
+    for (const pipeline::Stage& stage : stages.stages) pipeline::write_inline_config(stage);
     if (jobs.empty()) {
       std::cerr << "nothing to submit: every stage already finished\n";
       return;

@@ -20,9 +20,11 @@ struct PipelineOutcome {
   int stages_skipped = 0;  // already finished before this run
 };
 
-// Runs every stage of `pipeline` that has not finished, in order, as `spct_executable <stage.arguments()>`,
-// and stops at the first stage that fails. Progress lines go to `log`. Stage output goes to this process's
-// stdout and stderr. Throws spct::Error when a stage cannot be started.
+// Runs every stage of `pipeline` that has not finished, in order, as `spct_executable <stage.arguments()>`
+// (an inline config written to its file first), and stops at the first stage that fails. A report stage runs
+// here, every time: it prints the summary table to `log` and writes summary.md and summary.json (summary.h).
+// Progress lines go to `log`. Stage output goes to this process's stdout and stderr. Throws spct::Error when a
+// stage cannot be started, spct::InputError when a report's eval results are missing or malformed.
 PipelineOutcome run_pipeline(const Pipeline& pipeline, const std::string& spct_executable, std::ostream& log);
 
 }  // namespace spct::pipeline

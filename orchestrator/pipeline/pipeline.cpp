@@ -6,10 +6,12 @@
 #include <optional>
 #include <set>
 
+#include "core/atomic_file.h"
 #include "core/config/checks.h"
 #include "core/config/loader.h"
 #include "core/config/yaml_reader.h"
 #include "core/error.h"
+#include "orchestrator/pipeline/inline_config.h"
 
 namespace spct::pipeline {
 namespace fs = std::filesystem;
@@ -87,8 +89,8 @@ std::optional<std::vector<const ConfigNode*>> scalar_list(const ConfigNode& map,
 struct Declared {
   Stage stage;
   std::vector<const ConfigNode*> overrides;
-  const ConfigNode* config = nullptr;
-  std::set<std::string> reachable;  // every stage this one depends on, directly or through others
+  const ConfigNode* config = nullptr;  // a file name (a scalar) or an inline config (a mapping)
+  std::set<std::string> reachable;     // every stage this one depends on, directly or through others
 };
 
 // `value` with each ${stage} replaced by that stage's run directory; a problem for a reference to a stage that
@@ -174,11 +176,25 @@ std::vector<Declared> parse_stages(const ConfigNode& root, Pipeline& pipeline, P
     }
     if (const ConfigNode* command = scalar(node, "command", false, problems)) {
       d.stage.command = command->scalar;
-      if (d.stage.command != "train" && d.stage.command != "eval") {
-        problems.add(command->location, "command '" + d.stage.command + "' is not one of: train, eval");
+      if (d.stage.command != "train" && d.stage.command != "eval" && d.stage.command != "report") {
+        problems.add(command->location, "command '" + d.stage.command + "' is not one of: train, eval, report");
       }
     }
-    d.config = scalar(node, "config", true, problems);
+    d.config = node.find("config");
+    if (d.stage.is_report()) {
+      if (d.config != nullptr || node.find("overrides") != nullptr) {
+        problems.add(node.location,
+                     "a report stage takes no config or overrides: it reads the eval.json of the "
+                     "eval stages in its `after`");
+      }
+      d.config = nullptr;
+    } else if (d.config == nullptr) {
+      problems.add(node.location, "missing key 'config' (a config file, or the config itself as a mapping)");
+    } else if (d.config->kind != ConfigNode::Kind::kScalar && d.config->kind != ConfigNode::Kind::kMap) {
+      problems.add(d.config->location,
+                   "'config' must be a file name or a mapping (the config inline), not " + d.config->kind_name());
+      d.config = nullptr;
+    }
     d.overrides = scalar_list(node, "overrides", problems).value_or(std::vector<const ConfigNode*>{});
     const auto after = scalar_list(node, "after", problems);
     if (!after.has_value() && !declared.empty()) {  // the default: right after the previous stage
@@ -194,9 +210,16 @@ std::vector<Declared> parse_stages(const ConfigNode& root, Pipeline& pipeline, P
                                          "' (stages run in file order; list them so)");
         continue;
       }
+      if (d.stage.is_report() && earlier->stage.command != "eval") {
+        problems.add(item->location, "a report reads eval stages only; '" + item->scalar + "' is a " +
+                                         earlier->stage.command + " stage");
+      }
       d.stage.after.push_back(item->scalar);
       d.reachable.insert(item->scalar);
       d.reachable.insert(earlier->reachable.begin(), earlier->reachable.end());
+    }
+    if (d.stage.is_report() && d.stage.after.empty()) {
+      problems.add(node.location, "a report stage needs `after`: the eval stages whose results it tabulates");
     }
     d.stage.run_dir = (fs::path(pipeline.dir) / d.stage.name).string();
     declared.push_back(std::move(d));
@@ -209,6 +232,7 @@ std::vector<Declared> parse_stages(const ConfigNode& root, Pipeline& pipeline, P
 void resolve_stage(Declared& d, const Pipeline& pipeline, const fs::path& base_dir,
                    const std::vector<std::string>& extra_overrides, Problems& problems) {
   Stage& stage = d.stage;
+  if (stage.is_report()) return;
   const std::size_t problems_before = problems.size();
   for (const ConfigNode* node : d.overrides) {
     if (node->scalar.find('=') == std::string::npos) {
@@ -223,15 +247,21 @@ void resolve_stage(Declared& d, const Pipeline& pipeline, const fs::path& base_d
   stage.overrides.push_back("run.name=" + stage.name);
   // Loading the config with overrides already found wrong would only repeat their problems.
   if (d.config == nullptr || problems.size() != problems_before) return;
-  const fs::path config_path = (base_dir / d.config->scalar).lexically_normal();
-  stage.config_path = config_path.string();
-  std::error_code error;
-  if (!fs::is_regular_file(config_path, error)) {
-    problems.add(d.config->location, "stage '" + stage.name + "': config file " + stage.config_path + " not found");
-    return;
+  const bool is_inline = d.config->kind == ConfigNode::Kind::kMap;
+  if (is_inline) {
+    stage.config_path = (fs::path(pipeline.dir) / (stage.name + ".config.yaml")).string();
+    stage.inline_config = render_inline_config(*d.config, d.config->location.str(), base_dir.string());
+  } else {
+    stage.config_path = (base_dir / d.config->scalar).lexically_normal().string();
+    std::error_code error;
+    if (!fs::is_regular_file(stage.config_path, error)) {
+      problems.add(d.config->location, "stage '" + stage.name + "': config file " + stage.config_path + " not found");
+      return;
+    }
   }
   try {
-    stage.config = config::load_config(stage.config_path, stage.overrides).config;
+    stage.config = is_inline ? config::load_config_node(*d.config, base_dir.string(), stage.overrides).config
+                             : config::load_config(stage.config_path, stage.overrides).config;
   } catch (const UsageError& e) {
     std::string message = e.what();
     for (std::size_t p = message.find('\n'); p != std::string::npos; p = message.find('\n', p + 5)) {
@@ -262,6 +292,17 @@ int64_t run_ranks(const config::Config& config, const std::string& command) {
   return config::required_world_size(config);
 }
 
+void write_inline_config(const Stage& stage) {
+  if (stage.inline_config.empty()) return;
+  std::error_code error;
+  fs::create_directories(fs::path(stage.config_path).parent_path(), error);
+  if (error) {
+    throw Error(ExitCode::kFailure, "stage '" + stage.name + "': cannot create " +
+                                        fs::path(stage.config_path).parent_path().string() + ": " + error.message());
+  }
+  write_file_atomically(stage.config_path, stage.inline_config);
+}
+
 bool is_pipeline_file(const std::string& path) {
   const ConfigNode root = config::read_yaml_file(path);
   return root.kind == ConfigNode::Kind::kMap && root.find("stages") != nullptr;
@@ -275,24 +316,26 @@ Pipeline load_pipeline(const std::string& path, const std::vector<std::string>& 
                        "and the stage names");
     }
   }
-  const ConfigNode root = config::read_yaml_file(path);
+  const ConfigNode root =
+      path.empty() ? config::parse_yaml(config::embedded_quickstart_pipeline(), config::kEmbeddedPipelineName)
+                   : config::read_yaml_file(path);
   Pipeline pipeline;
-  pipeline.file = path;
+  pipeline.file = path.empty() ? config::kEmbeddedPipelineName : path;
   Problems problems;
   if (root.kind != ConfigNode::Kind::kMap) {
     problems.add(root.location, "a pipeline file is a mapping with the keys 'pipeline' and 'stages'");
-    problems.raise(path);
+    problems.raise(pipeline.file);
   }
   parse_header(root, pipeline, problems);
   std::vector<Declared> declared = parse_stages(root, pipeline, problems);
-  if (!problems.empty()) problems.raise(path);
+  if (!problems.empty()) problems.raise(pipeline.file);
 
-  const fs::path base_dir = fs::absolute(path).parent_path();
+  const fs::path base_dir = path.empty() ? fs::current_path() : fs::absolute(path).parent_path();
   for (std::size_t i = 0; i < declared.size(); ++i) {
     resolve_stage(declared[i], pipeline, base_dir, extra_overrides, problems);
     pipeline.stages[i] = declared[i].stage;
   }
-  if (!problems.empty()) problems.raise(path);
+  if (!problems.empty()) problems.raise(pipeline.file);
   return pipeline;
 }
 

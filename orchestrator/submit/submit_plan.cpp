@@ -79,6 +79,11 @@ std::vector<PlannedJob> plan_pipeline(const pipeline::Pipeline& pipeline, const 
   }
   std::vector<PlannedJob> jobs;
   for (const pipeline::Stage& stage : pipeline.stages) {
+    if (stage.is_report()) {
+      log << "pipeline " << pipeline.name << ": stage " << stage.name
+          << " is a report; not submitted (`spct pipeline run` prints it once the jobs have finished)" << std::endl;
+      continue;
+    }
     if (pipeline::stage_finished(stage)) {
       log << "pipeline " << pipeline.name << ": stage " << stage.name << " already finished (" << stage.run_dir
           << "); not submitted" << std::endl;

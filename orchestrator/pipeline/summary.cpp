@@ -1,0 +1,113 @@
+#include "orchestrator/pipeline/summary.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+
+namespace spct::pipeline {
+namespace {
+using nlohmann::json;
+
+double std_error(double accuracy, int64_t items) {
+  if (items <= 0) return 0;
+  return std::sqrt(accuracy * (1 - accuracy) / static_cast<double>(items));
+}
+
+// The value at `key` of `object` as T; an InputError naming the file and key when it is absent or mistyped.
+template <class T>
+T field(const json& object, const std::string& key, const std::string& file) {
+  const auto it = object.find(key);
+  if (it == object.end()) throw InputError(file + ": no \"" + key + "\" (is it the eval.json of `spct eval`?)");
+  try {
+    return it->get<T>();
+  } catch (const json::exception&) {
+    throw InputError(file + ": \"" + key + "\" has the wrong type: " + it->dump());
+  }
+}
+
+SummaryRow make_row(const EvalStageDir& stage, const std::string& target, const std::string& method,
+                    const std::string& model, int64_t correct, int64_t items) {
+  SummaryRow row{stage.name, target, method, model, 0, correct, items, 0};
+  row.accuracy = items > 0 ? static_cast<double>(correct) / static_cast<double>(items) : 0;
+  row.std_error = std_error(row.accuracy, items);
+  return row;
+}
+
+void add_rows(const EvalStageDir& stage, std::vector<SummaryRow>& rows) {
+  const std::string file = (std::filesystem::path(stage.run_dir) / "eval.json").string();
+  std::ifstream in(file);
+  if (!in) throw InputError(file + ": cannot read the eval result of stage '" + stage.name + "' (did it run?)");
+  const json doc = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) throw InputError(file + ": not a JSON object");
+  const auto target = field<std::string>(doc, "target", file);
+  const auto model = field<std::string>(doc, "model", file);
+  if (target == "policy") {
+    rows.push_back(make_row(stage, target, "greedy verifier accuracy", model, field<int64_t>(doc, "correct", file),
+                            field<int64_t>(doc, "items", file)));
+    return;
+  }
+  if (target != "grm") throw InputError(file + ": \"target\" is \"" + target + "\", not policy or grm");
+  const json methods = field<json>(doc, "methods", file);
+  if (!methods.is_array() || methods.empty()) throw InputError(file + ": \"methods\" is not a non-empty list");
+  for (const json& method : methods) {
+    rows.push_back(make_row(stage, target, field<std::string>(method, "name", file), model,
+                            field<int64_t>(method, "correct", file), field<int64_t>(method, "total", file)));
+  }
+}
+
+std::string fixed(double value, int digits) {
+  std::ostringstream out;
+  out.setf(std::ios::fixed);
+  out.precision(digits);
+  out << value;
+  return out.str();
+}
+
+}  // namespace
+
+Summary build_summary(const std::string& pipeline_name, const std::vector<EvalStageDir>& stages) {
+  Summary summary;
+  summary.pipeline = pipeline_name;
+  for (const EvalStageDir& stage : stages) add_rows(stage, summary.rows);
+  return summary;
+}
+
+std::string Summary::markdown() const {
+  std::ostringstream out;
+  out << "| stage | target | method | accuracy | ± s.e. | items |\n|---|---|---|---|---|---|\n";
+  for (const SummaryRow& row : rows) {
+    out << "| " << row.stage << " | " << row.target << " | " << row.method << " | " << fixed(row.accuracy, 3) << " | "
+        << fixed(row.std_error, 3) << " | " << row.items << " |\n";
+  }
+  return out.str();
+}
+
+std::string Summary::json() const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const SummaryRow& row : rows) {
+    list.push_back({{"stage", row.stage},
+                    {"target", row.target},
+                    {"method", row.method},
+                    {"model", row.model},
+                    {"accuracy", row.accuracy},
+                    {"correct", row.correct},
+                    {"items", row.items},
+                    {"std_error", row.std_error}});
+  }
+  return nlohmann::json{{"pipeline", pipeline}, {"rows", list}}.dump(2) + "\n";
+}
+
+void write_summary(const Summary& summary, const std::string& dir) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) throw Error(ExitCode::kFailure, "cannot create " + dir + ": " + error.message());
+  write_file_atomically(std::filesystem::path(dir) / "summary.md", summary.markdown());
+  write_file_atomically(std::filesystem::path(dir) / "summary.json", summary.json());
+}
+
+}  // namespace spct::pipeline

@@ -7,39 +7,20 @@
 
 #include "learner/grpo_learner.h"
 #include "models/model_config.h"
+#include "tiny_learner.h"
 
 using spct::learner::GrpoLearner;
 
 namespace {
 
 spct::config::Config tiny_config(const std::string& aggregation, int64_t micro_batch_size) {
-  spct::config::Config config;
-  config.model.hidden_size = 16;
-  config.model.num_layers = 1;
-  config.model.num_heads = 2;
-  config.model.num_kv_heads = 1;
-  config.model.intermediate_size = 32;
-  config.model.max_position = 32;
-  config.rollout.group_size = 3;
-  config.rollout.max_new_tokens = 4;
-  config.grpo.lr = 1e-2;
+  spct::config::Config config = spct::test::tiny_learner_config();
   config.grpo.beta = 0.05;
   config.grpo.entropy_coef = 0.01;
   config.grpo.loss_aggregation = aggregation;
   config.grpo.micro_batch_size = micro_batch_size;
   config.grpo.overlong_filter = true;
   return config;
-}
-
-spct::learner::LearnerBatch batch() {
-  spct::learner::LearnerBatch b;
-  b.group_size = 3;
-  // Completion lengths differ, so a pass's longest completion is shorter than the minibatch's.
-  b.prompts = {{1, 2}, {1, 2}, {1, 2}, {3, 4, 5}, {3, 4, 5}, {3, 4, 5}};
-  b.completions = {{6}, {7, 8, 9, 10}, {2, 2}, {11, 1}, {5}, {9, 8, 7, 6}};
-  b.rewards = {1, 0, 0.5, 0, 1, 1};
-  b.truncated = {false, true, false, false, false, true};
-  return b;
 }
 
 }  // namespace
@@ -52,12 +33,12 @@ TEST_CASE("gradient accumulation gives the update of a single pass") {
       CAPTURE(micro);
       const auto whole_config = tiny_config(aggregation, 0);
       const auto micro_config = tiny_config(aggregation, micro);
-      spct::models::Transformer whole(spct::models::from_section(whole_config.model, 12), 3);
-      spct::models::Transformer accumulated(spct::models::from_section(micro_config.model, 12), 3);
+      spct::models::Transformer whole(spct::models::from_section(whole_config.model, spct::test::kTinyVocab), 3);
+      spct::models::Transformer accumulated(spct::models::from_section(micro_config.model, spct::test::kTinyVocab), 3);
       GrpoLearner whole_learner(whole_config, whole, nullptr);
       GrpoLearner micro_learner(micro_config, accumulated, nullptr);
-      const auto a = whole_learner.step(batch(), 0);
-      const auto b = micro_learner.step(batch(), 0);
+      const auto a = whole_learner.step(spct::test::tiny_batch(), 0);
+      const auto b = micro_learner.step(spct::test::tiny_batch(), 0);
       CHECK(a.at("loss/total") == Approx(b.at("loss/total")).epsilon(1e-5));
       CHECK(a.at("loss/kl") == Approx(b.at("loss/kl")).epsilon(1e-5).margin(1e-9));
       CHECK(a.at("optim/grad_norm") == Approx(b.at("optim/grad_norm")).epsilon(1e-4));
@@ -77,9 +58,9 @@ TEST_CASE("gradient accumulation gives the update of a single pass") {
 TEST_CASE("accumulation actually splits: a micro-batch size of 1 still trains") {
   at::set_num_threads(1);
   const auto config = tiny_config("token_mean", 1);
-  spct::models::Transformer policy(spct::models::from_section(config.model, 12), 3);
+  spct::models::Transformer policy(spct::models::from_section(config.model, spct::test::kTinyVocab), 3);
   const auto before = policy.named_parameters()[0].tensor.clone();
   GrpoLearner learner(config, policy, nullptr);
-  learner.step(batch(), 0);
+  learner.step(spct::test::tiny_batch(), 0);
   CHECK_FALSE(at::allclose(before, policy.named_parameters()[0].tensor));
 }

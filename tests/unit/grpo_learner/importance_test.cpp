@@ -12,37 +12,24 @@
 #include "learner/grpo_learner.h"
 #include "models/logprobs.h"
 #include "models/model_config.h"
+#include "tiny_learner.h"
 
 using spct::learner::GrpoLearner;
 
 namespace {
 
 spct::config::Config tiny_config(const std::string& mode, double cap) {
-  spct::config::Config config;
-  config.model.hidden_size = 16;
-  config.model.num_layers = 1;
-  config.model.num_heads = 2;
-  config.model.num_kv_heads = 1;
-  config.model.intermediate_size = 32;
-  config.model.max_position = 32;
-  config.rollout.group_size = 3;
-  config.rollout.max_new_tokens = 4;
+  spct::config::Config config = spct::test::tiny_learner_config();
   config.rollout.mode = mode;
-  config.grpo.lr = 1e-2;
   config.grpo.beta = 0;       // the policy term alone, so the whole gradient scales with the weight
   config.grpo.grad_clip = 0;  // compare raw gradients
   config.grpo.importance_cap = cap;
   return config;
 }
 
-// Two groups; the sampler's log-probs are the policy's own minus `log_shift` on every token.
+// The shared batch, with the sampler's log-probs: the policy's own minus `log_shift` on every token.
 spct::learner::LearnerBatch batch(const spct::models::Transformer& policy, double log_shift) {
-  spct::learner::LearnerBatch b;
-  b.group_size = 3;
-  b.prompts = {{1, 2}, {1, 2}, {1, 2}, {3, 4, 5}, {3, 4, 5}, {3, 4, 5}};
-  b.completions = {{6}, {7, 8, 9, 10}, {2, 2}, {11, 1}, {5}, {9, 8, 7, 6}};
-  b.rewards = {1, 0, 0.5, 0, 1, 1};
-  b.truncated = {false, true, false, false, false, true};
+  spct::learner::LearnerBatch b = spct::test::tiny_batch();
   const at::Tensor own =
       spct::models::completion_logprobs(policy, b.prompts, b.completions, {1.0, false}).logprobs.contiguous();
   for (std::size_t i = 0; i < b.completions.size(); ++i) {
@@ -63,7 +50,7 @@ struct Update {
 
 Update one_step(const std::string& mode, double cap, double log_shift) {
   const spct::config::Config config = tiny_config(mode, cap);
-  spct::models::Transformer policy(spct::models::from_section(config.model, 12), 3);
+  spct::models::Transformer policy(spct::models::from_section(config.model, spct::test::kTinyVocab), 3);
   GrpoLearner learner(config, policy, nullptr);
   Update update{learner.step(batch(policy, log_shift), 0), {}};
   for (const auto& parameter : policy.named_parameters()) update.gradients.push_back(parameter.tensor.grad().clone());

@@ -210,16 +210,16 @@ std::vector<Declared> parse_stages(const ConfigNode& root, Pipeline& pipeline, P
                                          "' (stages run in file order; list them so)");
         continue;
       }
-      if (d.stage.is_report() && earlier->stage.command != "eval") {
-        problems.add(item->location, "a report reads eval stages only; '" + item->scalar + "' is a " +
-                                         earlier->stage.command + " stage");
+      if (d.stage.is_report() && earlier->stage.is_report()) {
+        problems.add(item->location,
+                     "a report reads eval and training stages; '" + item->scalar + "' is a report stage");
       }
       d.stage.after.push_back(item->scalar);
       d.reachable.insert(item->scalar);
       d.reachable.insert(earlier->reachable.begin(), earlier->reachable.end());
     }
     if (d.stage.is_report() && d.stage.after.empty()) {
-      problems.add(node.location, "a report stage needs `after`: the eval stages whose results it tabulates");
+      problems.add(node.location, "a report stage needs `after`: the stages whose results it tabulates");
     }
     d.stage.run_dir = (fs::path(pipeline.dir) / d.stage.name).string();
     declared.push_back(std::move(d));

@@ -15,7 +15,7 @@
 //         reward: {functions: [grm]}
 //       overrides: ["grm.model_path=${grm_rl}/model"]   # ${stage}: that stage's run directory
 //     - name: report
-//       command: report                     # no config: the table of the eval stages in `after`
+//       command: report                     # no config: the table of the stages in `after`
 //       after: [eval_before, eval_after]
 //
 // An inline config is checked where it is written (its problems name the pipeline file's line and column) and,
@@ -26,7 +26,7 @@
 // stages only (so the file order is a valid run order and there are no cycles); a `${stage}` reference names a
 // stage this one depends on (directly or through others), so its output exists when the stage starts; run.dir
 // and run.name are the pipeline's to set; every stage's config loads and passes its checks with its overrides;
-// a report stage has no config or overrides and runs after eval stages only.
+// a report stage has no config or overrides and runs after eval or training stages only.
 //
 // Thread safety: plain values.
 #pragma once

@@ -1,5 +1,6 @@
 #include "orchestrator/pipeline/summary.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -38,8 +39,51 @@ SummaryRow make_row(const EvalStageDir& stage, const std::string& target, const 
   return row;
 }
 
+// The mean and standard error (over steps) of verifier/accuracy in steps [begin, end) of `values`.
+SummaryRow training_row(const EvalStageDir& stage, const std::string& method, const std::vector<double>& values,
+                        std::size_t begin, std::size_t end) {
+  SummaryRow row{stage.name, "policy", method, "", 0, 0, static_cast<int64_t>(end - begin), 0};
+  double sum = 0;
+  for (std::size_t i = begin; i < end; ++i) sum += values[i];
+  row.accuracy = sum / static_cast<double>(end - begin);
+  double squares = 0;
+  for (std::size_t i = begin; i < end; ++i) squares += (values[i] - row.accuracy) * (values[i] - row.accuracy);
+  if (end - begin > 1) {
+    row.std_error = std::sqrt(squares / static_cast<double>(end - begin - 1) / static_cast<double>(end - begin));
+  }
+  return row;
+}
+
+// A training stage: the sampled verifier accuracy of its first and last kTrainingWindow steps.
+void add_training_rows(const EvalStageDir& stage, std::vector<SummaryRow>& rows) {
+  const std::string file = (std::filesystem::path(stage.run_dir) / "metrics.jsonl").string();
+  std::ifstream in(file);
+  if (!in) throw InputError(file + ": cannot read the metrics of stage '" + stage.name + "' (did it run?)");
+  std::vector<double> accuracy;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    const json step = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!step.is_object()) throw InputError(file + ":" + std::to_string(number) + ": not a JSON object");
+    const auto it = step.find("verifier/accuracy");
+    if (it != step.end() && it->is_number()) accuracy.push_back(it->get<double>());
+  }
+  if (accuracy.empty()) {
+    throw InputError(file + ": no step has \"verifier/accuracy\" (a report reads it from GRPO stages only)");
+  }
+  const std::size_t window = std::min(kTrainingWindow, accuracy.size());
+  const std::string steps = " " + std::to_string(window) + " steps";
+  rows.push_back(training_row(stage, "sampled verifier accuracy, first" + steps, accuracy, 0, window));
+  rows.push_back(training_row(stage, "sampled verifier accuracy, last" + steps, accuracy, accuracy.size() - window,
+                              accuracy.size()));
+}
+
 void add_rows(const EvalStageDir& stage, std::vector<SummaryRow>& rows) {
   const std::string file = (std::filesystem::path(stage.run_dir) / "eval.json").string();
+  if (!std::filesystem::exists(file) &&
+      std::filesystem::exists(std::filesystem::path(stage.run_dir) / "metrics.jsonl")) {
+    add_training_rows(stage, rows);
+    return;
+  }
   std::ifstream in(file);
   if (!in) throw InputError(file + ": cannot read the eval result of stage '" + stage.name + "' (did it run?)");
   const json doc = json::parse(in, nullptr, /*allow_exceptions=*/false);
@@ -79,7 +123,7 @@ Summary build_summary(const std::string& pipeline_name, const std::vector<EvalSt
 
 std::string Summary::markdown() const {
   std::ostringstream out;
-  out << "| stage | target | method | accuracy | ± s.e. | items |\n|---|---|---|---|---|---|\n";
+  out << "| stage | target | method | accuracy | ± s.e. | n |\n|---|---|---|---|---|---|\n";
   for (const SummaryRow& row : rows) {
     out << "| " << row.stage << " | " << row.target << " | " << row.method << " | " << fixed(row.accuracy, 3) << " | "
         << fixed(row.std_error, 3) << " | " << row.items << " |\n";

@@ -2,12 +2,15 @@
 // order) and turns them into one table, printed at the end of `spct pipeline run` and kept as summary.md and
 // summary.json in the pipeline directory.
 //
-// Rows, per eval stage (eval.json, orchestrator/eval/eval_report.h):
-//   a policy eval   one row: the policy's greedy verifier accuracy
-//   a GRM eval      one row per method in its file order: greedy, voting@k, metarm@k
-// Every row carries the number of items and the standard error of its accuracy, sqrt(p (1 - p) / n), so a
-// reader can tell a real gap from noise: two accuracies on the same n items are clearly apart only when they
-// differ by a few standard errors.
+// Rows, per stage read (an eval stage's eval.json, orchestrator/eval/eval_report.h; a GRPO stage's
+// metrics.jsonl when it has no eval.json):
+//   a policy eval   one row: the policy's greedy verifier accuracy on held-out problems; n = items
+//   a GRM eval      one row per method in its file order: greedy, voting@k, metarm@k; n = items
+//   a GRPO stage    two rows: the mean verifier/accuracy (sampled completions of training prompts) over its
+//                   first and its last kTrainingWindow steps; n = steps
+// Every row carries the standard error of its accuracy, so a reader can tell a real gap from noise: for evals
+// sqrt(p (1 - p) / n) over items, for training rows the spread of the per-step accuracies / sqrt(steps). Two
+// accuracies are clearly apart only when they differ by a few standard errors.
 //
 // summary.json: {"pipeline": name, "rows": [{"stage", "target", "method", "model", "accuracy", "correct",
 // "items", "std_error"}, ...]}.
@@ -15,11 +18,15 @@
 // Thread safety: pure functions, except write_summary, which writes files.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace spct::pipeline {
+
+// Steps at the start and at the end of a GRPO stage whose sampled accuracy the summary compares.
+inline constexpr std::size_t kTrainingWindow = 10;
 
 struct SummaryRow {
   std::string stage;   // the eval stage it comes from
@@ -28,27 +35,27 @@ struct SummaryRow {
   std::string model;   // the model directory the stage evaluated
   double accuracy = 0;
   int64_t correct = 0;
-  int64_t items = 0;
-  double std_error = 0;  // sqrt(accuracy (1 - accuracy) / items); 0 when items is 0
+  int64_t items = 0;     // eval items, or training steps
+  double std_error = 0;  // see above; 0 when items is 0 (or 1 for a training row)
 };
 
 struct Summary {
   std::string pipeline;
   std::vector<SummaryRow> rows;
 
-  // A Markdown table: | stage | target | method | accuracy | ± s.e. | items |.
+  // A Markdown table: | stage | target | method | accuracy | ± s.e. | n |.
   std::string markdown() const;
   std::string json() const;
 };
 
-// An eval stage as the report sees it: its name and run directory (which holds eval.json).
+// A stage as the report sees it: its name and run directory (which holds eval.json or metrics.jsonl).
 struct EvalStageDir {
   std::string name;
   std::string run_dir;
 };
 
-// Reads <run_dir>/eval.json of every stage, in order. Throws spct::InputError naming the file (and the key)
-// when one is missing, unreadable or lacks what the table needs.
+// Reads <run_dir>/eval.json (or metrics.jsonl) of every stage, in order. Throws spct::InputError naming the file (and
+// the key) when one is missing, unreadable or lacks what the table needs.
 Summary build_summary(const std::string& pipeline_name, const std::vector<EvalStageDir>& stages);
 
 // Writes summary.md and summary.json into `dir` (atomically). Throws spct::Error when they cannot be written.

@@ -116,3 +116,20 @@ TEST_CASE("preference options come from the data section and are checked", "[grm
                     Contains("data.preference_responses"));
   CHECK_THROWS_AS(SyntheticPreferences({{TaskKind::kAdd, 9, 3}, 0}, Split::kTrain, 1, 64), spct::UsageError);
 }
+
+TEST_CASE("wrong counts include the count written with two digits, which a drifting policy writes", "[grm_train]") {
+  const SyntheticPreferences source({{TaskKind::kCount, 9, 3}, 2}, Split::kTrain, 4, 64);
+  int two_digit = 0;
+  for (uint64_t i = 0; i < 400; ++i) {
+    const auto item = source.at(i);
+    const std::string answer = solve(TaskKind::kCount, item.query);
+    const std::string& wrong = item.responses[static_cast<size_t>(1 - item.truth)];
+    INFO(item.query << " " << wrong);
+    CHECK(wrong != answer);
+    if (wrong.size() == 2) {
+      CHECK((wrong == answer + answer || wrong == answer + "0" || wrong == "0" + answer));
+      ++two_digit;
+    }
+  }
+  CHECK(two_digit > 40);  // a fair share of the items, so a GRM learns that they are wrong
+}

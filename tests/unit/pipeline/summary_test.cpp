@@ -67,6 +67,32 @@ TEST_CASE("a summary has a row per policy eval and per GRM method, with items an
   CHECK(doc["rows"][1]["correct"] == 96);
 }
 
+TEST_CASE("a GRPO stage gives the sampled verifier accuracy of its first and last steps", "[pipeline]") {
+  spct::testing::TempDir dir;
+  std::string metrics;
+  for (int step = 0; step < 25; ++step) {
+    // Steps 0-9 alternate 0.2 / 0.4; steps 15-24 alternate 0.6 / 0.8; a step without the key is skipped.
+    const double accuracy = (step < 10 ? 0.2 : 0.6) + (step % 2 == 1 ? 0.2 : 0.0);
+    metrics += "{\"step\": " + std::to_string(step) + ", \"verifier/accuracy\": " + std::to_string(accuracy) + "}\n";
+    if (step == 12) metrics += "{\"step\": 12, \"time/step_s\": 0.1}\n";
+  }
+  dir.write("policy/metrics.jsonl", metrics);
+  const spct::pipeline::Summary summary = build_summary("s", {{"policy", dir.path() + "/policy"}});
+  REQUIRE(summary.rows.size() == 2);
+  CHECK(summary.rows[0].method == "sampled verifier accuracy, first 10 steps");
+  CHECK(summary.rows[0].accuracy == Approx(0.3));
+  CHECK(summary.rows[0].items == 10);
+  CHECK(summary.rows[0].std_error == Approx(std::sqrt(10 * 0.01 / 9.0 / 10)));
+  CHECK(summary.rows[1].method == "sampled verifier accuracy, last 10 steps");
+  CHECK(summary.rows[1].accuracy == Approx(0.7));
+  dir.write("empty/metrics.jsonl", "{\"step\": 0, \"reward/mean\": 1}\n");
+  CHECK_THROWS_WITH(build_summary("s", {{"empty", dir.path() + "/empty"}}),
+                    Contains("empty/metrics.jsonl: no step has \"verifier/accuracy\""));
+  dir.write("broken/metrics.jsonl", "{\"step\": 0, \"verifier/accuracy\": 1}\n{\"step\": 1,\n");
+  CHECK_THROWS_WITH(build_summary("s", {{"broken", dir.path() + "/broken"}}),
+                    Contains("broken/metrics.jsonl:2: not a JSON object"));
+}
+
 TEST_CASE("a summary refuses missing or malformed eval results, naming the file", "[pipeline]") {
   spct::testing::TempDir dir;
   CHECK_THROWS_WITH(build_summary("s", {{"gone", dir.path() + "/gone"}}),

@@ -88,7 +88,7 @@ void run_in_directory(const config::ResolvedConfig& resolved,
     run::MetricsLog log(dir.file("metrics.jsonl"));
     dir.write_status("finished", body(dir, log));
   } catch (const std::exception& e) {
-    dir.write_status("failed", -1, e.what());
+    dir.write_failed(e.what());
     throw;
   }
 }

@@ -63,6 +63,16 @@ void RunDirectory::write_status(const std::string& state, int64_t step, const st
   write_file_atomically(file("status.json"), status.dump() + "\n");
 }
 
+void RunDirectory::write_failed(const std::string& message) const {
+  int64_t step = 0;
+  std::ifstream in(file("status.json"));
+  const nlohmann::json previous = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (previous.is_object() && previous.contains("step") && previous["step"].is_number_integer()) {
+    step = previous["step"].get<int64_t>();
+  }
+  write_status("failed", step, message);
+}
+
 void RunDirectory::truncate_metrics(uint64_t keep_bytes) const {
   const std::string metrics = file("metrics.jsonl");
   std::error_code error;

@@ -35,6 +35,10 @@ class RunDirectory {
   // {"state": ..., "step": ..., "total_steps": ..., "host": ..., "pid": ..., "updated_unix_s": ..., "message": ...}.
   void write_status(const std::string& state, int64_t step, const std::string& message = "") const;
 
+  // write_status("failed", step, message) with the step the current status.json records (0 when it has none):
+  // a run that fails keeps showing how far it got.
+  void write_failed(const std::string& message) const;
+
   // Cuts metrics.jsonl to its first `keep_bytes` bytes (the length a checkpoint recorded); the lines cut off,
   // written by an attempt that did not reach its next checkpoint, are appended to metrics.discarded.jsonl so
   // nothing written is lost. Throws spct::Error when a file cannot be rewritten.

@@ -85,7 +85,7 @@ void run_mpi_job(const config::ResolvedConfig& resolved, const ResumeOptions& re
           const TrainOutcome outcome = run_training(resolved, *tokenizer, backend, run.dir, run.state);
           steps_completed = outcome == TrainOutcome::kFinished ? static_cast<uint64_t>(config.run.steps) : 0;
         } catch (const std::exception& e) {
-          run.dir.write_status("failed", -1, e.what());
+          run.dir.write_failed(e.what());
           throw;
         }
         break;

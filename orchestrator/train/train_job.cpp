@@ -36,7 +36,7 @@ void run_colocated(const config::ResolvedConfig& resolved, const ResumePlan& pla
   try {
     outcome = run_training(resolved, *tokenizer, backend, run.dir, run.state);
   } catch (const std::exception& e) {
-    run.dir.write_status("failed", -1, e.what());
+    run.dir.write_failed(e.what());
     throw;
   }
   if (outcome == TrainOutcome::kCheckpointed) {

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -165,4 +167,20 @@ TEST_CASE("status() from another thread always sees a consistent step") {
   CHECK(monitor.status().steps_done == 200);
 }
 
+TEST_CASE("a run that fails keeps the step it reached in status.json") {
+  testing::TempDir dir;
+  const config::ResolvedConfig resolved = config_in(dir, {"run.steps=10"});
+  const run::RunDirectory run_dir = run::RunDirectory::create(resolved);
+  const auto status = [&] {
+    std::ifstream in(run_dir.file("status.json"));
+    return nlohmann::json::parse(in);
+  };
+  run_dir.write_failed("failed before any step");
+  CHECK(status()["step"] == 0);
+  run_dir.write_status("running", 3);
+  run_dir.write_failed("rank 2 stalled");
+  CHECK(status()["state"] == "failed");
+  CHECK(status()["step"] == 3);
+  CHECK(status()["message"] == "rank 2 stalled");
+}
 }  // namespace spct::observe

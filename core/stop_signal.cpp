@@ -27,9 +27,19 @@ void on_stop_signal(int signal_number) {
   }
   int expected = 0;
   if (first_signal.compare_exchange_strong(expected, signal_number)) {
-    constexpr char kMessage[] =
-        "spct: stop requested; checkpointing at the end of this step (interrupt again to exit at once)\n";
-    write_stderr(kMessage, sizeof(kMessage) - 1);
+    // Fixed strings only (async-signal-safe). SIGTERM is also how mpirun ends the surviving ranks after one
+    // aborted, so its message points at the real cause.
+    constexpr char kInterrupt[] =
+        "spct: stop requested by SIGINT; checkpointing at the end of this step (interrupt again to exit at once)\n";
+    constexpr char kTerminate[] =
+        "spct: stop requested by SIGTERM; checkpointing at the end of this step (if mpirun sent it because "
+        "another rank failed, that rank's error says why)\n";
+    constexpr char kUser[] = "spct: stop requested by SIGUSR1; checkpointing at the end of this step\n";
+    switch (signal_number) {
+      case SIGINT: write_stderr(kInterrupt, sizeof(kInterrupt) - 1); break;
+      case SIGTERM: write_stderr(kTerminate, sizeof(kTerminate) - 1); break;
+      default: write_stderr(kUser, sizeof(kUser) - 1); break;
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 # Shared by the resume tests: a short GRPO run with a checkpoint every 2 steps, started, killed and resumed,
 # and the comparison with an uninterrupted run. Sourced; expects $SPCT_BINARY, $SPCT_SOURCE_DIR and $work.
-steps=8
+steps=${steps:-8}
 base=("$SPCT_SOURCE_DIR/configs/grpo_add.yaml" run.dir="$work" run.steps=$steps rollout.prompts_per_step=8
       rollout.group_size=4 sft.warmup_steps=20 checkpoint.every=2 checkpoint.keep_last=2)
 fail=0

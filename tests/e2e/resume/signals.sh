@@ -5,6 +5,8 @@
 # a second SIGINT exits at once with 130.
 set -uo pipefail
 work=$(mktemp -d)
+# Steps enough that a loaded machine cannot finish the run between a signal's target lookup and its delivery.
+steps=20
 source "$(dirname "$0")/common.sh"
 extra=()
 

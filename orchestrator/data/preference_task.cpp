@@ -20,8 +20,9 @@ void shuffle(std::vector<T>& values, SplitMix64& rng) {
 }
 
 // Near misses for a numeric answer: off by one to three (and by ten for sums), the digits swapped for sums.
-// Counts also get the answer written with two digits (1 -> "11", "10", "01"): a policy rewarded by a GRM drifts
-// into such strings when the GRM has never seen them judged wrong (docs/grm.md, the quickstart story).
+// Counts also get the answer written with two digits (1 -> "11", "10", "01") and the empty answer: a policy
+// rewarded by a GRM drifts into such strings when the GRM has never seen them judged wrong (docs/grm.md, the
+// quickstart story).
 // `extra` continues the offsets upwards, so there are always enough for any n.
 void numeric_misses(int64_t answer, bool is_sum, std::vector<std::string>& primary, std::vector<std::string>& extra) {
   std::vector<int64_t> offsets = {1, -1, 2, -2};
@@ -43,6 +44,7 @@ void numeric_misses(int64_t answer, bool is_sum, std::vector<std::string>& prima
     primary.push_back(digits + digits);
     primary.push_back(digits + "0");
     primary.push_back("0" + digits);
+    primary.emplace_back();  // no answer at all
   }
   for (int64_t d = 3; d < 3 + kMaxPreferenceResponses + 6; ++d) extra.push_back(std::to_string(answer + d));
 }

@@ -7,7 +7,7 @@
 // Wrong answers are near misses a careless solver would write, so a GRM has to check the arithmetic rather than
 // the form of the answer:
 //   add      the sum off by 1, 2 or 10 (never negative), or with its digits swapped: "3+4=" -> 6, 8, 9, 17
-//   count    the count off by 1, 2 or 3 (never negative), or the count in two digits: 1 -> 11, 10, 01
+//   count    the count off by 1, 2 or 3 (never negative), the count in two digits (1 -> 11, 10, 01), or nothing
 //   reverse  the string unreversed, with one letter changed, or rotated by one
 // Every candidate is checked against the task's verifier (the exact reference answer) and rejected when it is
 // correct, so a palindrome's "unreversed" string never becomes a wrong answer.

@@ -117,9 +117,10 @@ TEST_CASE("preference options come from the data section and are checked", "[grm
   CHECK_THROWS_AS(SyntheticPreferences({{TaskKind::kAdd, 9, 3}, 0}, Split::kTrain, 1, 64), spct::UsageError);
 }
 
-TEST_CASE("wrong counts include the count written with two digits, which a drifting policy writes", "[grm_train]") {
+TEST_CASE("wrong counts include two-digit and empty answers, which a drifting policy writes", "[grm_train]") {
   const SyntheticPreferences source({{TaskKind::kCount, 9, 3}, 2}, Split::kTrain, 4, 64);
   int two_digit = 0;
+  int empty = 0;
   for (uint64_t i = 0; i < 400; ++i) {
     const auto item = source.at(i);
     const std::string answer = solve(TaskKind::kCount, item.query);
@@ -130,6 +131,8 @@ TEST_CASE("wrong counts include the count written with two digits, which a drift
       CHECK((wrong == answer + answer || wrong == answer + "0" || wrong == "0" + answer));
       ++two_digit;
     }
+    empty += wrong.empty();
   }
   CHECK(two_digit > 40);  // a fair share of the items, so a GRM learns that they are wrong
+  CHECK(empty > 15);
 }

@@ -12,7 +12,6 @@
 
 using Catch::Matchers::Contains;
 using spct::pipeline::build_summary;
-using spct::pipeline::EvalStageDir;
 
 namespace {
 

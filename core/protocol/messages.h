@@ -26,6 +26,9 @@
 //     {kCheckpoint, n} (n = steps completed): learner 0 writes its state into the checkpoint's staging
 //     directory and every learner answers with the same Control. Control {kShutdown, n} to every rank ends the
 //     job after n completed steps (fewer than run.steps when it stopped on a signal: exit code 75).
+// Asynchronous mode (rollout.mode async) sends the same messages in another order: the learners get their
+// shares of step s (5) before steps 1-4 run for step s+1, whose groups therefore carry {step s+1, version v};
+// the end-of-step markers follow, then 6-8 as above (orchestrator/train/mpi_backend.h).
 // Every receive in these steps waits at most timeouts.step_s; a rank that misses it is named and the job is
 // aborted (core/comm/stall_detector.h).
 #pragma once

@@ -22,10 +22,11 @@ for mode in ("sync", "async"):
     rows = [json.loads(line) for line in open(f"{work}/{mode}/metrics.jsonl")][4:]
     mean = lambda key: sum(r.get(key, 0) for r in rows) / len(rows)
     step = steps[mode] = mean("time/step_s")
-    print(f"{mode}: GRPO step, grpo_add policy, 5 ranks, mean of {len(rows)} steps: {step:.3f} s")
+    learners = int(rows[0].get("learner/count", 1))
+    print(f"{mode}: GRPO step, grpo_add policy, {learners} learner(s), mean of {len(rows)} steps: {step:.3f} s")
     print(f"  {'phase':<34}{'seconds':>9}{'share':>8}")
     for name, key in [("generate (rollout worker)", "time/generate_s"), ("reward (reward worker)", "time/reward_s"),
-                      ("learn (2 learners, all-reduce)", "time/learn_s"), ("weight sync", "time/sync_s"),
+                      ("learn (learners, all-reduce)", "time/learn_s"), ("weight sync", "time/sync_s"),
                       ("idle (in no phase)", "time/idle_s")]:
         print(f"  {name:<34}{mean(key):>9.4f}{mean(key) / step:>8.1%}")
     print("  idle share per role: " + ", ".join(f"{role} {mean('time/' + role + '_idle_share'):.1%}"

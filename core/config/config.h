@@ -213,6 +213,8 @@ struct EvalSection {
   std::string target = "auto";
   std::vector<double> k = {1, 4, 8};
   int64_t max_items = 0;
+  int64_t samples = 0;  // policy eval: sampled completions per item besides the greedy one; 0 = greedy only
+  double temperature = 1.0;
 };
 
 struct Config {

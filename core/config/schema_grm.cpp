@@ -110,6 +110,14 @@ void add_eval_fields(SchemaBuilder& b) {
                 "Evaluate at most this many items of a JSONL file (the first ones); 0 = all. Built-in tasks "
                 "evaluate data.eval_size items.",
                 {.min = 0, .max = 100000000});
+  b.add_integer("samples", f(&EvalSection::samples),
+                "Policy evaluation: besides the greedy completion, sample this many per item (seeded by run.seed "
+                "and the item) and report their mean verifier accuracy; 0 = greedy only.",
+                {.min = 0, .max = 4096});
+  b.add_number("temperature", f(&EvalSection::temperature),
+               "Policy evaluation: sampling temperature of the eval.samples completions (rollout.top_k and "
+               "rollout.top_p apply as in training).",
+               {.min = 1e-3, .max = 100});
 }
 
 }  // namespace spct::config

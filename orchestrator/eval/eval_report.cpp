@@ -88,16 +88,27 @@ nlohmann::json policy_report_json(const PolicyEvalResult& result, const config::
                         {"answer", example.answer},
                         {"correct", example.correct}});
   }
-  return {{"target", "policy"},
-          {"model", config.model.path},
-          {"task", config.data.task.empty() ? config.data.eval_path : config.data.task},
-          {"verifier", result.verifier},
-          {"items", result.items},
-          {"correct", result.correct},
-          {"accuracy", result.accuracy()},
-          {"truncated", result.truncated},
-          {"seconds", result.seconds},
-          {"examples", examples}};
+  nlohmann::json report = {{"target", "policy"},
+                           {"model", config.model.path},
+                           {"task", config.data.task.empty() ? config.data.eval_path : config.data.task},
+                           {"verifier", result.verifier},
+                           {"items", result.items},
+                           {"correct", result.correct},
+                           {"accuracy", result.accuracy()},
+                           {"truncated", result.truncated},
+                           {"seconds", result.seconds},
+                           {"examples", examples}};
+  const SampledAccuracy& sampled = result.sampled;
+  if (sampled.samples_per_item > 0) {
+    report["sampled"] = {{"samples_per_item", sampled.samples_per_item},
+                         {"temperature", sampled.temperature},
+                         {"completions", sampled.completions()},
+                         {"correct", sampled.correct()},
+                         {"accuracy", sampled.accuracy()},
+                         {"truncated", sampled.truncated},
+                         {"correct_per_item", sampled.correct_per_item}};
+  }
+  return report;
 }
 
 std::string grm_table(const GrmEvalResult& result) {
@@ -141,6 +152,14 @@ std::string policy_table(const PolicyEvalResult& result) {
   std::string out =
       fmt::format("policy greedy accuracy ({}): {:.3f} ({}/{}), {} truncated, {:.1f} s\n", result.verifier,
                   result.accuracy(), result.correct, result.items, result.truncated, result.seconds);
+  const SampledAccuracy& sampled = result.sampled;
+  if (sampled.samples_per_item > 0) {
+    out += fmt::format(
+        "policy sampled accuracy ({}, {} samples per item at temperature {}): {:.3f} ({}/{}), {} "
+        "truncated\n",
+        result.verifier, sampled.samples_per_item, sampled.temperature, sampled.accuracy(), sampled.correct(),
+        sampled.completions(), sampled.truncated);
+  }
   std::vector<std::vector<std::string>> rows = {{"prompt", "completion", "answer", "correct"}};
   for (const PolicyExample& example : result.examples) {
     rows.push_back({one_line(example.prompt), one_line(example.completion), one_line(example.answer),

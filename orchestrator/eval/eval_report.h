@@ -11,7 +11,9 @@
 // eval.json for a policy:
 //   {"target": "policy", "model": model.path ("" = a new model from run.seed), "task": data.task or data.path,
 //    "verifier": name, "items": N, "correct": c, "accuracy": a, "truncated": t, "seconds": s,
-//    "examples": [{"prompt", "completion", "answer", "correct"}, ...]}
+//    "examples": [{"prompt", "completion", "answer", "correct"}, ...],
+//    "sampled": {"samples_per_item": k, "temperature": t, "completions": N k, "correct": c, "accuracy": a,
+//                "truncated": t, "correct_per_item": [c_1, ..., c_N]}}   ("sampled" only with eval.samples > 0)
 //
 // Thread safety: the functions are pure.
 #pragma once

@@ -8,6 +8,13 @@
 // Generation: temperature 0 (the argmax at every step), rollout.max_new_tokens, the tokenizer's end-of-sequence
 // token and rollout.stop; all prompts in batches of kPolicyEvalBatch rows through one KV-cached generate() each.
 //
+// Sampled accuracy (eval.samples > 0): greedy accuracy hides what GRPO changes when the policy's argmax answer
+// stays put while the rest of its distribution moves (a policy answering `1` to every count problem). So
+// eval.samples more completions per item are drawn at eval.temperature (rollout.top_k and rollout.top_p as in
+// training), completion s of item i seeded with mix_keys(run.seed, i, s): the same model and config give the
+// same figure on any machine and in any batch. Their correct counts are kept per item, so a reader can take
+// the standard error over items (the samples of one item are not independent evidence).
+//
 // Thread safety: evaluate_policy() only reads the model; see models/generation.h.
 #pragma once
 
@@ -33,6 +40,18 @@ struct PolicyExample {
   bool correct = false;
 };
 
+// The eval.samples sampled completions of every item, judged by the same verifier.
+struct SampledAccuracy {
+  int64_t samples_per_item = 0;           // eval.samples; 0 = none sampled
+  double temperature = 0;                 // eval.temperature
+  std::vector<int64_t> correct_per_item;  // correct samples of each item, in item order
+  int64_t truncated = 0;                  // sampled completions that hit rollout.max_new_tokens
+
+  int64_t completions() const { return samples_per_item * static_cast<int64_t>(correct_per_item.size()); }
+  int64_t correct() const;
+  double accuracy() const;
+};
+
 struct PolicyEvalResult {
   std::string verifier;  // "exact_match", "numeric_match" or "grm_correct"
   int64_t items = 0;
@@ -40,11 +59,13 @@ struct PolicyEvalResult {
   int64_t truncated = 0;  // completions that hit rollout.max_new_tokens
   double seconds = 0;
   std::vector<PolicyExample> examples;  // the first few items, for a look at what the policy writes
+  SampledAccuracy sampled;              // empty unless eval.samples > 0
 
   double accuracy() const { return items == 0 ? 0.0 : static_cast<double>(correct) / static_cast<double>(items); }
 };
 
-// Evaluates `policy` on the eval split `config` names, at most eval.max_items items when that is > 0. Throws
+// Evaluates `policy` on the eval split `config` names, at most eval.max_items items when that is > 0: greedily,
+// and with eval.samples sampled completions per item when that is > 0. Throws
 // spct::UsageError when the data has no eval split (a JSONL dataset without data.eval_path), spct::InputError
 // for malformed data.
 PolicyEvalResult evaluate_policy(const config::Config& config, const tokenizer::Tokenizer& tokenizer,

@@ -39,18 +39,58 @@ SummaryRow make_row(const EvalStageDir& stage, const std::string& target, const 
   return row;
 }
 
+// The standard error of the mean of `values`: their sample standard deviation / sqrt(count); 0 for fewer than 2.
+double std_error_of_mean(const std::vector<double>& values) {
+  if (values.size() < 2) return 0;
+  const auto n = static_cast<double>(values.size());
+  double sum = 0;
+  for (const double value : values) sum += value;
+  const double mean = sum / n;
+  double squares = 0;
+  for (const double value : values) squares += (value - mean) * (value - mean);
+  return std::sqrt(squares / (n - 1) / n);
+}
+
+// A policy eval's "sampled" object: one row over all items x samples, whose standard error is taken over the
+// items' mean accuracies (an item's samples share its difficulty, so counting them as independent would shrink
+// the error bar by up to sqrt(samples)).
+SummaryRow sampled_row(const EvalStageDir& stage, const std::string& model, const json& sampled, int64_t items,
+                       const std::string& file) {
+  const std::string where = file + ": \"sampled\"";
+  if (!sampled.is_object()) throw InputError(where + " is not an object");
+  const auto samples = field<int64_t>(sampled, "samples_per_item", where);
+  const auto per_item = field<std::vector<int64_t>>(sampled, "correct_per_item", where);
+  if (samples <= 0) throw InputError(where + ": \"samples_per_item\" is " + std::to_string(samples) + ", not > 0");
+  if (static_cast<int64_t>(per_item.size()) != items) {
+    throw InputError(where + ": \"correct_per_item\" has " + std::to_string(per_item.size()) + " entries for " +
+                     std::to_string(items) + " items");
+  }
+  int64_t correct = 0;
+  std::vector<double> item_means;
+  for (std::size_t i = 0; i < per_item.size(); ++i) {
+    if (per_item[i] < 0 || per_item[i] > samples) {
+      throw InputError(where + ": \"correct_per_item\"[" + std::to_string(i) + "] is " + std::to_string(per_item[i]) +
+                       ", outside [0, " + std::to_string(samples) + "]");
+    }
+    correct += per_item[i];
+    item_means.push_back(static_cast<double>(per_item[i]) / static_cast<double>(samples));
+  }
+  const std::string method = "sampled verifier accuracy, " + std::to_string(samples) + " samples per item";
+  SummaryRow row = make_row(stage, "policy", method, model, correct, items * samples);
+  row.std_error = std_error_of_mean(item_means);
+  return row;
+}
+
 // The mean and standard error (over steps) of verifier/accuracy in steps [begin, end) of `values`.
 SummaryRow training_row(const EvalStageDir& stage, const std::string& method, const std::vector<double>& values,
                         std::size_t begin, std::size_t end) {
-  SummaryRow row{stage.name, "policy", method, "", 0, 0, static_cast<int64_t>(end - begin), 0};
+  const std::vector<double> window(values.begin() + static_cast<std::ptrdiff_t>(begin),
+                                   values.begin() + static_cast<std::ptrdiff_t>(end));
+  SummaryRow row{stage.name, "policy", method, "", 0, 0, static_cast<int64_t>(window.size()), 0};
   double sum = 0;
-  for (std::size_t i = begin; i < end; ++i) sum += values[i];
-  row.accuracy = sum / static_cast<double>(end - begin);
-  double squares = 0;
-  for (std::size_t i = begin; i < end; ++i) squares += (values[i] - row.accuracy) * (values[i] - row.accuracy);
-  if (end - begin > 1) {
-    row.std_error = std::sqrt(squares / static_cast<double>(end - begin - 1) / static_cast<double>(end - begin));
-  }
+  for (const double value : window) sum += value;
+  row.accuracy = sum / static_cast<double>(window.size());
+  row.std_error = std_error_of_mean(window);
   return row;
 }
 
@@ -91,8 +131,11 @@ void add_rows(const EvalStageDir& stage, std::vector<SummaryRow>& rows) {
   const auto target = field<std::string>(doc, "target", file);
   const auto model = field<std::string>(doc, "model", file);
   if (target == "policy") {
-    rows.push_back(make_row(stage, target, "greedy verifier accuracy", model, field<int64_t>(doc, "correct", file),
-                            field<int64_t>(doc, "items", file)));
+    const auto items = field<int64_t>(doc, "items", file);
+    rows.push_back(
+        make_row(stage, target, "greedy verifier accuracy", model, field<int64_t>(doc, "correct", file), items));
+    const auto sampled = doc.find("sampled");
+    if (sampled != doc.end()) rows.push_back(sampled_row(stage, model, *sampled, items, file));
     return;
   }
   if (target != "grm") throw InputError(file + ": \"target\" is \"" + target + "\", not policy or grm");

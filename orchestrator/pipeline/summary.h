@@ -4,13 +4,16 @@
 //
 // Rows, per stage read (an eval stage's eval.json, orchestrator/eval/eval_report.h; a GRPO stage's
 // metrics.jsonl when it has no eval.json):
-//   a policy eval   one row: the policy's greedy verifier accuracy on held-out problems; n = items
+//   a policy eval   one row: the policy's greedy verifier accuracy on held-out problems; n = items; with
+//                   eval.samples > 0 a second row, "sampled verifier accuracy, k samples per item": the mean
+//                   accuracy of the k sampled completions of every item; n = items x k
 //   a GRM eval      one row per method in its file order: greedy, voting@k, metarm@k; n = items
 //   a GRPO stage    two rows: the mean verifier/accuracy (sampled completions of training prompts) over its
 //                   first and its last kTrainingWindow steps; n = steps
 // Every row carries the standard error of its accuracy, so a reader can tell a real gap from noise: for evals
-// sqrt(p (1 - p) / n) over items, for training rows the spread of the per-step accuracies / sqrt(steps). Two
-// accuracies are clearly apart only when they differ by a few standard errors.
+// sqrt(p (1 - p) / n) over items, for a sampled row the spread of the items' mean accuracies / sqrt(items) (the
+// samples of one item are not independent), for training rows the spread of the per-step accuracies /
+// sqrt(steps). Two accuracies are clearly apart only when they differ by a few standard errors.
 //
 // summary.json: {"pipeline": name, "rows": [{"stage", "target", "method", "model", "accuracy", "correct",
 // "items", "std_error"}, ...]}.
@@ -31,11 +34,12 @@ inline constexpr std::size_t kTrainingWindow = 10;
 struct SummaryRow {
   std::string stage;   // the eval stage it comes from
   std::string target;  // "policy" or "grm"
-  std::string method;  // "greedy verifier accuracy" for a policy; "greedy", "voting@4", "metarm@4" for a GRM
+  std::string method;  // "greedy verifier accuracy" (and the sampled row) for a policy; "greedy", "voting@4",
+                       // "metarm@4" for a GRM
   std::string model;   // the model directory the stage evaluated
   double accuracy = 0;
   int64_t correct = 0;
-  int64_t items = 0;     // eval items, or training steps
+  int64_t items = 0;     // eval items (x samples for a sampled row), or training steps
   double std_error = 0;  // see above; 0 when items is 0 (or 1 for a training row)
 };
 

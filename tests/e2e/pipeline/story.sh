@@ -2,9 +2,9 @@
 # The quickstart story in miniature: `spct pipeline show|run` with no file run the embedded configs/quickstart.yaml
 # (in ./runs/quickstart), here with every stage cut to a handful of steps and items by command-line overrides.
 # Every stage runs for real (policy warm start, evals, GRM RFT, GRM RL on MPI ranks, meta RM, policy GRPO with
-# the GRM as reward); the report writes summary.md and summary.json with every row of the closing table; a
-# second run skips every stage and prints the same table. (Accuracies this small are noise: only the rows and
-# their shape are checked here; README.md quotes the full-size run.)
+# the GRM as reward); the report writes summary.md and summary.json with every row of the closing table (the
+# policy evals' greedy and sampled rows); a second run skips every stage and prints the same table. (Accuracies
+# this small are noise: only the rows and their shape are checked here; README.md quotes the full-size run.)
 set -uo pipefail
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -35,17 +35,21 @@ want = {("policy_before", "greedy verifier accuracy"), ("policy_after", "greedy 
         ("grm_rft_eval", "greedy"), ("grm_final_eval", "greedy")}
 want |= {("grm_final_eval", m) for m in ("voting@4", "metarm@4")}
 want |= {("policy", f"sampled verifier accuracy, {w} 2 steps") for w in ("first", "last")}
+want |= {(s, "sampled verifier accuracy, 8 samples per item") for s in ("policy_before", "policy_after")}
 missing = want - got
 if missing:
     sys.exit(f"FAIL: summary rows missing: {sorted(missing)}")
 for r in rows:
-    n = 2 if r["stage"] == "policy" else 8  # training rows count steps, eval rows items
+    # Training rows count steps, eval rows items, sampled eval rows items x 8 samples.
+    n = 2 if r["stage"] == "policy" else 64 if r["method"].startswith("sampled") else 8
     if not (0 <= r["accuracy"] <= 1 and r["items"] == n and r["std_error"] >= 0):
         sys.exit(f"FAIL: bad row {r}")
     if f"| {r['stage']} | {r['target']} | {r['method']} |" not in table:
         sys.exit(f"FAIL: summary.md lacks {r['stage']} {r['method']}")
 PY
 grep -q "| policy_after | policy | greedy verifier accuracy |" run1.txt || { echo "FAIL: the table is not printed"; fail=1; }
+grep -q "| policy_after | policy | sampled verifier accuracy, 8 samples per item |" run1.txt ||
+  { echo "FAIL: the table has no sampled policy row"; fail=1; }
 
 "$SPCT_BINARY" pipeline run "${tiny[@]}" > run2.txt 2>&1 || { echo "FAIL: second run"; fail=1; }
 [[ $(grep -c "already finished (.*); skipping it" run2.txt) -eq 9 ]] || { cat run2.txt; echo "FAIL: the second run re-ran stages"; fail=1; }

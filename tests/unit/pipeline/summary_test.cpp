@@ -92,6 +92,52 @@ TEST_CASE("a GRPO stage gives the sampled verifier accuracy of its first and las
                     Contains("broken/metrics.jsonl:2: not a JSON object"));
 }
 
+TEST_CASE("a policy eval with samples adds a sampled row whose standard error is over items", "[pipeline]") {
+  spct::testing::TempDir dir;
+  // 4 items, 4 samples each: 8 of 16 samples right, but concentrated on some items. The item means are 1, 0,
+  // 0.5, 0.5: their sample variance is 1/6, so the standard error is sqrt(1/6 / 4), not the binomial
+  // sqrt(0.25 / 16) = 0.125 that treats the 16 samples as independent.
+  dir.write("after/eval.json", R"({"target": "policy", "model": "runs/q/policy/model", "task": "count",
+      "verifier": "exact_match", "items": 4, "correct": 3, "accuracy": 0.75, "truncated": 0, "seconds": 0.1,
+      "examples": [], "sampled": {"samples_per_item": 4, "temperature": 1.0, "completions": 16, "correct": 8,
+      "accuracy": 0.5, "truncated": 1, "correct_per_item": [4, 0, 2, 2]}})");
+  dir.write("even/eval.json", R"({"target": "policy", "model": "m", "items": 3, "correct": 0, "sampled":
+      {"samples_per_item": 2, "correct_per_item": [1, 1, 1]}})");
+  const spct::pipeline::Summary summary =
+      build_summary("story", {{"after", dir.path() + "/after"}, {"even", dir.path() + "/even"}});
+  REQUIRE(summary.rows.size() == 4);
+  CHECK(summary.rows[0].method == "greedy verifier accuracy");
+  CHECK(summary.rows[0].accuracy == Approx(0.75));
+  const spct::pipeline::SummaryRow& sampled = summary.rows[1];
+  CHECK(sampled.stage == "after");
+  CHECK(sampled.target == "policy");
+  CHECK(sampled.model == "runs/q/policy/model");
+  CHECK(sampled.method == "sampled verifier accuracy, 4 samples per item");
+  CHECK(sampled.correct == 8);
+  CHECK(sampled.items == 16);
+  CHECK(sampled.accuracy == Approx(0.5));
+  CHECK(sampled.std_error == Approx(std::sqrt(1.0 / 6.0 / 4.0)));
+  // Every item right half of the time: no spread between items, whatever the spread within them.
+  CHECK(summary.rows[3].accuracy == Approx(0.5));
+  CHECK(summary.rows[3].items == 6);
+  CHECK(summary.rows[3].std_error == 0);
+  CHECK_THAT(summary.markdown(),
+             Contains("| after | policy | sampled verifier accuracy, 4 samples per item | 0.500 | 0.204 | 16 |"));
+
+  dir.write("short/eval.json", R"({"target": "policy", "model": "m", "items": 3, "correct": 0, "sampled":
+      {"samples_per_item": 2, "correct_per_item": [1, 1]}})");
+  CHECK_THROWS_WITH(build_summary("s", {{"short", dir.path() + "/short"}}),
+                    Contains("short/eval.json: \"sampled\": \"correct_per_item\" has 2 entries for 3 items"));
+  dir.write("over/eval.json", R"({"target": "policy", "model": "m", "items": 2, "correct": 0, "sampled":
+      {"samples_per_item": 2, "correct_per_item": [1, 3]}})");
+  CHECK_THROWS_WITH(build_summary("s", {{"over", dir.path() + "/over"}}),
+                    Contains("\"correct_per_item\"[1] is 3, outside [0, 2]"));
+  dir.write("nok/eval.json", R"({"target": "policy", "model": "m", "items": 1, "correct": 0, "sampled":
+      {"correct_per_item": [1]}})");
+  CHECK_THROWS_WITH(build_summary("s", {{"nok", dir.path() + "/nok"}}),
+                    Contains("nok/eval.json: \"sampled\": no \"samples_per_item\""));
+}
+
 TEST_CASE("a summary refuses missing or malformed eval results, naming the file", "[pipeline]") {
   spct::testing::TempDir dir;
   CHECK_THROWS_WITH(build_summary("s", {{"gone", dir.path() + "/gone"}}),

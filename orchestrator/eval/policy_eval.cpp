@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <numeric>
 
 #include "core/error.h"
 #include "models/generation.h"
@@ -84,15 +83,6 @@ std::vector<Judged> generate_and_judge(const models::Transformer& policy, const 
 }
 
 }  // namespace
-
-int64_t SampledAccuracy::correct() const {
-  return std::accumulate(correct_per_item.begin(), correct_per_item.end(), int64_t{0});
-}
-
-double SampledAccuracy::accuracy() const {
-  const int64_t total = completions();
-  return total == 0 ? 0.0 : static_cast<double>(correct()) / static_cast<double>(total);
-}
 
 PolicyEvalResult evaluate_policy(const config::Config& config, const tokenizer::Tokenizer& tokenizer,
                                  const models::Transformer& policy) {

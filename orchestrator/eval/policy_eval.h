@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -48,8 +49,11 @@ struct SampledAccuracy {
   int64_t truncated = 0;                  // sampled completions that hit rollout.max_new_tokens
 
   int64_t completions() const { return samples_per_item * static_cast<int64_t>(correct_per_item.size()); }
-  int64_t correct() const;
-  double accuracy() const;
+  int64_t correct() const { return std::accumulate(correct_per_item.begin(), correct_per_item.end(), int64_t{0}); }
+  double accuracy() const {
+    const int64_t total = completions();
+    return total == 0 ? 0.0 : static_cast<double>(correct()) / static_cast<double>(total);
+  }
 };
 
 struct PolicyEvalResult {

@@ -8,6 +8,7 @@
 
 #include "core/config/schema_sections.h"
 #include "core/config/suggest.h"
+#include "core/config/yaml_quote.h"
 #include "core/error.h"
 
 namespace spct::config {
@@ -36,20 +37,6 @@ std::string format_number(double value) {
   char buffer[32];
   const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
   return std::string(buffer, result.ptr);
-}
-
-std::string quote(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default: out += c;
-    }
-  }
-  return out + "\"";
 }
 
 void check_range(const FieldSpec& field, const ConfigNode& node, double value) {
@@ -164,7 +151,7 @@ void SchemaBuilder::add_string(const std::string& name, const Accessor<std::stri
   field.assign = [ref, spec = field](Config& config, const ConfigNode& node) {
     ref.get(config) = parse_string(spec, node);
   };
-  field.render = [ref](const Config& config) { return quote(ref.read(config)); };
+  field.render = [ref](const Config& config) { return yaml_double_quoted(ref.read(config)); };
   out_.push_back(std::move(field));
 }
 
@@ -178,7 +165,7 @@ void SchemaBuilder::add_string_list(const std::string& name, const Accessor<std:
   };
   field.render = [ref](const Config& config) {
     std::string out = "[";
-    for (const std::string& value : ref.read(config)) out += (out.size() > 1 ? ", " : "") + quote(value);
+    for (const std::string& value : ref.read(config)) out += (out.size() > 1 ? ", " : "") + yaml_double_quoted(value);
     return out + "]";
   };
   out_.push_back(std::move(field));

@@ -5,37 +5,25 @@
 #include <filesystem>
 #include <sstream>
 
+#include "core/config/yaml_quote.h"
+
 namespace spct::pipeline {
 namespace {
 using config::ConfigNode;
-
-std::string quoted(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default: out += c;
-    }
-  }
-  return out + "\"";
-}
 
 // Keys are config names ([A-Za-z0-9_.-]); anything else is quoted.
 std::string key_text(const std::string& key) {
   const bool plain = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-' || c == '.';
   });
-  return plain ? key : quoted(key);
+  return plain ? key : config::yaml_double_quoted(key);
 }
 
 // A node as flow YAML ("[a, b]", "{k: v}", "\"x\""), for list items and values inside flow collections.
 std::string flow(const ConfigNode& node) {
   switch (node.kind) {
     case ConfigNode::Kind::kNull: return "null";
-    case ConfigNode::Kind::kScalar: return quoted(node.scalar);
+    case ConfigNode::Kind::kScalar: return config::yaml_double_quoted(node.scalar);
     case ConfigNode::Kind::kSequence: {
       std::string out = "[";
       for (std::size_t i = 0; i < node.items.size(); ++i) out += (i == 0 ? "" : ", ") + flow(node.items[i]);

@@ -104,8 +104,11 @@ BpeTokenizer::BpeTokenizer(const JsonView& root, const std::string& path)
   for (const auto& [token, id] : model_.vocab()) {
     spelling_[static_cast<size_t>(id)] = token;
     // A spelling outside the byte-level alphabet decodes to its own UTF-8, as Hugging Face's decoder does.
-    auto bytes = byte_level::unspell(token);
-    bytes_[static_cast<size_t>(id)] = bytes ? std::move(*bytes) : token;
+    if (auto bytes = byte_level::unspell(token)) {
+      bytes_[static_cast<size_t>(id)] = std::move(*bytes);
+    } else {
+      bytes_[static_cast<size_t>(id)] = token;
+    }
   }
   for (const AddedToken& token : added_.tokens()) {
     const auto id = static_cast<size_t>(token.id);

@@ -37,10 +37,11 @@ wait_until() {
 }
 
 # kill_run NAME: SIGKILL to the whole background run (its process group, and any rank mpirun placed in a group
-# of its own); returns once it is gone.
+# of its own: matched by this test's run directory too, so that resume tests running in parallel never kill each
+# other's runs); returns once it is gone.
 kill_run() {
   kill -9 -- -"$pid" 2>/dev/null
-  pkill -9 -f "run.name=$1( |$)" 2>/dev/null
+  pkill -9 -f "run.dir=$work .*run.name=$1( |$)" 2>/dev/null
   wait "$pid" 2>/dev/null
   pid=""
 }

@@ -15,7 +15,7 @@ train a || say_fail "uninterrupted run failed"
 # The pid of the rank with MPI rank $1 among the background run's processes.
 rank_pid() {
   local p
-  for p in $(pgrep -f "run.name=b"); do
+  for p in $(pgrep -f "run.dir=$work .*run.name=b( |$)"); do
     tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1" && { echo "$p"; return 0; }
   done
   return 1

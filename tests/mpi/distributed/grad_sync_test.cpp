@@ -104,12 +104,14 @@ TEST_CASE("a data-parallel step equals a single-process step on the whole batch"
       CHECK(at::equal(max, min));
     }
     // After sync the gradients live in the buckets, so later steps (zeroed in place) skip the copy; the
-    // results above cover both paths. Resetting a gradient to a new tensor takes the copying path again.
-    const void* in_bucket = params[0].second.grad().data_ptr();
+    // results above cover both paths. Resetting a gradient to a new tensor takes the copying path again: the
+    // gradient moves into the new bucket (allocated while the new tensor is alive, so at another address; the
+    // old bucket's address may be reused and proves nothing).
     params[0].second.mutable_grad() = at::ones_like(params[0].second);
+    const void* fresh = params[0].second.grad().data_ptr();
     GradSync again(f.world, params, bucket_bytes);
     again.sync();
-    CHECK(params[0].second.grad().data_ptr() != in_bucket);
+    CHECK(params[0].second.grad().data_ptr() != fresh);
     CHECK(at::equal(params[0].second.grad(), at::ones_like(params[0].second)));
     // The parameter without a gradient got a zero gradient everywhere, and did not move.
     CHECK(params[4].second.grad().defined());

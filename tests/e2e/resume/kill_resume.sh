@@ -6,6 +6,8 @@
 # sync (default) or async (rollout.mode: the checkpoints then carry the groups collected for the next step).
 set -uo pipefail
 work=$(mktemp -d)
+# Enough steps after the last kill point (6) that a fast run cannot finish between the poll and the kill.
+steps=12
 source "$(dirname "$0")/common.sh"
 extra=(rollout.mode="${2:-sync}")
 [[ "${1:-colocated}" == colocated ]] && extra+=(layout.colocate=true)

@@ -59,11 +59,11 @@ TEST_CASE("receivers get every version whole and bit for bit", "[weight_sync]") 
     std::atomic<int> mixed = 0;
     std::atomic<int> reads = 0;
     std::thread reader([&] {
-      while (!stop) {
+      do {  // at least one read, however late a loaded machine schedules this thread
         const auto snapshot = receiver.current();
         if (!is_version(snapshot->tensors, snapshot->version)) ++mixed;
         ++reads;
-      }
+      } while (!stop);
     });
     const auto held = receiver.current();  // held across every publish: must stay version 0
     for (uint64_t version = 1; version <= 3; ++version) {

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
 
 namespace spct::testing {
@@ -34,5 +35,13 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The whole text of the file at `path` (empty when it cannot be read).
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 }  // namespace spct::testing

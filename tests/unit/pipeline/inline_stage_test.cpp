@@ -2,8 +2,6 @@
 // to a file that loads back to the same config, and the embedded story equal to configs/quickstart.yaml.
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "core/config/loader.h"
 #include "core/config/render.h"
@@ -24,13 +22,6 @@ std::string problems_of(const std::string& path) {
   }
   FAIL("the pipeline loaded without a problem");
   return "";
-}
-
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 }  // namespace
@@ -135,7 +126,7 @@ TEST_CASE("the embedded quickstart is configs/quickstart.yaml, a story that ends
   const spct::pipeline::Pipeline embedded = load_pipeline("", {});
   const std::string file = std::string(SPCT_SOURCE_DIR) + "/configs/quickstart.yaml";
   const spct::pipeline::Pipeline from_file = load_pipeline(file, {});
-  CHECK(spct::config::embedded_quickstart_pipeline() == read(file));
+  CHECK(spct::config::embedded_quickstart_pipeline() == spct::testing::read_file(file));
   CHECK(embedded.file == spct::config::kEmbeddedPipelineName);
   CHECK(embedded.dir == (std::filesystem::current_path() / "runs" / "quickstart").string());
   REQUIRE(embedded.stages.size() == from_file.stages.size());

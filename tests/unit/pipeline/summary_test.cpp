@@ -3,9 +3,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "core/error.h"
 #include "tests/unit/config/test_files.h"
@@ -25,13 +23,6 @@ constexpr const char* kGrmEval = R"({"target": "grm", "model": "runs/q/grm_rl/mo
       {"name": "greedy", "k": 1, "voters": 1, "accuracy": 0.75, "correct": 96, "total": 128},
       {"name": "voting@4", "k": 4, "voters": 4, "accuracy": 0.8125, "correct": 104, "total": 128},
       {"name": "metarm@4", "k": 4, "voters": 2, "accuracy": 0.0, "correct": 0, "total": 128}]})";
-
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 }  // namespace
 
@@ -58,8 +49,8 @@ TEST_CASE("a summary has a row per policy eval and per GRM method, with items an
   CHECK_THAT(table, Contains("| grm | grm | metarm@4 | 0.000 | 0.000 | 128 |"));
 
   spct::pipeline::write_summary(summary, dir.path() + "/out");
-  CHECK(read(dir.path() + "/out/summary.md") == table);
-  const nlohmann::json doc = nlohmann::json::parse(read(dir.path() + "/out/summary.json"));
+  CHECK(spct::testing::read_file(dir.path() + "/out/summary.md") == table);
+  const nlohmann::json doc = nlohmann::json::parse(spct::testing::read_file(dir.path() + "/out/summary.json"));
   CHECK(doc["pipeline"] == "story");
   REQUIRE(doc["rows"].size() == 4);
   CHECK(doc["rows"][1]["model"] == "runs/q/grm_rl/model");

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "models/model_config.h"
+#include "tests/unit/grpo_learner/tiny_learner.h"
 
 namespace fs = std::filesystem;
 using spct::learner::GrpoLearner;
@@ -25,16 +26,9 @@ struct TempDir {
 };
 
 spct::config::Config tiny_config() {
-  spct::config::Config config;
-  config.model.hidden_size = 16;
-  config.model.num_layers = 1;
-  config.model.num_heads = 2;
-  config.model.num_kv_heads = 1;
-  config.model.intermediate_size = 32;
-  config.model.max_position = 32;
+  spct::config::Config config = spct::test::tiny_learner_config();
   config.rollout.group_size = 2;
   config.rollout.max_new_tokens = 3;
-  config.grpo.lr = 1e-2;
   config.grpo.beta = 0.1;
   config.grpo.kl_target = 0.01;  // adaptive: beta moves every step, so restoring it matters
   config.grpo.ref_reset_every = 2;

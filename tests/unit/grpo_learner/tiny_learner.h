@@ -1,4 +1,4 @@
-// What the learner tests of this directory share: a one-layer model small enough for exact gradient
+// What the learner tests share (this directory and tests/unit/checkpoint): a one-layer model small enough for exact gradient
 // comparisons, and one step's batch of two groups of three completions with different lengths (so a pass's
 // longest completion can be shorter than the minibatch's) and two truncated completions.
 #pragma once

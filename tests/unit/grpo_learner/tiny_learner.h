@@ -1,6 +1,6 @@
-// What the learner tests share (this directory and tests/unit/checkpoint): a one-layer model small enough for exact gradient
-// comparisons, and one step's batch of two groups of three completions with different lengths (so a pass's
-// longest completion can be shorter than the minibatch's) and two truncated completions.
+// What the learner tests share (this directory and tests/unit/checkpoint): a one-layer model small enough for
+// exact gradient comparisons, and one step's batch of two groups of three completions with different lengths
+// (so a pass's longest completion can be shorter than the minibatch's) and two truncated completions.
 #pragma once
 
 #include "core/config/config.h"

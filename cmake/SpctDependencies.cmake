@@ -1,4 +1,5 @@
-# Third-party packages, all from Debian's archive (scripts/install-deps.sh installs them).
+# Third-party packages: LibTorch from PyTorch's torch wheel (scripts/install-python.sh; scripts/build.sh puts its
+# cmake prefix path on CMAKE_PREFIX_PATH), everything else from Debian's archive (scripts/install-deps.sh).
 # Third-party headers are included as SYSTEM so that our warning flags do not apply to them.
 
 find_package(Threads REQUIRED)
@@ -15,7 +16,13 @@ find_package(Protobuf 3 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 
-# Debian's LibTorch ships a CMake package; a CUDA build points CMAKE_PREFIX_PATH at a PyTorch wheel's copy.
+# The wheel's LibTorch is a CUDA build: its CMake package sets up CUDA and, unless TORCH_CUDA_ARCH_LIST names
+# the GPU architectures, probes the installed GPUs with a CUDA try_run (which fails on GPU-less machines, and
+# under C++20 with this CMake). spct compiles no CUDA kernels of its own, so the list only silences the probe:
+# A100 and H100.
+if(NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
+  set(ENV{TORCH_CUDA_ARCH_LIST} "8.0;9.0")
+endif()
 find_package(Torch REQUIRED)
 # TorchConfig adds its flags to TORCH_CXX_FLAGS and its libraries to an IMPORTED "torch" target; wrap it so
 # that torch headers are SYSTEM includes (they trigger -Wshadow and -Wpedantic warnings we cannot fix).

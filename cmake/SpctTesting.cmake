@@ -6,6 +6,11 @@
 #   gpu   needs a CUDA device (skipped where none exists)
 
 find_package(Catch2 2 REQUIRED)
+
+# The Python interpreter that holds the test references (python/requirements-test.txt: tokenizers, transformers,
+# the torch wheel); scripts/build.sh passes the project's .venv. Tests reach it as the SPCT_PYTHON define (C++)
+# or environment variable (scripts).
+set(SPCT_PYTHON "${PROJECT_SOURCE_DIR}/.venv/bin/python" CACHE FILEPATH "Python with the test references")
 include(Catch)
 
 # Catch2 mains are compiled once, not per test executable.
@@ -29,7 +34,7 @@ function(spct_add_unit_test)
   endif()
   add_executable(${ARG_NAME} ${ARG_SOURCES})
   target_link_libraries(${ARG_NAME} PRIVATE spct_catch_main ${ARG_LIBS} spct::warnings)
-  target_compile_definitions(${ARG_NAME} PRIVATE SPCT_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  target_compile_definitions(${ARG_NAME} PRIVATE SPCT_SOURCE_DIR="${PROJECT_SOURCE_DIR}" SPCT_PYTHON="${SPCT_PYTHON}")
   # Unit tests are single-threaded: the suite runs two at a time on the 2-core machines.
   catch_discover_tests(${ARG_NAME} TEST_PREFIX "${ARG_NAME}: "
     PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT OMP_NUM_THREADS=1)
@@ -44,7 +49,7 @@ function(spct_add_mpi_test)
   endif()
   add_executable(${ARG_NAME} ${ARG_SOURCES})
   target_link_libraries(${ARG_NAME} PRIVATE spct_catch_mpi_main ${ARG_LIBS} spct::warnings)
-  target_compile_definitions(${ARG_NAME} PRIVATE SPCT_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  target_compile_definitions(${ARG_NAME} PRIVATE SPCT_SOURCE_DIR="${PROJECT_SOURCE_DIR}" SPCT_PYTHON="${SPCT_PYTHON}")
   foreach(ranks ${ARG_RANKS})
     add_test(NAME "${ARG_NAME} (${ranks} ranks)"
       COMMAND ${MPIEXEC_EXECUTABLE} ${SPCT_MPIEXEC_FLAGS} -n ${ranks} $<TARGET_FILE:${ARG_NAME}>)
@@ -62,5 +67,5 @@ function(spct_add_script_test)
   endif()
   add_test(NAME ${ARG_NAME} COMMAND ${ARG_COMMAND})
   set_tests_properties(${ARG_NAME} PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT}
-    ENVIRONMENT "SPCT_BINARY=$<TARGET_FILE:spct>;SPCT_SOURCE_DIR=${PROJECT_SOURCE_DIR};OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+    ENVIRONMENT "SPCT_BINARY=$<TARGET_FILE:spct>;SPCT_SOURCE_DIR=${PROJECT_SOURCE_DIR};SPCT_PYTHON=${SPCT_PYTHON};OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
 endfunction()

@@ -23,5 +23,6 @@ if spec is None:
 print(os.path.join(spec.submodule_search_locations[0], "share", "cmake"))
 PY
 )
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_PREFIX_PATH="$torch_prefix" "$@" >/dev/null
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_PREFIX_PATH="$torch_prefix" \
+  -DSPCT_PYTHON="$(command -v "$python")" "$@" >/dev/null
 cmake --build "$build" --parallel "$(nproc)" ${SPCT_BUILD_TARGET:+--target "$SPCT_BUILD_TARGET"}

@@ -21,7 +21,7 @@ struct Expr {
   enum class Kind {
     kLiteral,      // `literal`
     kName,         // variable `name`
-    kList,         // [children...] (tuples too: templates use them only as sequences)
+    kList,         // [children...]; a tuple (a, b) when `op` is "tuple"
     kDict,         // {children[0]: children[1], ...}
     kAttribute,    // children[0].name
     kItem,         // children[0][children[1]]

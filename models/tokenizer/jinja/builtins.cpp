@@ -318,7 +318,7 @@ Value round_filter(Interpreter& in, const Value& operand, const CallArgs& args) 
   const double value = operand.to_double() * scale;
   double rounded;
   if (method == "common") {
-    rounded = std::round(value);
+    rounded = std::nearbyint(value);  // Python's round(): halves go to the even neighbour
   } else if (method == "ceil") {
     rounded = std::ceil(value);
   } else if (method == "floor") {
@@ -405,7 +405,7 @@ Value unique(Interpreter& in, const Value& operand, const CallArgs& args) {
 
 Value dict_items(const Dict& dict) {
   List items;
-  for (const auto& [key, value] : dict.entries) items.emplace_back(List{Value(key), value});
+  for (const auto& [key, value] : dict.entries) items.push_back(Value::tuple(List{Value(key), value}));
   return Value(std::move(items));
 }
 

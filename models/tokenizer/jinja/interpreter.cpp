@@ -413,7 +413,7 @@ Value Interpreter::eval(const Expr& expr, const std::shared_ptr<Scope>& scope) {
     case Expr::Kind::kList: {
       List items;
       for (const ExprPtr& child : expr.children) items.push_back(eval(*child, scope));
-      Value list(std::move(items));
+      Value list = expr.op == "tuple" ? Value::tuple(std::move(items)) : Value(std::move(items));
       check_nesting(list, expr.offset);
       return list;
     }
@@ -538,9 +538,10 @@ Value Interpreter::eval_binary(const Expr& expr, const std::shared_ptr<Scope>& s
     }
     if (left.kind() == Value::Kind::kList && right.kind() == Value::Kind::kList) {
       List items = left.as_list();
+      if (left.is_tuple() != right.is_tuple()) fail(at, operand_error(op, left, right));
       charge(items.size() + right.as_list().size(), at);
       items.insert(items.end(), right.as_list().begin(), right.as_list().end());
-      return Value(std::move(items));
+      return left.is_tuple() ? Value::tuple(std::move(items)) : Value(std::move(items));
     }
   }
   if (op == "*") {

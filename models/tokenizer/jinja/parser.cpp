@@ -101,8 +101,12 @@ class Parser {
         case Kind::kEnd: {
           if (ends.size() == 0) return body;
           const SourcePosition at = position_of(source_, open_offset);
-          fail(token, "missing {% " + std::string(*ends.begin()) + " %} for the '" + std::string(opener) +
-                          "' at line " + std::to_string(at.line) + ", column " + std::to_string(at.column));
+          std::string_view end_tag = *ends.begin();
+          for (const std::string_view end : ends) {
+            if (end.rfind("end", 0) == 0) end_tag = end;
+          }
+          fail(token, "missing {% " + std::string(end_tag) + " %} for the '" + std::string(opener) + "' at line " +
+                          std::to_string(at.line) + ", column " + std::to_string(at.column));
         }
         case Kind::kText: {
           auto stmt = make_stmt(Stmt::Kind::kText, token.offset);
@@ -317,6 +321,7 @@ class Parser {
     }
     if (!is_tuple && items.size() == 1) return std::move(items[0]);
     auto tuple = make_expr(Expr::Kind::kList, offset);
+    tuple->op = "tuple";
     tuple->children = std::move(items);
     return tuple;
   }

@@ -114,7 +114,7 @@ std::string_view type_name(const Value& value) {
     case Value::Kind::kInt: return "int";
     case Value::Kind::kFloat: return "float";
     case Value::Kind::kString: return "str";
-    case Value::Kind::kList: return "list";
+    case Value::Kind::kList: return value.is_tuple() ? "tuple" : "list";
     case Value::Kind::kDict: return "dict";
     case Value::Kind::kNamespace: return "namespace";
     case Value::Kind::kCallable: return "function";
@@ -155,9 +155,10 @@ std::string repr(const Value& value) {
     case Value::Kind::kFloat: return float_repr(value.as_float());
     case Value::Kind::kString: return string_repr(value.as_string());
     case Value::Kind::kList: {
-      std::string out = "[";
+      std::string out = value.is_tuple() ? "(" : "[";
       const List& items = value.as_list();
       for (size_t i = 0; i < items.size(); ++i) out += (i > 0 ? ", " : "") + repr(items[i]);
+      if (value.is_tuple()) return out + (items.size() == 1 ? ",)" : ")");
       return out + "]";
     }
     case Value::Kind::kDict: return dict_repr(value.as_dict());
@@ -177,7 +178,7 @@ bool equals(const Value& a, const Value& b) {
     }
     return a.to_double() == b.to_double();
   }
-  if (a.kind() != b.kind()) return false;
+  if (a.kind() != b.kind() || a.is_tuple() != b.is_tuple()) return false;
   switch (a.kind()) {
     case Value::Kind::kUndefined:
     case Value::Kind::kNone: return true;

@@ -64,6 +64,12 @@ class Value {
   Value() : storage_(Undefined{}) {}
   static Value undefined(std::string what) { return Value(Undefined{std::move(what)}); }
   static Value none() { return Value(nullptr); }
+  // A tuple: a list that prints as "(a, b)", is named "tuple" and equals only tuples (dict.items() makes them).
+  static Value tuple(List items) {
+    Value value(std::move(items));
+    value.tuple_ = true;
+    return value;
+  }
   // Implicit, so that building values reads like Python.
   Value(bool value) : storage_(value) {}
   Value(int value) : storage_(int64_t{value}) {}
@@ -77,6 +83,7 @@ class Value {
   Value(Callable callable) : storage_(std::make_shared<const Callable>(std::move(callable))) {}
 
   Kind kind() const { return static_cast<Kind>(storage_.index()); }
+  bool is_tuple() const { return tuple_; }
   bool is_undefined() const { return kind() == Kind::kUndefined; }
   bool is_none() const { return kind() == Kind::kNone; }
   bool is_string() const { return kind() == Kind::kString; }
@@ -103,6 +110,7 @@ class Value {
   std::variant<Undefined, std::nullptr_t, bool, int64_t, double, std::string, std::shared_ptr<const List>,
                std::shared_ptr<const Dict>, std::shared_ptr<Namespace>, std::shared_ptr<const Callable>>
       storage_;
+  bool tuple_ = false;
 };
 
 // The Python type name of `value`, for error messages ("str", "int", "list", "dict", "NoneType", "undefined").

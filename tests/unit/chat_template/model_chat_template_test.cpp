@@ -3,6 +3,8 @@
 // byte for byte; conversations a template rejects must fail in spct with the template's own message.
 #include "models/tokenizer/model_chat_template.h"
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "models/tokenizer/chat_format.h"
 #include "models/tokenizer/chat_template.h"
 #include "tests/unit/chat_template/reference.h"
 
@@ -186,4 +189,32 @@ TEST_CASE("a model directory's template: chat_template.jinja first, named templa
   write("tokenizer_config.json", "{ not json");
   CHECK_THROWS_WITH(ModelChatTemplate::find(dir.string()), Catch::Matchers::Contains("not valid JSON"));
   fs::remove_all(dir);
+}
+
+TEST_CASE("tokenizer.chat_template chooses a built-in template or the model's own", "[chat]") {
+  using spct::tokenizer::ChatFormat;
+  const std::vector<spct::tokenizer::ChatMessage> messages = {{"user", "hi"}};
+  const std::string qwen3 = (kTokenizers / "qwen3").string(), llama2 = (kTokenizers / "llama2").string();
+
+  const ChatFormat model = ChatFormat::choose("model", qwen3, "none");
+  CHECK(model.render(messages, true) == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
+  CHECK_THAT(model.describe(), Catch::Matchers::Contains("tokenizer_config.json"));
+  CHECK(ChatFormat::choose("auto", qwen3, "llama3").describe() == model.describe());
+
+  // llama2 ships no template: auto falls back, model refuses.
+  CHECK(ChatFormat::choose("auto", llama2, "chatml").describe() == "chatml");
+  CHECK(ChatFormat::choose("auto", "", "none").render(messages, true) == "hi");
+  CHECK_THROWS_WITH(ChatFormat::choose("model", llama2, "none"),
+                    Catch::Matchers::Contains("has no chat template") && Catch::Matchers::Contains(llama2));
+  CHECK_THROWS_WITH(ChatFormat::choose("model", "", "none"), Catch::Matchers::Contains("model.path"));
+  CHECK_THROWS_AS(ChatFormat::choose("jinja", qwen3, "none"), spct::UsageError);
+  CHECK(ChatFormat::choose("llama3", qwen3, "none").describe() == "llama3");
+
+  // gemma3 rejects turns that do not alternate, with its own message.
+  const ChatFormat gemma3 = ChatFormat::choose("model", (kTokenizers / "gemma3").string(), "none");
+  const std::vector<spct::tokenizer::ChatMessage> twice = {{"user", "a"}, {"user", "b"}};
+  CHECK_THROWS_WITH(
+      gemma3.render(twice, true),
+      Catch::Matchers::Contains("rejected the conversation") &&
+          Catch::Matchers::Contains("Conversation roles must alternate user/assistant/user/assistant/..."));
 }

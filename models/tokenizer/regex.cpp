@@ -53,6 +53,31 @@ Regex::Regex(const std::string& pattern, bool literal, const std::string& where)
 
 Regex::~Regex() = default;
 
+std::unique_ptr<Regex> Regex::from_pattern_json(const JsonView& pattern) {
+  pattern.require_object();
+  const auto regex = pattern.find("Regex");
+  const auto literal = pattern.find("String");
+  if (!regex && !literal) pattern.fail("expected {\"Regex\": ...} or {\"String\": ...}");
+  const JsonView& source = regex ? *regex : *literal;
+  return std::make_unique<Regex>(source.as_string(), !regex, source.file() + ": " + source.path());
+}
+
+std::string Regex::replace_all(std::string_view text, std::string_view replacement) const {
+  thread_local std::vector<std::pair<size_t, size_t>> matches;
+  matches.clear();
+  find_all(text, matches);
+  if (matches.empty()) return std::string(text);
+  std::string out;
+  out.reserve(text.size() + matches.size() * replacement.size());
+  size_t position = 0;
+  for (const auto& [begin, end] : matches) {
+    out.append(text.substr(position, begin - position)).append(replacement);
+    position = end;
+  }
+  out.append(text.substr(position));
+  return out;
+}
+
 void Regex::find_all(std::string_view text, std::vector<std::pair<size_t, size_t>>& matches) const {
   pcre2_match_data* data = thread_match_data();
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "models/tokenizer/json_view.h"
+
 namespace spct::tokenizer {
 
 class Regex {
@@ -20,6 +22,10 @@ class Regex {
   // and the offset in the pattern when it does not compile; `where` names the pattern's origin (file and JSON
   // path).
   Regex(const std::string& pattern, bool literal, const std::string& where);
+
+  // The pattern of a tokenizer.json component: {"Regex": "..."} or {"String": "..."} (matched literally).
+  // Throws InputError naming the file and JSON path when it is neither or does not compile.
+  static std::unique_ptr<Regex> from_pattern_json(const JsonView& pattern);
   ~Regex();
   Regex(const Regex&) = delete;
   Regex& operator=(const Regex&) = delete;
@@ -27,6 +33,9 @@ class Regex {
   // Appends the [begin, end) byte ranges of the successive non-overlapping matches in `text`.
   // REQUIRES: text is valid UTF-8 (it is not checked again here).
   void find_all(std::string_view text, std::vector<std::pair<size_t, size_t>>& matches) const;
+
+  // `text` with every match of find_all() replaced by `replacement`.
+  std::string replace_all(std::string_view text, std::string_view replacement) const;
 
   bool jit() const { return jit_; }
 

@@ -150,20 +150,26 @@ void Decoder::apply(const Step& step, std::vector<std::string>& tokens) {
       for (std::string& token : tokens) token = step.regex->replace_all(token, step.text);
       break;
     case Kind::kStrip:
+      // Only the ends of each token are looked at: a fused token is the whole text.
       for (std::string& token : tokens) {
-        const std::vector<std::string_view> chars = characters(token);
-        size_t begin = 0, end = chars.size();
-        while (begin < step.start && begin < end && chars[begin] == step.text) ++begin;
-        while (chars.size() - end < step.stop && end > begin && chars[end - 1] == step.text) --end;
-        std::string out;
-        for (size_t i = begin; i < end; ++i) out += chars[i];
-        token = std::move(out);
+        const std::string_view c = step.text;
+        size_t begin = 0, end = token.size();
+        for (size_t n = 0; n < step.start && std::string_view(token).substr(begin).starts_with(c); ++n) {
+          begin += c.size();
+        }
+        for (size_t n = 0; n < step.stop && end - begin >= c.size() &&
+                           std::string_view(token).substr(begin, end - begin).ends_with(c);
+             ++n) {
+          end -= c.size();
+        }
+        token = token.substr(begin, end - begin);
       }
       break;
     case Kind::kFuse: {
       std::string joined;
       for (const std::string& token : tokens) joined += token;
-      tokens.assign(1, std::move(joined));
+      tokens.clear();
+      tokens.push_back(std::move(joined));
       break;
     }
   }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,9 +19,9 @@ namespace spct::tokenizer {
 
 class Regex {
  public:
-  // Compiles `pattern` (literally when `literal`). Throws spct::InputError "<where>: ..." with PCRE2's message
-  // and the offset in the pattern when it does not compile; `where` names the pattern's origin (file and JSON
-  // path).
+  // Compiles `pattern` (a literal is kept as text and searched for directly). Throws spct::InputError
+  // "<where>: ..." with PCRE2's message and the offset in the pattern when it does not compile; `where` names
+  // the pattern's origin (file and JSON path).
   Regex(const std::string& pattern, bool literal, const std::string& where);
 
   // The pattern of a tokenizer.json component: {"Regex": "..."} or {"String": "..."} (matched literally).
@@ -41,7 +42,8 @@ class Regex {
 
  private:
   struct Code;
-  std::unique_ptr<Code> code_;
+  std::unique_ptr<Code> code_;          // the compiled pattern (none for a literal)
+  std::optional<std::string> literal_;  // the text of a literal pattern
   bool jit_ = false;
 };
 

@@ -76,7 +76,7 @@ std::string load_error(const std::string& text) {
   try {
     BpeTokenizer::load(path);
   } catch (const spct::InputError& e) {
-    const std::string message = e.what();
+    std::string message = e.what();
     CHECK_THAT(message, Contains(path));
     return message;
   }

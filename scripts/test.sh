@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# README command 2: installs everything the tests need (packages, the tokenizer oracle), builds spct with
+# README command 2: installs everything the tests need (packages), builds spct with
 # warnings as errors, checks formatting and clang-tidy, fuzzes each libFuzzer target briefly, and runs every test
 # suite.
 # Prints the wall time of each phase. Options: --labels "unit|mpi" (a CTest label regex; default: all but gpu).
@@ -27,8 +27,7 @@ report() {
 }
 trap report EXIT
 
-phase install "$root/scripts/install-deps.sh" --with-fuzz --with-node --with-slurm  # slurm: the slurm suite
-phase oracle "$root/scripts/install-oracle.sh"
+phase install "$root/scripts/install-deps.sh" --with-fuzz --with-slurm  # slurm: the slurm suite
 export CC=${CC:-gcc} CXX=${CXX:-g++}
 phase build "$root/scripts/build.sh" -DSPCT_WARNINGS_AS_ERRORS=ON -DSPCT_BUILD_TESTS=ON
 phase format "$root/scripts/check-format.sh"

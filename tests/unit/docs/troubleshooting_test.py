@@ -18,7 +18,7 @@ import sys
 
 SOURCE_DIRS = ("core", "orchestrator", "workers", "learner", "models", "distributed")
 SCRIPTS = ("scripts/quickstart.sh", "scripts/test.sh", "scripts/install-deps.sh", "scripts/build.sh",
-           "scripts/check-blas.sh", "scripts/check_blas.cpp", "scripts/install-oracle.sh", "slurm/job.sbatch.in")
+           "scripts/check-blas.sh", "scripts/check_blas.cpp", "slurm/job.sbatch.in")
 PLACEHOLDER = re.compile(r"<[a-z][a-z0-9 _./|-]*>")
 CODE_SPAN = re.compile(r"`([^`]+)`")
 MIN_PIECE_CHARS = 3    # letters or digits a piece needs to be checked

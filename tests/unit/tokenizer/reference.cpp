@@ -37,6 +37,7 @@ std::string run(std::vector<std::string> argv, const std::string& input_path, in
     ::dup2(err, 2);
     ::close(pipe_fds[0]);
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (std::string& arg : argv) args.push_back(arg.data());
     args.push_back(nullptr);
     ::execvp(args[0], args.data());

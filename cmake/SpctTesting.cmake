@@ -11,9 +11,9 @@ find_package(Catch2 2 REQUIRED)
 # the torch wheel); scripts/build.sh passes the project's .venv. Tests reach it as the SPCT_PYTHON define (C++)
 # or environment variable (scripts).
 set(SPCT_PYTHON "${PROJECT_SOURCE_DIR}/.venv/bin/python" CACHE FILEPATH "Python with the test references")
-# Test data shared between checkouts (data/tokenizers/: real tokenizer.json and tokenizer_config.json files); a
-# worktree or CI clone finds it beside itself. Tests reach it as the SPCT_SHARED_DIR define.
-set(SPCT_SHARED_DIR "${PROJECT_SOURCE_DIR}/../shared" CACHE PATH "Directory of the shared test data")
+# The project's shared test data (data/tokenizers/<name>/tokenizer.json, ...; oracle/ the offline node tokenizer),
+# kept beside the source tree in CI and on the project machines. Tests that need it fail naming the missing path.
+set(SPCT_SHARED_DIR "${PROJECT_SOURCE_DIR}/../shared" CACHE PATH "The shared test data directory")
 include(Catch)
 
 # Catch2 mains are compiled once, not per test executable.
@@ -71,5 +71,5 @@ function(spct_add_script_test)
   endif()
   add_test(NAME ${ARG_NAME} COMMAND ${ARG_COMMAND})
   set_tests_properties(${ARG_NAME} PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT}
-    ENVIRONMENT "SPCT_BINARY=$<TARGET_FILE:spct>;SPCT_SOURCE_DIR=${PROJECT_SOURCE_DIR};SPCT_PYTHON=${SPCT_PYTHON};OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+    ENVIRONMENT "SPCT_BINARY=$<TARGET_FILE:spct>;SPCT_SOURCE_DIR=${PROJECT_SOURCE_DIR};SPCT_PYTHON=${SPCT_PYTHON};SPCT_SHARED_DIR=${SPCT_SHARED_DIR};OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
 endfunction()

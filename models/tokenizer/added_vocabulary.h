@@ -1,7 +1,8 @@
-// AddedVocabulary: the "added_tokens" of a Hugging Face tokenizer.json (special tokens such as "<|im_end|>"
-// and normal added tokens such as "<think>"). They are found in the raw text before normalization and
-// pre-tokenization, so they never get split by BPE: at each position the longest added token that starts
-// there wins, and the leftmost match is taken first.
+// AddedVocabulary: a set of "added_tokens" of a Hugging Face tokenizer.json (special tokens such as
+// "<|im_end|>" and normal added tokens such as "<think>"), found in a text before pre-tokenization so that
+// BPE never splits them: at each position the longest added token that starts there wins, and the leftmost
+// match is taken first. The tokenizer keeps two sets, as Hugging Face does: tokens with "normalized": false
+// are cut out of the raw text, those with "normalized": true out of each normalized piece in between.
 //
 // Per-token options: lstrip/rstrip make the token swallow the whitespace before/after it; single_word only
 // matches a token that is not glued to a letter or digit on either side (ASCII letters and digits, and any
@@ -25,6 +26,7 @@ struct AddedToken {
   bool lstrip = false;
   bool rstrip = false;
   bool single_word = false;
+  bool normalized = false;  // matched in the normalized text rather than the raw text
 };
 
 class AddedVocabulary {

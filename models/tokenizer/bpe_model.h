@@ -1,5 +1,10 @@
-// BpeModel: the byte-level BPE model of a Hugging Face tokenizer.json ("model": {"type": "BPE", ...}). Turns one
-// pre-tokenized word (raw bytes) into token ids by applying merges in rank order.
+// BpeModel: the BPE model of a Hugging Face tokenizer.json ("model": {"type": "BPE", ...}). Turns one
+// pre-tokenized word into token ids by applying merges in rank order. Two alphabets:
+//   byte-level (GPT-2, Qwen, Llama 3, DeepSeek-V3; the pre-tokenizer has a ByteLevel step): a word is raw bytes
+//     and each byte starts as the token that spells it in the byte-level alphabet (byte_level.h);
+//   characters (SentencePiece-style: Llama 2, Gemma): a word is UTF-8 text and each character starts as its
+//     own token; a character the vocabulary lacks becomes the "<0xNN>" tokens of its bytes with byte_fallback,
+//     else unk_token (consecutive unknown characters fused into one with fuse_unk).
 //
 // The merge loop keeps the word as a linked list of symbols and a min-heap of candidate adjacent pairs keyed
 // by (merge rank, position): each step merges the best pair and pushes only the two new neighbour pairs, so a
@@ -32,16 +37,18 @@ using StringIdMap = std::unordered_map<std::string, int32_t, StringHash, std::eq
 class BpeModel {
  public:
   // Reads "model" of a tokenizer.json: vocab (token -> id), merges (either "a b" strings or ["a", "b"]
-  // pairs; rank = position), unk_token, ignore_merges. Throws InputError naming the file and JSON path for a
-  // malformed model, for a merge whose parts or result are not in the vocabulary, and for BPE options this
-  // implementation does not have (byte_fallback, continuing_subword_prefix, end_of_word_suffix).
-  explicit BpeModel(const JsonView& model);
+  // pairs; rank = position; a pair listed twice keeps its last rank, as in Hugging Face), unk_token,
+  // byte_fallback, fuse_unk, ignore_merges. `byte_level` picks the alphabet (see above). Throws InputError
+  // naming the file and JSON path for a malformed model, for a merge whose parts or result are not in the
+  // vocabulary, for byte_fallback without all 256 "<0xNN>" tokens, and for BPE options this implementation
+  // does not have (dropout, continuing_subword_prefix, end_of_word_suffix).
+  BpeModel(const JsonView& model, bool byte_level);
 
   BpeModel(const BpeModel&) = delete;
   BpeModel& operator=(const BpeModel&) = delete;
 
-  // Appends the ids of `word` (raw bytes, one pre-tokenized word). Throws InputError when a byte has no
-  // token and the model has no unk_token.
+  // Appends the ids of `word` (one pre-tokenized word; valid UTF-8 unless byte-level). Throws InputError when
+  // a byte (byte-level) or character has no token and the model has neither byte_fallback nor unk_token.
   void encode_word(std::string_view word, std::vector<int32_t>& out) const;
 
   // token -> id in the vocabulary's own spelling ("Ġhello").
@@ -63,13 +70,22 @@ class BpeModel {
   }
 
   void read_merges(const JsonView& merges);
-  void merge(std::string_view word, std::vector<int32_t>& out) const;
+  // The first symbols of `word`: one id per byte (byte-level) or per character (with fallbacks).
+  void initial_ids(std::string_view word, std::vector<int32_t>& ids) const;
+  // Merges `ids` (the symbols of one word) in rank order and appends the result to `out`.
+  void merge(const std::vector<int32_t>& ids, std::vector<int32_t>& out) const;
 
+  const bool byte_level_;
   StringIdMap vocab_;
-  StringIdMap bytes_to_id_;              // raw bytes of a vocabulary token -> id (for ignore_merges)
-  std::array<int32_t, 256> byte_ids_{};  // the id of each single byte, -1 when the vocabulary lacks it
+  StringIdMap bytes_to_id_;  // byte-level: raw bytes of a vocabulary token -> id (for ignore_merges)
+  // Byte-level: the id of each single byte. Characters: the id of each ASCII character (bytes >= 0x80: -1).
+  // -1 when the vocabulary lacks it.
+  std::array<int32_t, 256> byte_ids_{};
+  std::array<int32_t, 256> fallback_ids_{};  // byte_fallback: the id of "<0xNN>" for each byte
   std::unordered_map<uint64_t, Merge> merges_;
   std::optional<int32_t> unk_id_;
+  bool byte_fallback_ = false;
+  bool fuse_unk_ = false;
   bool ignore_merges_ = false;
   int32_t id_limit_ = 0;
 

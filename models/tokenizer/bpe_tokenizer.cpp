@@ -50,24 +50,24 @@ std::vector<AddedToken> read_added_tokens(const JsonView& root) {
     token.lstrip = entry.bool_or("lstrip", false);
     token.rstrip = entry.bool_or("rstrip", false);
     token.single_word = entry.bool_or("single_word", false);
-    entry.bool_or("normalized", false);  // type-checked only: added tokens always match the raw text here
+    // Hugging Face's default: special tokens match the raw text, others the normalized text.
+    token.normalized = entry.bool_or("normalized", !token.special);
     tokens.push_back(std::move(token));
   }
   return tokens;
 }
 
-// The decoder only maps byte-level spellings back to bytes; anything else would decode differently.
-void check_decoder(const std::optional<JsonView>& decoder) {
-  if (!decoder) return;
-  const JsonView type = decoder->at("type");
-  if (type.as_string() == "ByteLevel") return;
-  if (type.as_string() == "Sequence") {
-    const JsonView list = decoder->at("decoders");
-    list.require_array();
-    for (size_t i = 0; i < list.size(); ++i) check_decoder(list.element(i));
-    return;
+// The added tokens matched in the raw text (`normalized` false) or in the normalized text (true), the latter
+// in their normalized form, the form they are matched in.
+std::vector<AddedToken> matched_in(const std::vector<AddedToken>& tokens, bool normalized,
+                                   const Normalizer& normalizer) {
+  std::vector<AddedToken> out;
+  for (const AddedToken& token : tokens) {
+    if (token.normalized != normalized) continue;
+    out.push_back(token);
+    if (normalized) out.back().content = normalizer.apply(token.content);
   }
-  type.fail("unsupported decoder \"" + type.as_string() + "\" (supported: ByteLevel)");
+  return out;
 }
 
 // A special token named in tokenizer_config.json: a string, or {"content": "..."} in older files, or null.
@@ -89,33 +89,30 @@ BpeTokenizer::BpeTokenizer(const JsonView& root, const std::string& path)
     : path_(path),
       normalizer_(Normalizer::from_json(root.find("normalizer"))),
       pre_tokenizer_(PreTokenizer::from_json(root.find("pre_tokenizer"))),
-      model_(root.at("model")),
-      added_(read_added_tokens(root)) {
-  if (!pre_tokenizer_.byte_level()) {
-    root.fail("only byte-level BPE is supported, and pre_tokenizer has no ByteLevel step");
-  }
-  check_decoder(root.find("decoder"));
+      model_(root.at("model"), pre_tokenizer_.byte_level()),
+      decoder_(Decoder::from_json(root.find("decoder"))),
+      added_(matched_in(read_added_tokens(root), false, normalizer_)),
+      normalized_added_(matched_in(read_added_tokens(root), true, normalizer_)) {
+  const std::vector<AddedToken> listed = read_added_tokens(root);  // in the file's own spelling
 
   int32_t limit = model_.id_limit();
-  for (const AddedToken& token : added_.tokens()) limit = std::max(limit, token.id + 1);
+  for (const AddedToken& token : listed) limit = std::max(limit, token.id + 1);
   spelling_.resize(static_cast<size_t>(limit));
-  bytes_.resize(static_cast<size_t>(limit));
   special_.resize(static_cast<size_t>(limit), false);
-  for (const auto& [token, id] : model_.vocab()) {
-    spelling_[static_cast<size_t>(id)] = token;
-    // A spelling outside the byte-level alphabet decodes to its own UTF-8, as Hugging Face's decoder does.
-    if (auto bytes = byte_level::unspell(token)) {
-      bytes_[static_cast<size_t>(id)] = std::move(*bytes);
-    } else {
-      bytes_[static_cast<size_t>(id)] = token;
-    }
-  }
-  for (const AddedToken& token : added_.tokens()) {
+  for (const auto& [token, id] : model_.vocab()) spelling_[static_cast<size_t>(id)] = token;
+  for (const AddedToken& token : listed) {
     const auto id = static_cast<size_t>(token.id);
     spelling_[id] = token.content;
-    bytes_[id] = token.content;
     special_[id] = token.special;
     added_ids_.emplace(token.content, token.id);
+  }
+  if (decoder_.byte_level_only()) {
+    bytes_.resize(spelling_.size());
+    for (size_t id = 0; id < spelling_.size(); ++id) {
+      // A spelling outside the byte-level alphabet decodes to its own UTF-8, as Hugging Face's decoder does.
+      auto bytes = byte_level::unspell(spelling_[id]);
+      bytes_[id] = bytes ? std::move(*bytes) : spelling_[id];
+    }
   }
   read_post_processor(root.find("post_processor"));
   read_special_ids(path);
@@ -193,14 +190,23 @@ void BpeTokenizer::read_special_ids(const std::string& path) {
   if (bos) bos_id_ = token_to_id(*bos);
 }
 
-void BpeTokenizer::encode_plain(std::string_view text, std::vector<int32_t>& ids) const {
+void BpeTokenizer::encode_plain(std::string_view text, bool starts_input, std::vector<int32_t>& ids) const {
   thread_local std::vector<std::string_view> words;
   thread_local std::deque<std::string> storage;
-  words.clear();
-  storage.clear();
+  thread_local std::vector<AddedVocabulary::Segment> pieces;
   const std::string normalized = normalizer_.apply(text);
-  pre_tokenizer_.split(normalized, words, storage);
-  for (const std::string_view word : words) model_.encode_word(word, ids);
+  pieces.clear();
+  normalized_added_.split(normalized, pieces);
+  for (const auto& piece : pieces) {
+    if (piece.id >= 0) {
+      ids.push_back(piece.id);
+      continue;
+    }
+    words.clear();
+    storage.clear();
+    pre_tokenizer_.split(piece.text, starts_input && piece.text.data() == normalized.data(), words, storage);
+    for (const std::string_view word : words) model_.encode_word(word, ids);
+  }
 }
 
 std::vector<int32_t> BpeTokenizer::encode(std::string_view text, bool add_special) const {
@@ -216,7 +222,7 @@ std::vector<int32_t> BpeTokenizer::encode(std::string_view text, bool add_specia
     if (segment.id >= 0) {
       ids.push_back(segment.id);
     } else {
-      encode_plain(segment.text, ids);
+      encode_plain(segment.text, segment.text.data() == text.data(), ids);
     }
   }
   if (add_special) ids.insert(ids.end(), suffix_ids_.begin(), suffix_ids_.end());
@@ -225,15 +231,20 @@ std::vector<int32_t> BpeTokenizer::encode(std::string_view text, bool add_specia
 
 std::string BpeTokenizer::decode(std::span<const int32_t> ids, bool skip_special) const {
   std::string bytes;
+  std::vector<std::string> tokens;
   for (const int32_t id : ids) {
     if (id < 0 || id >= vocab_size()) {
       throw InputError("tokenizer " + path_ + ": cannot decode id " + std::to_string(id) + " (vocabulary has " +
                        std::to_string(vocab_size()) + " ids)");
     }
     if (skip_special && special_[static_cast<size_t>(id)]) continue;
-    bytes += bytes_[static_cast<size_t>(id)];
+    if (bytes_.empty()) {
+      tokens.push_back(spelling_[static_cast<size_t>(id)]);
+    } else {
+      bytes += bytes_[static_cast<size_t>(id)];
+    }
   }
-  return utf8::repair(bytes);
+  return bytes_.empty() ? decoder_.decode(std::move(tokens)) : utf8::repair(bytes);
 }
 
 std::optional<int32_t> BpeTokenizer::token_to_id(std::string_view token) const {

@@ -1,10 +1,19 @@
-// BpeTokenizer: a Hugging Face tokenizer.json with a byte-level BPE model (Qwen 2/2.5/3, Llama 3, GPT-2 and
-// their kin), giving the same ids as Hugging Face's own tokenizers. The pipeline, in order:
-//   1. added tokens are cut out of the raw text (added_vocabulary.h);
-//   2. the text between them is normalized (normalizer.h: NFC for Qwen, none for Llama 3);
+// BpeTokenizer: a Hugging Face tokenizer.json with a BPE model, byte-level (Qwen 2/2.5/3, Llama 3, DeepSeek-V3,
+// GPT-2 and their kin) or SentencePiece-style (Llama 2, Gemma: characters, byte fallback, "▁" for spaces),
+// giving the same ids and decoded text as Hugging Face's own tokenizers. The pipeline, in order:
+//   1. added tokens with "normalized": false are cut out of the raw text (added_vocabulary.h);
+//   2. the text between them is normalized (normalizer.h: NFC for Qwen; " " -> "▁" for Gemma; "▁" prepended
+//      and " " -> "▁" for Llama 2), and added tokens with "normalized": true are cut out of that;
 //   3. pre-tokenized into words by the file's split regexes run through PCRE2 (pre_tokenizer.h);
-//   4. each word's bytes are merged by BPE rank (bpe_model.h, cached per word).
-// decode() maps ids back to bytes through the byte-level alphabet (byte_level.h).
+//   4. each word is merged by BPE rank (bpe_model.h, cached per word).
+// decode() runs the file's decoder (decoder.h) over the tokens' spellings; for a lone ByteLevel decoder it
+// concatenates precomputed bytes per id instead.
+//
+// encode(text, add_special = true) adds what the post-processor ("TemplateProcessing") puts around a single
+// sequence, as Hugging Face's encode(add_special_tokens=True) does: <s> for Llama 2, <bos> for Gemma, nothing
+// for Qwen 3, Llama 3 and DeepSeek-V3 (whose files have only a ByteLevel post-processor).
+// tokenizer_config.json's add_bos_token / add_eos_token are not read: transformers 5 gives the same ids as
+// the post-processor for all five of these files.
 //
 // The end, padding and start tokens come from tokenizer_config.json beside tokenizer.json (eos_token,
 // pad_token, bos_token) when it exists; otherwise from well-known names (<|im_end|>, <|eot_id|>,
@@ -19,6 +28,7 @@
 
 #include "models/tokenizer/added_vocabulary.h"
 #include "models/tokenizer/bpe_model.h"
+#include "models/tokenizer/decoder.h"
 #include "models/tokenizer/normalizer.h"
 #include "models/tokenizer/pre_tokenizer.h"
 #include "models/tokenizer/tokenizer.h"
@@ -31,6 +41,7 @@ class BpeTokenizer final : public Tokenizer {
   // Throws spct::InputError naming the file and the JSON path (e.g. "model.merges[12]") for an unreadable
   // file, malformed JSON (with the byte offset), a value of the wrong type, a merge over unknown tokens, and
   // any component this implementation does not support (which would otherwise give silently different ids).
+  // A pre-tokenizer with a ByteLevel step makes the model byte-level; without one it works on characters.
   static std::unique_ptr<BpeTokenizer> load(const std::string& path);
 
   std::vector<int32_t> encode(std::string_view text, bool add_special = false) const override;
@@ -53,18 +64,21 @@ class BpeTokenizer final : public Tokenizer {
   BpeTokenizer(const JsonView& root, const std::string& path);
   void read_post_processor(const std::optional<JsonView>& json);
   void read_special_ids(const std::string& path);
-  void encode_plain(std::string_view text, std::vector<int32_t>& ids) const;
+  // Encodes one piece of text between raw-matched added tokens; `starts_input`: it begins the input.
+  void encode_plain(std::string_view text, bool starts_input, std::vector<int32_t>& ids) const;
 
   const std::string path_;
   const Normalizer normalizer_;
   const PreTokenizer pre_tokenizer_;
   const BpeModel model_;
-  const AddedVocabulary added_;
-  StringIdMap added_ids_;              // added token content -> id
-  std::vector<std::string> spelling_;  // id -> the vocabulary's spelling (added tokens: their content)
-  std::vector<std::string> bytes_;     // id -> the bytes it decodes to
-  std::vector<bool> special_;          // id -> is a special added token
-  std::vector<int32_t> prefix_ids_;    // add_special framing from a TemplateProcessing post-processor
+  const Decoder decoder_;
+  const AddedVocabulary added_;             // "normalized": false, matched in the raw text
+  const AddedVocabulary normalized_added_;  // "normalized": true, matched in the normalized text
+  StringIdMap added_ids_;                   // added token content -> id
+  std::vector<std::string> spelling_;       // id -> the vocabulary's spelling (added tokens: their content)
+  std::vector<std::string> bytes_;          // id -> the bytes it decodes to (only for a lone ByteLevel decoder)
+  std::vector<bool> special_;               // id -> is a special added token
+  std::vector<int32_t> prefix_ids_;         // add_special framing from a TemplateProcessing post-processor
   std::vector<int32_t> suffix_ids_;
   int32_t eos_id_ = -1;
   int32_t pad_id_ = -1;

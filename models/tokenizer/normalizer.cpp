@@ -10,25 +10,6 @@
 namespace spct::tokenizer {
 namespace {
 
-void add_steps(const JsonView& json, std::vector<Normalizer::Form>& steps) {
-  const std::string& type = json.at("type").as_string();
-  if (type == "NFC") {
-    steps.push_back(Normalizer::Form::kNfc);
-  } else if (type == "NFD") {
-    steps.push_back(Normalizer::Form::kNfd);
-  } else if (type == "NFKC") {
-    steps.push_back(Normalizer::Form::kNfkc);
-  } else if (type == "NFKD") {
-    steps.push_back(Normalizer::Form::kNfkd);
-  } else if (type == "Sequence") {
-    const JsonView list = json.at("normalizers");
-    list.require_array();
-    for (size_t i = 0; i < list.size(); ++i) add_steps(list.element(i), steps);
-  } else {
-    json.at("type").fail("unsupported normalizer \"" + type + "\" (supported: NFC, NFD, NFKC, NFKD, Sequence)");
-  }
-}
-
 const UNormalizer2* icu_instance(Normalizer::Form form) {
   UErrorCode status = U_ZERO_ERROR;
   const UNormalizer2* instance = nullptr;
@@ -93,20 +74,60 @@ std::u16string normalize(const UNormalizer2* normalizer, const std::u16string& t
 
 }  // namespace
 
+Normalizer::Normalizer(const std::vector<Form>& forms) {
+  for (const Form form : forms) steps_.push_back(Step{.kind = Kind::kForm, .form = form, .text = {}, .regex = {}});
+}
+
+Normalizer::~Normalizer() = default;
+
 Normalizer Normalizer::from_json(const std::optional<JsonView>& json) {
-  std::vector<Form> steps;
-  if (json) add_steps(*json, steps);
-  return Normalizer(std::move(steps));
+  Normalizer result;
+  if (json) result.add_steps(*json);
+  return result;
+}
+
+void Normalizer::add_steps(const JsonView& json) {
+  const JsonView type_json = json.at("type");
+  const std::string& type = type_json.as_string();
+  Step step;
+  if (type == "NFC" || type == "NFD" || type == "NFKC" || type == "NFKD") {
+    step.form = type == "NFC" ? Form::kNfc : type == "NFD" ? Form::kNfd : type == "NFKC" ? Form::kNfkc : Form::kNfkd;
+  } else if (type == "Prepend") {
+    step.kind = Kind::kPrepend;
+    step.text = json.at("prepend").as_string();
+  } else if (type == "Replace") {
+    step.kind = Kind::kReplace;
+    step.regex = Regex::from_pattern_json(json.at("pattern"));
+    step.text = json.at("content").as_string();
+  } else if (type == "Sequence") {
+    const JsonView list = json.at("normalizers");
+    list.require_array();
+    for (size_t i = 0; i < list.size(); ++i) add_steps(list.element(i));
+    return;
+  } else {
+    type_json.fail("unsupported normalizer \"" + type +
+                   "\" (supported: NFC, NFD, NFKC, NFKD, Prepend, Replace, Sequence)");
+  }
+  steps_.push_back(std::move(step));
 }
 
 std::string Normalizer::apply(std::string_view text) const {
-  // ASCII is invariant under every normal form: skip ICU and the UTF-16 round trip for it.
-  if (steps_.empty() || std::all_of(text.begin(), text.end(), [](char c) { return (c & 0x80) == 0; })) {
-    return std::string(text);
+  std::string out(text);
+  for (const Step& step : steps_) {
+    switch (step.kind) {
+      case Kind::kForm:
+        // ASCII is invariant under every normal form: skip ICU and the UTF-16 round trip for it.
+        if (!std::all_of(out.begin(), out.end(), [](char c) { return (c & 0x80) == 0; })) {
+          out = to_utf8(normalize(icu_instance(step.form), to_utf16(out)));
+        }
+        break;
+      case Kind::kPrepend:
+        if (!out.empty()) out.insert(0, step.text);
+        break;
+      case Kind::kReplace: out = step.regex->replace_all(out, step.text); break;
+    }
   }
-  std::u16string wide = to_utf16(text);
-  for (const Form form : steps_) wide = normalize(icu_instance(form), wide);
-  return to_utf8(wide);
+  return out;
 }
 
 }  // namespace spct::tokenizer

@@ -1,5 +1,7 @@
 #include "models/tokenizer/pre_tokenizer.h"
 
+#include "models/tokenizer/metaspace.h"
+
 namespace spct::tokenizer {
 namespace {
 
@@ -27,13 +29,7 @@ void PreTokenizer::add_steps(const JsonView& json) {
   }
   Step step;
   if (type == "Split") {
-    const JsonView pattern = json.at("pattern");
-    pattern.require_object();
-    const auto regex = pattern.find("Regex");
-    const auto literal = pattern.find("String");
-    if (!regex && !literal) pattern.fail("expected {\"Regex\": ...} or {\"String\": ...}");
-    const JsonView& source = regex ? *regex : *literal;
-    step.regex = std::make_unique<Regex>(source.as_string(), !regex, source.file() + ": " + source.path());
+    step.regex = Regex::from_pattern_json(json.at("pattern"));
     const JsonView behavior = json.at("behavior");
     const std::string& name = behavior.as_string();
     if (name == "Isolated") {
@@ -51,20 +47,41 @@ void PreTokenizer::add_steps(const JsonView& json) {
     step.invert = json.bool_or("invert", false);
   } else if (type == "ByteLevel") {
     byte_level_ = true;
-    step.add_prefix_space = json.bool_or("add_prefix_space", true);
+    if (json.bool_or("add_prefix_space", true)) step.prefix = " ";
     if (json.bool_or("use_regex", true)) {
       step.regex = std::make_unique<Regex>(kGpt2Pattern, false, json.file() + ": " + json.path() + " (GPT-2 regex)");
     }
+  } else if (type == "Metaspace") {
+    const MetaspaceOptions options = MetaspaceOptions::from_json(json);
+    step.space_replacement = options.replacement;
+    if (options.prepend != MetaspaceOptions::Prepend::kNever) step.prefix = options.replacement;
+    step.prefix_first_only = options.prepend == MetaspaceOptions::Prepend::kFirst;
+    if (options.split) {
+      step.regex = std::make_unique<Regex>(options.replacement, true, json.file() + ": " + json.path());
+      step.behavior = Behavior::kMergedWithNext;
+    }
   } else {
-    type_json.fail("unsupported pre-tokenizer \"" + type + "\" (supported: Split, ByteLevel, Sequence)");
+    type_json.fail("unsupported pre-tokenizer \"" + type + "\" (supported: Split, ByteLevel, Metaspace, Sequence)");
   }
   steps_.push_back(std::move(step));
 }
 
-void PreTokenizer::apply(const Step& step, std::string_view word, std::vector<std::string_view>& out,
+void PreTokenizer::apply(const Step& step, std::string_view word, bool starts_input, std::vector<std::string_view>& out,
                          std::deque<std::string>& storage) {
-  if (step.add_prefix_space && !word.starts_with(' ')) {
-    storage.push_back(" " + std::string(word));
+  if (!step.space_replacement.empty() && word.find(' ') != std::string_view::npos) {
+    std::string replaced;
+    for (const char c : word) {
+      if (c == ' ') {
+        replaced += step.space_replacement;
+      } else {
+        replaced += c;
+      }
+    }
+    storage.push_back(std::move(replaced));
+    word = storage.back();
+  }
+  if (!step.prefix.empty() && !word.starts_with(step.prefix) && (starts_input || !step.prefix_first_only)) {
+    storage.push_back(step.prefix + std::string(word));
     word = storage.back();
   }
   if (!step.regex) {
@@ -76,8 +93,12 @@ void PreTokenizer::apply(const Step& step, std::string_view word, std::vector<st
   step.regex->find_all(word, matches);
 
   // Walk the word as alternating gaps and matches; `delimiter` pieces are the matches (or, inverted, the gaps).
-  bool pending_prefix = false;  // kMergedWithNext: a delimiter waits to be glued to the next piece
-  size_t prefix_begin = 0;
+  // As in Hugging Face tokenizers, the merging behaviours glue a delimiter only onto a neighbour that is not
+  // itself a delimiter: of two delimiters in a row, the one away from the text stays a word of its own.
+  const size_t first_piece = out.size();
+  bool previous_delimiter = false;
+  bool pending = false;  // kMergedWithNext: a delimiter waits to be glued to the next piece
+  size_t pending_begin = 0;
   const auto emit = [&](size_t begin, size_t end, bool delimiter) {
     if (begin == end) return;
     switch (step.behavior) {
@@ -87,7 +108,7 @@ void PreTokenizer::apply(const Step& step, std::string_view word, std::vector<st
         break;
       case Behavior::kMergedWithPrevious:
         // Pieces are contiguous, so gluing onto the previous piece is widening its view.
-        if (delimiter && !out.empty() && out.back().data() + out.back().size() == word.data() + begin) {
+        if (delimiter && !previous_delimiter && out.size() > first_piece) {
           out.back() = std::string_view(out.back().data(), out.back().size() + (end - begin));
         } else {
           out.push_back(word.substr(begin, end - begin));
@@ -95,15 +116,17 @@ void PreTokenizer::apply(const Step& step, std::string_view word, std::vector<st
         break;
       case Behavior::kMergedWithNext:
         if (delimiter) {
-          if (!pending_prefix) prefix_begin = begin;
-          pending_prefix = true;
+          if (pending) out.push_back(word.substr(pending_begin, begin - pending_begin));
+          pending = true;
+          pending_begin = begin;
         } else {
-          const size_t from = pending_prefix ? prefix_begin : begin;
+          const size_t from = pending ? pending_begin : begin;
           out.push_back(word.substr(from, end - from));
-          pending_prefix = false;
+          pending = false;
         }
         break;
     }
+    previous_delimiter = delimiter;
   };
   size_t position = 0;
   for (const auto& [begin, end] : matches) {
@@ -112,10 +135,10 @@ void PreTokenizer::apply(const Step& step, std::string_view word, std::vector<st
     position = end;
   }
   emit(position, word.size(), step.invert);
-  if (pending_prefix) out.push_back(word.substr(prefix_begin));
+  if (pending) out.push_back(word.substr(pending_begin));
 }
 
-void PreTokenizer::split(std::string_view text, std::vector<std::string_view>& words,
+void PreTokenizer::split(std::string_view text, bool starts_input, std::vector<std::string_view>& words,
                          std::deque<std::string>& storage) const {
   if (steps_.empty()) {
     if (!text.empty()) words.push_back(text);
@@ -125,7 +148,8 @@ void PreTokenizer::split(std::string_view text, std::vector<std::string_view>& w
   std::vector<std::string_view> next;
   for (const Step& step : steps_) {
     next.clear();
-    for (const std::string_view word : current) apply(step, word, next, storage);
+    // Only the first word of an input-starting text starts the input (a Metaspace "first" prefix goes there).
+    for (size_t i = 0; i < current.size(); ++i) apply(step, current[i], starts_input && i == 0, next, storage);
     current.swap(next);
   }
   for (const std::string_view word : current) {

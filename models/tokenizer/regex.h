@@ -7,19 +7,26 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "models/tokenizer/json_view.h"
+
 namespace spct::tokenizer {
 
 class Regex {
  public:
-  // Compiles `pattern` (literally when `literal`). Throws spct::InputError "<where>: ..." with PCRE2's message
-  // and the offset in the pattern when it does not compile; `where` names the pattern's origin (file and JSON
-  // path).
+  // Compiles `pattern` (a literal is kept as text and searched for directly). Throws spct::InputError
+  // "<where>: ..." with PCRE2's message and the offset in the pattern when it does not compile; `where` names
+  // the pattern's origin (file and JSON path).
   Regex(const std::string& pattern, bool literal, const std::string& where);
+
+  // The pattern of a tokenizer.json component: {"Regex": "..."} or {"String": "..."} (matched literally).
+  // Throws InputError naming the file and JSON path when it is neither or does not compile.
+  static std::unique_ptr<Regex> from_pattern_json(const JsonView& pattern);
   ~Regex();
   Regex(const Regex&) = delete;
   Regex& operator=(const Regex&) = delete;
@@ -28,11 +35,15 @@ class Regex {
   // REQUIRES: text is valid UTF-8 (it is not checked again here).
   void find_all(std::string_view text, std::vector<std::pair<size_t, size_t>>& matches) const;
 
+  // `text` with every match of find_all() replaced by `replacement`.
+  std::string replace_all(std::string_view text, std::string_view replacement) const;
+
   bool jit() const { return jit_; }
 
  private:
   struct Code;
-  std::unique_ptr<Code> code_;
+  std::unique_ptr<Code> code_;          // the compiled pattern (none for a literal)
+  std::optional<std::string> literal_;  // the text of a literal pattern
   bool jit_ = false;
 };
 

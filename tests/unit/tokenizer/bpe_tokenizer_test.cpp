@@ -3,6 +3,7 @@
 #include "models/tokenizer/bpe_tokenizer.h"
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -75,7 +76,7 @@ std::string load_error(const std::string& text) {
   try {
     BpeTokenizer::load(path);
   } catch (const spct::InputError& e) {
-    const std::string message = e.what();
+    std::string message = e.what();
     CHECK_THAT(message, Contains(path));
     return message;
   }
@@ -208,6 +209,52 @@ TEST_CASE("decode repairs bytes that do not form characters, and rejects unknown
   CHECK_THROWS_WITH(tokenizer->encode("ok\xff"), Contains("not valid UTF-8 at byte offset 2"));
 }
 
+// A SentencePiece-style tokenizer.json: characters "a", "b", "▁", the 256 "<0xNN>" byte tokens, "<unk>", and
+// the merges "a b", "▁ ab"; spaces become "▁" (Replace), no pre-tokenizer.
+json tiny_sentencepiece(bool byte_fallback) {
+  json vocab = {{"<unk>", 0}, {"a", 1}, {"b", 2}, {"\u2581", 3}, {"ab", 4}, {"\u2581ab", 5}};
+  for (int b = 0; b < 256; ++b) {
+    char name[8];
+    std::snprintf(name, sizeof name, "<0x%02X>", b);
+    vocab[name] = 6 + b;
+  }
+  return {{"added_tokens", {{{"id", 0}, {"content", "<unk>"}, {"special", true}}}},
+          {"normalizer", {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "\u2581"}}},
+          {"pre_tokenizer", nullptr},
+          {"decoder",
+           {{"type", "Sequence"},
+            {"decoders",
+             {{{"type", "Replace"}, {"pattern", {{"String", "\u2581"}}}, {"content", " "}},
+              {{"type", "ByteFallback"}},
+              {{"type", "Fuse"}}}}}},
+          {"model",
+           {{"type", "BPE"},
+            {"vocab", vocab},
+            {"merges", {"a b", "\u2581 ab"}},
+            {"unk_token", "<unk>"},
+            {"fuse_unk", true},
+            {"byte_fallback", byte_fallback}}}};
+}
+
+TEST_CASE("SentencePiece-style BPE: characters, byte fallback, fused unknowns", "[tokenizer][bpe]") {
+  TempDir dir;
+  dir.write("tokenizer_config.json", R"({"eos_token": "<unk>"})");
+  const auto fallback = BpeTokenizer::load(dir.write("tokenizer.json", tiny_sentencepiece(true).dump()));
+  CHECK(fallback->encode("ab ab") == std::vector<int32_t>{4, 5});
+  // "é" (C3 A9) is not a token: its two bytes are.
+  CHECK(fallback->encode("a\u00e9") == std::vector<int32_t>{1, 6 + 0xC3, 6 + 0xA9});
+  CHECK(fallback->decode(std::vector<int32_t>{1, 6 + 0xC3, 6 + 0xA9, 5}) == "a\u00e9 ab");
+  // A lone byte of a character decodes to one U+FFFD per byte token.
+  CHECK(fallback->decode(std::vector<int32_t>{6 + 0xC3, 1}) == "\ufffda");
+  const auto unknown = BpeTokenizer::load(dir.write("tokenizer.json", tiny_sentencepiece(false).dump()));
+  CHECK(unknown->encode("a\u00e9\u00e8b") == std::vector<int32_t>{1, 0, 2});  // two unknowns fused into one
+
+  json no_unk = tiny_sentencepiece(false);
+  no_unk["model"].erase("unk_token");
+  const auto strict = BpeTokenizer::load(dir.write("tokenizer.json", no_unk.dump()));
+  CHECK_THROWS_WITH(strict->encode("a\u00e9"), Contains("character U+00E9 has no token"));
+}
+
 TEST_CASE("malformed tokenizer.json files are InputErrors naming the file and JSON path", "[tokenizer][bpe]") {
   const std::string good = tiny_tokenizer(kHelloMerges).dump();
   SECTION("truncated") {
@@ -249,8 +296,26 @@ TEST_CASE("malformed tokenizer.json files are InputErrors naming the file and JS
     doc["model"]["type"] = "WordPiece";
     CHECK_THAT(load_error(doc.dump()), Contains("model.type") && Contains("WordPiece"));
     doc = tiny_tokenizer(kHelloMerges);
-    doc["pre_tokenizer"]["pretokenizers"][0]["type"] = "Metaspace";
-    CHECK_THAT(load_error(doc.dump()), Contains("pre_tokenizer.pretokenizers[0].type") && Contains("Metaspace"));
+    doc["pre_tokenizer"]["pretokenizers"][0]["type"] = "CharDelimiterSplit";
+    CHECK_THAT(load_error(doc.dump()),
+               Contains("pre_tokenizer.pretokenizers[0].type") && Contains("CharDelimiterSplit"));
+    doc = tiny_tokenizer(kHelloMerges);
+    doc["pre_tokenizer"]["pretokenizers"][0] = {{"type", "Metaspace"}, {"prepend_scheme", "sometimes"}};
+    CHECK_THAT(load_error(doc.dump()),
+               Contains("pre_tokenizer.pretokenizers[0].prepend_scheme") && Contains("sometimes"));
+    doc = tiny_tokenizer(kHelloMerges);
+    doc["decoder"] = {{"type", "WordPiece"}};
+    CHECK_THAT(load_error(doc.dump()), Contains("decoder.type") && Contains("unsupported decoder \"WordPiece\""));
+    doc = tiny_tokenizer(kHelloMerges);
+    doc["decoder"] = {{"type", "Sequence"},
+                      {"decoders", {{{"type", "Strip"}, {"content", "ab"}, {"start", 1}, {"stop", 0}}}}};
+    CHECK_THAT(load_error(doc.dump()), Contains("decoder.decoders[0].content") && Contains("one character"));
+    doc = tiny_tokenizer(kHelloMerges);
+    doc["model"]["dropout"] = 0.1;
+    CHECK_THAT(load_error(doc.dump()), Contains("model.dropout") && Contains("not supported"));
+    doc = tiny_tokenizer(kHelloMerges);
+    doc["model"]["byte_fallback"] = true;
+    CHECK_THAT(load_error(doc.dump()), Contains("model.byte_fallback") && Contains("<0x00> is not in model.vocab"));
     doc = tiny_tokenizer(kHelloMerges);
     doc["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = "(unclosed";
     CHECK_THAT(load_error(doc.dump()),
@@ -258,9 +323,6 @@ TEST_CASE("malformed tokenizer.json files are InputErrors naming the file and JS
     doc = tiny_tokenizer(kHelloMerges);
     doc["normalizer"] = {{"type", "Lowercase"}};
     CHECK_THAT(load_error(doc.dump()), Contains("normalizer.type") && Contains("Lowercase"));
-    doc = tiny_tokenizer(kHelloMerges);
-    doc["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"String", " "}}}, {"behavior", "Isolated"}};
-    CHECK_THAT(load_error(doc.dump()), Contains("byte-level"));
   }
   SECTION("a file that is not there") {
     CHECK_THROWS_WITH(BpeTokenizer::load("/nonexistent/tokenizer.json"),

@@ -6,7 +6,7 @@
 #include "models/tokenizer/bpe_tokenizer.h"
 #include "models/tokenizer/char_tokenizer.h"
 #include "tests/unit/config/test_files.h"
-#include "tests/unit/tokenizer/oracle.h"
+#include "tests/unit/tokenizer/reference.h"
 
 using Catch::Matchers::Contains;
 using spct::config::TokenizerSection;
@@ -14,8 +14,7 @@ using spct::tokenizer::make_tokenizer;
 using spct::tokenizer::open_tokenizer;
 
 TEST_CASE("make_tokenizer builds what the tokenizer section asks for", "[tokenizer][factory]") {
-  spct::testing::require_oracle_installed();
-  const std::string qwen = spct::testing::oracle_tokenizer_json("qwen3");
+  const std::string qwen = spct::testing::shared_tokenizer_dir("qwen3") + "/tokenizer.json";
   TokenizerSection section;  // defaults: kind char
   CHECK(dynamic_cast<spct::tokenizer::CharTokenizer*>(make_tokenizer(section, "").get()) != nullptr);
 
@@ -37,8 +36,7 @@ TEST_CASE("make_tokenizer builds what the tokenizer section asks for", "[tokeniz
 }
 
 TEST_CASE("open_tokenizer takes char, a tokenizer.json, or a directory holding one", "[tokenizer][factory]") {
-  spct::testing::require_oracle_installed();
-  const std::string llama = spct::testing::oracle_tokenizer_json("llama3");
+  const std::string llama = spct::testing::shared_tokenizer_dir("llama3") + "/tokenizer.json";
   CHECK(open_tokenizer("char")->vocab_size() == spct::tokenizer::CharTokenizer::kVocabSize);
   const auto from_file = open_tokenizer(llama);
   const auto from_dir = open_tokenizer(std::filesystem::path(llama).parent_path().string());

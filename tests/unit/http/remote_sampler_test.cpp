@@ -2,8 +2,6 @@
 // handlers) over loopback: request shape and batching, retries, timeouts, garbage, the fallbacks, the
 // concurrency limit, the circuit breaker, the report of a long wait and the config mapping. The sampler against `spct
 // serve` is tests/e2e/serve/.
-#include <spdlog/sinks/base_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -15,6 +13,7 @@
 
 #include "core/error.h"
 #include "core/http/http_server.h"
+#include "tests/unit/http/captured_log.h"
 #include "workers/reward/grm/score_parser.h"
 #include "workers/reward/grm_remote/remote_critique_sampler.h"
 
@@ -313,55 +312,8 @@ TEST_CASE("remote sampler: after the cool-down one probe goes; its failure reope
   CHECK(sampler.counters().breaker_open >= 2);
 }
 
-// Collects the messages logged while it is installed, and lets a test wait for one that contains a text.
-class CapturedLog {
- public:
-  CapturedLog() : sink_(std::make_shared<Sink>()), previous_(spdlog::default_logger()) {
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink_));
-  }
-  ~CapturedLog() { spdlog::set_default_logger(previous_); }
-  CapturedLog(const CapturedLog&) = delete;
-  CapturedLog& operator=(const CapturedLog&) = delete;
-
-  // The first message containing `text`, waiting up to `limit` for it; "" if none came.
-  std::string wait_for(const std::string& text, std::chrono::seconds limit) { return sink_->wait_for(text, limit); }
-
- private:
-  class Sink : public spdlog::sinks::base_sink<std::mutex> {
-   public:
-    std::string wait_for(const std::string& text, std::chrono::seconds limit) {
-      std::unique_lock lock(messages_mutex_);
-      std::string found;
-      logged_.wait_for(lock, limit, [&] {
-        for (const std::string& message : messages_) {
-          if (message.find(text) != std::string::npos) found = message;
-        }
-        return !found.empty();
-      });
-      return found;
-    }
-
-   protected:
-    void sink_it_(const spdlog::details::log_msg& message) override {
-      {
-        std::lock_guard lock(messages_mutex_);
-        messages_.emplace_back(message.payload.data(), message.payload.size());
-      }
-      logged_.notify_all();
-    }
-    void flush_() override {}
-
-   private:
-    std::mutex messages_mutex_;
-    std::condition_variable logged_;
-    std::vector<std::string> messages_;
-  };
-  std::shared_ptr<Sink> sink_;
-  std::shared_ptr<spdlog::logger> previous_;
-};
-
 TEST_CASE("remote sampler reports a long wait on the server, naming its URL") {
-  CapturedLog log;
+  testing::CapturedLog log;
   std::mutex mutex;
   std::condition_variable release;
   bool reported = false;

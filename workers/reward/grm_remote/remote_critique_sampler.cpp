@@ -260,12 +260,11 @@ std::vector<std::string> RemoteCritiqueSampler::generate(const std::vector<std::
         ++failures_;
         if (options_.fallback == RemoteSamplerOptions::Fallback::kUnparsable) {
           for (const std::size_t position : jobs[j].positions) out[position] = unparsable_critique(e.what());
-          ++answered;
-          continue;
+        } else {
+          std::lock_guard lock(error_mutex);
+          if (first_failure.empty()) first_failure = e.what();
+          abandon = true;
         }
-        std::lock_guard lock(error_mutex);
-        if (first_failure.empty()) first_failure = e.what();
-        abandon = true;
       } catch (...) {
         std::lock_guard lock(error_mutex);
         if (!unexpected) unexpected = std::current_exception();

@@ -62,11 +62,11 @@ fi
 python3 - "$(cat "$work/port")" <<'PY'
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
-s.sendall(b"GET /v2/\xff\x1b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+s.sendall(b"GET /v2/\xff HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 while s.recv(4096):
     pass
 PY
-check "log quotes invalid UTF-8 escaped" grep -qF 'GET /v2/\xff\x1b: 404: no route' "$work/serve.txt"
+check "log quotes invalid UTF-8 escaped" grep -qF 'GET /v2/\xff: 404: no route' "$work/serve.txt"
 
 # More idle keep-alive connections than the server keeps (512): a new client is still served, at once.
 python3 - "$(cat "$work/port")" "$work/idle_ready" <<'PY' &
@@ -125,7 +125,9 @@ fi
 "$SPCT_BINARY" eval "${grm_eval[@]}" run.name=down > "$work/down.txt" 2>&1
 code=$?
 check "server gone: eval fails" test $code -ne 0
-check "server gone: the error names the URL" grep -q "remote GRM $url/v1/completions: cannot connect" "$work/down.txt"
+check "server gone: the error names the URL" grep -q "remote GRM $url/v1/completions: " "$work/down.txt"
+# The cause, directly or as the failure that opened the circuit breaker.
+check "server gone: and the cause" grep -q "cannot connect to $url" "$work/down.txt"
 [[ $code -ne 0 ]] || cat "$work/down.txt"
 
 [[ $fail -eq 0 ]] || cat "$work/serve.txt"

@@ -1,6 +1,10 @@
 #include "core/config/checks.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+
+#include "core/config/remote_grm_budget.h"
 
 namespace spct::config {
 
@@ -103,6 +107,22 @@ std::vector<CheckFailure> check_consistency(const Config& c) {
   if (grm_reward && c.grm.backend == "local" && c.grm.model_path.empty()) {
     fail("reward.functions lists grm (grm.backend local) but grm.model_path is empty: name the GRM's directory",
          {"grm.model_path", "reward.functions"});
+  }
+  // A remote GRM that stops answering must fail (or fall back) within the step deadline, not outlast it.
+  if (grm_reward && c.grm.backend == "remote" && remote_hang_bound_s(c.grm) >= c.timeouts.step_s) {
+    const GrmSection& g = c.grm;
+    const bool breaker_bound = g.remote_breaker_failures > g.remote_retries + 1;
+    const int64_t attempts = remote_hang_attempts(g);
+    fail(fmt::format("a remote GRM that stops answering can hold a reward worker for {:g} s ({} attempts of "
+                     "grm.remote_timeout_s = {:g} s, {}, plus up to {:g} s of backoff), which does not fit "
+                     "timeouts.step_s = {:g} s: the job would end in a stall instead of grm.remote_fallback. Lower "
+                     "grm.remote_timeout_s or {}, or raise timeouts.step_s",
+                     remote_hang_bound_s(g), attempts, g.remote_timeout_s,
+                     breaker_bound ? "grm.remote_breaker_failures" : "grm.remote_retries + 1",
+                     remote_hang_bound_s(g) - static_cast<double>(attempts) * g.remote_timeout_s, c.timeouts.step_s,
+                     breaker_bound ? "grm.remote_breaker_failures" : "grm.remote_retries"),
+         {"grm.remote_timeout_s", breaker_bound ? "grm.remote_breaker_failures" : "grm.remote_retries",
+          "timeouts.step_s"});
   }
   if (c.eval.k.empty()) fail("eval.k is empty: list at least one k (e.g. [1, 4, 8])", {"eval.k"});
   for (const double k : c.eval.k) {

@@ -127,6 +127,8 @@ struct GrmSection {
   int64_t remote_concurrency = 4;
   std::string remote_api_key_env;
   std::string remote_fallback = "fail";
+  int64_t remote_breaker_failures = 3;  // 0: no circuit breaker
+  double remote_breaker_cooldown_s = 30;
   std::string prompt_template = "full";
   int64_t max_new_tokens = 256;
   std::vector<std::string> stop;

@@ -63,6 +63,15 @@ void add_grm_fields(SchemaBuilder& b) {
                "grm.backend remote: when a request still fails after its retries: fail = the step fails with an "
                "error naming the URL; unparsable = its critiques carry no score, so grm.parse_fallback applies.",
                {.choices = {"fail", "unparsable"}});
+  b.add_integer("remote_breaker_failures", f(&GrmSection::remote_breaker_failures),
+                "grm.backend remote: after this many consecutive failed requests (timeouts, connection errors, "
+                "5xx) the circuit breaker opens: requests fail at once, without being sent, so remote_fallback "
+                "applies within the step; 0 = no breaker.",
+                {.min = 0, .max = 1000});
+  b.add_number("remote_breaker_cooldown_s", f(&GrmSection::remote_breaker_cooldown_s),
+               "grm.backend remote: seconds an open circuit breaker fails requests fast; then one request probes "
+               "the server: success closes the breaker, failure opens it for another cool-down.",
+               {.min = 0.001, .max = 86400});
   b.add_string("template", f(&GrmSection::prompt_template),
                "GRM prompt: `full` = the paper's template (principles, score bands, output format); `compact` = the "
                "same parts in a few characters for tiny models (\"Q:3+4= R1:7 R2:8 S:\" -> \"\\boxed{10,1}\").",

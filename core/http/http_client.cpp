@@ -3,6 +3,7 @@
 // never share an executor.
 #include "core/http/http_client.h"
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/error.hpp>
@@ -74,11 +75,14 @@ void HttpClient::give_back(std::unique_ptr<Connection> connection) {
   if (static_cast<int>(idle_.size()) < options_.max_idle_connections) idle_.push_back(std::move(connection));
 }
 
-std::unique_ptr<HttpClient::Connection> HttpClient::open_connection() {
+std::unique_ptr<HttpClient::Connection> HttpClient::open_connection(
+    std::chrono::steady_clock::time_point request_deadline) {
   auto connection = std::make_unique<Connection>();
-  const auto deadline = std::chrono::steady_clock::now() + to_duration(options_.connect_timeout_s);
+  const auto now = std::chrono::steady_clock::now();
+  const auto deadline = std::min(now + to_duration(options_.connect_timeout_s), request_deadline);
   const std::string timeout_message =
-      "connecting to " + url() + " timed out after " + seconds_text(options_.connect_timeout_s);
+      "connecting to " + url() + " timed out after " +
+      seconds_text(std::max(0.0, std::chrono::duration<double>(deadline - now).count()));
 
   std::vector<tcp::endpoint> endpoints;
   error_code ec;
@@ -128,16 +132,17 @@ Response HttpClient::request(std::string_view method, std::string_view target, s
   message.prepare_payload();
 
   const std::string where = std::string(method) + " " + url() + std::string(target);
+  const auto deadline = std::chrono::steady_clock::now() + to_duration(options_.request_timeout_s);
   for (int attempt = 0;; ++attempt) {
     std::unique_ptr<Connection> connection = attempt == 0 ? take_idle() : nullptr;
     const bool reused = connection != nullptr;
-    if (!connection) connection = open_connection();
+    if (!connection) connection = open_connection(deadline);
 
     beast_http::response_parser<beast_http::string_body> parser;
     parser.body_limit(options_.max_response_bytes);
     error_code ec;
     bool got_bytes = false;
-    connection->stream.expires_after(to_duration(options_.request_timeout_s));
+    connection->stream.expires_at(deadline);
     beast_http::async_write(connection->stream, message, [&](error_code write_ec, std::size_t) {
       if (write_ec) {
         ec = write_ec;

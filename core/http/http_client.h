@@ -2,12 +2,13 @@
 //
 // Each request takes an idle pooled connection (or opens one), writes the request, reads the whole response
 // and gives the connection back when both sides keep it alive, so a sequence of requests reuses one TCP
-// connection and concurrent callers each get their own. Every step has a deadline: connecting within
-// connect_timeout_s, then writing the request and reading the whole response within request_timeout_s; past
-// either the connection is closed and HttpError(kTimeout) is thrown. A pooled connection the server has closed
-// meanwhile (its keep-alive timeout) is detected when the exchange fails before any response byte, and the
-// request is sent once more on a fresh connection; any other failure is thrown to the caller, who decides
-// about retries (see HttpError::Kind).
+// connection and concurrent callers each get their own. Every request has a deadline: the whole exchange
+// (connecting when no pooled connection is free, writing the request, reading the whole response) ends within
+// request_timeout_s of the call, and connecting alone within connect_timeout_s; past either the connection is
+// closed and HttpError(kTimeout) is thrown. So a caller that retries knows how long each attempt can last. A pooled
+// connection the server has closed meanwhile (its keep-alive timeout) is detected when the exchange fails before any
+// response byte, and the request is sent once more on a fresh connection; any other failure is thrown to the caller,
+// who decides about retries (see HttpError::Kind).
 //
 // Name resolution: an IP address is used as is; a name is resolved within the connect deadline.
 // Plain http only (no TLS): remote GRM servers are reached on a trusted network or through a local proxy.
@@ -16,6 +17,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -29,7 +31,7 @@ namespace spct::http {
 
 struct ClientOptions {
   double connect_timeout_s = 10;                                   // resolving and connecting
-  double request_timeout_s = 60;                                   // writing the request and reading the whole response
+  double request_timeout_s = 60;                                   // the whole request, connecting included
   int max_idle_connections = 8;                                    // keep-alive connections kept for reuse
   std::size_t max_response_bytes = std::size_t{64} * 1024 * 1024;  // a larger response body is a kProtocol error
 };
@@ -59,7 +61,8 @@ class HttpClient {
 
  private:
   struct Connection;
-  std::unique_ptr<Connection> open_connection();
+  // Connects within connect_timeout_s and before `deadline`.
+  std::unique_ptr<Connection> open_connection(std::chrono::steady_clock::time_point deadline);
   std::unique_ptr<Connection> take_idle();
   void give_back(std::unique_ptr<Connection> connection);
 

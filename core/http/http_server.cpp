@@ -16,6 +16,8 @@
 #include <optional>
 #include <thread>
 
+#include "core/http/log_text.h"
+
 namespace spct::http {
 
 namespace asio = boost::asio;
@@ -56,6 +58,8 @@ struct HttpServer::State {
         pool(static_cast<std::size_t>(std::max(1, server_options.handler_threads))) {}
 
   void accept();
+  // On the io thread: closes the connection that has been idle longest; false when none is idle.
+  bool evict_idle();
   // On the io thread: stops accepting and closes every open connection.
   void close_all();
   Response run_handler(const Request& request);
@@ -67,6 +71,7 @@ struct HttpServer::State {
   std::atomic<int64_t> handled{0};
   std::atomic<int64_t> bad_requests{0};
   std::atomic<int64_t> timeouts{0};
+  std::atomic<int64_t> evicted{0};
   asio::io_context io;
   tcp::acceptor acceptor;
   std::vector<std::weak_ptr<ServerConnection>> connections;  // touched on the io thread only
@@ -89,15 +94,23 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   void start() { read_request(); }
 
   void close() {
+    closed_ = true;
     error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.socket().close(ignored);
   }
 
+  // Idle: open, waiting for a request of which no byte has arrived (a keep-alive connection between requests,
+  // or a new one that has sent nothing yet). Closing it loses no work.
+  bool idle() const { return idle_ && !closed_; }
+  std::chrono::steady_clock::time_point idle_since() const { return idle_since_; }
+
  private:
   void read_request() {
     parser_.emplace(state_.options.limits);
     stream_.expires_after(to_duration(state_.options.read_timeout_s));
+    idle_ = buffer_.size() == 0;
+    idle_since_ = std::chrono::steady_clock::now();
     parse_buffered();
   }
 
@@ -112,6 +125,8 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
       case RequestParser::State::kDone: dispatch(); return;
       case RequestParser::State::kError:
         ++state_.bad_requests;
+        spdlog::debug("http server: bad request ({}): {}", parser_->error_status(),
+                      escape_for_log(parser_->error_reason()));
         write(Response::json_error(parser_->error_status(), parser_->error_reason()), /*close_after=*/true);
         return;
       case RequestParser::State::kNeedMore: break;
@@ -128,6 +143,7 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
       return;
     }
     buffer_.commit(n);
+    idle_ = false;
     parse_buffered();
   }
 
@@ -162,14 +178,34 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   beast::flat_buffer buffer_;
   std::optional<RequestParser> parser_;
   std::string out_;  // the response being written; must live until the write completes
+  bool idle_ = true;
+  bool closed_ = false;
+  std::chrono::steady_clock::time_point idle_since_;
 };
+
+bool HttpServer::State::evict_idle() {
+  std::shared_ptr<ServerConnection> oldest;
+  for (const auto& weak : connections) {
+    const auto connection = weak.lock();
+    if (connection && connection->idle() && (!oldest || connection->idle_since() < oldest->idle_since())) {
+      oldest = connection;
+    }
+  }
+  if (!oldest) return false;
+  oldest->close();
+  ++evicted;
+  return true;
+}
 
 void HttpServer::State::accept() {
   acceptor.async_accept([this](error_code ec, tcp::socket socket) {
     if (!acceptor.is_open()) return;
     if (!ec) {
       ++accepted;
-      if (open_connections.load() >= options.max_connections) {
+      // At the limit, a new client takes the place of the connection idle longest; only when every
+      // connection is busy is the new one refused. (A closed connection counts until its last operation
+      // ends, a moment later on this thread.)
+      if (open_connections.load() >= options.max_connections && !evict_idle()) {
         error_code ignored;
         socket.close(ignored);
       } else {
@@ -198,6 +234,8 @@ Response HttpServer::State::run_handler(const Request& request) {
   try {
     return handler(request);
   } catch (const std::exception& e) {
+    spdlog::warn("http server: {} {}: 500: {}", escape_for_log(request.method), escape_for_log(request.target),
+                 escape_for_log(e.what()));
     return Response::json_error(500, e.what());
   }
 }
@@ -248,7 +286,8 @@ void HttpServer::stop() {
 }
 
 ServerStats HttpServer::stats() const {
-  return {state_->accepted.load(), state_->handled.load(), state_->bad_requests.load(), state_->timeouts.load()};
+  return {state_->accepted.load(), state_->handled.load(), state_->bad_requests.load(), state_->timeouts.load(),
+          state_->evicted.load()};
 }
 
 }  // namespace spct::http

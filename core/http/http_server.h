@@ -10,8 +10,14 @@
 // starting to wait for it (this also bounds an idle keep-alive connection and a client trickling bytes);
 // each response must be written within write_timeout_s; past a deadline the connection is closed. A request
 // that breaks HTTP/1.1 or a size limit gets 400 / 413 / 431 with the reason in a JSON body and the connection
-// is closed. A handler that throws gets 500 with the exception's message. Nothing a client sends can crash
+// is closed. A handler that throws gets 500 with the exception's message, and a warning in the log (request
+// text escaped by escape_for_log, log_text.h). Nothing a client sends can crash
 // the server or hold a connection past its deadlines.
+//
+// Connection limit: at most max_connections are open. A connection accepted at the limit takes the place of
+// the one idle longest (open, waiting for a request of which no byte has arrived: closing it loses no work, and
+// HTTP clients resend on a fresh connection); only when none is idle is the new connection closed. So idle
+// keep-alive connections, however many a client leaves open, never lock others out until read_timeout_s.
 //
 // Thread safety: the handler is called from several threads at once and must be thread-safe. stop() may be
 // called from any thread, once or more; the destructor calls it.
@@ -36,7 +42,7 @@ struct ServerOptions {
   double read_timeout_s = 30;   // a whole request, from when the server starts waiting for it
   double write_timeout_s = 30;  // a whole response
   int handler_threads = 4;      // requests handled at the same time
-  int max_connections = 512;    // connections beyond this are closed as soon as they are accepted
+  int max_connections = 512;    // at the limit, a new connection replaces the one idle longest (see above)
 };
 
 struct ServerStats {
@@ -44,6 +50,7 @@ struct ServerStats {
   int64_t requests_handled = 0;  // requests whose handler ran
   int64_t bad_requests = 0;      // answered 400 / 413 / 431 by the parser
   int64_t timeouts = 0;          // connections closed because a read or write deadline passed
+  int64_t evicted = 0;           // idle connections closed to admit a new one at max_connections
 };
 
 class HttpServer {

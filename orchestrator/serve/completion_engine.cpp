@@ -67,7 +67,13 @@ CompletionResult CompletionEngine::complete(const CompletionRequest& request) {
                                   unseeded_++);
   }
   for (std::size_t p = 0; p < request.prompts.size(); ++p) {
-    const std::vector<int32_t> ids = tokenizer_->encode(request.prompts[p]);
+    std::vector<int32_t> ids;
+    try {
+      ids = tokenizer_->encode(request.prompts[p]);
+    } catch (const InputError& e) {
+      // Text the tokenizer has no tokens for (a character tokenizer and non-ASCII text): the client's to fix.
+      throw ApiError(400, "prompt " + std::to_string(p) + " cannot be encoded: " + e.what());
+    }
     if (ids.empty()) throw ApiError(400, "prompt " + std::to_string(p) + " encodes to no token");
     if (static_cast<int64_t>(ids.size()) + request.max_tokens > max_position()) {
       throw ApiError(400, "prompt " + std::to_string(p) + " has " + std::to_string(ids.size()) +

@@ -49,8 +49,9 @@ class CompletionEngine {
   CompletionEngine(const CompletionEngine&) = delete;
   CompletionEngine& operator=(const CompletionEngine&) = delete;
 
-  // Blocks until the request is completed. Throws ApiError(400) for a prompt that encodes to no token or does
-  // not fit the model's max_position with max_tokens, and spct::Error when generation fails.
+  // Blocks until the request is completed. Throws ApiError(400) for a prompt the tokenizer cannot encode, that
+  // encodes to no token or that does not fit the model's max_position with max_tokens, and spct::Error when
+  // generation fails.
   CompletionResult complete(const CompletionRequest& request);
 
   int64_t max_position() const;

@@ -6,7 +6,8 @@
 //   POST /v1/completions  see completion_api.h
 // With an API key, the /v1 routes need "Authorization: Bearer <key>" (401 otherwise). Errors are JSON
 // {"error": {"message", "code"}}: 400 for a bad request, 404 for an unknown path or model name, 405 for a
-// wrong method, 500 when completing fails.
+// wrong method, 500 when completing fails. Every refusal is logged (info: method, path, status, message; the
+// client's text escaped by http::escape_for_log).
 //
 // Thread safety: handle() is called from the server's handler threads at once; the completer must be
 // thread-safe.

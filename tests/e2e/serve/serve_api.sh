@@ -54,6 +54,38 @@ check "bad request is 400" test "$(curl_json "${auth[@]}" -d '{"prompt": "1+1=",
 check "400 names the field" grep -q '"n\\" must be in' "$work/body"
 check "unknown model is 404" test "$(curl_json "${auth[@]}" -d '{"prompt": "1", "model": "x"}' "$url/v1/completions")" = 404
 check "not JSON is 400" test "$(curl_json "${auth[@]}" -d '{"prompt": ' "$url/v1/completions")" = 400
+if [[ ${#tokenizer[@]} -gt 0 ]]; then  # the character tokenizer has no token for a non-ASCII character
+  check "unencodable prompt is 400" test "$(curl_json "${auth[@]}" -d '{"prompt": "3+4=\u00e9"}' "$url/v1/completions")" = 400
+  check "400 names the byte" grep -q 'prompt 0 cannot be encoded: character tokenizer: byte 0xc3 at offset 4' "$work/body"
+fi
+# A request path that is not UTF-8: the refusal's log line quotes it escaped.
+python3 - "$(cat "$work/port")" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+s.sendall(b"GET /v2/\xff HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+while s.recv(4096):
+    pass
+PY
+check "log quotes invalid UTF-8 escaped" grep -qF 'GET /v2/\xff: 404: no route' "$work/serve.txt"
+
+# More idle keep-alive connections than the server keeps (512): a new client is still served, at once.
+python3 - "$(cat "$work/port")" "$work/idle_ready" <<'PY' &
+import socket, sys, time
+idle = []
+for _ in range(520):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+    s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.recv(4096)  # the answer; the connection stays open, idle
+    idle.append(s)
+open(sys.argv[2], "w").close()
+time.sleep(20)
+PY
+idler=$!
+for _ in $(seq 600); do [[ -e $work/idle_ready ]] && break; sleep 0.1; done
+check "idle connections opened" test -e "$work/idle_ready"
+check "served past 512 idle connections" test "$(curl_json "$url/health")" = 200
+kill "$idler" 2>/dev/null
+wait "$idler" 2>/dev/null
 
 # A client that sends half a body and goes quiet: the server still answers others meanwhile.
 python3 - "$(cat "$work/port")" <<'PY' &
@@ -93,7 +125,9 @@ fi
 "$SPCT_BINARY" eval "${grm_eval[@]}" run.name=down > "$work/down.txt" 2>&1
 code=$?
 check "server gone: eval fails" test $code -ne 0
-check "server gone: the error names the URL" grep -q "remote GRM $url/v1/completions: cannot connect" "$work/down.txt"
+check "server gone: the error names the URL" grep -q "remote GRM $url/v1/completions: " "$work/down.txt"
+# The cause, directly or as the failure that opened the circuit breaker.
+check "server gone: and the cause" grep -q "cannot connect to $url" "$work/down.txt"
 [[ $code -ne 0 ]] || cat "$work/down.txt"
 
 [[ $fail -eq 0 ]] || cat "$work/serve.txt"

@@ -116,6 +116,34 @@ TEST_CASE("cross-field checks name every key involved and where it was set", "[c
   CHECK_THAT(message, Contains("grpo.minibatches (default)"));
 }
 
+TEST_CASE("a remote GRM whose retries cannot end within the step deadline is refused, naming the keys", "[config]") {
+  TempDir dir;
+  const std::string base = "reward:\n  functions: [grm]\ngrm:\n  backend: remote\n  remote_url: http://127.0.0.1:9\n";
+  // The defaults fit: 4 attempts of 120 s and their backoff end before timeouts.step_s = 600 s.
+  CHECK_NOTHROW(load_config(dir.write("ok.yaml", base), {}));
+
+  // 4 attempts of 150 s: 600 s and backoff, not less than the step deadline.
+  const std::string slow = dir.write("slow.yaml", base + "  remote_timeout_s: 150\n");
+  std::string message = load_error(slow);
+  CHECK_THAT(message, Contains("a remote GRM that stops answering can hold a reward worker for 602.625 s (4 attempts "
+                               "of grm.remote_timeout_s = 150 s, grm.remote_retries + 1, plus up to 2.625 s of "
+                               "backoff), which does not fit timeouts.step_s = 600 s"));
+  CHECK_THAT(message, Contains("grm.remote_timeout_s (") && Contains("slow.yaml:6:21)") &&
+                          Contains("grm.remote_retries (default)") && Contains("timeouts.step_s (default)"));
+  CHECK_NOTHROW(load_config(slow, {"timeouts.step_s=603"}));
+
+  // More breaker failures than attempts per request: the breaker's count is the bound.
+  const std::string breaker = dir.write(
+      "breaker.yaml", base + "  remote_timeout_s: 10\n  remote_breaker_failures: 6\ntimeouts:\n  step_s: 60\n");
+  message = load_error(breaker);
+  CHECK_THAT(message, Contains("(6 attempts of grm.remote_timeout_s = 10 s, grm.remote_breaker_failures") &&
+                          Contains("grm.remote_breaker_failures (") && Contains("breaker.yaml:7:28)") &&
+                          Contains("timeouts.step_s (") && Contains("breaker.yaml:9:11)"));
+  CHECK_NOTHROW(load_config(breaker, {"grm.remote_breaker_failures=0"}));
+  // Only a run that scores with the remote GRM waits on it.
+  CHECK_NOTHROW(load_config(slow, {"reward.functions=[exact_match]"}));
+}
+
 TEST_CASE("the config hash ignores formatting and key order but not values", "[config]") {
   TempDir dir;
   const std::string a = dir.write("a.yaml", "run:\n  steps: 7\n  seed: 3\n");

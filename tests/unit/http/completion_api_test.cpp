@@ -1,11 +1,12 @@
 // The completions API of `spct serve` at the JSON and routing level, with a scripted completer: request
-// validation, stop strings, the response shape, authentication and the error statuses.
+// validation, stop strings, the response shape, authentication, the error statuses and their log lines.
 #include "orchestrator/serve/completion_api.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include "orchestrator/serve/completion_routes.h"
+#include "tests/unit/http/captured_log.h"
 
 namespace spct::serve {
 namespace {
@@ -136,6 +137,20 @@ TEST_CASE("completion routes answer in the OpenAI shape") {
   CHECK(bad.status == 400);
   CHECK(json::parse(bad.body)["error"]["message"] == "\"n\" must be in [1, 64], not 0");
   CHECK(*recorder.calls == 1);
+}
+
+TEST_CASE("completion routes log every refusal, the client's bytes escaped") {
+  spct::testing::CapturedLog log;
+  Recorder recorder;
+  CompletionRoutes routes({.model_name = "tiny", .api_key = {}, .limits = {}}, recorder);
+  // A path with a byte that is not UTF-8 and a terminal escape sequence.
+  CHECK(routes.handle(make_request("GET", "/v2/\xff\x1b[31m")).status == 404);
+  CHECK(log.wait_for("no route", std::chrono::seconds(5)) ==
+        "GET /v2/\\xff\\x1b[31m: 404: no route /v2/\\xff\\x1b[31m (this server has /health, /v1/models and "
+        "/v1/completions)");
+  CHECK(routes.handle(make_request("POST", "/v1/completions", R"({"prompt": "p", "n": 0})")).status == 400);
+  CHECK(log.wait_for("must be in", std::chrono::seconds(5)) ==
+        "POST /v1/completions: 400: \"n\" must be in [1, 64], not 0");
 }
 
 TEST_CASE("completion routes need the bearer token when one is set, except /health") {

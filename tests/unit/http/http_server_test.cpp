@@ -5,10 +5,14 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "core/error.h"
+#include "core/http/log_text.h"
+#include "tests/unit/http/captured_log.h"
 #include "tests/unit/http/raw_socket.h"
 
 namespace spct::http {
@@ -127,6 +131,30 @@ TEST_CASE("http server closes a connection whose client stalls past the read dea
   CHECK(body_of(fresh.read_response()) == "GET /ok []");
 }
 
+TEST_CASE("http server at its connection limit closes the longest-idle keep-alive connection for a new client") {
+  ServerOptions options;
+  options.max_connections = 8;
+  options.read_timeout_s = 60;  // idle connections would hold their place this long without the eviction
+  HttpServer server(options, echo);
+
+  std::vector<std::unique_ptr<RawSocket>> idle;
+  for (int i = 0; i < options.max_connections; ++i) {
+    idle.push_back(std::make_unique<RawSocket>(server.port()));
+    idle.back()->send(get("/keep" + std::to_string(i)));
+    REQUIRE(body_of(idle.back()->read_response()) == "GET /keep" + std::to_string(i) + " []");
+  }
+  // Every place is taken by an idle keep-alive connection; a new client is still served, well before the idle
+  // ones would time out.
+  RawSocket fresh(server.port());
+  fresh.send(get("/new"));
+  CHECK(body_of(fresh.read_response(options.read_timeout_s / 4)) == "GET /new []");
+  CHECK(server.stats().evicted == 1);
+  CHECK(idle.front()->closed_within(options.read_timeout_s / 4));  // the one idle longest made room
+  // The others still work.
+  idle.back()->send(get("/again"));
+  CHECK(body_of(idle.back()->read_response()) == "GET /again []");
+}
+
 TEST_CASE("http server turns a throwing handler into a 500 naming the error") {
   HttpServer server({}, [](const Request&) -> Response { throw InputError("prompt too long at token 7"); });
   RawSocket socket(server.port());
@@ -134,6 +162,30 @@ TEST_CASE("http server turns a throwing handler into a 500 naming the error") {
   const std::string response = socket.read_response();
   CHECK_THAT(response, Catch::Matchers::StartsWith("HTTP/1.1 500 "));
   CHECK_THAT(body_of(response), Catch::Matchers::Contains("prompt too long at token 7"));
+}
+
+TEST_CASE("text from the network is logged with invalid UTF-8 and control bytes escaped") {
+  CHECK(escape_for_log("3+4=7 caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80") ==
+        "3+4=7 caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");  // well-formed UTF-8 passes
+  CHECK(escape_for_log("a\xff"
+                       "b\xc3") ==
+        "a\\xff"
+        "b\\xc3");                                             // a stray byte, a cut sequence
+  CHECK(escape_for_log("\xc0\xaf") == "\\xc0\\xaf");           // overlong '/'
+  CHECK(escape_for_log("\xed\xa0\x80") == "\\xed\\xa0\\x80");  // a surrogate
+  CHECK(escape_for_log("line\r\nnext\t") == "line\\x0d\\x0anext\\x09");
+  CHECK(escape_for_log(std::string(600, 'x')) == std::string(500, 'x') + "...");
+}
+
+TEST_CASE("http server logs a failing handler with the request's bytes escaped") {
+  spct::testing::CapturedLog log;
+  HttpServer server(
+      {}, [](const Request& request) -> Response { throw InputError("cannot encode \"" + request.body + "\""); });
+  RawSocket socket(server.port());
+  socket.send(post("/v1/\xff", "3+4=\xc3\xa9\xff\n"));
+  CHECK_THAT(socket.read_response(), Catch::Matchers::StartsWith("HTTP/1.1 500 "));
+  const std::string line = log.wait_for("http server: POST", std::chrono::seconds(5));
+  CHECK(line == "http server: POST /v1/\\xff: 500: cannot encode \"3+4=\xc3\xa9\\xff\\x0a\"");
 }
 
 TEST_CASE("http server runs handlers concurrently and stop() ends with clients still connected") {

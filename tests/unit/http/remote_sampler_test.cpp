@@ -1,6 +1,8 @@
 // RemoteCritiqueSampler against small OpenAI-compatible servers written here (HttpServer with scripted
 // handlers) over loopback: request shape and batching, retries, timeouts, garbage, the fallbacks, the
-// concurrency limit and the config mapping. The sampler against `spct serve` is tests/e2e/serve/.
+// concurrency limit, the circuit breaker, the report of a long wait and the config mapping. The sampler against `spct
+// serve` is tests/e2e/serve/.
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -11,6 +13,7 @@
 
 #include "core/error.h"
 #include "core/http/http_server.h"
+#include "tests/unit/http/captured_log.h"
 #include "workers/reward/grm/score_parser.h"
 #include "workers/reward/grm_remote/remote_critique_sampler.h"
 
@@ -218,6 +221,128 @@ TEST_CASE("remote sampler keeps at most `concurrency` requests in flight") {
   CHECK(most >= 2);  // the requests did overlap
 }
 
+// A port nothing listens on: an HttpServer's ephemeral port, closed again.
+uint16_t closed_port() {
+  HttpServer gone({}, complete_ok);
+  return gone.port();
+}
+
+TEST_CASE("remote sampler: an outage opens the circuit breaker, and later prompts fail fast without being sent") {
+  RemoteSamplerOptions options;
+  const uint16_t port = closed_port();
+  options.url = http::Url::parse("http://127.0.0.1:" + std::to_string(port), "test");
+  options.retries = 3;
+  options.backoff_initial_s = 0.01;
+  options.concurrency = 4;
+  options.fallback = RemoteSamplerOptions::Fallback::kUnparsable;
+  options.breaker = {.failures = 3, .cooldown_s = 3600};
+  RemoteCritiqueSampler sampler(options);
+
+  std::vector<std::string> prompts;
+  for (int i = 0; i < 16; ++i) prompts.push_back("q" + std::to_string(i));
+  const std::vector<std::string> critiques = sampler.generate(prompts, 1.0);
+  const RemoteCounters counters = sampler.counters();
+  // Without the breaker every prompt would be sent 1 + retries = 4 times (64 requests). With it: the 3 failures
+  // that open it, and at most one more request per other thread that was already on its way.
+  CHECK(counters.requests <= options.breaker.failures + options.concurrency - 1);
+  CHECK(counters.breaker_trips == 1);
+  CHECK(counters.fast_failures >= static_cast<int64_t>(prompts.size()) - counters.requests);
+  CHECK(counters.failures == static_cast<int64_t>(prompts.size()));
+  CHECK(counters.breaker_open == 1);
+  CHECK(sampler.breaker_state() == CircuitBreaker::State::kOpen);
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/v1/completions";
+  int refused = 0;
+  for (const std::string& critique : critiques) {
+    CHECK_THAT(critique, Catch::Matchers::Contains("remote GRM " + url));
+    if (critique.find("circuit breaker open after 3 consecutive failures, the last: ") != std::string::npos) {
+      CHECK_THAT(critique, Catch::Matchers::Contains("cannot connect to http://127.0.0.1:" + std::to_string(port)) &&
+                               Catch::Matchers::Contains("grm.remote_breaker_cooldown_s"));
+      ++refused;
+    }
+  }
+  CHECK(refused >= static_cast<int>(prompts.size()) - options.concurrency);
+
+  // The next pass, still within the cool-down, sends nothing at all; with fallback fail it throws naming the URL.
+  CHECK_THAT(sampler.generate({"later"}, 1.0).front(), Catch::Matchers::Contains("circuit breaker open"));
+  CHECK(sampler.counters().requests == counters.requests);
+  options.fallback = RemoteSamplerOptions::Fallback::kFail;
+  options.breaker.failures = 1;
+  RemoteCritiqueSampler failing(options);
+  CHECK_THROWS_WITH(failing.generate({"a"}, 1.0), Catch::Matchers::Contains("remote GRM " + url));
+  CHECK_THROWS_WITH(failing.generate({"b"}, 1.0),
+                    Catch::Matchers::Contains("remote GRM " + url + ": circuit breaker open after 1 consecutive"));
+  CHECK(failing.counters().requests == 1);
+}
+
+TEST_CASE("remote sampler: after the cool-down one probe goes; its failure reopens, its success closes") {
+  std::atomic<bool> down{true};
+  std::atomic<int> calls{0};
+  HttpServer server({}, [&](const Request& request) {
+    ++calls;
+    if (down) return Response::json_error(503, "overloaded");
+    return complete_ok(request);
+  });
+  RemoteSamplerOptions options = options_for(server);
+  options.retries = 0;
+  options.concurrency = 1;
+  options.fallback = RemoteSamplerOptions::Fallback::kUnparsable;
+  options.breaker = {.failures = 2, .cooldown_s = 0.05};
+  RemoteCritiqueSampler sampler(options);
+  const auto past_cooldown = [&] {
+    std::this_thread::sleep_for(std::chrono::duration<double>(options.breaker.cooldown_s * 2));
+  };
+
+  sampler.generate({"a", "b", "c", "d"}, 1.0);
+  CHECK(calls >= 2);  // a and b fail and open the breaker (c and d are refused, or probe if the cool-down passed)
+  CHECK(sampler.counters().breaker_trips >= 1);
+  CHECK(sampler.counters().fast_failures + calls == 4);
+
+  past_cooldown();
+  const int before_probe = calls;
+  const int64_t trips_before = sampler.counters().breaker_trips;
+  CHECK_THAT(sampler.generate({"e"}, 1.0).front(), Catch::Matchers::Contains("status 503"));
+  CHECK(calls == before_probe + 1);  // one probe, which failed
+  CHECK(sampler.counters().breaker_trips == trips_before + 1);
+  CHECK(sampler.breaker_state() == CircuitBreaker::State::kOpen);
+
+  down = false;
+  past_cooldown();
+  CHECK(sampler.generate({"f", "g"}, 1.0) == std::vector<std::string>{"f#0", "g#0"});  // the probe, then g
+  CHECK(sampler.breaker_state() == CircuitBreaker::State::kClosed);
+  CHECK(sampler.counters().breaker_open >= 2);
+}
+
+TEST_CASE("remote sampler reports a long wait on the server, naming its URL") {
+  testing::CapturedLog log;
+  std::mutex mutex;
+  std::condition_variable release;
+  bool reported = false;
+  HttpServer server({}, [&](const Request& request) {
+    std::unique_lock lock(mutex);
+    release.wait_for(lock, std::chrono::seconds(30), [&] { return reported; });
+    return complete_ok(request);
+  });
+  RemoteSamplerOptions options = options_for(server);
+  options.timeout_s = 60;
+  options.report_every_s = 0.05;
+  RemoteCritiqueSampler sampler(options);
+  // The server answers only once the wait has been reported, so the report cannot be missed.
+  std::thread reporter([&] {
+    const std::string line = log.wait_for("waiting on remote GRM", std::chrono::seconds(30));
+    CHECK_THAT(line, Catch::Matchers::Contains("waiting on remote GRM http://127.0.0.1:" +
+                                               std::to_string(server.port()) + "/v1/completions") &&
+                         Catch::Matchers::Contains("1 of 1 prompts not answered yet"));
+    {
+      std::lock_guard lock(mutex);
+      reported = true;
+    }
+    release.notify_all();
+  });
+  CHECK(sampler.generate({"q"}, 1.0) == std::vector<std::string>{"q#0"});
+  reporter.join();
+  CHECK(reported);
+}
+
 TEST_CASE("remote sampler options come from the grm section and the environment") {
   config::Config config;
   config.grm.backend = "remote";
@@ -240,6 +365,9 @@ TEST_CASE("remote sampler options come from the grm section and the environment"
   CHECK(options.fallback == RemoteSamplerOptions::Fallback::kUnparsable);
   CHECK(options.concurrency == 7);
   CHECK(options.max_tokens == 99);
+  CHECK(options.breaker.failures == config.grm.remote_breaker_failures);
+  CHECK(options.breaker.cooldown_s == config.grm.remote_breaker_cooldown_s);
+  CHECK(options.report_every_s == config.timeouts.step_s / 4);
   ::unsetenv("SPCT_TEST_REMOTE_TOKEN_UNSET");
 }
 

@@ -1,8 +1,12 @@
 #include "workers/reward/grm_remote/remote_critique_sampler.h"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdlib>
 #include <exception>
 #include <map>
@@ -108,6 +112,9 @@ RemoteSamplerOptions RemoteSamplerOptions::from_config(const config::Config& con
   options.max_tokens = grm.max_new_tokens;
   options.stop = grm.stop;
   options.seed = static_cast<uint64_t>(config.run.seed);
+  options.breaker.failures = grm.remote_breaker_failures;
+  options.breaker.cooldown_s = grm.remote_breaker_cooldown_s;
+  options.report_every_s = config.timeouts.step_s / 4;
   if (!grm.remote_api_key_env.empty()) {
     const char* token = std::getenv(grm.remote_api_key_env.c_str());
     if (token == nullptr || *token == '\0') {
@@ -134,6 +141,8 @@ const RemoteSamplerOptions& checked(const RemoteSamplerOptions& options) {
   if (options.retries < 0) throw UsageError("remote GRM: retries must be at least 0");
   if (!(options.timeout_s > 0)) throw UsageError("remote GRM: the timeout must be positive");
   if (options.max_tokens < 1) throw UsageError("remote GRM: max_tokens must be at least 1");
+  if (options.breaker.failures < 0) throw UsageError("remote GRM: breaker failures must be at least 0");
+  if (!(options.breaker.cooldown_s > 0)) throw UsageError("remote GRM: the breaker cool-down must be positive");
   return options;
 }
 
@@ -143,11 +152,21 @@ RemoteCritiqueSampler::RemoteCritiqueSampler(const RemoteSamplerOptions& options
     : options_(checked(options)),
       target_(options_.url.base_path + "/v1/completions"),
       endpoint_(options_.url.to_string() + "/v1/completions"),
-      client_(options_.url.host, options_.url.port, client_options(options_)) {}
+      client_(options_.url.host, options_.url.port, client_options(options_)),
+      breaker_(options_.breaker) {}
 
 std::vector<std::string> RemoteCritiqueSampler::request_once(const std::string& body, int n) {
   http::Headers headers;
   if (!options_.api_key.empty()) headers.emplace_back("Authorization", "Bearer " + options_.api_key);
+  const CircuitBreaker::Admission admission = breaker_.admit();
+  if (!admission.allowed) {
+    ++fast_failures_;
+    throw AttemptFailure{false,
+                         fmt::format("circuit breaker open after {} consecutive failures, the last: {}; "
+                                     "requests fail without being sent until a probe in {:.1f} s "
+                                     "(grm.remote_breaker_cooldown_s)",
+                                     options_.breaker.failures, breaker_.last_failure(), admission.reopens_in_s)};
+  }
   ++requests_;
   const auto start = std::chrono::steady_clock::now();
   http::Response response;
@@ -155,11 +174,16 @@ std::vector<std::string> RemoteCritiqueSampler::request_once(const std::string& 
     response = client_.post_json(target_, body, headers);
   } catch (const http::HttpError& e) {
     if (e.kind() == http::HttpError::Kind::kTimeout) ++timeouts_;
+    breaker_.failed(admission.probe, e.what());
     throw AttemptFailure{true, e.what()};
   }
   if (response.status >= 500) {
-    throw AttemptFailure{true, "status " + std::to_string(response.status) + ": " + excerpt(response.body)};
+    const std::string reason = "status " + std::to_string(response.status) + ": " + excerpt(response.body);
+    breaker_.failed(admission.probe, reason);
+    throw AttemptFailure{true, reason};
   }
+  // The server answered: whatever the answer, it is up.
+  breaker_.succeeded();
   if (response.status != 200) {
     throw AttemptFailure{false, "status " + std::to_string(response.status) + ": " + excerpt(response.body)};
   }
@@ -190,7 +214,7 @@ std::vector<std::string> RemoteCritiqueSampler::complete(const Job& job, double 
   const std::string body = request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 
   std::mt19937_64 jitter_rng(job.seed);
-  std::uniform_real_distribution<double> jitter(0.5, 1.5);
+  std::uniform_real_distribution<double> jitter(1 - config::kRemoteBackoffJitter, 1 + config::kRemoteBackoffJitter);
   for (int attempt = 0;; ++attempt) {
     try {
       return request_once(body, n);
@@ -222,6 +246,7 @@ std::vector<std::string> RemoteCritiqueSampler::generate(const std::vector<std::
 
   std::vector<std::string> out(prompts.size());
   std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> answered{0};
   std::atomic<bool> abandon{false};
   std::mutex error_mutex;
   std::string first_failure;
@@ -235,23 +260,52 @@ std::vector<std::string> RemoteCritiqueSampler::generate(const std::vector<std::
         ++failures_;
         if (options_.fallback == RemoteSamplerOptions::Fallback::kUnparsable) {
           for (const std::size_t position : jobs[j].positions) out[position] = unparsable_critique(e.what());
-          continue;
+        } else {
+          std::lock_guard lock(error_mutex);
+          if (first_failure.empty()) first_failure = e.what();
+          abandon = true;
         }
-        std::lock_guard lock(error_mutex);
-        if (first_failure.empty()) first_failure = e.what();
-        abandon = true;
       } catch (...) {
         std::lock_guard lock(error_mutex);
         if (!unexpected) unexpected = std::current_exception();
         abandon = true;
       }
+      ++answered;
     }
   };
-  const std::size_t helpers = std::min<std::size_t>(static_cast<std::size_t>(options_.concurrency), jobs.size());
+  // Every request runs on a worker thread; this thread waits for them and reports a long wait.
+  const std::size_t workers = std::min<std::size_t>(static_cast<std::size_t>(options_.concurrency), jobs.size());
+  std::mutex done_mutex;
+  std::condition_variable done;
+  std::size_t running = workers;
   std::vector<std::thread> threads;
-  for (std::size_t t = 1; t < helpers; ++t) threads.emplace_back(work);
-  work();
+  for (std::size_t t = 0; t < workers; ++t) {
+    threads.emplace_back([&] {
+      work();
+      std::lock_guard lock(done_mutex);
+      --running;
+      done.notify_all();
+    });
+  }
+  {
+    const auto start = std::chrono::steady_clock::now();
+    std::unique_lock lock(done_mutex);
+    while (running > 0) {
+      if (options_.report_every_s <= 0) {
+        done.wait(lock, [&] { return running == 0; });
+        break;
+      }
+      if (done.wait_for(lock, std::chrono::duration<double>(options_.report_every_s), [&] { return running == 0; })) {
+        break;
+      }
+      const double waited_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      spdlog::warn("waiting on remote GRM {}: {:.0f} s so far, {} of {} prompts not answered yet{}", endpoint_,
+                   waited_s, jobs.size() - answered.load(), jobs.size(),
+                   breaker_.state() == CircuitBreaker::State::kClosed ? "" : " (circuit breaker open)");
+    }
+  }
   for (auto& thread : threads) thread.join();
+  if (breaker_.state() != CircuitBreaker::State::kClosed) ++ended_open_;
   if (unexpected) std::rethrow_exception(unexpected);
   if (!first_failure.empty()) throw Error(ExitCode::kFailure, first_failure);
   return out;
@@ -264,6 +318,9 @@ RemoteCounters RemoteCritiqueSampler::counters() const {
   counters.timeouts = timeouts_.load();
   counters.failures = failures_.load();
   counters.succeeded = succeeded_.load();
+  counters.breaker_trips = breaker_.trips();
+  counters.fast_failures = fast_failures_.load();
+  counters.breaker_open = ended_open_.load();
   counters.latency_sum_s = static_cast<double>(latency_sum_us_.load()) * 1e-6;
   counters.latency_max_s = static_cast<double>(latency_max_us_.load()) * 1e-6;
   return counters;
@@ -275,6 +332,9 @@ Metrics RemoteCritiqueSampler::metrics() const {
           {"grm_remote/retries", static_cast<double>(c.retries)},
           {"grm_remote/timeouts", static_cast<double>(c.timeouts)},
           {"grm_remote/failures", static_cast<double>(c.failures)},
+          {"grm_remote/breaker_trips", static_cast<double>(c.breaker_trips)},
+          {"grm_remote/fast_failures", static_cast<double>(c.fast_failures)},
+          {"grm_remote/breaker_open", static_cast<double>(c.breaker_open)},
           {"grm_remote/latency_mean_s", c.succeeded > 0 ? c.latency_sum_s / static_cast<double>(c.succeeded) : 0.0},
           {"grm_remote/latency_max_s", c.latency_max_s}};
 }

@@ -14,12 +14,18 @@
 // at backoff_max_s, times a random factor in [0.5, 1.5) so many workers do not retry in step) after a 5xx
 // status, a timeout (no complete response within timeout_s), a refused or lost connection, or a response cut
 // short. A 4xx status (bad request, missing token) or a 200 whose body is not a completions response is not
-// retried: the server answered and will answer the same again. A prompt whose request still fails then gets
-// the fallback:
+// retried: the server answered and will answer the same again. A circuit breaker (circuit_breaker.h) watches
+// the retryable failures: after `breaker.failures` in a row it opens, and every attempt fails at once, unsent,
+// until a probe after `breaker.cooldown_s` finds the server answering again; so an outage costs a few
+// timeouts, not every request's. A prompt whose request still fails (or is refused) then gets the fallback:
 //   kFail        generate() throws spct::Error naming the URL, the failure and the attempts; the step fails.
 //   kUnparsable  its critiques become a text naming the failure, without a \boxed{} score, so the GRM's
 //                parse fallback (grm.parse_fallback) applies as for any unparsable critique.
-// With kFail the first failure stops the requests not yet started.
+// With kFail the first failure stops the requests not yet started. Every message names the endpoint.
+//
+// Waiting. While generate() waits on the server, it logs a warning every `report_every_s` seconds naming the
+// endpoint and the prompts still unanswered, so that a step that stalls on the GRM says so in the reward
+// worker's log, before the step deadline ends the job.
 //
 // Thread safety: generate() may be called from several threads (its counters are atomic); counters() and
 // metrics() from any thread.
@@ -31,10 +37,12 @@
 #include <vector>
 
 #include "core/config/config.h"
+#include "core/config/remote_grm_budget.h"
 #include "core/http/http_client.h"
 #include "core/http/url.h"
 #include "core/metrics.h"
 #include "workers/reward/grm/group_scorer.h"
+#include "workers/reward/grm_remote/circuit_breaker.h"
 
 namespace spct::grm {
 
@@ -51,11 +59,14 @@ struct RemoteSamplerOptions {
   int64_t max_tokens = 256;       // longest critique, in tokens
   std::vector<std::string> stop;  // stop strings
   uint64_t seed = 0;
-  double backoff_initial_s = 0.25;
-  double backoff_max_s = 8;
+  double backoff_initial_s = config::kRemoteBackoffInitialS;
+  double backoff_max_s = config::kRemoteBackoffMaxS;
+  CircuitBreaker::Options breaker;
+  double report_every_s = 0;  // log the wait on the server every this many seconds; 0: never
 
   // From grm.remote_url, remote_model, remote_timeout_s, remote_retries, remote_concurrency, remote_fallback,
-  // max_new_tokens, stop and run.seed; the token from the environment variable grm.remote_api_key_env.
+  // remote_breaker_failures, remote_breaker_cooldown_s, max_new_tokens, stop and run.seed; report_every_s is
+  // a quarter of timeouts.step_s. The token comes from the environment variable grm.remote_api_key_env.
   // Throws spct::UsageError for an empty or malformed grm.remote_url, or when grm.remote_api_key_env names a
   // variable that is not set.
   static RemoteSamplerOptions from_config(const config::Config& config);
@@ -68,21 +79,27 @@ struct RemoteCounters {
   int64_t timeouts = 0;  // requests that timed out
   int64_t failures = 0;  // distinct prompts that failed after every attempt (the fallback applied)
   int64_t succeeded = 0;
+  int64_t breaker_trips = 0;  // times the circuit breaker opened (failed probes included)
+  int64_t fast_failures = 0;  // attempts refused by the open breaker, never sent
+  int64_t breaker_open = 0;   // generate() calls that ended with the breaker open or half-open
   double latency_sum_s = 0;
   double latency_max_s = 0;
 };
 
 class RemoteCritiqueSampler final : public CritiqueSampler {
  public:
-  // Throws spct::UsageError when concurrency < 1, retries < 0, timeout_s <= 0 or max_tokens < 1.
+  // Throws spct::UsageError when concurrency < 1, retries < 0, timeout_s <= 0, max_tokens < 1,
+  // breaker.failures < 0 or breaker.cooldown_s <= 0.
   explicit RemoteCritiqueSampler(const RemoteSamplerOptions& options);
 
   // One critique per prompt, in order (see the file comment for batching, retries and the fallback).
   std::vector<std::string> generate(const std::vector<std::string>& prompts, double temperature) override;
 
   RemoteCounters counters() const;
-  // The counters as metrics: grm_remote/requests, retries, timeouts, failures, latency_mean_s, latency_max_s.
+  // The counters as metrics: grm_remote/requests, retries, timeouts, failures, breaker_trips, fast_failures,
+  // breaker_open, latency_mean_s, latency_max_s.
   Metrics metrics() const;
+  CircuitBreaker::State breaker_state() const { return breaker_.state(); }
 
   // "http://host:port/base/v1/completions", for messages.
   const std::string& endpoint() const { return endpoint_; }
@@ -98,6 +115,7 @@ class RemoteCritiqueSampler final : public CritiqueSampler {
   const std::string target_;    // url.base_path + "/v1/completions"
   const std::string endpoint_;  // for messages
   http::HttpClient client_;
+  CircuitBreaker breaker_;
   std::atomic<uint64_t> calls_{0};
 
   std::atomic<int64_t> requests_{0};
@@ -105,8 +123,10 @@ class RemoteCritiqueSampler final : public CritiqueSampler {
   std::atomic<int64_t> timeouts_{0};
   std::atomic<int64_t> failures_{0};
   std::atomic<int64_t> succeeded_{0};
+  std::atomic<int64_t> fast_failures_{0};
   std::atomic<int64_t> latency_sum_us_{0};
   std::atomic<int64_t> latency_max_us_{0};
+  std::atomic<int64_t> ended_open_{0};
 };
 
 }  // namespace spct::grm

@@ -40,6 +40,9 @@ GrmBackends make_grm_backends(const config::Config& config) {
                      {"grm_remote/retries", static_cast<double>(c.retries)},
                      {"grm_remote/timeouts", static_cast<double>(c.timeouts)},
                      {"grm_remote/failures", static_cast<double>(c.failures)},
+                     {"grm_remote/breaker_trips", static_cast<double>(c.breaker_trips)},
+                     {"grm_remote/fast_failures", static_cast<double>(c.fast_failures)},
+                     {"grm_remote/breaker_open", static_cast<double>(c.breaker_open)},
                      {"grm_remote/latency_s", c.latency_sum_s}};
     };
     backends.sampler = std::move(remote);

@@ -26,8 +26,9 @@ struct GrmBackends {
   std::unique_ptr<grm::CritiqueRater> rater;      // the meta RM; null for plain voting
   // Tokens of a critique in the GRM's own vocabulary, for the grm/critique_tokens metric; may be empty.
   std::function<int64_t(std::string_view)> count_tokens;
-  // The backend's running totals (remote: grm_remote/requests, retries, timeouts, failures, latency_s), each a
-  // count or a sum so that the GRM reward can report what one group added; may be empty.
+  // The backend's running totals (remote: grm_remote/requests, retries, timeouts, failures, breaker_trips,
+  // fast_failures, breaker_open, latency_s), each a count or a sum so that the GRM reward can report what one
+  // group added; may be empty.
   std::function<Metrics()> totals;
 };
 

@@ -15,12 +15,14 @@ Two commands, each answering one JSON object on stdout:
                     "greedy": [[ids]]         model.generate(prompt, do_sample=False), each prompt alone,
                                               no stop token, max_new_tokens each
                     "greedy_logprobs": [[float]]  the model's log-prob of each greedy token
-                    "greedy_min_margin": float    smallest top-1 minus top-2 logit gap over the greedy steps
+                    "greedy_margins": [[float]]   each greedy step's top-1 minus top-2 logit gap: where it is
+                                                  within rounding, either token is a correct greedy choice
                    }]}
 
   logits          (request on stdin: {"dirs": ["..."], "input_ids": [[ids]]}, rows of equal length)
-      Loads each directory with from_pretrained (an spct export) and answers its float32 logits:
-        {"logits": [ [B][T][V] per dir ], "dtypes": ["float32"|"bfloat16" per dir]}
+      Loads each directory with from_pretrained (an spct export), computing in float32 whatever the stored
+      dtype (bf16 weights widen exactly, so the comparison is free of bf16 arithmetic noise), and answers
+        {"logits": [ [B][T][V] per dir ], "dtypes": [config.json's dtype per dir, "float32"|"bfloat16"]}
 
 Runs on one thread, downloads nothing (HF_HUB_OFFLINE=1), and exits 1 with a one-line reason on stderr. The
 caller bounds its run time (the tests run it under `timeout`).
@@ -120,13 +122,13 @@ def greedy(model, prompt):
                              max_new_tokens=MAX_NEW_TOKENS, min_new_tokens=MAX_NEW_TOKENS, eos_token_id=None,
                              pad_token_id=0, output_scores=True, output_logits=True, return_dict_in_generate=True)
     tokens = out.sequences[0, len(prompt):].tolist()
-    logprobs, margin = [], float("inf")
+    logprobs, margins = [], []
     for step, logits in enumerate(out.logits):
         row = logits[0].float()
         logprobs.append(torch.log_softmax(row, dim=-1)[tokens[step]].item())
         top = torch.topk(row, 2).values
-        margin = min(margin, (top[0] - top[1]).item())
-    return tokens, logprobs, margin
+        margins.append((top[0] - top[1]).item())
+    return tokens, logprobs, margins
 
 
 def make(out_dir):
@@ -148,12 +150,12 @@ def make(out_dir):
             case = {"name": f"{name}-{dtype_name}", "dir": case_dir, "family": config.model_type,
                     "dtype": dtype_name, "prompts": prompts, "completions": completions,
                     "logprobs": [teacher_forced(typed, p, c) for p, c in zip(prompts, completions)],
-                    "greedy": [], "greedy_logprobs": [], "greedy_min_margin": float("inf")}
+                    "greedy": [], "greedy_logprobs": [], "greedy_margins": []}
             for prompt in prompts:
-                tokens, logprobs, margin = greedy(typed, prompt)
+                tokens, logprobs, margins = greedy(typed, prompt)
                 case["greedy"].append(tokens)
                 case["greedy_logprobs"].append(logprobs)
-                case["greedy_min_margin"] = min(case["greedy_min_margin"], margin)
+                case["greedy_margins"].append(margins)
             answer["cases"].append(case)
     json.dump(answer, sys.stdout)
 
@@ -163,10 +165,11 @@ def logits(request):
     ids = torch.tensor(request["input_ids"])
     answer = {"logits": [], "dtypes": []}
     for model_dir in request["dirs"]:
-        model = transformers.AutoModelForCausalLM.from_pretrained(model_dir, dtype="auto").eval()
+        stored = transformers.AutoConfig.from_pretrained(model_dir).dtype
+        model = transformers.AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
         with torch.no_grad():
             answer["logits"].append(model(input_ids=ids).logits.float().tolist())
-        answer["dtypes"].append(str(model.dtype).removeprefix("torch."))
+        answer["dtypes"].append(str(stored).removeprefix("torch."))
     json.dump(answer, sys.stdout)
 
 

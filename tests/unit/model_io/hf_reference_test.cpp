@@ -37,13 +37,21 @@ using Rows = std::vector<std::vector<int64_t>>;
 // fp32: the issue's bound. spct and transformers run the same float32 arithmetic in a different order (fused
 // vs. split projections, attention kernels), which leaves ~1e-6.
 constexpr double kFloat32Tolerance = 1e-4;
-// bf16: both sides round every matmul output and activation to 8 significant bits (relative 2^-9 ~ 0.002), in
-// different places, so log-probs of magnitude ~5 differ by a few bf16 steps (0.016-0.03 each). Measured: up to
-// BF16_MEASURED; transformers' own bf16 result differs from its fp32 one by about as much.
-constexpr double kBFloat16Tolerance = 0.1;
+// bf16: both sides round every matmul output and activation to 8 significant bits (relative 2^-9), in
+// different places, so log-probs of magnitude ~5 differ by a few bf16 steps of ~0.016. Measured: at most
+// 0.023 over all cases; transformers' own bf16 log-probs differ from its fp32 ones on the same model by as much.
+constexpr double kBFloat16Tolerance = 0.05;
 
 double tolerance(const std::string& dtype) {
   return dtype == "bfloat16" ? kBFloat16Tolerance : kFloat32Tolerance;
+}
+
+// A greedy step whose top-2 logit gap (in transformers) is below this is a tie within rounding: either token is
+// a correct greedy choice, and the rest of the sequence may then differ. fp32: twice the log-prob bound, 100
+// times the error measured (~1e-6). bf16: the log-prob bound, about twice the largest error of a top-2 gap
+// measured (log-probs of the greedy tokens differ by up to 0.017; their logits round in steps of 0.008-0.03).
+double greedy_tie_gap(const std::string& dtype) {
+  return dtype == "bfloat16" ? kBFloat16Tolerance : 2 * kFloat32Tolerance;
 }
 
 // Runs the reference script with SPCT_PYTHON (the environment's, else the one this test was built with) under
@@ -139,8 +147,11 @@ TEST_CASE("spct's teacher-forced log-probs are transformers' on every family and
 TEST_CASE("spct's greedy generations are transformers' model.generate", "[hf-reference]") {
   for (const json& c : reference().answer["cases"]) {
     const auto model = load(c);
+    const std::string dtype = c["dtype"];
     const Rows prompts = rows(c["prompts"]);
     const Rows expected = rows(c["greedy"]);
+    const auto margins = c["greedy_margins"].get<std::vector<std::vector<double>>>();
+    const auto expected_logprobs = c["greedy_logprobs"].get<std::vector<std::vector<double>>>();
     std::vector<spct::models::GenerationRequest> requests;
     for (const auto& prompt : prompts) requests.push_back({prompt, 0});
     spct::models::SamplingParams params;
@@ -149,18 +160,31 @@ TEST_CASE("spct's greedy generations are transformers' model.generate", "[hf-ref
     // No stop token: transformers generated exactly max_new_tokens, and so must spct. The prompts run as one
     // left-padded batch here, one by one in the reference.
     const std::vector<spct::models::Completion> completions = spct::models::generate(*model, requests, params);
-    std::vector<std::vector<double>> logprobs;
     INFO(c["name"]);
+    REQUIRE(completions.size() == prompts.size());
+    std::size_t compared = 0;
+    std::size_t steps = 0;
+    double worst = 0;
     for (std::size_t i = 0; i < prompts.size(); ++i) {
-      CHECK(completions[i].tokens == expected[i]);
-      logprobs.emplace_back(completions[i].logprobs.begin(), completions[i].logprobs.end());
+      REQUIRE(completions[i].tokens.size() == expected[i].size());
+      steps += expected[i].size();
+      // Tokens up to the first near-tie must be transformers' exactly; from there on both continuations are right.
+      std::size_t agree = 0;
+      while (agree < expected[i].size() && margins[i][agree] >= greedy_tie_gap(dtype)) ++agree;
+      compared += agree;
+      const std::vector<int64_t> ours(completions[i].tokens.begin(), completions[i].tokens.begin() + agree);
+      const std::vector<int64_t> theirs(expected[i].begin(), expected[i].begin() + agree);
+      CHECK(ours == theirs);
+      for (std::size_t j = 0; j < agree; ++j) {
+        worst = std::max(worst, std::abs(completions[i].logprobs[j] - expected_logprobs[i][j]));
+      }
     }
-    if (std::all_of(completions.begin(), completions.end(), [&](const auto& x) { return x.tokens.size() == 8; })) {
-      const double worst = max_difference(logprobs, c["greedy_logprobs"].get<std::vector<std::vector<double>>>());
-      std::cout << c["name"].get<std::string>() << ": greedy tokens equal, their log-probs max |delta| " << worst
-                << " (smallest top-2 logit gap " << c["greedy_min_margin"].get<double>() << ")\n";
-      CHECK(worst <= tolerance(c["dtype"]));
-    }
+    std::cout << c["name"].get<std::string>() << ": greedy tokens equal on " << compared << " of " << steps
+              << " steps (the rest follow a top-2 tie within rounding), their log-probs max |delta| " << worst << "\n";
+    CHECK(worst <= tolerance(dtype));
+    // fp32 leaves no near-ties in these models: every token is compared. bf16's coarse logits tie often (a
+    // step of 0.008-0.03 against top-2 gaps of a few hundredths), so only a prefix of each row is.
+    CHECK((dtype == "float32" ? compared == steps : compared > 0));
   }
 }
 
@@ -168,45 +192,54 @@ TEST_CASE("models spct saves load in transformers and give spct's logits", "[hf-
   const Reference& ref = reference();
   spct::testing::TempDir saved;
   // Two rows of 12 tokens spread over the vocabulary; no padding, so the logits are comparable everywhere.
+  constexpr int64_t kRows = 2;
+  constexpr int64_t kTokens = 12;
   std::vector<int64_t> ids;
-  for (int64_t i = 0; i < 24; ++i) ids.push_back((i * 37 + 5) % 128);
-  const at::Tensor input_ids = at::from_blob(ids.data(), {2, 12}, at::TensorOptions().dtype(at::kLong)).clone();
-  const at::Tensor positions = at::arange(12, at::TensorOptions().dtype(at::kLong)).unsqueeze(0).expand({2, 12});
-  const at::Tensor mask = at::ones({2, 12}, at::TensorOptions().dtype(at::kBool));
+  for (int64_t i = 0; i < kRows * kTokens; ++i) ids.push_back((i * 37 + 5) % 128);
+  const auto long_options = at::TensorOptions().dtype(at::kLong);
+  const at::Tensor input_ids = at::from_blob(ids.data(), {kRows, kTokens}, long_options).clone();
+  const at::Tensor positions = at::arange(kTokens, long_options).unsqueeze(0).expand({kRows, kTokens});
+  const at::Tensor mask = at::ones({kRows, kTokens}, at::TensorOptions().dtype(at::kBool));
 
   json request = {{"dirs", json::array()}, {"input_ids", json::array()}};
-  for (int64_t row = 0; row < 2; ++row)
-    request["input_ids"].push_back(std::vector<int64_t>(ids.begin() + row * 12, ids.begin() + row * 12 + 12));
+  for (int64_t row = 0; row < kRows; ++row) {
+    request["input_ids"].push_back(
+        std::vector<int64_t>(ids.begin() + row * kTokens, ids.begin() + (row + 1) * kTokens));
+  }
   std::vector<at::Tensor> spct_logits;
-  std::vector<std::string> names;
   for (const json& c : ref.answer["cases"]) {
-    // Loaded from transformers' files and saved by spct: every config option and tensor goes through spct's
-    // writer (config.json in spct's style, spct's tensor names, tied lm_head left out).
+    // Loaded from transformers' files and saved by spct in the file's dtype: every config option and tensor
+    // goes through spct's writer (config.json in spct's style, spct's tensor names, tied lm_head left out).
     const auto model = load(c);
     const std::filesystem::path out = std::filesystem::path(saved.path()) / c["name"].get<std::string>();
     spct::model_io::save_hf_model(*model, out);
-    spct_logits.push_back(model->forward(input_ids, positions, mask).to(at::kDouble).contiguous());
     request["dirs"].push_back(out.string());
-    names.push_back(c["name"]);
+    // Both sides compute in float32 (bf16 weights widen exactly), so only the files can make them differ.
+    spct::model_io::LoadOptions float32;
+    float32.dtype = DType::kFloat32;
+    const auto wide = spct::model_io::load_hf_model(out, float32);
+    spct_logits.push_back(wide->forward(input_ids, positions, mask).to(at::kDouble).contiguous());
   }
   const json answer = run_reference("logits", request.dump(), saved.path());
-  for (std::size_t k = 0; k < names.size(); ++k) {
+  for (std::size_t k = 0; k < spct_logits.size(); ++k) {
     const json& c = ref.answer["cases"][k];
-    INFO(names[k]);
-    CHECK(answer["dtypes"][k] == c["dtype"]);
+    INFO(c["name"]);
+    CHECK(answer["dtypes"][k] == c["dtype"]);  // saved in the dtype it was loaded in
     const auto theirs = answer["logits"][k].get<std::vector<std::vector<std::vector<double>>>>();
+    REQUIRE(static_cast<int64_t>(theirs.size()) == kRows);
     double worst = 0;
-    REQUIRE(theirs.size() == 2);
-    for (int64_t b = 0; b < 2; ++b) {
-      REQUIRE(theirs[b].size() == 12);
-      for (int64_t t = 0; t < 12; ++t) {
-        const double* row = spct_logits[k][b][t].data_ptr<double>();
-        REQUIRE(static_cast<int64_t>(theirs[b][t].size()) == spct_logits[k].size(2));
+    for (int64_t b = 0; b < kRows; ++b) {
+      REQUIRE(static_cast<int64_t>(theirs[b].size()) == kTokens);
+      for (int64_t t = 0; t < kTokens; ++t) {
+        const at::Tensor ours = spct_logits[k][b][t];
+        REQUIRE(static_cast<int64_t>(theirs[b][t].size()) == ours.size(0));
+        const double* row = ours.data_ptr<double>();
         for (std::size_t v = 0; v < theirs[b][t].size(); ++v)
           worst = std::max(worst, std::abs(row[v] - theirs[b][t][v]));
       }
     }
-    std::cout << names[k] << ": saved by spct, logits in transformers max |delta| " << worst << "\n";
-    CHECK(worst <= tolerance(c["dtype"]));
+    std::cout << c["name"].get<std::string>() << ": saved by spct, logits in transformers max |delta| " << worst
+              << "\n";
+    CHECK(worst <= kFloat32Tolerance);
   }
 }

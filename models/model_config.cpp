@@ -97,12 +97,35 @@ const Architecture& find_architecture(const json& j) {
            "'); supported: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Qwen3MoeForCausalLM");
 }
 
+// The rotary parameters: transformers 5 writes them as one `rope_parameters` object holding rope_theta too;
+// earlier versions (and spct's own exports, which both load) use top-level `rope_theta` and `rope_scaling`.
+// Where a file has `rope_parameters`, it is what transformers 5 uses, so it wins.
+const json* find_rope_object(const json& j, std::string& key) {
+  for (const char* name : {"rope_parameters", "rope_scaling"}) {
+    const auto it = j.find(name);
+    if (it == j.end() || it->is_null()) continue;
+    key = name;
+    if (!it->is_object()) fail(key, "expected an object, got " + it->dump());
+    return &*it;
+  }
+  return nullptr;
+}
+
+double read_rope_theta(const json& j) {
+  std::string key;
+  const json* r = find_rope_object(j, key);
+  if (r != nullptr && key == "rope_parameters" && r->contains("rope_theta")) {
+    return get_double(*r, "rope_theta", 10000.0);
+  }
+  return get_double(j, "rope_theta", 10000.0);
+}
+
 RopeScaling read_rope_scaling(const json& j) {
   RopeScaling s;
-  const auto it = j.find("rope_scaling");
-  if (it == j.end() || it->is_null()) return s;
-  if (!it->is_object()) fail("rope_scaling", "expected an object, got " + it->dump());
-  const json& r = *it;
+  std::string key;
+  const json* found = find_rope_object(j, key);
+  if (found == nullptr) return s;
+  const json& r = *found;
   // Newer configs say "rope_type", older ones "type".
   std::string type = get_string(r, "rope_type", "");
   if (type.empty()) type = get_string(r, "type", "default");
@@ -115,9 +138,9 @@ RopeScaling read_rope_scaling(const json& j) {
     s.high_freq_factor = get_double(r, "high_freq_factor", s.high_freq_factor);
     s.original_max_position = get_int(r, "original_max_position_embeddings", s.original_max_position);
   } else {
-    fail("rope_scaling.rope_type", "unsupported '" + type + "'; supported: default, linear, llama3");
+    fail(key + ".rope_type", "unsupported '" + type + "'; supported: default, linear, llama3");
   }
-  if (r.find("factor") == r.end()) fail("rope_scaling.factor", "missing");
+  if (r.find("factor") == r.end()) fail(key + ".factor", "missing");
   s.factor = get_double(r, "factor", 1.0);
   return s;
 }
@@ -208,7 +231,7 @@ ModelConfig from_hf_config(const json& j) {
   c.intermediate_size = get_int(j, "intermediate_size", arch.moe ? get_int(j, "moe_intermediate_size", 0) : 0);
   if (!arch.moe && !j.contains("intermediate_size")) fail("intermediate_size", "missing");
   c.max_position = get_int(j, "max_position_embeddings", 2048);
-  c.rope_theta = get_double(j, "rope_theta", 10000.0);
+  c.rope_theta = read_rope_theta(j);
   c.rope_scaling = read_rope_scaling(j);
   c.rms_norm_eps = get_double(j, "rms_norm_eps", 1e-6);
   c.tie_embeddings = get_bool(j, "tie_word_embeddings", false);
@@ -222,7 +245,8 @@ ModelConfig from_hf_config(const json& j) {
   if (get_bool(j, "mlp_bias", false)) fail("mlp_bias", "MLP biases are not supported");
   if (get_bool(j, "use_sliding_window", false)) fail("use_sliding_window", "sliding-window attention is not supported");
   if (arch.moe) {
-    c.num_experts = get_int(j, "num_experts", 0);
+    // transformers 5 writes the expert count as num_local_experts (num_experts is its alias).
+    c.num_experts = get_int(j, "num_local_experts", get_int(j, "num_experts", 0));
     if (c.num_experts <= 0) fail("num_experts", "a Qwen3MoeForCausalLM needs num_experts > 0");
     c.experts_per_token = get_int(j, "num_experts_per_tok", 0);
     c.moe_intermediate_size = get_int(j, "moe_intermediate_size", 0);
@@ -237,7 +261,9 @@ ModelConfig from_hf_config(const json& j) {
       }
     }
   }
-  const std::string dtype = get_string(j, "torch_dtype", "float32");
+  // transformers 5 writes "dtype", earlier versions (and spct's exports, which both load) "torch_dtype".
+  const char* dtype_key = j.contains("dtype") && !j["dtype"].is_null() ? "dtype" : "torch_dtype";
+  const std::string dtype = get_string(j, dtype_key, "float32");
   if (dtype == "float32") {
     c.dtype = DType::kFloat32;
   } else if (dtype == "bfloat16") {
@@ -245,7 +271,7 @@ ModelConfig from_hf_config(const json& j) {
   } else if (dtype == "float16") {
     c.dtype = DType::kFloat16;
   } else {
-    fail("torch_dtype", "unsupported '" + dtype + "'; supported: float32, bfloat16, float16");
+    fail(dtype_key, "unsupported '" + dtype + "'; supported: float32, bfloat16, float16");
   }
   c.bos_token_id = get_token_id(j, "bos_token_id");
   c.eos_token_id = get_token_id(j, "eos_token_id");

@@ -85,12 +85,15 @@ void validate(const ModelConfig& config);
 
 // Reads a Hugging Face config.json. Understands architectures/model_type LlamaForCausalLM/"llama",
 // Qwen2ForCausalLM/"qwen2", Qwen3ForCausalLM/"qwen3", Qwen3MoeForCausalLM/"qwen3_moe". Missing optional keys
-// take the Hugging Face defaults. Throws spct::InputError naming the key for unknown architectures, wrong
+// take the Hugging Face defaults. Both config styles are read: transformers 5's (`rope_parameters` holding
+// rope_theta and the scaling, `dtype`, `num_local_experts`) and the earlier one (`rope_theta`, `rope_scaling`,
+// `torch_dtype`, `num_experts`). Throws spct::InputError naming the key for unknown architectures, wrong
 // JSON types, unsupported options (hidden_act other than silu, mlp_bias, sliding-window attention) and
 // inconsistent shapes.
 ModelConfig from_hf_config(const nlohmann::json& json);
 
-// Writes the config.json that Hugging Face transformers loads back into the same architecture.
+// Writes the config.json that Hugging Face transformers loads back into the same architecture, in the earlier
+// style, which transformers 4 and 5 both read.
 // from_hf_config(to_hf_config(c)) == c for every valid c.
 nlohmann::json to_hf_config(const ModelConfig& config);
 

@@ -91,6 +91,35 @@ TEST_CASE("from_hf_config reads Qwen3 and Qwen3-MoE") {
   CHECK_FALSE(cm.is_moe_layer(3));
 }
 
+TEST_CASE("from_hf_config reads transformers 5's config.json style") {
+  // What transformers 5 save_pretrained writes: rope_theta inside rope_parameters, dtype, num_local_experts.
+  json j = qwen2_json();
+  j.erase("rope_theta");
+  j.erase("torch_dtype");
+  j["dtype"] = "bfloat16";
+  j["rope_parameters"] = json::parse(R"({"rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0,
+    "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 64})");
+  const ModelConfig c = from_hf_config(j);
+  CHECK(c.rope_theta == 500000.0);
+  CHECK(c.rope_scaling.type == RopeScalingType::kLlama3);
+  CHECK(c.rope_scaling.original_max_position == 64);
+  CHECK(c.dtype == DType::kBFloat16);
+
+  j["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", 1e6}};
+  CHECK(from_hf_config(j).rope_scaling.type == RopeScalingType::kNone);
+  CHECK(from_hf_config(j).rope_theta == 1e6);
+  j["rope_parameters"] = {{"rope_type", "yarn"}, {"factor", 4.0}};
+  CHECK_THROWS_WITH(from_hf_config(j), Catch::Matchers::Contains("rope_parameters.rope_type"));
+
+  json moe = qwen2_json();
+  moe["architectures"] = {"Qwen3MoeForCausalLM"};
+  moe["model_type"] = "qwen3_moe";
+  moe["num_local_experts"] = 6;
+  moe["num_experts_per_tok"] = 2;
+  moe["moe_intermediate_size"] = 32;
+  CHECK(from_hf_config(moe).num_experts == 6);
+}
+
 TEST_CASE("to_hf_config round-trips every family") {
   for (const auto& [family, moe] : {std::pair{Family::kLlama, false}, std::pair{Family::kQwen2, false},
                                     std::pair{Family::kQwen3, false}, std::pair{Family::kQwen3, true}}) {

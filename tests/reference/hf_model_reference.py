@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""The model reference of the tests: Hugging Face `transformers` itself (PyPI, python/requirements-test.txt).
+
+Two commands, each answering one JSON object on stdout:
+
+  make OUT_DIR
+      Builds one random tiny model per case below with transformers (configs written here, weights from
+      torch.manual_seed: nothing comes from a hub), saves each with save_pretrained into OUT_DIR/<case>/ (fp32
+      or bf16 safetensors) and answers what transformers computes on it:
+        {"transformers_version": "...", "torch_version": "...",
+         "cases": [{"name", "dir", "family", "dtype",
+                    "prompts": [[ids]], "completions": [[ids]],
+                    "logprobs": [[float]]     log p(completion token | prompt, earlier completion tokens), each
+                                              row run alone (no padding), log_softmax in float32 of the logits
+                    "greedy": [[ids]]         model.generate(prompt, do_sample=False), each prompt alone,
+                                              no stop token, max_new_tokens each
+                    "greedy_logprobs": [[float]]  the model's log-prob of each greedy token
+                    "greedy_margins": [[float]]   each greedy step's top-1 minus top-2 logit gap: where it is
+                                                  within rounding, either token is a correct greedy choice
+                   }]}
+
+  logits          (request on stdin: {"dirs": ["..."], "input_ids": [[ids]]}, rows of equal length)
+      Loads each directory with from_pretrained (an spct export), computing in float32 whatever the stored
+      dtype (bf16 weights widen exactly, so the comparison is free of bf16 arithmetic noise), and answers
+        {"logits": [ [B][T][V] per dir ], "dtypes": [config.json's dtype per dir, "float32"|"bfloat16"]}
+
+Runs on one thread, downloads nothing (HF_HUB_OFFLINE=1), and exits 1 with a one-line reason on stderr. The
+caller bounds its run time (the tests run it under `timeout`).
+"""
+import json
+import os
+import sys
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+import torch  # noqa: E402
+import transformers  # noqa: E402
+
+VOCAB = 128
+MAX_NEW_TOKENS = 8
+# Prompt and completion lengths differ per row so that spct's batched, left-padded passes are exercised.
+PROMPT_LENGTHS = (3, 9, 14)
+COMPLETION_LENGTHS = (6, 2, 9)
+
+
+def small(**kwargs):
+    """Sizes shared by every case; a case overrides what it is about."""
+    base = dict(vocab_size=VOCAB, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
+                num_key_value_heads=2, max_position_embeddings=256, rms_norm_eps=1e-6, bos_token_id=None,
+                eos_token_id=None, pad_token_id=None)
+    base.update(kwargs)
+    return base
+
+
+# name -> (config class, model class, config keyword arguments). Each case is about the features named.
+CASES = {
+    # Llama 3.1 frequency scaling with head_dim 16: the 8 frequencies fall in all three bands (kept, blended,
+    # divided by factor) for original_max_position_embeddings 64.
+    "llama-rope-llama3-untied": ("LlamaConfig", "LlamaForCausalLM", small(
+        tie_word_embeddings=False, rope_theta=10000.0, head_dim=8,
+        rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                      "original_max_position_embeddings": 64})),
+    # Tied embeddings, a large rope_theta (read from rope_parameters), biases on all four attention projections.
+    "llama-tied-bias": ("LlamaConfig", "LlamaForCausalLM", small(
+        tie_word_embeddings=True, rope_theta=500000.0, attention_bias=True)),
+    # Qwen2: q/k/v biases always, no o_proj bias; linear rope scaling.
+    "qwen2-rope-linear": ("Qwen2Config", "Qwen2ForCausalLM", small(
+        tie_word_embeddings=False, rope_theta=1000000.0, num_key_value_heads=1,
+        rope_scaling={"rope_type": "linear", "factor": 2.0})),
+    # Qwen3: per-head q/k RMSNorm, head_dim independent of hidden_size / heads, tied.
+    "qwen3-headdim-tied": ("Qwen3Config", "Qwen3ForCausalLM", small(
+        tie_word_embeddings=True, head_dim=16, rope_theta=1000000.0)),
+    # Qwen3-MoE with renormalised top-k routing; layer 0 dense (mlp_only_layers).
+    "qwen3moe-norm-topk": ("Qwen3MoeConfig", "Qwen3MoeForCausalLM", small(
+        num_experts=4, num_experts_per_tok=2, moe_intermediate_size=24, norm_topk_prob=True,
+        mlp_only_layers=[0], head_dim=8, tie_word_embeddings=False)),
+    # Qwen3-MoE with raw top-k softmax weights (the transformers default), every layer sparse.
+    "qwen3moe-raw-topk": ("Qwen3MoeConfig", "Qwen3MoeForCausalLM", small(
+        num_experts=4, num_experts_per_tok=2, moe_intermediate_size=24, norm_topk_prob=False, head_dim=8,
+        tie_word_embeddings=False)),
+}
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+
+
+def randomize(model, seed):
+    """Every parameter random, not just the matrices: transformers initialises norms to 1 and biases to 0,
+    which would hide a norm or bias loaded into the wrong place. Scales keep the tiny model's logits spread
+    out, so that greedy decoding has clear winners."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            noise = torch.randn(parameter.shape, generator=generator)
+            if name.endswith("norm.weight"):
+                parameter.copy_(1.0 + 0.2 * noise)
+            elif name.endswith(".bias"):
+                parameter.copy_(0.2 * noise)
+            else:
+                parameter.copy_(0.15 * noise)
+
+
+def token_rows(generator, lengths):
+    return [torch.randint(0, VOCAB, (n,), generator=generator).tolist() for n in lengths]
+
+
+def teacher_forced(model, prompt, completion):
+    ids = torch.tensor([prompt + completion])
+    with torch.no_grad():
+        logits = model(input_ids=ids).logits[0].float()
+    logprobs = torch.log_softmax(logits, dim=-1)
+    positions = torch.arange(len(prompt) - 1, len(prompt) + len(completion) - 1)
+    return logprobs[positions, torch.tensor(completion)].tolist()
+
+
+def greedy(model, prompt):
+    ids = torch.tensor([prompt])
+    with torch.no_grad():
+        out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=False,
+                             max_new_tokens=MAX_NEW_TOKENS, min_new_tokens=MAX_NEW_TOKENS, eos_token_id=None,
+                             pad_token_id=0, output_scores=True, output_logits=True, return_dict_in_generate=True)
+    tokens = out.sequences[0, len(prompt):].tolist()
+    logprobs, margins = [], []
+    for step, logits in enumerate(out.logits):
+        row = logits[0].float()
+        logprobs.append(torch.log_softmax(row, dim=-1)[tokens[step]].item())
+        top = torch.topk(row, 2).values
+        margins.append((top[0] - top[1]).item())
+    return tokens, logprobs, margins
+
+
+def make(out_dir):
+    torch.set_num_threads(1)
+    answer = {"transformers_version": transformers.__version__, "torch_version": torch.__version__, "cases": []}
+    for index, (name, (config_class, model_class, kwargs)) in enumerate(CASES.items()):
+        config = getattr(transformers, config_class)(**kwargs)
+        torch.manual_seed(1000 + index)
+        model = getattr(transformers, model_class)(config).eval()
+        randomize(model, 2000 + index)
+        for dtype_name, dtype in DTYPES.items():
+            # bf16 is the same model rounded: the fp32 and bf16 cases differ only by the dtype.
+            typed = model.to(dtype)
+            case_dir = os.path.join(out_dir, f"{name}-{dtype_name}")
+            typed.save_pretrained(case_dir)
+            generator = torch.Generator().manual_seed(3000 + index)
+            prompts = token_rows(generator, PROMPT_LENGTHS)
+            completions = token_rows(generator, COMPLETION_LENGTHS)
+            case = {"name": f"{name}-{dtype_name}", "dir": case_dir, "family": config.model_type,
+                    "dtype": dtype_name, "prompts": prompts, "completions": completions,
+                    "logprobs": [teacher_forced(typed, p, c) for p, c in zip(prompts, completions)],
+                    "greedy": [], "greedy_logprobs": [], "greedy_margins": []}
+            for prompt in prompts:
+                tokens, logprobs, margins = greedy(typed, prompt)
+                case["greedy"].append(tokens)
+                case["greedy_logprobs"].append(logprobs)
+                case["greedy_margins"].append(margins)
+            answer["cases"].append(case)
+    json.dump(answer, sys.stdout)
+
+
+def logits(request):
+    torch.set_num_threads(1)
+    ids = torch.tensor(request["input_ids"])
+    answer = {"logits": [], "dtypes": []}
+    for model_dir in request["dirs"]:
+        stored = transformers.AutoConfig.from_pretrained(model_dir).dtype
+        model = transformers.AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+        with torch.no_grad():
+            answer["logits"].append(model(input_ids=ids).logits.float().tolist())
+        answer["dtypes"].append(str(stored).removeprefix("torch."))
+    json.dump(answer, sys.stdout)
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "make":
+        make(sys.argv[2])
+    elif len(sys.argv) == 2 and sys.argv[1] == "logits":
+        logits(json.load(sys.stdin))
+    else:
+        raise ValueError("usage: hf_model_reference.py make OUT_DIR | logits < request.json")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as error:  # a clear one-line reason for the C++ test's failure message
+        print(f"hf_model_reference: {type(error).__name__}: {error}", file=sys.stderr)
+        sys.exit(1)

@@ -130,6 +130,11 @@ def generate(model, prompts, new_tokens, stop_ids=(), temperature=1.0):
     return tokens, logps
 
 
+def cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def bench_gen(args):
     model = Decoder(args.vocab, args.hidden, args.layers, args.heads, args.kv_heads, args.intermediate, tie=False)
     prompts = [[random.randrange(args.vocab) for _ in range(args.prompt)] for _ in range(args.batch)]

@@ -10,7 +10,8 @@ namespace spct::run {
 // When OMP_WAIT_POLICY is not set: sets it to PASSIVE and replaces this process by the same executable with the
 // same arguments (execv of /proc/self/exe, before any thread, file or MPI state exists), so the new image's
 // libgomp waits passively. Returns when the variable is already set (by the user, a launcher's environment, or
-// the first image) and, after a warning on stderr, when the re-exec fails. Call first thing in main().
+// the first image) and, after a warning on stderr, when the re-exec fails. Call first thing in main(); the
+// restart loads LibTorch a second time.
 void ensure_passive_openmp(char** argv);
 
 }  // namespace spct::run

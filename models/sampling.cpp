@@ -4,6 +4,8 @@
 #include <ATen/TensorOperators.h>
 #include <ATen/ops/argmax.h>
 #include <ATen/ops/cumsum.h>
+#include <ATen/ops/empty_like.h>
+#include <ATen/ops/exp.h>
 #include <ATen/ops/from_blob.h>
 #include <ATen/ops/log_softmax.h>
 #include <ATen/ops/logsumexp.h>
@@ -54,37 +56,51 @@ SampledTokens sample_next(const at::Tensor& logits, const SamplingParams& params
   if (params.temperature == 0) {
     out.tokens = x.argmax(-1);
     out.sampling_logprobs = at::zeros({b}, x.options());
-  } else {
-    const at::Tensor scaled = x / params.temperature;
-    // Candidates: the top_k in descending order, a full descending sort when only top_p prunes, or the
-    // vocabulary as it is when nothing is filtered (inverse-CDF sampling needs no order).
-    at::Tensor values, indices;
-    if (params.top_k > 0 && params.top_k < v) {
-      std::tie(values, indices) = scaled.topk(params.top_k, -1);
-    } else if (params.top_p < 1.0) {
-      std::tie(values, indices) = scaled.sort(-1, /*descending=*/true);
-    } else {
-      values = scaled;
-    }
-    if (params.top_p < 1.0) {
-      const at::Tensor probs = at::softmax(values, -1);
-      // Drop a candidate once the mass before it already reaches top_p; the first one always stays.
-      const at::Tensor drop = (probs.cumsum(-1) - probs) >= params.top_p;
-      values = values.masked_fill(drop, -std::numeric_limits<float>::infinity());
-    }
-    const at::Tensor filtered = at::log_softmax(values, -1);
-    const at::Tensor cdf = filtered.exp().cumsum(-1);
-    std::vector<float> draws(static_cast<size_t>(b));
-    for (int64_t i = 0; i < b; ++i)
-      draws[static_cast<size_t>(i)] = static_cast<float>(uniform(generators[static_cast<size_t>(i)]));
-    const at::Tensor u = at::from_blob(draws.data(), {b, 1}, at::TensorOptions().dtype(at::kFloat)).to(x.device());
-    // First candidate whose cumulative mass reaches u * total: zero-probability candidates are never chosen.
-    const int64_t last = cdf.size(1) - 1;
-    const at::Tensor pos = at::searchsorted(cdf, u * cdf.narrow(1, last, 1)).clamp_max(last);
-    out.tokens = indices.defined() ? indices.gather(1, pos).squeeze(1) : pos.squeeze(1);
-    out.sampling_logprobs = filtered.gather(1, pos).squeeze(1);
+    out.logprobs = x.gather(1, out.tokens.unsqueeze(1)).squeeze(1) - at::logsumexp(x, {-1});
+    return out;
   }
-  out.logprobs = (x.gather(1, out.tokens.unsqueeze(1)).squeeze(1) - at::logsumexp(x, {-1}));
+  // At batch 64 and a 128k vocabulary every [B, V] temporary is 32 MiB: this path makes two (the log-softmax
+  // and a scratch buffer that becomes the CDF in place) where a straightforward one makes six or seven, and
+  // reads the raw log-probs off the log-softmax when nothing rescales or filters the logits.
+  const bool unscaled = params.temperature == 1.0;
+  at::Tensor scratch = unscaled ? at::Tensor() : x / params.temperature;
+  const at::Tensor& scaled = unscaled ? x : scratch;
+  // Candidates: the top_k in descending order, a full descending sort when only top_p prunes, or the
+  // vocabulary as it is when nothing is filtered (inverse-CDF sampling needs no order).
+  at::Tensor values, indices;
+  if (params.top_k > 0 && params.top_k < v) {
+    std::tie(values, indices) = scaled.topk(params.top_k, -1);
+  } else if (params.top_p < 1.0) {
+    std::tie(values, indices) = scaled.sort(-1, /*descending=*/true);
+  } else {
+    values = scaled;
+  }
+  if (params.top_p < 1.0) {
+    const at::Tensor probs = at::softmax(values, -1);
+    // Drop a candidate once the mass before it already reaches top_p; the first one always stays.
+    const at::Tensor drop = (probs.cumsum(-1) - probs) >= params.top_p;
+    values = values.masked_fill(drop, -std::numeric_limits<float>::infinity());
+  }
+  const at::Tensor filtered = at::log_softmax(values, -1);
+  // The CDF, built in the scaled logits' buffer once they are consumed (same kernels as exp().cumsum(), so
+  // the same values), else in a fresh one.
+  at::Tensor cdf = scratch.defined() && !indices.defined() ? scratch : at::empty_like(filtered);
+  at::exp_out(cdf, filtered);
+  cdf.cumsum_(-1);
+  std::vector<float> draws(static_cast<size_t>(b));
+  for (int64_t i = 0; i < b; ++i)
+    draws[static_cast<size_t>(i)] = static_cast<float>(uniform(generators[static_cast<size_t>(i)]));
+  const at::Tensor u = at::from_blob(draws.data(), {b, 1}, at::TensorOptions().dtype(at::kFloat)).to(x.device());
+  // First candidate whose cumulative mass reaches u * total: zero-probability candidates are never chosen.
+  const int64_t last = cdf.size(1) - 1;
+  const at::Tensor pos = at::searchsorted(cdf, u * cdf.narrow(1, last, 1)).clamp_max(last);
+  out.tokens = indices.defined() ? indices.gather(1, pos).squeeze(1) : pos.squeeze(1);
+  out.sampling_logprobs = filtered.gather(1, pos).squeeze(1);
+  if (unscaled && !indices.defined() && params.top_p >= 1.0) {
+    out.logprobs = out.sampling_logprobs;  // the filtered distribution is the raw one
+  } else {
+    out.logprobs = x.gather(1, out.tokens.unsqueeze(1)).squeeze(1) - at::logsumexp(x, {-1});
+  }
   return out;
 }
 

@@ -11,11 +11,21 @@
 #include "core/log.h"
 #include "core/stop_signal.h"
 #include "orchestrator/cli/commands.h"
+#include "orchestrator/run/keep_freed_memory.h"
+#include "orchestrator/run/openmp_wait_policy.h"
 
 int main(int argc, char** argv) {
   // OpenMP threads that spin while idle take the core from the other ranks on the node (measured: 2 threads
-  // ran 10x slower than 1 under load). Passive waiting unless the user chose otherwise; mpirun ranks inherit it.
-  setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0);
+  // ran 10x slower than 1 under load). Passive waiting unless the user chose otherwise: libgomp has read the
+  // variable already, so this restarts the binary once with it set; mpirun ranks and pipeline stages inherit it.
+  // Only for the commands that run models: a restart loads LibTorch again (0.3-1.5 s), which `spct version`,
+  // `config`, `tokenize`, `runs` and `submit` need not pay.
+  const std::string_view command = argc > 1 ? std::string_view(argv[1]) : std::string_view();
+  for (const std::string_view runs_models : {"train", "generate", "serve", "eval", "pipeline"}) {
+    if (command == runs_models) spct::run::ensure_passive_openmp(argv);
+  }
+  // Decoding frees and re-allocates logit-sized tensors every token: keep that memory instead of faulting it in.
+  spct::run::keep_freed_memory();
   // A training job may be told to stop (SLURM's --signal, preemption) while it is still starting: catch the stop
   // signals from the first moment, before the config is even read (core/stop_signal.h).
   if (argc > 1 && std::string_view(argv[1]) == "train") spct::install_stop_signal_handlers();

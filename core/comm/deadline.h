@@ -32,9 +32,12 @@ class Deadline {
 
 // Calls `done()` until it returns true (then returns true) or `deadline` expires (then returns false).
 // `on_idle()`, if set, runs between polls (the stall detector answers probes of other ranks there).
-// For the first second it polls back-to-back, yielding the core between polls: Open MPI's non-blocking
-// collectives only progress inside MPI calls, so sleeping would slow them down. After that it sleeps between
-// polls with a backoff growing to 1 ms, so a long wait does not take a core from the ranks it waits for.
+// Wait policy: for the first millisecond it polls back-to-back, yielding the core between polls, so that a wait
+// that is about to end (a collective whose peers have arrived: Open MPI's non-blocking collectives only progress
+// inside MPI calls) ends with no added latency. After that it sleeps between polls, 50 us at first, doubling up
+// to 500 us: an idle rank (an orchestrator waiting for a learner step, a reward worker waiting for work) then
+// uses a few percent of a core instead of a whole one, and a wait ends at most ~0.5 ms (plus the scheduler's
+// wake-up) after its condition holds.
 bool wait_until(const Deadline& deadline, const std::function<bool()>& done, const std::function<void()>& on_idle = {});
 
 }  // namespace spct::comm

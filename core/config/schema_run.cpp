@@ -14,7 +14,8 @@ void add_run_fields(SchemaBuilder& b) {
                 "policy to the run's model/ and stops.",
                 {.min = 0, .max = 1e9});
   b.add_integer("threads", f(&RunSection::threads),
-                "Intra-op threads per rank; 0 divides the node's cores evenly among the ranks on it.",
+                "Intra-op threads per rank; 0 divides the node's cores evenly among the ranks on it (1 for a new "
+                "policy narrower than 256, whose ops are too small to split).",
                 {.min = 0, .max = 1024});
   b.add_string("log_level", f(&RunSection::log_level), "Least severe log message printed.",
                {.choices = {"trace", "debug", "info", "warn", "error"}});

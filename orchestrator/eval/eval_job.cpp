@@ -12,6 +12,7 @@
 #include "orchestrator/data/preference_task.h"
 #include "orchestrator/eval/eval_report.h"
 #include "orchestrator/run/run_directory.h"
+#include "orchestrator/run/thread_count.h"
 #include "orchestrator/train/policy_setup.h"
 #include "workers/reward/grm_reward/grm_backends.h"
 
@@ -85,7 +86,7 @@ nlohmann::json evaluate(const config::Config& config) {
 void run_eval_job(const config::ResolvedConfig& resolved) {
   const config::Config& config = resolved.config;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  at::set_num_threads(config.run.threads > 0 ? static_cast<int>(config.run.threads) : cores);
+  at::set_num_threads(run::intra_op_threads(config, cores));
   const run::RunDirectory run_dir = run::RunDirectory::create(resolved);
   run_dir.write_status("running", 0);
   try {

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "models/io/hf_model_dir.h"
+#include "orchestrator/run/thread_count.h"
 #include "orchestrator/train/resume.h"
 #include "workers/reward/grm/critique_judge.h"
 
@@ -18,7 +19,7 @@ namespace spct::jobs {
 
 void set_job_threads(const config::Config& config) {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  at::set_num_threads(config.run.threads > 0 ? static_cast<int>(config.run.threads) : cores);
+  at::set_num_threads(run::intra_op_threads(config, cores));
 }
 
 data::PreferenceSources load_preference_data(const config::Config& config, const tokenizer::Tokenizer& tokenizer) {

@@ -19,7 +19,7 @@
 
 namespace spct::jobs {
 
-// run.threads, or every core of the machine (these jobs are one process).
+// run::intra_op_threads with every core of the machine as the share (these jobs are one process).
 void set_job_threads(const config::Config& config);
 
 // The preference data (data.task preference, or data.format preference with data.path), with prompts checked

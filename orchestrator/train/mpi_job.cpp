@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/stop_signal.h"
+#include "orchestrator/run/thread_count.h"
 #include "orchestrator/train/mpi_backend.h"
 #include "orchestrator/train/policy_setup.h"
 #include "orchestrator/train/role_loops.h"
@@ -48,7 +49,7 @@ void run_mpi_job(const config::ResolvedConfig& resolved, const ResumeOptions& re
   comm::World world(config, comm::visible_devices_from_env());
   const comm::RankPlacement& self = world.self();
   init_logging(config.run.log_level, self.rank, comm::role_name(self.role));
-  at::set_num_threads(self.threads);
+  at::set_num_threads(run::intra_op_threads(config, self.threads));
   if (self.rank == 0) spdlog::info("rank layout:\n{}", world.layout().table());
 
   ResumePlan plan;

@@ -12,6 +12,7 @@
 #include "orchestrator/jobs/grm_jobs.h"
 #include "orchestrator/observe/status_server.h"
 #include "orchestrator/run/launch.h"
+#include "orchestrator/run/thread_count.h"
 #include "orchestrator/train/local_backend.h"
 #include "orchestrator/train/mpi_job.h"
 #include "orchestrator/train/policy_setup.h"
@@ -24,7 +25,7 @@ namespace {
 void run_colocated(const config::ResolvedConfig& resolved, const ResumePlan& plan) {
   const config::Config& config = resolved.config;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  at::set_num_threads(config.run.threads > 0 ? static_cast<int>(config.run.threads) : cores);
+  at::set_num_threads(run::intra_op_threads(config, cores));
   const OpenedRun run = open_run(resolved, plan);
   spdlog::info("run directory {} (all roles in this process, {} threads)", run.dir.path(), at::get_num_threads());
   const auto tokenizer = make_run_tokenizer(config);

@@ -4,10 +4,18 @@
 #include <ATen/TensorOperators.h>
 #include <ATen/core/grad_mode.h>
 #include <ATen/ops/abs.h>
+#include <ATen/ops/allclose.h>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/equal.h>
 #include <ATen/ops/log_softmax.h>
+#include <ATen/ops/randn.h>
+#include <ATen/ops/searchsorted.h>
+#include <ATen/ops/softmax.h>
 #include <ATen/ops/tensor.h>
 
 #include <catch2/catch.hpp>
+#include <limits>
+#include <tuple>
 
 #include "core/error.h"
 #include "models/logprobs.h"
@@ -169,6 +177,68 @@ TEST_CASE("sampling log-probs describe the filtered distribution") {
   const double z = std::sqrt(0.5) + std::sqrt(0.25) + std::sqrt(0.125);
   const double p[] = {std::sqrt(0.5) / z, std::sqrt(0.25) / z, std::sqrt(0.125) / z};
   CHECK(s.sampling_logprobs.item<float>() == Approx(std::log(p[s.tokens.item<int64_t>()])));
+}
+
+namespace {
+
+// sample_next spelled out op by op, one fresh tensor per step (the formula of sampling.h), with the same
+// one-uniform-per-row draw: the optimised sampler must pick exactly the tokens this picks for the same seeds.
+SampledTokens reference_sample(const at::Tensor& x, const SamplingParams& p, uint64_t seed0) {
+  const int64_t b = x.size(0);
+  at::Tensor values = x / p.temperature;
+  at::Tensor indices;
+  if (p.top_k > 0 && p.top_k < x.size(1)) {
+    std::tie(values, indices) = values.topk(p.top_k, -1);
+  } else if (p.top_p < 1.0) {
+    std::tie(values, indices) = values.sort(-1, /*descending=*/true);
+  }
+  if (p.top_p < 1.0) {
+    const at::Tensor probs = at::softmax(values, -1);
+    values = values.masked_fill((probs.cumsum(-1) - probs) >= p.top_p, -std::numeric_limits<float>::infinity());
+  }
+  const at::Tensor filtered = at::log_softmax(values, -1);
+  const at::Tensor cdf = filtered.exp().cumsum(-1);
+  at::Tensor u = at::empty({b, 1});
+  for (int64_t i = 0; i < b; ++i) {
+    at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed0 + static_cast<uint64_t>(i));
+    u[i][0] = static_cast<float>(static_cast<double>(gen.get<at::CPUGeneratorImpl>()->random64() >> 11) * 0x1.0p-53);
+  }
+  const int64_t last = cdf.size(1) - 1;
+  const at::Tensor pos = at::searchsorted(cdf, u * cdf.narrow(1, last, 1)).clamp_max(last);
+  SampledTokens out;
+  out.tokens = indices.defined() ? indices.gather(1, pos).squeeze(1) : pos.squeeze(1);
+  out.sampling_logprobs = filtered.gather(1, pos).squeeze(1);
+  out.logprobs = at::log_softmax(x, -1).gather(1, out.tokens.unsqueeze(1)).squeeze(1);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("sampling picks the tokens of the plain formula for the same seeds") {
+  // A peaked and a flat batch over a 5000-token vocabulary, so that many draws land among close CDF steps.
+  const at::Tensor peaked = at::randn({16, 5000}, at::TensorOptions().dtype(at::kFloat)) * 4;
+  const at::Tensor flat = at::randn({16, 5000}, at::TensorOptions().dtype(at::kFloat)) * 0.1;
+  const auto settings = {std::tuple{1.0, int64_t{0}, 1.0}, std::tuple{0.7, int64_t{0}, 1.0},
+                         std::tuple{1.0, int64_t{50}, 1.0}, std::tuple{1.3, int64_t{0}, 0.9},
+                         std::tuple{0.8, int64_t{100}, 0.95}};
+  for (const at::Tensor& logits : {peaked, flat}) {
+    for (const auto& [temperature, top_k, top_p] : settings) {
+      SamplingParams p;
+      p.temperature = temperature;
+      p.top_k = top_k;
+      p.top_p = top_p;
+      for (const uint64_t seed0 : {0, 1000, 77777}) {
+        INFO("temperature " << temperature << ", top_k " << top_k << ", top_p " << top_p << ", seeds " << seed0);
+        std::vector<at::Generator> gens;
+        for (uint64_t i = 0; i < 16; ++i) gens.push_back(at::make_generator<at::CPUGeneratorImpl>(seed0 + i));
+        const SampledTokens got = sample_next(logits, p, gens);
+        const SampledTokens want = reference_sample(logits, p, seed0);
+        CHECK(at::equal(got.tokens, want.tokens));
+        CHECK(at::equal(got.sampling_logprobs, want.sampling_logprobs));
+        CHECK(at::allclose(got.logprobs, want.logprobs, /*rtol=*/1e-5, /*atol=*/1e-5));
+      }
+    }
+  }
 }
 
 TEST_CASE("bad sampling parameters and prompts are rejected") {

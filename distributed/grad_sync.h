@@ -93,9 +93,9 @@ class GradSync {
   static constexpr unsigned kNoHook = std::numeric_limits<unsigned>::max();
   std::vector<unsigned> hooks_;  // hook handle of each parameter, by parameter index (kNoHook: none)
   bool armed_ = false;
-  std::thread::id owner_;  // the thread that called arm(): it may always start buckets
-  size_t next_start_ = 0;                 // the next bucket to start
-  std::vector<uint8_t> written_;          // per parameter: its hook wrote the bucket slot in this backward
+  std::thread::id owner_;         // the thread that called arm(): it may always start buckets
+  size_t next_start_ = 0;         // the next bucket to start
+  std::vector<uint8_t> written_;  // per parameter: its hook wrote the bucket slot in this backward
   size_t started_in_backward_ = 0;
 };
 

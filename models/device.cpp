@@ -19,8 +19,9 @@ c10::Device device_for(const std::string& setting) {
   }
   if (cuda_device_count() == 0) {
     if (setting == "cuda") {
-      throw UsageError("model.device is cuda, but this process sees no CUDA device (check CUDA_VISIBLE_DEVICES and "
-                       "the driver); use model.device: auto or cpu");
+      throw UsageError(
+          "model.device is cuda, but this process sees no CUDA device (check CUDA_VISIBLE_DEVICES and "
+          "the driver); use model.device: auto or cpu");
     }
     return c10::kCPU;
   }

@@ -6,9 +6,9 @@
 // node that see the same GPUs share them out learners first, then rollout workers, then reward workers, round
 // robin; the orchestrator holds no model and gets none. So with SLURM's --gpus-per-node=N every rank of a node
 // sees the node's N GPUs and learners get GPUs of their own before anyone shares, and with per-task binding
-// (--gpus-per-task=1) each rank keeps the one GPU it sees. Computed from config::LayoutSection, the world size and where each rank
-// landed, so it is a pure function: `spct train --dry-run` prints it without MPI, and World (world.h) builds
-// the MPI communicators from it.
+// (--gpus-per-task=1) each rank keeps the one GPU it sees. Computed from config::LayoutSection, the world size and
+// where each rank landed, so it is a pure function: `spct train --dry-run` prints it without MPI, and World (world.h)
+// builds the MPI communicators from it.
 //
 // Ranks are numbered in role order: rank 0 is the orchestrator, then layout.rollout_workers rollout workers,
 // layout.reward_workers reward workers and layout.learners learners. With layout.colocate the job is a single
@@ -31,11 +31,11 @@ std::string role_name(Role role);
 
 // Where one rank runs, as reported by the rank itself (World gathers these with MPI_Allgather).
 struct NodeInfo {
-  int node = 0;          // index of the node, in order of the node's lowest rank
-  std::string hostname;  // for the table only
-  int cores = 1;         // hardware threads on the node
+  int node = 0;                     // index of the node, in order of the node's lowest rank
+  std::string hostname;             // for the table only
+  int cores = 1;                    // hardware threads on the node
   std::vector<std::string> gpus{};  // ids of the CUDA devices this rank sees, in CUDA's order (empty: none)
-  int launcher_local_rank = -1;   // the launcher's local rank (launcher_local_rank_from_env()), -1 if unknown
+  int launcher_local_rank = -1;     // the launcher's local rank (launcher_local_rank_from_env()), -1 if unknown
 };
 
 // Everything the layout says about one rank.

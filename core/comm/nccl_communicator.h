@@ -88,7 +88,7 @@ class NcclCommunicator : public Communicator {
   ncclComm_t comm_ = nullptr;
   cudaStream_t stream_ = nullptr;
   cudaEvent_t produced_ = nullptr;  // recorded on the producer's stream by follow()
-  bool failed_ = false;  // an error or a deadline hit: destroy by abort
+  bool failed_ = false;             // an error or a deadline hit: destroy by abort
 };
 
 }  // namespace spct::comm

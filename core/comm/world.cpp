@@ -183,9 +183,10 @@ std::unique_ptr<Communicator> World::with_device_path(MpiCommunicator& host, con
 #else
   (void)members;
   if (me.device >= 0 && host.size() > 1) {
-    throw UsageError(fmt::format("{} drives GPU {}, but this spct was built without NCCL (SPCT_WITH_NCCL), which "
-                                 "GPU ranks need to exchange tensors; rebuild with NCCL or set model.device: cpu",
-                                 layout_->describe(rank_), me.device));
+    throw UsageError(
+        fmt::format("{} drives GPU {}, but this spct was built without NCCL (SPCT_WITH_NCCL), which "
+                    "GPU ranks need to exchange tensors; rebuild with NCCL or set model.device: cpu",
+                    layout_->describe(rank_), me.device));
   }
 #endif
   return nullptr;

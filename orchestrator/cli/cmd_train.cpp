@@ -54,9 +54,9 @@ void register_train(CLI::App& app) {
     }
     const train::JobShapes shapes = train::job_shapes(c);
     const comm::RankLayout layout = comm::RankLayout::plan_single_node(c.layout, c.run.threads, cores, gpus);
-    std::cout << "config hash " << config::short_config_hash(c) << "; the job needs "
-              << config::required_world_size(c) << " MPI rank(s); layout on one node of " << cores << " cores and "
-              << gpus.size() << " GPU(s) (model.device " << c.model.device << "):\n"
+    std::cout << "config hash " << config::short_config_hash(c) << "; the job needs " << config::required_world_size(c)
+              << " MPI rank(s); layout on one node of " << cores << " cores and " << gpus.size()
+              << " GPU(s) (model.device " << c.model.device << "):\n"
               << layout.table() << "\nmemory per rank (estimate; docs/gpu.md):\n"
               << train::memory_table(layout, train::estimate_job_memory(c, layout, shapes));
   });

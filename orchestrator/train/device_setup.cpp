@@ -29,9 +29,10 @@ std::vector<std::string> local_gpu_ids(const config::ModelSection& model) {
   const int count = models::cuda_device_count();
   if (count == 0) {
     if (model.device == "cuda") {
-      throw UsageError(fmt::format("model.device is cuda, but this process sees no CUDA device "
-                                   "(CUDA_VISIBLE_DEVICES {}); use model.device: auto or cpu",
-                                   visible_setting()));
+      throw UsageError(
+          fmt::format("model.device is cuda, but this process sees no CUDA device "
+                      "(CUDA_VISIBLE_DEVICES {}); use model.device: auto or cpu",
+                      visible_setting()));
     }
     return {};
   }

@@ -42,8 +42,8 @@ int64_t parameter_count(const models::ModelConfig& m) {
   const int64_t kv = m.num_kv_heads * m.head_dim;
   int64_t total = m.vocab_size * h * (m.tie_embeddings ? 1 : 2) + h;  // embedding (+ head), final norm
   for (int64_t layer = 0; layer < m.num_layers; ++layer) {
-    int64_t n = 2 * h;                       // the two RMSNorms
-    n += h * q + 2 * h * kv + q * h;         // q, k, v, o
+    int64_t n = 2 * h;                // the two RMSNorms
+    n += h * q + 2 * h * kv + q * h;  // q, k, v, o
     if (m.qkv_bias) n += q + 2 * kv;
     if (m.o_bias) n += h;
     if (m.qk_norm) n += 2 * m.head_dim;
@@ -79,9 +79,8 @@ MemoryEstimate estimate_memory(const config::Config& config, const comm::RankPla
     const bool mixed = policy.dtype != models::DType::kFloat32;
     out.optimizer_state = params * dtype_bytes(policy.dtype) + params * 4 * (mixed ? 3 : 2);
     const int64_t learners = colocated ? 1 : config.layout.learners;
-    const int64_t rows = config.grpo.micro_batch_size > 0
-                             ? config.grpo.micro_batch_size
-                             : ceil_div(completions, learners * config.grpo.minibatches);
+    const int64_t rows = config.grpo.micro_batch_size > 0 ? config.grpo.micro_batch_size
+                                                          : ceil_div(completions, learners * config.grpo.minibatches);
     const int64_t tokens = rows * sequence;
     const int64_t per_token_layer = 6 * policy.hidden_size + 4 * policy.intermediate_size +
                                     2 * policy.num_kv_heads * policy.head_dim + policy.num_heads * sequence;
@@ -113,8 +112,8 @@ std::vector<MemoryEstimate> estimate_job_memory(const config::Config& config, co
 }
 
 std::string memory_table(const comm::RankLayout& layout, const std::vector<MemoryEstimate>& estimates) {
-  std::string out = fmt::format("{:>4}  {:<22}  {:>6}  {:>9}  {:>11}  {:>9}  {:>11}  {:>9}\n", "rank", "role",
-                                "device", "weights", "grads+optim", "kv cache", "activations", "total");
+  std::string out = fmt::format("{:>4}  {:<22}  {:>6}  {:>9}  {:>11}  {:>9}  {:>11}  {:>9}\n", "rank", "role", "device",
+                                "weights", "grads+optim", "kv cache", "activations", "total");
   std::map<std::pair<int, std::string>, int64_t> per_gpu;  // (node, gpu id) -> summed totals
   for (const comm::RankPlacement& p : layout.ranks()) {
     const MemoryEstimate& e = estimates.at(static_cast<size_t>(p.rank));

@@ -1,11 +1,11 @@
 #include "orchestrator/train/policy_setup.h"
 
 #include "models/io/hf_model_dir.h"
+#include "models/model_config.h"
+#include "models/tokenizer/factory.h"
 #include "orchestrator/train/device_setup.h"
 #include "orchestrator/train/memory_estimate.h"
 #include "workers/reward/grm_model/meta_rm.h"
-#include "models/model_config.h"
-#include "models/tokenizer/factory.h"
 
 namespace spct::train {
 

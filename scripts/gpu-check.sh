@@ -26,20 +26,15 @@ start_s=$SECONDS
 packages=(libopenmpi-dev openmpi-bin libyaml-cpp-dev libboost-dev libboost-system-dev catch2 libcli11-dev
   libspdlog-dev libfmt-dev nlohmann-json3-dev libpcre2-dev libicu-dev libssl-dev libprotobuf-dev protobuf-compiler
   pkgconf)
-# Never carried: the C library, the compiler runtime and what every Debian/Ubuntu system has (priority required
-# or important), which must come from the machine itself.
-skip_re='^(libc6|libc6-dev|libgcc-s1|libstdc\+\+6|libstdc\+\+-.*-dev|gcc-.*|cpp-.*|libgcc-.*-dev|linux-libc-dev|libcrypt.*|debconf|dpkg|perl-base|zlib1g|libzstd1|liblzma5|libbz2-1.0|libselinux1|libpcre2-8-0|libtinfo6|libudev1|libsystemd0|libcap2|libgpg-error0|libgcrypt20|liblz4-1|libdb5.3|libaudit.*|libmd0|libbsd0|libffi8|sensible-utils|mawk|debianutils|coreutils|tar|libacl1|libattr1|libgmp10|libseccomp2|libsemanage.*|libsepol2|libpam.*|login|passwd|adduser|init-system-helpers|lsb-base|sysvinit-utils|base-files)$'
+# Left out: hwloc's plugins (X11, OpenCL, NVIDIA control libraries) and ssh (mpirun only needs it across nodes).
+without=(libhwloc-plugins openssh-client)
 
 prepare() {
   mkdir -p "$debs"
-  mapfile -t closure < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
-    --no-replaces --no-enhances "${packages[@]}" | grep -E '^[a-z0-9]' | grep -vE "$skip_re" | sort -u)
-  # Virtual packages have no candidate; apt-get download refuses them.
-  local real=()
-  for p in "${closure[@]}"; do
-    if apt-cache show --no-all-versions "$p" >/dev/null 2>&1; then real+=("$p"); fi
-  done
-  (cd "$debs" && apt-get download -q "${real[@]}" >/dev/null)
+  # The closure less the C library, the compiler runtime and base packages (gpu_check_closure.py).
+  mapfile -t real < <(python3 "$root/scripts/gpu_check_closure.py" "${packages[@]}" --without "${without[@]}")
+  rm -f "$debs"/*.deb
+  (cd "$debs" && apt-get download -q "${real[@]}" >/dev/null 2>&1)
   echo "gpu-check: ${#real[@]} packages in $debs: $(du -sh --apparent-size "$debs" | cut -f1) (the device call carries at most 64 MiB)"
 }
 

@@ -11,6 +11,9 @@ find_package(Catch2 2 REQUIRED)
 # the torch wheel); scripts/build.sh passes the project's .venv. Tests reach it as the SPCT_PYTHON define (C++)
 # or environment variable (scripts).
 set(SPCT_PYTHON "${PROJECT_SOURCE_DIR}/.venv/bin/python" CACHE FILEPATH "Python with the test references")
+# Test data shared between checkouts (data/tokenizers/: real tokenizer.json and tokenizer_config.json files); a
+# worktree or CI clone finds it beside itself. Tests reach it as the SPCT_SHARED_DIR define.
+set(SPCT_SHARED_DIR "${PROJECT_SOURCE_DIR}/../shared" CACHE PATH "Directory of the shared test data")
 include(Catch)
 
 # Catch2 mains are compiled once, not per test executable.
@@ -34,7 +37,8 @@ function(spct_add_unit_test)
   endif()
   add_executable(${ARG_NAME} ${ARG_SOURCES})
   target_link_libraries(${ARG_NAME} PRIVATE spct_catch_main ${ARG_LIBS} spct::warnings)
-  target_compile_definitions(${ARG_NAME} PRIVATE SPCT_SOURCE_DIR="${PROJECT_SOURCE_DIR}" SPCT_PYTHON="${SPCT_PYTHON}")
+  target_compile_definitions(${ARG_NAME} PRIVATE SPCT_SOURCE_DIR="${PROJECT_SOURCE_DIR}" SPCT_PYTHON="${SPCT_PYTHON}"
+    SPCT_SHARED_DIR="${SPCT_SHARED_DIR}")
   # Unit tests are single-threaded: the suite runs two at a time on the 2-core machines.
   catch_discover_tests(${ARG_NAME} TEST_PREFIX "${ARG_NAME}: "
     PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT OMP_NUM_THREADS=1)

@@ -60,6 +60,7 @@ struct TokenizerSection {
   std::string kind = "char";
   std::string path;
   std::string chat_template = "none";
+  std::string chat_template_fallback = "none";  // the built-in `auto` uses for a model without a template
 };
 
 struct DataSection {

@@ -20,6 +20,15 @@ std::unique_ptr<Tokenizer> make_tokenizer(const config::TokenizerSection& sectio
   return BpeTokenizer::load((std::filesystem::path(model_dir) / "tokenizer.json").string());
 }
 
+ChatFormat make_chat_format(const config::TokenizerSection& section, const std::string& model_dir) {
+  std::string dir = model_dir;
+  if (!section.path.empty()) {
+    const std::filesystem::path parent = std::filesystem::path(section.path).parent_path();
+    dir = parent.empty() ? "." : parent.string();
+  }
+  return ChatFormat::choose(section.chat_template, dir, section.chat_template_fallback);
+}
+
 std::unique_ptr<Tokenizer> open_tokenizer(const std::string& name) {
   if (name == "char") return std::make_unique<CharTokenizer>();
   const std::filesystem::path path(name);

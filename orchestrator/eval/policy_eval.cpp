@@ -5,7 +5,7 @@
 
 #include "core/error.h"
 #include "models/generation.h"
-#include "models/tokenizer/chat_template.h"
+#include "models/tokenizer/factory.h"
 #include "models/transformer.h"
 #include "orchestrator/data/deterministic_random.h"
 #include "orchestrator/data/prompt_sources.h"
@@ -100,12 +100,12 @@ PolicyEvalResult evaluate_policy(const config::Config& config, const tokenizer::
   verifier_config.reward.functions = {result.verifier};
   verifier_config.reward.weights.clear();
   const reward::CombinedReward verifier = reward::CombinedReward::from_config(verifier_config);
-  const tokenizer::ChatTemplate chat_template = tokenizer::parse_chat_template(config.tokenizer.chat_template);
+  const tokenizer::ChatFormat chat_format = tokenizer::make_chat_format(config.tokenizer, config.model.path);
 
   std::vector<EvalPrompt> prompts;
   for (uint64_t i = 0; i < count; ++i) {
     const data::PromptItem item = sources.eval->at(i);
-    std::string text = train::prompt_text(item, chat_template);
+    std::string text = train::prompt_text(item, chat_format);
     const std::vector<int32_t> ids = tokenizer.encode(text, /*add_special=*/false);
     prompts.push_back({std::move(text), std::vector<int64_t>(ids.begin(), ids.end()), item.answer});
   }

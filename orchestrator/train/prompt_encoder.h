@@ -8,7 +8,7 @@
 
 #include "core/config/config.h"
 #include "core/protocol/messages.h"
-#include "models/tokenizer/chat_template.h"
+#include "models/tokenizer/chat_format.h"
 #include "models/tokenizer/tokenizer.h"
 #include "orchestrator/data/prompt_item.h"
 
@@ -27,7 +27,7 @@ class PromptEncoder {
 
  private:
   const tokenizer::Tokenizer& tokenizer_;
-  const tokenizer::ChatTemplate template_;
+  const tokenizer::ChatFormat chat_format_;
   const uint32_t group_size_;
   uint64_t next_id_ = 0;
 };

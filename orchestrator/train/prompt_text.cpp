@@ -4,11 +4,11 @@
 
 namespace spct::train {
 
-std::string prompt_text(const data::PromptItem& item, tokenizer::ChatTemplate chat_template) {
+std::string prompt_text(const data::PromptItem& item, const tokenizer::ChatFormat& chat_format) {
   if (!item.is_chat()) return item.prompt;
   std::vector<tokenizer::ChatMessage> messages;
   for (const data::ChatMessage& message : item.messages) messages.push_back({message.role, message.content});
-  return tokenizer::render_chat(chat_template, messages, /*add_generation_prompt=*/true);
+  return chat_format.render(messages, /*add_generation_prompt=*/true);
 }
 
 }  // namespace spct::train

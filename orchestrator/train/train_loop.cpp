@@ -8,7 +8,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/stop_signal.h"
-#include "models/tokenizer/chat_template.h"
+#include "models/tokenizer/factory.h"
 #include "orchestrator/data/prompt_sources.h"
 #include "orchestrator/data/prompt_stream.h"
 #include "orchestrator/observe/run_monitor.h"
@@ -49,7 +49,7 @@ TrainOutcome run_training(const config::ResolvedConfig& resolved, const tokenize
                           const std::optional<RunState>& resume) {
   const config::Config& config = resolved.config;
   const bool async = config.rollout.mode == "async";
-  const tokenizer::ChatTemplate encoder_template = tokenizer::parse_chat_template(config.tokenizer.chat_template);
+  const tokenizer::ChatFormat encoder_template = tokenizer::make_chat_format(config.tokenizer, config.model.path);
   const data::PromptSources sources = data::make_prompt_sources(config, [&](const data::PromptItem& item) {
     return static_cast<int64_t>(tokenizer.encode(prompt_text(item, encoder_template)).size());
   });

@@ -2,6 +2,7 @@
 
 #include "core/log.h"
 #include "learner/sft_trainer.h"
+#include "models/tokenizer/factory.h"
 #include "orchestrator/data/deterministic_random.h"
 #include "orchestrator/data/prompt_sources.h"
 #include "orchestrator/data/prompt_stream.h"
@@ -16,7 +17,7 @@ Metrics warm_start(const config::Config& config, const tokenizer::Tokenizer& tok
   constexpr uint64_t kWarmStartSalt = 0x5f7a17;
   data::PromptStream stream(sources.train, data::mix_keys(static_cast<uint64_t>(config.run.seed), kWarmStartSalt),
                             true);
-  const tokenizer::ChatTemplate chat_template = tokenizer::parse_chat_template(config.tokenizer.chat_template);
+  const tokenizer::ChatFormat chat_format = tokenizer::make_chat_format(config.tokenizer, config.model.path);
   const auto bucket_bytes = static_cast<std::size_t>(config.distributed.bucket_mb * 1024 * 1024);
   learner::SftTrainer trainer(policy, config.sft.lr, learners, bucket_bytes);
   const int64_t per_learner = config.sft.batch_size / learner_count;
@@ -27,7 +28,7 @@ Metrics warm_start(const config::Config& config, const tokenizer::Tokenizer& tok
     std::vector<std::vector<int64_t>> prompts, targets;
     for (int64_t i = learner_index * per_learner; i < (learner_index + 1) * per_learner; ++i) {
       const data::PromptItem& item = batch[static_cast<std::size_t>(i)];
-      const std::vector<int32_t> prompt = tokenizer.encode(prompt_text(item, chat_template));
+      const std::vector<int32_t> prompt = tokenizer.encode(prompt_text(item, chat_format));
       std::vector<int32_t> target = tokenizer.encode(item.answer);
       target.push_back(tokenizer.eos_id());
       prompts.emplace_back(prompt.begin(), prompt.end());

@@ -11,6 +11,7 @@
 #include "orchestrator/cli/config_args.h"
 #include "orchestrator/train/device_setup.h"
 #include "orchestrator/train/memory_estimate.h"
+#include "orchestrator/train/policy_setup.h"
 #include "orchestrator/train/train_job.h"
 
 namespace spct::cli {

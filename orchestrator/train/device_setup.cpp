@@ -31,7 +31,8 @@ std::vector<std::string> local_gpu_ids(const config::ModelSection& model) {
     if (model.device == "cuda") {
       throw UsageError(
           fmt::format("model.device is cuda, but this process sees no CUDA device "
-                      "(CUDA_VISIBLE_DEVICES {}); use model.device: auto or cpu",
+                      "(CUDA_VISIBLE_DEVICES {}); use model.device: auto or cpu (spct train --dry-run: pass "
+                      "--gpus-per-node to plan for GPUs this machine lacks)",
                       visible_setting()));
     }
     return {};

@@ -7,12 +7,27 @@
 // produces gradients in, and hold one dtype each. A parameter bigger than a bucket gets a bucket of its own.
 // Buckets are allocated once, at construction, on the parameters' device.
 //
-// Thread safety: belongs to the thread that owns the communicator.
+// Overlap with backward (c10d's DDP reducer): arm() before the backward pass that completes the gradients (the
+// last micro-batch of an accumulation) and each parameter's autograd hook writes its accumulated gradient into
+// its bucket; a bucket whose gradients are all in starts its all-reduce at once (Communicator::start_all_reduce,
+// on NCCL's own stream on a GPU), while backward goes on with earlier layers. Buckets start strictly in bucket
+// order, so every rank starts the same collectives in the same order even when a parameter gets no gradient on
+// one rank. sync() then starts what did not start (unused parameters count as zeros) and waits for every
+// bucket. Without arm(), sync() does all of it after backward, bucket after bucket, with the same result.
+// The hooks use Tensor::register_hook, which runs before autograd adds the new gradient to .grad(), so the hook
+// writes .grad() + new into the bucket itself: the same value a post-accumulate-grad hook would see.
+//
+// Thread safety: belongs to the thread that owns the communicator. On a GPU, autograd runs hooks on its device
+// thread; buckets start there only when the communicator allows it (starts_off_thread: NCCL), else they wait
+// for sync() on the owning thread.
 #pragma once
 
 #include <ATen/core/Tensor.h>
 
 #include <cstddef>
+#include <limits>
+#include <memory>
+#include <thread>
 #include <vector>
 
 #include "core/comm/communicator.h"
@@ -28,6 +43,15 @@ class GradSync {
   // (at::Tensor handles): sync() reads and writes their .grad().
   // REQUIRES: every parameter is float32 or float64 and all are on one device.
   GradSync(comm::Communicator& comm, NamedTensors params, size_t bucket_bytes);
+  // Removes the hooks from the parameters.
+  ~GradSync();
+
+  GradSync(const GradSync&) = delete;
+  GradSync& operator=(const GradSync&) = delete;
+
+  // The next backward pass completes the gradients: its hooks start buckets as they fill. Call it before that
+  // backward() and follow it with sync(). Gradient accumulation calls it before the last micro-batch only.
+  void arm();
 
   // Replaces each parameter's gradient with the average over all ranks. A parameter without a gradient on a
   // rank counts as zeros there and gets the average, so every rank ends with the same gradients. Collective.
@@ -37,6 +61,8 @@ class GradSync {
   void sync();
 
   size_t bucket_count() const { return buckets_.size(); }
+  // Buckets the last sync() found already started by the hooks (for tests and metrics: 0 without arm()).
+  size_t started_in_backward() const { return started_in_backward_; }
   // Bytes all-reduced per sync().
   size_t total_bytes() const { return total_bytes_; }
 
@@ -49,12 +75,28 @@ class GradSync {
     at::Tensor flat;
     comm::DataType type;
     std::vector<Slot> slots;
+    size_t filled = 0;  // slots the hooks wrote in the armed backward
+    std::unique_ptr<comm::Work> work;
   };
+
+  // The autograd hook of parameter `param` (in bucket `bucket`, slot `slot`), with the gradient backward is
+  // about to add to its .grad().
+  void on_gradient(size_t bucket, size_t slot, const at::Tensor& incoming);
+  // Starts the buckets from next_start_ on that are complete (all of them when `all`), in order.
+  void start_ready(bool all);
+  void start(Bucket& bucket);
 
   comm::Communicator& comm_;
   const NamedTensors params_;
   std::vector<Bucket> buckets_;
   size_t total_bytes_ = 0;
+  static constexpr unsigned kNoHook = std::numeric_limits<unsigned>::max();
+  std::vector<unsigned> hooks_;  // hook handle of each parameter, by parameter index (kNoHook: none)
+  bool armed_ = false;
+  std::thread::id owner_;         // the thread that called arm(): it may always start buckets
+  size_t next_start_ = 0;         // the next bucket to start
+  std::vector<uint8_t> written_;  // per parameter: its hook wrote the bucket slot in this backward
+  size_t started_in_backward_ = 0;
 };
 
 }  // namespace spct::distributed

@@ -1,6 +1,7 @@
 #include "distributed/named_tensors.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <array>

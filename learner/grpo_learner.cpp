@@ -229,6 +229,8 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
         // Each learner's loss is its share of the whole minibatch's loss (whole-batch normaliser), so the gradient
         // of the minibatch is the SUM of the learners' gradients; GradSync averages, hence the factor.
         if (grad_sync_ != nullptr) loss = loss.mul(static_cast<double>(peers_->size()));
+        // The last pass completes the gradients: its backward starts the all-reduce of each bucket as it fills.
+        if (grad_sync_ != nullptr && begin + pass_rows >= rows) grad_sync_->arm();
         loss.backward();
 
         sums[kPolicyLoss] += result.metrics.policy_loss;

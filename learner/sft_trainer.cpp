@@ -27,6 +27,7 @@ double SftTrainer::step(const std::vector<std::vector<int64_t>>& prompts,
   const models::CompletionLogProbs scored = models::completion_logprobs(policy_, prompts, targets);
   const at::Tensor loss = sft_loss(scored.logprobs, scored.mask);
   optimizer_->zero_grad();
+  if (grad_sync_ != nullptr) grad_sync_->arm();  // buckets all-reduce while backward runs
   loss.backward();
   if (grad_sync_ != nullptr) grad_sync_->sync();  // equal shards: the average of means is the global mean
   optimizer_->step();

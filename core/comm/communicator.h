@@ -9,11 +9,14 @@
 // library's message.
 //
 // Collectives must be called by every rank of the communicator in the same order with matching arguments.
-// Thread safety: a communicator belongs to the one thread that owns MPI in its process; not thread-safe.
+// Thread safety: a communicator belongs to the one thread that owns MPI in its process; not thread-safe. The one
+// exception is start_all_reduce() where starts_off_thread() says so (NCCL on device memory): autograd hooks
+// launch gradient buckets from the backward pass's device threads while the owning thread waits in backward().
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -32,6 +35,30 @@ std::string to_string(ReduceOp op);
 
 // Matches any source rank in recv().
 inline constexpr int kAnySource = -1;
+
+// Options of one collective, as c10d's collectives take them.
+struct CollectiveOptions {
+  // The longest the collective may take from its start, in seconds; 0 = the current phase's timeout
+  // (RankState::phase_timeout_s()). Passing it ends the job through the stall detector, as every wait does.
+  double timeout_s = 0;
+  // Device buffers only: the CUDA stream (a cudaStream_t) whose queued work writes the buffer. The collective
+  // runs on the communicator's own stream after that work; null = the legacy default stream, where LibTorch
+  // queues its kernels unless told otherwise.
+  void* producer_stream = nullptr;
+};
+
+// A started collective (c10d's Work): the buffer must stay untouched until wait() returns.
+class Work {
+ public:
+  // A work that was never waited for is waited for here, so its buffer is never freed under the transfer.
+  virtual ~Work() = default;
+  // True once the collective has completed on this rank; never blocks. Drives progress (MPI progresses
+  // non-blocking collectives only inside MPI calls).
+  virtual bool poll() = 0;
+  // Returns once the collective has completed and its result is in the buffer, for host and device readers
+  // alike; a deadline that passes ends the job with a stall report naming rank, role and phase.
+  virtual void wait() = 0;
+};
 
 // A point-to-point payload and who sent it.
 struct Received {
@@ -59,6 +86,14 @@ class Communicator {
   // Combines `count` elements of `data` across all ranks with `op`, in place; every rank ends with the result.
   // kAvg divides the sum by size() (integer division for integer types).
   virtual void all_reduce(void* data, size_t count, DataType type, ReduceOp op) = 0;
+
+  // all_reduce() without waiting: returns a handle to wait on. The default runs all_reduce() and returns a
+  // completed handle; MPI and NCCL start a non-blocking collective. Started collectives complete in start order.
+  virtual std::unique_ptr<Work> start_all_reduce(void* data, size_t count, DataType type, ReduceOp op,
+                                                 const CollectiveOptions& options = {});
+  // Whether start_all_reduce() on `data` may be called from a thread that does not own MPI while the owning
+  // thread does not use this communicator (true only for NCCL on device memory).
+  virtual bool starts_off_thread(const void* /*data*/) const { return false; }
 
   // Copies `bytes` bytes of `data` from rank `root` to every other rank.
   virtual void broadcast(void* data, size_t bytes, int root) = 0;

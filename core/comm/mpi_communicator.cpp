@@ -105,7 +105,8 @@ std::vector<int> MpiCommunicator::all_ranks() const {
   return ranks;
 }
 
-void MpiCommunicator::wait(MPI_Request& request, const std::vector<int>& expected, const std::string& what) {
+void MpiCommunicator::wait(MPI_Request& request, const std::vector<int>& expected, const std::string& what,
+                           const std::optional<Deadline>& deadline) {
   std::vector<int> world_expected;
   world_expected.reserve(expected.size());
   for (int r : expected) world_expected.push_back(world_rank_of(r));
@@ -115,7 +116,79 @@ void MpiCommunicator::wait(MPI_Request& request, const std::vector<int>& expecte
         SPCT_MPI_CHECK(MPI_Test(&request, &done, MPI_STATUS_IGNORE));
         return done != 0;
       },
-      world_expected, fmt::format("{} on communicator '{}'", what, name_));
+      world_expected, fmt::format("{} on communicator '{}'", what, name_), {}, deadline);
+}
+
+namespace {
+
+void divide_by(void* data, size_t count, DataType type, int size) {
+  switch (type) {
+    case DataType::kUInt8: divide<uint8_t>(data, count, size); break;
+    case DataType::kInt32: divide<int32_t>(data, count, size); break;
+    case DataType::kInt64: divide<int64_t>(data, count, size); break;
+    case DataType::kFloat32: divide<float>(data, count, size); break;
+    case DataType::kFloat64: divide<double>(data, count, size); break;
+  }
+}
+
+}  // namespace
+
+class MpiCommunicator::AllReduceWork : public Work {
+ public:
+  AllReduceWork(MpiCommunicator& comm, void* data, size_t count, DataType type, ReduceOp op, double timeout_s)
+      : comm_(comm),
+        data_(data),
+        count_(count),
+        type_(type),
+        op_(op),
+        deadline_(Deadline::after(timeout_s > 0 ? timeout_s : comm.stall().state().phase_timeout_s())) {
+    if (comm_.size() == 1) {
+      done_ = true;  // sum, avg, max and min of one contribution are the contribution itself
+      return;
+    }
+    SPCT_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, data_, to_count(count_, "all_reduce"), mpi_type(type_), mpi_op(op_),
+                                  comm_.handle(), &request_));
+  }
+
+  ~AllReduceWork() override {
+    // The buffer belongs to the caller and MPI still writes it: finish the collective (or end the job).
+    if (!done_) wait();
+  }
+
+  bool poll() override {
+    if (done_) return true;
+    int finished = 0;
+    SPCT_MPI_CHECK(MPI_Test(&request_, &finished, MPI_STATUS_IGNORE));
+    if (finished != 0) complete();
+    return done_;
+  }
+
+  void wait() override {
+    if (done_) return;
+    comm_.wait(request_, comm_.all_ranks(),
+               fmt::format("all_reduce ({}) of {} {}", to_string(op_), count_, to_string(type_)), deadline_);
+    complete();
+  }
+
+ private:
+  void complete() {
+    done_ = true;
+    if (op_ == ReduceOp::kAvg) divide_by(data_, count_, type_, comm_.size());
+  }
+
+  MpiCommunicator& comm_;
+  void* const data_;
+  const size_t count_;
+  const DataType type_;
+  const ReduceOp op_;
+  const Deadline deadline_;
+  MPI_Request request_ = MPI_REQUEST_NULL;
+  bool done_ = false;
+};
+
+std::unique_ptr<Work> MpiCommunicator::start_all_reduce(void* data, size_t count, DataType type, ReduceOp op,
+                                                        const CollectiveOptions& options) {
+  return std::make_unique<AllReduceWork>(*this, data, count, type, op, options.timeout_s);
 }
 
 void MpiCommunicator::all_reduce(void* data, size_t count, DataType type, ReduceOp op) {
@@ -126,15 +199,7 @@ void MpiCommunicator::all_reduce(void* data, size_t count, DataType type, Reduce
   SPCT_MPI_CHECK(
       MPI_Iallreduce(MPI_IN_PLACE, data, to_count(count, "all_reduce"), mpi_type(type), mpi_op(op), comm_, &request));
   wait(request, all_ranks(), fmt::format("all_reduce ({}) of {} {}", to_string(op), count, to_string(type)));
-  if (op == ReduceOp::kAvg) {
-    switch (type) {
-      case DataType::kUInt8: divide<uint8_t>(data, count, size_); break;
-      case DataType::kInt32: divide<int32_t>(data, count, size_); break;
-      case DataType::kInt64: divide<int64_t>(data, count, size_); break;
-      case DataType::kFloat32: divide<float>(data, count, size_); break;
-      case DataType::kFloat64: divide<double>(data, count, size_); break;
-    }
-  }
+  if (op == ReduceOp::kAvg) divide_by(data, count, type, size_);
 }
 
 void MpiCommunicator::broadcast(void* data, size_t bytes, int root) {

@@ -36,6 +36,10 @@ class MpiCommunicator : public Communicator {
   StallDetector& stall() { return stall_; }
 
   void all_reduce(void* data, size_t count, DataType type, ReduceOp op) override;
+  // MPI_Iallreduce; the handle's poll() is MPI_Test, its wait() polls through the stall detector against the
+  // deadline set here (options.timeout_s, else the phase's).
+  std::unique_ptr<Work> start_all_reduce(void* data, size_t count, DataType type, ReduceOp op,
+                                         const CollectiveOptions& options = {}) override;
   void broadcast(void* data, size_t bytes, int root) override;
   void all_gather(const void* send, void* recv, size_t bytes_per_rank) override;
   void barrier() override;
@@ -44,8 +48,12 @@ class MpiCommunicator : public Communicator {
   Received recv_bytes(int source, int tag) override;
 
  private:
+  class AllReduceWork;
+
   // Waits for `request` through the stall detector; `expected` are the communicator ranks the wait needs.
-  void wait(MPI_Request& request, const std::vector<int>& expected, const std::string& what);
+  // `deadline`: the one set when the operation started, if it started earlier.
+  void wait(MPI_Request& request, const std::vector<int>& expected, const std::string& what,
+            const std::optional<Deadline>& deadline = std::nullopt);
   std::vector<int> all_ranks() const;
   // Forgets queued sends that have completed.
   void reap_sends();

@@ -36,6 +36,7 @@ NcclCommunicator::NcclCommunicator(MpiCommunicator& bootstrap, int device) : boo
   for (int r = 0; r < bootstrap_.size(); ++r) all_world_ranks_.push_back(bootstrap_.world_rank_of(r));
   SPCT_GPU_CHECK(cudaSetDevice(device_));
   SPCT_GPU_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+  SPCT_GPU_CHECK(cudaEventCreateWithFlags(&produced_, cudaEventDisableTiming));
   ncclUniqueId id;
   if (bootstrap_.rank() == 0) SPCT_GPU_CHECK(ncclGetUniqueId(&id));
   bootstrap_.broadcast(&id, sizeof id, 0);
@@ -55,7 +56,17 @@ NcclCommunicator::~NcclCommunicator() {
       ncclCommDestroy(comm_);
     }
   }
+  if (produced_ != nullptr) cudaEventDestroy(produced_);
   if (stream_ != nullptr) cudaStreamDestroy(stream_);
+}
+
+void NcclCommunicator::follow(void* producer) {
+  SPCT_GPU_CHECK(cudaEventRecord(produced_, static_cast<cudaStream_t>(producer)));
+  SPCT_GPU_CHECK(cudaStreamWaitEvent(stream_, produced_, 0));
+}
+
+bool NcclCommunicator::accepted_by(const Deadline& deadline) {
+  return wait_until(deadline, [this] { return comm_ != nullptr && poll_nccl(); });
 }
 
 bool NcclCommunicator::poll_nccl() {
@@ -68,14 +79,16 @@ bool NcclCommunicator::poll_nccl() {
   return state == ncclSuccess;
 }
 
-void NcclCommunicator::wait(const std::function<bool()>& done, const std::string& what) {
+void NcclCommunicator::wait(const std::function<bool()>& done, const std::string& what,
+                            const std::optional<Deadline>& deadline) {
   // On a deadline, kill this rank's NCCL kernels before the job ends: a kernel waiting on a dead peer would
   // otherwise keep the GPU busy after the process is gone.
   const auto abort_nccl = [this] {
     ncclCommAbort(comm_);
     comm_ = nullptr;
   };
-  bootstrap_.stall().wait(done, all_world_ranks_, fmt::format("{} on NCCL (device {})", what, device_), abort_nccl);
+  bootstrap_.stall().wait(done, all_world_ranks_, fmt::format("{} on NCCL (device {})", what, device_), abort_nccl,
+                          deadline);
 }
 
 void NcclCommunicator::wait_accepted(const std::string& what) {
@@ -86,17 +99,73 @@ void NcclCommunicator::wait_done(const std::string& what) {
   wait([this] { return poll_nccl() && SPCT_GPU_CHECK(cudaStreamQuery(stream_)) == cudaSuccess; }, what);
 }
 
+class NcclCommunicator::AllReduceWork : public Work {
+ public:
+  AllReduceWork(NcclCommunicator& comm, void* data, size_t count, DataType type, ReduceOp op,
+                const CollectiveOptions& options)
+      : comm_(comm),
+        what_(fmt::format("all_reduce ({}) of {} {}", to_string(op), count, to_string(type))),
+        deadline_(Deadline::after(options.timeout_s > 0 ? options.timeout_s
+                                                        : comm.bootstrap_.stall().state().phase_timeout_s())) {
+    SPCT_GPU_CHECK(cudaSetDevice(comm_.device_));
+    SPCT_GPU_CHECK(cudaEventCreateWithFlags(&done_event_, cudaEventDisableTiming));
+    // The previous call must be accepted before the next one (non-blocking communicator). If it is not, this
+    // collective is never enqueued and wait() reports the stall.
+    if (comm_.failed_ || !comm_.accepted_by(deadline_)) return;
+    comm_.follow(options.producer_stream);
+    SPCT_GPU_CHECK(ncclAllReduce(data, data, count, nccl_type(type), nccl_op(op), comm_.comm_, comm_.stream_));
+    SPCT_GPU_CHECK(cudaEventRecord(done_event_, comm_.stream_));
+    enqueued_ = true;
+  }
+
+  ~AllReduceWork() override {
+    if (!complete_) wait();
+    cudaEventDestroy(done_event_);
+  }
+
+  bool poll() override {
+    if (!complete_ && enqueued_ && comm_.comm_ != nullptr) {
+      complete_ = comm_.poll_nccl() && SPCT_GPU_CHECK(cudaEventQuery(done_event_)) == cudaSuccess;
+    }
+    return complete_;
+  }
+
+  void wait() override {
+    if (complete_) return;
+    comm_.wait([this] { return poll(); }, what_, deadline_);
+  }
+
+ private:
+  NcclCommunicator& comm_;
+  const std::string what_;
+  const Deadline deadline_;
+  cudaEvent_t done_event_ = nullptr;
+  bool enqueued_ = false;
+  bool complete_ = false;
+};
+
+std::unique_ptr<Work> NcclCommunicator::start_all_reduce(void* data, size_t count, DataType type, ReduceOp op,
+                                                         const CollectiveOptions& options) {
+  return std::make_unique<AllReduceWork>(*this, data, count, type, op, options);
+}
+
 void NcclCommunicator::all_reduce(void* data, size_t count, DataType type, ReduceOp op) {
+  wait_accepted("the previous NCCL call");
+  follow(nullptr);
   SPCT_GPU_CHECK(ncclAllReduce(data, data, count, nccl_type(type), nccl_op(op), comm_, stream_));
   wait_done(fmt::format("all_reduce ({}) of {} {}", to_string(op), count, to_string(type)));
 }
 
 void NcclCommunicator::broadcast(void* data, size_t bytes, int root) {
+  wait_accepted("the previous NCCL call");
+  follow(nullptr);
   SPCT_GPU_CHECK(ncclBroadcast(data, data, bytes, ncclUint8, root, comm_, stream_));
   wait_done(fmt::format("broadcast of {} bytes from rank {}", bytes, root));
 }
 
 void NcclCommunicator::all_gather(const void* send, void* recv, size_t bytes_per_rank) {
+  wait_accepted("the previous NCCL call");
+  follow(nullptr);
   SPCT_GPU_CHECK(ncclAllGather(send, recv, bytes_per_rank, ncclUint8, comm_, stream_));
   wait_done(fmt::format("all_gather of {} bytes per rank", bytes_per_rank));
 }

@@ -5,8 +5,10 @@
 //  1. Rank 0 of the MPI communicator creates an ncclUniqueId and broadcasts it over MPI.
 //  2. Every rank selects its device and calls ncclCommInitRankConfig with a non-blocking config.
 //  3. Every rank polls ncclCommGetAsyncError until the communicator is ready, within the phase's deadline.
-// Every collective is enqueued on this communicator's own stream and then polled, both for completion
-// (cudaStreamQuery) and for asynchronous NCCL errors (ncclCommGetAsyncError), against the phase's deadline.
+// Every collective is enqueued on this communicator's own stream, after the work already queued on the
+// producer's stream (CollectiveOptions::producer_stream; the legacy default stream for the blocking calls), and
+// then polled, both for completion (a CUDA event) and for asynchronous NCCL errors (ncclCommGetAsyncError),
+// against the phase's deadline (or the one the started collective set).
 // An error throws spct::comm::CommError; a deadline that passes aborts the NCCL communicator (ncclCommAbort, so
 // no kernel spins forever) and then runs the stall detector, which names the missing ranks and ends the job.
 //
@@ -18,6 +20,7 @@
 #include <nccl.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +49,12 @@ class NcclCommunicator : public Communicator {
 
   // `data`, `send` and `recv` are device pointers on device().
   void all_reduce(void* data, size_t count, DataType type, ReduceOp op) override;
+  // Enqueues the all-reduce and returns; the handle's wait() polls its completion event. May be called from
+  // another thread (an autograd device thread) while the owning thread does not use this communicator: it never
+  // touches MPI, and if NCCL does not accept the call within the deadline the handle's wait() ends the job.
+  std::unique_ptr<Work> start_all_reduce(void* data, size_t count, DataType type, ReduceOp op,
+                                         const CollectiveOptions& options = {}) override;
+  bool starts_off_thread(const void* /*data*/) const override { return true; }
   void broadcast(void* data, size_t bytes, int root) override;
   void all_gather(const void* send, void* recv, size_t bytes_per_rank) override;
   void barrier() override;
@@ -56,10 +65,18 @@ class NcclCommunicator : public Communicator {
   Received recv_bytes(int source, int tag) override;
 
  private:
+  class AllReduceWork;
+
+  // Makes this communicator's stream wait for the work queued so far on `producer` (a cudaStream_t; null = the
+  // legacy default stream).
+  void follow(void* producer);
+  // Spins, without MPI, until NCCL has accepted the last call or `deadline` passes (returns false then).
+  bool accepted_by(const Deadline& deadline);
   // True once NCCL has finished the last call it accepted; throws CommError on an asynchronous NCCL error.
   bool poll_nccl();
   // Polls `done` through the stall detector; aborts the NCCL communicator if the deadline passes.
-  void wait(const std::function<bool()>& done, const std::string& what);
+  void wait(const std::function<bool()>& done, const std::string& what,
+            const std::optional<Deadline>& deadline = std::nullopt);
   // Waits until NCCL has accepted the last call (non-blocking communicators answer ncclInProgress first).
   void wait_accepted(const std::string& what);
   // Waits until the stream has run everything enqueued, polling NCCL for asynchronous errors.
@@ -70,7 +87,8 @@ class NcclCommunicator : public Communicator {
   std::vector<int> all_world_ranks_;  // who a collective waits for, as world ranks
   ncclComm_t comm_ = nullptr;
   cudaStream_t stream_ = nullptr;
-  bool failed_ = false;  // an error or a deadline hit: destroy by abort
+  cudaEvent_t produced_ = nullptr;  // recorded on the producer's stream by follow()
+  bool failed_ = false;             // an error or a deadline hit: destroy by abort
 };
 
 }  // namespace spct::comm

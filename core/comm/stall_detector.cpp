@@ -87,8 +87,8 @@ void StallDetector::poll() {
 }
 
 void StallDetector::wait(const std::function<bool()>& done, const std::vector<int>& expected, const std::string& what,
-                         const std::function<void()>& before_abort) {
-  const Deadline deadline = this->deadline();
+                         const std::function<void()>& before_abort, const std::optional<Deadline>& started) {
+  const Deadline deadline = started.value_or(this->deadline());
   const double heartbeat_s = state_.timeouts().heartbeat_s;
   Deadline next_heartbeat = Deadline::after(heartbeat_s);
   const auto on_idle = [&] {

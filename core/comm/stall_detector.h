@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <list>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,9 +55,10 @@ class StallDetector {
   // Polls `done` (see wait_until) against the current phase's deadline, answering probes meanwhile. If the
   // deadline passes, runs steps 1-4 above for the `expected` world ranks (the ones this wait needs) and does
   // not return; `before_abort`, if set, runs just before step 4 (the NCCL communicator aborts its kernels
-  // there). `what` names the operation for the report ("all_reduce of 4096 float32").
+  // there). `what` names the operation for the report ("all_reduce of 4096 float32"). `deadline`: a wait for
+  // work started earlier passes the deadline set when it started (CollectiveOptions::timeout_s).
   void wait(const std::function<bool()>& done, const std::vector<int>& expected, const std::string& what,
-            const std::function<void()>& before_abort = {});
+            const std::function<void()>& before_abort = {}, const std::optional<Deadline>& deadline = std::nullopt);
 
   // Steps 1-3 without the abort: the report for a wait in the current phase that waited `waited_s` seconds on
   // `expected`. Public so that tests can check it without ending the job.

@@ -10,6 +10,10 @@
 #include <thread>
 
 #include "core/comm/mpi_check.h"
+#include "core/error.h"
+#ifdef SPCT_HAVE_NCCL
+#include "core/comm/hybrid_communicator.h"
+#endif
 
 namespace spct::comm {
 
@@ -19,8 +23,22 @@ namespace {
 struct NodeRecord {
   int32_t node_leader = 0;  // lowest world rank on this rank's node
   int32_t cores = 1;
+  int32_t launcher_local_rank = -1;
   std::array<char, 64> hostname = {};
+  std::array<char, 960> gpus = {};  // the rank's GPU ids, comma-separated (16 PCI bus ids or UUIDs fit)
 };
+
+std::vector<std::string> split_ids(const std::array<char, 960>& joined) {
+  std::vector<std::string> out;
+  const std::string text(joined.data(), strnlen(joined.data(), joined.size()));
+  size_t begin = 0;
+  while (begin < text.size()) {
+    const size_t end = std::min(text.find(',', begin), text.size());
+    out.push_back(text.substr(begin, end - begin));
+    begin = end + 1;
+  }
+  return out;
+}
 
 // Startup collectives run before the layout (and so the stall detector) exists; their deadline is
 // timeouts.startup_s and a miss ends the job with what is known: who waited, for what.
@@ -65,7 +83,7 @@ MpiSession::~MpiSession() {
   if (owns_) MPI_Finalize();
 }
 
-World::World(const config::Config& config, int visible_devices) {
+World::World(const config::Config& config, const std::vector<std::string>& gpus) {
   SPCT_MPI_CHECK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
   int world_size = 0;
   SPCT_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank_));
@@ -92,6 +110,14 @@ World::World(const config::Config& config, int visible_devices) {
   if (gethostname(mine.hostname.data(), mine.hostname.size() - 1) != 0) {
     std::strncpy(mine.hostname.data(), "unknown-host", mine.hostname.size() - 1);
   }
+  mine.launcher_local_rank = launcher_local_rank_from_env();
+  std::string joined;
+  for (const std::string& id : gpus) joined += (joined.empty() ? "" : ",") + id;
+  if (joined.size() >= mine.gpus.size()) {
+    throw UsageError(fmt::format("rank {} sees {} GPUs whose ids do not fit the {}-byte node record ({})", rank_,
+                                 gpus.size(), mine.gpus.size(), joined));
+  }
+  std::copy(joined.begin(), joined.end(), mine.gpus.begin());
 
   std::vector<NodeRecord> records(static_cast<size_t>(world_size));
   SPCT_MPI_CHECK(
@@ -109,11 +135,13 @@ World::World(const config::Config& config, int visible_devices) {
     const auto index = std::lower_bound(leaders.begin(), leaders.end(), r.node_leader) - leaders.begin();
     nodes.push_back(NodeInfo{.node = static_cast<int>(index),
                              .hostname = std::string(r.hostname.data(), strnlen(r.hostname.data(), r.hostname.size())),
-                             .cores = r.cores});
+                             .cores = r.cores,
+                             .gpus = split_ids(r.gpus),
+                             .launcher_local_rank = r.launcher_local_rank});
   }
 
   // Every rank computes the same layout from the same records, so a bad world size throws on all of them.
-  layout_ = std::make_unique<RankLayout>(RankLayout::plan(config.layout, config.run.threads, nodes, visible_devices));
+  layout_ = std::make_unique<RankLayout>(RankLayout::plan(config.layout, config.run.threads, nodes));
   state_ = std::make_unique<RankState>(*layout_, rank_, config.timeouts);
   stall_ = std::make_unique<StallDetector>(*state_);
 
@@ -131,11 +159,37 @@ World::World(const config::Config& config, int visible_devices) {
   role_ = std::make_unique<MpiCommunicator>(role_comm_.get(), *stall_, role_name(me.role) + "s");
   node_ = std::make_unique<MpiCommunicator>(node_comm_.get(), *stall_, fmt::format("node {}", me.node));
   if (learners_comm_.get() != MPI_COMM_NULL) {
-    learners_ = std::make_unique<MpiCommunicator>(learners_comm_.get(), *stall_, "learners");
+    learners_mpi_ = std::make_unique<MpiCommunicator>(learners_comm_.get(), *stall_, "learners");
+    learners_ = with_device_path(*learners_mpi_, layout_->ranks_of(Role::kLearner));
   }
   if (weight_comm_.get() != MPI_COMM_NULL) {
-    weight_sync_ = std::make_unique<MpiCommunicator>(weight_comm_.get(), *stall_, "weight sync");
+    weight_sync_mpi_ = std::make_unique<MpiCommunicator>(weight_comm_.get(), *stall_, "weight sync");
+    std::vector<int> members;
+    for (int r = 0; r < weight_sync_mpi_->size(); ++r) members.push_back(weight_sync_mpi_->world_rank_of(r));
+    weight_sync_ = with_device_path(*weight_sync_mpi_, members);
   }
+}
+
+std::unique_ptr<Communicator> World::with_device_path(MpiCommunicator& host, const std::vector<int>& members) {
+  const RankPlacement& me = self();
+#ifdef SPCT_HAVE_NCCL
+  if (me.device >= 0) {
+    // Every member computes the same answer from the same layout, so either all of them create the NCCL
+    // communicator (a collective) or none does.
+    std::unique_ptr<NcclCommunicator> nccl;
+    if (host.size() > 1 && layout_->distinct_gpus(members)) nccl = std::make_unique<NcclCommunicator>(host, me.device);
+    return std::make_unique<HybridCommunicator>(host, std::move(nccl));
+  }
+#else
+  (void)members;
+  if (me.device >= 0 && host.size() > 1) {
+    throw UsageError(
+        fmt::format("{} drives GPU {}, but this spct was built without NCCL (SPCT_WITH_NCCL), which "
+                    "GPU ranks need to exchange tensors; rebuild with NCCL or set model.device: cpu",
+                    layout_->describe(rank_), me.device));
+  }
+#endif
+  return nullptr;
 }
 
 CommHandle::~CommHandle() {

@@ -11,12 +11,18 @@
 //                  other ranks
 // In a colocated job (one rank) each of these is that single rank.
 //
+// On a rank that drives a GPU (RankPlacement::device >= 0), learners() and weight_sync() also take device
+// memory (hybrid_communicator.h): over NCCL when every member of the group has a GPU of its own (the NCCL
+// communicator is created here, at startup), else staged through pinned host memory over MPI.
+//
 // Thread safety: belongs to the thread that owns MPI.
 #pragma once
 
 #include <mpi.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "core/comm/layout.h"
 #include "core/comm/mpi_communicator.h"
@@ -66,8 +72,10 @@ class CommHandle {
 class World {
  public:
   // Collective over MPI_COMM_WORLD. Throws spct::UsageError (on every rank) if the world size does not match
-  // what `config.layout` needs. `visible_devices`: see RankLayout::plan.
-  World(const config::Config& config, int visible_devices);
+  // what `config.layout` needs. `gpus`: ids of the CUDA devices this rank may use (NodeInfo::gpus; empty: none,
+  // as for model.device cpu). A GPU rank in a group of several ranks throws spct::UsageError when spct was
+  // built without NCCL.
+  World(const config::Config& config, const std::vector<std::string>& gpus);
 
   World(const World&) = delete;
   World& operator=(const World&) = delete;
@@ -80,10 +88,14 @@ class World {
   MpiCommunicator& world() { return *world_; }
   MpiCommunicator& role() { return *role_; }
   MpiCommunicator& node() { return *node_; }
-  MpiCommunicator* learners() { return learners_.get(); }
-  MpiCommunicator* weight_sync() { return weight_sync_.get(); }
+  Communicator* learners() { return learners_ ? learners_.get() : learners_mpi_.get(); }
+  Communicator* weight_sync() { return weight_sync_ ? weight_sync_.get() : weight_sync_mpi_.get(); }
 
  private:
+  // The communicator that adds the device path to `host` for a GPU rank; null on a CPU rank. `members`: the
+  // group's world ranks.
+  std::unique_ptr<Communicator> with_device_path(MpiCommunicator& host, const std::vector<int>& members);
+
   int rank_ = 0;
   std::unique_ptr<RankLayout> layout_;
   std::unique_ptr<RankState> state_;
@@ -96,8 +108,11 @@ class World {
   std::unique_ptr<MpiCommunicator> world_;
   std::unique_ptr<MpiCommunicator> role_;
   std::unique_ptr<MpiCommunicator> node_;
-  std::unique_ptr<MpiCommunicator> learners_;
-  std::unique_ptr<MpiCommunicator> weight_sync_;
+  std::unique_ptr<MpiCommunicator> learners_mpi_;
+  std::unique_ptr<MpiCommunicator> weight_sync_mpi_;
+  // Declared after the MPI communicators they bootstrap from, so they are freed first.
+  std::unique_ptr<Communicator> learners_;
+  std::unique_ptr<Communicator> weight_sync_;
 };
 
 }  // namespace spct::comm

@@ -53,6 +53,7 @@ struct ModelSection {
   double rms_norm_eps = 1e-6;
   bool tie_embeddings = true;
   std::string dtype = "float32";
+  std::string device = "auto";
 };
 
 struct TokenizerSection {

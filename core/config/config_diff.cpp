@@ -12,6 +12,8 @@ namespace {
 constexpr std::array<std::string_view, 5> kBlockingSections = {"model", "tokenizer", "data", "layout", "grm"};
 constexpr std::array<std::string_view, 4> kBlockingKeys = {"run.seed", "run.job", "rollout.group_size",
                                                            "rollout.prompts_per_step"};
+// Keys of blocking sections that only say where the experiment runs: a run may move from CPU to GPU on resume.
+constexpr std::array<std::string_view, 1> kPlacementKeys = {"model.device"};
 
 }  // namespace
 
@@ -20,6 +22,9 @@ std::string ConfigChange::describe() const {
 }
 
 bool change_blocks_resume(const std::string& key) {
+  for (const std::string_view placement : kPlacementKeys) {
+    if (key == placement) return false;
+  }
   const std::string_view section = std::string_view(key).substr(0, key.find('.'));
   for (const std::string_view blocking : kBlockingSections) {
     if (section == blocking) return true;

@@ -27,6 +27,10 @@ void add_model_fields(SchemaBuilder& b) {
   b.add_bool("tie_embeddings", f(&ModelSection::tie_embeddings), "Share the input embedding with the output head.");
   b.add_string("dtype", f(&ModelSection::dtype), "Parameter dtype; training keeps float32 master weights.",
                {.choices = {"float32", "bfloat16", "float16"}});
+  b.add_string("device", f(&ModelSection::device),
+               "Where every model of a rank lives: auto (the rank's GPU from the layout when CUDA is available, else "
+               "the CPU), cpu, or cuda (the rank's GPU; an error on a rank that sees none).",
+               {.choices = {"auto", "cpu", "cuda"}});
 }
 
 void add_tokenizer_fields(SchemaBuilder& b) {

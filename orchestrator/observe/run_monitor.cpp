@@ -42,7 +42,7 @@ ProgressStyle console_style(const config::Config& config) {
 // The job's ranks and their roles as config.layout lays them out (rank order is role order, so where the ranks
 // run does not matter here).
 std::vector<RankSeen> ranks_of(const config::Config& config) {
-  const comm::RankLayout layout = comm::RankLayout::plan_single_node(config.layout, 1, 1, 0);
+  const comm::RankLayout layout = comm::RankLayout::plan_single_node(config.layout, 1, 1, {});
   std::vector<RankSeen> ranks;
   for (const comm::RankPlacement& placement : layout.ranks()) {
     ranks.push_back({placement.rank, comm::role_name(placement.role), std::nullopt});

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/stop_signal.h"
 #include "orchestrator/run/thread_count.h"
+#include "orchestrator/train/device_setup.h"
 #include "orchestrator/train/mpi_backend.h"
 #include "orchestrator/train/policy_setup.h"
 #include "orchestrator/train/role_loops.h"
@@ -46,10 +47,13 @@ nlohmann::json share_from_rank_zero(comm::Communicator& comm, const nlohmann::js
 void run_mpi_job(const config::ResolvedConfig& resolved, const ResumeOptions& resume) {
   const config::Config& config = resolved.config;
   comm::MpiSession session(nullptr, nullptr);
-  comm::World world(config, comm::visible_devices_from_env());
+  comm::World world(config, local_gpu_ids(config.model));
   const comm::RankPlacement& self = world.self();
   init_logging(config.run.log_level, self.rank, comm::role_name(self.role));
   at::set_num_threads(run::intra_op_threads(config, self.threads));
+  // Before any model exists: the rank's GPU becomes this process's current device, where the models of every
+  // role (policy, reference, GRM, meta RM) are built.
+  const at::Device device = rank_device(config.model, self);
   if (self.rank == 0) spdlog::info("rank layout:\n{}", world.layout().table());
 
   ResumePlan plan;
@@ -92,13 +96,13 @@ void run_mpi_job(const config::ResolvedConfig& resolved, const ResumeOptions& re
         break;
       }
       case comm::Role::kRollout: {
-        const auto policy = make_policy(config, *tokenizer);
+        const auto policy = make_policy(config, *tokenizer, device);
         steps_completed = run_rollout_rank(world, config, *tokenizer, *policy, start);
         break;
       }
       case comm::Role::kReward: steps_completed = run_reward_rank(world, config, *tokenizer); break;
       case comm::Role::kLearner: {
-        const auto policy = make_policy(config, *tokenizer);
+        const auto policy = make_policy(config, *tokenizer, device);
         steps_completed = run_learner_rank(world, config, *tokenizer, *policy, start);
         break;
       }

@@ -3,6 +3,9 @@
 #include "models/io/hf_model_dir.h"
 #include "models/model_config.h"
 #include "models/tokenizer/factory.h"
+#include "orchestrator/train/device_setup.h"
+#include "orchestrator/train/memory_estimate.h"
+#include "workers/reward/grm_model/meta_rm.h"
 
 namespace spct::train {
 
@@ -17,10 +20,34 @@ std::filesystem::path tokenizer_source_of(const config::Config& config) {
   return std::filesystem::is_directory(path) ? path : path.parent_path();
 }
 
+JobShapes job_shapes(const config::Config& config) {
+  JobShapes shapes;
+  if (config.model.path.empty()) {
+    shapes.policy = models::from_section(config.model, make_run_tokenizer(config)->vocab_size());
+  } else {
+    shapes.policy = model_io::read_hf_config(config.model.path);
+  }
+  if (config.grm.backend == "local" && !config.grm.model_path.empty()) {
+    shapes.grm = model_io::read_hf_config(config.grm.model_path);
+  }
+  if (!config.grm.meta_model_path.empty()) shapes.meta_rm = grm::read_meta_rm_config(config.grm.meta_model_path);
+  return shapes;
+}
+
 std::unique_ptr<models::Transformer> make_policy(const config::Config& config, const tokenizer::Tokenizer& tokenizer) {
-  if (!config.model.path.empty()) return model_io::load_hf_model(config.model.path);
+  return make_policy(config, tokenizer, process_device(config.model));
+}
+
+std::unique_ptr<models::Transformer> make_policy(const config::Config& config, const tokenizer::Tokenizer& tokenizer,
+                                                 at::Device device) {
+  if (!config.model.path.empty()) {
+    model_io::LoadOptions options;
+    options.device = device;
+    return model_io::load_hf_model(config.model.path, options);
+  }
   const models::ModelConfig shape = models::from_section(config.model, tokenizer.vocab_size());
-  return std::make_unique<models::Transformer>(shape, static_cast<uint64_t>(config.run.seed));
+  // Weights are drawn on the CPU from run.seed whatever the device, so every rank builds the same model.
+  return std::make_unique<models::Transformer>(shape, static_cast<uint64_t>(config.run.seed), device);
 }
 
 }  // namespace spct::train

@@ -12,13 +12,22 @@
 
 namespace spct::train {
 
+struct JobShapes;
+
 std::unique_ptr<tokenizer::Tokenizer> make_run_tokenizer(const config::Config& config);
 
 // The directory whose tokenizer files a saved model carries: tokenizer.path's directory for a Hugging Face
 // tokenizer (model.path when that is empty); empty for the built-in char tokenizer, which needs no file.
 std::filesystem::path tokenizer_source_of(const config::Config& config);
 
+// The shapes of the models a job of `config` holds, read from config.json files and the tokenizer without
+// loading any weights (for `spct train --dry-run`'s memory estimate).
+JobShapes job_shapes(const config::Config& config);
+
+// On `device` (an MPI rank passes rank_device(); default: process_device(config.model), device_setup.h).
 // Throws spct::InputError for an unreadable model directory, spct::UsageError for an impossible shape.
 std::unique_ptr<models::Transformer> make_policy(const config::Config& config, const tokenizer::Tokenizer& tokenizer);
+std::unique_ptr<models::Transformer> make_policy(const config::Config& config, const tokenizer::Tokenizer& tokenizer,
+                                                 at::Device device);
 
 }  // namespace spct::train

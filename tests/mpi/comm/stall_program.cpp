@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   config.timeouts.startup_s = 30;
   config.timeouts.step_s = 3;
   config.timeouts.heartbeat_s = 1;
-  comm::World world(config, 0);
+  comm::World world(config, {});
   comm::RankState& state = world.state();
   constexpr int kVictim = 2;
 

@@ -141,3 +141,76 @@ TEST_CASE("ranks with different parameter lists are refused on every rank", "[gr
                     Catch::Matchers::Contains("learner parameters differ between ranks") &&
                         Catch::Matchers::Contains("entry 2 is 'w2 [4, 16] Float' on rank 0 and 'w2 [4, 17] Float'"));
 }
+
+namespace {
+
+// Gradients after one data-parallel step of two accumulated micro-batches: each rank's share of the batch in two
+// halves. `overlap`: arm() before the second backward, so its hooks start buckets while backward runs.
+NamedTensors accumulated_gradients(comm::Communicator& comm, NamedTensors params, size_t bucket_bytes, bool overlap,
+                                   size_t* started) {
+  GradSync sync(comm, params, bucket_bytes);
+  const int64_t rows = kBatch / comm.size();
+  const int64_t first = comm.rank() * rows;
+  loss_on(params, first, rows / 2).backward();
+  if (overlap) sync.arm();
+  loss_on(params, first + rows / 2, rows - rows / 2).backward();
+  sync.sync();
+  if (started != nullptr) *started = sync.started_in_backward();
+  NamedTensors grads;
+  for (const auto& [name, param] : params) grads.emplace_back(name, param.grad().clone());
+  return grads;
+}
+
+}  // namespace
+
+TEST_CASE("buckets started from autograd hooks give the sequential sync's gradients", "[grad_sync]") {
+  at::set_num_threads(1);
+  test::MpiFixture f;
+  for (const size_t bucket_bytes : {size_t{64}, size_t{300}, size_t{25} << 20}) {
+    INFO("bucket bytes " << bucket_bytes);
+    size_t started = 0;
+    const NamedTensors sequential = accumulated_gradients(f.world, make_params(), bucket_bytes, false, &started);
+    CHECK(started == 0);
+    const NamedTensors overlapped = accumulated_gradients(f.world, make_params(), bucket_bytes, true, &started);
+    // The unused parameter is last, so its bucket comes first in backward order and never fills: buckets start
+    // in order, so nothing may start before sync() (every rank starts the same collectives in the same order).
+    CHECK(started == 0);
+    for (size_t i = 0; i < sequential.size(); ++i) {
+      INFO(sequential[i].first);
+      // The hook adds the same two float32 terms autograd adds: bitwise equal.
+      CHECK(at::equal(sequential[i].second, overlapped[i].second));
+    }
+  }
+}
+
+TEST_CASE("with every parameter used, every bucket starts during backward", "[grad_sync]") {
+  at::set_num_threads(1);
+  test::MpiFixture f;
+  NamedTensors used = make_params();
+  used.pop_back();  // drop `unused`
+  size_t started = 0;
+  NamedTensors fresh = make_params();
+  fresh.pop_back();
+  const NamedTensors sequential = accumulated_gradients(f.world, fresh, 64, false, &started);
+  const NamedTensors overlapped = accumulated_gradients(f.world, used, 64, true, &started);
+  CHECK(started == GradSync(f.world, used, 64).bucket_count());
+  CHECK(started == 4);
+  for (size_t i = 0; i < sequential.size(); ++i) CHECK(at::equal(sequential[i].second, overlapped[i].second));
+  // A second armed step on the same GradSync: the buckets were reset, and gradients that now alias the buckets
+  // (zeroed in place) are detached before backward so autograd does not write into a bucket in flight.
+  GradSync sync(f.world, used, 64);
+  for (int step = 0; step < 2; ++step) {
+    for (auto& entry : used) {
+      if (entry.second.grad().defined()) entry.second.mutable_grad().zero_();
+    }
+    sync.arm();
+    loss_on(used, f.world.rank() * (kBatch / f.world.size()), kBatch / f.world.size()).backward();
+    sync.sync();
+    CHECK(sync.started_in_backward() == 4);
+  }
+  for (size_t i = 0; i < used.size(); ++i) {
+    // One pass over the whole share vs two halves: the loss is a mean over rows, so the two half-batch means
+    // accumulate twice the whole-share gradient (up to float32 summation order).
+    CHECK(at::allclose(used[i].second.grad(), sequential[i].second.mul(0.5), 1e-5, 1e-6));
+  }
+}

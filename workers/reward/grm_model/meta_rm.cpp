@@ -9,6 +9,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "models/device.h"
 #include "models/generation.h"
 #include "models/io/hf_model_dir.h"
 #include "models/io/weight_files.h"
@@ -100,7 +101,7 @@ void save_meta_rm(const models::ScalarHeadModel& model, const std::filesystem::p
   }
 }
 
-std::unique_ptr<models::ScalarHeadModel> load_meta_rm(const std::filesystem::path& dir) {
+models::ModelConfig read_meta_rm_config(const std::filesystem::path& dir) {
   const std::filesystem::path file = dir / "config.json";
   nlohmann::json json = read_json(file);
   const auto arch = json.find("architectures");
@@ -116,7 +117,12 @@ std::unique_ptr<models::ScalarHeadModel> load_meta_rm(const std::filesystem::pat
   } catch (const InputError& e) {
     throw InputError(file.string() + ": " + e.what());
   }
-  auto model = std::make_unique<models::ScalarHeadModel>(config, 0);
+  return config;
+}
+
+std::unique_ptr<models::ScalarHeadModel> load_meta_rm(const std::filesystem::path& dir, at::Device device) {
+  const models::ModelConfig config = read_meta_rm_config(dir);
+  auto model = std::make_unique<models::ScalarHeadModel>(config, 0, device);
   const model_io::WeightFiles weights(dir);
   model_io::load_named_tensors(weights, model->named_parameters(), config.tie_embeddings);
   return model;
@@ -135,7 +141,7 @@ std::vector<double> MetaRmRater::rate(const std::vector<std::string>& prompts,
 
 std::unique_ptr<MetaRmRater> load_meta_rm_rater(const std::string& dir, const config::Config& config) {
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer = tokenizer::make_tokenizer(config.tokenizer, dir);
-  std::shared_ptr<const models::ScalarHeadModel> model = load_meta_rm(dir);
+  std::shared_ptr<const models::ScalarHeadModel> model = load_meta_rm(dir, models::device_for(config.model.device));
   return std::make_unique<MetaRmRater>(std::move(model), std::move(tokenizer));
 }
 

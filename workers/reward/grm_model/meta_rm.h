@@ -47,7 +47,11 @@ void save_meta_rm(const models::ScalarHeadModel& model, const std::filesystem::p
 
 // Loads a meta RM saved by save_meta_rm (or any Llama/Qwen *ForSequenceClassification directory with
 // num_labels 1). Throws spct::InputError naming the file and key or tensor when it is not one.
-std::unique_ptr<models::ScalarHeadModel> load_meta_rm(const std::filesystem::path& dir);
+// On `device`.
+std::unique_ptr<models::ScalarHeadModel> load_meta_rm(const std::filesystem::path& dir, at::Device device = at::kCPU);
+
+// The backbone shape of the meta RM in `dir` (config.json only), with the same checks as load_meta_rm.
+models::ModelConfig read_meta_rm_config(const std::filesystem::path& dir);
 
 // The CritiqueRater over a loaded meta RM, for meta-RM guided voting.
 class MetaRmRater final : public CritiqueRater {

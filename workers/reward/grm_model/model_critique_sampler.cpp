@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "models/device.h"
 #include "models/generation.h"
 #include "models/io/hf_model_dir.h"
 #include "models/tokenizer/factory.h"
@@ -86,7 +87,9 @@ std::vector<std::string> ModelCritiqueSampler::generate(const std::vector<std::s
 std::unique_ptr<ModelCritiqueSampler> load_model_critique_sampler(const std::string& model_dir,
                                                                   const config::Config& config) {
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer = tokenizer::make_tokenizer(config.tokenizer, model_dir);
-  std::shared_ptr<const models::Transformer> model = model_io::load_hf_model(model_dir);
+  model_io::LoadOptions options;
+  options.device = models::device_for(config.model.device);  // the rank's GPU under MPI (device_setup.h)
+  std::shared_ptr<const models::Transformer> model = model_io::load_hf_model(model_dir, options);
   return std::make_unique<ModelCritiqueSampler>(std::move(model), std::move(tokenizer),
                                                 ModelSamplerOptions::from_config(config));
 }

@@ -1,0 +1,141 @@
+#include "core/comm/hybrid_communicator.h"
+
+#include <cuda_runtime_api.h>
+
+#include "core/comm/gpu_check.h"
+
+namespace spct::comm {
+
+bool is_device_pointer(const void* data) {
+  cudaPointerAttributes attributes{};
+  if (cudaPointerGetAttributes(&attributes, data) != cudaSuccess) {
+    cudaGetLastError();  // older runtimes flag plain host pointers as an error; it is not one
+    return false;
+  }
+  return attributes.type == cudaMemoryTypeDevice;
+}
+
+namespace {
+
+// Copies between host and device after the work queued on the legacy default stream (where LibTorch writes the
+// buffer), and waits for the copy: staged collectives read and write host memory right after.
+void copy(void* to, const void* from, size_t bytes, cudaMemcpyKind kind) {
+  SPCT_GPU_CHECK(cudaMemcpy(to, from, bytes, kind));
+}
+
+}  // namespace
+
+// A staged all-reduce: the device buffer was copied to its own pinned buffer and an MPI all-reduce started on it;
+// completion copies the result back.
+class HybridCommunicator::StagedWork : public Work {
+ public:
+  StagedWork(MpiCommunicator& host, void* data, size_t count, DataType type, ReduceOp op,
+             const CollectiveOptions& options)
+      : data_(data), bytes_(count * size_of(type)) {
+    SPCT_GPU_CHECK(cudaMallocHost(&pinned_, bytes_));
+    copy(pinned_, data_, bytes_, cudaMemcpyDeviceToHost);
+    work_ = host.start_all_reduce(pinned_, count, type, op, options);
+  }
+  ~StagedWork() override {
+    if (!copied_back_) wait();
+    cudaFreeHost(pinned_);
+  }
+  bool poll() override {
+    if (!copied_back_ && work_->poll()) finish();
+    return copied_back_;
+  }
+  void wait() override {
+    if (copied_back_) return;
+    work_->wait();
+    finish();
+  }
+
+ private:
+  void finish() {
+    copy(data_, pinned_, bytes_, cudaMemcpyHostToDevice);
+    copied_back_ = true;
+  }
+
+  void* const data_;
+  const size_t bytes_;
+  void* pinned_ = nullptr;
+  std::unique_ptr<Work> work_;
+  bool copied_back_ = false;
+};
+
+HybridCommunicator::HybridCommunicator(MpiCommunicator& host, std::unique_ptr<NcclCommunicator> device)
+    : host_(host), device_(std::move(device)) {}
+
+HybridCommunicator::~HybridCommunicator() {
+  if (staging_ != nullptr) cudaFreeHost(staging_);
+}
+
+void* HybridCommunicator::staging(size_t bytes) {
+  if (bytes > staging_bytes_) {
+    if (staging_ != nullptr) SPCT_GPU_CHECK(cudaFreeHost(staging_));
+    staging_ = nullptr;
+    SPCT_GPU_CHECK(cudaMallocHost(&staging_, bytes));
+    staging_bytes_ = bytes;
+  }
+  return staging_;
+}
+
+void HybridCommunicator::all_reduce(void* data, size_t count, DataType type, ReduceOp op) {
+  if (!is_device_pointer(data)) return host_.all_reduce(data, count, type, op);
+  if (device_ != nullptr) return device_->all_reduce(data, count, type, op);
+  const size_t bytes = count * size_of(type);
+  void* host = staging(bytes);
+  copy(host, data, bytes, cudaMemcpyDeviceToHost);
+  host_.all_reduce(host, count, type, op);
+  copy(data, host, bytes, cudaMemcpyHostToDevice);
+}
+
+std::unique_ptr<Work> HybridCommunicator::start_all_reduce(void* data, size_t count, DataType type, ReduceOp op,
+                                                           const CollectiveOptions& options) {
+  if (!is_device_pointer(data)) return host_.start_all_reduce(data, count, type, op, options);
+  if (device_ != nullptr) return device_->start_all_reduce(data, count, type, op, options);
+  return std::make_unique<StagedWork>(host_, data, count, type, op, options);
+}
+
+bool HybridCommunicator::starts_off_thread(const void* data) const {
+  return device_ != nullptr && is_device_pointer(data);
+}
+
+void HybridCommunicator::broadcast(void* data, size_t bytes, int root) {
+  if (!is_device_pointer(data)) return host_.broadcast(data, bytes, root);
+  if (device_ != nullptr) return device_->broadcast(data, bytes, root);
+  void* host = staging(bytes);
+  if (rank() == root) copy(host, data, bytes, cudaMemcpyDeviceToHost);
+  host_.broadcast(host, bytes, root);
+  if (rank() != root) copy(data, host, bytes, cudaMemcpyHostToDevice);
+}
+
+void HybridCommunicator::all_gather(const void* send, void* recv, size_t bytes_per_rank) {
+  if (!is_device_pointer(recv)) return host_.all_gather(send, recv, bytes_per_rank);
+  if (device_ != nullptr) return device_->all_gather(send, recv, bytes_per_rank);
+  const size_t total = bytes_per_rank * static_cast<size_t>(size());
+  auto* host = static_cast<uint8_t*>(staging(total + bytes_per_rank));
+  uint8_t* mine = host + total;  // MPI's send and receive buffers must not overlap
+  copy(mine, send, bytes_per_rank, cudaMemcpyDeviceToHost);
+  host_.all_gather(mine, host, bytes_per_rank);
+  copy(recv, host, total, cudaMemcpyHostToDevice);
+}
+
+void HybridCommunicator::barrier() {
+  if (device_ != nullptr) return device_->barrier();
+  host_.barrier();
+}
+
+void HybridCommunicator::send_bytes(int dest, int tag, std::span<const uint8_t> bytes) {
+  host_.send_bytes(dest, tag, bytes);
+}
+
+void HybridCommunicator::flush() {
+  host_.flush();
+}
+
+Received HybridCommunicator::recv_bytes(int source, int tag) {
+  return host_.recv_bytes(source, tag);
+}
+
+}  // namespace spct::comm

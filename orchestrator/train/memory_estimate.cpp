@@ -1,0 +1,135 @@
+#include "orchestrator/train/memory_estimate.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+namespace spct::train {
+namespace {
+
+bool holds_policy(comm::Role role) {
+  return role == comm::Role::kRollout || role == comm::Role::kLearner || role == comm::Role::kColocated;
+}
+
+int64_t ceil_div(int64_t a, int64_t b) {
+  return b <= 0 ? a : (a + b - 1) / b;
+}
+
+// Keys and values of every layer for `sequences` sequences of `length` tokens.
+int64_t kv_bytes(const models::ModelConfig& m, int64_t sequences, int64_t length) {
+  return 2 * m.num_layers * m.num_kv_heads * m.head_dim * sequences * length * dtype_bytes(m.dtype);
+}
+
+// The float32 logits of one decode step over the vocabulary.
+int64_t decode_logits_bytes(const models::ModelConfig& m, int64_t sequences) {
+  return sequences * m.vocab_size * 4;
+}
+
+double gib(int64_t bytes) {
+  return static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0);
+}
+
+}  // namespace
+
+int64_t dtype_bytes(models::DType dtype) {
+  return dtype == models::DType::kFloat32 ? 4 : 2;
+}
+
+int64_t parameter_count(const models::ModelConfig& m) {
+  const int64_t h = m.hidden_size;
+  const int64_t q = m.num_heads * m.head_dim;
+  const int64_t kv = m.num_kv_heads * m.head_dim;
+  int64_t total = m.vocab_size * h * (m.tie_embeddings ? 1 : 2) + h;  // embedding (+ head), final norm
+  for (int64_t layer = 0; layer < m.num_layers; ++layer) {
+    int64_t n = 2 * h;                // the two RMSNorms
+    n += h * q + 2 * h * kv + q * h;  // q, k, v, o
+    if (m.qkv_bias) n += q + 2 * kv;
+    if (m.o_bias) n += h;
+    if (m.qk_norm) n += 2 * m.head_dim;
+    if (m.is_moe_layer(layer)) {
+      n += h * m.num_experts + m.num_experts * 3 * h * m.moe_intermediate_size;
+    } else {
+      n += 3 * h * m.intermediate_size;
+    }
+    total += n;
+  }
+  return total;
+}
+
+MemoryEstimate estimate_memory(const config::Config& config, const comm::RankPlacement& placement,
+                               const models::ModelConfig& policy, const models::ModelConfig* grm,
+                               const models::ModelConfig* meta_rm) {
+  MemoryEstimate out;
+  const comm::Role role = placement.role;
+  const bool colocated = role == comm::Role::kColocated;
+  const int64_t completions = config.rollout.prompts_per_step * config.rollout.group_size;
+  const int64_t sequence = config.data.max_prompt_tokens + config.rollout.max_new_tokens;
+  const int64_t policy_weights = parameter_count(policy) * dtype_bytes(policy.dtype);
+
+  if (holds_policy(role)) out.weights += policy_weights;
+  if (role == comm::Role::kRollout || colocated) {
+    const int64_t generated = colocated ? completions : ceil_div(completions, config.layout.rollout_workers);
+    out.kv_cache = std::max(out.kv_cache, kv_bytes(policy, generated, sequence));
+    out.activations = std::max(out.activations, decode_logits_bytes(policy, generated));
+  }
+  if (role == comm::Role::kLearner || colocated) {
+    const int64_t params = parameter_count(policy);
+    out.weights += policy_weights;  // the reference model
+    const bool mixed = policy.dtype != models::DType::kFloat32;
+    out.optimizer_state = params * dtype_bytes(policy.dtype) + params * 4 * (mixed ? 3 : 2);
+    const int64_t learners = colocated ? 1 : config.layout.learners;
+    const int64_t rows = config.grpo.micro_batch_size > 0 ? config.grpo.micro_batch_size
+                                                          : ceil_div(completions, learners * config.grpo.minibatches);
+    const int64_t tokens = rows * sequence;
+    const int64_t per_token_layer = 6 * policy.hidden_size + 4 * policy.intermediate_size +
+                                    2 * policy.num_kv_heads * policy.head_dim + policy.num_heads * sequence;
+    const int64_t layers = tokens * per_token_layer * policy.num_layers * dtype_bytes(policy.dtype);
+    const int64_t logits = 2 * tokens * policy.vocab_size * 4;
+    out.activations = std::max(out.activations, layers + logits);
+  }
+  if (role == comm::Role::kReward || colocated) {
+    if (grm != nullptr) {
+      out.weights += parameter_count(*grm) * dtype_bytes(grm->dtype);
+      const int64_t critiques = config.grm.samples * config.grm.max_responses_per_pass;
+      const int64_t length = config.data.max_prompt_tokens + config.rollout.max_new_tokens + config.grm.max_new_tokens;
+      out.kv_cache = std::max(out.kv_cache, kv_bytes(*grm, critiques, length));
+      out.activations = std::max(out.activations, decode_logits_bytes(*grm, critiques));
+    }
+    if (meta_rm != nullptr) out.weights += parameter_count(*meta_rm) * dtype_bytes(meta_rm->dtype);
+  }
+  return out;
+}
+
+std::vector<MemoryEstimate> estimate_job_memory(const config::Config& config, const comm::RankLayout& layout,
+                                                const JobShapes& shapes) {
+  std::vector<MemoryEstimate> out;
+  for (const comm::RankPlacement& p : layout.ranks()) {
+    out.push_back(estimate_memory(config, p, shapes.policy, shapes.grm ? &*shapes.grm : nullptr,
+                                  shapes.meta_rm ? &*shapes.meta_rm : nullptr));
+  }
+  return out;
+}
+
+std::string memory_table(const comm::RankLayout& layout, const std::vector<MemoryEstimate>& estimates) {
+  std::string out = fmt::format("{:>4}  {:<22}  {:>6}  {:>9}  {:>11}  {:>9}  {:>11}  {:>9}\n", "rank", "role", "device",
+                                "weights", "grads+optim", "kv cache", "activations", "total");
+  std::map<std::pair<int, std::string>, int64_t> per_gpu;  // (node, gpu id) -> summed totals
+  for (const comm::RankPlacement& p : layout.ranks()) {
+    const MemoryEstimate& e = estimates.at(static_cast<size_t>(p.rank));
+    const std::string role = p.role == comm::Role::kOrchestrator || p.role == comm::Role::kColocated
+                                 ? comm::role_name(p.role)
+                                 : fmt::format("{} {}", comm::role_name(p.role), p.role_index);
+    out += fmt::format("{:>4}  {:<22}  {:>6}  {:>7.2f}Gi  {:>9.2f}Gi  {:>7.2f}Gi  {:>9.2f}Gi  {:>7.2f}Gi\n", p.rank,
+                       role, p.device < 0 ? "cpu" : std::to_string(p.device), gib(e.weights), gib(e.optimizer_state),
+                       gib(e.kv_cache), gib(e.activations), gib(e.total()));
+    if (p.device >= 0) per_gpu[{p.node, p.gpu}] += e.total();
+  }
+  for (const auto& [gpu, bytes] : per_gpu) {
+    out += fmt::format("GPU {} on node {}: {:.2f} GiB for the ranks it holds, plus about 0.5 GiB CUDA context each\n",
+                       gpu.second, gpu.first, gib(bytes));
+  }
+  return out;
+}
+
+}  // namespace spct::train

@@ -1,0 +1,63 @@
+// How much device (or host) memory each rank of a job needs, estimated from the config alone: what
+// `spct train --dry-run` prints before anyone waits in a SLURM queue for a GPU that is too small.
+//
+// Per model a rank holds: weights (parameters x dtype size); on learners also the reference model (same size),
+// gradients (parameter dtype), and optimizer state: AdamW's two float32 moments, plus a float32 master copy of
+// the weights when the parameter dtype is not float32. KV caches: keys and values of every layer for the
+// sequences generated together (a rollout worker's share of a step's completions, the GRM's critique samples).
+// Activations: what one learner micro-batch keeps for backward, per layer per token roughly 6 x hidden +
+// 4 x intermediate + 2 x kv width values in the compute dtype plus the eager attention's probabilities
+// (heads x sequence per token), and the float32 logits and log-softmax over the vocabulary.
+// The figures are lower bounds of the same order as the peers' calculators: allocator slack, CUDA context
+// (about 0.5 GiB per process) and temporaries come on top.
+//
+// Tensor-free: the shapes come from models::ModelConfig.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/comm/layout.h"
+#include "core/config/config.h"
+#include "models/model_config.h"
+
+namespace spct::train {
+
+// Parameters of a model of shape `config` (embedding, decoder layers, final norm and an untied head).
+int64_t parameter_count(const models::ModelConfig& config);
+
+// Bytes per parameter of a dtype.
+int64_t dtype_bytes(models::DType dtype);
+
+struct MemoryEstimate {
+  int64_t weights = 0;          // every model the rank holds
+  int64_t optimizer_state = 0;  // gradients, AdamW moments and master weights (learners)
+  int64_t kv_cache = 0;
+  int64_t activations = 0;  // one learner micro-batch (learners), decode logits (rollout, reward)
+  int64_t total() const { return weights + optimizer_state + kv_cache + activations; }
+};
+
+// What rank `placement` needs in a job of `config` with policy shape `policy`. `grm`: the GRM's shape when reward
+// workers run one (grm.model_path), else null; `meta_rm`: likewise for grm.meta_model_path.
+MemoryEstimate estimate_memory(const config::Config& config, const comm::RankPlacement& placement,
+                               const models::ModelConfig& policy, const models::ModelConfig* grm,
+                               const models::ModelConfig* meta_rm);
+
+// The shapes of the models a job holds.
+struct JobShapes {
+  models::ModelConfig policy;
+  std::optional<models::ModelConfig> grm;      // when reward workers run a local GRM (grm.model_path)
+  std::optional<models::ModelConfig> meta_rm;  // when they run a meta RM (grm.meta_model_path)
+};
+
+// estimate_memory() for every rank of `layout`.
+std::vector<MemoryEstimate> estimate_job_memory(const config::Config& config, const comm::RankLayout& layout,
+                                                const JobShapes& shapes);
+
+// A table with one line per rank: rank, role, device, weights, optimizer state, KV cache, activations, total
+// (GiB), and a line naming the largest total per GPU when ranks share one.
+std::string memory_table(const comm::RankLayout& layout, const std::vector<MemoryEstimate>& estimates);
+
+}  // namespace spct::train

@@ -1,0 +1,106 @@
+// The per-rank memory estimate of `spct train --dry-run`: parameter counts against a published model, and how
+// weights, optimizer state, KV cache and activations follow the config.
+#include "orchestrator/train/memory_estimate.h"
+
+#include <catch2/catch.hpp>
+
+using namespace spct;
+using spct::models::DType;
+using spct::models::ModelConfig;
+
+namespace {
+
+// Qwen/Qwen2.5-0.5B's config.json.
+ModelConfig qwen_05b() {
+  ModelConfig m;
+  m.family = models::Family::kQwen2;
+  m.vocab_size = 151936;
+  m.hidden_size = 896;
+  m.num_layers = 24;
+  m.num_heads = 14;
+  m.num_kv_heads = 2;
+  m.head_dim = 64;
+  m.intermediate_size = 4864;
+  m.qkv_bias = true;
+  m.tie_embeddings = true;
+  m.dtype = DType::kBFloat16;
+  return m;
+}
+
+config::Config job(int64_t learners) {
+  config::Config c;
+  c.layout.rollout_workers = 2;
+  c.layout.reward_workers = 1;
+  c.layout.learners = learners;
+  c.rollout.prompts_per_step = 8;
+  c.rollout.group_size = 8;
+  c.rollout.max_new_tokens = 64;
+  c.data.max_prompt_tokens = 64;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("parameter counts match the published model sizes", "[memory]") {
+  // Qwen2.5-0.5B: 494,032,768 parameters (Hugging Face's model card says 0.49B).
+  CHECK(train::parameter_count(qwen_05b()) == 494032768);
+  ModelConfig untied = qwen_05b();
+  untied.tie_embeddings = false;
+  CHECK(train::parameter_count(untied) == 494032768 + 151936 * 896);
+}
+
+TEST_CASE("each role's estimate holds the models and buffers of that role", "[memory]") {
+  const config::Config c = job(2);
+  const comm::RankLayout layout = comm::RankLayout::plan_single_node(c.layout, 0, 8, {"0", "1", "2", "3"});
+  const ModelConfig m = qwen_05b();
+  const int64_t params = train::parameter_count(m);
+  const auto rank = [&](int r) { return train::estimate_memory(c, layout.at(r), m, nullptr, nullptr); };
+
+  const train::MemoryEstimate orchestrator = rank(0);
+  CHECK(orchestrator.total() == 0);
+
+  const train::MemoryEstimate rollout = rank(1);
+  CHECK(rollout.weights == params * 2);
+  CHECK(rollout.optimizer_state == 0);
+  // 64 completions over 2 rollout workers, 128 tokens each: K and V of 24 layers x 2 heads x 64 dims, bf16.
+  CHECK(rollout.kv_cache == int64_t{2} * 24 * 2 * 64 * 32 * 128 * 2);
+
+  const train::MemoryEstimate learner = rank(4);
+  CHECK(learner.weights == 2 * params * 2);  // policy and reference
+  // bf16 gradients, float32 master weights and two float32 moments.
+  CHECK(learner.optimizer_state == params * 2 + params * 4 * 3);
+  CHECK(learner.kv_cache == 0);
+  CHECK(learner.activations > 0);
+
+  // Reward workers without a GRM hold nothing; with one they hold its weights and critique KV cache.
+  CHECK(rank(3).total() == 0);
+  const train::MemoryEstimate reward = train::estimate_memory(c, layout.at(3), m, &m, nullptr);
+  CHECK(reward.weights == params * 2);
+  CHECK(reward.kv_cache > 0);
+
+  // More learners share a step's completions: smaller activations, same weights.
+  const config::Config wide = job(4);
+  const comm::RankLayout wide_layout = comm::RankLayout::plan_single_node(wide.layout, 0, 8, {"0"});
+  const train::MemoryEstimate smaller = train::estimate_memory(wide, wide_layout.at(4), m, nullptr, nullptr);
+  CHECK(smaller.activations < learner.activations);
+  CHECK(smaller.weights == learner.weights);
+
+  // float32 parameters need no master copy.
+  ModelConfig fp32 = m;
+  fp32.dtype = DType::kFloat32;
+  CHECK(train::estimate_memory(c, layout.at(4), fp32, nullptr, nullptr).optimizer_state == params * 4 * 3);
+}
+
+TEST_CASE("a colocated rank holds every role", "[memory]") {
+  config::Config c = job(1);
+  c.layout.colocate = true;
+  const comm::RankLayout layout = comm::RankLayout::plan_single_node(c.layout, 0, 8, {"0"});
+  const ModelConfig m = qwen_05b();
+  const train::MemoryEstimate all = train::estimate_memory(c, layout.at(0), m, &m, nullptr);
+  const int64_t params = train::parameter_count(m);
+  CHECK(all.weights == 3 * params * 2);  // policy, reference, GRM
+  CHECK(all.optimizer_state > 0);
+  CHECK(all.kv_cache > 0);
+  const std::string table = train::memory_table(layout, {all});
+  CHECK_THAT(table, Catch::Matchers::Contains("colocated") && Catch::Matchers::Contains("GPU 0 on node 0"));
+}

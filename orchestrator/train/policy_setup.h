@@ -18,7 +18,9 @@ std::unique_ptr<tokenizer::Tokenizer> make_run_tokenizer(const config::Config& c
 // tokenizer (model.path when that is empty); empty for the built-in char tokenizer, which needs no file.
 std::filesystem::path tokenizer_source_of(const config::Config& config);
 
-// Throws spct::InputError for an unreadable model directory, spct::UsageError for an impossible shape.
+// The policy in model.dtype (auto: the directory's torch_dtype; anything else casts at load), with
+// model.activation_checkpointing applied. Throws spct::InputError for an unreadable model directory,
+// spct::UsageError for an impossible shape.
 std::unique_ptr<models::Transformer> make_policy(const config::Config& config, const tokenizer::Tokenizer& tokenizer);
 
 }  // namespace spct::train

@@ -11,14 +11,16 @@ namespace spct::learner {
 
 double grad_norm(const std::vector<at::Tensor>& params) {
   const at::NoGradGuard no_grad;
-  // Per-tensor norms in float32 (bf16 gradients included), combined on the device: one read for the total.
+  // Per-tensor norms in float32 at least (bf16 gradients included), combined on the device: one read for the total.
   std::vector<at::Tensor> norms;
   for (const at::Tensor& p : params) {
     const at::Tensor& g = p.grad();
-    if (g.defined()) norms.push_back(at::linalg_vector_norm(g, 2, std::nullopt, false, at::kFloat));
+    if (!g.defined()) continue;
+    const at::ScalarType accumulate = g.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+    norms.push_back(at::linalg_vector_norm(g, 2, std::nullopt, false, accumulate).to(at::kDouble));
   }
   if (norms.empty()) return 0;
-  return at::linalg_vector_norm(at::stack(norms).to(at::kDouble), 2).item<double>();
+  return at::linalg_vector_norm(at::stack(norms), 2).item<double>();
 }
 
 double clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm) {

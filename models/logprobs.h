@@ -17,7 +17,8 @@
 //
 // Agreement with generation: for temperature 1, `logprobs` here equals Completion::logprobs of generate() for
 // the same tokens within 1e-4 absolute in float32 (different matmul shapes round differently; the KV cache
-// path attends over the same keys). tests/unit/models/logprobs_test.cpp checks this bound.
+// path attends over the same keys). tests/unit/models/generation_test.cpp checks this bound, and
+// tests/unit/models/logprobs_test.cpp that chunking changes neither values nor gradients.
 #pragma once
 
 #include <ATen/core/Tensor.h>

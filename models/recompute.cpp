@@ -22,8 +22,10 @@ struct Holder : torch::CustomClassHolder {
 };
 
 struct Recompute : torch::autograd::Function<Recompute> {
-  static variable_list forward(AutogradContext* ctx, const c10::intrusive_ptr<Holder>& holder,
-                               const variable_list& inputs) {
+  // `inputs` is an at::TensorList so that Function::apply counts each tensor as an input of the graph (a
+  // std::vector argument would be taken for an opaque non-tensor argument).
+  static variable_list forward(AutogradContext* ctx, const c10::intrusive_ptr<Holder>& holder, at::TensorList tensors) {
+    const variable_list inputs = tensors.vec();
     // Function::apply runs this with grad mode off: nothing inside fn is recorded.
     variable_list outputs = holder->fn(inputs, false);
     if (outputs.size() < holder->differentiable) {
@@ -79,7 +81,7 @@ std::vector<at::Tensor> recompute_in_backward(const RecomputeFn& fn, const std::
     const bool attach = at::isFloatingType(input.scalar_type()) && !input.requires_grad();
     attached.push_back(attach ? input.detach().requires_grad_(true) : input);
   }
-  return Recompute::apply(holder, attached);
+  return Recompute::apply(holder, at::TensorList(attached));
 }
 
 }  // namespace spct::models

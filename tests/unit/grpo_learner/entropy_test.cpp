@@ -3,6 +3,7 @@
 // mean over those tokens. Checked against the loss written out by hand on an identical model: the same
 // gradients and the same figures.
 #include <ATen/Parallel.h>
+#include <ATen/TensorOperators.h>
 #include <ATen/ops/allclose.h>
 #include <ATen/ops/exp.h>
 #include <ATen/ops/tensor.h>

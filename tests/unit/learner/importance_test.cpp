@@ -73,7 +73,7 @@ TEST_CASE("float32 inputs give the float64 loss and gradient to float precision"
                             .advantages = doubles({-0.8, 1.3}, {2}).to(dtype),
                             .mask = bools({1, 1, 1, 0, 1, 1, 1, 1}, {2, 4}),
                             .truncated = bools({0, 0}, {2}),
-                            .logits = logits};
+                            .entropy = token_entropy(logits)};
     const LossResult r = grpo_loss(inputs, options);
     r.loss.backward();
     losses.push_back(r.loss.item<double>());

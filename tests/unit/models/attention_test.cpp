@@ -37,7 +37,9 @@ at::Tensor reference_hidden(const Transformer& model, const PaddedBatch& batch) 
   std::map<std::string, at::Tensor> w;
   for (const NamedTensor& p : model.named_parameters()) w[p.name] = p.tensor;
   const auto linear = [&](const std::string& name, const at::Tensor& x) {
-    Linear l{w.at(name + ".weight"), w.count(name + ".bias") ? w.at(name + ".bias") : at::Tensor()};
+    Linear l;
+    l.weight = w.at(name + ".weight");
+    if (w.count(name + ".bias") != 0) l.bias = w.at(name + ".bias");
     return l.forward(x);
   };
   const int64_t b = batch.input_ids.size(0), t = batch.input_ids.size(1), d = c.head_dim;
@@ -135,6 +137,8 @@ TEST_CASE("SDPA attention is differentiable and its gradient matches the written
   const auto params = model.named_parameters();
   for (std::size_t i = 0; i < params.size(); ++i) {
     CAPTURE(params[i].name);
+    CAPTURE((sdpa[i] - params[i].tensor.grad()).abs().max().item<double>());
+    CAPTURE(params[i].tensor.grad().abs().max().item<double>());
     CHECK(at::allclose(sdpa[i], params[i].tensor.grad(), 1e-4, 1e-6));
   }
 }

@@ -137,8 +137,10 @@ TEST_CASE("SDPA attention is differentiable and its gradient matches the written
   const auto params = model.named_parameters();
   for (std::size_t i = 0; i < params.size(); ++i) {
     CAPTURE(params[i].name);
-    CAPTURE((sdpa[i] - params[i].tensor.grad()).abs().max().item<double>());
-    CAPTURE(params[i].tensor.grad().abs().max().item<double>());
-    CHECK(at::allclose(sdpa[i], params[i].tensor.grad(), 1e-4, 1e-6));
+    // float32 rounding of differently ordered sums, relative to the gradient's scale.
+    const double scale = params[i].tensor.grad().abs().max().item<double>();
+    const double diff = (sdpa[i] - params[i].tensor.grad()).abs().max().item<double>();
+    CAPTURE(scale, diff);
+    CHECK(diff <= 1e-5 * scale + 1e-7);
   }
 }

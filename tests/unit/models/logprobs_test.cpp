@@ -54,7 +54,11 @@ void check_same(const Result& a, const Result& b) {
   REQUIRE(a.grads.size() == b.grads.size());
   for (std::size_t i = 0; i < a.grads.size(); ++i) {
     CAPTURE(i);
-    CHECK(at::allclose(a.grads[i], b.grads[i], 1e-5, 1e-7));
+    // Summation order differs between chunkings: float32 rounding, relative to the gradient's scale.
+    const double scale = a.grads[i].abs().max().item<double>();
+    const double diff = (a.grads[i] - b.grads[i]).abs().max().item<double>();
+    CAPTURE(scale, diff);
+    CHECK(diff <= 1e-5 * scale + 1e-7);
   }
 }
 

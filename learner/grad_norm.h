@@ -12,7 +12,7 @@
 namespace spct::learner {
 
 // The global L2 norm of the defined gradients of `params` (parameters without a gradient are skipped),
-// accumulated in float64. No modification.
+// per tensor in float32 (bf16 gradients too), combined in float64 with a single device read. No modification.
 double grad_norm(const std::vector<at::Tensor>& params);
 
 // Scales the gradients in place so that their global norm is at most max_norm, and returns the norm BEFORE

@@ -1,6 +1,10 @@
 #include "learner/grpo_learner.h"
 
+#include <ATen/TensorOperators.h>
 #include <ATen/core/grad_mode.h>
+#include <ATen/ops/cat.h>
+#include <ATen/ops/maximum.h>
+#include <ATen/ops/minimum.h>
 #include <ATen/ops/tensor.h>
 #include <ATen/ops/zeros.h>
 
@@ -38,6 +42,19 @@ at::Tensor padded_logprobs(const std::vector<std::vector<float>>& rows, int64_t 
       .reshape({static_cast<int64_t>(rows.size()), columns});
 }
 
+// [rows, longest completion] bool: true on each completion's tokens (what completion_logprobs' mask holds).
+at::Tensor completion_mask(const std::vector<std::vector<int64_t>>& completions) {
+  std::size_t columns = 0;
+  for (const auto& c : completions) columns = std::max(columns, c.size());
+  std::vector<uint8_t> cells(completions.size() * columns, 0);
+  for (std::size_t r = 0; r < completions.size(); ++r) {
+    std::fill_n(cells.begin() + static_cast<std::ptrdiff_t>(r * columns), completions[r].size(), uint8_t{1});
+  }
+  return at::tensor(at::ArrayRef<uint8_t>(cells), at::TensorOptions().dtype(at::kByte))
+      .reshape({static_cast<int64_t>(completions.size()), static_cast<int64_t>(columns)})
+      .to(at::kBool);
+}
+
 void copy_parameters(const models::Transformer& from, models::Transformer& to) {
   at::NoGradGuard no_grad;
   const std::vector<models::NamedTensor> source = from.named_parameters();
@@ -51,7 +68,7 @@ void copy_parameters(const models::Transformer& from, models::Transformer& to) {
 struct GrpoLearner::Prepared {
   struct Minibatch {
     LearnerBatch rows;
-    at::Tensor old_logprobs;      // [N, C]
+    at::Tensor old_logprobs;      // [N, C]; undefined when pi_old is the current policy (see reuse_current)
     at::Tensor ref_logprobs;      // [N, C]; undefined without a KL term
     at::Tensor rollout_logprobs;  // [N, C] the sampler's; defined with importance sampling only
     at::Tensor advantages;        // [N]
@@ -59,6 +76,9 @@ struct GrpoLearner::Prepared {
     LossNormalizer normalizer;    // summed over learners
   };
   std::vector<Minibatch> minibatches;
+  // One epoch of one minibatch: the policy is not updated before the last backward pass of the step, so pi_old
+  // equals the current log-probs (detached) and needs no forward pass of its own.
+  bool reuse_current = false;
   std::vector<double> rewards;  // as used for advantages (KL-in-reward applied)
   double sequence_kl_mean = 0;
 };
@@ -74,6 +94,7 @@ GrpoLearner::GrpoLearner(const config::Config& config, models::Transformer& poli
       kl_(kl_controller_from_config(config.grpo)),
       logprob_temperature_(config.rollout.temperature > 0 ? config.rollout.temperature : 1.0),
       micro_batch_size_(config.grpo.micro_batch_size),
+      logprob_chunk_tokens_(config.model.logprob_chunk_tokens),
       importance_sampling_(config.rollout.mode == "async" && config.grpo.importance_cap > 0) {
   advantage_options_.std_normalize = config.grpo.std_normalize;
   advantage_options_.eps = config.grpo.advantage_eps;
@@ -109,6 +130,8 @@ GrpoLearner::Prepared GrpoLearner::prepare(const LearnerBatch& batch) {
                                         " groups do not split into grpo.minibatches = " + std::to_string(minibatches));
   }
   const bool need_reference = kl_.beta() > 0;
+  const bool kl_in_reward = need_reference && loss_options_.kl_placement == KlPlacement::kReward;
+  prepared.reuse_current = config_.grpo.epochs == 1 && minibatches == 1 && !kl_in_reward;
   const int64_t groups_per_minibatch = batch.groups() / minibatches;
   std::vector<double> normalizers;  // sequences, tokens per minibatch, summed over learners below
   prepared.rewards = batch.rewards;
@@ -116,17 +139,18 @@ GrpoLearner::Prepared GrpoLearner::prepare(const LearnerBatch& batch) {
   for (int64_t m = 0; m < minibatches; ++m) {
     Prepared::Minibatch minibatch;
     minibatch.rows = slice_groups(batch, m * groups_per_minibatch, groups_per_minibatch);
-    const models::LogProbOptions options{logprob_temperature_, false};
-    const models::CompletionLogProbs old =
-        models::completion_logprobs(policy_, minibatch.rows.prompts, minibatch.rows.completions, options);
-    minibatch.old_logprobs = old.logprobs;
+    const models::LogProbOptions options{.temperature = logprob_temperature_, .chunk_tokens = logprob_chunk_tokens_};
+    const at::Tensor mask = completion_mask(minibatch.rows.completions);
+    if (!prepared.reuse_current) {
+      minibatch.old_logprobs =
+          models::completion_logprobs(policy_, minibatch.rows.prompts, minibatch.rows.completions, options).logprobs;
+    }
     if (importance_sampling_) {
       if (minibatch.rows.rollout_logprobs.size() != minibatch.rows.completions.size()) {
         throw Error(ExitCode::kFailure,
                     "learner: grpo.importance_cap needs the sampler's log-probs of every completion");
       }
-      minibatch.rollout_logprobs =
-          padded_logprobs(minibatch.rows.rollout_logprobs, old.logprobs.size(1)).to(old.logprobs.scalar_type());
+      minibatch.rollout_logprobs = padded_logprobs(minibatch.rows.rollout_logprobs, mask.size(1));
     }
     if (need_reference) {
       minibatch.ref_logprobs =
@@ -134,16 +158,16 @@ GrpoLearner::Prepared GrpoLearner::prepare(const LearnerBatch& batch) {
               .logprobs;
     }
     minibatch.truncated = to_bool_tensor(minibatch.rows.truncated);
-    if (need_reference && loss_options_.kl_placement == KlPlacement::kReward) {
+    if (kl_in_reward) {
       // KL in the reward: r_i <- r_i - beta * sum_t KL_it, before advantages are computed.
-      LossInputs inputs{old.logprobs,
-                        old.logprobs,
+      LossInputs inputs{minibatch.old_logprobs,
+                        minibatch.old_logprobs,
                         minibatch.ref_logprobs,
                         at::zeros({minibatch.rows.size()}, at::kDouble),
-                        old.mask,
+                        mask,
                         minibatch.truncated,
                         {}};
-      const at::Tensor kl = grpo_loss(inputs, loss_options_).sequence_kl.to(at::kDouble).contiguous();
+      const at::Tensor kl = grpo_loss(inputs, loss_options_).sequence_kl.to(at::kCPU, at::kDouble).contiguous();
       for (int64_t i = 0; i < minibatch.rows.size(); ++i) {
         const double value = kl.data_ptr<double>()[i];
         prepared.rewards[static_cast<std::size_t>(m * groups_per_minibatch * batch.group_size + i)] -=
@@ -151,7 +175,7 @@ GrpoLearner::Prepared GrpoLearner::prepare(const LearnerBatch& batch) {
         kl_sum += value;
       }
     }
-    const LossNormalizer local = loss_normalizer(old.mask, minibatch.truncated, loss_options_);
+    const LossNormalizer local = loss_normalizer(mask, minibatch.truncated, loss_options_);
     normalizers.push_back(local.sequences);
     normalizers.push_back(local.tokens);
     prepared.minibatches.push_back(std::move(minibatch));
@@ -173,24 +197,13 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
   loss_options_.beta = kl_.beta();
   Prepared prepared = prepare(batch);
 
-  // Figures summed over minibatches, epochs and learners, then normalised: index order below.
-  enum : std::size_t {
-    kLoss,
-    kPolicyLoss,
-    kKl,
-    kEntropy,
-    kClipLow,
-    kClipHigh,
-    kRatio,
-    kImportanceWeight,
-    kImportanceCapped,
-    kTokens,
-    kCount
-  };
-  std::vector<double> sums(kCount, 0.0);
-  double ratio_min = INFINITY, ratio_max = -INFINITY, grad_norm_sum = 0;
+  // The loss statistics of every pass add up on the device and are read once, after the last update: a read
+  // inside the loop would stall the device queue once per micro-batch.
+  at::Tensor loss_sum, stats_sum, ratio_min, ratio_max;
+  double grad_norm_sum = 0;
   int64_t updates = 0;
-  const bool with_entropy = loss_options_.entropy_coef > 0;
+  const bool entropy_bonus = loss_options_.entropy_coef > 0;
+  LossTerms terms;
   for (int64_t epoch = 0; epoch < config_.grpo.epochs; ++epoch) {
     for (Prepared::Minibatch& minibatch : prepared.minibatches) {
       optimizer_->zero_grad();
@@ -203,51 +216,40 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
         const auto slice = [&](const auto& values) {
           return std::vector(values.begin() + begin, values.begin() + begin + count);
         };
+        // The entropy is always computed for its metric; it carries gradients only for the bonus.
+        const models::LogProbOptions options{.temperature = logprob_temperature_,
+                                             .with_entropy = true,
+                                             .entropy_grad = entropy_bonus,
+                                             .chunk_tokens = logprob_chunk_tokens_};
         const models::CompletionLogProbs current = models::completion_logprobs(
-            policy_, slice(minibatch.rows.prompts), slice(minibatch.rows.completions), {logprob_temperature_, true});
+            policy_, slice(minibatch.rows.prompts), slice(minibatch.rows.completions), options);
         // The pass's rows; its longest completion may be shorter than the minibatch's (later columns are padding).
         const int64_t columns = current.logprobs.size(1);
         const auto rows_of = [&](const at::Tensor& t) { return t.defined() ? t.narrow(0, begin, count) : t; };
         const auto cells_of = [&](const at::Tensor& t) { return t.defined() ? rows_of(t).narrow(1, 0, columns) : t; };
         const LossInputs inputs{current.logprobs,
-                                cells_of(minibatch.old_logprobs),
+                                prepared.reuse_current ? current.logprobs.detach() : cells_of(minibatch.old_logprobs),
                                 cells_of(minibatch.ref_logprobs),
                                 rows_of(minibatch.advantages),
                                 current.mask,
                                 rows_of(minibatch.truncated),
-                                cells_of(minibatch.rollout_logprobs)};
-        LossResult result = grpo_loss(inputs, loss_options_, minibatch.normalizer);
+                                cells_of(minibatch.rollout_logprobs),
+                                current.entropy};
+        const LossResult result = grpo_loss(inputs, loss_options_, minibatch.normalizer);
+        terms = result.terms;
         at::Tensor loss = result.loss;
-        const double tokens = static_cast<double>(result.metrics.tokens);
-        const at::Tensor mask = current.mask.to(current.entropy.scalar_type());
-        const at::Tensor entropy_sum = current.entropy.mul(mask).sum();
-        if (with_entropy && minibatch.normalizer.tokens > 0) {
-          // Entropy bonus as a token mean over the whole minibatch (all learners), like DAPO's token mean.
-          loss = loss.sub(entropy_sum.mul(loss_options_.entropy_coef / minibatch.normalizer.tokens));
-        }
-        sums[kLoss] += loss.item<double>();
+        loss_sum = loss_sum.defined() ? loss_sum + loss.detach() : loss.detach().clone();
+        stats_sum = stats_sum.defined() ? stats_sum + result.stats : result.stats;
+        ratio_min =
+            ratio_min.defined() ? at::minimum(ratio_min, result.stats[kStatRatioMin]) : result.stats[kStatRatioMin];
+        ratio_max =
+            ratio_max.defined() ? at::maximum(ratio_max, result.stats[kStatRatioMax]) : result.stats[kStatRatioMax];
         // Each learner's loss is its share of the whole minibatch's loss (whole-batch normaliser), so the gradient
         // of the minibatch is the SUM of the learners' gradients; GradSync averages, hence the factor.
         if (grad_sync_ != nullptr) loss = loss.mul(static_cast<double>(peers_->size()));
         // The last pass completes the gradients: its backward starts the all-reduce of each bucket as it fills.
         if (grad_sync_ != nullptr && begin + pass_rows >= rows) grad_sync_->arm();
         loss.backward();
-
-        sums[kPolicyLoss] += result.metrics.policy_loss;
-        sums[kKl] += result.metrics.kl_mean.value_or(0.0) * tokens;
-        sums[kEntropy] += entropy_sum.item<double>();
-        sums[kClipLow] += result.metrics.clip_fraction_low * tokens;
-        sums[kClipHigh] += result.metrics.clip_fraction_high * tokens;
-        sums[kRatio] += result.metrics.ratio_mean * tokens;
-        if (tokens > 0) {
-          sums[kImportanceWeight] += result.metrics.importance_weight_mean.value_or(1.0) * tokens;
-          sums[kImportanceCapped] += result.metrics.importance_capped_fraction * tokens;
-        }
-        sums[kTokens] += tokens;
-        if (tokens > 0) {
-          ratio_min = std::min(ratio_min, result.metrics.ratio_min);
-          ratio_max = std::max(ratio_max, result.metrics.ratio_max);
-        }
       }
       if (grad_sync_ != nullptr) grad_sync_->sync();
       grad_norm_sum +=
@@ -258,31 +260,43 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
       ++updates;
     }
   }
+  // The one read of the step: the summed statistics, the summed loss, and the ratio extremes.
+  const at::Tensor read = at::cat({stats_sum.to(at::kDouble), loss_sum.to(at::kDouble).reshape({1}),
+                                   ratio_min.reshape({1}).neg(), ratio_max.reshape({1})})
+                              .to(at::kCPU)
+                              .contiguous();
+  std::vector<double> sums(read.data_ptr<double>(), read.data_ptr<double>() + kLossStatCount + 1);
   sum_over_learners(sums);
-  std::vector<double> extremes = {-ratio_min, ratio_max};
+  std::vector<double> extremes(read.data_ptr<double>() + kLossStatCount + 1,
+                               read.data_ptr<double>() + kLossStatCount + 3);
   if (peers_ != nullptr) peers_->all_reduce(extremes.data(), 2, comm::DataType::kFloat64, comm::ReduceOp::kMax);
+  const double loss_total = sums[kLossStatCount];
+  sums[kStatRatioMin] = -extremes[0];
+  sums[kStatRatioMax] = extremes[1];
+  const LossMetrics totals = loss_metrics(at::tensor(at::ArrayRef<double>(sums.data(), kLossStatCount)), terms);
 
-  const double tokens = std::max(1.0, sums[kTokens]);
   const double learners = peers_ != nullptr ? peers_->size() : 1;
   Metrics metrics;
   // The loss of every learner is already normalised by whole-batch totals, so their sum is the batch's loss.
-  metrics["loss/total"] = sums[kLoss] / static_cast<double>(updates);
-  metrics["loss/policy"] = sums[kPolicyLoss] / static_cast<double>(updates);
-  metrics["loss/kl"] = sums[kKl] / tokens;
-  metrics["loss/entropy"] = sums[kEntropy] / tokens;
-  metrics["loss/clip_fraction_low"] = sums[kClipLow] / tokens;
-  metrics["loss/clip_fraction_high"] = sums[kClipHigh] / tokens;
-  metrics["loss/ratio_mean"] = sums[kRatio] / tokens;
-  metrics["loss/ratio_min"] = std::isfinite(extremes[0]) ? -extremes[0] : 1.0;
-  metrics["loss/ratio_max"] = std::isfinite(extremes[1]) ? extremes[1] : 1.0;
+  metrics["loss/total"] = loss_total / static_cast<double>(updates);
+  metrics["loss/policy"] = totals.policy_loss / static_cast<double>(updates);
+  // Token means over the effective tokens (those the loss sees: overlong-filtered completions excluded).
+  metrics["loss/kl"] = totals.kl_mean.value_or(0.0);
+  metrics["loss/entropy"] = totals.entropy_mean.value_or(0.0);
+  metrics["loss/clip_fraction_low"] = totals.clip_fraction_low;
+  metrics["loss/clip_fraction_high"] = totals.clip_fraction_high;
+  metrics["loss/ratio_mean"] = totals.ratio_mean;
+  // Extremes of no token at all (+inf / -inf) read as 1, the ratio of an unchanged policy.
+  metrics["loss/ratio_min"] = std::isfinite(sums[kStatRatioMin]) ? sums[kStatRatioMin] : 1.0;
+  metrics["loss/ratio_max"] = std::isfinite(sums[kStatRatioMax]) ? sums[kStatRatioMax] : 1.0;
   metrics["loss/beta"] = kl_.beta();
   if (importance_sampling_) {
-    metrics["loss/importance_weight_mean"] = sums[kImportanceWeight] / tokens;
-    metrics["loss/importance_capped_fraction"] = sums[kImportanceCapped] / tokens;
+    metrics["loss/importance_weight_mean"] = totals.importance_weight_mean.value_or(0.0);
+    metrics["loss/importance_capped_fraction"] = totals.importance_capped_fraction;
   }
   metrics["optim/grad_norm"] = grad_norm_sum / static_cast<double>(updates);
   metrics["optim/lr"] = optimizer_->lr();
-  metrics["learner/tokens"] = sums[kTokens] / static_cast<double>(config_.grpo.epochs);
+  metrics["learner/tokens"] = sums[kStatTokens] / static_cast<double>(config_.grpo.epochs);
   metrics["learner/count"] = learners;
   if (loss_options_.kl_placement == KlPlacement::kReward) metrics["loss/kl_in_reward"] = prepared.sequence_kl_mean;
 

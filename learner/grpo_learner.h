@@ -4,7 +4,9 @@
 //   1. advantages per group from the rewards (learner/advantages.h); with grpo.kl_in = reward the per-sequence
 //      KL to the reference model is subtracted from the rewards first;
 //   2. old log-probs: the policy's log-probs of the sampled tokens before this step's first update (no grad),
-//      at the sampling temperature; reference log-probs from the frozen reference model when beta > 0;
+//      at the sampling temperature (with one epoch of one minibatch and the KL not in the reward, the policy is
+//      not updated before the step's last backward pass, so these are the current log-probs, detached, and
+//      cost no forward pass of their own); reference log-probs from the frozen reference model when beta > 0;
 //   3. grpo.epochs passes over grpo.minibatches minibatches of whole groups: loss (learner/grpo_loss.h) with the
 //      minibatch's normaliser summed over all learners, backward (in passes of grpo.micro_batch_size completions
 //      whose gradients accumulate, when set), gradients summed over learners, global norm clipped, AdamW step
@@ -17,6 +19,9 @@
 // With data-parallel learners every learner calls step() with the same number of groups; the all-reduces
 // happen inside, so the update equals a single learner's update on the concatenated batch (up to float
 // summation order) and every learner ends the step with identical weights.
+//
+// Host syncs: the micro-batch loop never reads a device value; the step reads its statistics once at the end
+// (and the gradient norm once per update).
 //
 // Not thread-safe: the learner rank's main thread owns it.
 #pragma once
@@ -80,8 +85,9 @@ class GrpoLearner {
   AdvantageOptions advantage_options_;
   KlController kl_;
   double logprob_temperature_;
-  const int64_t micro_batch_size_;  // completions per forward/backward pass; 0 = the whole minibatch
-  const bool importance_sampling_;  // async mode with grpo.importance_cap > 0
+  const int64_t micro_batch_size_;      // completions per forward/backward pass; 0 = the whole minibatch
+  const int64_t logprob_chunk_tokens_;  // model.logprob_chunk_tokens
+  const bool importance_sampling_;      // async mode with grpo.importance_cap > 0
   int64_t optimizer_steps_ = 0;
 };
 

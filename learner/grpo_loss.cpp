@@ -3,7 +3,12 @@
 #include <ATen/core/grad_mode.h>
 #include <ATen/ops/maximum.h>
 #include <ATen/ops/minimum.h>
+#include <ATen/ops/stack.h>
 #include <ATen/ops/where.h>
+#include <ATen/ops/zeros.h>
+
+#include <cmath>
+#include <vector>
 
 #include "core/error.h"
 #include "learner/kl.h"
@@ -65,15 +70,20 @@ void check_inputs(const LossInputs& in, const LossOptions& options) {
     require_shape(kFn, "rollout_logprobs", in.rollout_logprobs, shape);
     require_floating(kFn, "rollout_logprobs", in.rollout_logprobs);
   }
-  if (in.logits.defined()) {
-    require_floating(kFn, "logits", in.logits);
-    require_dim(kFn, "logits", in.logits, 3);
-    require_shape(kFn, "logits", in.logits, {shape[0], shape[1], in.logits.size(2)});
+  if (in.entropy.defined()) {
+    require_shape(kFn, "entropy", in.entropy, shape);
+    require_floating(kFn, "entropy", in.entropy);
   }
 }
 
-double fraction(const at::Tensor& hits, double tokens) {
-  return hits.sum().item<double>() / tokens;
+// Number of true cells of a bool tensor, as a float64 scalar tensor (no device sync).
+at::Tensor count(const at::Tensor& hits) {
+  return hits.sum().to(at::kDouble);
+}
+
+// Sum of `values` over the true cells of `mask`, as a float64 scalar tensor.
+at::Tensor masked_sum(const at::Tensor& values, const at::Tensor& mask) {
+  return values.detach().to(at::kDouble).masked_fill(mask.logical_not(), 0.0).sum();
 }
 
 }  // namespace
@@ -85,8 +95,10 @@ LossNormalizer loss_normalizer(const at::Tensor& mask, const at::Tensor& truncat
 }
 
 at::Tensor token_entropy(const at::Tensor& logits) {
-  const at::Tensor logp = logits.log_softmax(-1);
-  return logp.exp().mul(logp.clamp_min(kLogProbFloor)).sum(-1).neg();
+  // A row of only -inf (padding, nothing possible) would be NaN in value and gradient: it gets entropy 0.
+  const at::Tensor empty = logits.amax(-1, /*keepdim=*/true).isneginf();
+  const at::Tensor logp = logits.masked_fill(empty, 0.0).log_softmax(-1);
+  return logp.exp().mul(logp.clamp_min(kLogProbFloor)).sum(-1).neg().masked_fill(empty.squeeze(-1), 0.0);
 }
 
 LossResult grpo_loss(const LossInputs& in, const LossOptions& options, std::optional<LossNormalizer> normalizer) {
@@ -94,7 +106,7 @@ LossResult grpo_loss(const LossInputs& in, const LossOptions& options, std::opti
   check_inputs(in, options);
   const at::Tensor m = effective_mask(in.mask, in.truncated, options);
   const at::Tensor padding = m.logical_not();
-  const LossNormalizer norm = normalizer.value_or(loss_normalizer(in.mask, in.truncated, options));
+  const LossNormalizer norm = normalizer ? *normalizer : loss_normalizer(in.mask, in.truncated, options);
   const c10::ScalarType dtype = in.logprobs.scalar_type();
 
   // Padding may hold anything (even -inf): replace it before any arithmetic so that neither values nor
@@ -128,9 +140,9 @@ LossResult grpo_loss(const LossInputs& in, const LossOptions& options, std::opti
     if (options.beta > 0 && options.kl_placement == KlPlacement::kLoss) per_token = per_token.add(kl, options.beta);
   }
   at::Tensor entropy;
-  if (in.logits.defined()) {
-    entropy = token_entropy(in.logits.masked_fill(padding.unsqueeze(2), 0.0));
-    if (options.entropy_coef > 0) per_token = per_token.sub(entropy.to(dtype), options.entropy_coef);
+  if (in.entropy.defined()) {
+    entropy = in.entropy.to(dtype).masked_fill(padding, 0.0);
+    if (options.entropy_coef > 0) per_token = per_token.sub(entropy, options.entropy_coef);
   }
 
   LossResult result;
@@ -140,37 +152,59 @@ LossResult grpo_loss(const LossInputs& in, const LossOptions& options, std::opti
     result.sequence_kl = kl.detach().masked_fill(in.mask.eq(0), 0.0).to(at::kDouble).sum(1);
   }
 
+  // Figures as device tensors; nothing below reads a value back.
   const at::NoGradGuard no_grad;
-  LossMetrics& metrics = result.metrics;
-  metrics.policy_loss = aggregate(pg.detach(), m, norm, options).item<double>();
-  metrics.tokens = m.sum().item<int64_t>();
-  metrics.sequences = m.any(1).sum().item<int64_t>();
-  if (in.truncated.defined() && options.overlong_filter) {
-    metrics.filtered_sequences =
-        bool_mask(kFn, "truncated", in.truncated).logical_and(in.mask.ne(0).any(1)).sum().item<int64_t>();
-  }
-  if (metrics.tokens == 0) return result;
-  const double tokens = static_cast<double>(metrics.tokens);
-  const at::Tensor r = ratio.detach();
-  const at::Tensor selected = r.masked_select(m);
-  metrics.ratio_mean = selected.mean().item<double>();
-  metrics.ratio_min = selected.min().item<double>();
-  metrics.ratio_max = selected.max().item<double>();
+  const auto f64 = at::TensorOptions().dtype(at::kDouble).device(logp.device());
+  std::vector<at::Tensor> stats(kLossStatCount);
+  const at::Tensor zero = at::zeros({}, f64);
+  stats[kStatPolicyLoss] = aggregate(pg.detach(), m, norm, options).to(at::kDouble);
+  stats[kStatTokens] = count(m);
+  stats[kStatSequences] = count(m.any(1));
+  stats[kStatFiltered] = in.truncated.defined() && options.overlong_filter
+                             ? count(bool_mask(kFn, "truncated", in.truncated).logical_and(in.mask.ne(0).any(1)))
+                             : zero;
+  const at::Tensor r = ratio.detach().to(at::kDouble);
   const at::Tensor negative = adv.lt(0).logical_and(m);
   const at::Tensor positive = adv.gt(0).logical_and(m);
-  metrics.clip_fraction_low = fraction(r.lt(1.0 - options.clip_low).logical_and(negative), tokens);
-  metrics.clip_fraction_high = fraction(r.gt(1.0 + options.clip_high).logical_and(positive), tokens);
+  stats[kStatClipLow] = count(r.lt(1.0 - options.clip_low).logical_and(negative));
+  stats[kStatClipHigh] = count(r.gt(1.0 + options.clip_high).logical_and(positive));
   // For A < 0, max(-A rho, -A clip(rho)) > -c A exactly when rho > c (c > 1 > 1 - clip_low).
-  if (options.dual_clip > 0)
-    metrics.dual_clip_fraction = fraction(r.gt(options.dual_clip).logical_and(negative), tokens);
-  if (importance) {
-    metrics.importance_weight_mean =
-        raw_weight.clamp_max(options.importance_cap).masked_select(m).to(at::kDouble).mean().item<double>();
-    metrics.importance_capped_fraction = fraction(raw_weight.gt(options.importance_cap).logical_and(m), tokens);
-  }
-  if (kl.defined()) metrics.kl_mean = kl.detach().masked_select(m).to(at::kDouble).mean().item<double>();
-  if (entropy.defined()) metrics.entropy_mean = entropy.detach().masked_select(m).to(at::kDouble).mean().item<double>();
+  stats[kStatDualClip] = options.dual_clip > 0 ? count(r.gt(options.dual_clip).logical_and(negative)) : zero;
+  stats[kStatRatioSum] = masked_sum(r, m);
+  stats[kStatRatioMin] = r.masked_fill(padding, INFINITY).min();
+  stats[kStatRatioMax] = r.masked_fill(padding, -INFINITY).max();
+  stats[kStatKlSum] = kl.defined() ? masked_sum(kl, m) : zero;
+  stats[kStatEntropySum] = entropy.defined() ? masked_sum(entropy, m) : zero;
+  stats[kStatImportanceWeight] = importance ? masked_sum(raw_weight.clamp_max(options.importance_cap), m) : zero;
+  stats[kStatImportanceCapped] = importance ? count(raw_weight.gt(options.importance_cap).logical_and(m)) : zero;
+  result.stats = at::stack(stats);
+  result.terms = {kl.defined(), entropy.defined(), importance};
   return result;
+}
+
+LossMetrics loss_metrics(const at::Tensor& stats, const LossTerms& terms) {
+  const at::Tensor host = stats.detach().to(at::kCPU, at::kDouble).contiguous();
+  const double* v = host.data_ptr<double>();
+  LossMetrics metrics;
+  metrics.policy_loss = v[kStatPolicyLoss];
+  metrics.tokens = static_cast<int64_t>(v[kStatTokens]);
+  metrics.sequences = static_cast<int64_t>(v[kStatSequences]);
+  metrics.filtered_sequences = static_cast<int64_t>(v[kStatFiltered]);
+  if (metrics.tokens == 0) return metrics;
+  const double tokens = v[kStatTokens];
+  metrics.clip_fraction_low = v[kStatClipLow] / tokens;
+  metrics.clip_fraction_high = v[kStatClipHigh] / tokens;
+  metrics.dual_clip_fraction = v[kStatDualClip] / tokens;
+  metrics.ratio_mean = v[kStatRatioSum] / tokens;
+  metrics.ratio_min = v[kStatRatioMin];
+  metrics.ratio_max = v[kStatRatioMax];
+  if (terms.kl) metrics.kl_mean = v[kStatKlSum] / tokens;
+  if (terms.entropy) metrics.entropy_mean = v[kStatEntropySum] / tokens;
+  if (terms.importance) {
+    metrics.importance_weight_mean = v[kStatImportanceWeight] / tokens;
+    metrics.importance_capped_fraction = v[kStatImportanceCapped] / tokens;
+  }
+  return metrics;
 }
 
 }  // namespace spct::learner

@@ -7,14 +7,19 @@
 //   pg_it  = min(pg_it, -c A)  when A < 0 and dual_clip c > 0
 //   pg_it *= min(exp(old_logp - rollout_logp), importance_cap)   when importance_cap > 0 and rollout log-probs
 //            are given (truncated importance sampling; the weight is data, no gradient flows through it)
-//   l_it   = pg_it + beta KL_it (KL in the loss)  - entropy_coef H_it (when logits are given)
+//   l_it   = pg_it + beta KL_it (KL in the loss)  - entropy_coef H_it (when entropies are given)
 //   loss   = aggregation of l_it over the batch (see LossAggregation)
+// Every term, the entropy bonus included, is aggregated over the same effective tokens with the same
+// normaliser: tokens of filtered (truncated) completions add nothing to any of them.
 // log(rho) is clamped to [-20, 20] before exp(): beyond that the clip is active anyway, and the clamp keeps
 // float32 finite. Values at masked-out positions are never used (padding may hold anything, even -inf).
 //
 // Gradient accumulation and data parallelism: the aggregation divides by batch totals (sequences, tokens).
 // Pass the totals of the WHOLE batch (LossNormalizer, summed over micro-batches and ranks) and the micro-batch
 // losses add up exactly to the whole batch's loss, for every aggregation.
+//
+// Metrics stay on the device (LossResult::stats) until asked for, so a micro-batch loop can add them up and
+// read them once per step: grpo_loss itself never waits for the device.
 //
 // Thread safety: pure functions of their inputs; ATen's own threading applies.
 #pragma once
@@ -39,8 +44,9 @@ struct LossInputs {
   at::Tensor truncated = {};         // [N] bool or 0/1, optional: completions cut at max_new_tokens (overlong filter)
   at::Tensor rollout_logprobs = {};  // [N,T] optional: log-probs of the engine that sampled the tokens, for
                                      // truncated importance sampling (LossOptions::importance_cap)
-  at::Tensor logits = {};            // [N,T,V] floating, optional: full logits for the entropy bonus and metric;
-                                     // gradients flow through these too
+  at::Tensor entropy = {};           // [N,T] floating, optional: per-token entropy H of the policy's distribution
+                                     // (models/logprobs.h, or token_entropy() of full logits), for the entropy
+                                     // bonus and metric; gradients flow through it
 };
 
 // The denominators of the aggregation: how many sequences and tokens contribute to the whole batch.
@@ -67,7 +73,7 @@ struct LossMetrics {
   double ratio_min = 0;
   double ratio_max = 0;
   std::optional<double> kl_mean;                 // token mean of the chosen estimator; absent without ref_logprobs
-  std::optional<double> entropy_mean;            // token mean of H; absent without logits
+  std::optional<double> entropy_mean;            // token mean of H; absent without entropies
   int64_t tokens = 0;                            // effective tokens
   int64_t sequences = 0;                         // contributing sequences
   int64_t filtered_sequences = 0;                // sequences removed by the overlong filter
@@ -75,10 +81,45 @@ struct LossMetrics {
   double importance_capped_fraction = 0;         // tokens whose raw IS weight exceeded importance_cap
 };
 
+// The raw figures behind LossMetrics, as one float64 vector on the inputs' device (LossResult::stats): sums
+// over effective tokens, which add up over micro-batches, except the ratio extremes (min/max; +inf/-inf with no
+// token). Absent terms (no KL, entropy or importance weights) are 0 there.
+enum LossStat : int64_t {
+  kStatPolicyLoss,        // aggregated pg part (already normalised)
+  kStatTokens,            // effective tokens
+  kStatSequences,         // contributing sequences
+  kStatFiltered,          // sequences removed by the overlong filter
+  kStatClipLow,           // tokens where the low clip binds
+  kStatClipHigh,          // tokens where the high clip binds
+  kStatDualClip,          // tokens where the dual clip binds
+  kStatRatioSum,          // sum of rho
+  kStatRatioMin,          // min of rho
+  kStatRatioMax,          // max of rho
+  kStatKlSum,             // sum of the KL estimator
+  kStatEntropySum,        // sum of H
+  kStatImportanceWeight,  // sum of the capped IS weights
+  kStatImportanceCapped,  // tokens whose raw IS weight exceeded the cap
+  kLossStatCount
+};
+
+// Which optional terms a stats vector has (for LossMetrics' optional fields).
+struct LossTerms {
+  bool kl = false;
+  bool entropy = false;
+  bool importance = false;
+};
+
+// LossMetrics of a stats vector (summed over any number of micro-batches). Reads it: one device sync.
+LossMetrics loss_metrics(const at::Tensor& stats, const LossTerms& terms);
+
 struct LossResult {
-  at::Tensor loss;         // scalar to minimise, differentiable w.r.t. logprobs (and logits)
+  at::Tensor loss;         // scalar to minimise, differentiable w.r.t. logprobs (and entropy)
   at::Tensor sequence_kl;  // [N] float64 summed KL per sequence (no gradient); undefined without ref_logprobs
-  LossMetrics metrics;
+  at::Tensor stats;        // [kLossStatCount] float64, no gradient, on the inputs' device
+  LossTerms terms;
+
+  // loss_metrics(stats, terms): waits for the device.
+  LossMetrics metrics() const { return loss_metrics(stats, terms); }
 };
 
 // The loss of one (micro-)batch. `normalizer` defaults to this batch's own loss_normalizer(); pass the
@@ -88,8 +129,9 @@ struct LossResult {
 LossResult grpo_loss(const LossInputs& inputs, const LossOptions& options,
                      std::optional<LossNormalizer> normalizer = std::nullopt);
 
-// Per-token entropy H = -sum_v p log p of softmax(logits) over the last dimension: [N,T,V] -> [N,T].
-// Differentiable. Logits of -inf (masked vocabulary entries) are allowed.
+// Per-token entropy H = -sum_v p log p of softmax(logits) over the last dimension: [N,T,V] -> [N,T], for
+// LossInputs::entropy when the full logits are at hand. Differentiable. Logits of -inf (masked vocabulary
+// entries) are allowed; a row of only -inf (padding) has entropy 0 and gets no gradient.
 at::Tensor token_entropy(const at::Tensor& logits);
 
 }  // namespace spct::learner

@@ -1,11 +1,13 @@
 // A learner's part of a checkpoint, written into the checkpoint's staging directory:
 //   model/                  the policy in Hugging Face format (config.json, model.safetensors, tokenizer files
 //                           when the run's model directory has them), loadable by any HF-compatible tool
-//   optimizer.safetensors   AdamW's state (learner/optimizer.h names: step, exp_avg.<i>, exp_avg_sq.<i>)
+//   optimizer.safetensors   AdamW's state (learner/optimizer.h names: step, exp_avg.<i>, exp_avg_sq.<i> in
+//                           float32, and master.<i>, the float32 master of each 16-bit parameter)
 //   reference.safetensors   the frozen reference model's parameters (it drifts from the starting model with
 //                           grpo.ref_reset_every, so a pointer to model.path would not do)
 //   learner.json            {"kl_beta": ..., "optimizer_steps": ...}
-// Everything is stored in the tensors' own dtype, so a restored learner continues bit-identically.
+// Everything is stored in the tensors' own dtype, so a restored learner continues bit-identically (a bf16
+// policy's weights are its masters rounded, and the masters themselves come back from optimizer.safetensors).
 //
 // With data-parallel learners every learner holds the same state after every step (grpo_learner.h), so learner 0
 // alone writes it and every learner restores from the same files.

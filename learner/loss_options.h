@@ -45,8 +45,9 @@ struct LossOptions {
   LossAggregation aggregation = LossAggregation::kSeqMeanTokenMean;
   // The constant of kSeqMeanTokenSumNorm (Dr. GRPO: max_new_tokens). REQUIRES: > 0 for that aggregation.
   double sum_norm_tokens = 0.0;
-  // Entropy bonus: the loss subtracts entropy_coef * (mean token entropy, aggregated like the policy loss).
-  // Needs full logits in LossInputs; without them the bonus is skipped. REQUIRES: >= 0.
+  // Entropy bonus: l_it gets -entropy_coef * H_it, so the bonus is aggregated exactly like the policy loss (same
+  // effective tokens, overlong-filtered ones excluded; same denominators). Needs LossInputs::entropy; without it
+  // the bonus is skipped. REQUIRES: >= 0.
   double entropy_coef = 0.0;
   // DAPO overlong filtering: sequences flagged truncated contribute nothing (their tokens are masked out).
   bool overlong_filter = false;

@@ -33,8 +33,12 @@ AdamW::AdamW(std::vector<at::Tensor> params, const AdamWOptions& options)
     const std::string name = "parameter " + std::to_string(i);
     require_floating("AdamW", name.c_str(), params_[i]);
     if (!params_[i].is_leaf()) throw Error(ExitCode::kFailure, "AdamW: " + name + " is not a leaf tensor");
-    exp_avg_.push_back(at::zeros_like(params_[i]));
-    exp_avg_sq_.push_back(at::zeros_like(params_[i]));
+    const bool low_precision = params_[i].scalar_type() != at::kFloat && params_[i].scalar_type() != at::kDouble;
+    master_.push_back(low_precision ? params_[i].detach().to(at::kFloat, /*non_blocking=*/false, /*copy=*/true)
+                                    : at::Tensor());
+    const at::Tensor& reference = low_precision ? master_.back() : params_[i];
+    exp_avg_.push_back(at::zeros_like(reference));
+    exp_avg_sq_.push_back(at::zeros_like(reference));
   }
 }
 
@@ -47,15 +51,20 @@ void AdamW::step() {
   const double bias2_sqrt = std::sqrt(1.0 - std::pow(o.beta2, t));
   const double step_size = o.lr / bias1;
   for (size_t i = 0; i < params_.size(); ++i) {
-    const at::Tensor& g = params_[i].grad();
-    if (!g.defined()) continue;
+    const at::Tensor& grad = params_[i].grad();
+    if (!grad.defined()) continue;
     // Tensor handles share storage: updating the copy updates the caller's parameter.
-    at::Tensor p = params_[i];
+    at::Tensor p = master_[i].defined() ? master_[i] : params_[i];
+    const at::Tensor g = grad.scalar_type() == p.scalar_type() ? grad : grad.to(p.scalar_type());
     if (o.weight_decay != 0) p.mul_(1.0 - o.lr * o.weight_decay);
     exp_avg_[i].lerp_(g, 1.0 - o.beta1);  // beta1 m + (1 - beta1) g in one pass
     exp_avg_sq_[i].mul_(o.beta2).addcmul_(g, g, 1.0 - o.beta2);
     const at::Tensor denom = exp_avg_sq_[i].sqrt().div_(bias2_sqrt).add_(o.eps);
     p.addcdiv_(exp_avg_[i], denom, -step_size);
+    if (master_[i].defined()) {
+      at::Tensor param = params_[i];
+      param.copy_(p);  // round to nearest into the parameter's dtype
+    }
   }
 }
 
@@ -80,6 +89,7 @@ NamedTensors AdamW::state() const {
   for (size_t i = 0; i < params_.size(); ++i) {
     out.emplace_back("exp_avg." + std::to_string(i), exp_avg_[i].clone());
     out.emplace_back("exp_avg_sq." + std::to_string(i), exp_avg_sq_[i].clone());
+    if (master_[i].defined()) out.emplace_back("master." + std::to_string(i), master_[i].clone());
   }
   return out;
 }
@@ -101,18 +111,24 @@ void AdamW::load_state(const NamedTensors& state) {
     throw InputError("AdamW state: \"step\" must be one non-negative integer, got shape " + shape_string(step));
   }
   // Check everything before changing anything, so a bad checkpoint leaves the optimizer as it was.
-  const auto take_moment = [&](const std::string& name, size_t i) {
-    const at::Tensor t = take(name);
-    if (!t.defined() || t.sizes() != params_[i].sizes()) {
+  const auto check_shape = [&](const std::string& name, const at::Tensor& t, size_t i) {
+    if (!t.defined() || t.sizes() != params_[i].sizes() || !at::isFloatingType(t.scalar_type())) {
       throw InputError("AdamW state: \"" + name + "\" has shape " + shape_string(t) + ", parameter " +
                        std::to_string(i) + " has " + shape_string(params_[i]));
     }
     return t;
   };
-  std::vector<at::Tensor> avg, avg_sq;
+  std::vector<at::Tensor> avg, avg_sq, master(params_.size());
   for (size_t i = 0; i < params_.size(); ++i) {
-    avg.push_back(take_moment("exp_avg." + std::to_string(i), i));
-    avg_sq.push_back(take_moment("exp_avg_sq." + std::to_string(i), i));
+    const std::string index = std::to_string(i);
+    avg.push_back(check_shape("exp_avg." + index, take("exp_avg." + index), i));
+    avg_sq.push_back(check_shape("exp_avg_sq." + index, take("exp_avg_sq." + index), i));
+    // A float32 parameter has no master; a 16-bit one without a saved master (an earlier version's state)
+    // starts its master from the parameter.
+    const std::string master_name = "master." + index;
+    if (master_[i].defined() && by_name.count(master_name) != 0) {
+      master[i] = check_shape(master_name, take(master_name), i);
+    }
   }
   if (!by_name.empty()) {
     throw InputError("AdamW state: unexpected entry \"" + by_name.begin()->first + "\" (state of " +
@@ -122,6 +138,7 @@ void AdamW::load_state(const NamedTensors& state) {
   for (size_t i = 0; i < params_.size(); ++i) {
     exp_avg_[i].copy_(avg[i]);
     exp_avg_sq_[i].copy_(avg_sq[i]);
+    if (master_[i].defined()) master_[i].copy_(master[i].defined() ? master[i] : params_[i].detach());
   }
   step_ = step.item<int64_t>();
 }

@@ -7,10 +7,22 @@
 // which is torch.optim.AdamW's update. Parameters whose gradient is undefined are left alone (their moments
 // do not decay); t counts optimizer steps, shared by all parameters.
 //
+// Mixed precision: the update runs in float32 whatever the parameters' dtype. m and v are float32, and a
+// parameter in a 16-bit dtype (bfloat16, float16) gets a float32 master copy that the update applies to; the
+// parameter is then the master rounded to its dtype. So an update far below one bf16 ulp of a weight still
+// accumulates in the master and moves the weight once the sum crosses half an ulp, instead of being rounded
+// away every step. float32 parameters are updated in place (they are their own master).
+//
 // The state is exposed as named tensors so a checkpoint can save and restore it exactly:
 //   "step"             int64 scalar, the number of steps taken
-//   "exp_avg.<i>"      m of parameter i (in constructor order), same shape and dtype as the parameter
-//   "exp_avg_sq.<i>"   v of parameter i
+//   "exp_avg.<i>"      m of parameter i (in constructor order), same shape as the parameter, float32
+//   "exp_avg_sq.<i>"   v of parameter i, float32
+//   "master.<i>"       the float32 master of parameter i, only for parameters in a 16-bit dtype
+// load_state() also takes the states of earlier versions (moments in the parameter's dtype, no master: the
+// master then starts from the parameter).
+//
+// The master is taken from the parameter at construction and at load_state(): anything else that changes a
+// 16-bit parameter in between is overwritten by the next step().
 //
 // Ownership: holds references to the caller's parameter tensors (shared storage) and owns its moments.
 // Thread safety: none; one thread steps it, and nothing else may touch the parameters during step().
@@ -68,6 +80,7 @@ class AdamW {
 
  private:
   const std::vector<at::Tensor> params_;
+  std::vector<at::Tensor> master_;  // float32 copy of a 16-bit parameter; undefined for float32 ones
   std::vector<at::Tensor> exp_avg_;
   std::vector<at::Tensor> exp_avg_sq_;
   AdamWOptions options_;

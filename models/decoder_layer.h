@@ -3,7 +3,9 @@
 //   y = h + mlp(norm2(h))            (mlp = dense SwiGLU, or the sparse MoE block of moe.h)
 // with grouped-query attention (each of the kv_heads key/value heads serves num_heads / kv_heads query heads,
 // query head h uses kv head h / group as in Hugging Face's repeat_kv), optional q/k/v biases and optional
-// per-head RMSNorm of q and k before RoPE (Qwen3).
+// per-head RMSNorm of q and k before RoPE (Qwen3). Attention is at::scaled_dot_product_attention, which picks a
+// fused kernel (flash / memory-efficient on CUDA, flash on CPU) and never materialises the [T, S] probabilities
+// for backward where the kernel supports it.
 //
 // Thread safety: forward() is const; concurrent calls are fine with distinct caches.
 #pragma once
@@ -23,7 +25,8 @@ namespace spct::models {
 struct LayerContext {
   at::Tensor cos;             // [B, 1, T, head_dim]
   at::Tensor sin;             // [B, 1, T, head_dim]
-  at::Tensor attention_bias;  // [B, 1, 1, T, S] float32: 0 where a query may attend to a key slot, else -1e9
+  at::Tensor attention_mask;  // [B, 1, T, S] bool: true where a query may attend to a key slot; every query row
+                              // has at least one true slot (a padding query sees itself), so no row is all-masked
   at::Tensor token_mask;      // [B * T] bool: real (non-padding) tokens, for MoE statistics
   KvCache* cache = nullptr;   // when set, keys/values are appended to it and attention reads all its slots
   MoeStats* moe = nullptr;    // when set, MoE layers add their aux loss (and metrics) here

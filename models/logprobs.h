@@ -4,12 +4,21 @@
 //
 // Layout (the same as generation's, so the two agree): prompts LEFT-padded to the longest prompt P, each
 // completion right after its prompt, completions right-padded to the longest completion C. Completion token
-// j of row i sits in column P + j and is predicted by the logits of column P + j - 1; the language-model head
-// runs only on those C columns.
+// j of row i sits in column P + j and is predicted by the hidden state of column P + j - 1.
+//
+// Memory: the language-model head runs only on real completion tokens, `chunk_tokens` of them at a time, and
+// each chunk keeps only its log-probs and entropies: the full [tokens x vocab] float32 logits of a batch are
+// never materialised (for a 150k vocabulary they are 0.6 MB per token). With autograd, a batch of more than one
+// chunk recomputes each chunk's logits in backward (models/recompute.h), one chunk at a time; that costs one
+// more pass of the head. One chunk or fewer: plain autograd, which keeps that chunk's logits.
+//
+// Numerics: logits in float32 whatever the model dtype; one logsumexp per token gives both the log-prob and
+// the entropy (H = lse - sum_v p_v z_v), so the vocabulary is swept once for the normaliser and once for H.
 //
 // Agreement with generation: for temperature 1, `logprobs` here equals Completion::logprobs of generate() for
 // the same tokens within 1e-4 absolute in float32 (different matmul shapes round differently; the KV cache
-// path attends over the same keys). tests/unit/models/logprobs_test.cpp checks this bound.
+// path attends over the same keys). tests/unit/models/generation_test.cpp checks this bound, and
+// tests/unit/models/logprobs_test.cpp that chunking changes neither values nor gradients.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -27,13 +36,21 @@ struct CompletionLogProbs {
   at::Tensor mask;      // [B, C] bool: true for real completion tokens
 };
 
+// Tokens per chunk of the language-model head when nothing else is configured (model.logprob_chunk_tokens).
+inline constexpr int64_t kDefaultLogProbChunkTokens = 1024;
+
 struct LogProbOptions {
   double temperature = 1.0;   // logits are divided by it first (use the sampling temperature for ratios)
-  bool with_entropy = false;  // entropy costs one more pass over [B, C, vocab]
+  bool with_entropy = false;  // also the per-token entropy (one more sweep over each chunk's logits)
+  // With autograd: whether gradients flow through `entropy` (an entropy bonus). false computes it as data,
+  // without recording it for backward (the entropy metric alone).
+  bool entropy_grad = false;
+  int64_t chunk_tokens = kDefaultLogProbChunkTokens;  // REQUIRES: > 0
 };
 
-// Throws spct::InputError for an empty prompt, mismatched list sizes or token ids outside the vocabulary.
-// Empty completions are allowed (their row is all mask-false). REQUIRES: model.head() == Head::kLanguageModel.
+// Throws spct::InputError for an empty prompt, mismatched list sizes, token ids outside the vocabulary or a
+// chunk size < 1. Empty completions are allowed (their row is all mask-false).
+// REQUIRES: model.head() == Head::kLanguageModel.
 CompletionLogProbs completion_logprobs(const Transformer& model, const std::vector<std::vector<int64_t>>& prompts,
                                        const std::vector<std::vector<int64_t>>& completions,
                                        const LogProbOptions& options = {});

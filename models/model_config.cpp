@@ -364,14 +364,14 @@ ModelConfig from_section(const config::ModelSection& s, int64_t vocab_size) {
   c.tie_embeddings = s.tie_embeddings;
   c.qkv_bias = c.family == Family::kQwen2;
   c.qk_norm = c.family == Family::kQwen3;
-  if (s.dtype == "float32") {
+  if (s.dtype == "float32" || s.dtype == "auto") {
     c.dtype = DType::kFloat32;
   } else if (s.dtype == "bfloat16") {
     c.dtype = DType::kBFloat16;
   } else if (s.dtype == "float16") {
     c.dtype = DType::kFloat16;
   } else {
-    fail("model.dtype", "unknown '" + s.dtype + "'; choices: float32, bfloat16, float16");
+    fail("model.dtype", "unknown '" + s.dtype + "'; choices: auto, float32, bfloat16, float16");
   }
   validate(c);
   return c;

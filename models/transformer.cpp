@@ -8,11 +8,11 @@
 #include <ATen/ops/embedding.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/randn.h>
-#include <ATen/ops/zeros.h>
 
 #include <string>
 
 #include "core/error.h"
+#include "models/recompute.h"
 
 namespace spct::models {
 namespace {
@@ -20,10 +20,6 @@ namespace {
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
-
-// Large enough that exp() underflows to exactly 0 against any real score, finite so that a fully masked
-// row (a padding query) gives a uniform distribution instead of NaN that would poison gradients.
-constexpr double kMasked = -1e9;
 
 const ModelConfig& validated(const ModelConfig& config) {
   validate(config);
@@ -228,7 +224,9 @@ at::Tensor Transformer::hidden_states(const at::Tensor& input_ids, const at::Ten
   }
   const at::Tensor ids = input_ids.to(device_, at::kLong);
   if (ids.numel() > 0) {
-    const auto [min_id, max_id] = at::aminmax(ids);
+    // Checked on the host copy when the caller built the ids there: reading a device tensor's range would stall
+    // the device queue.
+    const auto [min_id, max_id] = at::aminmax(input_ids.is_cpu() ? input_ids.to(at::kLong) : ids);
     const int64_t lo = min_id.item<int64_t>();
     const int64_t hi = max_id.item<int64_t>();
     if (lo < 0 || hi >= config_.vocab_size) {
@@ -248,19 +246,24 @@ at::Tensor Transformer::hidden_states(const at::Tensor& input_ids, const at::Ten
   const int64_t offset = cache != nullptr ? cache->length() : 0;
   const at::Tensor key_valid = cache != nullptr ? cache->begin_step(mask) : mask;  // [B, S]
   const int64_t s = key_valid.size(1);
-  at::Tensor allowed = key_valid.view({b, 1, 1, 1, s});
-  if (t > 1) {
-    // A single new token (a decode step) comes after every slot, so only prefill needs the causal mask.
-    const auto long_opts = at::TensorOptions().dtype(at::kLong).device(device_);
-    const at::Tensor causal = at::arange(s, long_opts).unsqueeze(0) <= (at::arange(t, long_opts) + offset).unsqueeze(1);
-    allowed = allowed & causal.view({1, 1, 1, t, s});
-  }
-  ctx.attention_bias = at::zeros(allowed.sizes(), at::TensorOptions().dtype(at::kFloat).device(device_))
-                           .masked_fill_(allowed.logical_not(), kMasked);
+  at::Tensor allowed = key_valid.view({b, 1, 1, s});
+  const auto long_opts = at::TensorOptions().dtype(at::kLong).device(device_);
+  const at::Tensor key_slots = at::arange(s, long_opts).unsqueeze(0);               // [1, S]
+  const at::Tensor query_slots = (at::arange(t, long_opts) + offset).unsqueeze(1);  // [T, 1]
+  // A single new token (a decode step) comes after every slot, so only prefill needs the causal mask.
+  if (t > 1) allowed = allowed & (key_slots <= query_slots).view({1, 1, t, s});
+  // Every query may see its own slot: a padding query then attends to itself instead of to nothing, which
+  // would be NaN in some kernels (its output is unused; real tokens always see their own valid slot).
+  ctx.attention_mask = allowed | (key_slots == query_slots).view({1, 1, t, s});
   ctx.token_mask = mask.reshape({-1});
 
   at::Tensor x = at::embedding(embed_tokens_, ids);
-  for (const DecoderLayer& layer : layers_) x = layer.forward(x, ctx);
+  // Checkpointing only pays when backward will run: autograd on, and something to train.
+  if (activation_checkpointing_ && cache == nullptr && at::GradMode::is_enabled() && !trainable_parameters().empty()) {
+    for (const DecoderLayer& layer : layers_) x = checkpointed_layer(layer, x, ctx);
+  } else {
+    for (const DecoderLayer& layer : layers_) x = layer.forward(x, ctx);
+  }
   if (cache != nullptr) cache->end_step();
   if (moe != nullptr && moe->aux_loss.defined()) {
     int64_t moe_layers = 0;
@@ -268,6 +271,32 @@ at::Tensor Transformer::hidden_states(const at::Tensor& input_ids, const at::Ten
     moe->aux_loss = moe->aux_loss / static_cast<double>(moe_layers);
   }
   return rms_norm(x, norm_, config_.rms_norm_eps);
+}
+
+at::Tensor Transformer::checkpointed_layer(const DecoderLayer& layer, const at::Tensor& x, const LayerContext& ctx) {
+  // The recomputation happens after hidden_states() returned: it captures the tables by value, and reports MoE
+  // statistics only from the first run (the caller's MoeStats may be gone by backward).
+  LayerContext shared = ctx;
+  shared.moe = nullptr;
+  MoeStats* const stats = ctx.moe;
+  const bool moe_layer = layer.moe.has_value() && stats != nullptr;
+  const RecomputeFn fn = [&layer, shared, stats, moe_layer](const std::vector<at::Tensor>& in, bool recomputing) {
+    LayerContext local = shared;
+    MoeStats layer_stats;
+    layer_stats.collect_metrics = !recomputing && stats != nullptr && stats->collect_metrics;
+    if (moe_layer) local.moe = &layer_stats;
+    std::vector<at::Tensor> out{layer.forward(in[0], local)};
+    if (moe_layer) {
+      out.push_back(layer_stats.aux_loss);
+      if (!recomputing) {
+        for (RouterMetrics& m : layer_stats.layers) stats->layers.push_back(std::move(m));
+      }
+    }
+    return out;
+  };
+  std::vector<at::Tensor> out = recompute_in_backward(fn, {x}, moe_layer ? 2 : 1);
+  if (moe_layer) stats->aux_loss = stats->aux_loss.defined() ? stats->aux_loss + out[1] : out[1];
+  return out[0];
 }
 
 at::Tensor Transformer::logits(const at::Tensor& hidden) const {

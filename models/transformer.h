@@ -94,6 +94,12 @@ class Transformer {
   // A cache sized for this model: `batch` rows, `capacity` slots, in the model's dtype and device.
   KvCache make_cache(int64_t batch, int64_t capacity) const;
 
+  // Activation checkpointing (off by default): with autograd on and no cache, each decoder layer keeps only its
+  // input for backward and is run again during backward (models/recompute.h): activation memory drops from
+  // every layer's intermediates to one layer's, for about one more forward pass. Gradients are the same.
+  void set_activation_checkpointing(bool on) { activation_checkpointing_ = on; }
+  bool activation_checkpointing() const { return activation_checkpointing_; }
+
   // Copies every own parameter of `other` into this model (same config required; throws spct::InputError).
   void copy_parameters_from(const Transformer& other);
 
@@ -102,6 +108,8 @@ class Transformer {
   template <typename Fn>
   void for_each_parameter(Fn&& fn) const;
   void build(uint64_t seed);
+  // One layer's forward through recompute_in_backward (MoE aux loss included as a differentiable output).
+  static at::Tensor checkpointed_layer(const DecoderLayer& layer, const at::Tensor& x, const LayerContext& ctx);
 
   const ModelConfig config_;
   const at::Device device_;
@@ -112,6 +120,7 @@ class Transformer {
   at::Tensor norm_;      // [hidden]
   Linear lm_head_;       // weight aliases embed_tokens_ when tied
   at::Tensor inv_freq_;  // [head_dim / 2] float32
+  bool activation_checkpointing_ = false;
 };
 
 }  // namespace spct::models

@@ -52,8 +52,10 @@ struct ModelSection {
   double rope_theta = 10000;
   double rms_norm_eps = 1e-6;
   bool tie_embeddings = true;
-  std::string dtype = "float32";
+  std::string dtype = "auto";
   std::string device = "auto";
+  int64_t logprob_chunk_tokens = 1024;
+  bool activation_checkpointing = false;
 };
 
 struct TokenizerSection {

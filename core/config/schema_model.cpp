@@ -25,12 +25,22 @@ void add_model_fields(SchemaBuilder& b) {
                {.min = 1, .max = 1e9});
   b.add_number("rms_norm_eps", f(&ModelSection::rms_norm_eps), "Epsilon of RMSNorm.", {.min = 0, .max = 1e-2});
   b.add_bool("tie_embeddings", f(&ModelSection::tie_embeddings), "Share the input embedding with the output head.");
-  b.add_string("dtype", f(&ModelSection::dtype), "Parameter dtype; training keeps float32 master weights.",
-               {.choices = {"float32", "bfloat16", "float16"}});
+  b.add_string("dtype", f(&ModelSection::dtype),
+               "Parameter and compute dtype. auto: model.path's torch_dtype (float32 for a new model); any other "
+               "value casts a loaded model at load. Training keeps float32 master weights and AdamW moments "
+               "whatever the dtype.",
+               {.choices = {"auto", "float32", "bfloat16", "float16"}});
   b.add_string("device", f(&ModelSection::device),
                "Where every model of a rank lives: auto (the rank's GPU from the layout when CUDA is available, else "
                "the CPU), cpu, or cuda (the rank's GPU; an error on a rank that sees none).",
                {.choices = {"auto", "cpu", "cuda"}});
+  b.add_integer("logprob_chunk_tokens", f(&ModelSection::logprob_chunk_tokens),
+                "Tokens per chunk of the language-model head when scoring completions: the [tokens x vocab] "
+                "float32 logits exist for one chunk at a time (recomputed in backward when a batch spans several).",
+                {.min = 1, .max = 1e9});
+  b.add_bool("activation_checkpointing", f(&ModelSection::activation_checkpointing),
+             "Keep only each decoder layer's input for backward and recompute the layer during backward: less "
+             "activation memory for about one more forward pass; same gradients.");
 }
 
 void add_tokenizer_fields(SchemaBuilder& b) {

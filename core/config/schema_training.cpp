@@ -140,9 +140,11 @@ void add_grpo_fields(SchemaBuilder& b) {
                "pi_behaviour being the one-step-stale policy that sampled it (truncated importance sampling); 0 = "
                "no correction.",
                {.min = 0, .max = 1e6});
-  b.add_number("entropy_coef", f(&GrpoSection::entropy_coef),
-               "Entropy bonus coefficient: the loss subtracts this times the mean token entropy; 0 = off.",
-               {.min = 0, .max = 10});
+  b.add_number(
+      "entropy_coef", f(&GrpoSection::entropy_coef),
+      "Entropy bonus coefficient: the loss subtracts this times the token entropy, aggregated like the policy loss "
+      "(grpo.loss_aggregation, over the same kept tokens); 0 = off.",
+      {.min = 0, .max = 10});
   b.add_number("advantage_eps", f(&GrpoSection::advantage_eps),
                "Added to the group's sample reward std before dividing (std_normalize).", {.min = 1e-12, .max = 1});
   b.add_bool("overlong_filter", f(&GrpoSection::overlong_filter),

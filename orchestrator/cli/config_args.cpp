@@ -1,5 +1,10 @@
 #include "orchestrator/cli/config_args.h"
 
+#include <filesystem>
+
+#include "core/error.h"
+#include "orchestrator/pipeline/pipeline.h"
+
 namespace spct::cli {
 namespace {
 
@@ -23,6 +28,24 @@ std::vector<std::string> ConfigArgs::overrides() const {
   std::vector<std::string> out;
   for (std::size_t i = path().empty() ? 0 : 1; i < positional.size(); ++i) out.push_back(positional[i]);
   return out;
+}
+
+config::ResolvedConfig ConfigArgs::load() const {
+  const std::string file = path();
+  // Read as an experiment config, a pipeline would only fail on its unknown `pipeline` and `stages` keys.
+  bool pipeline = false;
+  try {
+    pipeline = !file.empty() && std::filesystem::is_regular_file(file) && pipeline::is_pipeline_file(file);
+  } catch (const UsageError&) {
+    // Unparsable YAML: load_config below reports it with the file, line and column.
+  }
+  if (pipeline) {
+    throw UsageError(file +
+                     " is a pipeline (a `stages:` list of experiment configs), not an experiment config: check "
+                     "it with `spct pipeline show " +
+                     file + "` and run it with `spct pipeline run " + file + "`");
+  }
+  return config::load_config(file, overrides());
 }
 
 }  // namespace spct::cli

@@ -17,7 +17,8 @@ struct ConfigArgs {
   // The first positional is the config file unless it looks like an override; no file means the embedded default.
   std::string path() const;
   std::vector<std::string> overrides() const;
-  config::ResolvedConfig load() const { return config::load_config(path(), overrides()); }
+  // Loads the config. Throws spct::UsageError pointing to `spct pipeline show` when the file is a pipeline.
+  config::ResolvedConfig load() const;
 };
 
 }  // namespace spct::cli

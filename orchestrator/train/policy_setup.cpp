@@ -40,14 +40,22 @@ std::unique_ptr<models::Transformer> make_policy(const config::Config& config, c
 
 std::unique_ptr<models::Transformer> make_policy(const config::Config& config, const tokenizer::Tokenizer& tokenizer,
                                                  at::Device device) {
+  std::unique_ptr<models::Transformer> policy;
   if (!config.model.path.empty()) {
     model_io::LoadOptions options;
     options.device = device;
-    return model_io::load_hf_model(config.model.path, options);
+    // model.dtype other than auto casts the loaded weights (e.g. a bfloat16 checkpoint trained in float32).
+    for (const models::DType dtype : {models::DType::kFloat32, models::DType::kBFloat16, models::DType::kFloat16}) {
+      if (config.model.dtype == models::dtype_name(dtype)) options.dtype = dtype;
+    }
+    policy = model_io::load_hf_model(config.model.path, options);
+  } else {
+    const models::ModelConfig shape = models::from_section(config.model, tokenizer.vocab_size());
+    // Weights are drawn on the CPU from run.seed whatever the device, so every rank builds the same model.
+    policy = std::make_unique<models::Transformer>(shape, static_cast<uint64_t>(config.run.seed), device);
   }
-  const models::ModelConfig shape = models::from_section(config.model, tokenizer.vocab_size());
-  // Weights are drawn on the CPU from run.seed whatever the device, so every rank builds the same model.
-  return std::make_unique<models::Transformer>(shape, static_cast<uint64_t>(config.run.seed), device);
+  policy->set_activation_checkpointing(config.model.activation_checkpointing);
+  return policy;
 }
 
 }  // namespace spct::train

@@ -24,8 +24,10 @@ std::filesystem::path tokenizer_source_of(const config::Config& config);
 // loading any weights (for `spct train --dry-run`'s memory estimate).
 JobShapes job_shapes(const config::Config& config);
 
-// On `device` (an MPI rank passes rank_device(); default: process_device(config.model), device_setup.h).
-// Throws spct::InputError for an unreadable model directory, spct::UsageError for an impossible shape.
+// The policy in model.dtype (auto: the directory's torch_dtype; anything else casts at load), with
+// model.activation_checkpointing applied, on `device` (an MPI rank passes rank_device(); default:
+// process_device(config.model), device_setup.h). Throws spct::InputError for an unreadable model directory,
+// spct::UsageError for an impossible shape.
 std::unique_ptr<models::Transformer> make_policy(const config::Config& config, const tokenizer::Tokenizer& tokenizer);
 std::unique_ptr<models::Transformer> make_policy(const config::Config& config, const tokenizer::Tokenizer& tokenizer,
                                                  at::Device device);

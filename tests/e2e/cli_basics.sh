@@ -25,6 +25,10 @@ check "unknown option" 2 "" -- "$spct" train --no-such-option
 check "version" 0 "spct 0." -- "$spct" version
 check "validate embedded default" 0 "ok (hash" -- "$spct" config validate
 check "validate grpo_add" 0 "ok (hash" -- "$spct" config validate "$SPCT_SOURCE_DIR/configs/grpo_add.yaml"
+for pipeline in "$SPCT_SOURCE_DIR/configs/quickstart.yaml" "$SPCT_SOURCE_DIR"/configs/pipelines/*.yaml; do
+  check "validate says $(basename "$pipeline") is a pipeline" 2 "spct pipeline show $pipeline" -- \
+    "$spct" config validate "$pipeline"
+done
 check "show marks overrides" 0 "group_size: 4" -- "$spct" config show rollout.group_size=4 rollout.prompts_per_step=4
 check "override type error" 2 "expected an integer" -- "$spct" config show rollout.group_size=four
 check "dry run" 0 "MPI rank" -- "$spct" train --dry-run

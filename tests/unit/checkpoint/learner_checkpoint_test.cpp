@@ -67,7 +67,10 @@ bool same_parameters(const spct::models::Transformer& a, const spct::models::Tra
 TEST_CASE("a restored learner takes the very same next steps as the learner that wrote the checkpoint") {
   at::set_num_threads(1);
   TempDir dir;
-  const auto config = tiny_config();
+  auto config = tiny_config();
+  // bfloat16: the float32 masters and moments must come back too, or the next updates differ.
+  config.model.dtype = GENERATE(std::string("float32"), std::string("bfloat16"));
+  CAPTURE(config.model.dtype);
   auto policy = make_model(config, 7);
   GrpoLearner learner(config, *policy, nullptr);
   for (int step = 0; step < 3; ++step) learner.step(batch(step % 2 + 1), step);
@@ -84,6 +87,16 @@ TEST_CASE("a restored learner takes the very same next steps as the learner that
   CHECK(same_parameters(learner.reference(), restored.reference()));
   CHECK(restored.kl_controller().beta() == learner.kl_controller().beta());
   CHECK(restored.optimizer_steps() == learner.optimizer_steps());
+  const spct::learner::NamedTensors saved_state = learner.optimizer().state();
+  const spct::learner::NamedTensors restored_state = restored.optimizer().state();
+  REQUIRE(saved_state.size() == restored_state.size());
+  for (std::size_t i = 0; i < saved_state.size(); ++i) {
+    CAPTURE(saved_state[i].first);
+    CHECK(restored_state[i].first == saved_state[i].first);
+    CHECK(at::equal(restored_state[i].second, saved_state[i].second));
+  }
+  const bool has_masters = saved_state.back().first.rfind("master.", 0) == 0;
+  CHECK(has_masters == (config.model.dtype == "bfloat16"));
 
   for (int step = 3; step < 6; ++step) {
     const auto a = learner.step(batch(step % 2 + 1), step);

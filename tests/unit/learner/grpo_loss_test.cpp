@@ -57,19 +57,19 @@ TEST_CASE("seq_mean_token_mean (GRPO): loss and gradient by hand", "[grpo_loss]"
   check_values(r.loss, {0.5});
   r.loss.backward();
   check_values(a.logp.grad(), {-1.0 / 6, 0, -1.0 / 12, 0.55, 0, 0});
-  CHECK(r.metrics.policy_loss == Approx(0.5));
+  CHECK(r.metrics().policy_loss == Approx(0.5));
   // Metrics over the 5 tokens: low clip binds at seq 1 token 1 (rho 0.7 < 0.8, A < 0), high clip at seq 0
   // token 1 (rho 1.5 > 1.2, A > 0); ratio mean (1 + 1.5 + 0.5 + 1.1 + 0.7) / 5 = 0.96.
-  CHECK(r.metrics.tokens == 5);
-  CHECK(r.metrics.sequences == 2);
-  CHECK(r.metrics.clip_fraction_low == Approx(0.2));
-  CHECK(r.metrics.clip_fraction_high == Approx(0.2));
-  CHECK(r.metrics.dual_clip_fraction == 0);
-  CHECK(r.metrics.ratio_mean == Approx(0.96));
-  CHECK(r.metrics.ratio_min == Approx(0.5));
-  CHECK(r.metrics.ratio_max == Approx(1.5));
-  CHECK_FALSE(r.metrics.kl_mean.has_value());
-  CHECK_FALSE(r.metrics.entropy_mean.has_value());
+  CHECK(r.metrics().tokens == 5);
+  CHECK(r.metrics().sequences == 2);
+  CHECK(r.metrics().clip_fraction_low == Approx(0.2));
+  CHECK(r.metrics().clip_fraction_high == Approx(0.2));
+  CHECK(r.metrics().dual_clip_fraction == 0);
+  CHECK(r.metrics().ratio_mean == Approx(0.96));
+  CHECK(r.metrics().ratio_min == Approx(0.5));
+  CHECK(r.metrics().ratio_max == Approx(1.5));
+  CHECK_FALSE(r.metrics().kl_mean.has_value());
+  CHECK_FALSE(r.metrics().entropy_mean.has_value());
   CHECK_FALSE(r.sequence_kl.defined());
 }
 
@@ -102,8 +102,8 @@ TEST_CASE("clip-higher widens only the upper bound", "[grpo_loss]") {
   check_values(r.loss, {0.16});
   r.loss.backward();
   check_values(a.logp.grad(), {-0.2, -0.3, -0.1, 0.44, 0, 0});
-  CHECK(r.metrics.clip_fraction_high == 0);
-  CHECK(r.metrics.clip_fraction_low == Approx(0.2));
+  CHECK(r.metrics().clip_fraction_high == 0);
+  CHECK(r.metrics().clip_fraction_low == Approx(0.2));
 }
 
 TEST_CASE("dual clip bounds the loss of negative advantages only", "[grpo_loss]") {
@@ -126,8 +126,8 @@ TEST_CASE("dual clip bounds the loss of negative advantages only", "[grpo_loss]"
   check_values(r.loss, {0.68});
   r.loss.backward();
   check_values(logp.grad(), {0, 0.5, 0, -0.25});
-  CHECK(r.metrics.dual_clip_fraction == Approx(0.25));
-  CHECK(r.metrics.clip_fraction_high == Approx(0.25));
+  CHECK(r.metrics().dual_clip_fraction == Approx(0.25));
+  CHECK(r.metrics().clip_fraction_high == Approx(0.25));
 
   options.dual_clip = 0;
   check_values(grpo_loss(inputs, options).loss, {0.93});
@@ -168,8 +168,8 @@ TEST_CASE("KL estimators k1, k2, k3 in the loss: values and gradients by hand", 
     r.loss.backward();
     check_values(logp.grad(), c.grad);
     check_values(r.sequence_kl, {c.sequence_kl});
-    REQUIRE(r.metrics.kl_mean.has_value());
-    CHECK(*r.metrics.kl_mean == Approx(c.sequence_kl / 2).margin(1e-12));
+    REQUIRE(r.metrics().kl_mean.has_value());
+    CHECK(*r.metrics().kl_mean == Approx(c.sequence_kl / 2).margin(1e-12));
   }
 }
 
@@ -207,22 +207,22 @@ TEST_CASE("entropy bonus from full logits: loss and logits gradient by hand", "[
                           .old_logprobs = logp.detach(),
                           .advantages = doubles({0}, {1}),
                           .mask = bools({1, 1, 0}, {1, 3}),
-                          .logits = logits};
+                          .entropy = token_entropy(logits)};
   const LossOptions options{.beta = 0, .aggregation = LossAggregation::kTokenMean, .entropy_coef = 0.01};
   const LossResult r = grpo_loss(inputs, options);
   check_values(r.loss, {-0.0062774116258937675}, 1e-12);
   r.loss.backward();
   check_values(logits.grad(), {0, 0, 0.0010299490206263527, -0.0010299490206263527, 0, 0}, 1e-12);
   check_values(logp.grad(), {0, 0, 0});
-  REQUIRE(r.metrics.entropy_mean.has_value());
-  CHECK(*r.metrics.entropy_mean == Approx((std::log(2.0) + 0.5623351446188083) / 2));
+  REQUIRE(r.metrics().entropy_mean.has_value());
+  CHECK(*r.metrics().entropy_mean == Approx((std::log(2.0) + 0.5623351446188083) / 2));
 
-  // Without logits the bonus is skipped (and the entropy metric is absent).
+  // Without entropies the bonus is skipped (and the entropy metric is absent).
   LossInputs without = inputs;
-  without.logits = at::Tensor();
+  without.entropy = at::Tensor();
   const LossResult plain = grpo_loss(without, options);
   check_values(plain.loss, {0.0});
-  CHECK_FALSE(plain.metrics.entropy_mean.has_value());
+  CHECK_FALSE(plain.metrics().entropy_mean.has_value());
 }
 
 TEST_CASE("overlong filtering masks truncated sequences out of the loss", "[grpo_loss]") {
@@ -236,15 +236,34 @@ TEST_CASE("overlong filtering masks truncated sequences out of the loss", "[grpo
   check_values(r.loss, {1.9});
   r.loss.backward();
   check_values(a.logp.grad(), {0, 0, 0, 1.1, 0, 0});
-  CHECK(r.metrics.tokens == 2);
-  CHECK(r.metrics.sequences == 1);
-  CHECK(r.metrics.filtered_sequences == 1);
+  CHECK(r.metrics().tokens == 2);
+  CHECK(r.metrics().sequences == 1);
+  CHECK(r.metrics().filtered_sequences == 1);
 
   options.aggregation = LossAggregation::kSeqMeanTokenMean;
   check_values(grpo_loss(a.inputs, options).loss, {1.9});
   options.overlong_filter = false;
   options.aggregation = LossAggregation::kTokenMean;
   check_values(grpo_loss(a.inputs, options).loss, {0.22});
+}
+
+TEST_CASE("the entropy bonus skips overlong-filtered sequences, like the policy loss", "[grpo_loss][entropy]") {
+  // Batch A with seq 0 truncated and filtered; entropies H = [1, 2, 3 | 4, 5, (pad)]; A = 0 for both rows so
+  // only the bonus is left. entropy_coef 0.1, token_mean: loss = -0.1 (4 + 5) / 2 = -0.45 (the filtered row's
+  // 6 nats count neither in the sum nor in the count); gradient -0.05 on the kept cells, 0 elsewhere; metric 4.5.
+  BatchA a(bools({1, 0}, {2}));
+  a.inputs.advantages = doubles({0, 0}, {2});
+  const at::Tensor entropy = doubles({1, 2, 3, 4, 5, 0}, {2, 3}).requires_grad_(true);
+  a.inputs.entropy = entropy;
+  LossOptions options = no_kl(LossAggregation::kTokenMean);
+  options.overlong_filter = true;
+  options.entropy_coef = 0.1;
+  const LossResult r = grpo_loss(a.inputs, options);
+  check_values(r.loss, {-0.45});
+  r.loss.backward();
+  check_values(entropy.grad(), {0, 0, 0, -0.05, -0.05, 0});
+  REQUIRE(r.metrics().entropy_mean.has_value());
+  CHECK(*r.metrics().entropy_mean == Approx(4.5));
 }
 
 TEST_CASE("micro-batches with the whole batch's normalizer add up to the whole batch", "[grpo_loss]") {
@@ -284,8 +303,8 @@ TEST_CASE("a batch with no effective token has loss 0 and zero gradient", "[grpo
   check_values(r.loss, {0.0});
   r.loss.backward();
   check_values(a.logp.grad(), {0, 0, 0, 0, 0, 0});
-  CHECK(r.metrics.tokens == 0);
-  CHECK(r.metrics.ratio_mean == 0);
+  CHECK(r.metrics().tokens == 0);
+  CHECK(r.metrics().ratio_mean == 0);
 }
 
 TEST_CASE("bad inputs are named in the error", "[grpo_loss]") {
@@ -301,6 +320,6 @@ TEST_CASE("bad inputs are named in the error", "[grpo_loss]") {
   CHECK_THROWS_WITH(grpo_loss(a.inputs, LossOptions{.beta = 0.04}), Contains("no ref_logprobs"));
   CHECK_THROWS_AS(grpo_loss(a.inputs, LossOptions{.dual_clip = 0.5, .beta = 0}), spct::UsageError);
   wrong = a.inputs;
-  wrong.logits = doubles({0, 0}, {1, 1, 2});
-  CHECK_THROWS_WITH(grpo_loss(wrong, LossOptions{.beta = 0}), Contains("logits"));
+  wrong.entropy = doubles({0, 0}, {1, 2});
+  CHECK_THROWS_WITH(grpo_loss(wrong, LossOptions{.beta = 0}), Contains("entropy") && Contains("[1, 2]"));
 }

@@ -37,14 +37,14 @@ TEST_CASE("truncated importance sampling weights the policy term by min(exp(old 
   check_values(r.loss, {0.25});
   r.loss.backward();
   check_values(logp.grad(), {-0.2, 0, -0.05, 0.66, 0, 0});
-  REQUIRE(r.metrics.importance_weight_mean.has_value());
-  CHECK(*r.metrics.importance_weight_mean == Approx(1.2));
-  CHECK(r.metrics.importance_capped_fraction == Approx(0.2));
+  REQUIRE(r.metrics().importance_weight_mean.has_value());
+  CHECK(*r.metrics().importance_weight_mean == Approx(1.2));
+  CHECK(r.metrics().importance_capped_fraction == Approx(0.2));
 
   // Off (cap 0): the rollout log-probs are ignored and the loss is batch A's token mean 0.22.
   const LossResult off = grpo_loss(inputs, LossOptions{.beta = 0, .aggregation = LossAggregation::kTokenMean});
   check_values(off.loss, {0.22});
-  CHECK_FALSE(off.metrics.importance_weight_mean.has_value());
+  CHECK_FALSE(off.metrics().importance_weight_mean.has_value());
 }
 
 TEST_CASE("float32 inputs give the float64 loss and gradient to float precision", "[grpo_loss]") {
@@ -73,7 +73,7 @@ TEST_CASE("float32 inputs give the float64 loss and gradient to float precision"
                             .advantages = doubles({-0.8, 1.3}, {2}).to(dtype),
                             .mask = bools({1, 1, 1, 0, 1, 1, 1, 1}, {2, 4}),
                             .truncated = bools({0, 0}, {2}),
-                            .logits = logits};
+                            .entropy = token_entropy(logits)};
     const LossResult r = grpo_loss(inputs, options);
     r.loss.backward();
     losses.push_back(r.loss.item<double>());

@@ -177,8 +177,8 @@ TEST_CASE("the remote GRM sampler gets from spct serve what the model writes in 
   CHECK(client.get("/v1/models").status == 401);
   CHECK_THAT(client.get("/v1/models", {{"Authorization", "Bearer tok3n"}}).body, Contains("\"id\":\"model\""));
   // Text the character tokenizer has no tokens for is the client's error: 400 naming the prompt and the byte.
-  const http::Response unencodable = client.post_json("/v1/completions", R"({"prompt": ["1+1=", "3+4=\u00e9"]})",
-                                                      {{"Authorization", "Bearer tok3n"}});
+  const http::Response unencodable =
+      client.post_json("/v1/completions", R"({"prompt": ["1+1=", "3+4=\u00e9"]})", {{"Authorization", "Bearer tok3n"}});
   CHECK(unencodable.status == 400);
   CHECK_THAT(unencodable.body, Contains("prompt 1 cannot be encoded: character tokenizer: byte 0xc3 at offset 4"));
   CHECK(client.get("/health").status == 200);  // and the server goes on

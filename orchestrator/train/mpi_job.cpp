@@ -44,7 +44,7 @@ nlohmann::json share_from_rank_zero(comm::Communicator& comm, const nlohmann::js
 
 void run_mpi_job(const config::ResolvedConfig& resolved, const ResumeOptions& resume) {
   const config::Config& config = resolved.config;
-  comm::MpiSession session(nullptr, nullptr);
+  comm::MpiSession session(nullptr, nullptr, config.timeouts.startup_s);
   comm::World world(config, comm::visible_devices_from_env());
   const comm::RankPlacement& self = world.self();
   init_logging(config.run.log_level, self.rank, comm::role_name(self.role));

@@ -63,8 +63,8 @@ void run_mpi_job(const config::ResolvedConfig& resolved, const ResumeOptions& re
                                     : "rank " + std::to_string(self.rank) + ": rank 0 refused to start the run");
   }
   if (decision["complete"].get<bool>()) {
-    if (self.rank == 0)
-      spdlog::info("run {}/{} already completed its steps; nothing to do", config.run.dir, config.run.name);
+    // Ranks started by srun reach this without the launcher's check (train_job.cpp).
+    if (self.rank == 0) finish_completed_run(resolved, plan);
     return;
   }
   RoleStart start;

@@ -299,9 +299,9 @@ std::string StallDetector::inspect(const std::vector<int>& expected, const std::
     std::vector<std::string> waiting;
     for (int r : chain) waiting.push_back(waits(r));
     report += fmt::format(
-        "every rank it waits for answered{}{}, so the ranks called operations that do not match (a different order "
+        "every rank it waits for answered: {}, so the ranks called operations that do not match (a different order "
         "or different arguments)",
-        waiting.empty() ? "" : ": ", fmt::join(waiting, "; "));
+        fmt::join(waiting, "; "));
   } else {
     report += fmt::format("{}", fmt::join(elsewhere, "; "));
   }

@@ -21,8 +21,7 @@ std::string rank_from_launcher_env() {
   return "a rank";
 }
 
-StartupWatchdog::StartupWatchdog(std::string phase, double timeout_s, std::string setting)
-    : phase_(std::move(phase)), timeout_s_(timeout_s), setting_(std::move(setting)), thread_([this] { run(); }) {}
+StartupWatchdog::StartupWatchdog(double timeout_s) : timeout_s_(timeout_s), thread_([this] { run(); }) {}
 
 StartupWatchdog::~StartupWatchdog() {
   {
@@ -39,10 +38,12 @@ void StartupWatchdog::run() {
   if (disarmed_cv_.wait_for(lock, timeout, [this] { return disarmed_; })) return;
   std::array<char, 256> host{};
   if (gethostname(host.data(), host.size() - 1) != 0) host = {'?'};
+  static_assert(to_int(ExitCode::kRankFailed) == 4, "the message below names the exit code");
   const std::string message = fmt::format(
-      "[error] {} (pid {}, host {}) did not finish {} within {:g} s ({}): another rank of the job did not start, "
-      "is stopped or hung, or the launcher cannot reach it; aborting this rank (exit code {})\n",
-      rank_from_launcher_env(), getpid(), host.data(), phase_, timeout_s_, setting_, to_int(ExitCode::kRankFailed));
+      "[error] {} (pid {}, host {}) did not finish MPI initialisation (MPI_Init_thread) within {:g} s "
+      "(timeouts.startup_s): another rank of the job did not start, is stopped or hung, or the launcher cannot "
+      "reach it; aborting this rank (exit code 4)\n",
+      rank_from_launcher_env(), getpid(), host.data(), timeout_s_);
   // stderr is unbuffered; fwrite keeps the line in one write where the C library can.
   std::fwrite(message.data(), 1, message.size(), stderr);
   std::fflush(stderr);

@@ -21,9 +21,8 @@ namespace spct::comm {
 
 class StartupWatchdog {
  public:
-  // Starts the clock: `phase` ("MPI initialisation") must finish within `timeout_s` seconds, a deadline set by
-  // `setting` ("timeouts.startup_s") for the message.
-  StartupWatchdog(std::string phase, double timeout_s, std::string setting);
+  // Starts the clock: MPI_Init_thread must return within `timeout_s` seconds (timeouts.startup_s).
+  explicit StartupWatchdog(double timeout_s);
   // Disarms.
   ~StartupWatchdog();
 
@@ -33,9 +32,7 @@ class StartupWatchdog {
  private:
   void run();
 
-  const std::string phase_;
   const double timeout_s_;
-  const std::string setting_;
   std::mutex mutex_;
   std::condition_variable disarmed_cv_;
   bool disarmed_ = false;

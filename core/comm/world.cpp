@@ -57,7 +57,7 @@ MpiSession::MpiSession(int* argc, char*** argv, double startup_s) {
     int provided = 0;
     {
       // Once MPI_Init_thread returns, World's start-up barrier has a deadline of its own (wait_at_startup).
-      const StartupWatchdog watchdog("MPI initialisation (MPI_Init_thread)", startup_s, "timeouts.startup_s");
+      const StartupWatchdog watchdog(startup_s);
       SPCT_MPI_CHECK(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided));
     }
     owns_ = true;

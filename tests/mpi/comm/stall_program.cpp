@@ -11,8 +11,16 @@
 //                     result from rank VICTIM (1, 2 or 3), which stops itself (SIGSTOP) in phase 'work'; the other
 //                     two workers already wait for rank 0's next command in phase 'wait for step', so they time
 //                     out first (rank 0 starts waiting 1 s later). Every report must blame VICTIM (exit 4).
+//   stop-continue     rank 2 stops itself in phase 'reward' and a child process continues it (SIGCONT) 3.4 s
+//                     later, just after the others' deadline, so it answers their probes from the same phase and
+//                     operation as they wait in: the reports must name it as not running, not blame mismatched
+//                     operations (exit 4)
 //   startup           run under a wrapper that stops one rank before it starts (stall_test.sh): the others are
 //                     stuck in MPI_Init_thread until the start-up watchdog ends them (exit 4)
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -56,6 +64,16 @@ int main(int argc, char** argv) {
     }
     if (state.rank() == kVictim) {
       comm::PhaseScope phase(state, "reward");
+      if (mode == "stop-continue") {
+        const pid_t self = getpid();
+        if (fork() == 0) {
+          const timespec late{3, 400'000'000};  // past the others' 3 s deadline, inside their 1 s grace period
+          nanosleep(&late, nullptr);
+          kill(self, SIGCONT);
+          _exit(0);
+        }
+        std::raise(SIGSTOP);
+      }
       if (mode.starts_with("sleep")) std::this_thread::sleep_for(std::chrono::hours(1));
       if (mode == "kill") std::raise(SIGKILL);
       if (mode == "throw") throw InputError("the critique has no \\boxed{} scores (injected by the test)");
@@ -73,6 +91,11 @@ int main(int argc, char** argv) {
     }
     comm::PhaseScope phase(state, "reward");
     world.world().barrier();
+    if (mode == "stop-continue") {
+      // The others abort the job; waiting here keeps the continued rank from finishing while they do.
+      comm::PhaseScope idle(state, "idle", 60);
+      world.world().recv_as<protocol::Control>(0);
+    }
   });
   std::printf("rank %d finished\n", state.rank());
   return 0;

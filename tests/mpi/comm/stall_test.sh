@@ -40,13 +40,13 @@ case $mode in
     grep -Eq "rank 2 \(reward worker, host [^)]+\) did not arrive in phase 'reward' within 3 s" <<<"$out" ||
       fail "rank 2 not named"
     ;;
-  stop)
+  stop | stop-continue)
     # Every report, and so the first one (the one whose MPI_Abort ends the job), blames the stopped rank, though
     # the ranks that time out first wait for rank 0, not for it.
     [[ $code -eq 4 ]] || fail "exit $code, want 4"
     errors=$(grep "\[.*error.*\]" <<<"$out")
     [[ -n $errors ]] || fail "no stall report"
-    want="rank $victim \\(${roles[$victim]}, host [^)]+\\) (did not arrive in phase 'collect'|was not running for)"
+    want="rank $victim \\(${roles[$victim]}, host [^)]+\\) (did not arrive in phase '[^']+'|was not running for)"
     while IFS= read -r line; do
       grep -Eq "\] $want" <<<"$line" || fail "a report does not start with the stopped rank: $line"
     done <<<"$errors"

@@ -24,11 +24,32 @@ if(NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
   set(ENV{TORCH_CUDA_ARCH_LIST} "8.0;9.0")
 endif()
 find_package(Torch REQUIRED)
+# The wheel's include/ also holds its own copies of fmt (12) and protobuf, which would shadow the Debian ones
+# (fmt 9, protobuf 3.21) that spdlog, libfmt and the TensorBoard writer are built against: a silent ABI mismatch.
+# Expose only PyTorch's own headers (ATen, c10, torch, caffe2) through a directory of links, on every imported
+# torch target.
+set(_spct_torch_headers ${CMAKE_BINARY_DIR}/torch-include)
+file(MAKE_DIRECTORY ${_spct_torch_headers})
+foreach(_dir ATen c10 torch caffe2)
+  file(CREATE_LINK ${TORCH_INSTALL_PREFIX}/include/${_dir} ${_spct_torch_headers}/${_dir} SYMBOLIC)
+endforeach()
+set(TORCH_INCLUDE_DIRS ${_spct_torch_headers} ${TORCH_INSTALL_PREFIX}/include/torch/csrc/api/include)
+foreach(_target c10 c10_cuda torch_cpu torch_cuda torch)
+  if(TARGET ${_target})
+    set_target_properties(${_target} PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${TORCH_INCLUDE_DIRS}"
+      INTERFACE_SYSTEM_INCLUDE_DIRECTORIES "")
+  endif()
+endforeach()
 # TorchConfig adds its flags to TORCH_CXX_FLAGS and its libraries to an IMPORTED "torch" target; wrap it so
 # that torch headers are SYSTEM includes (they trigger -Wshadow and -Wpedantic warnings we cannot fix).
 add_library(spct_torch INTERFACE)
 add_library(spct::torch ALIAS spct_torch)
 target_link_libraries(spct_torch INTERFACE ${TORCH_LIBRARIES})
+# The wheel's libtorch.so was built with a newer libstdc++ than Debian's and carries (and exports) its own copies
+# of some library functions, e.g. std::filesystem::remove_all, whose copies call through unresolved weak symbols:
+# a program that finds them there before libstdc++ jumps to address 0. Name libstdc++ first among every torch
+# program's shared libraries, so that the dynamic linker resolves the standard library to the system's own.
+target_link_options(spct_torch INTERFACE "LINKER:--push-state,--no-as-needed,-lstdc++,--pop-state")
 target_include_directories(spct_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
 if(TORCH_CXX_FLAGS)
   separate_arguments(_spct_torch_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# README command 2: installs everything the tests need (packages, the tokenizer oracle), builds spct with
-# warnings as errors, checks formatting and clang-tidy, fuzzes each libFuzzer target briefly, and runs every test
-# suite.
+# README command 2: installs everything the tests need (Debian packages; PyTorch and the reference packages from
+# PyPI into .venv/), builds spct against PyTorch's LibTorch with warnings as errors, checks formatting and
+# clang-tidy, fuzzes each libFuzzer target briefly, and runs every test suite.
 # Prints the wall time of each phase. Options: --labels "unit|mpi" (a CTest label regex; default: all but gpu).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,8 +27,8 @@ report() {
 }
 trap report EXIT
 
-phase install "$root/scripts/install-deps.sh" --with-fuzz --with-node --with-slurm  # slurm: the slurm suite
-phase oracle "$root/scripts/install-oracle.sh"
+phase install "$root/scripts/install-deps.sh" --with-fuzz --with-slurm  # slurm: the slurm suite
+phase python "$root/scripts/install-python.sh" --with-test
 export CC=${CC:-gcc} CXX=${CXX:-g++}
 phase build "$root/scripts/build.sh" -DSPCT_WARNINGS_AS_ERRORS=ON -DSPCT_BUILD_TESTS=ON
 phase format "$root/scripts/check-format.sh"

@@ -12,13 +12,13 @@
 Usage: troubleshooting_test.py [SOURCE_DIR] (default: $SPCT_SOURCE_DIR, else the repository of this file).
 Prints each failure and exits 1 when there is one.
 """
+import glob
 import os
 import re
 import sys
 
 SOURCE_DIRS = ("core", "orchestrator", "workers", "learner", "models", "distributed")
-SCRIPTS = ("scripts/quickstart.sh", "scripts/test.sh", "scripts/install-deps.sh", "scripts/build.sh",
-           "scripts/check-blas.sh", "scripts/check_blas.cpp", "scripts/install-oracle.sh", "slurm/job.sbatch.in")
+SCRIPT_PATTERNS = ("scripts/*.sh", "slurm/*.in")
 PLACEHOLDER = re.compile(r"<[a-z][a-z0-9 _./|-]*>")
 CODE_SPAN = re.compile(r"`([^`]+)`")
 MIN_PIECE_CHARS = 3    # letters or digits a piece needs to be checked
@@ -27,7 +27,7 @@ MIN_ANCHOR_LENGTH = 8  # every row needs one checked piece at least this long
 
 def source_corpus(root):
     """The sources as one text, string literals joined as the compiler joins them."""
-    paths = [os.path.join(root, p) for p in SCRIPTS]
+    paths = [p for pattern in SCRIPT_PATTERNS for p in glob.glob(os.path.join(root, pattern))]
     for top in SOURCE_DIRS:
         for directory, _, names in os.walk(os.path.join(root, top)):
             paths += [os.path.join(directory, n) for n in names if n.endswith((".cpp", ".h", ".in"))]

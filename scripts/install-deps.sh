@@ -27,6 +27,7 @@ packages=(
   libpcre2-dev libicu-dev libssl-dev   # PCRE2: tokenizer split regexes; ICU: Unicode normalization (NFC)
   libprotobuf-dev protobuf-compiler    # TensorBoard event files
   clang-format clang-tidy
+  strace                               # the resume tests stop a run at an exact system call (kill_export.sh)
 )
 (( want_slurm )) && packages+=(slurm-wlm munge)
 (( want_fuzz )) && packages+=(clang libclang-rt-14-dev)

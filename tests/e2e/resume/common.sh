@@ -62,6 +62,6 @@ PY
 }
 
 report() {
-  [[ $fail -eq 0 ]] && echo "1 passed, 0 failed" || { echo "0 passed, 1 failed"; tail -20 "$work"/*.log; }
+  [[ $fail -eq 0 ]] && echo "1 passed, 0 failed" || { echo "0 passed, 1 failed"; tail -n 20 "$work"/*.log; }
   exit $fail
 }

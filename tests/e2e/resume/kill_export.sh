@@ -1,48 +1,38 @@
 #!/usr/bin/env bash
 # A run killed after its final checkpoint, or during the export of its model, exports the model when the same
 # command runs again (issue 15.1); before, the rerun said "nothing to do" and <run>/model was never written.
-# Rank 0 (the orchestrator: status.json's pid) is frozen with SIGSTOP at the moment the final checkpoint
-# directory, or the export's staging directory, appears; if the export had already finished by then the attempt
-# is repeated with a new run (the window is milliseconds), then rank 0 is killed with SIGKILL and mpirun ends the
-# others. Argument: mpi (default, 5 ranks) or colocated.
+# The kill points are exact, not raced: the run starts under strace, which holds rank 0 right after one system
+# call (`-e inject=...:delay_exit`, only for the path given with -P): the rename that commits the final checkpoint
+# (before checkpoints/latest names it), or the creation of the model file in the export's staging directory.
+# While rank 0 is held there, the test kills it with SIGKILL (rank 0 is status.json's pid) and mpirun ends the
+# other ranks. Argument: mpi (default, 5 ranks) or colocated.
 set -uo pipefail
+command -v strace > /dev/null || { echo "FAIL: strace is not installed (scripts/install-deps.sh installs it)"; exit 1; }
 work=$(mktemp -d)
 steps=4
 source "$(dirname "$0")/common.sh"
 extra=()
 [[ "${1:-mpi}" == colocated ]] && extra+=(layout.colocate=true)
 final=$(printf 'step-%08d' "$steps")
-attempts=5
 
 status_field() {  # status_field NAME KEY
-  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$work/$1/status.json" 2>/dev/null
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$work/$1/status.json" "$2" 2>/dev/null
 }
-has_lines() { [[ $(metric_lines "$1") -ge $2 ]]; }
-has_status() { [[ -f "$work/$1/status.json" ]]; }
 
-# freeze_then_kill NAME PATH: starts run NAME; once PATH (relative to the run directory) exists, stops rank 0
-# and returns 0 with rank 0 killed and the job gone, if the export had not finished (no model/ yet); returns 1
-# when it had (the attempt came too late) or the run ended first.
-freeze_then_kill() {
-  local name=$1 path=$2
-  start "$name"
-  wait_until has_status "$name" || { kill_run "$name"; return 1; }
-  local rank0
-  rank0=$(status_field "$name" pid)
-  # Poll gently until the last step's metrics are written, then spin: the final checkpoint and the export
-  # follow within a fraction of a second.
-  wait_until has_lines "$name" "$steps" || { kill_run "$name"; return 1; }
-  until [[ -e "$work/$name/$path" ]] || ! kill -0 "$rank0" 2>/dev/null; do :; done
-  kill -STOP "$rank0" 2>/dev/null
-  if [[ -e "$work/$name/model" ]] || [[ ! -e "$work/$name/$path" ]]; then
-    kill_run "$name"
-    return 1
-  fi
-  kill -9 "$rank0"
-  kill -CONT "$rank0" 2>/dev/null
-  wait "$pid" 2>/dev/null  # mpirun (or the colocated process) ends once rank 0 is gone
-  kill_run "$name"         # anything left of the job
-  return 0
+# kill_after NAME SYSCALLS FROM DONE: runs NAME under strace, which holds the process whose call of one of
+# SYSCALLS names FROM (its first path; strace's -P matches that one) for ten minutes once the call has returned;
+# as soon as DONE exists (both relative to the run directory), kills that process, rank 0, with SIGKILL, then the
+# rest of the job and strace. Returns 1 if the run ended before DONE appeared.
+kill_after() {
+  local name=$1 syscalls=$2 from=$3 done=$4
+  setsid strace -f --seccomp-bpf -qq -o /dev/null -e trace="$syscalls" -P "$work/$name/$from" \
+    -e inject="$syscalls":delay_exit=600s \
+    "$SPCT_BINARY" train "${base[@]}" "${extra[@]}" run.name="$name" >> "$work/$name.log" 2>&1 &
+  pid=$!
+  done_exists() { [[ -e "$work/$name/$done" ]]; }
+  wait_until done_exists || { kill_run "$name"; return 1; }
+  kill -9 "$(status_field "$name" pid)"
+  kill_run "$name"  # strace, which would hold on to the dead rank until its delay ends, and the other ranks
 }
 
 # check_reexported NAME: the rerun of a killed run exits 0, exports the final checkpoint's model and finishes.
@@ -68,19 +58,16 @@ check_reexported() {
   [[ "$(stat -c %Y.%i "$work/$name/model")" == "$before" ]] || say_fail "$name: the third run exported again"
 }
 
-# Killed right after the final checkpoint was committed.
-frozen=""
-for i in $(seq 1 $attempts); do
-  freeze_then_kill "after-checkpoint-$i" "checkpoints/$final" && { frozen="after-checkpoint-$i"; break; }
-done
-[[ -n "$frozen" ]] || say_fail "could not stop rank 0 between the final checkpoint and the export in $attempts runs"
-[[ -n "$frozen" ]] && check_reexported "$frozen"
+# Killed right after the final checkpoint was committed (its directory renamed into place; checkpoints/latest
+# still names the checkpoint before it).
+kill_after after-checkpoint rename,renameat,renameat2 "checkpoints/.partial-$final" "checkpoints/$final" ||
+  say_fail "the run ended before its final checkpoint"
+[[ ! -e "$work/after-checkpoint/model" ]] || say_fail "after-checkpoint: exported before the kill"
+check_reexported after-checkpoint
 
-# Killed during the export (the staging copy exists, model/ does not yet).
-frozen=""
-for i in $(seq 1 $attempts); do
-  freeze_then_kill "in-export-$i" ".model.partial" && { frozen="in-export-$i"; break; }
-done
-[[ -n "$frozen" ]] || say_fail "could not stop rank 0 during the export in $attempts runs"
-[[ -n "$frozen" ]] && check_reexported "$frozen"
+# Killed during the export: the staging copy of the model file is created, not yet written, model/ absent.
+kill_after in-export open,openat .model.partial/model.safetensors .model.partial/model.safetensors ||
+  say_fail "the run ended before its export"
+[[ ! -e "$work/in-export/model" ]] || say_fail "in-export: exported before the kill"
+check_reexported in-export
 report

@@ -6,8 +6,15 @@ set -uo pipefail
 export SLURM_CONF
 work=$(mktemp -d)
 chmod 755 "$work"
+# cancel_job ID...: ends jobs for good. A plain scancel sends TERM, which spct's job script passes to the ranks
+# like a preemption's: they checkpoint, exit 75 and the script requeues the job. SIGKILL to the batch shell and
+# its steps first leaves nothing to requeue it.
+cancel_job() {
+  scancel --full --signal=KILL "$@" 2>/dev/null
+  scancel "$@" 2>/dev/null
+}
 cleanup() {  # cancel whatever this test submitted and is still queued or running
-  [[ -s "$work/jobs" ]] && scancel $(cat "$work/jobs") 2>/dev/null
+  [[ -s "$work/jobs" ]] && cancel_job $(cat "$work/jobs")
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -22,8 +22,8 @@ while job_active "$id"; do
 done
 job_active "$id" || fail "the job ended ($(job_state "$id")) before a resumed start wrote a step"
 restarts=$(job_field "$id" Restarts)
-scancel "$id"
-wait_for_states "$id" CANCELLED COMPLETED FAILED || fail "job $id did not end as expected after scancel"
+cancel_job "$id"
+wait_for_states "$id" CANCELLED COMPLETED FAILED || fail "job $id did not end as expected when cancelled"
 
 grep -q "received SIGUSR1; passing it to the ranks" "$log" || fail "the batch shell got no SIGUSR1"
 grep -q "the ranks wrote a checkpoint and stopped (exit 75); requeueing job $id" "$log" || fail "no exit 75 and requeue"

@@ -28,6 +28,7 @@ packages=(
   libprotobuf-dev protobuf-compiler    # TensorBoard event files
   clang-format clang-tidy
   nodejs                       # runs the offline node tokenizer in ../shared/oracle that cross-checks the tests
+  strace                       # the resume tests stop a run at an exact system call (kill_export.sh)
 )
 (( want_slurm )) && packages+=(slurm-wlm munge)
 (( want_fuzz )) && packages+=(clang libclang-rt-14-dev)

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <fstream>
 
 #include "core/atomic_file.h"
 #include "core/checkpoint/manifest.h"
@@ -88,9 +89,18 @@ fs::path CheckpointStore::commit(int64_t step) const {
   fs::rename(staging, target, error);
   if (error) fail("cannot move checkpoint " + staging.string() + " into place", error);
   fsync_directory(root_);
-  write_file_atomically(root_ / kLatestFile, directory_name(step) + "\n");
+  point_latest_at(step);
   prune();
   return target;
+}
+
+void CheckpointStore::point_latest_at(int64_t step) const {
+  const std::string line = directory_name(step) + "\n";
+  std::ifstream in(root_ / kLatestFile);
+  std::string current;
+  std::getline(in, current);
+  if (in && current + "\n" == line) return;
+  write_file_atomically(root_ / kLatestFile, line);
 }
 
 std::vector<CheckpointRef> CheckpointStore::list() const {

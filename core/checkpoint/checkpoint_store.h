@@ -54,6 +54,10 @@ class CheckpointStore {
   // checkpoint of the same step (written by an earlier attempt of this run) is replaced. Throws spct::Error.
   std::filesystem::path commit(int64_t step) const;
 
+  // Makes the `latest` file name checkpoint `step` (atomically), unless it does already: a run killed between
+  // commit()'s rename and its `latest` write is repaired this way when it is found complete.
+  void point_latest_at(int64_t step) const;
+
   // Every directory named like a checkpoint, newest first, intact or not.
   std::vector<CheckpointRef> list() const;
 

@@ -2,15 +2,22 @@
 //
 // Every rank keeps a duplicate of MPI_COMM_WORLD for this purpose only (the control communicator), so probes
 // never mix with data traffic. The protocol, from the view of a rank R whose wait expired:
-//  1. R sends every other rank a probe (tag kProbeTag): its rank and current phase.
-//  2. Every rank that is itself inside a wait answers each probe it sees (tag kReplyTag) with its phase; the
-//     answer is sent from its poll loop (poll() below), so a rank that is computing, sleeping, hung or dead
-//     does not answer.
-//  3. R collects answers for a grace period (min(timeouts.heartbeat_s, 2 s)) and writes one report:
-//       "rank 0 (orchestrator) waited 10 s in phase 'reward' on 1 of 4 ranks:
-//        rank 3 (reward worker) did not arrive in phase 'reward' within 10 s"
-//     naming every expected rank that did not answer and, for ranks that answered from another phase, where
-//     they are ("rank 2 (rollout worker) is waiting in phase 'generate'").
+//  1. R sends every other rank a probe (tag kProbeTag): its rank, phase and how long it waited.
+//  2. Every rank that is itself inside a wait answers each probe it sees (tag kReplyTag) with its phase, the
+//     ranks it waits for, what for and since when, and how long its process was not running during R's wait
+//     (SuspensionMonitor: stopped or starved). The answer is sent from its poll loop (poll() below), so a rank
+//     that is computing, sleeping, stopped, hung or dead does not answer.
+//  3. R collects answers for a grace period (min(timeouts.heartbeat_s, 2 s)) and follows the waits: the ranks
+//     it waits for, the ranks those wait for, and so on. The cause is a rank on that chain that did not answer
+//     (or that answered but was not running for a second or more). The report names it first, with its role,
+//     host and the phase its waiter expected it in, then the chain of waits that led there:
+//       "rank 4 (learner, host n1) did not arrive in phase 'train' within 10 s: rank 0 (orchestrator) waits
+//        for it (a message with tag 7 from rank 4 on communicator 'world') for 9.2 s; rank 2 (reward worker)
+//        waited 10 s in phase 'wait for step' for a message with tag 3 from rank 0 on communicator 'world'"
+//     So whichever rank times out first, the report blames the rank that did not arrive, not a rank that was
+//     waiting like R. When every rank on the chain answered and none was suspended, the ranks wait for each
+//     other: operations that do not match (different order or arguments). When R itself was not running for
+//     most of its wait, it says so instead of blaming the others.
 //  4. R logs the report as an error and calls MPI_Abort(MPI_COMM_WORLD, 4): mpirun (or srun) ends every rank
 //     and exits 4, which SLURM's requeue logic acts on.
 // Several ranks may time out together; each reports what it saw, and the first MPI_Abort ends the job.
@@ -28,6 +35,7 @@
 
 #include "core/comm/deadline.h"
 #include "core/comm/rank_state.h"
+#include "core/comm/suspension_monitor.h"
 
 namespace spct::comm {
 
@@ -64,7 +72,19 @@ class StallDetector {
   // `expected`. Public so that tests can check it without ending the job.
   std::string inspect(const std::vector<int>& expected, const std::string& what, double waited_s);
 
+  // A rank not running for at least this long during a wait counts as the cause of a stall.
+  static constexpr double kSuspendedS = 1.0;
+
  private:
+  // The wait this rank is in, for its answers to probes.
+  struct CurrentWait {
+    std::vector<int> expected;  // world ranks
+    std::string what;
+    Deadline::Clock::time_point since;
+  };
+  // Sets current_wait_ for a scope (waits do not nest, but inspect() runs inside one).
+  class WaitScope;
+
   // A control message in flight: its buffer must live until the send completes.
   struct Outgoing {
     std::vector<uint8_t> bytes;
@@ -76,6 +96,8 @@ class StallDetector {
   MPI_Comm control_ = MPI_COMM_NULL;
   std::list<Outgoing> outgoing_;  // a list, so buffers do not move while MPI holds their address
   uint32_t probes_sent_ = 0;
+  std::optional<CurrentWait> current_wait_;
+  SuspensionMonitor suspension_;
 };
 
 // Logs `message` as an error, flushes the logs and ends the job with MPI_Abort(MPI_COMM_WORLD, 4).

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/comm/mpi_check.h"
+#include "core/comm/startup_watchdog.h"
 #include "core/error.h"
 #ifdef SPCT_HAVE_NCCL
 #include "core/comm/hybrid_communicator.h"
@@ -66,13 +67,17 @@ void set_mpi_defaults() {
   setenv("OMPI_MCA_coll_libnbc_iallreduce_algorithm", "1", /*overwrite=*/0);
 }
 
-MpiSession::MpiSession(int* argc, char*** argv) {
+MpiSession::MpiSession(int* argc, char*** argv, double startup_s) {
   int initialized = 0;
   SPCT_MPI_CHECK(MPI_Initialized(&initialized));
   if (!initialized) {
     set_mpi_defaults();
     int provided = 0;
-    SPCT_MPI_CHECK(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided));
+    {
+      // Once MPI_Init_thread returns, World's start-up barrier has a deadline of its own (wait_at_startup).
+      const StartupWatchdog watchdog(startup_s);
+      SPCT_MPI_CHECK(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided));
+    }
     owns_ = true;
   }
   SPCT_MPI_CHECK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));

@@ -40,10 +40,11 @@ void set_mpi_defaults();
 
 // MPI_Init_thread (MPI_THREAD_FUNNELED) on construction, MPI_Finalize on destruction; does nothing when MPI
 // is already initialised by someone else (test mains). Sets MPI_COMM_WORLD's error handler to
-// MPI_ERRORS_RETURN, so every failure reaches SPCT_MPI_CHECK.
+// MPI_ERRORS_RETURN, so every failure reaches SPCT_MPI_CHECK. MPI_Init_thread must return within `startup_s`
+// seconds (timeouts.startup_s), or a StartupWatchdog (startup_watchdog.h) ends the process with exit code 4.
 class MpiSession {
  public:
-  MpiSession(int* argc, char*** argv);
+  MpiSession(int* argc, char*** argv, double startup_s);
   ~MpiSession();
 
   MpiSession(const MpiSession&) = delete;

@@ -63,6 +63,13 @@ void RunDirectory::write_status(const std::string& state, int64_t step, const st
   write_file_atomically(file("status.json"), status.dump() + "\n");
 }
 
+bool RunDirectory::finished(const config::Config& config) {
+  std::ifstream in(fs::path(config.run.dir) / config.run.name / "status.json");
+  const nlohmann::json status = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  return status.is_object() && status.value("state", "") == "finished" && status.contains("step") &&
+         status["step"].is_number_integer() && status["step"].get<int64_t>() >= config.run.steps;
+}
+
 void RunDirectory::write_failed(const std::string& message) const {
   int64_t step = 0;
   std::ifstream in(file("status.json"));

@@ -35,6 +35,10 @@ class RunDirectory {
   // {"state": ..., "step": ..., "total_steps": ..., "host": ..., "pid": ..., "updated_unix_s": ..., "message": ...}.
   void write_status(const std::string& state, int64_t step, const std::string& message = "") const;
 
+  // Whether the run directory of `config` says (status.json) that it finished at run.steps or later: written
+  // once the model is exported. Reads only.
+  static bool finished(const config::Config& config);
+
   // write_status("failed", step, message) with the step the current status.json records (0 when it has none):
   // a run that fails keeps showing how far it got.
   void write_failed(const std::string& message) const;

@@ -46,7 +46,7 @@ nlohmann::json share_from_rank_zero(comm::Communicator& comm, const nlohmann::js
 
 void run_mpi_job(const config::ResolvedConfig& resolved, const ResumeOptions& resume) {
   const config::Config& config = resolved.config;
-  comm::MpiSession session(nullptr, nullptr);
+  comm::MpiSession session(nullptr, nullptr, config.timeouts.startup_s);
   comm::World world(config, local_gpu_ids(config.model));
   const comm::RankPlacement& self = world.self();
   init_logging(config.run.log_level, self.rank, comm::role_name(self.role));
@@ -68,8 +68,8 @@ void run_mpi_job(const config::ResolvedConfig& resolved, const ResumeOptions& re
                                     : "rank " + std::to_string(self.rank) + ": rank 0 refused to start the run");
   }
   if (decision["complete"].get<bool>()) {
-    if (self.rank == 0)
-      spdlog::info("run {}/{} already completed its steps; nothing to do", config.run.dir, config.run.name);
+    // Ranks started by srun reach this without the launcher's check (train_job.cpp).
+    if (self.rank == 0) finish_completed_run(resolved, plan);
     return;
   }
   RoleStart start;

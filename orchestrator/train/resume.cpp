@@ -7,6 +7,7 @@
 #include "core/config/loader.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "orchestrator/run/model_export.h"
 
 namespace spct::train {
 namespace fs = std::filesystem;
@@ -82,6 +83,29 @@ ResumePlan plan_resume(const config::Config& config, const ResumeOptions& option
   }
   plan.complete = plan.from && plan.from->step >= config.run.steps;
   return plan;
+}
+
+void finish_completed_run(const config::ResolvedConfig& resolved, const ResumePlan& plan) {
+  const config::Config& config = resolved.config;
+  const fs::path run_dir = run_path(config);
+  std::error_code error;
+  if (plan.existing_run && fs::is_directory(run_dir / "model", error) && run::RunDirectory::finished(config)) {
+    spdlog::info("run {} already completed {} steps (checkpoint {}); nothing to do", run_dir.string(), plan.from->step,
+                 plan.from->path.string());
+    return;
+  }
+  for (const std::string& warning : plan.warnings) spdlog::warn("{}", warning);
+  const run::RunDirectory dir =
+      plan.existing_run ? run::RunDirectory::reopen(resolved) : run::RunDirectory::create(resolved);
+  spdlog::warn(
+      "run {} has all {} steps in checkpoint {} but has not finished exporting its model (it was stopped "
+      "after its final checkpoint or during the export): exporting it now",
+      run_dir.string(), plan.from->step, plan.from->path.string());
+  if (fs::equivalent(plan.from->path.parent_path(), checkpoint_store_of(config).root(), error)) {
+    checkpoint_store_of(config).point_latest_at(plan.from->step);
+  }
+  run::export_model(plan.from->path, dir);
+  dir.write_status("finished", plan.from->step);
 }
 
 OpenedRun open_run(const config::ResolvedConfig& resolved, const ResumePlan& plan) {

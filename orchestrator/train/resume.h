@@ -7,7 +7,9 @@
 //   PATH            continues from that checkpoint directory (which must be intact), into this run's directory.
 // A resumed run must describe the same experiment: the config keys of core/config/config_diff.h may not differ
 // from the saved config (the run directory's and the checkpoint's) unless `--allow-config-change`. A run whose
-// newest checkpoint already holds run.steps steps is complete and is not run again.
+// newest checkpoint already holds run.steps steps is complete and is not run again; but unless its status.json
+// says it finished (written after the export), it was killed between its final checkpoint and the end of the
+// export, and finish_completed_run() exports the model from that checkpoint.
 //
 // Tensor-free: the decision only reads config.yaml files and checkpoint manifests.
 #pragma once
@@ -52,6 +54,12 @@ struct OpenedRun {
 // metrics.jsonl back to the checkpoint (or to nothing when the run starts again from step 0), keeping the lines
 // cut off in metrics.discarded.jsonl. Logs the plan's warnings. Throws spct::Error / InputError.
 OpenedRun open_run(const config::ResolvedConfig& resolved, const ResumePlan& plan);
+
+// For a complete plan (plan.complete), on rank 0 or the launcher: returns at once when the run directory says the
+// run finished; otherwise exports the model from the final checkpoint (orchestrator/run/model_export.h), points
+// checkpoints/latest at it and writes status "finished". Every way a run starts goes through this (the launcher,
+// ranks started by mpirun or srun, the colocated job). Throws spct::Error when the export fails.
+void finish_completed_run(const config::ResolvedConfig& resolved, const ResumePlan& plan);
 
 // `<run.dir>/<run.name>/checkpoints` with the config's retention.
 checkpoint::CheckpointStore checkpoint_store_of(const config::Config& config);

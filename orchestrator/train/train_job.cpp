@@ -62,11 +62,7 @@ void run_train_job(const config::ResolvedConfig& resolved, const ResumeOptions& 
   if (run::started_by_mpi_launcher()) return run_mpi_job(resolved, resume);
   // Decided here too, before any rank starts, so that a refused resume is a plain usage error.
   const ResumePlan plan = plan_resume(config, resume);
-  if (plan.complete) {
-    spdlog::info("run {}/{} already completed {} steps (checkpoint {}); nothing to do", config.run.dir, config.run.name,
-                 plan.from->step, plan.from->path.string());
-    return;
-  }
+  if (plan.complete) return finish_completed_run(resolved, plan);
   // A busy observe.status_port fails here, with exit 2, before any rank starts or the warm start runs.
   observe::check_status_endpoint(config);
   if (config.layout.colocate) return run_colocated(resolved, plan);

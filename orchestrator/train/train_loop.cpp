@@ -13,6 +13,7 @@
 #include "orchestrator/data/prompt_stream.h"
 #include "orchestrator/observe/run_monitor.h"
 #include "orchestrator/run/metrics_log.h"
+#include "orchestrator/run/model_export.h"
 #include "orchestrator/train/batch_collector.h"
 #include "orchestrator/train/prompt_text.h"
 #include "orchestrator/train/resume.h"
@@ -25,21 +26,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// Copies the final checkpoint's model into `<run dir>/model/`, replacing an older export only once the new one
-// is complete.
-void export_model(const std::filesystem::path& checkpoint, const run::RunDirectory& run_dir) {
-  namespace fs = std::filesystem;
-  const fs::path target = run_dir.file("model");
-  const fs::path staging = run_dir.file(".model.partial");
-  std::error_code error;
-  fs::remove_all(staging, error);
-  fs::copy(checkpoint / "model", staging, fs::copy_options::recursive, error);
-  if (!error) fs::remove_all(target, error);
-  if (!error) fs::rename(staging, target, error);
-  if (error) throw Error(ExitCode::kFailure, "cannot export the model to " + target.string() + ": " + error.message());
-  spdlog::info("model exported to {}", target.string());
 }
 
 }  // namespace
@@ -128,7 +114,7 @@ TrainOutcome run_training(const config::ResolvedConfig& resolved, const tokenize
   if (config.run.steps == 0 && first_step == 0) write_checkpoint(0);
   backend.shutdown(static_cast<uint64_t>(config.run.steps));
   monitor.set_phase("export");
-  if (!last_checkpoint.empty()) export_model(last_checkpoint, run_dir);
+  if (!last_checkpoint.empty()) run::export_model(last_checkpoint, run_dir);
   run_dir.write_status("finished", config.run.steps);
   monitor.on_finish("finished");
   return TrainOutcome::kFinished;

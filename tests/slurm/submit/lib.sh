@@ -6,8 +6,15 @@ set -uo pipefail
 export SLURM_CONF
 work=$(mktemp -d)
 chmod 755 "$work"
+# cancel_job ID...: ends jobs for good. A plain scancel sends TERM, which spct's job script passes to the ranks
+# like a preemption's: they checkpoint, exit 75 and the script requeues the job. SIGKILL to the batch shell and
+# its steps first leaves nothing to requeue it.
+cancel_job() {
+  scancel --full --signal=KILL "$@" 2>/dev/null
+  scancel "$@" 2>/dev/null
+}
 cleanup() {  # cancel whatever this test submitted and is still queued or running
-  [[ -s "$work/jobs" ]] && scancel $(cat "$work/jobs") 2>/dev/null
+  [[ -s "$work/jobs" ]] && cancel_job $(cat "$work/jobs")
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -24,20 +31,32 @@ job_field() {
   scontrol show job -o "$1" 2>/dev/null | grep -o " $2=[^ ]*" | head -1 | cut -d= -f2
 }
 
-# wait_for_states ID SECONDS STATE...: returns 0 once every job (every array task) of ID is in one of the STATEs,
-# 1 at the deadline (printing the job).
+# job_active ID: 0 while any task of ID may still run: running, being requeued or started, or pending for a
+# reason that can clear (not a dependency that can never be met).
+job_active() {
+  local line
+  while read -r line; do
+    [[ $line =~ JobState=(RUNNING|CONFIGURING|COMPLETING|REQUEUED|REQUEUE_HOLD|RESIZING|SUSPENDED|SIGNALING|STAGE_OUT) ]] &&
+      return 0
+    [[ $line =~ JobState=PENDING && ! $line =~ Reason=DependencyNeverSatisfied ]] && return 0
+  done < <(scontrol show job -o "$1" 2>/dev/null)
+  return 1
+}
+
+# wait_for_states ID STATE...: waits while the job (every array task of ID) is active (job_active), then returns
+# 0 if every task ended in one of the STATEs, 1 otherwise (printing the job). No wall-clock limit of its own: a
+# job ends by itself, at the latest at its --time limit (and spct's own deadlines end a stalled run long before),
+# however loaded the machine; the test's TIMEOUT is only the last guard.
 wait_for_states() {
-  local id=$1 deadline=$((SECONDS + $2)) states
-  shift 2
-  while ((SECONDS < deadline)); do
-    states=$(scontrol show job -o "$id" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | cut -d= -f2 | sort -u)
-    local all=1
-    [[ -n "$states" ]] || all=0
-    for s in $states; do [[ " $* " == *" $s "* ]] || all=0; done
-    ((all)) && return 0
-    sleep 1
-  done
-  echo "job $id not in [$*] after the deadline:"
+  local id=$1 states
+  shift
+  while job_active "$id"; do sleep 1; done
+  states=$(scontrol show job -o "$id" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | cut -d= -f2 | sort -u)
+  local all=1
+  [[ -n "$states" ]] || all=0
+  for s in $states; do [[ " $* " == *" $s "* ]] || all=0; done
+  ((all)) && return 0
+  echo "job $id ended in [$states], not in [$*]:"
   scontrol show job "$id"
   return 1
 }

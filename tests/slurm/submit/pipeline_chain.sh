@@ -22,7 +22,7 @@ declare -A job
 while read -r stage id; do job[$stage]=$id; done <<<"$out"
 [[ ${#job[@]} -eq 4 ]] || { echo "FAIL: expected 4 jobs, got: $out"; exit 1; }
 for stage in first second broken after_broken; do
-  wait_for_states "${job[$stage]}" 150 COMPLETED FAILED CANCELLED TIMEOUT || fail "stage $stage did not end"
+  wait_for_states "${job[$stage]}" COMPLETED FAILED CANCELLED TIMEOUT || fail "stage $stage did not end as expected"
 done
 [[ $(job_state "${job[first]}") == COMPLETED ]] || fail "first: $(job_state "${job[first]}")"
 [[ $(job_state "${job[second]}") == COMPLETED ]] || fail "second: $(job_state "${job[second]}")"

@@ -10,7 +10,7 @@ id=$(submit "$SPCT_SOURCE_DIR/configs/grpo_add.yaml" run.dir="$work" run.name=si
 require_job_id "$id"
 run=$work/signalled
 log=$run/slurm-$id.out
-wait_for_states "$id" 600 COMPLETED FAILED CANCELLED TIMEOUT || fail "job $id did not end"
+wait_for_states "$id" COMPLETED FAILED CANCELLED TIMEOUT || fail "job $id did not end as expected"
 [[ "$(job_state "$id")" == COMPLETED ]] || fail "job state $(job_state "$id")"
 grep -q "received SIGUSR1; passing it to the ranks" "$log" || fail "the batch shell got no SIGUSR1"
 grep -q "the ranks wrote a checkpoint and stopped (exit 75); requeueing job $id" "$log" || fail "no exit 75 and requeue"

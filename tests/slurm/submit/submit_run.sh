@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh"
 id=$(submit "$SPCT_SOURCE_DIR/configs/grpo_add.yaml" run.dir="$work" run.name=a run.steps=3 sft.warmup_steps=5 \
   layout.learners=1 rollout.prompts_per_step=4 --time=10 --signal-lead=0)
 require_job_id "$id"
-wait_for_states "$id" 150 COMPLETED FAILED CANCELLED TIMEOUT NODE_FAIL OUT_OF_MEMORY || fail "job $id did not end"
+wait_for_states "$id" COMPLETED FAILED CANCELLED TIMEOUT NODE_FAIL OUT_OF_MEMORY || fail "job $id did not end as expected"
 run=$work/a
 log=$run/slurm-$id.out
 [[ "$(job_state "$id")" == COMPLETED ]] || { fail "job state $(job_state "$id")"; cat "$log"; }

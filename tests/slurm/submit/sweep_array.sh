@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh"
 id=$(submit run.dir="$work" run.name=sw layout.colocate=true run.steps=2 sft.warmup_steps=2 \
   rollout.prompts_per_step=2 rollout.group_size=2 --sweep grpo.lr=1e-3,1e-4 --time=10 --signal-lead=0)
 require_job_id "$id"
-wait_for_states "$id" 150 COMPLETED FAILED CANCELLED TIMEOUT || fail "array $id did not end"
+wait_for_states "$id" COMPLETED FAILED CANCELLED TIMEOUT || fail "array $id did not end as expected"
 for point in lr1e-3 lr1e-4; do
   grep -q '"state":"finished"' "$work/sw/$point/status.json" 2>/dev/null || fail "$point did not finish"
 done

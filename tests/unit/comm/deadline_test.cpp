@@ -1,4 +1,4 @@
-// Deadlines and phases, without MPI: wait_until returns on completion or on expiry within a few ms of the
+// Deadlines and phases, without MPI: wait_until returns on completion or at the first poll after the
 // deadline, and phases nest and survive exceptions for the entry point's report.
 #include "core/comm/deadline.h"
 
@@ -27,10 +27,16 @@ TEST_CASE("wait_until gives up at the deadline", "[deadline]") {
   const Deadline deadline = Deadline::after(0.3);
   CHECK(deadline.budget_s() == 0.3);
   CHECK(deadline.remaining_s() > 0.2);
-  CHECK_FALSE(wait_until(deadline, [] { return false; }));
+  // It returns at the first poll after the deadline, however late a loaded machine runs that poll: no poll
+  // happens once the deadline has been seen to pass (a wall-clock bound would measure the machine instead).
+  int polls_after_deadline = 0;
+  CHECK_FALSE(wait_until(deadline, [&] {
+    polls_after_deadline += deadline.expired() ? 1 : 0;
+    return false;
+  }));
   const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   CHECK(waited >= 0.3);
-  CHECK(waited < 0.35);
+  CHECK(polls_after_deadline <= 1);
   CHECK(deadline.expired());
   CHECK(deadline.remaining_s() <= 0);
 }

@@ -289,7 +289,9 @@ Value Interpreter::define_macro(const Stmt& stmt, const std::shared_ptr<Scope>& 
                  }
                  std::shared_ptr<Scope> parent = home.lock();
                  auto local = std::make_shared<Scope>(Scope{parent ? parent : self->globals_, {}});
-                 for (const auto& [keyword, value] : args.keyword) {
+                 for (const auto& entry : args.keyword) {
+                   // A named copy, not a structured binding: clang 14 cannot capture those in a lambda.
+                   const std::string& keyword = entry.first;
                    const bool known = std::any_of(macro->params.begin(), macro->params.end(),
                                                   [&](const MacroParam& p) { return p.name == keyword; });
                    if (!known) {

@@ -23,10 +23,6 @@ if spec is None:
 print(os.path.join(spec.submodule_search_locations[0], "share", "cmake"))
 PY
 )
-# ccache: paths below the checkout count as relative and the build directory is not hashed, so a second clone
-# of the same commits (a CI run, a git worktree) reuses this one's objects. Debug info then names paths as the
-# first clone built them.
-export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_PREFIX_PATH="$torch_prefix" \
   -DSPCT_PYTHON="$(command -v "$python")" "$@" >/dev/null
 cmake --build "$build" --parallel "$(nproc)" ${SPCT_BUILD_TARGET:+--target "$SPCT_BUILD_TARGET"}

@@ -6,9 +6,8 @@ set -uo pipefail
 export SLURM_CONF
 work=$(mktemp -d)
 chmod 755 "$work"
-# cancel_job ID...: ends jobs for good. A plain scancel sends TERM, which spct's job script passes to the ranks
-# like a preemption's: they checkpoint, exit 75 and the script requeues the job. SIGKILL to the batch shell and
-# its steps first leaves nothing to requeue it.
+# cancel_job ID...: ends jobs at once. A plain scancel sends TERM, which spct's job script passes to the ranks,
+# and they write a checkpoint before they exit; SIGKILL to the batch shell and its steps first skips that wait.
 cancel_job() {
   scancel --full --signal=KILL "$@" 2>/dev/null
   scancel "$@" 2>/dev/null

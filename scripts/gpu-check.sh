@@ -96,7 +96,8 @@ nccl_dir=$("$python" -c 'import nvidia.nccl,os;print(os.path.dirname(nvidia.nccl
 if [[ -n "$nccl_dir" && -f "$nccl_dir/include/nccl.h" ]]; then
   nccl_args=(-DSPCT_NCCL_INCLUDE_DIR="$nccl_dir/include" -DSPCT_NCCL_LIBRARY="$(ls "$nccl_dir"/lib/libnccl.so* | head -1)")
 fi
-targets=(spct spct_bench_gpu spct_nccl_tests spct_distributed_mpi_tests)
+targets=(spct spct_bench_gpu spct_nccl_tests spct_nccl_stall_program spct_gpu_models_tests spct_gpu_weight_sync_program
+  spct_distributed_mpi_tests)
 SPCT_TORCH_PYTHON=$python SPCT_BUILD_DIR=$work/build scripts/build.sh -DSPCT_BUILD_TESTS=ON -DSPCT_WITH_NCCL=ON \
   "${nccl_args[@]}" $(prefix_args) >/dev/null 2>"$out/configure.log" || true
 cmake --build "$work/build" --parallel "$(nproc)" --target "${targets[@]}" > "$out/build.log" 2>&1 || {

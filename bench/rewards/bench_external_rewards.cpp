@@ -27,8 +27,8 @@ void measure(const char* name, int64_t groups, int64_t group_size, const std::fu
   for (int64_t i = 0; i < groups; ++i) checksum += score_group();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf("%-38s %10.1f us per group %8.2f us per completion  (checksum %.0f)\n", name,
-              1e6 * seconds / static_cast<double>(groups),
-              1e6 * seconds / static_cast<double>(groups * group_size), checksum);
+              1e6 * seconds / static_cast<double>(groups), 1e6 * seconds / static_cast<double>(groups * group_size),
+              checksum);
 }
 
 }  // namespace
@@ -42,7 +42,12 @@ int main(int argc, char** argv) {
   const int64_t groups = argc > 3 ? std::atoll(argv[3]) : 2000;
   const std::vector<std::string> completions = {"19\n", "18\n", "19\n", "9\n", "19\n", "1\n", "19\n", "x\n"};
   const auto size = static_cast<int64_t>(completions.size());
-  const ExternalGroup group{"12+7=", &completions, "19", 0, 0, std::vector<int64_t>(completions.size(), 3),
+  const ExternalGroup group{"12+7=",
+                            &completions,
+                            "19",
+                            0,
+                            0,
+                            std::vector<int64_t>(completions.size(), 3),
                             std::vector<bool>(completions.size(), false)};
   const auto sum = [](const std::vector<double>& scores) {
     double total = 0;

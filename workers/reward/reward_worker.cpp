@@ -76,7 +76,7 @@ std::vector<RewardWorker::External> RewardWorker::make_externals(const config::C
   const std::vector<std::string>& functions = config.reward.functions;
   for (std::size_t f = 0; f < functions.size(); ++f) {
     if (const std::optional<ExternalSpec> spec = parse_external_spec(functions[f])) {
-      externals.push_back({f, spec->name, spec->options, make_external_reward(*spec)});
+      externals.push_back({f, spec->options, make_external_reward(*spec)});
     }
   }
   return externals;
@@ -111,16 +111,8 @@ protocol::RewardResult RewardWorker::score(const protocol::RewardRequest& reques
     texts.push_back(tokenizer_.decode(completion.tokens, /*skip_special=*/true));
   }
 
-  // The GRM scores the whole group in one critique pass. The seed depends only on the run, the step and the
-  // prompt, so the scores do not depend on which reward worker got the group.
-  GrmGroupReward grm_scores;
-  if (grm_ && !texts.empty()) {
-    grm_scores =
-        grm_->score(request.prompt_text, texts, grm::derive_seed(grm::derive_seed(seed_, group.step), group.prompt_id));
-    result.metrics = std::move(grm_scores.metrics);
-  }
-
-  // External rewards score the whole group; a group one of them cannot score is dropped (header).
+  // External rewards score the whole group; a group one of them cannot score is dropped (header). They go
+  // first, so that a dropped group costs no GRM critique pass.
   std::vector<std::vector<double>> external_scores(names_.size());
   if (!external_.empty()) {
     ExternalGroup external_group{request.prompt_text, &texts, request.answer, group.step, group.prompt_id, {}, {}};
@@ -149,6 +141,15 @@ protocol::RewardResult RewardWorker::score(const protocol::RewardRequest& reques
       }
       return result;  // no rewards, no breakdown values: not trained on, not averaged
     }
+  }
+
+  // The GRM scores the whole group in one critique pass. The seed depends only on the run, the step and the
+  // prompt, so the scores do not depend on which reward worker got the group.
+  GrmGroupReward grm_scores;
+  if (grm_ && !texts.empty()) {
+    grm_scores =
+        grm_->score(request.prompt_text, texts, grm::derive_seed(grm::derive_seed(seed_, group.step), group.prompt_id));
+    result.metrics.insert(result.metrics.end(), grm_scores.metrics.begin(), grm_scores.metrics.end());
   }
 
   for (std::size_t i = 0; i < texts.size(); ++i) {

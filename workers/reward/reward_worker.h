@@ -61,7 +61,6 @@ class RewardWorker {
  private:
   struct External {
     std::size_t index;  // in names_
-    std::string name;
     ExternalOptions options;
     std::unique_ptr<ExternalReward> reward;
   };

@@ -6,7 +6,9 @@ Two commands, each answering one JSON object on stdout:
   make OUT_DIR
       Builds one random tiny model per case below with transformers (configs written here, weights from
       torch.manual_seed: nothing comes from a hub), saves each with save_pretrained into OUT_DIR/<case>/ (fp32
-      or bf16 safetensors) and answers what transformers computes on it:
+      or bf16 safetensors) and answers what transformers computes on the model from_pretrained loads back
+      from those files (what a user runs: a model cast in memory with .to(bfloat16) would also round its rotary
+      inverse frequencies to bf16, which a loaded checkpoint does not):
         {"transformers_version": "...", "torch_version": "...",
          "cases": [{"name", "dir", "family", "dtype",
                     "prompts": [[ids]], "completions": [[ids]],
@@ -82,6 +84,19 @@ CASES = {
     "qwen3moe-raw-topk": ("Qwen3MoeConfig", "Qwen3MoeForCausalLM", small(
         num_experts=4, num_experts_per_tok=2, moe_intermediate_size=24, norm_topk_prob=False, head_dim=8,
         tie_word_embeddings=False)),
+    # Gemma 2 as transformers makes it by default (tied, layer_types derived: layers 0 and 2 sliding), with a
+    # window of 5 against sequences of up to 23 tokens, head_dim apart from hidden_size / heads, an attention
+    # scale from query_pre_attn_scalar, and soft caps low enough to bend these tiny models' scores and logits
+    # (at Gemma's 50 and 30 they would hardly act).
+    "gemma2-sliding-softcap": ("Gemma2Config", "Gemma2ForCausalLM", small(
+        num_hidden_layers=3, head_dim=16, query_pre_attn_scalar=24, sliding_window=5, attn_logit_softcapping=1.5,
+        final_logit_softcapping=4.0)),
+    # Gemma 2 untied, with explicit layer_types (sliding layers 1 and 2, window 4), no attention soft cap (the
+    # fused attention kernel with Gemma's scale), biases on all four attention projections.
+    "gemma2-layer-types-untied": ("Gemma2Config", "Gemma2ForCausalLM", small(
+        num_hidden_layers=3, tie_word_embeddings=False, head_dim=8, query_pre_attn_scalar=12, sliding_window=4,
+        layer_types=["full_attention", "sliding_attention", "sliding_attention"], attn_logit_softcapping=None,
+        final_logit_softcapping=6.0, attention_bias=True)),
 }
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 
@@ -144,15 +159,16 @@ def make(out_dir):
             typed = model.to(dtype)
             case_dir = os.path.join(out_dir, f"{name}-{dtype_name}")
             typed.save_pretrained(case_dir)
+            loaded = getattr(transformers, model_class).from_pretrained(case_dir, dtype=dtype).eval()
             generator = torch.Generator().manual_seed(3000 + index)
             prompts = token_rows(generator, PROMPT_LENGTHS)
             completions = token_rows(generator, COMPLETION_LENGTHS)
             case = {"name": f"{name}-{dtype_name}", "dir": case_dir, "family": config.model_type,
                     "dtype": dtype_name, "prompts": prompts, "completions": completions,
-                    "logprobs": [teacher_forced(typed, p, c) for p, c in zip(prompts, completions)],
+                    "logprobs": [teacher_forced(loaded, p, c) for p, c in zip(prompts, completions)],
                     "greedy": [], "greedy_logprobs": [], "greedy_margins": []}
             for prompt in prompts:
-                tokens, logprobs, margins = greedy(typed, prompt)
+                tokens, logprobs, margins = greedy(loaded, prompt)
                 case["greedy"].append(tokens)
                 case["greedy_logprobs"].append(logprobs)
                 case["greedy_margins"].append(margins)

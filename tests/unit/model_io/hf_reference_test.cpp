@@ -1,7 +1,8 @@
 // spct against Hugging Face transformers itself. tests/reference/hf_model_reference.py builds random tiny
-// Llama, Qwen2, Qwen3 and Qwen3-MoE models with transformers (tied and untied, llama3 and linear rope scaling,
-// biases, qk-norm, both MoE routings), saves them with save_pretrained in float32 and bfloat16, and answers
-// transformers' teacher-forced log-probs and model.generate greedy tokens. spct loads the same directories and
+// Llama, Qwen2, Qwen3, Qwen3-MoE and Gemma 2 models with transformers (tied and untied, llama3 and linear rope
+// scaling, biases, qk-norm, both MoE routings; Gemma 2's sliding windows shorter than the sequences, soft caps,
+// query_pre_attn_scalar), saves them with save_pretrained in float32 and bfloat16, and answers transformers'
+// teacher-forced log-probs and model.generate greedy tokens. spct loads the same directories and
 // must agree; models spct saves must load in transformers and give spct's logits. Each case prints its
 // max |Δ| so that the figures can be quoted.
 #include <ATen/Parallel.h>
@@ -38,8 +39,10 @@ using Rows = std::vector<std::vector<int64_t>>;
 // vs. split projections, attention kernels), which leaves ~1e-6.
 constexpr double kFloat32Tolerance = 1e-4;
 // bf16: both sides round every matmul output and activation to 8 significant bits (relative 2^-9), in
-// different places, so log-probs of magnitude ~5 differ by a few bf16 steps of ~0.016. Measured: at most
-// 0.023 over all cases; transformers' own bf16 log-probs differ from its fp32 ones on the same model by as much.
+// different places (spct's fused attention kernel rounds less), so log-probs of magnitude ~5 differ by a few
+// bf16 steps of ~0.016. Measured: at most 0.015 over all cases (Gemma 2, whose attention spct computes in
+// transformers' order, 5e-7); transformers' own bf16 log-probs differ from its fp32 ones on the same model by
+// more (0.024; Gemma 2: 0.12).
 constexpr double kBFloat16Tolerance = 0.05;
 
 double tolerance(const std::string& dtype) {
@@ -125,7 +128,7 @@ double max_difference(const std::vector<std::vector<double>>& a, const std::vect
 
 TEST_CASE("spct's teacher-forced log-probs are transformers' on every family and dtype", "[hf-reference]") {
   const json& cases = reference().answer["cases"];
-  REQUIRE(cases.size() >= 12);
+  REQUIRE(cases.size() >= 16);
   for (const json& c : cases) {
     const auto model = load(c);
     const Rows completions = rows(c["completions"]);

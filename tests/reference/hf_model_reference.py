@@ -26,11 +26,20 @@ Two commands, each answering one JSON object on stdout:
       dtype (bf16 weights widen exactly, so the comparison is free of bf16 arithmetic noise), and answers
         {"logits": [ [B][T][V] per dir ], "dtypes": [config.json's dtype per dir, "float32"|"bfloat16"]}
 
+  gemma2-with-tokenizer OUT_DIR TOKENIZER_DIR   (request on stdin: {"prompt": "...", "max_new_tokens": N})
+      A random tiny Gemma 2 (Gemma's default soft caps, window 4) whose vocab_size is the length of the
+      tokenizer in TOKENIZER_DIR (tokenizer.json + tokenizer_config.json, copied next to the weights), saved
+      into OUT_DIR in fp32; answers what AutoTokenizer and model.generate do with the prompt, stopping at the
+      tokenizer's eos token as `spct generate` does:
+        {"vocab_size", "prompt_ids": [ids] (special tokens added), "greedy": [ids], "greedy_margins": [float],
+         "text": the greedy ids decoded}
+
 Runs on one thread, downloads nothing (HF_HUB_OFFLINE=1), and exits 1 with a one-line reason on stderr. The
 caller bounds its run time (the tests run it under `timeout`).
 """
 import json
 import os
+import shutil
 import sys
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -176,6 +185,36 @@ def make(out_dir):
     json.dump(answer, sys.stdout)
 
 
+def gemma2_with_tokenizer(out_dir, tokenizer_dir, request):
+    torch.set_num_threads(1)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer_dir)
+    config = transformers.Gemma2Config(**small(
+        vocab_size=len(tokenizer), head_dim=16, query_pre_attn_scalar=16, sliding_window=4,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id))
+    torch.manual_seed(4000)
+    model = transformers.Gemma2ForCausalLM(config).eval()
+    randomize(model, 4001)
+    model.save_pretrained(out_dir)
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copyfile(os.path.join(tokenizer_dir, name), os.path.join(out_dir, name))
+    loaded = transformers.Gemma2ForCausalLM.from_pretrained(out_dir, dtype=torch.float32).eval()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(out_dir)
+    prompt = tokenizer(request["prompt"]).input_ids
+    ids = torch.tensor([prompt])
+    with torch.no_grad():
+        out = loaded.generate(input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=False,
+                              max_new_tokens=request["max_new_tokens"], eos_token_id=tokenizer.eos_token_id,
+                              pad_token_id=tokenizer.pad_token_id, output_logits=True, return_dict_in_generate=True)
+    tokens = out.sequences[0, len(prompt):].tolist()
+    margins = []
+    for logits in out.logits:
+        top = torch.topk(logits[0].float(), 2).values
+        margins.append((top[0] - top[1]).item())
+    json.dump({"vocab_size": config.vocab_size, "prompt_ids": prompt, "greedy": tokens, "greedy_margins": margins,
+               "text": tokenizer.decode(tokens)}, sys.stdout)
+
+
 def logits(request):
     torch.set_num_threads(1)
     ids = torch.tensor(request["input_ids"])
@@ -194,8 +233,11 @@ def main():
         make(sys.argv[2])
     elif len(sys.argv) == 2 and sys.argv[1] == "logits":
         logits(json.load(sys.stdin))
+    elif len(sys.argv) == 4 and sys.argv[1] == "gemma2-with-tokenizer":
+        gemma2_with_tokenizer(sys.argv[2], sys.argv[3], json.load(sys.stdin))
     else:
-        raise ValueError("usage: hf_model_reference.py make OUT_DIR | logits < request.json")
+        raise ValueError("usage: hf_model_reference.py make OUT_DIR | logits < request.json | "
+                         "gemma2-with-tokenizer OUT_DIR TOKENIZER_DIR < request.json")
 
 
 if __name__ == "__main__":

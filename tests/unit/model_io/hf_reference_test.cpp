@@ -3,8 +3,9 @@
 // scaling, biases, qk-norm, both MoE routings; Gemma 2's sliding windows shorter than the sequences, soft caps,
 // query_pre_attn_scalar), saves them with save_pretrained in float32 and bfloat16, and answers transformers'
 // teacher-forced log-probs and model.generate greedy tokens. spct loads the same directories and
-// must agree; models spct saves must load in transformers and give spct's logits. Each case prints its
-// max |Δ| so that the figures can be quoted.
+// must agree; models spct saves must load in transformers and give spct's logits. A Gemma 2 directory carrying
+// the real Gemma 3 tokenizer checks the `spct generate` binary from text to text. Each case prints its max |Δ|
+// so that the figures can be quoted.
 #include <ATen/Parallel.h>
 #include <ATen/ops/arange.h>
 #include <ATen/ops/from_blob.h>
@@ -81,6 +82,24 @@ json run_reference(const std::string& arguments, const std::string& request, con
   INFO("exit " << exit_code << (exit_code == 124 ? " (the deadline passed)" : "") << ": "
                << spct::testing::read_file(error_file.string()));
   REQUIRE(exit_code == 0);
+  return json::parse(out);
+}
+
+// Runs the spct binary with `arguments` (already shell-quoted); stdout only, stderr on failure in the message.
+json run_spct_json(const std::string& arguments, const std::filesystem::path& scratch) {
+  const char* from_environment = std::getenv("SPCT_BINARY");
+  const std::string binary = from_environment != nullptr ? from_environment : SPCT_BUILT_BINARY;
+  const std::filesystem::path error_file = scratch / "spct.err";
+  const std::string command = binary + " " + arguments + " 2> '" + error_file.string() + "'";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string out;
+  std::array<char, 1 << 16> buffer;
+  while (const std::size_t read = std::fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), read);
+  const int status = ::pclose(pipe);
+  INFO(command);
+  INFO(spct::testing::read_file(error_file.string()));
+  REQUIRE((WIFEXITED(status) && WEXITSTATUS(status) == 0));
   return json::parse(out);
 }
 
@@ -244,5 +263,42 @@ TEST_CASE("models spct saves load in transformers and give spct's logits", "[hf-
     std::cout << c["name"].get<std::string>() << ": saved by spct, logits in transformers max |delta| " << worst
               << "\n";
     CHECK(worst <= kFloat32Tolerance);
+  }
+}
+
+TEST_CASE("spct generate on a Gemma 2 directory with the Gemma 3 tokenizer is transformers' generate from text to text",
+          "[hf-reference]") {
+  const std::filesystem::path tokenizer_dir = std::filesystem::path(SPCT_SHARED_DIR) / "data" / "tokenizers" / "gemma3";
+  INFO("the shared tokenizer files: " << tokenizer_dir);
+  REQUIRE(std::filesystem::exists(tokenizer_dir / "tokenizer.json"));
+  spct::testing::TempDir scratch;
+  const std::filesystem::path model_dir = std::filesystem::path(scratch.path()) / "gemma2";
+  // Scripts, accents, CJK, an emoji and digits: the prompt goes through spct's SentencePiece-style BPE.
+  const std::string prompt = "Hello, world! Ça va? 日本語 🙂 12345";
+  constexpr int64_t kMaxNewTokens = 12;
+  const json request = {{"prompt", prompt}, {"max_new_tokens", kMaxNewTokens}};
+  // The model's vocab_size is the tokenizer's length (262145), so every id the tokenizer makes is the model's.
+  const json theirs =
+      run_reference("gemma2-with-tokenizer '" + model_dir.string() + "' '" + tokenizer_dir.string() + "'",
+                    request.dump(), scratch.path());
+  const json ours = run_spct_json("generate '" + model_dir.string() + "' --prompt '" + prompt +
+                                      "' --json --threads 1 --max-new-tokens " + std::to_string(kMaxNewTokens),
+                                  scratch.path());
+  CHECK(ours["prompt_ids"] == theirs["prompt_ids"]);
+  const auto expected = theirs["greedy"].get<std::vector<int64_t>>();
+  const auto margins = theirs["greedy_margins"].get<std::vector<double>>();
+  const auto got = ours["ids"].get<std::vector<int64_t>>();
+  // Tokens up to the first near-tie must be transformers' (none is expected in fp32: see greedy_tie_gap).
+  std::size_t agree = 0;
+  while (agree < expected.size() && margins[agree] >= greedy_tie_gap("float32")) ++agree;
+  std::cout << "gemma2 + gemma3 tokenizer: spct generate equals transformers on " << agree << " of " << expected.size()
+            << " greedy tokens\n";
+  CHECK(agree == expected.size());
+  REQUIRE(got.size() >= agree);
+  CHECK(std::vector<int64_t>(got.begin(), got.begin() + static_cast<std::ptrdiff_t>(agree)) ==
+        std::vector<int64_t>(expected.begin(), expected.begin() + static_cast<std::ptrdiff_t>(agree)));
+  if (agree == expected.size()) {
+    CHECK(got.size() == expected.size());
+    CHECK(ours["text"] == theirs["text"]);
   }
 }

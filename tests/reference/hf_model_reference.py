@@ -26,6 +26,11 @@ Two commands, each answering one JSON object on stdout:
       dtype (bf16 weights widen exactly, so the comparison is free of bf16 arithmetic noise), and answers
         {"logits": [ [B][T][V] per dir ], "dtypes": [config.json's dtype per dir, "float32"|"bfloat16"]}
 
+  grads           (request on stdin: {"dirs": ["..."], "input_ids": [ids]}, one row)
+      Loads each directory in float32 and answers the gradient of the row's teacher-forced log-likelihood,
+      sum over t of log p(ids[t + 1] | ids[..t]), with respect to every parameter (tied ones once):
+        {"loss": [float per dir], "grads": [{"<name>": [flattened values]} per dir]}
+
   gemma2-with-tokenizer OUT_DIR TOKENIZER_DIR   (request on stdin: {"prompt": "...", "max_new_tokens": N})
       A random tiny Gemma 2 (Gemma's default soft caps, window 4) whose vocab_size is the length of the
       tokenizer in TOKENIZER_DIR (tokenizer.json + tokenizer_config.json, copied next to the weights), saved
@@ -185,6 +190,20 @@ def make(out_dir):
     json.dump(answer, sys.stdout)
 
 
+def grads(request):
+    torch.set_num_threads(1)
+    ids = torch.tensor([request["input_ids"]])
+    answer = {"loss": [], "grads": []}
+    for model_dir in request["dirs"]:
+        model = transformers.AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+        logprobs = torch.log_softmax(model(input_ids=ids).logits[0].float(), dim=-1)
+        loss = logprobs[torch.arange(ids.shape[1] - 1), ids[0, 1:]].sum()
+        loss.backward()
+        answer["loss"].append(loss.item())
+        answer["grads"].append({name: p.grad.flatten().tolist() for name, p in model.named_parameters()})
+    json.dump(answer, sys.stdout)
+
+
 def gemma2_with_tokenizer(out_dir, tokenizer_dir, request):
     torch.set_num_threads(1)
     tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer_dir)
@@ -233,10 +252,12 @@ def main():
         make(sys.argv[2])
     elif len(sys.argv) == 2 and sys.argv[1] == "logits":
         logits(json.load(sys.stdin))
+    elif len(sys.argv) == 2 and sys.argv[1] == "grads":
+        grads(json.load(sys.stdin))
     elif len(sys.argv) == 4 and sys.argv[1] == "gemma2-with-tokenizer":
         gemma2_with_tokenizer(sys.argv[2], sys.argv[3], json.load(sys.stdin))
     else:
-        raise ValueError("usage: hf_model_reference.py make OUT_DIR | logits < request.json | "
+        raise ValueError("usage: hf_model_reference.py make OUT_DIR | logits < request.json | grads < request.json | "
                          "gemma2-with-tokenizer OUT_DIR TOKENIZER_DIR < request.json")
 
 

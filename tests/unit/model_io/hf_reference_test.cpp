@@ -4,11 +4,14 @@
 // query_pre_attn_scalar), saves them with save_pretrained in float32 and bfloat16, and answers transformers'
 // teacher-forced log-probs and model.generate greedy tokens. spct loads the same directories and
 // must agree; models spct saves must load in transformers and give spct's logits. A Gemma 2 directory carrying
-// the real Gemma 3 tokenizer checks the `spct generate` binary from text to text. Each case prints its max |Δ|
-// so that the figures can be quoted.
+// the real Gemma 3 tokenizer checks the `spct generate` binary from text to text, and the dense fp32 models'
+// gradients are compared with transformers' autograd. Each case prints its max |Δ| so that the figures can be
+// quoted.
 #include <ATen/Parallel.h>
+#include <ATen/TensorOperators.h>
 #include <ATen/ops/arange.h>
 #include <ATen/ops/from_blob.h>
+#include <ATen/ops/log_softmax.h>
 #include <ATen/ops/ones.h>
 #include <sys/wait.h>
 
@@ -21,6 +24,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -300,5 +304,59 @@ TEST_CASE("spct generate on a Gemma 2 directory with the Gemma 3 tokenizer is tr
   if (agree == expected.size()) {
     CHECK(got.size() == expected.size());
     CHECK(ours["text"] == theirs["text"]);
+  }
+}
+
+TEST_CASE("spct's gradients of the teacher-forced log-likelihood are transformers' (float32)", "[hf-reference]") {
+  const Reference& ref = reference();
+  // One row of 24 tokens: longer than every sliding window of the cases.
+  std::vector<int64_t> ids;
+  for (int64_t i = 0; i < 24; ++i) ids.push_back((i * 53 + 11) % 128);
+  const auto n = static_cast<int64_t>(ids.size());
+  const auto long_options = at::TensorOptions().dtype(at::kLong);
+  const at::Tensor input_ids = at::from_blob(ids.data(), {1, n}, long_options).clone();
+  const at::Tensor positions = at::arange(n, long_options).unsqueeze(0);
+  const at::Tensor mask = at::ones({1, n}, at::TensorOptions().dtype(at::kBool));
+  const at::Tensor targets = input_ids.narrow(1, 1, n - 1).reshape({-1, 1});
+
+  json request = {{"dirs", json::array()}, {"input_ids", ids}};
+  std::vector<json> cases;
+  for (const json& c : ref.answer["cases"]) {
+    // The MoE cases are left out: transformers 5 holds the experts fused in memory (mlp.experts.gate_up_proj),
+    // so its gradients are not named the way its files (and spct) name the tensors.
+    if (c["dtype"] != "float32" || c["family"] == "qwen3_moe") continue;
+    request["dirs"].push_back(c["dir"]);
+    cases.push_back(c);
+  }
+  const json answer = run_reference("grads", request.dump(), ref.dir.path());
+  for (std::size_t k = 0; k < cases.size(); ++k) {
+    INFO(cases[k]["name"]);
+    const auto model = load(cases[k]);
+    model->set_requires_grad(true);
+    const at::Tensor logits = model->forward(input_ids, positions, mask)[0].narrow(0, 0, n - 1);
+    const at::Tensor loss = at::log_softmax(logits.to(at::kFloat), -1).gather(1, targets).sum();
+    loss.backward();
+    CHECK(std::abs(loss.item<double>() - answer["loss"][k].get<double>()) <= kFloat32Tolerance);
+    std::map<std::string, at::Tensor> ours;
+    for (const spct::models::NamedTensor& p : model->named_parameters()) ours[p.name] = p.tensor.grad();
+    const json& theirs = answer["grads"][k];
+    CHECK(theirs.size() == ours.size());  // the same parameters, tied ones once
+    double worst = 0;                     // relative to the largest gradient entry of the tensor
+    for (const auto& [name, values] : theirs.items()) {
+      INFO(name);
+      REQUIRE(ours.count(name) == 1);
+      REQUIRE(ours.at(name).defined());
+      const at::Tensor grad = ours.at(name).to(at::kDouble).contiguous().view({-1});
+      const auto expected = values.get<std::vector<double>>();
+      REQUIRE(grad.numel() == static_cast<int64_t>(expected.size()));
+      const at::Tensor reference_grad =
+          at::from_blob(const_cast<double*>(expected.data()), {static_cast<int64_t>(expected.size())},
+                        at::TensorOptions().dtype(at::kDouble));
+      const double scale = std::max(1.0, reference_grad.abs().max().item<double>());
+      worst = std::max(worst, (grad - reference_grad).abs().max().item<double>() / scale);
+    }
+    std::cout << cases[k]["name"].get<std::string>() << ": gradients max |delta| / max(1, max |grad|) " << worst
+              << "\n";
+    CHECK(worst <= kFloat32Tolerance);
   }
 }

@@ -13,6 +13,24 @@
 #include "core/error.h"
 
 namespace spct::distributed {
+namespace {
+
+// The bucket (and wire) type of a parameter's gradient: float64 stays float64, everything else is summed in
+// float32 (see the header: bf16 and fp16 are widened).
+comm::DataType bucket_type(at::ScalarType type, const std::string& name) {
+  switch (type) {
+    case at::kDouble: return comm::DataType::kFloat64;
+    case at::kFloat:
+    case at::kBFloat16:
+    case at::kHalf: return comm::DataType::kFloat32;
+    default:
+      throw UsageError(fmt::format(
+          "parameter '{}' is {}; gradients are averaged for float32, float64, bfloat16 and float16 parameters", name,
+          c10::toString(type)));
+  }
+}
+
+}  // namespace
 
 GradSync::GradSync(comm::Communicator& comm, NamedTensors params, size_t bucket_bytes)
     : comm_(comm), params_(std::move(params)) {
@@ -20,11 +38,7 @@ GradSync::GradSync(comm::Communicator& comm, NamedTensors params, size_t bucket_
   if (params_.empty()) return;
   const at::Device device = params_.front().second.device();
   for (const auto& [name, param] : params_) {
-    const comm::DataType type = reducible_type(param.scalar_type(), "parameter '" + name + "'");
-    if (type != comm::DataType::kFloat32 && type != comm::DataType::kFloat64) {
-      throw UsageError(fmt::format("parameter '{}' is {}; gradients are averaged in float32 or float64", name,
-                                   comm::to_string(type)));
-    }
+    bucket_type(param.scalar_type(), name);  // throws for a dtype that cannot be averaged
     if (param.device() != device) {
       throw UsageError(fmt::format("parameter '{}' is on {}, the first parameter on {}; GradSync needs one device",
                                    name, param.device().str(), device.str()));
@@ -46,11 +60,12 @@ GradSync::GradSync(comm::Communicator& comm, NamedTensors params, size_t bucket_
   };
   for (size_t i = params_.size(); i-- > 0;) {
     const at::Tensor& param = params_[i].second;
-    const comm::DataType type = reducible_type(param.scalar_type(), params_[i].first);
+    const comm::DataType type = bucket_type(param.scalar_type(), params_[i].first);
     const size_t bytes = static_cast<size_t>(param.numel()) * comm::size_of(type);
     if (!open.slots.empty() && (open.type != type || open_bytes + bytes > bucket_bytes)) close();
     if (open.slots.empty()) open.type = type;
-    open.slots.push_back(Slot{i, static_cast<int64_t>(open_bytes / comm::size_of(type))});
+    const bool widened = param.scalar_type() != (type == comm::DataType::kFloat32 ? at::kFloat : at::kDouble);
+    open.slots.push_back(Slot{i, static_cast<int64_t>(open_bytes / comm::size_of(type)), widened});
     open_bytes += bytes;
     total_bytes_ += bytes;
   }
@@ -101,8 +116,12 @@ void GradSync::on_gradient(size_t bucket_index, size_t slot_index, const at::Ten
   const at::Tensor& param = params_[slot.param].second;
   at::Tensor part = bucket.flat.narrow(0, slot.offset, param.numel());
   const at::Tensor& grad = param.grad();
-  // What .grad() will hold once autograd has added `incoming` (earlier micro-batches plus this one).
-  if (grad.defined()) {
+  // What .grad() will hold once autograd has added `incoming` (earlier micro-batches plus this one); a widened
+  // slot adds the two bf16/fp16 terms in float32.
+  if (grad.defined() && slot.widened) {
+    part.copy_(grad.reshape({-1}));
+    part.add_(incoming.reshape({-1}));
+  } else if (grad.defined()) {
     at::add_out(part, grad.reshape({-1}), incoming.reshape({-1}));
   } else {
     part.copy_(incoming.reshape({-1}));
@@ -153,6 +172,16 @@ void GradSync::sync() {
     for (const Slot& slot : bucket.slots) {
       at::Tensor param = params_[slot.param].second;
       const at::Tensor part = bucket.flat.narrow(0, slot.offset, param.numel());
+      if (slot.widened) {
+        // Rounded once, from the float32 average. In place where possible, so a gradient the caller holds stays
+        // the parameter's gradient.
+        if (param.grad().defined()) {
+          param.mutable_grad().copy_(part.view(param.sizes()));
+        } else {
+          param.mutable_grad() = part.view(param.sizes()).to(param.scalar_type());
+        }
+        continue;
+      }
       // Point the gradient at its place in the bucket. Autograd accumulates into an existing gradient in
       // place, so as long as the learner zeroes gradients in place the next backward writes straight into the
       // bucket and the copy above is skipped.

@@ -7,6 +7,12 @@
 // produces gradients in, and hold one dtype each. A parameter bigger than a bucket gets a bucket of its own.
 // Buckets are allocated once, at construction, on the parameters' device.
 //
+// Precision: a bucket is float32 (float64 for float64 parameters) whatever the parameters' dtype, so bfloat16
+// and float16 gradients are summed across learners in float32 and rounded to the parameter's dtype once, after
+// the average. MPI has no bfloat16 type, and a sum of many learners' bf16 gradients in bf16 would lose the low
+// bits that a small learning rate needs (the optimizer's float32 masters exist for the same reason). The cost is
+// twice the bytes of a bf16 all-reduce.
+//
 // Overlap with backward (c10d's DDP reducer): arm() before the backward pass that completes the gradients (the
 // last micro-batch of an accumulation) and each parameter's autograd hook writes its accumulated gradient into
 // its bucket; a bucket whose gradients are all in starts its all-reduce at once (Communicator::start_all_reduce,
@@ -41,7 +47,7 @@ class GradSync {
   // parameters whose gradients are averaged, in the same order on every rank (checked: a collective that
   // throws spct::comm::CommError on every rank when the lists differ). Parameters are held by reference
   // (at::Tensor handles): sync() reads and writes their .grad().
-  // REQUIRES: every parameter is float32 or float64 and all are on one device.
+  // REQUIRES: every parameter is float32, float64, bfloat16 or float16, and all are on one device.
   GradSync(comm::Communicator& comm, NamedTensors params, size_t bucket_bytes);
   // Removes the hooks from the parameters.
   ~GradSync();
@@ -55,9 +61,10 @@ class GradSync {
 
   // Replaces each parameter's gradient with the average over all ranks. A parameter without a gradient on a
   // rank counts as zeros there and gets the average, so every rank ends with the same gradients. Collective.
-  // Afterwards each .grad() is a view into this object's buckets: zeroing gradients in place (grad.zero_(),
-  // not resetting them to undefined) lets the next backward accumulate straight into the buckets, which saves
-  // the copy in and out. Gradients that were replaced meanwhile are copied, so either way is correct.
+  // Afterwards each float32/float64 .grad() is a view into this object's buckets: zeroing gradients in place
+  // (grad.zero_(), not resetting them to undefined) lets the next backward accumulate straight into the buckets,
+  // which saves the copy in and out. Gradients that were replaced meanwhile are copied, so either way is
+  // correct. A bf16/fp16 gradient is the float32 average rounded to its dtype (a copy, not a view).
   void sync();
 
   size_t bucket_count() const { return buckets_.size(); }
@@ -70,10 +77,11 @@ class GradSync {
   struct Slot {
     size_t param = 0;    // index into params_
     int64_t offset = 0;  // element offset in the bucket
+    bool widened = false;  // the parameter is bf16/fp16 in a float32 bucket: copied in and out, never a view
   };
   struct Bucket {
     at::Tensor flat;
-    comm::DataType type;
+    comm::DataType type;  // float32 or float64: what goes on the wire
     std::vector<Slot> slots;
     size_t filled = 0;  // slots the hooks wrote in the armed backward
     std::unique_ptr<comm::Work> work;

@@ -3,6 +3,7 @@
 //
 // Tolerance: float32 parameters after 3 SGD steps agree with the single-process run to rtol 1e-5, atol 1e-6 (the
 // only difference is the order in which per-sample gradients are summed); ranks agree with each other bitwise.
+// bf16 gradients: within one bf16 rounding of the float32 mean of the ranks' gradients.
 #include "distributed/grad_sync.h"
 
 #include <ATen/Parallel.h>
@@ -37,20 +38,21 @@ at::Tensor pattern(std::vector<int64_t> shape, double phase) {
 }
 
 // A two-layer tanh MLP, plus an `unused` parameter the loss never touches (it has no gradient).
-NamedTensors make_params() {
+NamedTensors make_params(at::ScalarType dtype = at::kFloat) {
   NamedTensors params = {{"w1", pattern({kHidden, kIn}, 0.1)},
                          {"b1", pattern({kHidden}, 0.2)},
                          {"w2", pattern({kOut, kHidden}, 0.3)},
                          {"b2", pattern({kOut}, 0.4)},
                          {"unused", pattern({3}, 0.5)}};
-  for (auto& entry : params) entry.second.requires_grad_(true);
+  for (auto& entry : params) entry.second = entry.second.to(dtype).requires_grad_(true);
   return params;
 }
 
 // Mean squared error over `rows` of the global batch.
 at::Tensor loss_on(const NamedTensors& p, int64_t first, int64_t rows) {
-  const at::Tensor x = pattern({kBatch, kIn}, 1.0).narrow(0, first, rows);
-  const at::Tensor y = pattern({kBatch, kOut}, 2.0).narrow(0, first, rows);
+  const auto dtype = p[0].second.scalar_type();
+  const at::Tensor x = pattern({kBatch, kIn}, 1.0).narrow(0, first, rows).to(dtype);
+  const at::Tensor y = pattern({kBatch, kOut}, 2.0).narrow(0, first, rows).to(dtype);
   const at::Tensor hidden = x.matmul(p[0].second.t()).add(p[1].second).tanh();
   const at::Tensor out = hidden.matmul(p[2].second.t()).add(p[3].second);
   return out.sub(y).pow(2).mean();
@@ -213,4 +215,73 @@ TEST_CASE("with every parameter used, every bucket starts during backward", "[gr
     // accumulate twice the whole-share gradient (up to float32 summation order).
     CHECK(at::allclose(used[i].second.grad(), sequential[i].second.mul(0.5), 1e-5, 1e-6));
   }
+}
+
+TEST_CASE("bfloat16 gradients are averaged in float32 and rounded to bfloat16 once", "[grad_sync]") {
+  at::set_num_threads(1);
+  test::MpiFixture f;
+  const int64_t rows = kBatch / f.world.size();
+  // The expected average, computed here from every rank's share: the float32 mean of the bf16 gradients.
+  std::vector<at::Tensor> expected;
+  for (int rank = 0; rank < f.world.size(); ++rank) {
+    const NamedTensors own = make_params(at::kBFloat16);
+    loss_on(own, rank * rows, rows).backward();
+    for (size_t i = 0; i + 1 < own.size(); ++i) {
+      const at::Tensor part = own[i].second.grad().to(at::kFloat);
+      if (rank == 0) {
+        expected.push_back(part);
+      } else {
+        expected[i] = expected[i].add(part);
+      }
+    }
+  }
+
+  const NamedTensors params = make_params(at::kBFloat16);
+  GradSync sync(f.world, params, 300);
+  // Buckets are float32: the same layout and bytes as float32 parameters.
+  CHECK(sync.total_bytes() == 860);
+  CHECK(sync.bucket_count() == 3);
+  loss_on(params, f.world.rank() * rows, rows).backward();
+  sync.sync();
+  for (size_t i = 0; i + 1 < params.size(); ++i) {
+    INFO(params[i].first);
+    const at::Tensor grad = params[i].second.grad();
+    REQUIRE(grad.scalar_type() == at::kBFloat16);
+    // Within one bf16 rounding of the float32 mean (the ranks may sum in another order than this loop).
+    const at::Tensor mean = expected[i].div(static_cast<double>(f.world.size()));
+    CHECK(at::allclose(grad.to(at::kFloat), mean, 1.0 / 128, 1e-6));
+    // Every rank holds the same bf16 gradient.
+    at::Tensor max = grad.to(at::kFloat).contiguous();
+    at::Tensor min = max.clone();
+    f.world.all_reduce(max.data_ptr(), static_cast<size_t>(max.numel()), comm::DataType::kFloat32,
+                       comm::ReduceOp::kMax);
+    f.world.all_reduce(min.data_ptr(), static_cast<size_t>(min.numel()), comm::DataType::kFloat32,
+                       comm::ReduceOp::kMin);
+    CHECK(at::equal(max, min));
+  }
+  CHECK(params.back().second.grad().scalar_type() == at::kBFloat16);
+
+  // Accumulated micro-batches with buckets started from the hooks: the hook sums the two bf16 terms in float32,
+  // autograd in bf16, so the two paths differ by one bf16 rounding of each rank's sum, which is an absolute
+  // error on the scale of the gradient (the ranks' sums may cancel in the average).
+  size_t started = 0;
+  const NamedTensors sequential =
+      accumulated_gradients(f.world, make_params(at::kBFloat16), 64, false, &started);
+  const NamedTensors overlapped = accumulated_gradients(f.world, make_params(at::kBFloat16), 64, true, &started);
+  for (size_t i = 0; i < sequential.size(); ++i) {
+    INFO(sequential[i].first);
+    CHECK(overlapped[i].second.scalar_type() == at::kBFloat16);
+    const at::Tensor reference = sequential[i].second.to(at::kFloat);
+    const double scale = reference.abs().max().item<double>();
+    CHECK(at::allclose(reference, overlapped[i].second.to(at::kFloat), 1.0 / 64, scale / 64));
+  }
+}
+
+TEST_CASE("parameters whose gradients cannot be averaged are refused by name", "[grad_sync]") {
+  test::MpiFixture f;
+  NamedTensors params = make_params();
+  params[1].second = at::zeros({kHidden}, at::kInt);
+  CHECK_THROWS_WITH(GradSync(f.world, params, 1024),
+                    Catch::Matchers::Contains("parameter 'b1' is Int") &&
+                        Catch::Matchers::Contains("float32, float64, bfloat16 and float16"));
 }

@@ -75,8 +75,8 @@ class GradSync {
 
  private:
   struct Slot {
-    size_t param = 0;    // index into params_
-    int64_t offset = 0;  // element offset in the bucket
+    size_t param = 0;      // index into params_
+    int64_t offset = 0;    // element offset in the bucket
     bool widened = false;  // the parameter is bf16/fp16 in a float32 bucket: copied in and out, never a view
   };
   struct Bucket {

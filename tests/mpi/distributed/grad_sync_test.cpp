@@ -265,8 +265,7 @@ TEST_CASE("bfloat16 gradients are averaged in float32 and rounded to bfloat16 on
   // autograd in bf16, so the two paths differ by one bf16 rounding of each rank's sum, which is an absolute
   // error on the scale of the gradient (the ranks' sums may cancel in the average).
   size_t started = 0;
-  const NamedTensors sequential =
-      accumulated_gradients(f.world, make_params(at::kBFloat16), 64, false, &started);
+  const NamedTensors sequential = accumulated_gradients(f.world, make_params(at::kBFloat16), 64, false, &started);
   const NamedTensors overlapped = accumulated_gradients(f.world, make_params(at::kBFloat16), 64, true, &started);
   for (size_t i = 0; i < sequential.size(); ++i) {
     INFO(sequential[i].first);

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# A host fails mid-run while the GRPO job runs over 3 namespace hosts. Argument: the fault, on host 3 (learner 1,
+# the only rank there):
+#   freeze  SIGSTOP every spct rank on the host
+#   kill    SIGKILL every process on the host (its ranks and Open MPI's daemon)
+#   link    cut the host's cable (ip link set <its veth> down)
+# The job ends within timeouts.step_s + 5 s of the fault (plus the launcher's own teardown, bounded below) with
+# exit 4, and the first error names a rank, its role and host and the phase; after the host is back, the same
+# command resumes from the last checkpoint and ends with the same weights and metrics as an uninterrupted run.
+set -uo pipefail
+fault=${1:?freeze, kill or link}
+work=$(mktemp -d)
+pid=""
+trap '[[ -n "$pid" ]] && kill -9 -- -"$pid" 2>/dev/null; bash "$SPCT_SOURCE_DIR/scripts/netns-hosts.sh" link "$NETNS_HOSTS" 3 up;
+      bash "$SPCT_SOURCE_DIR/scripts/netns-hosts.sh" signal "$NETNS_HOSTS" 3 KILL; rm -rf "$work"' EXIT
+source "$(dirname "$0")/lib.sh"
+step_s=15
+steps=40
+settings=(run.steps=$steps timeouts.step_s=$step_s timeouts.heartbeat_s=1)
+background=1 train_on_hosts faulted "${settings[@]}"
+while kill -0 "$pid" 2>/dev/null && (($(metric_lines faulted) < 3)); do sleep 0.01; done
+kill -0 "$pid" 2>/dev/null || { say_fail "the run ended before its third step"; report; }
+case $fault in
+  freeze)
+    for p in $(bash "$hosts_script" pids "$NETNS_HOSTS" 3); do
+      grep -q "run.name=faulted" "/proc/$p/cmdline" 2>/dev/null && kill -STOP "$p"
+    done
+    ;;
+  kill) bash "$hosts_script" signal "$NETNS_HOSTS" 3 KILL ;;
+  link) bash "$hosts_script" link "$NETNS_HOSTS" 3 down ;;
+  *) echo "FAIL: unknown fault $fault"; exit 1 ;;
+esac
+struck=$SECONDS
+echo "$fault on host 3 after $(metric_lines faulted) steps"
+# The test's own bound: the step deadline, 5 s, and mpirun's teardown of the ranks it can still reach.
+limit=$((step_s + 5 + 30))
+while kill -0 "$pid" 2>/dev/null && ((SECONDS - struck <= limit)); do sleep 0.1; done
+took=$((SECONDS - struck))
+if kill -0 "$pid" 2>/dev/null; then
+  say_fail "the job still ran ${took} s after the fault"
+  kill -9 -- -"$pid" 2>/dev/null
+fi
+wait "$pid"
+code=$?
+pid=""
+first=$(grep -m1 "aborting the job (exit code 4)" "$work/faulted.log")
+echo "exit $code after ${took} s; first error: $first"
+[[ $code -eq 4 ]] || say_fail "exit $code, want 4"
+grep -Eq "rank [0-9]+ \((orchestrator|rollout worker|reward worker|learner), host [^)]+\)" <<<"$first" ||
+  say_fail "the first error names no rank with its role and host"
+grep -q "phase" <<<"$first" || say_fail "the first error names no phase"
+
+# The host comes back (cable up, stray ranks gone); the same command resumes and matches an uninterrupted run.
+bash "$hosts_script" link "$NETNS_HOSTS" 3 up
+bash "$hosts_script" signal "$NETNS_HOSTS" 3 KILL
+train_on_hosts faulted "${settings[@]}" || say_fail "the resumed run failed"
+grep -q "resum" "$work/faulted.log" || say_fail "the rerun did not resume from a checkpoint"
+train_here whole "${settings[@]}" || say_fail "the uninterrupted run failed"
+((fail)) || same_result whole faulted
+report

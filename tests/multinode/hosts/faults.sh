@@ -4,9 +4,12 @@
 #   freeze  SIGSTOP every spct rank on the host
 #   kill    SIGKILL every process on the host (its ranks and Open MPI's daemon)
 #   link    cut the host's cable (ip link set <its veth> down)
-# The job ends within timeouts.step_s + 5 s of the fault (plus the launcher's own teardown, bounded below) with
-# exit 4, and the first error names a rank, its role and host and the phase; after the host is back, the same
-# command resumes from the last checkpoint and ends with the same weights and metrics as an uninterrupted run.
+# freeze and link: within timeouts.step_s + 5 s of the fault the first error names the lost rank (rank 4, learner,
+# host 3) and the phase its waiter expected it in, and the job exits 4 (mpirun's teardown of the ranks it can no
+# longer reach may take longer: bounded by the test, reported). kill: Open MPI notices the lost daemon itself and
+# ends the job at once with its own exit code (9) and message, before any spct deadline; the test asserts a
+# non-zero exit within the same bound. In every case, once the host is back, the same command resumes from the
+# last checkpoint and ends with the same weights and metrics as an uninterrupted run.
 set -uo pipefail
 fault=${1:?freeze, kill or link}
 work=$(mktemp -d)
@@ -14,7 +17,7 @@ pid=""
 trap '[[ -n "$pid" ]] && kill -9 -- -"$pid" 2>/dev/null; bash "$SPCT_SOURCE_DIR/scripts/netns-hosts.sh" link "$NETNS_HOSTS" 3 up;
       bash "$SPCT_SOURCE_DIR/scripts/netns-hosts.sh" signal "$NETNS_HOSTS" 3 KILL; rm -rf "$work"' EXIT
 source "$(dirname "$0")/lib.sh"
-step_s=15
+step_s=10
 steps=40
 settings=(run.steps=$steps timeouts.step_s=$step_s timeouts.heartbeat_s=1)
 background=1 train_on_hosts faulted "${settings[@]}"
@@ -34,7 +37,11 @@ struck=$SECONDS
 echo "$fault on host 3 after $(metric_lines faulted) steps"
 # The test's own bound: the step deadline, 5 s, and mpirun's teardown of the ranks it can still reach.
 limit=$((step_s + 5 + 30))
-while kill -0 "$pid" 2>/dev/null && ((SECONDS - struck <= limit)); do sleep 0.1; done
+detected=""
+while kill -0 "$pid" 2>/dev/null && ((SECONDS - struck <= limit)); do
+  [[ -z "$detected" ]] && grep -q "aborting the job (exit code 4)" "$work/faulted.log" && detected=$((SECONDS - struck))
+  sleep 0.1
+done
 took=$((SECONDS - struck))
 if kill -0 "$pid" 2>/dev/null; then
   say_fail "the job still ran ${took} s after the fault"
@@ -44,11 +51,17 @@ wait "$pid"
 code=$?
 pid=""
 first=$(grep -m1 "aborting the job (exit code 4)" "$work/faulted.log")
-echo "exit $code after ${took} s; first error: $first"
-[[ $code -eq 4 ]] || say_fail "exit $code, want 4"
-grep -Eq "rank [0-9]+ \((orchestrator|rollout worker|reward worker|learner), host [^)]+\)" <<<"$first" ||
-  say_fail "the first error names no rank with its role and host"
-grep -q "phase" <<<"$first" || say_fail "the first error names no phase"
+echo "exit $code after ${took} s (first error after ${detected:-?} s): $first"
+if [[ $fault == kill ]]; then
+  [[ $code -ne 0 ]] || say_fail "exit 0 after host 3 was killed"
+  ((took <= step_s + 5)) || say_fail "the job ended ${took} s after the kill, later than the step deadline + 5 s"
+else
+  [[ $code -eq 4 ]] || say_fail "exit $code, want 4"
+  grep -Eq "rank 4 \(learner, host [^)]*-h3\) did not arrive in phase '[^']+'" <<<"$first" ||
+    say_fail "the first error does not name rank 4 (learner, host 3) and a phase"
+  [[ -n "$detected" ]] && ((detected <= step_s + 5)) ||
+    say_fail "the lost rank was named after ${detected:-no} s, later than the step deadline + 5 s"
+fi
 
 # The host comes back (cable up, stray ranks gone); the same command resumes and matches an uninterrupted run.
 bash "$hosts_script" link "$NETNS_HOSTS" 3 up

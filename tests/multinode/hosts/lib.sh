@@ -9,13 +9,15 @@ addr() { bash "$hosts_script" addr "$NETNS_HOSTS" "$1"; }
 base=("$SPCT_SOURCE_DIR/configs/grpo_add.yaml" run.dir="$work" rollout.prompts_per_step=8 rollout.group_size=4
       sft.warmup_steps=20 checkpoint.every=2 checkpoint.keep_last=2)
 
+mpirun_flags=()  # more mpirun options for train_on_hosts
+
 # train_on_hosts NAME [overrides...]: the 5-rank job over the 3 hosts: orchestrator (rank 0) and rollout worker
 # (rank 1) on host 1, reward worker (rank 2) and learner 0 (rank 3) on host 2, learner 1 (rank 4) on host 3.
 # In the background when $background is set (pid in $pid), else in the foreground, returning its exit code.
 train_on_hosts() {
   local name=$1
   shift
-  local command=(bash "$hosts_script" mpirun "$NETNS_HOSTS" -n 5 --host "$(addr 1):2,$(addr 2):2,$(addr 3):1"
+  local command=(bash "$hosts_script" mpirun "$NETNS_HOSTS" "${mpirun_flags[@]}" -n 5 --host "$(addr 1):2,$(addr 2):2,$(addr 3):1"
     -x OMP_NUM_THREADS=1 "$SPCT_BINARY" train "${base[@]}" run.name="$name" "$@")
   if [[ -n "${background:-}" ]]; then
     setsid "${command[@]}" >> "$work/$name.log" 2>&1 &

@@ -9,7 +9,7 @@ trap 'bash "$SPCT_SOURCE_DIR/scripts/netns-hosts.sh" stop "$NETNS_HOSTS"; rm -rf
 source "$(dirname "$0")/lib.sh"
 mkdir -p "$work/disk"
 bash "$hosts_script" start "$NETNS_HOSTS" 3 --private "$work/disk" || exit $?
-timeouts=(timeouts.startup_s=20)
+timeouts=(timeouts.startup_s=10)
 train_on_hosts private run.dir="$work/disk" run.steps=4 "${timeouts[@]}"
 code=$?
 [[ $code -eq 2 ]] || say_fail "per-host disks: exit $code, want 2"

@@ -16,6 +16,7 @@ namespace spct::train {
 // Collective over `comm` (the world). Rank 0 creates `run_dir` if needed. Returns when every rank saw rank 0's
 // file; else throws spct::UsageError (exit 2): on rank 0 naming each rank (role, host) that did not see it within
 // `wait_s` seconds, on the other ranks a one-line pointer to rank 0's message. The file is removed either way.
+// When rank 0 cannot write into `run_dir`, returns without a verdict (opening the run directory reports why).
 void check_run_dir_shared(comm::Communicator& comm, const comm::RankLayout& layout,
                           const std::filesystem::path& run_dir, double wait_s);
 

@@ -62,7 +62,8 @@ std::size_t append_seconds(char* out, std::int64_t ns) {
   const std::int64_t tenths = ns < 0 ? 0 : ns / 100'000'000;
   char digits[24];
   std::size_t count = 0;
-  for (std::int64_t whole = tenths / 10; count == 0 || whole > 0; whole /= 10) digits[count++] = '0' + whole % 10;
+  for (std::int64_t whole = tenths / 10; count == 0 || whole > 0; whole /= 10)
+    digits[count++] = static_cast<char>('0' + whole % 10);
   std::size_t n = 0;
   while (count > 0) out[n++] = digits[--count];
   out[n++] = '.';

@@ -324,6 +324,7 @@ std::string StallDetector::inspect(const std::vector<int>& expected, const std::
       fmt::format("{} waited {:g} s in phase '{}' for {}: ", state_.describe(), waited_s, state_.phase(), what);
   if (elsewhere.empty()) {
     std::vector<std::string> waiting;
+    waiting.reserve(chain.size());
     for (int r : chain) waiting.push_back(waits(r));
     report += fmt::format(
         "every rank it waits for answered: {}, so the ranks called operations that do not match (a different order "

@@ -80,7 +80,10 @@ stop() {
       sleep 0.2
     done
   done
+  # Deleting a host's cable end removes both ends at once: a namespace whose last process is gone can outlive
+  # `ip netns del` for minutes (sockets of a host whose link was cut still retransmit), and with it the cable.
   for ((i = 1; i <= count; i++)); do
+    ip link del "$(veth_of "$i")" 2>/dev/null || true
     ip netns del "$(netns_of "$i")" 2>/dev/null || true
   done
   ip link del "$bridge" 2>/dev/null || true
@@ -115,6 +118,9 @@ start() {
   mkdir -p "$dir"
   [[ -s "$dir/hosts" ]] && stop
   echo "$count" > "$dir/hosts"
+  # Leftovers of hosts of DIR whose record is gone (a removed build directory) carry this DIR's names: remove
+  # them, so that creating them again cannot fail as if namespaces were forbidden.
+  ip link del "$bridge" 2>/dev/null || true
   ip link add "$bridge" type bridge 2>/dev/null || forbidden "creating network interfaces"
   ip link set "$bridge" up
   : > "$dir/hostfile"
@@ -122,7 +128,12 @@ start() {
     local ns veth
     ns=$(netns_of "$i")
     veth=$(veth_of "$i")
+    local stale
+    stale=$(ip netns pids "$ns" 2>/dev/null || true)
+    [[ -z "$stale" ]] || kill -9 $stale 2>/dev/null || true
+    ip netns del "$ns" 2>/dev/null || true
     ip netns add "$ns" 2>/dev/null || forbidden "network namespaces (ip netns add)"
+    ip link del "$veth" 2>/dev/null || true
     ip link add "$veth" type veth peer name eth0 netns "$ns"
     ip link set "$veth" master "$bridge" up
     ip -n "$ns" addr add "$(addr_of "$i")/24" dev eth0

@@ -3,6 +3,7 @@
 #   mpi   real mpiexec, 2-5 ranks      ctest -L mpi
 #   e2e   the spct binary end to end   ctest -L e2e
 #   slurm a real slurmctld on localhost
+#   multinode  namespace hosts on this machine, Open MPI over TCP (scripts/netns-hosts.sh)
 #   gpu   needs a CUDA device (skipped where none exists)
 
 find_package(Catch2 2 REQUIRED)

@@ -6,6 +6,7 @@
 #include <csignal>
 
 #include "core/exit_codes.h"
+#include "core/whereabouts.h"
 
 namespace spct {
 namespace {
@@ -28,16 +29,21 @@ void on_stop_signal(int signal_number) {
   int expected = 0;
   if (first_signal.compare_exchange_strong(expected, signal_number)) {
     // Fixed strings only (async-signal-safe). SIGTERM is also how mpirun ends the surviving ranks after one
-    // aborted, so its message points at the real cause.
+    // aborted or a host was lost, so its message points at the real cause and says what this rank was waiting
+    // for (core/whereabouts.h): after a lost host, no spct deadline passes before mpirun's SIGKILL.
     constexpr char kInterrupt[] =
         "spct: stop requested by SIGINT; checkpointing at the end of this step (interrupt again to exit at once)\n";
     constexpr char kTerminate[] =
         "spct: stop requested by SIGTERM; checkpointing at the end of this step (if mpirun sent it because "
-        "another rank failed, that rank's error says why)\n";
+        "another rank failed, that rank's error says why; if a host was lost, mpirun's message above names it and "
+        "the line below says which rank this one was waiting for)\n";
     constexpr char kUser[] = "spct: stop requested by SIGUSR1; checkpointing at the end of this step\n";
     switch (signal_number) {
       case SIGINT: write_stderr(kInterrupt, sizeof(kInterrupt) - 1); break;
-      case SIGTERM: write_stderr(kTerminate, sizeof(kTerminate) - 1); break;
+      case SIGTERM:
+        write_stderr(kTerminate, sizeof(kTerminate) - 1);
+        write_whereabouts(STDERR_FILENO, "SIGTERM");
+        break;
       default: write_stderr(kUser, sizeof(kUser) - 1); break;
     }
   }

@@ -29,6 +29,7 @@ packages=(
   clang-format clang-tidy
   nodejs                       # runs the offline node tokenizer in ../shared/oracle that cross-checks the tests
   strace                       # the resume tests stop a run at an exact system call (kill_export.sh)
+  iproute2 util-linux          # the multinode suite's namespace hosts (scripts/netns-hosts.sh: ip, nsenter, unshare)
 )
 (( want_slurm )) && packages+=(slurm-wlm munge)
 (( want_fuzz )) && packages+=(clang libclang-rt-14-dev)

@@ -11,6 +11,7 @@
 
 #include "core/comm/mpi_check.h"
 #include "core/exit_codes.h"
+#include "core/whereabouts.h"
 
 namespace spct::comm {
 
@@ -86,6 +87,27 @@ std::vector<uint8_t> receive_matched(MPI_Message& message, const MPI_Status& sta
   return bytes;
 }
 
+// "rank 4 (learner, host n3): <what>", for the whereabouts a SIGTERM handler writes (core/whereabouts.h): the
+// ranks `self` waits for (a collective lists every member), a few by name and the rest counted.
+std::string describe_wait(const RankLayout& layout, int self, const std::vector<int>& expected,
+                          const std::string& what) {
+  constexpr size_t kNamed = 8;
+  std::vector<std::string> names;
+  size_t others = 0;
+  for (const int r : expected) {
+    if (r == self) continue;
+    if (++others > kNamed) continue;
+    if (r < 0 || r >= layout.world_size()) {
+      names.push_back(layout.describe(r));
+      continue;
+    }
+    const RankPlacement& p = layout.at(r);
+    names.push_back(fmt::format("rank {} ({}, host {})", r, role_name(p.role), p.hostname));
+  }
+  const std::string more = others > kNamed ? fmt::format(" and {} more", others - kNamed) : "";
+  return fmt::format("{}{}: {}", fmt::join(names, ", "), more, what);
+}
+
 double seconds_since(Deadline::Clock::time_point since) {
   return std::chrono::duration<double>(Deadline::Clock::now() - since).count();
 }
@@ -96,9 +118,14 @@ class StallDetector::WaitScope {
  public:
   WaitScope(StallDetector& detector, const std::vector<int>& expected, const std::string& what)
       : detector_(detector), previous_(detector.current_wait_) {
-    if (!previous_) detector_.current_wait_ = CurrentWait{expected, what, Deadline::Clock::now()};
+    if (previous_) return;
+    detector_.current_wait_ = CurrentWait{expected, what, Deadline::Clock::now()};
+    set_whereabouts_wait(describe_wait(detector.state().layout(), detector.state().rank(), expected, what));
   }
-  ~WaitScope() { detector_.current_wait_ = previous_; }
+  ~WaitScope() {
+    detector_.current_wait_ = previous_;
+    if (!previous_) clear_whereabouts_wait();
+  }
   WaitScope(const WaitScope&) = delete;
   WaitScope& operator=(const WaitScope&) = delete;
 
@@ -297,6 +324,7 @@ std::string StallDetector::inspect(const std::vector<int>& expected, const std::
       fmt::format("{} waited {:g} s in phase '{}' for {}: ", state_.describe(), waited_s, state_.phase(), what);
   if (elsewhere.empty()) {
     std::vector<std::string> waiting;
+    waiting.reserve(chain.size());
     for (int r : chain) waiting.push_back(waits(r));
     report += fmt::format(
         "every rank it waits for answered: {}, so the ranks called operations that do not match (a different order "

@@ -1,36 +1,36 @@
 // The messages spct's roles exchange, as plain structs. codec.h turns them into bytes and back; the
 // communicator (core/comm/communicator.h) sends them point to point, tagged with their MessageType.
 //
-// The per-step protocol. Ranks are named by role (core/comm/layout.h); "learners" means every learner rank.
-// One training step s with policy version v (the version the rollout workers hold):
-//  1. The orchestrator splits the step's prompts over the rollout workers and sends each a PromptBatch
-//     {step s, policy_version v, items}. A worker with nothing to do this step gets an empty batch.
-//  2. Each rollout worker samples item.group_size completions per item with the weights of version v only
-//     (weight_sync.h swaps versions between groups, never inside one) and sends one GeneratedGroup per item
-//     back to the orchestrator, in any order, each carrying the version that generated it.
-//  3. As groups arrive, the orchestrator sends each to a reward worker as a RewardRequest (the group, the
-//     prompt text and the reference answer), spreading groups round-robin.
-//  4. Each reward worker answers every request with one RewardResult {prompt_id, one reward per completion,
-//     the per-function breakdown, metrics}.
-//  5. When every group of the step has its RewardResult, the orchestrator splits the groups evenly over the
-//     learners and sends learner i a PromptBatch {s, v, the items of its groups} announcing its share, then for
-//     each of those groups the GeneratedGroup followed by its RewardResult. Learners compute the advantages of
-//     a group from its rewards.
-//  6. The learners run the update; gradients are averaged across them with GradSync (grad_sync.h).
-//  7. Learner 0 publishes the new weights as version v+1 to every rollout worker (WeightPublisher, a bucketed
-//     broadcast over the weight-sync communicator of world.h) and sends the orchestrator Control {kStepDone, s}.
-//     Each rollout worker, once its groups of step s are sent, receives version v+1 (WeightReceiver) and swaps
-//     it in before it starts step s+1.
-//  8. Every rank joins one all-reduce (max) of its stop request (core/stop_signal.h), so all agree on the step at
-//     which a signalled job stops. When a checkpoint is due the orchestrator sends the learners Control
-//     {kCheckpoint, n} (n = steps completed): learner 0 writes its state into the checkpoint's staging
-//     directory and every learner answers with the same Control. Control {kShutdown, n} to every rank ends the
-//     job after n completed steps (fewer than run.steps when it stopped on a signal: exit code 75).
-// Asynchronous mode (rollout.mode async) sends the same messages in another order: the learners get their
-// shares of step s (5) before steps 1-4 run for step s+1, whose groups therefore carry {step s+1, version v};
-// the end-of-step markers follow, then 6-8 as above (orchestrator/train/mpi_backend.h).
-// Every receive in these steps waits at most timeouts.step_s; a rank that misses it is named and the job is
-// aborted (core/comm/stall_detector.h).
+// The per-step protocol, written down only here (the orchestrator's side: orchestrator/train/mpi_backend.cpp; the
+// other roles: orchestrator/train/role_loops.cpp). Roles as in core/comm/layout.h; the orchestrator is rank 0.
+// One training step s, with v the policy version the rollout workers hold:
+//  0. Control {kBeginStep, s} to every other rank. Between steps the others wait for a Control from rank 0:
+//     kBeginStep starts step s, kShutdown ends the job, kCheckpoint (learners only, see 8) and wait on.
+//  1. A work queue: the step's prompts are cut into chunks (at least two per rollout worker), each a PromptBatch
+//     {s, v, items}; every worker gets two, and the next one each time it has returned every group of its oldest.
+//  2. A rollout worker answers each chunk with one GeneratedGroup per item, in any order: group_size completions
+//     with their log-probs, all from one version (weights are swapped only between steps, weight_sync.h).
+//  3. Each group goes as a RewardRequest {group, prompt text, reference answer} to the reward worker with the
+//     fewest unanswered requests (at most 4 each; not round-robin).
+//  4. A reward worker answers each request, in order, with one RewardResult {prompt_id, a reward per completion,
+//     per-function breakdown, metrics}. Dynamic sampling (grpo.dynamic_sampling) repeats 1-4 within the step.
+//  5. Learner i gets a PromptBatch {s, v, items of its equal share of whole groups} (none if no group is usable:
+//     all learners skip the update but end the step), then per group its GeneratedGroup and RewardResult.
+//  6. End markers: every rollout worker gets a PromptBatch with no items, every reward worker a RewardRequest with
+//     no completions. Empty means "this step's generation or scoring is over", never "nothing to do" (a worker
+//     with nothing to do gets no chunk before its marker).
+//  7. The learners update (gradients averaged by GradSync, grad_sync.h); learner 0 publishes the weights to the
+//     rollout workers as version s+2 (1 is the warm start; a bucketed broadcast on the weight-sync communicator,
+//     WeightPublisher), then every learner sends rank 0 a StepReport {s, metrics, weights digest} (no Control).
+//     A rollout worker receives the version after its end marker and swaps it in before step s+1.
+//  8. Every rank joins one all-reduce (max) of its stop request (core/stop_signal.h). When a checkpoint is due
+//     the learners get Control {kCheckpoint, n} (n = steps done) while waiting as in 0: learner 0 writes its state
+//     into the staging directory, every learner answers with the same Control. Control {kShutdown, n} to every
+//     other rank ends the job after n steps (fewer than run.steps after a signal: exit code 75).
+// Asynchronous mode (rollout.mode async): after 5, steps 1-4 run for step s+1 (from version v: the workers swap
+// after 6), then 6-8 for step s. Every receive waits at most timeouts.step_s; a rank that misses it is named and
+// the job aborted with exit 4 (core/comm/stall_detector.h). When mpirun ends a job first (a lost host), each rank
+// says what it was waiting for (core/whereabouts.h).
 #pragma once
 
 #include <cstdint>
@@ -108,10 +108,10 @@ struct RewardResult {
 
 struct Control {
   enum class Kind : uint8_t {
-    kStop = 0,        // reserved: stops are agreed by the all-reduce of step 8
+    kStop = 0,        // reserved, never sent: stops are agreed by the all-reduce of step 8
     kCheckpoint = 1,  // write the checkpoint of `step` completed steps; answered with the same Control
     kShutdown = 2,    // leave the loop now; `step` = steps the run completed
-    kStepDone = 3,    // a learner finished step `step` and the new weights are published
+    kStepDone = 3,    // reserved, never sent: learners end their step with a StepReport (step 7)
     kBeginStep = 4,   // step `step` starts: workers and learners enter their part of it
   };
   Kind kind = Kind::kStop;

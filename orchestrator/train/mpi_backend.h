@@ -1,27 +1,8 @@
 // The orchestrator's side of an MPI job: reaches the rollout workers, reward workers and learners with the
-// protocol messages of core/protocol/messages.h. The per-step exchange (numbered as there, with the end-of-phase
-// markers this implementation uses):
-//   0. Control {kBeginStep, s} to every other rank.
-//   1-2. Prompts go to rollout workers in chunks through a work queue: each worker holds at most two chunks, and
-//      gets the next one as soon as it has returned all groups of one, so a fast worker takes more chunks and
-//      no worker idles while another has a backlog. Groups come back in any order.
-//   3-4. Reward requests go to the reward worker with the fewest outstanding requests (at most
-//      kRequestsInFlight each); results come back in any order.
-//   (Dynamic sampling repeats 1-4 within the step.)
-//   5. Each learner gets a PromptBatch with its share of the groups (whole groups, equal counts), then every
-//      group's GeneratedGroup and RewardResult (start_learning).
-//   (Asynchronous mode: 1-4 again for step s+1's groups, while the learners update; they come from the
-//   weights before the update, since the rollout workers swap weights only after the end-of-step marker.)
-//   6-7. An empty PromptBatch ends generation on every rollout worker and an empty RewardRequest ends scoring
-//      on every reward worker. The learners update and all-reduce; learner 0 publishes the weights to the
-//      rollout workers and every learner answers with a StepReport {s, metrics, weights digest}
-//      (finish_learning).
-//   8. Every rank joins one all-reduce (max) of its stop request: the step at which the job stops is the same
-//      on every rank. Then, when a checkpoint is due, Control {kCheckpoint, s+1} goes to the learners; learner 0
-//      writes its files into the staging directory both derive from the config, and every learner answers
-//      with the same Control.
-// Every receive waits at most timeouts.step_s (core/comm): a rank that stops answering is named and the job
-// is aborted.
+// protocol messages of core/protocol/messages.h, in the order written there (steps 0-8; this file's functions
+// are those steps: begin_step 0, generate 1-2, score 3-4, start_learning 5, finish_learning 6-7, agree_to_stop
+// and write_checkpoint 8, shutdown). Every receive waits at most timeouts.step_s (core/comm): a rank that stops
+// answering is named and the job is aborted.
 #pragma once
 
 #include <cstdint>

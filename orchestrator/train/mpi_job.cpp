@@ -15,6 +15,7 @@
 #include "orchestrator/train/mpi_backend.h"
 #include "orchestrator/train/policy_setup.h"
 #include "orchestrator/train/role_loops.h"
+#include "orchestrator/train/shared_run_dir.h"
 #include "orchestrator/train/train_loop.h"
 
 namespace spct::train {
@@ -60,6 +61,8 @@ void run_mpi_job(const config::ResolvedConfig& resolved, const ResumeOptions& re
   nlohmann::json decision;
   {
     comm::PhaseScope phase(world.state(), "startup", config.timeouts.startup_s);
+    // Half the startup deadline to see rank 0's file, so the refusal comes before the deadline's stall report.
+    check_run_dir_shared(world.world(), world.layout(), config.run.dir, config.timeouts.startup_s / 2);
     decision = share_from_rank_zero(world.world(),
                                     self.rank == 0 ? decide_on_rank_zero(config, resume, plan) : nlohmann::json());
   }

@@ -40,8 +40,8 @@ bool next_step(comm::World& world, uint64_t& step, const std::function<void(uint
   }
 }
 
-// Every rank's part of the stop agreement that closes each step (mpi_backend.h, step 8). The orchestrator acts
-// on the result; the other ranks learn the outcome from its Control messages.
+// Every rank's part of the stop agreement that closes each step (core/protocol/messages.h, step 8). The
+// orchestrator acts on the result; the other ranks learn the outcome from its Control messages.
 void join_stop_agreement(comm::World& world) {
   comm::PhaseScope phase(world.state(), "agree on stop");
   int32_t flag = stop_requested() ? 1 : 0;

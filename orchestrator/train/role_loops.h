@@ -1,5 +1,5 @@
 // The main loops of the ranks other than the orchestrator in an MPI job: each waits for the orchestrator's
-// Control {kBeginStep} and plays its part of the step (mpi_backend.h lists the exchange), joins the stop
+// Control {kBeginStep} and plays its part of the step (core/protocol/messages.h lists the exchange), joins the stop
 // agreement that ends every step, until Control {kShutdown, n}, where n is the number of steps the run
 // completed (fewer than run.steps when it stopped on a signal). Every wait has the deadline of its phase
 // (core/comm).

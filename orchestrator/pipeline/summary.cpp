@@ -33,7 +33,7 @@ T field(const json& object, const std::string& key, const std::string& file) {
 
 SummaryRow make_row(const EvalStageDir& stage, const std::string& target, const std::string& method,
                     const std::string& model, int64_t correct, int64_t items) {
-  SummaryRow row{stage.name, target, method, model, 0, correct, items, 0};
+  SummaryRow row{stage.name, target, method, model, 0, correct, items, 0, {}};
   row.accuracy = items > 0 ? static_cast<double>(correct) / static_cast<double>(items) : 0;
   row.std_error = std_error(row.accuracy, items);
   return row;
@@ -78,7 +78,28 @@ SummaryRow sampled_row(const EvalStageDir& stage, const std::string& model, cons
   const std::string method = "sampled verifier accuracy, " + std::to_string(samples) + " samples per item";
   SummaryRow row = make_row(stage, "policy", method, model, correct, items * samples);
   row.std_error = std_error_of_mean(item_means);
+  row.per_item = std::move(item_means);
   return row;
+}
+
+// The optional "correct_per_item" list of `object` (0/1 per item) as scores; empty when absent (older files).
+std::vector<double> per_item_scores(const json& object, int64_t items, const std::string& where) {
+  const auto it = object.find("correct_per_item");
+  if (it == object.end()) return {};
+  const auto values = field<std::vector<int64_t>>(object, "correct_per_item", where);
+  if (static_cast<int64_t>(values.size()) != items) {
+    throw InputError(where + ": \"correct_per_item\" has " + std::to_string(values.size()) + " entries for " +
+                     std::to_string(items) + " items");
+  }
+  std::vector<double> scores;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (values[i] != 0 && values[i] != 1) {
+      throw InputError(where + ": \"correct_per_item\"[" + std::to_string(i) + "] is " + std::to_string(values[i]) +
+                       ", not 0 or 1");
+    }
+    scores.push_back(static_cast<double>(values[i]));
+  }
+  return scores;
 }
 
 // The mean and standard error (over steps) of verifier/accuracy in steps [begin, end) of `values`.
@@ -86,7 +107,7 @@ SummaryRow training_row(const EvalStageDir& stage, const std::string& method, co
                         std::size_t begin, std::size_t end) {
   const std::vector<double> window(values.begin() + static_cast<std::ptrdiff_t>(begin),
                                    values.begin() + static_cast<std::ptrdiff_t>(end));
-  SummaryRow row{stage.name, "policy", method, "", 0, 0, static_cast<int64_t>(window.size()), 0};
+  SummaryRow row{stage.name, "policy", method, "", 0, 0, static_cast<int64_t>(window.size()), 0, {}};
   double sum = 0;
   for (const double value : window) sum += value;
   row.accuracy = sum / static_cast<double>(window.size());
@@ -134,6 +155,7 @@ void add_rows(const EvalStageDir& stage, std::vector<SummaryRow>& rows) {
     const auto items = field<int64_t>(doc, "items", file);
     rows.push_back(
         make_row(stage, target, "greedy verifier accuracy", model, field<int64_t>(doc, "correct", file), items));
+    rows.back().per_item = per_item_scores(doc, items, file);
     const auto sampled = doc.find("sampled");
     if (sampled != doc.end()) rows.push_back(sampled_row(stage, model, *sampled, items, file));
     return;
@@ -142,9 +164,72 @@ void add_rows(const EvalStageDir& stage, std::vector<SummaryRow>& rows) {
   const json methods = field<json>(doc, "methods", file);
   if (!methods.is_array() || methods.empty()) throw InputError(file + ": \"methods\" is not a non-empty list");
   for (const json& method : methods) {
+    const auto total = field<int64_t>(method, "total", file);
     rows.push_back(make_row(stage, target, field<std::string>(method, "name", file), model,
-                            field<int64_t>(method, "correct", file), field<int64_t>(method, "total", file)));
+                            field<int64_t>(method, "correct", file), total));
+    rows.back().per_item = per_item_scores(method, total, file);
   }
+}
+
+// The row of `stage` named `method` that has per-item scores, or null.
+const SummaryRow* find_row(const std::vector<SummaryRow>& rows, const std::string& stage, const std::string& method) {
+  for (const SummaryRow& row : rows) {
+    if (row.stage == stage && row.method == method && !row.per_item.empty()) return &row;
+  }
+  return nullptr;
+}
+
+SummaryComparison compare(const std::string& name, const SummaryRow& a, const SummaryRow& b) {
+  return {name, a.stage + ": " + a.method, b.stage + ": " + b.method, paired_difference(a.per_item, b.per_item)};
+}
+
+// The largest k among the rows of `stage` named prefix + k ("voting@"), or 0 when none.
+int largest_k(const std::vector<SummaryRow>& rows, const std::string& stage, const std::string& prefix) {
+  int largest = 0;
+  for (const SummaryRow& row : rows) {
+    if (row.stage != stage || row.method.rfind(prefix, 0) != 0 || row.per_item.empty()) continue;
+    largest = std::max(largest, std::stoi(row.method.substr(prefix.size())));
+  }
+  return largest;
+}
+
+// The comparisons summary.h lists, in row order.
+std::vector<SummaryComparison> claimed_comparisons(const std::vector<SummaryRow>& rows) {
+  std::vector<SummaryComparison> out;
+  std::vector<std::string> grm_stages;
+  for (const SummaryRow& row : rows) {
+    if (row.target == "grm" && std::find(grm_stages.begin(), grm_stages.end(), row.stage) == grm_stages.end()) {
+      grm_stages.push_back(row.stage);
+    }
+  }
+  for (const std::string& stage : grm_stages) {
+    const int k = largest_k(rows, stage, "voting@");
+    const std::string voting_k = "voting@" + std::to_string(k);
+    const SummaryRow* one = find_row(rows, stage, "voting@1");
+    const SummaryRow* many = find_row(rows, stage, voting_k);
+    if (k > 1 && one != nullptr && many != nullptr) {
+      out.push_back(compare(voting_k + " vs voting@1 (" + stage + ")", *one, *many));
+    }
+    const SummaryRow* meta = find_row(rows, stage, "metarm@" + std::to_string(k));
+    if (meta != nullptr && many != nullptr) {
+      out.push_back(compare("metarm@" + std::to_string(k) + " vs " + voting_k + " (" + stage + ")", *many, *meta));
+    }
+  }
+  for (std::size_t j = 0; j < rows.size(); ++j) {
+    const SummaryRow& later = rows[j];
+    if (later.per_item.empty()) continue;
+    // The nearest earlier row of another stage with the same target, method and item count.
+    for (std::size_t i = j; i-- > 0;) {
+      const SummaryRow& earlier = rows[i];
+      if (earlier.stage == later.stage || earlier.target != later.target || earlier.method != later.method ||
+          earlier.per_item.size() != later.per_item.size()) {
+        continue;
+      }
+      out.push_back(compare(later.stage + " vs " + earlier.stage + ": " + later.method, earlier, later));
+      break;
+    }
+  }
+  return out;
 }
 
 std::string fixed(double value, int digits) {
@@ -155,12 +240,22 @@ std::string fixed(double value, int digits) {
   return out.str();
 }
 
+// A p-value with two significant digits, "<0.0001" below that.
+std::string p_text(double p) {
+  if (p < 1e-4) return "<0.0001";
+  std::ostringstream out;
+  out.precision(2);
+  out << p;
+  return out.str();
+}
+
 }  // namespace
 
 Summary build_summary(const std::string& pipeline_name, const std::vector<EvalStageDir>& stages) {
   Summary summary;
   summary.pipeline = pipeline_name;
   for (const EvalStageDir& stage : stages) add_rows(stage, summary.rows);
+  summary.comparisons = claimed_comparisons(summary.rows);
   return summary;
 }
 
@@ -170,6 +265,14 @@ std::string Summary::markdown() const {
   for (const SummaryRow& row : rows) {
     out << "| " << row.stage << " | " << row.target << " | " << row.method << " | " << fixed(row.accuracy, 3) << " | "
         << fixed(row.std_error, 3) << " | " << row.items << " |\n";
+  }
+  if (comparisons.empty()) return out.str();
+  out << "\nPaired comparisons on the same items (B - A; p: two-sided, normal approximation):\n\n"
+      << "| comparison | A | B | B - A | ± s.e. | p | n |\n|---|---|---|---|---|---|---|\n";
+  for (const SummaryComparison& c : comparisons) {
+    out << "| " << c.name << " | " << fixed(c.result.accuracy_a, 3) << " | " << fixed(c.result.accuracy_b, 3) << " | "
+        << (c.result.difference >= 0 ? "+" : "") << fixed(c.result.difference, 3) << " | "
+        << fixed(c.result.std_error, 3) << " | " << p_text(c.result.p_value) << " | " << c.result.items << " |\n";
   }
   return out.str();
 }
@@ -186,7 +289,19 @@ std::string Summary::json() const {
                     {"items", row.items},
                     {"std_error", row.std_error}});
   }
-  return nlohmann::json{{"pipeline", pipeline}, {"rows", list}}.dump(2) + "\n";
+  nlohmann::json compared = nlohmann::json::array();
+  for (const SummaryComparison& c : comparisons) {
+    compared.push_back({{"name", c.name},
+                        {"a", c.a},
+                        {"b", c.b},
+                        {"items", c.result.items},
+                        {"accuracy_a", c.result.accuracy_a},
+                        {"accuracy_b", c.result.accuracy_b},
+                        {"difference", c.result.difference},
+                        {"std_error", c.result.std_error},
+                        {"p_value", c.result.p_value}});
+  }
+  return nlohmann::json{{"pipeline", pipeline}, {"rows", list}, {"comparisons", compared}}.dump(2) + "\n";
 }
 
 void write_summary(const Summary& summary, const std::string& dir) {

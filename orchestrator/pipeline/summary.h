@@ -15,8 +15,18 @@
 // samples of one item are not independent), for training rows the spread of the per-step accuracies /
 // sqrt(steps). Two accuracies are clearly apart only when they differ by a few standard errors.
 //
+// Below the rows, paired comparisons (paired_comparison.h: the difference, its standard error and p-value on
+// the same items) of the trends the SPCT story claims, chosen by these rules over rows that carry per-item
+// scores (eval.json's correct_per_item; training rows have none):
+//   within a GRM eval   voting@K vs voting@1 (K the largest voting k), and metarm@K vs voting@K
+//   across stages       each row against the same target and method of the nearest EARLIER stage in the
+//                       report's order that scored as many items: RL vs RFT (grm_final_eval vs grm_rft_eval),
+//                       the policy after vs before training (greedy and sampled). Built-in tasks evaluate a
+//                       fixed held-out set, so equal item counts of one task mean the same items.
+//
 // summary.json: {"pipeline": name, "rows": [{"stage", "target", "method", "model", "accuracy", "correct",
-// "items", "std_error"}, ...]}.
+// "items", "std_error"}, ...], "comparisons": [{"name", "a", "b", "items", "accuracy_a", "accuracy_b",
+// "difference", "std_error", "p_value"}, ...]}.
 //
 // Thread safety: pure functions, except write_summary, which writes files.
 #pragma once
@@ -25,6 +35,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "orchestrator/pipeline/paired_comparison.h"
 
 namespace spct::pipeline {
 
@@ -41,13 +53,26 @@ struct SummaryRow {
   int64_t correct = 0;
   int64_t items = 0;     // eval items (x samples for a sampled row), or training steps
   double std_error = 0;  // see above; 0 when items is 0 (or 1 for a training row)
+  // Each eval item's score in [0, 1] (0/1, or the fraction of its samples that are correct), in item order;
+  // empty for training rows and for eval.json files written before it was kept.
+  std::vector<double> per_item;
+};
+
+// A paired comparison of two rows on the same items: b's accuracy minus a's.
+struct SummaryComparison {
+  std::string name;  // e.g. "voting@8 vs voting@1 (grm_final_eval)"
+  std::string a;     // "stage: method" of each side
+  std::string b;
+  PairedDifference result;
 };
 
 struct Summary {
   std::string pipeline;
   std::vector<SummaryRow> rows;
+  std::vector<SummaryComparison> comparisons;
 
-  // A Markdown table: | stage | target | method | accuracy | ± s.e. | n |.
+  // A Markdown table: | stage | target | method | accuracy | ± s.e. | n |; then, when there are comparisons,
+  // | comparison | B - A | ± s.e. | p | n |.
   std::string markdown() const;
   std::string json() const;
 };

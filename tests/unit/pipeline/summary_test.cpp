@@ -145,3 +145,58 @@ TEST_CASE("a summary refuses missing or malformed eval results, naming the file"
   dir.write("other/eval.json", R"({"target": "rm", "model": "m"})");
   CHECK_THROWS_WITH(build_summary("s", {{"other", dir.path() + "/other"}}), Contains("not policy or grm"));
 }
+
+TEST_CASE("a summary compares the story's claimed trends on the same items", "[pipeline][stats]") {
+  spct::testing::TempDir dir;
+  // Two GRM evals of 4 items and two policy evals of 3 items, with per-item correctness.
+  dir.write("rft/eval.json", R"({"target": "grm", "model": "rft", "methods": [
+      {"name": "greedy", "correct": 2, "total": 4, "correct_per_item": [1, 1, 0, 0]},
+      {"name": "voting@1", "correct": 1, "total": 4, "correct_per_item": [1, 0, 0, 0]},
+      {"name": "voting@8", "correct": 3, "total": 4, "correct_per_item": [1, 1, 1, 0]}]})");
+  dir.write("final/eval.json", R"({"target": "grm", "model": "rl", "methods": [
+      {"name": "greedy", "correct": 4, "total": 4, "correct_per_item": [1, 1, 1, 1]},
+      {"name": "voting@1", "correct": 2, "total": 4, "correct_per_item": [0, 1, 1, 0]},
+      {"name": "voting@2", "correct": 2, "total": 4, "correct_per_item": [0, 1, 1, 0]},
+      {"name": "voting@8", "correct": 3, "total": 4, "correct_per_item": [1, 1, 1, 0]},
+      {"name": "metarm@8", "correct": 2, "total": 4, "correct_per_item": [1, 1, 0, 0]}]})");
+  dir.write("before/eval.json", R"({"target": "policy", "model": "p0", "items": 3, "correct": 1,
+      "correct_per_item": [1, 0, 0], "sampled": {"samples_per_item": 2, "correct_per_item": [1, 0, 0]}})");
+  dir.write("after/eval.json", R"({"target": "policy", "model": "p1", "items": 3, "correct": 2,
+      "correct_per_item": [1, 1, 0], "sampled": {"samples_per_item": 2, "correct_per_item": [2, 1, 0]}})");
+  const spct::pipeline::Summary summary = build_summary("story", {{"before", dir.path() + "/before"},
+                                                                  {"rft", dir.path() + "/rft"},
+                                                                  {"final", dir.path() + "/final"},
+                                                                  {"after", dir.path() + "/after"}});
+  std::vector<std::string> names;
+  for (const auto& c : summary.comparisons) names.push_back(c.name);
+  CHECK(names == std::vector<std::string>{"voting@8 vs voting@1 (rft)", "voting@8 vs voting@1 (final)",
+                                          "metarm@8 vs voting@8 (final)", "final vs rft: greedy",
+                                          "final vs rft: voting@1", "final vs rft: voting@8",
+                                          "after vs before: greedy verifier accuracy",
+                                          "after vs before: sampled verifier accuracy, 2 samples per item"});
+  // Each comparison is paired_difference of the two rows' item scores, B the later or the larger k.
+  const auto& rft_voting = summary.comparisons[0].result;
+  CHECK(rft_voting.difference == Approx(0.5));
+  CHECK(rft_voting == spct::pipeline::paired_difference({1, 0, 0, 0}, {1, 1, 1, 0}));
+  CHECK(summary.comparisons[2].result.difference == Approx(-0.25));
+  CHECK(summary.comparisons[3].a == "rft: greedy");
+  CHECK(summary.comparisons[3].b == "final: greedy");
+  const auto& sampled = summary.comparisons[7].result;
+  CHECK(sampled.accuracy_a == Approx(1.0 / 6));
+  CHECK(sampled.accuracy_b == Approx(0.5));
+  CHECK(sampled == spct::pipeline::paired_difference({0.5, 0, 0}, {1, 0.5, 0}));
+
+  const std::string table = summary.markdown();
+  CHECK_THAT(table, Contains("| comparison | A | B | B - A | ± s.e. | p | n |"));
+  CHECK_THAT(table, Contains("| voting@8 vs voting@1 (rft) | 0.250 | 0.750 | +0.500 |"));
+  CHECK_THAT(table, Contains("| metarm@8 vs voting@8 (final) | 0.750 | 0.500 | -0.250 |"));
+  const nlohmann::json doc = nlohmann::json::parse(summary.json());
+  REQUIRE(doc["comparisons"].size() == 8);
+  CHECK(doc["comparisons"][0]["b"] == "rft: voting@8");
+  CHECK(doc["comparisons"][0]["p_value"].get<double>() == Approx(rft_voting.p_value));
+
+  dir.write("bad/eval.json", R"({"target": "policy", "model": "m", "items": 2, "correct": 1,
+      "correct_per_item": [1, 2]})");
+  CHECK_THROWS_WITH(build_summary("s", {{"bad", dir.path() + "/bad"}}),
+                    Contains("bad/eval.json: \"correct_per_item\"[1] is 2, not 0 or 1"));
+}

@@ -14,6 +14,8 @@ namespace spct::pipeline {
 namespace {
 using nlohmann::json;
 
+std::string fixed(double value, int digits);
+
 double std_error(double accuracy, int64_t items) {
   if (items <= 0) return 0;
   return std::sqrt(accuracy * (1 - accuracy) / static_cast<double>(items));
@@ -115,18 +117,33 @@ SummaryRow training_row(const EvalStageDir& stage, const std::string& method, co
   return row;
 }
 
-// A training stage: the sampled verifier accuracy of its first and last kTrainingWindow steps.
-void add_training_rows(const EvalStageDir& stage, std::vector<SummaryRow>& rows) {
+// The drift warning of a training stage's metric that fell from its first to its last window by more than
+// kDriftStandardErrors standard errors of the difference, or "" when it did not.
+std::string drift_warning(const SummaryRow& first, const SummaryRow& last, const std::string& what) {
+  const double fall = first.accuracy - last.accuracy;
+  const double error = std::sqrt(first.std_error * first.std_error + last.std_error * last.std_error);
+  if (first.items < 2 || last.items < 2 || fall <= kDriftStandardErrors * error) return {};
+  return "DRIFT in stage " + first.stage + ": " + what + " fell from " + fixed(first.accuracy, 3) + " to " +
+         fixed(last.accuracy, 3) + " (-" + fixed(fall, 3) + ", " + fixed(error > 0 ? fall / error : 0, 1) +
+         " standard errors) while the policy trained on its reward: it may be exploiting the reward model";
+}
+
+// A training stage: the sampled verifier accuracy of its first and last kTrainingWindow steps, and the GRM's
+// agreement with the verifier on the policy's samples when the stage logged it.
+void add_training_rows(const EvalStageDir& stage, std::vector<SummaryRow>& rows, std::vector<std::string>& drift) {
   const std::string file = (std::filesystem::path(stage.run_dir) / "metrics.jsonl").string();
   std::ifstream in(file);
   if (!in) throw InputError(file + ": cannot read the metrics of stage '" + stage.name + "' (did it run?)");
   std::vector<double> accuracy;
+  std::vector<double> agreement;
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
     const json step = json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (!step.is_object()) throw InputError(file + ":" + std::to_string(number) + ": not a JSON object");
     const auto it = step.find("verifier/accuracy");
     if (it != step.end() && it->is_number()) accuracy.push_back(it->get<double>());
+    const auto agrees = step.find("grm/verifier_agreement");
+    if (agrees != step.end() && agrees->is_number()) agreement.push_back(agrees->get<double>());
   }
   if (accuracy.empty()) {
     throw InputError(file + ": no step has \"verifier/accuracy\" (a report reads it from GRPO stages only)");
@@ -136,13 +153,25 @@ void add_training_rows(const EvalStageDir& stage, std::vector<SummaryRow>& rows)
   rows.push_back(training_row(stage, "sampled verifier accuracy, first" + steps, accuracy, 0, window));
   rows.push_back(training_row(stage, "sampled verifier accuracy, last" + steps, accuracy, accuracy.size() - window,
                               accuracy.size()));
+  drift.push_back(drift_warning(rows[rows.size() - 2], rows.back(), "the sampled verifier accuracy"));
+  if (agreement.empty()) return;
+  const std::size_t agreement_window = std::min(kTrainingWindow, agreement.size());
+  const std::string agreement_steps = " " + std::to_string(agreement_window) + " steps";
+  rows.push_back(training_row(stage, "GRM-verifier agreement on its samples, first" + agreement_steps, agreement, 0,
+                              agreement_window));
+  rows.back().target = "grm";
+  rows.push_back(training_row(stage, "GRM-verifier agreement on its samples, last" + agreement_steps, agreement,
+                              agreement.size() - agreement_window, agreement.size()));
+  rows.back().target = "grm";
+  drift.push_back(drift_warning(rows[rows.size() - 2], rows.back(),
+                                "the GRM's agreement with the verifier on the policy's own samples"));
 }
 
-void add_rows(const EvalStageDir& stage, std::vector<SummaryRow>& rows) {
+void add_rows(const EvalStageDir& stage, std::vector<SummaryRow>& rows, std::vector<std::string>& drift) {
   const std::string file = (std::filesystem::path(stage.run_dir) / "eval.json").string();
   if (!std::filesystem::exists(file) &&
       std::filesystem::exists(std::filesystem::path(stage.run_dir) / "metrics.jsonl")) {
-    add_training_rows(stage, rows);
+    add_training_rows(stage, rows, drift);
     return;
   }
   std::ifstream in(file);
@@ -254,7 +283,11 @@ std::string p_text(double p) {
 Summary build_summary(const std::string& pipeline_name, const std::vector<EvalStageDir>& stages) {
   Summary summary;
   summary.pipeline = pipeline_name;
-  for (const EvalStageDir& stage : stages) add_rows(stage, summary.rows);
+  std::vector<std::string> drift;
+  for (const EvalStageDir& stage : stages) add_rows(stage, summary.rows, drift);
+  for (std::string& warning : drift) {
+    if (!warning.empty()) summary.drift.push_back(std::move(warning));
+  }
   summary.comparisons = claimed_comparisons(summary.rows);
   return summary;
 }
@@ -266,6 +299,7 @@ std::string Summary::markdown() const {
     out << "| " << row.stage << " | " << row.target << " | " << row.method << " | " << fixed(row.accuracy, 3) << " | "
         << fixed(row.std_error, 3) << " | " << row.items << " |\n";
   }
+  for (const std::string& warning : drift) out << "\n" << warning << "\n";
   if (comparisons.empty()) return out.str();
   out << "\nPaired comparisons on the same items (B - A; p: two-sided, normal approximation):\n\n"
       << "| comparison | A | B | B - A | ± s.e. | p | n |\n|---|---|---|---|---|---|---|\n";
@@ -301,7 +335,8 @@ std::string Summary::json() const {
                         {"std_error", c.result.std_error},
                         {"p_value", c.result.p_value}});
   }
-  return nlohmann::json{{"pipeline", pipeline}, {"rows", list}, {"comparisons", compared}}.dump(2) + "\n";
+  return nlohmann::json{{"pipeline", pipeline}, {"rows", list}, {"comparisons", compared}, {"drift", drift}}.dump(2) +
+         "\n";
 }
 
 void write_summary(const Summary& summary, const std::string& dir) {

@@ -9,7 +9,13 @@
 //                   accuracy of the k sampled completions of every item; n = items x k
 //   a GRM eval      one row per method in its file order: greedy, voting@k, metarm@k; n = items
 //   a GRPO stage    two rows: the mean verifier/accuracy (sampled completions of training prompts) over its
-//                   first and its last kTrainingWindow steps; n = steps
+//                   first and its last kTrainingWindow steps; n = steps. With a GRM reward and a verifier, two
+//                   more (target grm): grm/verifier_agreement, the GRM's accuracy on the policy's own samples
+//                   (train/step_metrics.h), over the first and last kTrainingWindow steps that logged it.
+// Reward hacking guard: when either figure of a GRPO stage fell from its first to its last window by more than
+// kDriftStandardErrors standard errors of the difference, `drift` holds a line saying so (the report prints it
+// under the table): the policy got worse at the verified task, or the GRM worse at judging the policy's
+// samples, while the policy optimised the GRM's reward.
 // Every row carries the standard error of its accuracy, so a reader can tell a real gap from noise: for evals
 // sqrt(p (1 - p) / n) over items, for a sampled row the spread of the items' mean accuracies / sqrt(items) (the
 // samples of one item are not independent), for training rows the spread of the per-step accuracies /
@@ -26,7 +32,7 @@
 //
 // summary.json: {"pipeline": name, "rows": [{"stage", "target", "method", "model", "accuracy", "correct",
 // "items", "std_error"}, ...], "comparisons": [{"name", "a", "b", "items", "accuracy_a", "accuracy_b",
-// "difference", "std_error", "p_value"}, ...]}.
+// "difference", "std_error", "p_value"}, ...], "drift": ["DRIFT in stage ...", ...]}.
 //
 // Thread safety: pure functions, except write_summary, which writes files.
 #pragma once
@@ -42,6 +48,8 @@ namespace spct::pipeline {
 
 // Steps at the start and at the end of a GRPO stage whose sampled accuracy the summary compares.
 inline constexpr std::size_t kTrainingWindow = 10;
+// How many standard errors of the first-vs-last difference a fall must exceed to be flagged as drift.
+inline constexpr double kDriftStandardErrors = 2.0;
 
 struct SummaryRow {
   std::string stage;   // the eval stage it comes from
@@ -70,6 +78,7 @@ struct Summary {
   std::string pipeline;
   std::vector<SummaryRow> rows;
   std::vector<SummaryComparison> comparisons;
+  std::vector<std::string> drift;  // reward-hacking warnings (see above); empty when nothing drifted
 
   // A Markdown table: | stage | target | method | accuracy | ± s.e. | n |; then, when there are comparisons,
   // | comparison | B - A | ± s.e. | p | n |.

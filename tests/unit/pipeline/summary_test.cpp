@@ -200,3 +200,38 @@ TEST_CASE("a summary compares the story's claimed trends on the same items", "[p
   CHECK_THROWS_WITH(build_summary("s", {{"bad", dir.path() + "/bad"}}),
                     Contains("bad/eval.json: \"correct_per_item\"[1] is 2, not 0 or 1"));
 }
+
+TEST_CASE("a GRPO stage whose GRM agreement or verifier accuracy falls is flagged as drift", "[pipeline]") {
+  spct::testing::TempDir dir;
+  // 30 steps. Agreement alternates 0.85 / 0.95 over the first 10 steps and 0.45 / 0.55 over the last 10 (and
+  // is absent on step 12: no split pairs); the verifier accuracy alternates 0.3 / 0.4 throughout.
+  std::string hacked;
+  std::string steady;
+  for (int step = 0; step < 30; ++step) {
+    const double wobble = step % 2 == 1 ? 0.1 : 0.0;
+    const double agreement = (step < 20 ? 0.85 : 0.45) + wobble;
+    const std::string accuracy = "\"verifier/accuracy\": " + std::to_string(0.3 + wobble);
+    hacked += "{\"step\": " + std::to_string(step) + ", " + accuracy;
+    if (step != 12) hacked += ", \"grm/verifier_agreement\": " + std::to_string(agreement);
+    hacked += "}\n";
+    steady += "{\"step\": " + std::to_string(step) + ", " + accuracy +
+              ", \"grm/verifier_agreement\": " + std::to_string(0.85 + wobble) + "}\n";
+  }
+  dir.write("hacked/metrics.jsonl", hacked);
+  dir.write("steady/metrics.jsonl", steady);
+  const spct::pipeline::Summary summary = build_summary("s", {{"hacked", dir.path() + "/hacked"}});
+  REQUIRE(summary.rows.size() == 4);
+  CHECK(summary.rows[2].target == "grm");
+  CHECK(summary.rows[2].method == "GRM-verifier agreement on its samples, first 10 steps");
+  CHECK(summary.rows[2].accuracy == Approx(0.9));
+  CHECK(summary.rows[3].accuracy == Approx(0.5));
+  // Each window's standard error is sqrt(10 * 0.05^2 / 9 / 10); the fall of 0.4 is many of them.
+  const double window_error = std::sqrt(10 * 0.0025 / 9.0 / 10);
+  CHECK(summary.rows[3].std_error == Approx(window_error));
+  REQUIRE(summary.drift.size() == 1);
+  CHECK_THAT(summary.drift[0], Contains("DRIFT in stage hacked: the GRM's agreement with the verifier") &&
+                                   Contains("fell from 0.900 to 0.500"));
+  CHECK_THAT(summary.markdown(), Contains(summary.drift[0]));
+  CHECK(nlohmann::json::parse(summary.json())["drift"][0] == summary.drift[0]);
+  CHECK(build_summary("s", {{"steady", dir.path() + "/steady"}}).drift.empty());
+}

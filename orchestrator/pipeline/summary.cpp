@@ -223,7 +223,22 @@ int largest_k(const std::vector<SummaryRow>& rows, const std::string& stage, con
 }
 
 // The comparisons summary.h lists, in row order.
-std::vector<SummaryComparison> claimed_comparisons(const std::vector<SummaryRow>& rows) {
+// When `later`'s policy is worse than `earlier`'s on the same held-out items beyond noise (B - A < 0 with
+// p < kDriftPValue), a DRIFT line; otherwise "".
+std::string held_out_drift(const SummaryComparison& comparison, const SummaryRow& earlier, const SummaryRow& later) {
+  const PairedDifference& r = comparison.result;
+  if (later.target != "policy" || r.difference >= 0 || r.p_value >= kDriftPValue) return {};
+  std::ostringstream p;
+  p.precision(2);
+  p << r.p_value;
+  return "DRIFT between stages " + earlier.stage + " and " + later.stage + ": the policy's " + later.method +
+         " on the same held-out items fell from " + fixed(r.accuracy_a, 3) + " to " + fixed(r.accuracy_b, 3) + " (" +
+         fixed(r.difference, 3) + " ± " + fixed(r.std_error, 3) + ", p " + p.str() +
+         "): it got worse at the verified task while training on its reward";
+}
+
+std::vector<SummaryComparison> claimed_comparisons(const std::vector<SummaryRow>& rows,
+                                                   std::vector<std::string>& drift) {
   std::vector<SummaryComparison> out;
   std::vector<std::string> grm_stages;
   for (const SummaryRow& row : rows) {
@@ -255,6 +270,7 @@ std::vector<SummaryComparison> claimed_comparisons(const std::vector<SummaryRow>
         continue;
       }
       out.push_back(compare(later.stage + " vs " + earlier.stage + ": " + later.method, earlier, later));
+      drift.push_back(held_out_drift(out.back(), earlier, later));
       break;
     }
   }
@@ -285,10 +301,10 @@ Summary build_summary(const std::string& pipeline_name, const std::vector<EvalSt
   summary.pipeline = pipeline_name;
   std::vector<std::string> drift;
   for (const EvalStageDir& stage : stages) add_rows(stage, summary.rows, drift);
+  summary.comparisons = claimed_comparisons(summary.rows, drift);
   for (std::string& warning : drift) {
     if (!warning.empty()) summary.drift.push_back(std::move(warning));
   }
-  summary.comparisons = claimed_comparisons(summary.rows);
   return summary;
 }
 

@@ -15,7 +15,9 @@
 // Reward hacking guard: when either figure of a GRPO stage fell from its first to its last window by more than
 // kDriftStandardErrors standard errors of the difference, `drift` holds a line saying so (the report prints it
 // under the table): the policy got worse at the verified task, or the GRM worse at judging the policy's
-// samples, while the policy optimised the GRM's reward.
+// samples, while the policy optimised the GRM's reward. A policy eval whose paired comparison with an earlier
+// one (above) is negative with p < kDriftPValue gets a DRIFT line too: the policy got worse on the held-out
+// problems, which training-window figures can miss when the training prompts were hard from the start.
 // Every row carries the standard error of its accuracy, so a reader can tell a real gap from noise: for evals
 // sqrt(p (1 - p) / n) over items, for a sampled row the spread of the items' mean accuracies / sqrt(items) (the
 // samples of one item are not independent), for training rows the spread of the per-step accuracies /
@@ -50,6 +52,8 @@ namespace spct::pipeline {
 inline constexpr std::size_t kTrainingWindow = 10;
 // How many standard errors of the first-vs-last difference a fall must exceed to be flagged as drift.
 inline constexpr double kDriftStandardErrors = 2.0;
+// The p-value below which a policy's fall on held-out items between two evals is flagged as drift.
+inline constexpr double kDriftPValue = 0.05;
 
 struct SummaryRow {
   std::string stage;   // the eval stage it comes from

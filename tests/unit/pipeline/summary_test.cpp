@@ -234,4 +234,31 @@ TEST_CASE("a GRPO stage whose GRM agreement or verifier accuracy falls is flagge
   CHECK_THAT(summary.markdown(), Contains(summary.drift[0]));
   CHECK(nlohmann::json::parse(summary.json())["drift"][0] == summary.drift[0]);
   CHECK(build_summary("s", {{"steady", dir.path() + "/steady"}}).drift.empty());
+
+  // A policy eval worse than an earlier one on the same items beyond noise is drift too; better or within
+  // noise is not. 40 items: right on the first 30 before, on the first 12 after (d = -1 on 18 items).
+  std::string before = "[";
+  std::string after = "[";
+  std::string same = "[";
+  for (int i = 0; i < 40; ++i) {
+    const std::string sep = i == 0 ? "" : ", ";
+    before += sep + (i < 30 ? "1" : "0");
+    after += sep + (i < 12 ? "1" : "0");
+    same += sep + (i < 29 || i == 35 ? "1" : "0");
+  }
+  const auto eval_json = [](const std::string& correct, int count) {
+    return R"({"target": "policy", "model": "m", "items": 40, "correct": )" + std::to_string(count) +
+           R"(, "correct_per_item": )" + correct + "]}";
+  };
+  dir.write("before/eval.json", eval_json(before, 30));
+  dir.write("after/eval.json", eval_json(after, 12));
+  dir.write("same/eval.json", eval_json(same, 30));
+  const spct::pipeline::Summary fell =
+      build_summary("s", {{"before", dir.path() + "/before"}, {"after", dir.path() + "/after"}});
+  REQUIRE(fell.drift.size() == 1);
+  CHECK_THAT(fell.drift[0], Contains("DRIFT between stages before and after: the policy's greedy verifier accuracy") &&
+                                Contains("fell from 0.750 to 0.300"));
+  CHECK(fell.comparisons.at(0).result.p_value < spct::pipeline::kDriftPValue);
+  CHECK(build_summary("s", {{"before", dir.path() + "/before"}, {"same", dir.path() + "/same"}}).drift.empty());
+  CHECK(build_summary("s", {{"after", dir.path() + "/after"}, {"before", dir.path() + "/before"}}).drift.empty());
 }

@@ -7,7 +7,7 @@ void add_data_fields(SchemaBuilder& b) {
   const auto f = [](auto member) { return bind(&Config::data, member); };
   b.add_string("task", f(&DataSection::task),
                "Built-in task with verifiable answers, generated from the seed; empty when `path` is set.",
-               {.choices = {"", "add", "reverse", "count", "preference"}});
+               {.choices = {"", "add", "reverse", "count", "tally", "preference"}});
   b.add_string("path", f(&DataSection::path),
                "JSONL prompt dataset: one object a line with `prompt` (or chat `messages`) and `answer`.");
   b.add_bool("shuffle", f(&DataSection::shuffle), "Shuffle prompts each epoch (deterministically, from run.seed).");
@@ -22,8 +22,11 @@ void add_data_fields(SchemaBuilder& b) {
   b.add_integer("max_operand", f(&DataSection::max_operand),
                 "Task `add`: operands are drawn from 0..max_operand (9 = one-digit sums, answers of 1-2 characters).",
                 {.min = 1, .max = 1e9});
-  b.add_integer("max_length", f(&DataSection::max_length),
-                "Tasks `reverse` and `count`: strings of 1..max_length letters drawn from a-e.", {.min = 1, .max = 64});
+  b.add_integer(
+      "max_length", f(&DataSection::max_length),
+      "Tasks `reverse` and `count`: strings of 1..max_length letters drawn from a-e; `tally`: exactly max_length "
+      "letters, the answer uniform in 0..max_length-1.",
+      {.min = 1, .max = 64});
   b.add_string("format", f(&DataSection::format),
                "What the lines of `path` hold: `prompts` (prompt + answer) or `preference` (RewardBench pairs or "
                "listwise items, turned into GRM critique prompts).",
@@ -31,7 +34,7 @@ void add_data_fields(SchemaBuilder& b) {
   b.add_string("preference_task", f(&DataSection::preference_task),
                "Task `preference`: the built-in task whose problems and verifier make the synthetic preference "
                "items (the correct answer among plausible wrong ones).",
-               {.choices = {"add", "reverse", "count"}});
+               {.choices = {"add", "reverse", "count", "tally"}});
   b.add_integer("preference_responses", f(&DataSection::preference_responses),
                 "Task `preference`: responses per item (n); 1 = the single-response 0/1 variant.",
                 {.min = 1, .max = 8});

@@ -64,16 +64,49 @@ void reverse_misses(const std::string& answer, std::vector<std::string>& primary
   for (const char c : kLetters) extra.push_back(answer + c);
 }
 
+// One wrong answer to a tally problem with the stated mix (preference_task.h): a near miss or a malformed one.
+std::string tally_miss(const PromptItem& problem, int64_t max_length, SplitMix64& rng) {
+  const int64_t answer = std::stoll(problem.answer);
+  // 1 in 4 draws (kTallyMalformedShare) is malformed.
+  if (rng.below(4) == 0) {
+    switch (rng.below(4)) {
+      case 0: return "0" + problem.answer;
+      case 1: return problem.answer + problem.answer;
+      case 2: return problem.prompt.substr(0, 1);  // the counted letter
+      default: return {};
+    }
+  }
+  std::vector<int64_t> near;
+  for (const int64_t d : {-2, -1, 1, 2}) {
+    if (answer + d >= 0 && answer + d < max_length) near.push_back(answer + d);
+  }
+  return std::to_string(near[rng.below(near.size())]);
+}
+
 // n - 1 distinct wrong answers to `problem`, each rejected by the verifier.
-std::vector<std::string> wrong_answers(TaskKind kind, const PromptItem& problem, size_t wanted, SplitMix64& rng) {
+std::vector<std::string> wrong_answers(const TaskOptions& task, const PromptItem& problem, size_t wanted,
+                                       SplitMix64& rng) {
+  const TaskKind kind = task.kind;
   std::vector<std::string> primary, extra;
-  if (kind == TaskKind::kReverse) {
+  if (kind == TaskKind::kTally) {
+    // Redraws keep the stated mix; with at most 7 wrong responses from 8 or more distinct candidates a few
+    // hundred draws always suffice, and the numeric extras below are a guard, not a second distribution.
+    for (int draw = 0; draw < 1000 && primary.size() < wanted; ++draw) {
+      std::string candidate = tally_miss(problem, task.max_length, rng);
+      if (std::find(primary.begin(), primary.end(), candidate) == primary.end()) primary.push_back(candidate);
+    }
+    for (int64_t d = 3; d < 3 + kMaxPreferenceResponses; ++d)
+      extra.push_back(std::to_string(std::stoll(problem.answer) + d));
+    primary.insert(primary.end(), extra.begin(), extra.end());
+  } else if (kind == TaskKind::kReverse) {
     reverse_misses(problem.answer, primary, extra);
   } else {
     numeric_misses(std::stoll(problem.answer), kind == TaskKind::kAdd, primary, extra);
   }
-  shuffle(primary, rng);
-  primary.insert(primary.end(), extra.begin(), extra.end());
+  if (kind != TaskKind::kTally) {
+    shuffle(primary, rng);
+    primary.insert(primary.end(), extra.begin(), extra.end());
+  }
   std::vector<std::string> chosen;
   for (std::string& candidate : primary) {
     if (chosen.size() == wanted) break;
@@ -100,7 +133,7 @@ PreferenceTaskOptions preference_task_options(const config::DataSection& data) {
     options.task = {parse_task_kind(data.preference_task), data.max_operand, data.max_length};
   } catch (const UsageError&) {
     throw UsageError("data.preference_task: unknown task \"" + data.preference_task +
-                     "\" (choose add, reverse or count)");
+                     "\" (choose add, reverse, count or tally)");
   }
   options.responses = data.preference_responses;
   return options;
@@ -125,11 +158,11 @@ grm::PreferenceItem SyntheticPreferences::at(uint64_t index) const {
   if (options_.responses == 1) {
     // The single-response variant: correct half of the time.
     const bool correct = rng.below(2) == 1;
-    item.responses = {correct ? problem.answer : wrong_answers(options_.task.kind, problem, 1, rng).front()};
+    item.responses = {correct ? problem.answer : wrong_answers(options_.task, problem, 1, rng).front()};
     item.truth = correct ? 1 : 0;
     return item;
   }
-  item.responses = wrong_answers(options_.task.kind, problem, static_cast<size_t>(options_.responses - 1), rng);
+  item.responses = wrong_answers(options_.task, problem, static_cast<size_t>(options_.responses - 1), rng);
   item.truth = static_cast<int>(rng.below(static_cast<uint64_t>(options_.responses)));
   item.responses.insert(item.responses.begin() + item.truth, problem.answer);
   return item;

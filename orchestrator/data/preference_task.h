@@ -9,6 +9,11 @@
 //   add      the sum off by 1, 2 or 10 (never negative), or with its digits swapped: "3+4=" -> 6, 8, 9, 17
 //   count    the count off by 1, 2 or 3 (never negative), the count in two digits (1 -> 11, 10, 01), or nothing
 //   reverse  the string unreversed, with one letter changed, or rotated by one
+//   tally    each wrong response independently: with probability 3/4 a near miss (the count off by 1 or 2,
+//            uniform among those inside the answers' 0..max_length-1), with probability 1/4 a malformed answer (uniform
+//            among the count with a leading zero "03", doubled "33", the counted letter "b", and nothing ""), so a GRM
+//            learns to reject the strings a drifting policy writes; an item's wrong responses are distinct (a draw that
+//            repeats one is redrawn; kTallyMalformedShare states the share)
 // Every candidate is checked against the task's verifier (the exact reference answer) and rejected when it is
 // correct, so a palindrome's "unreversed" string never becomes a wrong answer.
 //
@@ -34,6 +39,9 @@ struct PreferenceTaskOptions {
   TaskOptions task;       // the policy task whose problems and verifier make the items
   int64_t responses = 2;  // n shown per item; 1 = the single-response 0/1 variant
 };
+
+// Task tally: the probability that a wrong response is malformed rather than a near miss.
+inline constexpr double kTallyMalformedShare = 0.25;
 
 // Most responses an item may show.
 inline constexpr int64_t kMaxPreferenceResponses = 8;

@@ -1,6 +1,8 @@
 #include "orchestrator/data/synthetic_task.h"
 
 #include <algorithm>
+#include <utility>
+#include <vector>
 
 #include "core/error.h"
 #include "orchestrator/data/deterministic_random.h"
@@ -32,7 +34,8 @@ TaskKind parse_task_kind(const std::string& name) {
   if (name == "add") return TaskKind::kAdd;
   if (name == "reverse") return TaskKind::kReverse;
   if (name == "count") return TaskKind::kCount;
-  throw UsageError("data.task: unknown task \"" + name + "\" (choose add, reverse or count)");
+  if (name == "tally") return TaskKind::kTally;
+  throw UsageError("data.task: unknown task \"" + name + "\" (choose add, reverse, count or tally)");
 }
 
 std::string task_name(TaskKind kind) {
@@ -40,6 +43,7 @@ std::string task_name(TaskKind kind) {
     case TaskKind::kAdd: return "add";
     case TaskKind::kReverse: return "reverse";
     case TaskKind::kCount: return "count";
+    case TaskKind::kTally: return "tally";
   }
   return "unknown";
 }
@@ -52,6 +56,9 @@ SyntheticTask::SyntheticTask(TaskOptions options, Split split, uint64_t seed, ui
     : options_(options), split_(split), seed_(seed), eval_size_(eval_size) {
   if (options_.max_operand < 1) throw UsageError("data.max_operand must be at least 1");
   if (options_.max_length < 1) throw UsageError("data.max_length must be at least 1");
+  if (options_.kind == TaskKind::kTally && options_.max_length < 2) {
+    throw UsageError("data.max_length must be at least 2 for task tally (its answers are 0..max_length-1)");
+  }
   if (split_ == Split::kEval && eval_size_ == 0) throw UsageError("data.eval_size must be at least 1");
   // Drawing the first item proves the partition this split needs is not empty (see kMaxDraws).
   static_cast<void>(at(0));
@@ -65,7 +72,7 @@ bool SyntheticTask::in_eval_partition(const std::string& prompt) {
   return hash_text(prompt, kPartitionSalt) % kEvalOneIn == 0;
 }
 
-PromptItem SyntheticTask::draw(uint64_t seed) const {
+PromptItem SyntheticTask::draw(uint64_t seed, uint64_t answer_seed) const {
   SplitMix64 rng(seed);
   PromptItem item;
   switch (options_.kind) {
@@ -91,6 +98,29 @@ PromptItem SyntheticTask::draw(uint64_t seed) const {
       item.answer = std::to_string(std::count(s.begin(), s.end(), letter));
       break;
     }
+    case TaskKind::kTally: {
+      // The answer is drawn first, from the item's seed, and the string built around it, so answers are uniform
+      // whatever the length (drawing letters first would make the counts binomial, mostly 1 or 2). Redraws for
+      // the partition keep the answer: a hash partition would otherwise skew answers with few problems.
+      // The count stops at max_length - 1: max_length copies of one letter are only 5 problems, too few to
+      // give the eval partition one.
+      const auto length = static_cast<size_t>(options_.max_length);
+      const auto count = static_cast<size_t>(SplitMix64(answer_seed).below(length));
+      const size_t letter_index = rng.below(kLetters.size());
+      std::string s(length, ' ');
+      for (char& c : s) {
+        const size_t other = rng.below(kLetters.size() - 1);  // any letter but the counted one
+        c = kLetters[other < letter_index ? other : other + 1];
+      }
+      // The first `count` of a seeded permutation of the positions get the letter.
+      std::vector<size_t> positions(length);
+      for (size_t i = 0; i < length; ++i) positions[i] = i;
+      for (size_t i = length; i > 1; --i) std::swap(positions[i - 1], positions[rng.below(i)]);
+      for (size_t i = 0; i < count; ++i) s[positions[i]] = kLetters[letter_index];
+      item.prompt = std::string(1, kLetters[letter_index]) + ":" + s + "=";
+      item.answer = std::to_string(count);
+      break;
+    }
   }
   return item;
 }
@@ -99,7 +129,7 @@ PromptItem SyntheticTask::at(uint64_t index) const {
   const bool eval = split_ == Split::kEval;
   const uint64_t base = eval ? mix_keys(kEvalSeed, kEvalSalt, index) : mix_keys(seed_, kTrainSalt, index);
   for (int attempt = 0; attempt < kMaxDraws; ++attempt) {
-    PromptItem item = draw(mix_keys(base, static_cast<uint64_t>(attempt)));
+    PromptItem item = draw(mix_keys(base, static_cast<uint64_t>(attempt)), base);
     if (in_eval_partition(item.prompt) != eval) continue;
     item.id = task_name(options_.kind) + (eval ? "/eval/" : "/train/") + std::to_string(index);
     return item;
@@ -116,7 +146,8 @@ PromptItem SyntheticTask::longest_prompt() const {
     case TaskKind::kAdd:
       return {"longest", operand + "+" + operand + "=", {}, std::to_string(2 * options_.max_operand)};
     case TaskKind::kReverse: return {"longest", letters + ">", {}, letters};
-    case TaskKind::kCount: return {"longest", std::string(1, kLetters[0]) + ":" + letters + "=", {}, "0"};
+    case TaskKind::kCount:
+    case TaskKind::kTally: return {"longest", std::string(1, kLetters[0]) + ":" + letters + "=", {}, "0"};
   }
   return {};
 }

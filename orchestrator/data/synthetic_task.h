@@ -5,6 +5,12 @@
 //   reverse  "abd>"   -> "dba"   1..max_length letters from a-e
 //   count    "b:abcb=" -> "2"    how often the letter before ':' occurs in 1..max_length letters from a-e
 //                                 (half the time a letter of the string, so answers are not mostly "0")
+//   tally    "b:abcbabb=" -> "4"  how often the letter before ':' occurs in exactly max_length letters from
+//                                 a-e, the count drawn first, uniform in 0..max_length-1 in both splits: every
+//                                 answer has probability 1 / max_length, so a policy that answers one
+//                                 constant scores 1 / max_length (0.143 at max_length 7). Difficulty grows
+//                                 with max_length (longer strings, more answers). `count` is skewed instead:
+//                                 at max_length 3, 75% of its held-out answers are "1".
 //
 // Prompts use only printable ASCII (the built-in char tokenizer's alphabet). With the defaults (max_operand 9,
 // max_length 3) every answer has 1-3 characters.
@@ -23,13 +29,13 @@
 
 namespace spct::data {
 
-enum class TaskKind { kAdd, kReverse, kCount };
+enum class TaskKind { kAdd, kReverse, kCount, kTally };
 enum class Split { kTrain, kEval };
 
 struct TaskOptions {
   TaskKind kind = TaskKind::kAdd;
   int64_t max_operand = 9;  // add: operands in 0..max_operand
-  int64_t max_length = 3;   // reverse, count: strings of 1..max_length letters
+  int64_t max_length = 3;   // reverse, count: strings of 1..max_length letters; tally: exactly max_length (>= 2)
 };
 
 class SyntheticTask final : public PromptSource {
@@ -50,8 +56,9 @@ class SyntheticTask final : public PromptSource {
   static bool in_eval_partition(const std::string& prompt);
 
  private:
-  // One problem drawn from `seed`; the caller keeps drawing until it lands in the wanted partition.
-  PromptItem draw(uint64_t seed) const;
+  // One problem drawn from `seed`; the caller keeps drawing until it lands in the wanted partition. Task tally
+  // draws its answer from `answer_seed`, the same for every redraw of an item.
+  PromptItem draw(uint64_t seed, uint64_t answer_seed) const;
 
   const TaskOptions options_;
   const Split split_;

@@ -65,6 +65,7 @@ nlohmann::json grm_report_json(const GrmEvalResult& result, const config::Config
                        {"correct", overall.correct},
                        {"total", overall.total},
                        {"vote_failures", method.vote_failures},
+                       {"correct_per_item", method.correct_per_item},
                        {"headline", headline ? nlohmann::json(*headline) : nlohmann::json(nullptr)},
                        {"sections", sections},
                        {"subsets", subsets}});
@@ -96,6 +97,7 @@ nlohmann::json policy_report_json(const PolicyEvalResult& result, const config::
                            {"correct", result.correct},
                            {"accuracy", result.accuracy()},
                            {"truncated", result.truncated},
+                           {"correct_per_item", result.correct_per_item},
                            {"seconds", result.seconds},
                            {"examples", examples}};
   const SampledAccuracy& sampled = result.sampled;

@@ -4,13 +4,15 @@
 //   {"target": "grm", "model": grm.model_path, "meta_model": grm.meta_model_path, "items": N,
 //    "critiques": C, "parse_failures": P, "sample_seconds": s,
 //    "tie_breaking": "...", "methods": [{"name": "greedy" | "voting@k" | "metarm@k", "k": k, "voters": v,
-//      "accuracy": a, "correct": c, "total": t, "vote_failures": f, "headline": h | null,
+//      "accuracy": a, "correct": c, "total": t, "vote_failures": f,
+//      "correct_per_item": [0 | 1, ...] (in item order), "headline": h | null,
 //      "sections": {"<section>": {"accuracy": a, "correct": c, "total": t}, ...},
 //      "subsets": {"<subset>": {...}, ...}}, ...]}
 //   ("headline" is the plain mean of the RewardBench sections present, as in the paper; null without any.)
 // eval.json for a policy:
 //   {"target": "policy", "model": model.path ("" = a new model from run.seed), "task": data.task or data.path,
-//    "verifier": name, "items": N, "correct": c, "accuracy": a, "truncated": t, "seconds": s,
+//    "verifier": name, "items": N, "correct": c, "accuracy": a, "truncated": t,
+//    "correct_per_item": [0 | 1, ...] (greedy, in item order), "seconds": s,
 //    "examples": [{"prompt", "completion", "answer", "correct"}, ...],
 //    "sampled": {"samples_per_item": k, "temperature": t, "completions": N k, "correct": c, "accuracy": a,
 //                "truncated": t, "correct_per_item": [c_1, ..., c_N]}}   ("sampled" only with eval.samples > 0)

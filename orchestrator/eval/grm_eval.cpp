@@ -22,7 +22,9 @@ grm::SampleVote as_vote(const grm::CritiqueRecord& record) {
 void record(GrmMethodResult& method, const grm::PreferenceItem& item, const grm::VoteResult& result,
             uint64_t tie_seed) {
   if (!result.ok) ++method.vote_failures;
-  method.accuracy.add(item.subset, result.ok && grm::eval_pick_best(result.totals, tie_seed) == item.truth);
+  const bool correct = result.ok && grm::eval_pick_best(result.totals, tie_seed) == item.truth;
+  method.accuracy.add(item.subset, correct);
+  method.correct_per_item.push_back(correct ? 1 : 0);
 }
 
 void check_inputs(const std::vector<grm::PreferenceItem>& items, const GrmEvalOptions& options) {
@@ -78,14 +80,14 @@ GrmEvalResult evaluate_grm(const std::vector<grm::PreferenceItem>& items, const 
   result.sample_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   // Methods in report order: greedy, voting@k ascending, metarm@k ascending.
-  result.methods.push_back({GrmMethod::kGreedy, "greedy", 1, 1, {}, 0});
+  result.methods.push_back({GrmMethod::kGreedy, "greedy", 1, 1, {}, 0, {}});
   for (const int k : options.k) {
-    result.methods.push_back({GrmMethod::kVoting, "voting@" + std::to_string(k), k, k, {}, 0});
+    result.methods.push_back({GrmMethod::kVoting, "voting@" + std::to_string(k), k, k, {}, 0, {}});
   }
   if (rater != nullptr) {
     for (const int k : options.k) {
       const int voters = grm::effective_meta_samples(k, std::min(sampled.vote.meta_samples, k));
-      result.methods.push_back({GrmMethod::kMetaRm, "metarm@" + std::to_string(k), k, voters, {}, 0});
+      result.methods.push_back({GrmMethod::kMetaRm, "metarm@" + std::to_string(k), k, voters, {}, 0, {}});
     }
   }
 

@@ -39,6 +39,9 @@ struct GrmMethodResult {
   int voters = 1;    // critiques that vote per item (k, or k_meta)
   grm::PreferenceEval accuracy;
   int64_t vote_failures = 0;  // items whose vote failed (counted wrong)
+  // 1 where the method picked item i's best response, in item order: paired comparisons of two methods or two
+  // models on the same items (pipeline/paired_comparison.h) need the items, not just the totals.
+  std::vector<uint8_t> correct_per_item;
 };
 
 struct GrmEvalResult {

@@ -120,6 +120,7 @@ PolicyEvalResult evaluate_policy(const config::Config& config, const tokenizer::
     const Judged& judged = greedy_judged[i];
     ++result.items;
     result.correct += judged.correct ? 1 : 0;
+    result.correct_per_item.push_back(judged.correct ? 1 : 0);
     result.truncated += judged.truncated ? 1 : 0;
     if (result.examples.size() < kExamples) {
       result.examples.push_back({prompts[i].text, judged.text, prompts[i].answer, judged.correct});

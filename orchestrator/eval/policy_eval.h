@@ -62,8 +62,9 @@ struct PolicyEvalResult {
   int64_t correct = 0;
   int64_t truncated = 0;  // completions that hit rollout.max_new_tokens
   double seconds = 0;
-  std::vector<PolicyExample> examples;  // the first few items, for a look at what the policy writes
-  SampledAccuracy sampled;              // empty unless eval.samples > 0
+  std::vector<uint8_t> correct_per_item;  // greedy: 1 where item i's completion is correct, in item order
+  std::vector<PolicyExample> examples;    // the first few items, for a look at what the policy writes
+  SampledAccuracy sampled;                // empty unless eval.samples > 0
 
   double accuracy() const { return items == 0 ? 0.0 : static_cast<double>(correct) / static_cast<double>(items); }
 };

@@ -19,15 +19,22 @@ void StepTally::add(const protocol::GeneratedGroup& group, const protocol::Rewar
   if (!result.rewards.empty() && learner::is_zero_variance(result.rewards)) ++zero_std_groups_;
   rewards_.insert(rewards_.end(), result.rewards.begin(), result.rewards.end());
   bool verifier_seen = false;
+  const protocol::RewardComponent* grm = nullptr;
+  const protocol::RewardComponent* verifier = nullptr;
   for (const protocol::RewardComponent& component : result.breakdown) {
+    if (component.name == "grm") grm = &component;
     auto& [sum, count] = function_sums_[component.name];
     for (const double value : component.values) sum += value;
     count += static_cast<int64_t>(component.values.size());
     if (is_verifier(component.name) && !verifier_seen) {
       verifier_seen = true;  // the first verifier listed decides correctness
+      verifier = &component;
       for (const double value : component.values) verifier_correct_ += value >= 1.0 ? 1 : 0;
       verifier_count_ += static_cast<int64_t>(component.values.size());
     }
+  }
+  if (grm != nullptr && verifier != nullptr && grm->values.size() == verifier->values.size()) {
+    add_agreement(grm->values, verifier->values);
   }
   for (const protocol::Completion& completion : group.completions) {
     const auto length = static_cast<double>(completion.tokens.size());
@@ -37,6 +44,17 @@ void StepTally::add(const protocol::GeneratedGroup& group, const protocol::Rewar
   }
   version_lag_sum_ += static_cast<double>(group.step - group.policy_version);
   for (const auto& [name, value] : result.metrics) reward_worker_sums_[name] += value;
+}
+
+void StepTally::add_agreement(const std::vector<double>& grm, const std::vector<double>& verifier) {
+  for (size_t right = 0; right < verifier.size(); ++right) {
+    if (verifier[right] < 1.0) continue;
+    for (size_t wrong = 0; wrong < verifier.size(); ++wrong) {
+      if (verifier[wrong] >= 1.0) continue;
+      ++agreement_pairs_;
+      agreement_sum_ += grm[right] > grm[wrong] ? 1.0 : grm[right] == grm[wrong] ? 0.5 : 0.0;
+    }
+  }
 }
 
 void StepTally::write_into(Metrics& metrics) const {
@@ -58,6 +76,10 @@ void StepTally::write_into(Metrics& metrics) const {
       metrics["reward/" + name + "/mean"] = sum_count.first / static_cast<double>(sum_count.second);
   }
   if (verifier_count_ > 0) metrics["verifier/accuracy"] = verifier_correct_ / static_cast<double>(verifier_count_);
+  if (agreement_pairs_ > 0) {
+    metrics["grm/verifier_agreement"] = agreement_sum_ / static_cast<double>(agreement_pairs_);
+    metrics["grm/verifier_pairs"] = static_cast<double>(agreement_pairs_);
+  }
   if (groups_ > 0) {
     metrics["reward/zero_std_groups"] = static_cast<double>(zero_std_groups_) / static_cast<double>(groups_);
     metrics["policy/version_lag"] = version_lag_sum_ / static_cast<double>(groups_);

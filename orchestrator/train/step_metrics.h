@@ -7,6 +7,13 @@
 //   response/length_mean, length_max   completion tokens
 //   response/truncation_rate           fraction of completions cut at rollout.max_new_tokens
 //   policy/version_lag                 mean (step - policy version) of the groups: 0 when on-policy
+//   grm/verifier_agreement             with `grm` and a verifier both in reward.functions: over the pairs of
+//                                      completions of one group that the verifier splits (one right, one
+//                                      wrong), the fraction the GRM ranks the right one higher (a tie counts
+//                                      1/2); absent when no group has such a pair. The GRM's accuracy on the
+//                                      policy's own current samples, every step at no extra cost: a policy that
+//                                      learns to exploit the GRM shows as this falling (reward hacking).
+//   grm/verifier_pairs                 those pairs
 //   <name> of RewardResult::metrics    summed over the step's groups (the GRM reward's grm/* counts and times)
 #pragma once
 
@@ -38,6 +45,8 @@ class StepTally {
   std::map<std::string, std::pair<double, int64_t>> function_sums_;  // name -> (sum, count)
   double verifier_correct_ = 0;
   int64_t verifier_count_ = 0;
+  double agreement_sum_ = 0;  // GRM-verifier agreement over split pairs (see above)
+  int64_t agreement_pairs_ = 0;
   int64_t groups_ = 0;
   int64_t zero_std_groups_ = 0;
   double tokens_ = 0;
@@ -45,6 +54,9 @@ class StepTally {
   int64_t truncated_ = 0;
   double version_lag_sum_ = 0;
   std::map<std::string, double> reward_worker_sums_;  // RewardResult::metrics, summed
+
+  // Adds the pairs of one group that the verifier splits (values >= 1 are right) to the agreement figure.
+  void add_agreement(const std::vector<double>& grm, const std::vector<double>& verifier);
 };
 
 // Adds the step's time figures to `metrics` (docs/metrics.md): time/<phase>_s, time/step_s, time/idle_s (the

@@ -3,7 +3,8 @@
 # (in ./runs/quickstart), here with every stage cut to a handful of steps and items by command-line overrides.
 # Every stage runs for real (policy warm start, evals, GRM RFT, GRM RL on MPI ranks, meta RM, policy GRPO with
 # the GRM as reward); the report writes summary.md and summary.json with every row of the closing table (the
-# policy evals' greedy and sampled rows); a second run skips every stage and prints the same table. (Accuracies
+# policy evals' greedy and sampled rows) and the paired comparisons of the story's trends; a second run
+# skips every stage and prints the same table. (Accuracies
 # this small are noise: only the rows and their shape are checked here; README.md quotes the full-size run.)
 set -uo pipefail
 work=$(mktemp -d)
@@ -41,11 +42,27 @@ if missing:
     sys.exit(f"FAIL: summary rows missing: {sorted(missing)}")
 for r in rows:
     # Training rows count steps, eval rows items, sampled eval rows items x 8 samples.
+    # (The GRM's agreement rows count the steps whose groups the verifier split: 1 or 2 of them.)
     n = 2 if r["stage"] == "policy" else 64 if r["method"].startswith("sampled") else 8
-    if not (0 <= r["accuracy"] <= 1 and r["items"] == n and r["std_error"] >= 0):
+    agreement = r["method"].startswith("GRM-verifier agreement")
+    if not (0 <= r["accuracy"] <= 1 and (1 <= r["items"] <= 2 if agreement else r["items"] == n)
+            and r["std_error"] >= 0):
         sys.exit(f"FAIL: bad row {r}")
     if f"| {r['stage']} | {r['target']} | {r['method']} |" not in table:
         sys.exit(f"FAIL: summary.md lacks {r['stage']} {r['method']}")
+# The paired comparisons of the story's trends, each over the 8 shared held-out items.
+comparisons = {c["name"]: c for c in json.load(open(f"{runs}/summary.json"))["comparisons"]}
+for name in ("voting@16 vs voting@1 (grm_final_eval)", "metarm@16 vs voting@16 (grm_final_eval)",
+             "grm_final_eval vs grm_rft_eval: greedy", "policy_after vs policy_before: greedy verifier accuracy",
+             "policy_after vs policy_before: sampled verifier accuracy, 8 samples per item"):
+    c = comparisons.get(name)
+    if c is None:
+        sys.exit(f"FAIL: no comparison {name!r} in summary.json: {sorted(comparisons)}")
+    if not (c["items"] == 8 and 0 <= c["p_value"] <= 1 and c["std_error"] >= 0 and
+            abs(c["difference"] - (c["accuracy_b"] - c["accuracy_a"])) < 1e-9):
+        sys.exit(f"FAIL: bad comparison {c}")
+    if f"| {name} |" not in table:
+        sys.exit(f"FAIL: summary.md lacks the comparison {name}")
 PY
 grep -q "| policy_after | policy | greedy verifier accuracy |" run1.txt || { echo "FAIL: the table is not printed"; fail=1; }
 grep -q "| policy_after | policy | sampled verifier accuracy, 8 samples per item |" run1.txt ||

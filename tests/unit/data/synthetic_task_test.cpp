@@ -1,6 +1,8 @@
 #include "orchestrator/data/synthetic_task.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <map>
 #include <set>
 
 #include "core/error.h"
@@ -150,4 +152,38 @@ TEST_CASE("a task whose prompts can exceed max_prompt_tokens is refused up front
   const auto sources = spct::data::make_prompt_sources(config, chars);
   for (uint64_t i = 0; i < 2000; ++i) CHECK(sources.train->at(i).prompt.size() <= 16);
   CHECK(SyntheticTask({TaskKind::kAdd, 250, 3}, Split::kTrain, 1, 8).longest_prompt().prompt == "250+250=");
+}
+
+TEST_CASE("tally answers are uniform in 0..max_length-1, so no constant answer scores above 1/max_length", "[data]") {
+  const int64_t max_length = 7;
+  for (const Split split : {Split::kTrain, Split::kEval}) {
+    // The eval split the story uses (2500 items) and 20000 training items: each answer's share is
+    // 1/7 = 0.143 within about three binomial standard errors (0.0070 for 2500 items).
+    const uint64_t items = split == Split::kEval ? 2500 : 20000;
+    const SyntheticTask task({TaskKind::kTally, 9, max_length}, split, 4, 2500);
+    std::map<std::string, int> answers;
+    for (uint64_t i = 0; i < items; ++i) {
+      const auto item = task.at(i);
+      // "x:" + exactly max_length letters + "=", and the answer recomputed from the prompt text.
+      REQUIRE(item.prompt.size() == static_cast<size_t>(max_length + 3));
+      const std::string letters = item.prompt.substr(2, static_cast<size_t>(max_length));
+      REQUIRE(item.answer == std::to_string(std::count(letters.begin(), letters.end(), item.prompt[0])));
+      REQUIRE(letters.find_first_not_of("abcde") == std::string::npos);
+      ++answers[item.answer];
+    }
+    CHECK(answers.size() == static_cast<size_t>(max_length));
+    for (const auto& [answer, seen] : answers) {
+      INFO(answer << " in " << (split == Split::kEval ? "eval" : "train"));
+      const double share = static_cast<double>(seen) / static_cast<double>(items);
+      CHECK(share == Approx(1.0 / max_length).margin(0.021));
+      CHECK(share <= 0.165);
+    }
+  }
+  // `count` at its defaults is the skewed task the story used before: "1" is most of its answers.
+  const SyntheticTask count({TaskKind::kCount, 9, 3}, Split::kEval, 1, 2500);
+  int ones = 0;
+  for (uint64_t i = 0; i < 2500; ++i) ones += count.at(i).answer == "1" ? 1 : 0;
+  CHECK(ones > 1250);
+  CHECK(spct::data::parse_task_kind("tally") == TaskKind::kTally);
+  CHECK(spct::data::task_name(TaskKind::kTally) == "tally");
 }

@@ -1,6 +1,8 @@
 #include "orchestrator/data/preference_task.h"
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <map>
 #include <set>
 
 #include "core/error.h"
@@ -31,7 +33,7 @@ std::string solve(TaskKind kind, const std::string& query) {
 }  // namespace
 
 TEST_CASE("every item shows the one correct answer at its truth index among distinct wrong ones", "[grm_train]") {
-  for (const TaskKind kind : {TaskKind::kAdd, TaskKind::kReverse, TaskKind::kCount}) {
+  for (const TaskKind kind : {TaskKind::kAdd, TaskKind::kReverse, TaskKind::kCount, TaskKind::kTally}) {
     for (const int64_t n : {2, 4, 8}) {
       const SyntheticPreferences source({{kind, 9, 3}, n}, Split::kTrain, 5, 64);
       std::set<int> positions;
@@ -135,4 +137,49 @@ TEST_CASE("wrong counts include two-digit and empty answers, which a drifting po
   }
   CHECK(two_digit > 40);  // a fair share of the items, so a GRM learns that they are wrong
   CHECK(empty > 15);
+}
+
+TEST_CASE("tally items: 3/4 of wrong responses are near misses, 1/4 malformed, as documented", "[grm_train]") {
+  // 20000 pairs at max_length 7: each share's binomial standard error is below 0.0031, so +-0.015 is about
+  // five of them.
+  const int64_t max_length = 7;
+  const SyntheticPreferences source({{TaskKind::kTally, 9, max_length}, 2}, Split::kTrain, 3, 1);
+  const int items = 20000;
+  int malformed = 0;
+  int truth_first = 0;
+  std::map<std::string, int> forms;
+  for (int i = 0; i < items; ++i) {
+    const auto item = source.at(static_cast<uint64_t>(i));
+    const std::string answer = solve(TaskKind::kTally, item.query);
+    REQUIRE(item.responses[static_cast<size_t>(item.truth)] == answer);
+    truth_first += item.truth == 0 ? 1 : 0;
+    const std::string& wrong = item.responses[static_cast<size_t>(1 - item.truth)];
+    REQUIRE(wrong != answer);
+    const bool canonical = !wrong.empty() && wrong.size() == 1 && wrong[0] >= '0' && wrong[0] <= '9';
+    if (canonical) {
+      // A near miss: off by 1 or 2, inside the answers' range 0..max_length-1.
+      const int off = std::abs(std::stoi(wrong) - std::stoi(answer));
+      CHECK((off == 1 || off == 2));
+      CHECK(std::stoi(wrong) < max_length);
+      continue;
+    }
+    ++malformed;
+    if (wrong.empty()) {
+      ++forms["empty"];
+    } else if (wrong == "0" + answer) {
+      ++forms["leading zero"];
+    } else if (wrong == answer + answer) {
+      ++forms["doubled"];
+    } else {
+      CHECK(wrong == item.query.substr(0, 1));
+      ++forms["letter"];
+    }
+  }
+  CHECK(static_cast<double>(malformed) / items == Approx(spct::data::kTallyMalformedShare).margin(0.015));
+  for (const auto& [form, seen] : forms) {
+    INFO(form);
+    CHECK(static_cast<double>(seen) / items == Approx(spct::data::kTallyMalformedShare / 4).margin(0.01));
+  }
+  CHECK(forms.size() == 4);
+  CHECK(static_cast<double>(truth_first) / items == Approx(0.5).margin(0.015));
 }

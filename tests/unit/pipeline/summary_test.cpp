@@ -145,3 +145,120 @@ TEST_CASE("a summary refuses missing or malformed eval results, naming the file"
   dir.write("other/eval.json", R"({"target": "rm", "model": "m"})");
   CHECK_THROWS_WITH(build_summary("s", {{"other", dir.path() + "/other"}}), Contains("not policy or grm"));
 }
+
+TEST_CASE("a summary compares the story's claimed trends on the same items", "[pipeline][stats]") {
+  spct::testing::TempDir dir;
+  // Two GRM evals of 4 items and two policy evals of 3 items, with per-item correctness.
+  dir.write("rft/eval.json", R"({"target": "grm", "model": "rft", "methods": [
+      {"name": "greedy", "correct": 2, "total": 4, "correct_per_item": [1, 1, 0, 0]},
+      {"name": "voting@1", "correct": 1, "total": 4, "correct_per_item": [1, 0, 0, 0]},
+      {"name": "voting@8", "correct": 3, "total": 4, "correct_per_item": [1, 1, 1, 0]}]})");
+  dir.write("final/eval.json", R"({"target": "grm", "model": "rl", "methods": [
+      {"name": "greedy", "correct": 4, "total": 4, "correct_per_item": [1, 1, 1, 1]},
+      {"name": "voting@1", "correct": 2, "total": 4, "correct_per_item": [0, 1, 1, 0]},
+      {"name": "voting@2", "correct": 2, "total": 4, "correct_per_item": [0, 1, 1, 0]},
+      {"name": "voting@8", "correct": 3, "total": 4, "correct_per_item": [1, 1, 1, 0]},
+      {"name": "metarm@8", "correct": 2, "total": 4, "correct_per_item": [1, 1, 0, 0]}]})");
+  dir.write("before/eval.json", R"({"target": "policy", "model": "p0", "items": 3, "correct": 1,
+      "correct_per_item": [1, 0, 0], "sampled": {"samples_per_item": 2, "correct_per_item": [1, 0, 0]}})");
+  dir.write("after/eval.json", R"({"target": "policy", "model": "p1", "items": 3, "correct": 2,
+      "correct_per_item": [1, 1, 0], "sampled": {"samples_per_item": 2, "correct_per_item": [2, 1, 0]}})");
+  const spct::pipeline::Summary summary = build_summary("story", {{"before", dir.path() + "/before"},
+                                                                  {"rft", dir.path() + "/rft"},
+                                                                  {"final", dir.path() + "/final"},
+                                                                  {"after", dir.path() + "/after"}});
+  std::vector<std::string> names;
+  for (const auto& c : summary.comparisons) names.push_back(c.name);
+  CHECK(names == std::vector<std::string>{"voting@8 vs voting@1 (rft)", "voting@8 vs voting@1 (final)",
+                                          "metarm@8 vs voting@8 (final)", "final vs rft: greedy",
+                                          "final vs rft: voting@1", "final vs rft: voting@8",
+                                          "after vs before: greedy verifier accuracy",
+                                          "after vs before: sampled verifier accuracy, 2 samples per item"});
+  // Each comparison is paired_difference of the two rows' item scores, B the later or the larger k.
+  const auto& rft_voting = summary.comparisons[0].result;
+  CHECK(rft_voting.difference == Approx(0.5));
+  CHECK(rft_voting == spct::pipeline::paired_difference({1, 0, 0, 0}, {1, 1, 1, 0}));
+  CHECK(summary.comparisons[2].result.difference == Approx(-0.25));
+  CHECK(summary.comparisons[3].a == "rft: greedy");
+  CHECK(summary.comparisons[3].b == "final: greedy");
+  const auto& sampled = summary.comparisons[7].result;
+  CHECK(sampled.accuracy_a == Approx(1.0 / 6));
+  CHECK(sampled.accuracy_b == Approx(0.5));
+  CHECK(sampled == spct::pipeline::paired_difference({0.5, 0, 0}, {1, 0.5, 0}));
+
+  const std::string table = summary.markdown();
+  CHECK_THAT(table, Contains("| comparison | A | B | B - A | ± s.e. | p | n |"));
+  CHECK_THAT(table, Contains("| voting@8 vs voting@1 (rft) | 0.250 | 0.750 | +0.500 |"));
+  CHECK_THAT(table, Contains("| metarm@8 vs voting@8 (final) | 0.750 | 0.500 | -0.250 |"));
+  const nlohmann::json doc = nlohmann::json::parse(summary.json());
+  REQUIRE(doc["comparisons"].size() == 8);
+  CHECK(doc["comparisons"][0]["b"] == "rft: voting@8");
+  CHECK(doc["comparisons"][0]["p_value"].get<double>() == Approx(rft_voting.p_value));
+
+  dir.write("bad/eval.json", R"({"target": "policy", "model": "m", "items": 2, "correct": 1,
+      "correct_per_item": [1, 2]})");
+  CHECK_THROWS_WITH(build_summary("s", {{"bad", dir.path() + "/bad"}}),
+                    Contains("bad/eval.json: \"correct_per_item\"[1] is 2, not 0 or 1"));
+}
+
+TEST_CASE("a GRPO stage whose GRM agreement or verifier accuracy falls is flagged as drift", "[pipeline]") {
+  spct::testing::TempDir dir;
+  // 30 steps. Agreement alternates 0.85 / 0.95 over the first 10 steps and 0.45 / 0.55 over the last 10 (and
+  // is absent on step 12: no split pairs); the verifier accuracy alternates 0.3 / 0.4 throughout.
+  std::string hacked;
+  std::string steady;
+  for (int step = 0; step < 30; ++step) {
+    const double wobble = step % 2 == 1 ? 0.1 : 0.0;
+    const double agreement = (step < 20 ? 0.85 : 0.45) + wobble;
+    const std::string accuracy = "\"verifier/accuracy\": " + std::to_string(0.3 + wobble);
+    hacked += "{\"step\": " + std::to_string(step) + ", " + accuracy;
+    if (step != 12) hacked += ", \"grm/verifier_agreement\": " + std::to_string(agreement);
+    hacked += "}\n";
+    steady += "{\"step\": " + std::to_string(step) + ", " + accuracy +
+              ", \"grm/verifier_agreement\": " + std::to_string(0.85 + wobble) + "}\n";
+  }
+  dir.write("hacked/metrics.jsonl", hacked);
+  dir.write("steady/metrics.jsonl", steady);
+  const spct::pipeline::Summary summary = build_summary("s", {{"hacked", dir.path() + "/hacked"}});
+  REQUIRE(summary.rows.size() == 4);
+  CHECK(summary.rows[2].target == "grm");
+  CHECK(summary.rows[2].method == "GRM-verifier agreement on its samples, first 10 steps");
+  CHECK(summary.rows[2].accuracy == Approx(0.9));
+  CHECK(summary.rows[3].accuracy == Approx(0.5));
+  // Each window's standard error is sqrt(10 * 0.05^2 / 9 / 10); the fall of 0.4 is many of them.
+  const double window_error = std::sqrt(10 * 0.0025 / 9.0 / 10);
+  CHECK(summary.rows[3].std_error == Approx(window_error));
+  REQUIRE(summary.drift.size() == 1);
+  CHECK_THAT(summary.drift[0], Contains("DRIFT in stage hacked: the GRM's agreement with the verifier") &&
+                                   Contains("fell from 0.900 to 0.500"));
+  CHECK_THAT(summary.markdown(), Contains(summary.drift[0]));
+  CHECK(nlohmann::json::parse(summary.json())["drift"][0] == summary.drift[0]);
+  CHECK(build_summary("s", {{"steady", dir.path() + "/steady"}}).drift.empty());
+
+  // A policy eval worse than an earlier one on the same items beyond noise is drift too; better or within
+  // noise is not. 40 items: right on the first 30 before, on the first 12 after (d = -1 on 18 items).
+  std::string before = "[";
+  std::string after = "[";
+  std::string same = "[";
+  for (int i = 0; i < 40; ++i) {
+    const std::string sep = i == 0 ? "" : ", ";
+    before += sep + (i < 30 ? "1" : "0");
+    after += sep + (i < 12 ? "1" : "0");
+    same += sep + (i < 29 || i == 35 ? "1" : "0");
+  }
+  const auto eval_json = [](const std::string& correct, int count) {
+    return R"({"target": "policy", "model": "m", "items": 40, "correct": )" + std::to_string(count) +
+           R"(, "correct_per_item": )" + correct + "]}";
+  };
+  dir.write("before/eval.json", eval_json(before, 30));
+  dir.write("after/eval.json", eval_json(after, 12));
+  dir.write("same/eval.json", eval_json(same, 30));
+  const spct::pipeline::Summary fell =
+      build_summary("s", {{"before", dir.path() + "/before"}, {"after", dir.path() + "/after"}});
+  REQUIRE(fell.drift.size() == 1);
+  CHECK_THAT(fell.drift[0], Contains("DRIFT between stages before and after: the policy's greedy verifier accuracy") &&
+                                Contains("fell from 0.750 to 0.300"));
+  CHECK(fell.comparisons.at(0).result.p_value < spct::pipeline::kDriftPValue);
+  CHECK(build_summary("s", {{"before", dir.path() + "/before"}, {"same", dir.path() + "/same"}}).drift.empty());
+  CHECK(build_summary("s", {{"after", dir.path() + "/after"}, {"before", dir.path() + "/before"}}).drift.empty());
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Rollout logs of real runs (observe.rollout_log_every): a colocated GRPO run writes one zstd file per logged
+# step that zstdcat reads, with one line per completion whose rewards agree with metrics.jsonl; `spct rollouts`
+# prints them (table, --worst/--best, --json) and names what is wrong (no log, absent step, corrupt file); a
+# run killed with SIGKILL twice and resumed ends with exactly the uninterrupted run's files (no step duplicated
+# or lost, the killed attempt's later files moved to rollouts/discarded/); and TensorBoard gets the text samples.
+set -uo pipefail
+work=$(mktemp -d)
+steps=8
+source "$SPCT_SOURCE_DIR/tests/e2e/resume/common.sh"
+extra=(layout.colocate=true observe.rollout_log_every=1 observe.tensorboard_samples=3)
+per_step=32  # rollout.prompts_per_step 8 x rollout.group_size 4, no dynamic sampling
+
+train a || say_fail "run a failed"
+
+# Every step logged, each file a zstd frame of one JSON object per completion; rewards match metrics.jsonl.
+python3 - "$work/a" "$steps" "$per_step" <<'PY' || fail=1
+import json, math, subprocess, sys
+run, steps, per_step = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+metrics = [json.loads(line) for line in open(f"{run}/metrics.jsonl")]
+keys = {"step", "group", "prompt_id", "index", "policy_version", "trained", "reward", "rewards", "advantage",
+        "length", "truncated", "logprob_sum", "prompt", "completion"}
+bad = []
+for step in range(steps):
+    text = subprocess.run(["zstdcat", f"{run}/rollouts/step-{step:08d}.jsonl.zst"], check=True,
+                          capture_output=True, text=True).stdout
+    lines = [json.loads(line) for line in text.splitlines()]
+    if len(lines) != per_step: bad.append(f"step {step}: {len(lines)} lines")
+    if any(set(l) != keys for l in lines): bad.append(f"step {step}: keys {sorted(set(lines[0]))}")
+    if any(l["step"] != step for l in lines): bad.append(f"step {step}: a line of another step")
+    m = next(m for m in metrics if m["step"] == step)
+    mean = sum(l["reward"] for l in lines) / len(lines)
+    if not math.isclose(mean, m["reward/mean"], abs_tol=1e-9): bad.append(f"step {step}: reward mean {mean} vs {m['reward/mean']}")
+    trunc = sum(l["truncated"] for l in lines) / len(lines)
+    if not math.isclose(trunc, m["response/truncation_rate"], abs_tol=1e-9): bad.append(f"step {step}: truncation rate")
+    if m.get("rollouts/records") != per_step: bad.append(f"step {step}: rollouts/records metric {m.get('rollouts/records')}")
+    for g in {l["group"] for l in lines}:
+        group = [l for l in lines if l["group"] == g]
+        if len({l["prompt"] for l in group}) != 1: bad.append(f"step {step} group {g}: prompts differ")
+        if abs(sum(l["advantage"] for l in group)) > 1e-6: bad.append(f"step {step} group {g}: advantages do not sum to 0")
+        if any(l["rewards"].get("exact_match") is None for l in group): bad.append(f"step {step}: no exact_match component")
+    if any(l["length"] <= 0 or l["logprob_sum"] > 0 for l in lines): bad.append(f"step {step}: length or logprob_sum")
+for b in bad: print("FAIL:", b)
+sys.exit(1 if bad else 0)
+PY
+
+# The CLI: a table of the worst 5 of step 3, the best 3 as JSON (sorted), the last step by default.
+out=$("$SPCT_BINARY" rollouts "$work/a" --step 3 --worst 5 --width 20) || say_fail "spct rollouts --worst failed"
+echo "$out" | head -4
+[[ $(grep -c '^ *3 ' <<< "$out") -eq 5 ]] || say_fail "--worst 5 printed $(grep -c '^ *3 ' <<< "$out") rows of step 3"
+grep -q "completion" <<< "$out" || say_fail "no table header"
+"$SPCT_BINARY" rollouts "$work/a" --best 3 --json > "$work/best.json" || say_fail "spct rollouts --json failed"
+python3 - "$work/best.json" "$((steps - 1))" <<'PY' || say_fail "--best 3 --json"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert len(r) == 3 and all(x["step"] == int(sys.argv[2]) for x in r), r
+assert [x["reward"] for x in r] == sorted((x["reward"] for x in r), reverse=True)
+PY
+
+# Errors: exit 2 naming the problem for an absent step or log, exit 3 naming the file for a corrupt one.
+"$SPCT_BINARY" rollouts "$work/a" --step 99 > "$work/err.txt" 2>&1; code=$?
+[[ $code -eq 2 ]] && grep -q "step 99 is not logged .*logged steps: 0 1 2 .* 7" "$work/err.txt" ||
+  { say_fail "absent step: exit $code"; cat "$work/err.txt"; }
+mkdir -p "$work/empty"
+"$SPCT_BINARY" rollouts "$work/empty" > "$work/err.txt" 2>&1; code=$?
+[[ $code -eq 2 ]] && grep -q "holds no rollout log" "$work/err.txt" || { say_fail "no log: exit $code"; cat "$work/err.txt"; }
+mkdir -p "$work/broken/rollouts"
+head -c 300 "$work/a/rollouts/step-00000002.jsonl.zst" > "$work/broken/rollouts/step-00000002.jsonl.zst"
+"$SPCT_BINARY" rollouts "$work/broken" > "$work/err.txt" 2>&1; code=$?
+[[ $code -eq 3 ]] && grep -q "broken/rollouts/step-00000002.jsonl.zst: truncated" "$work/err.txt" ||
+  { say_fail "corrupt file: exit $code"; cat "$work/err.txt"; }
+
+# TensorBoard: a text summary per logged step (the tag's bytes are in the event file).
+tb=$(ls "$work"/a/tensorboard/events.out.tfevents.*)
+[[ $(grep -c -a "rollouts/samples" "$tb") -ge 1 ]] || say_fail "no rollouts/samples text summary in $tb"
+
+# b: killed once 3 and once 5 steps are done (checkpoints every 2 steps, so each kill leaves a logged step past
+# the newest checkpoint), then finished.
+has_lines() { [[ $(metric_lines b) -ge $1 ]]; }
+start b; wait_until has_lines 3 && kill_run b || say_fail "run b did not reach 3 steps"
+start b; wait_until has_lines 5 && kill_run b || say_fail "run b did not reach 5 steps"
+train b || say_fail "the resumed run b failed"
+grep -q "resuming from" "$work/b.log" || say_fail "run b never resumed"
+python3 - "$work/a" "$work/b" "$steps" <<'PY' || fail=1
+import glob, json, os, subprocess, sys
+a, b, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def text(path): return subprocess.run(["zstdcat", path], check=True, capture_output=True, text=True).stdout
+names = sorted(os.path.basename(p) for p in glob.glob(f"{b}/rollouts/*") if os.path.isfile(p))
+want = [f"step-{s:08d}.jsonl.zst" for s in range(steps)]
+bad = [] if names == want else [f"run b's rollout files are {names}"]
+for name in want:
+    if os.path.exists(f"{b}/rollouts/{name}") and text(f"{a}/rollouts/{name}") != text(f"{b}/rollouts/{name}"):
+        bad.append(f"{name} differs from the uninterrupted run's")
+# Every step whose metrics line a resume discarded had its rollout file moved aside, not deleted.
+discarded = glob.glob(f"{b}/rollouts/discarded/*")
+moved = {int(os.path.basename(p)[5:13]) for p in discarded}
+for line in open(f"{b}/metrics.discarded.jsonl"):
+    try: step = json.loads(line)["step"]
+    except ValueError: continue  # a line the kill cut
+    if step not in moved: bad.append(f"step {step} was discarded from metrics but its rollout file was not moved aside")
+if not discarded: bad.append("nothing in rollouts/discarded/ (the kills left no step after a checkpoint?)")
+for p in discarded:
+    if not p.endswith(".tmp") and len(text(p).splitlines()) != 32: bad.append(f"{p}: not a complete step file")
+for x in bad: print("FAIL:", x)
+sys.exit(1 if bad else 0)
+PY
+report

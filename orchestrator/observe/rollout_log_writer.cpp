@@ -45,31 +45,33 @@ RolloutLogWriter::StepLog RolloutLogWriter::write_step(int64_t step, const std::
   StepLog log;
   std::string text;
   for (const RolloutRecord& record : records) {
+    if (run_full_) break;
     std::string line = to_json_line(record);
     line += '\n';
     const auto size = static_cast<int64_t>(line.size());
-    const bool file_full = static_cast<int64_t>(text.size()) + size > options_.max_file_bytes;
-    const bool run_full = run_bytes_ + static_cast<int64_t>(text.size()) + size > options_.max_run_bytes;
-    if (file_full || run_full) {
-      ++log.dropped;
-      if (run_full && !warned_run_) {
-        warned_run_ = true;
-        spdlog::warn(
-            "rollout log: observe.rollout_log_max_run_bytes ({}) reached at step {}: further records are "
-            "not written (counted in rollouts/records_dropped)",
-            options_.max_run_bytes, step);
-      } else if (file_full && !run_full && !warned_file_) {
+    if (run_bytes_ + static_cast<int64_t>(text.size()) + size > options_.max_run_bytes) {
+      // Stop for good rather than let a later, shorter record through: the log keeps a prefix of the run.
+      run_full_ = true;
+      spdlog::warn(
+          "rollout log: observe.rollout_log_max_run_bytes ({}) reached at step {}: no further records are "
+          "written (counted in rollouts/records_dropped); the run goes on",
+          options_.max_run_bytes, step);
+      break;
+    }
+    if (static_cast<int64_t>(text.size()) + size > options_.max_file_bytes) {
+      if (!warned_file_) {
         warned_file_ = true;
         spdlog::warn(
-            "rollout log: step {} reached observe.rollout_log_max_file_bytes ({}): the step's further "
-            "records are not written (counted in rollouts/records_dropped; warned once per run)",
+            "rollout log: step {} reached observe.rollout_log_max_file_bytes ({}): a step's records past it are "
+            "not written (counted in rollouts/records_dropped; warned once per run)",
             step, options_.max_file_bytes);
       }
-      continue;
+      break;
     }
     text += line;
     ++log.written;
   }
+  log.dropped = static_cast<int64_t>(records.size()) - log.written;
   if (log.written == 0) return log;
 
   std::error_code error;

@@ -8,8 +8,9 @@
 // records, so a resumed run counts the kept files without decompressing them):
 //   max_file_bytes  a step's records stop at the first that would take its file past the bound;
 //   max_run_bytes   the same over every file of the run (those already in the directory count).
-// A record that does not fit is dropped and counted (StepLog::dropped, the rollouts/records_dropped metric);
-// the first drop of each kind is logged once as a warning. A bound never fails the run.
+// The first record that does not fit and every record after it are dropped and counted (StepLog::dropped, the
+// rollouts/records_dropped metric): for the file bound, the rest of the step; for the run bound, the rest of the
+// run (this writer's). Each bound is warned about once. A bound never fails the run.
 //
 // Thread safety: used by one thread (the step loop).
 #pragma once
@@ -57,7 +58,7 @@ class RolloutLogWriter {
   RolloutLogOptions options_;
   int64_t run_bytes_ = 0;
   bool warned_file_ = false;
-  bool warned_run_ = false;
+  bool run_full_ = false;  // max_run_bytes reached: nothing more is written
 };
 
 }  // namespace spct::observe

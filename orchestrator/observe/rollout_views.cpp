@@ -56,11 +56,16 @@ std::string excerpt(const std::string& text, int64_t width, bool from_end) {
     for (const std::string& point : points) out += point;
     return out;
   }
+  // No space next to the "…".
   if (from_end) {
     out = "…";
-    for (std::size_t i = points.size() - (keep - 1); i < points.size(); ++i) out += points[i];
+    std::size_t i = points.size() - (keep - 1);
+    if (points[i] == " ") ++i;
+    for (; i < points.size(); ++i) out += points[i];
   } else {
-    for (std::size_t i = 0; i + 1 < keep; ++i) out += points[i];
+    std::size_t end = keep - 1;
+    if (end > 0 && points[end - 1] == " ") --end;
+    for (std::size_t i = 0; i < end; ++i) out += points[i];
     out += "…";
   }
   return out;

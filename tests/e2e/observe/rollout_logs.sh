@@ -3,7 +3,8 @@
 # step that zstdcat reads, with one line per completion whose rewards agree with metrics.jsonl; `spct rollouts`
 # prints them (table, --worst/--best, --json) and names what is wrong (no log, absent step, corrupt file); a
 # run killed with SIGKILL twice and resumed ends with exactly the uninterrupted run's files (no step duplicated
-# or lost, the killed attempt's later files moved to rollouts/discarded/); and TensorBoard gets the text samples.
+# or lost, the killed attempt's later files moved to rollouts/discarded/); TensorBoard gets the text samples; and
+# a 5-rank MPI run writes plain files within size bounds that stop the log, not the run.
 set -uo pipefail
 work=$(mktemp -d)
 steps=8
@@ -104,4 +105,45 @@ for p in discarded:
 for x in bad: print("FAIL:", x)
 sys.exit(1 if bad else 0)
 PY
+# m: a real 5-rank MPI run (spct train launches mpirun: orchestrator, rollout worker, reward worker, 2 learners),
+# plain files every 2 steps, with size bounds small enough to bite: each logged step keeps the records that fit
+# in 2500 JSON bytes and the run stops logging at 6000; the run still finishes, warns once per bound, and counts
+# every record it left out in rollouts/records_dropped.
+train m layout.colocate=false layout.rollout_workers=1 layout.reward_workers=1 layout.learners=2 grpo.minibatches=1 \
+  checkpoint.every=0 observe.rollout_log_every=2 observe.rollout_log_compress=none \
+  observe.rollout_log_max_file_bytes=2500 observe.rollout_log_max_run_bytes=6000 || say_fail "MPI run m failed"
+[[ $(grep -c "rollout_log_max_file_bytes (2500)" "$work/m.log") -eq 1 ]] || say_fail "run m: no single file-bound warning"
+[[ $(grep -c "rollout_log_max_run_bytes (6000) reached" "$work/m.log") -eq 1 ]] || say_fail "run m: no single run-bound warning"
+python3 - "$work/m" "$steps" "$per_step" <<'PY' || fail=1
+import json, os, sys
+run, steps, per_step = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+metrics = {m["step"]: m for m in map(json.loads, open(f"{run}/metrics.jsonl"))}
+bad, total = [], 0
+if len(metrics) != steps: bad.append(f"{len(metrics)} metrics lines")
+for step in range(steps):
+    m, path = metrics.get(step, {}), f"{run}/rollouts/step-{step:08d}.jsonl"
+    if step % 2:
+        if "rollouts/records" in m or os.path.exists(path): bad.append(f"step {step} logged (every 2)")
+        continue
+    kept, dropped = m.get("rollouts/records"), m.get("rollouts/records_dropped")
+    if kept is None or dropped is None or kept + dropped != per_step: bad.append(f"step {step}: {kept} + {dropped} records")
+    if kept == 0:
+        if os.path.exists(path): bad.append(f"step {step}: a file with no record")
+        continue
+    data = open(path, "rb").read()
+    lines = [json.loads(l) for l in data.decode().splitlines()]
+    total += len(data)
+    if len(data) > 2500: bad.append(f"step {step}: {len(data)} bytes, over the file bound")
+    if len(lines) != kept: bad.append(f"step {step}: {len(lines)} lines, metric says {kept}")
+    if any(l["step"] != step or not l["completion"] for l in lines): bad.append(f"step {step}: bad lines")
+    if m.get("rollouts/file_bytes") != len(data): bad.append(f"step {step}: rollouts/file_bytes {m.get('rollouts/file_bytes')}")
+if total > 6000: bad.append(f"{total} bytes in all, over the run bound")
+if metrics.get(steps - 2, {}).get("rollouts/records") != 0: bad.append("the run bound never stopped the log")
+if not any(metrics[s].get("rollouts/records", 0) > 0 for s in (0, 2)): bad.append("nothing logged at all")
+for b in bad: print("FAIL:", b)
+sys.exit(1 if bad else 0)
+PY
+"$SPCT_BINARY" rollouts "$work/m" --step 0 --json > "$work/m0.json" || say_fail "spct rollouts on a plain log"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r and all(x["step"]==0 for x in r), r' "$work/m0.json" ||
+  say_fail "spct rollouts --json of run m's step 0"
 report

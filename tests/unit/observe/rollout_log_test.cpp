@@ -102,7 +102,7 @@ TEST_CASE("a step's records come back from the file exactly, zstd or plain") {
 
 TEST_CASE("every line is one JSON object with the documented keys, and non-finite numbers survive as null") {
   RolloutRecord r = sample(3, 1, 0, std::nan(""));
-  r.completion = std::string("cut mid-character \xE2\x82", 21);
+  r.completion = std::string("cut mid-character ") + "\xE2\x82";  // a 3-byte sequence cut after 2
   const std::string line = to_json_line(r);
   CHECK(line.find('\n') == std::string::npos);
   for (const char* key : {"\"step\":3", "\"group\":1", "\"prompt_id\":101", "\"index\":0", "\"policy_version\":3",
@@ -223,10 +223,14 @@ TEST_CASE("views: worst and best orders, one-line excerpts, the table and Tensor
   CHECK(excerpt("a\n\n  b\tc  ", 40) == "a b c");
   CHECK(excerpt("abcdefgh", 5) == "abcd…");
   CHECK(excerpt("abcdefgh", 5, true) == "…efgh");
+  CHECK(excerpt("ab cd ef", 4) == "ab…");        // no space before the cut
+  CHECK(excerpt("ab cd ef", 4, true) == "…ef");  // nor after it
   CHECK(excerpt("ünïcödé", 4) == "ünï…");  // cut by code point, never inside one
 
-  const std::string table = format_rollouts_table(worst, 12);
-  CHECK_THAT(table, Catch::Contains("reward") && Catch::Contains("nan") && Catch::Contains("What is 0 + 0?"));
+  // The prompt column keeps the prompt's end (whitespace runs as one space), the completion column its start.
+  const std::string table = format_rollouts_table(worst, 30);
+  CHECK_THAT(table, Catch::Contains("reward") && Catch::Contains("nan") &&
+                        Catch::Contains("…What is 0 + 0? <|assistant|>") && Catch::Contains("The answer is 0. \"quoted\""));
   CHECK(std::count(table.begin(), table.end(), '\n') == 3);
 
   const std::string json = rollouts_json(worst);

@@ -225,12 +225,13 @@ TEST_CASE("views: worst and best orders, one-line excerpts, the table and Tensor
   CHECK(excerpt("abcdefgh", 5, true) == "…efgh");
   CHECK(excerpt("ab cd ef", 4) == "ab…");        // no space before the cut
   CHECK(excerpt("ab cd ef", 4, true) == "…ef");  // nor after it
-  CHECK(excerpt("ünïcödé", 4) == "ünï…");  // cut by code point, never inside one
+  CHECK(excerpt("ünïcödé", 4) == "ünï…");        // cut by code point, never inside one
 
   // The prompt column keeps the prompt's end (whitespace runs as one space), the completion column its start.
   const std::string table = format_rollouts_table(worst, 30);
   CHECK_THAT(table, Catch::Contains("reward") && Catch::Contains("nan") &&
-                        Catch::Contains("…What is 0 + 0? <|assistant|>") && Catch::Contains("The answer is 0. \"quoted\""));
+                        Catch::Contains("…What is 0 + 0? <|assistant|>") &&
+                        Catch::Contains("The answer is 0. \"quoted\""));
   CHECK(std::count(table.begin(), table.end(), '\n') == 3);
 
   const std::string json = rollouts_json(worst);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace spct::observe {
 namespace {
@@ -32,7 +33,9 @@ std::string number(double value) {
 }  // namespace
 
 std::vector<RolloutRecord> select_rollouts(std::vector<RolloutRecord> records, RolloutOrder order, int64_t limit) {
-  const auto key = [](const RolloutRecord& r) { return std::isnan(r.reward) ? -INFINITY : r.reward; };
+  const auto key = [](const RolloutRecord& r) {
+    return std::isnan(r.reward) ? -std::numeric_limits<double>::infinity() : r.reward;
+  };
   if (order == RolloutOrder::kWorst) {
     std::stable_sort(records.begin(), records.end(), [&](const auto& a, const auto& b) { return key(a) < key(b); });
   } else if (order == RolloutOrder::kBest) {

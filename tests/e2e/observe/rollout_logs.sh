@@ -3,8 +3,9 @@
 # step that zstdcat reads, with one line per completion whose rewards agree with metrics.jsonl; `spct rollouts`
 # prints them (table, --worst/--best, --json) and names what is wrong (no log, absent step, corrupt file); a
 # run killed with SIGKILL twice and resumed ends with exactly the uninterrupted run's files (no step duplicated
-# or lost, the killed attempt's later files moved to rollouts/discarded/); TensorBoard gets the text samples; and
-# a 5-rank MPI run writes plain files within size bounds that stop the log, not the run.
+# or lost, the killed attempt's later files moved to rollouts/discarded/); TensorBoard gets the text samples; an
+# asynchronous run with dynamic sampling logs policy versions and dropped groups; and a 5-rank MPI run writes
+# plain files within size bounds that stop the log, not the run.
 set -uo pipefail
 work=$(mktemp -d)
 steps=8
@@ -113,6 +114,31 @@ for p in discarded:
 for x in bad: print("FAIL:", x)
 sys.exit(1 if bad else 0)
 PY
+# d: asynchronous mode with dynamic sampling: a step's groups come from the weights one update behind, and the
+# groups dynamic sampling dropped (all rewards equal) are logged with trained false, the others counted in
+# batch/groups_trained.
+train d run.steps=4 checkpoint.every=0 rollout.mode=async grpo.dynamic_sampling=true || say_fail "run d failed"
+python3 - "$work/d" <<'PY' || fail=1
+import collections, json, subprocess, sys
+run = sys.argv[1]
+bad, dropped = [], 0
+for m in map(json.loads, open(f"{run}/metrics.jsonl")):
+    step = m["step"]
+    text = subprocess.run(["zstdcat", f"{run}/rollouts/step-{step:08d}.jsonl.zst"], check=True, capture_output=True, text=True).stdout
+    groups = collections.defaultdict(list)
+    for line in map(json.loads, text.splitlines()): groups[line["group"]].append(line)
+    if {l["policy_version"] for g in groups.values() for l in g} != {max(step - 1, 0)}: bad.append(f"step {step}: policy versions")
+    trained = [g for g in groups.values() if g[0]["trained"]]
+    if len(trained) != m["batch/groups_trained"]: bad.append(f"step {step}: {len(trained)} trained groups logged, metric {m['batch/groups_trained']}")
+    if any(len({l["reward"] for l in g}) != 1 or any(l["trained"] for l in g) for g in groups.values() if not g[0]["trained"]):
+        bad.append(f"step {step}: a dropped group with varied rewards, or mixed trained flags")
+    if m["batch/refill_rounds"] > 0 and len(trained) == len(groups): bad.append(f"step {step}: refilled but no dropped group logged")
+    dropped += len(groups) - len(trained)
+if dropped == 0: bad.append("dynamic sampling dropped no group in the run: the test shows nothing")
+for b in bad: print("FAIL:", b)
+sys.exit(1 if bad else 0)
+PY
+
 # m: a real 5-rank MPI run (spct train launches mpirun: orchestrator, rollout worker, reward worker, 2 learners),
 # plain files every 2 steps, with size bounds small enough to bite: each logged step keeps the records that fit
 # in 2500 JSON bytes and the run stops logging at 6000; the run still finishes, warns once per bound, and counts

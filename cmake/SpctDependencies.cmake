@@ -15,6 +15,8 @@ find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 find_package(Protobuf 3 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
+# Rollout logs (orchestrator/observe/rollout_log_*): zstd-compressed JSON lines.
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 
 # The wheel's LibTorch is a CUDA build: its CMake package sets up CUDA and, unless TORCH_CUDA_ARCH_LIST names
 # the GPU architectures, probes the installed GPUs with a CUDA try_run (which fails on GPU-less machines, and

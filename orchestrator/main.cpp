@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   spct::cli::register_tokenize(app);
   spct::cli::register_generate(app);
   spct::cli::register_runs(app);
+  spct::cli::register_rollouts(app);
   spct::cli::register_serve(app);
   spct::cli::register_eval(app);
   spct::cli::register_pipeline(app);

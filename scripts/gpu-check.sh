@@ -25,7 +25,7 @@ start_s=$SECONDS
 # Build dependencies (scripts/install-deps.sh's -dev list) and the programs the tests run (mpiexec).
 packages=(libopenmpi-dev openmpi-bin libyaml-cpp-dev libboost-dev libboost-system-dev catch2 libcli11-dev
   libspdlog-dev libfmt-dev nlohmann-json3-dev libpcre2-dev libicu-dev libssl-dev libprotobuf-dev protobuf-compiler
-  pkgconf)
+  libzstd-dev pkgconf)
 # Left out: hwloc's plugins (X11, OpenCL, NVIDIA control libraries) and ssh (mpirun only needs it across nodes).
 without=(libhwloc-plugins openssh-client)
 

@@ -26,6 +26,7 @@ packages=(
   catch2 libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libpcre2-dev libicu-dev libssl-dev   # PCRE2: tokenizer split regexes; ICU: Unicode normalization (NFC)
   libprotobuf-dev protobuf-compiler    # TensorBoard event files
+  libzstd-dev                          # rollout logs (observe.rollout_log_compress zstd)
   clang-format clang-tidy
   nodejs                       # runs the offline node tokenizer in ../shared/oracle that cross-checks the tests
   strace                       # the resume tests stop a run at an exact system call (kill_export.sh)

@@ -196,6 +196,11 @@ struct ObserveSection {
   bool tensorboard = true;
   int64_t status_port = 0;
   std::string status_host = "127.0.0.1";
+  int64_t rollout_log_every = 10;  // 0 = no rollout logs
+  std::string rollout_log_compress = "zstd";
+  int64_t rollout_log_max_file_bytes = int64_t{64} << 20;
+  int64_t rollout_log_max_run_bytes = int64_t{1} << 30;
+  int64_t tensorboard_samples = 4;
 };
 
 // Defaults for `spct submit` (orchestrator/submit): the sbatch options and job environment of a SLURM job.

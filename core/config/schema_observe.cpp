@@ -1,4 +1,5 @@
-// Fields of the observe section: progress output, TensorBoard files and the status endpoint (orchestrator/observe/).
+// Fields of the observe section: progress output, TensorBoard files, the status endpoint and rollout logs
+// (orchestrator/observe/).
 #include "core/config/schema_sections.h"
 
 namespace spct::config {
@@ -27,6 +28,29 @@ void add_observe_fields(SchemaBuilder& b) {
                 {.min = 0, .max = 65535});
   b.add_string("status_host", f(&ObserveSection::status_host),
                "Address the status endpoint listens on; the default accepts connections from this machine only.");
+  b.add_integer("rollout_log_every", f(&ObserveSection::rollout_log_every),
+                "Write the completions of every this many steps (steps 0, N, 2N, ...) to "
+                "`<run>/rollouts/step-XXXXXXXX.jsonl[.zst]`, one JSON line per completion: prompt, completion, reward "
+                "and its components, advantage, length, truncation, behaviour log-prob sum, policy version (read "
+                "them with `spct rollouts RUN`); 0 = no rollout logs.",
+                {.min = 0, .max = 1e9});
+  b.add_string("rollout_log_compress", f(&ObserveSection::rollout_log_compress),
+               "Compression of the rollout log files: `zstd` (`.jsonl.zst`, read with `zstdcat`) or `none` "
+               "(`.jsonl`).",
+               {.choices = {"zstd", "none"}});
+  b.add_integer("rollout_log_max_file_bytes", f(&ObserveSection::rollout_log_max_file_bytes),
+                "Bound on one step's rollout log, in JSON bytes before compression: the step's records past it are "
+                "not written (counted in the `rollouts/records_dropped` metric, warned once); the run goes on.",
+                {.min = 1, .max = 1e15});
+  b.add_integer("rollout_log_max_run_bytes", f(&ObserveSection::rollout_log_max_run_bytes),
+                "Bound on all of the run's rollout logs together, in JSON bytes before compression (kept files of "
+                "an earlier attempt count): once reached, no further records are written (counted in "
+                "`rollouts/records_dropped`, warned once); the run goes on.",
+                {.min = 1, .max = 1e15});
+  b.add_integer("tensorboard_samples", f(&ObserveSection::tensorboard_samples),
+                "On each rollout-logged step, this many completions (the best half and the worst half by reward) "
+                "go to TensorBoard's Text tab as `rollouts/samples` (with observe.tensorboard); 0 = none.",
+                {.min = 0, .max = 1000});
 }
 
 }  // namespace spct::config

@@ -12,6 +12,7 @@ void register_train(CLI::App& app);
 void register_tokenize(CLI::App& app);
 void register_generate(CLI::App& app);
 void register_runs(CLI::App& app);
+void register_rollouts(CLI::App& app);
 void register_serve(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_pipeline(CLI::App& app);

@@ -51,6 +51,22 @@ void EventFileWriter::write_scalars(int64_t step, double wall_time, const Metric
   append(event.SerializeAsString());
 }
 
+void EventFileWriter::write_text(int64_t step, double wall_time, const std::string& tag, const std::string& markdown) {
+  // TensorBoard's text plugin reads a scalar DT_STRING tensor whose metadata names the plugin.
+  constexpr int kDtString = 7;
+  tensorboard::Event event;
+  event.set_wall_time(wall_time);
+  event.set_step(step);
+  tensorboard::SummaryValue* value = event.mutable_summary()->add_value();
+  value->set_tag(tag);
+  value->mutable_metadata()->mutable_plugin_data()->set_plugin_name("text");
+  tensorboard::TensorProto* tensor = value->mutable_tensor();
+  tensor->set_dtype(kDtString);
+  tensor->mutable_tensor_shape();
+  tensor->add_string_val(markdown);
+  append(event.SerializeAsString());
+}
+
 void EventFileWriter::append(const std::string& event_bytes) {
   out_ << frame_record(event_bytes);
   out_.flush();
@@ -72,7 +88,12 @@ std::vector<DecodedEvent> read_event_file(const std::string& path) {
     if (event.has_file_version()) decoded.file_version = event.file_version();
     if (event.has_summary()) {
       for (const tensorboard::SummaryValue& value : event.summary().value()) {
-        decoded.scalars.emplace_back(value.tag(), value.simple_value());
+        if (value.has_tensor()) {
+          if (value.tensor().string_val_size() > 0)
+            decoded.texts.emplace_back(value.tag(), value.tensor().string_val(0));
+        } else {
+          decoded.scalars.emplace_back(value.tag(), value.simple_value());
+        }
       }
     }
     events.push_back(std::move(decoded));

@@ -1,9 +1,9 @@
 // TensorBoard event files: scalar metrics in the format `tensorboard --logdir` reads.
 //
 // EventFileWriter creates `<dir>/events.out.tfevents.<unix seconds>.<hostname>`, writes the "brain.Event:2"
-// file_version event first, then one event per step with one scalar (simple_value) per metric, each record
-// flushed at once so that TensorBoard sees a running job and a killed job keeps every written step. The
-// records are TFRecord-framed (tfrecord.h).
+// file_version event first, then one event per step with one scalar (simple_value) per metric (and text summaries,
+// write_text), each record flushed at once so that TensorBoard sees a running job and a killed job keeps every written
+// step. The records are TFRecord-framed (tfrecord.h).
 //
 // read_event_file() decodes such a file back (tests, and anyone checking a file by hand).
 //
@@ -40,6 +40,10 @@ class EventFileWriter {
   // TensorBoard's simple_value is; NaN and infinities are kept. Throws spct::Error when the write fails.
   void write_scalars(int64_t step, double wall_time, const Metrics& metrics);
 
+  // Appends one event at `step` with a text summary under `tag` (TensorBoard's Text tab renders `markdown`),
+  // and flushes it. Throws spct::Error when the write fails.
+  void write_text(int64_t step, double wall_time, const std::string& tag, const std::string& markdown);
+
  private:
   void append(const std::string& event_bytes);
 
@@ -51,8 +55,9 @@ class EventFileWriter {
 struct DecodedEvent {
   double wall_time = 0;
   int64_t step = 0;
-  std::string file_version;                            // set on the first event only
-  std::vector<std::pair<std::string, float>> scalars;  // (tag, simple_value) in file order
+  std::string file_version;                                // set on the first event only
+  std::vector<std::pair<std::string, float>> scalars;      // (tag, simple_value) in file order
+  std::vector<std::pair<std::string, std::string>> texts;  // (tag, text) of text summaries, in file order
 };
 
 // Decodes every event of the file at `path`. Throws spct::InputError naming the file (and the byte offset for

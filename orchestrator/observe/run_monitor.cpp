@@ -145,6 +145,10 @@ int RunMonitor::status_port() const {
   return server_ ? server_->port() : 0;
 }
 
+void RunMonitor::on_rollout_samples(int64_t step, const std::string& markdown) {
+  if (tensorboard_) tensorboard_->write_text(step, unix_now(), "rollouts/samples", markdown);
+}
+
 std::string RunMonitor::tensorboard_file() const {
   return tensorboard_ ? tensorboard_->path() : "";
 }

@@ -72,6 +72,10 @@ class RunMonitor {
   // cannot be written.
   void on_step(int64_t step, const Metrics& metrics);
 
+  // A text summary of step `step`'s sampled completions (markdown) for TensorBoard's Text tab, under the tag
+  // "rollouts/samples"; nothing without observe.tensorboard. Throws spct::Error when the file cannot be written.
+  void on_rollout_samples(int64_t step, const std::string& markdown);
+
   // The job ended in `state` ("finished", "failed", "checkpointed"): ends the progress output with a summary.
   // The endpoint keeps answering (with this state) until the monitor is destroyed.
   void on_finish(std::string_view state);

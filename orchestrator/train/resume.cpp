@@ -7,6 +7,7 @@
 #include "core/config/loader.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "orchestrator/observe/rollout_log_files.h"
 #include "orchestrator/run/model_export.h"
 
 namespace spct::train {
@@ -120,7 +121,15 @@ OpenedRun open_run(const config::ResolvedConfig& resolved, const ResumePlan& pla
     spdlog::warn("run directory {} holds no intact checkpoint: starting again from step 0", opened.dir.path());
   }
   // Steps after the checkpoint ran in an attempt that was cut short; this attempt writes them again.
-  if (plan.existing_run) opened.dir.truncate_metrics(opened.state ? opened.state->metrics_bytes : 0);
+  if (plan.existing_run) {
+    opened.dir.truncate_metrics(opened.state ? opened.state->metrics_bytes : 0);
+    const int64_t moved = observe::discard_rollouts_from(opened.dir.file("rollouts"), plan.start_step());
+    if (moved > 0) {
+      spdlog::info(
+          "moved {} rollout log file(s) of steps >= {} written by the earlier attempt to {}/rollouts/discarded/", moved,
+          plan.start_step(), opened.dir.path());
+    }
+  }
   opened.dir.write_status("running", plan.start_step());
   return opened;
 }

@@ -52,7 +52,9 @@ struct OpenedRun {
 
 // Creates the run directory (or reopens an earlier attempt's) and reads the checkpoint's state.json; cuts
 // metrics.jsonl back to the checkpoint (or to nothing when the run starts again from step 0), keeping the lines
-// cut off in metrics.discarded.jsonl. Logs the plan's warnings. Throws spct::Error / InputError.
+// cut off in metrics.discarded.jsonl, and moves the rollout log files of the steps it runs again to
+// rollouts/discarded/ (orchestrator/observe/rollout_log_files.h). Logs the plan's warnings. Throws spct::Error /
+// InputError.
 OpenedRun open_run(const config::ResolvedConfig& resolved, const ResumePlan& plan);
 
 // For a complete plan (plan.complete), on rank 0 or the launcher: returns at once when the run directory says the

@@ -11,12 +11,15 @@
 #include "models/tokenizer/factory.h"
 #include "orchestrator/data/prompt_sources.h"
 #include "orchestrator/data/prompt_stream.h"
+#include "orchestrator/observe/rollout_log_writer.h"
+#include "orchestrator/observe/rollout_views.h"
 #include "orchestrator/observe/run_monitor.h"
 #include "orchestrator/run/metrics_log.h"
 #include "orchestrator/run/model_export.h"
 #include "orchestrator/train/batch_collector.h"
 #include "orchestrator/train/prompt_text.h"
 #include "orchestrator/train/resume.h"
+#include "orchestrator/train/rollout_records.h"
 #include "orchestrator/train/step_metrics.h"
 
 namespace spct::train {
@@ -50,6 +53,12 @@ TrainOutcome run_training(const config::ResolvedConfig& resolved, const tokenize
   }
   run::MetricsLog metrics_log(run_dir.file("metrics.jsonl"));
   observe::RunMonitor monitor(config, run_dir);
+  // open_run() moved aside the files of steps this attempt writes again, so the writer counts the kept ones.
+  observe::RolloutLogWriter rollout_log(run_dir.file("rollouts"),
+                                        {.every = config.observe.rollout_log_every,
+                                         .compress = config.observe.rollout_log_compress == "zstd",
+                                         .max_file_bytes = config.observe.rollout_log_max_file_bytes,
+                                         .max_run_bytes = config.observe.rollout_log_max_run_bytes});
   const checkpoint::CheckpointStore store = checkpoint_store_of(config);
   std::filesystem::path last_checkpoint;
   // Step 7: the checkpoint of `done` completed steps (with the groups already collected for the next step).
@@ -93,6 +102,19 @@ TrainOutcome run_training(const config::ResolvedConfig& resolved, const tokenize
     metrics["perf/tokens_per_s"] = tally.generated_tokens() / std::max(1e-9, metrics["time/step_s"]);
     metrics["batch/groups_trained"] = static_cast<double>(training.groups.size());
     metrics["batch/refill_rounds"] = static_cast<double>(current.refill_rounds);
+    if (rollout_log.due(step)) {
+      const Clock::time_point start = Clock::now();
+      const std::vector<observe::RolloutRecord> records = rollout_records(current, tokenizer, config.grpo);
+      const observe::RolloutLogWriter::StepLog logged = rollout_log.write_step(step, records);
+      if (config.observe.tensorboard_samples > 0) {
+        monitor.on_rollout_samples(step,
+                                   observe::rollout_samples_markdown(records, config.observe.tensorboard_samples));
+      }
+      metrics["rollouts/records"] = static_cast<double>(logged.written);
+      metrics["rollouts/records_dropped"] = static_cast<double>(logged.dropped);
+      metrics["rollouts/file_bytes"] = static_cast<double>(logged.file_bytes);
+      metrics["time/rollout_log_s"] = seconds_since(start);
+    }
     metrics_log.write(step, metrics);
     monitor.on_step(step, metrics);
     run_dir.write_status("running", step + 1);

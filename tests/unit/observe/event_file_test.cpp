@@ -147,6 +147,45 @@ TEST_CASE("event records use TensorBoard's field numbers on the wire") {
   CHECK(from_bytes<float>(value[2].bytes) == 0.75f);
 }
 
+TEST_CASE("a text summary is a DT_STRING tensor tagged for TensorBoard's text plugin") {
+  testing::TempDir dir;
+  std::string path;
+  {
+    EventFileWriter writer(dir.path(), 100.5);
+    path = writer.path();
+    writer.write_text(3, 101.5, "rollouts/samples", "**group 0 #1** reward 1.000");
+  }
+  const std::vector<DecodedEvent> events = read_event_file(path);
+  REQUIRE(events.size() == 2);
+  CHECK(events[1].step == 3);
+  CHECK(events[1].scalars.empty());
+  using Texts = std::vector<std::pair<std::string, std::string>>;
+  CHECK(events[1].texts == Texts{{"rollouts/samples", "**group 0 #1** reward 1.000"}});
+
+  // On the wire: Event.summary = 5 -> Summary.value = 1 -> Value {tag = 1, tensor = 8 {dtype = 1: 7 (DT_STRING),
+  // tensor_shape = 2 (no dims: a scalar), string_val = 8}, metadata = 9 {plugin_data = 1 {plugin_name = 1}}}.
+  const std::vector<std::string> records = read_records(path);
+  std::map<uint64_t, WireField> event;
+  for (const WireField& f : wire_fields(records[1])) event[f.number] = f;
+  const std::vector<WireField> summary = wire_fields(event[5].bytes);
+  REQUIRE(summary.size() == 1);
+  std::map<uint64_t, WireField> value;
+  for (const WireField& f : wire_fields(summary[0].bytes)) value[f.number] = f;
+  CHECK(value[1].bytes == "rollouts/samples");
+  CHECK(value.count(2) == 0);
+  std::map<uint64_t, WireField> tensor;
+  for (const WireField& f : wire_fields(value[8].bytes)) tensor[f.number] = f;
+  CHECK(tensor[1].varint == 7);
+  CHECK(tensor.count(2) == 1);
+  CHECK(tensor[8].bytes == "**group 0 #1** reward 1.000");
+  const std::vector<WireField> metadata = wire_fields(value[9].bytes);
+  REQUIRE(metadata.size() == 1);
+  const std::vector<WireField> plugin = wire_fields(metadata[0].bytes);
+  REQUIRE_FALSE(plugin.empty());
+  CHECK(plugin[0].number == 1);
+  CHECK(plugin[0].bytes == "text");
+}
+
 TEST_CASE("non-finite metrics are kept as TensorBoard floats") {
   testing::TempDir dir;
   std::string path;

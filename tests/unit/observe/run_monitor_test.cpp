@@ -85,6 +85,27 @@ TEST_CASE("observe.tensorboard=false writes no event file") {
   CHECK_FALSE(std::filesystem::exists(run_dir.file("tensorboard")));
 }
 
+TEST_CASE("rollout samples go to TensorBoard's Text tab at their step, and nowhere without observe.tensorboard") {
+  testing::TempDir dir;
+  const bool tensorboard = GENERATE(true, false);
+  const config::ResolvedConfig resolved =
+      config_in(dir, {std::string("observe.tensorboard=") + (tensorboard ? "true" : "false")});
+  const run::RunDirectory run_dir = run::RunDirectory::create(resolved);
+  RunMonitor monitor(resolved.config, run_dir, ProgressStyle::kLines, [](const std::string&) {});
+  monitor.on_step(0, step_metrics(0));
+  monitor.on_rollout_samples(0, "**group 0 #0** reward 1.000");
+  if (!tensorboard) {
+    CHECK_FALSE(std::filesystem::exists(run_dir.file("tensorboard")));
+    return;
+  }
+  const std::vector<DecodedEvent> events = read_event_file(monitor.tensorboard_file());
+  REQUIRE(events.size() == 3);
+  CHECK(events[2].step == 0);
+  CHECK(events[2].scalars.empty());
+  using Texts = std::vector<std::pair<std::string, std::string>>;
+  CHECK(events[2].texts == Texts{{"rollouts/samples", "**group 0 #0** reward 1.000"}});
+}
+
 TEST_CASE("a resumed run counts steps from the run's start and estimates the rest") {
   testing::TempDir dir;
   const config::ResolvedConfig resolved = config_in(dir, {"run.steps=100"});

@@ -35,8 +35,8 @@ Overlap overlap(int64_t offset, int64_t numel, int64_t begin, int64_t chunk) {
 }  // namespace
 
 ShardedAdamW::ShardedAdamW(comm::Communicator& comm, std::vector<at::Tensor> params, const AdamWOptions& options,
-                           int stage)
-    : comm_(comm), params_(std::move(params)), options_(options), stage_(stage) {
+                           int stage, int64_t bucket_elements)
+    : comm_(comm), params_(std::move(params)), bucket_elements_(bucket_elements), options_(options), stage_(stage) {
   if (stage_ != 1 && stage_ != 2) throw UsageError("ZeRO AdamW: stage " + std::to_string(stage_) + " is not 1 or 2");
   check_adamw_options(options_);
   if (params_.empty()) throw UsageError("ZeRO AdamW: no parameters");
@@ -49,6 +49,7 @@ ShardedAdamW::ShardedAdamW(comm::Communicator& comm, std::vector<at::Tensor> par
       throw UsageError(std::string(kWho) + ": " + name + " is " + std::string(c10::toString(type)) +
                        "; sharding takes float32, bfloat16 and float16 parameters");
     }
+    if (!params_[i].is_contiguous()) throw UsageError(std::string(kWho) + ": " + name + " is not contiguous");
     if (params_[i].device() != params_[0].device()) {
       throw UsageError(std::string(kWho) + ": " + name + " is on another device than parameter 0");
     }
@@ -56,44 +57,60 @@ ShardedAdamW::ShardedAdamW(comm::Communicator& comm, std::vector<at::Tensor> par
     total_ += params_[i].numel();
     if (i > 0 && type != gather_type_) gather_type_ = at::kFloat;
     if (i == 0) gather_type_ = type;
+    if (type != at::kFloat) keep_master_ = true;
   }
   const int64_t shards = comm_.size();
   chunk_ = (total_ + shards - 1) / shards;
   begin_ = int64_t{comm_.rank()} * chunk_;
   const at::TensorOptions f32 = at::TensorOptions().dtype(at::kFloat).device(params_[0].device());
   // The padding past N (last learner only) stays zero: zero gradient, zero moments, zero weight.
-  master_ = at::zeros({chunk_}, f32);
-  for (size_t i = 0; i < params_.size(); ++i) {
-    const Overlap o = overlap(offsets_[i], params_[i].numel(), begin_, chunk_);
-    if (o.count == 0) continue;
-    master_.narrow(0, o.in_slice, o.count).copy_(params_[i].detach().reshape(-1).narrow(0, o.in_param, o.count));
+  if (keep_master_) {
+    master_ = at::zeros({chunk_}, f32);
+    copy_range(params_, begin_, chunk_, master_);
   }
   exp_avg_ = at::zeros({chunk_}, f32);
   exp_avg_sq_ = at::zeros({chunk_}, f32);
-  grad_ = at::zeros({chunk_}, f32);
+}
+
+void ShardedAdamW::copy_range(const std::vector<at::Tensor>& tensors, int64_t begin, int64_t count,
+                              at::Tensor& into) const {
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const Overlap o = overlap(offsets_[i], params_[i].numel(), begin, count);
+    if (!tensors[i].defined() || o.count == 0) continue;
+    into.narrow(0, o.in_slice, o.count).copy_(tensors[i].reshape(-1).narrow(0, o.in_param, o.count));
+  }
+}
+
+int64_t ShardedAdamW::round_elements() const {
+  return bucket_elements_ > 0 ? std::max<int64_t>(1, bucket_elements_ / comm_.size()) : chunk_;
 }
 
 double ShardedAdamW::reduce_gradients() {
   const at::NoGradGuard no_grad;
   const at::TensorOptions f32 = at::TensorOptions().dtype(at::kFloat).device(params_[0].device());
+  std::vector<at::Tensor> grads;
+  for (const at::Tensor& p : params_) grads.push_back(p.grad());
+  grad_ = at::zeros({chunk_}, f32);
   if (stage_ == 1) {
-    grad_.zero_();
-    for (size_t i = 0; i < params_.size(); ++i) {
-      const at::Tensor& g = params_[i].grad();
-      const Overlap o = overlap(offsets_[i], params_[i].numel(), begin_, chunk_);
-      if (!g.defined() || o.count == 0) continue;
-      grad_.narrow(0, o.in_slice, o.count).copy_(g.reshape(-1).narrow(0, o.in_param, o.count));
-    }
+    copy_range(grads, begin_, chunk_, grad_);
   } else {
-    // Every learner's whole local gradient, flat and padded; only this learner's slice of the average returns.
-    at::Tensor flat = at::zeros({chunk_ * comm_.size()}, f32);
-    for (size_t i = 0; i < params_.size(); ++i) {
-      const at::Tensor& g = params_[i].grad();
-      if (g.defined()) flat.narrow(0, offsets_[i], params_[i].numel()).copy_(g.reshape(-1));
+    // Rounds of at most bucket_elements_ elements: round k reduce-scatters elements [k, k + n) of every learner's
+    // slice, so besides the gradients only one round's flat buffer exists.
+    const int64_t shards = comm_.size();
+    const int64_t per_round = round_elements();
+    for (int64_t k = 0; k < chunk_; k += per_round) {
+      const int64_t n = std::min(per_round, chunk_ - k);
+      at::Tensor send = at::zeros({n * shards}, f32);
+      for (int64_t r = 0; r < shards; ++r) {
+        at::Tensor block = send.narrow(0, r * n, n);
+        copy_range(grads, r * chunk_ + k, n, block);
+      }
+      at::Tensor recv = grad_.narrow(0, k, n);  // contiguous: a 1-d slice
+      comm_.reduce_scatter(send.data_ptr(), recv.data_ptr(), static_cast<size_t>(n), comm::DataType::kFloat32,
+                           comm::ReduceOp::kAvg);
     }
-    comm_.reduce_scatter(flat.data_ptr(), grad_.data_ptr(), static_cast<size_t>(chunk_), comm::DataType::kFloat32,
-                         comm::ReduceOp::kAvg);
   }
+  grads.clear();
   // The full gradients are not needed past this point: free them before the update.
   for (const at::Tensor& p : params_) {
     at::Tensor param = p;
@@ -118,25 +135,45 @@ void ShardedAdamW::step() {
   const double bias1 = 1.0 - std::pow(o.beta1, t);
   const double bias2_sqrt = std::sqrt(1.0 - std::pow(o.beta2, t));
   const double step_size = o.lr / bias1;
+  // float32 parameters are their own masters: their slice is read back from them for the update.
+  at::Tensor master = master_;
+  if (!keep_master_) {
+    master = at::zeros({chunk_}, exp_avg_.options());
+    copy_range(params_, begin_, chunk_, master);
+  }
   // The ops of AdamW::step (learner/optimizer.cpp), on the slice.
-  if (o.weight_decay != 0) master_.mul_(1.0 - o.lr * o.weight_decay);
+  if (o.weight_decay != 0) master.mul_(1.0 - o.lr * o.weight_decay);
   exp_avg_.lerp_(grad_, 1.0 - o.beta1);
   exp_avg_sq_.mul_(o.beta2).addcmul_(grad_, grad_, 1.0 - o.beta2);
+  grad_ = at::Tensor();
   const at::Tensor denom = exp_avg_sq_.sqrt().div_(bias2_sqrt).add_(o.eps);
-  master_.addcdiv_(exp_avg_, denom, -step_size);
-
-  gather_parameters();
+  master.addcdiv_(exp_avg_, denom, -step_size);
+  gather_parameters(master);
 }
 
-void ShardedAdamW::gather_parameters() {
-  const at::NoGradGuard no_grad;
-  const at::Tensor mine = master_.to(gather_type_).contiguous();
-  at::Tensor all = at::empty({chunk_ * comm_.size()}, mine.options());
-  comm_.all_gather(mine.data_ptr(), all.data_ptr(), static_cast<size_t>(chunk_) * mine.element_size());
-  for (size_t i = 0; i < params_.size(); ++i) {
-    at::Tensor param = params_[i];
-    param.copy_(all.narrow(0, offsets_[i], param.numel()).view(param.sizes()));
+void ShardedAdamW::gather_rounds(const at::Tensor& slice, const std::vector<at::Tensor>& into) {
+  const int64_t shards = comm_.size();
+  const int64_t per_round = round_elements();
+  // Round k gathers elements [k, k + n) of every learner's slice, so only one round's buffer exists at a time.
+  for (int64_t k = 0; k < chunk_; k += per_round) {
+    const int64_t n = std::min(per_round, chunk_ - k);
+    at::Tensor all = at::empty({n * shards}, slice.options());
+    comm_.all_gather(slice.narrow(0, k, n).data_ptr(), all.data_ptr(), static_cast<size_t>(n) * slice.element_size());
+    if (into.empty()) continue;
+    for (int64_t r = 0; r < shards; ++r) {
+      for (size_t i = 0; i < params_.size(); ++i) {
+        const Overlap o = overlap(offsets_[i], params_[i].numel(), r * chunk_ + k, n);
+        if (o.count == 0) continue;
+        at::Tensor target = into[i];
+        target.view(-1).narrow(0, o.in_param, o.count).copy_(all.narrow(0, r * n + o.in_slice, o.count));
+      }
+    }
   }
+}
+
+void ShardedAdamW::gather_parameters(const at::Tensor& master) {
+  const at::NoGradGuard no_grad;
+  gather_rounds(master.to(gather_type_).contiguous(), params_);
 }
 
 void ShardedAdamW::set_lr(double lr) {
@@ -146,68 +183,87 @@ void ShardedAdamW::set_lr(double lr) {
   options_ = next;
 }
 
-NamedTensors ShardedAdamW::state() const {
-  const std::vector<int64_t> layout = {total_, comm_.size(), comm_.rank()};
+NamedTensors ShardedAdamW::state(bool keep) {
+  const at::NoGradGuard no_grad;
+  // m, v and the masters gathered in turn, straight into per-parameter tensors (none when !keep).
+  const auto gather = [&](const at::Tensor& slice) {
+    std::vector<at::Tensor> out;
+    if (keep) {
+      for (const at::Tensor& p : params_) out.push_back(at::zeros(p.sizes(), slice.options()));
+    }
+    gather_rounds(slice, out);
+    return out;
+  };
+  const std::vector<at::Tensor> avg = gather(exp_avg_);
+  const std::vector<at::Tensor> avg_sq = gather(exp_avg_sq_);
+  const std::vector<at::Tensor> master = keep_master_ ? gather(master_) : std::vector<at::Tensor>();
   NamedTensors out;
+  if (!keep) return out;
   out.emplace_back("step", at::scalar_tensor(step_, at::kLong));
-  out.emplace_back("layout", at::tensor(at::ArrayRef<int64_t>(layout), at::kLong));
-  out.emplace_back("exp_avg", exp_avg_.clone());
-  out.emplace_back("exp_avg_sq", exp_avg_sq_.clone());
-  out.emplace_back("master", master_.clone());
+  for (size_t i = 0; i < params_.size(); ++i) {
+    out.emplace_back("exp_avg." + std::to_string(i), avg[i]);
+    out.emplace_back("exp_avg_sq." + std::to_string(i), avg_sq[i]);
+    // As AdamW: float32 parameters are their own masters.
+    if (params_[i].scalar_type() != at::kFloat) out.emplace_back("master." + std::to_string(i), master[i]);
+  }
   return out;
 }
 
 void ShardedAdamW::load_state(const NamedTensors& state) {
   std::map<std::string, at::Tensor> by_name;
-  for (const auto& [name, tensor] : state) by_name[name] = tensor;
+  for (const auto& [name, tensor] : state) {
+    if (!by_name.emplace(name, tensor).second) {
+      throw InputError(std::string(kWho) + " state: duplicate entry \"" + name + "\"");
+    }
+  }
   const auto take = [&](const std::string& name) {
     const auto it = by_name.find(name);
-    if (it == by_name.end()) {
-      throw InputError(std::string(kWho) + " state: missing entry \"" + name +
-                       "\" (a state saved without distributed.zero_stage 1 or 2 cannot resume a sharded run)");
-    }
-    return it->second;
+    if (it == by_name.end()) throw InputError(std::string(kWho) + " state: missing entry \"" + name + "\"");
+    at::Tensor t = it->second;
+    by_name.erase(it);
+    return t;
   };
-  const at::Tensor layout = take("layout");
-  if (layout.numel() != 3 || at::isFloatingType(layout.scalar_type())) {
-    throw InputError(std::string(kWho) + " state: \"layout\" must hold 3 integers, got shape " +
-                     shape_string(layout));
-  }
-  const at::Tensor saved = layout.to(at::kLong).contiguous();
-  const int64_t saved_total = saved[0].item<int64_t>();
-  const int64_t saved_shards = saved[1].item<int64_t>();
-  const int64_t saved_rank = saved[2].item<int64_t>();
-  if (saved_shards != comm_.size()) {
-    throw InputError(std::string(kWho) + " state: saved by " + std::to_string(saved_shards) +
-                     " learners, this run has " + std::to_string(comm_.size()) +
-                     "; sharded optimizer state is not re-sharded: resume with " + std::to_string(saved_shards) +
-                     " learners");
-  }
-  if (saved_total != total_ || saved_rank != comm_.rank()) {
-    throw InputError(std::string(kWho) + " state: slice " + std::to_string(saved_rank) + " of a " +
-                     std::to_string(saved_total) + "-element model, but this is learner " +
-                     std::to_string(comm_.rank()) + " of a " + std::to_string(total_) + "-element model");
-  }
   const at::Tensor step = take("step");
   if (step.numel() != 1 || at::isFloatingType(step.scalar_type()) || step.item<int64_t>() < 0) {
-    throw InputError(std::string(kWho) + " state: \"step\" must be one non-negative integer");
+    throw InputError(std::string(kWho) + " state: \"step\" must be one non-negative integer, got shape " +
+                     shape_string(step));
   }
-  std::vector<at::Tensor> slices;
-  for (const char* name : {"exp_avg", "exp_avg_sq", "master"}) {
-    const at::Tensor t = take(name);
-    if (t.dim() != 1 || t.size(0) != chunk_ || !at::isFloatingType(t.scalar_type())) {
-      throw InputError(std::string(kWho) + " state: \"" + name + "\" has shape " + shape_string(t) + ", expected [" +
-                       std::to_string(chunk_) + "]");
+  // Check everything before changing anything, so a bad checkpoint leaves the optimizer as it was.
+  const auto check_shape = [&](const std::string& name, const at::Tensor& t, size_t i) {
+    if (!t.defined() || t.sizes() != params_[i].sizes() || !at::isFloatingType(t.scalar_type())) {
+      throw InputError(std::string(kWho) + " state: \"" + name + "\" has shape " + shape_string(t) + ", parameter " +
+                       std::to_string(i) + " has " + shape_string(params_[i]));
     }
-    slices.push_back(t);
+    return t;
+  };
+  std::vector<at::Tensor> avg, avg_sq, master;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const std::string index = std::to_string(i);
+    avg.push_back(check_shape("exp_avg." + index, take("exp_avg." + index), i));
+    avg_sq.push_back(check_shape("exp_avg_sq." + index, take("exp_avg_sq." + index), i));
+    // A float32 parameter is its own master; a 16-bit one without a saved master starts from the parameter.
+    const std::string master_name = "master." + index;
+    const bool saved = params_[i].scalar_type() != at::kFloat && by_name.count(master_name) != 0;
+    master.push_back(saved ? check_shape(master_name, take(master_name), i) : params_[i].detach());
   }
+  if (!by_name.empty()) {
+    throw InputError(std::string(kWho) + " state: unexpected entry \"" + by_name.begin()->first + "\" (state of " +
+                     std::to_string(params_.size()) + " parameters expected)");
+  }
+  // Every learner reads the whole state and keeps its slice: the state is the same whatever learner count or
+  // stage wrote it (or unsharded AdamW), so a run resumes with another learner count or stage.
   const at::NoGradGuard no_grad;
-  exp_avg_.copy_(slices[0]);
-  exp_avg_sq_.copy_(slices[1]);
-  master_.copy_(slices[2]);
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const Overlap o = overlap(offsets_[i], params_[i].numel(), begin_, chunk_);
+    if (o.count == 0) continue;
+    const auto take_slice = [&](at::Tensor& into, const at::Tensor& from) {
+      into.narrow(0, o.in_slice, o.count).copy_(from.reshape(-1).narrow(0, o.in_param, o.count));
+    };
+    take_slice(exp_avg_, avg[i]);
+    take_slice(exp_avg_sq_, avg_sq[i]);
+    if (keep_master_) take_slice(master_, master[i]);
+  }
   step_ = step.item<int64_t>();
-  // Every learner restored its own slice of the masters: gather them so the parameters are the masters rounded.
-  gather_parameters();
 }
 
 }  // namespace spct::learner

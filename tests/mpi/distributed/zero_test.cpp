@@ -1,16 +1,15 @@
 // ZeRO-style sharded AdamW under real mpiexec (2 and 4 ranks): stages 1 and 2 end with the same weights as
-// unsharded data-parallel AdamW (GradSync + AdamW on every learner), a saved shard resumes exactly, and a state
-// from another learner count is refused naming both counts.
+// unsharded data-parallel AdamW (GradSync + AdamW on every learner), a saved state resumes exactly, the state is
+// unsharded AdamW's (so either resumes the other, whatever the learner count), and a mis-shaped one is refused.
 //
 // Tolerance: 1e-6 relative to the largest weight after 6 steps (gradients summed by reduce-scatter instead of
 // all-reduce differ in the last bits); ranks agree with each other bitwise.
-#include "learner/sharded_adamw.h"
-
 #include <ATen/core/grad_mode.h>
 #include <ATen/ops/arange.h>
 #include <ATen/ops/cat.h>
 #include <ATen/ops/equal.h>
 #include <ATen/ops/scalar_tensor.h>
+#include <ATen/ops/zeros.h>
 
 #include <catch2/catch.hpp>
 
@@ -18,6 +17,7 @@
 #include "distributed/grad_sync.h"
 #include "learner/grad_norm.h"
 #include "learner/optimizer.h"
+#include "learner/sharded_adamw.h"
 #include "tests/mpi/comm/mpi_fixture.h"
 
 using namespace spct;
@@ -53,6 +53,12 @@ void backward_on_rank(const std::vector<at::Tensor>& params, int rank, int step)
   loss.backward();
 }
 
+distributed::NamedTensors named(const std::vector<at::Tensor>& params) {
+  distributed::NamedTensors out;
+  for (size_t i = 0; i < params.size(); ++i) out.emplace_back("p" + std::to_string(i), params[i]);
+  return out;
+}
+
 AdamWOptions options() {
   AdamWOptions o;
   o.lr = 0.01;
@@ -69,9 +75,7 @@ at::Tensor flat(const std::vector<at::Tensor>& params) {
 // Unsharded data-parallel AdamW: average gradients, clip, step.
 at::Tensor run_unsharded(comm::Communicator& comm, at::ScalarType type) {
   const std::vector<at::Tensor> params = make_params(type);
-  distributed::NamedTensors named;
-  for (size_t i = 0; i < params.size(); ++i) named.emplace_back("p" + std::to_string(i), params[i]);
-  distributed::GradSync sync(comm, named, 1 << 20);
+  distributed::GradSync sync(comm, named(params), 1 << 20);
   AdamW adam(params, options());
   for (int step = 0; step < kSteps; ++step) {
     adam.zero_grad();
@@ -92,13 +96,11 @@ void sharded_step(comm::Communicator& comm, ShardedAdamW& adam, distributed::Gra
   adam.step();
 }
 
-at::Tensor run_sharded(comm::Communicator& comm, at::ScalarType type, int stage) {
+at::Tensor run_sharded(comm::Communicator& comm, at::ScalarType type, int stage, int64_t bucket_elements) {
   const std::vector<at::Tensor> params = make_params(type);
-  distributed::NamedTensors named;
-  for (size_t i = 0; i < params.size(); ++i) named.emplace_back("p" + std::to_string(i), params[i]);
   std::unique_ptr<distributed::GradSync> sync;
-  if (stage == 1) sync = std::make_unique<distributed::GradSync>(comm, named, 1 << 20);
-  ShardedAdamW adam(comm, params, options(), stage);
+  if (stage == 1) sync = std::make_unique<distributed::GradSync>(comm, named(params), 1 << 20);
+  ShardedAdamW adam(comm, params, options(), stage, bucket_elements);
   for (int step = 0; step < kSteps; ++step) sharded_step(comm, adam, sync.get(), params, step);
   return flat(params);
 }
@@ -122,29 +124,37 @@ TEST_CASE("ZeRO stages 1 and 2 end with the unsharded run's weights", "[zero]") 
   const at::ScalarType type = at::kFloat;
   const at::Tensor want = run_unsharded(f.world, type);
   for (int stage : {1, 2}) {
-    INFO("stage " << stage << ", " << f.world.size() << " learners");
-    const at::Tensor got = run_sharded(f.world, type, stage);
-    require_same_on_every_rank(f.world, got);
-    // The weights moved (a run that did nothing would not match by accident) ...
-    REQUIRE(relative_difference(got, flat(make_params(type))) > 1e-3);
-    // ... and match the unsharded run.
-    REQUIRE(relative_difference(got, want) <= 1e-6);
+    // 0: each collective moves whole slices; 9: rounds of a few elements that cut through parameters.
+    for (int64_t bucket_elements : {0, 9}) {
+      INFO("stage " << stage << ", bucket " << bucket_elements << " elements, " << f.world.size() << " learners");
+      const at::Tensor got = run_sharded(f.world, type, stage, bucket_elements);
+      require_same_on_every_rank(f.world, got);
+      // The weights moved (a run that did nothing would not match by accident) ...
+      REQUIRE(relative_difference(got, flat(make_params(type))) > 1e-3);
+      // ... and match the unsharded run.
+      REQUIRE(relative_difference(got, want) <= 1e-6);
+    }
   }
 }
 
-TEST_CASE("a ZeRO shard's state resumes the run exactly", "[zero]") {
+TEST_CASE("a ZeRO state resumes the run exactly", "[zero]") {
   test::MpiFixture f;
   const std::vector<at::Tensor> params = make_params(at::kBFloat16);
-  ShardedAdamW adam(f.world, params, options(), 2);
+  ShardedAdamW adam(f.world, params, options(), 2, /*bucket_elements=*/9);
   for (int step = 0; step < 3; ++step) sharded_step(f.world, adam, nullptr, params, step);
+  // Only the learner that writes keeps the state; the others take part in the gathers.
+  REQUIRE(adam.state(/*keep=*/false).empty());
   const learner::NamedTensors saved = adam.state();
 
-  // A fresh optimizer on fresh parameters, restored from the shard: the parameters come back from the masters.
-  const std::vector<at::Tensor> resumed_params = make_params(at::kBFloat16);
+  // A fresh optimizer on the saved weights (a checkpoint restores them first), restored from the state.
+  std::vector<at::Tensor> resumed_params = make_params(at::kBFloat16);
+  for (size_t i = 0; i < params.size(); ++i) {
+    const at::NoGradGuard no_grad;
+    resumed_params[i].copy_(params[i]);
+  }
   ShardedAdamW resumed(f.world, resumed_params, options(), 2);
   resumed.load_state(saved);
   REQUIRE(resumed.steps_taken() == 3);
-  REQUIRE(at::equal(flat(resumed_params), flat(params)));
   for (int step = 3; step < kSteps; ++step) {
     sharded_step(f.world, adam, nullptr, params, step);
     sharded_step(f.world, resumed, nullptr, resumed_params, step);
@@ -152,25 +162,73 @@ TEST_CASE("a ZeRO shard's state resumes the run exactly", "[zero]") {
   REQUIRE(at::equal(flat(resumed_params), flat(params)));
 }
 
-TEST_CASE("a ZeRO state from another learner count is refused naming both counts", "[zero]") {
+TEST_CASE("a ZeRO state is unsharded AdamW's state, so any learner count resumes it", "[zero]") {
+  test::MpiFixture f;
+  const std::vector<at::Tensor> sharded_params = make_params(at::kFloat);
+  ShardedAdamW sharded(f.world, sharded_params, options(), 1);
+  const std::vector<at::Tensor> plain_params = make_params(at::kFloat);
+  distributed::GradSync sync(f.world, named(plain_params), 1 << 20);
+  distributed::GradSync sharded_sync(f.world, named(sharded_params), 1 << 20);
+  AdamW plain(plain_params, options());
+  const auto plain_step = [&](int step) {
+    plain.zero_grad();
+    backward_on_rank(plain_params, f.world.rank(), step);
+    sync.sync();
+    learner::clip_grad_norm(plain_params, kClip);
+    plain.step();
+  };
+  for (int step = 0; step < 3; ++step) {
+    sharded_step(f.world, sharded, &sharded_sync, sharded_params, step);
+    plain_step(step);
+  }
+  // The gathered state has AdamW's names and shapes, and its values.
+  const learner::NamedTensors state = sharded.state();
+  const learner::NamedTensors want = plain.state();
+  REQUIRE(state.size() == want.size());
+  for (size_t i = 0; i < state.size(); ++i) {
+    INFO(state[i].first);
+    REQUIRE(state[i].first == want[i].first);
+    REQUIRE(state[i].second.sizes() == want[i].second.sizes());
+    if (state[i].first == "step") {
+      REQUIRE(at::equal(state[i].second, want[i].second));
+    } else {
+      REQUIRE(relative_difference(state[i].second, want[i].second) <= 1e-6);
+    }
+  }
+  // Every learner's state (whichever count of learners sharded it) continues an unsharded optimizer: what a
+  // resume with another layout.learners does; and an unsharded state continues a sharded one.
+  const std::vector<at::Tensor> copy = make_params(at::kFloat);
+  {
+    const at::NoGradGuard no_grad;
+    for (size_t i = 0; i < copy.size(); ++i) copy[i].copy_(sharded_params[i]);
+  }
+  ShardedAdamW from_plain(f.world, copy, options(), 2);
+  from_plain.load_state(want);
+  REQUIRE(from_plain.steps_taken() == 3);
+  for (int step = 3; step < kSteps; ++step) {
+    sharded_step(f.world, from_plain, nullptr, copy, step);
+    plain_step(step);
+  }
+  REQUIRE(relative_difference(flat(copy), flat(plain_params)) <= 1e-6);
+  REQUIRE(relative_difference(flat(copy), flat(make_params(at::kFloat))) > 1e-3);
+}
+
+TEST_CASE("a ZeRO state of another model is refused naming the entry", "[zero]") {
   test::MpiFixture f;
   const std::vector<at::Tensor> params = make_params(at::kFloat);
   ShardedAdamW adam(f.world, params, options(), 1);
   learner::NamedTensors state = adam.state();
-  // What a checkpoint of the same model written by one more learner holds in its layout entry.
-  const int other = f.world.size() + 1;
   for (auto& [name, tensor] : state) {
-    if (name == "layout") tensor[1].fill_(other);
+    if (name == "exp_avg.1") tensor = at::zeros({14}, at::kFloat);  // the model's parameter 1 has 13 elements
   }
   const at::Tensor before = flat(params);
   try {
     adam.load_state(state);
-    FAIL("load_state accepted a state of " << other << " learners");
+    FAIL("load_state accepted a mis-shaped state");
   } catch (const InputError& e) {
     const std::string message = e.what();
     INFO(message);
-    REQUIRE(message.find("saved by " + std::to_string(other) + " learners") != std::string::npos);
-    REQUIRE(message.find("this run has " + std::to_string(f.world.size())) != std::string::npos);
+    REQUIRE(message.find("\"exp_avg.1\" has shape [14]") != std::string::npos);
   }
   REQUIRE(at::equal(flat(params), before));
   REQUIRE(adam.steps_taken() == 0);

@@ -116,7 +116,13 @@ double ShardedAdamW::reduce_gradients() {
     at::Tensor param = p;
     param.mutable_grad() = at::Tensor();
   }
-  double squares = grad_.to(at::kDouble).square().sum().item<double>();
+  // Summed in float64 a bounded piece at a time: a float64 copy of the whole slice would be the step's largest
+  // temporary.
+  double squares = 0;
+  constexpr int64_t kPiece = int64_t{1} << 20;
+  for (int64_t k = 0; k < chunk_; k += kPiece) {
+    squares += grad_.narrow(0, k, std::min(kPiece, chunk_ - k)).to(at::kDouble).square().sum().item<double>();
+  }
   comm_.all_reduce(&squares, 1, comm::DataType::kFloat64, comm::ReduceOp::kSum);
   return std::sqrt(squares);
 }

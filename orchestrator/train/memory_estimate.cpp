@@ -81,7 +81,7 @@ MemoryEstimate estimate_memory(const config::Config& config, const comm::RankPla
     // AdamW: two float32 moments, plus a float32 master for 16-bit weights; with ZeRO (learner/sharded_adamw.h)
     // those of this learner's 1/learners slice only. Stage 2 still holds the full local gradient after backward,
     // so both stages count full gradients.
-    const int64_t state_per_parameter = 4 * (mixed ? 3 : 2);
+    const int64_t state_per_parameter = int64_t{4} * (mixed ? 3 : 2);
     const bool sharded = config.distributed.zero_stage > 0 && learners > 1;
     const int64_t state = (sharded ? ceil_div(params, learners) : params) * state_per_parameter;
     out.optimizer_state = params * dtype_bytes(policy.dtype) + state;

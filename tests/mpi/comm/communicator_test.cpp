@@ -92,7 +92,7 @@ TEST_CASE("reduce_scatter gives each rank its block combined over all ranks", "[
       send[b * per_rank + i] = static_cast<double>(rank * 1000) + static_cast<double>(b * 10 + i % 7);
     }
   }
-  const double rank_sum = 1000.0 * static_cast<double>(size * (size - 1) / 2);
+  const double rank_sum = 500.0 * static_cast<double>(size * (size - 1));  // 1000 x (0 + 1 + ... + size-1)
   for (ReduceOp op : {ReduceOp::kSum, ReduceOp::kAvg, ReduceOp::kMax, ReduceOp::kMin}) {
     INFO(to_string(op));
     std::vector<double> recv(per_rank, -1);

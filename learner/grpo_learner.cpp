@@ -107,14 +107,53 @@ GrpoLearner::GrpoLearner(const config::Config& config, models::Transformer& poli
     params_.push_back(parameter.tensor);
     named.emplace_back(parameter.name, parameter.tensor);
   }
-  optimizer_ = std::make_unique<AdamW>(params_, adamw_options_from_config(config.grpo));
-  if (peers_ != nullptr) {
-    const auto bucket_bytes = static_cast<std::size_t>(config.distributed.bucket_mb * 1024 * 1024);
+  const auto bucket_bytes = static_cast<std::size_t>(config.distributed.bucket_mb * 1024 * 1024);
+  const int zero_stage = peers_ != nullptr ? static_cast<int>(config.distributed.zero_stage) : 0;
+  if (zero_stage > 0) {
+    sharded_ = std::make_unique<ShardedAdamW>(*peers_, params_, adamw_options_from_config(config.grpo), zero_stage,
+                                              static_cast<int64_t>(bucket_bytes / sizeof(float)));
+  } else {
+    optimizer_ = std::make_unique<AdamW>(params_, adamw_options_from_config(config.grpo));
+  }
+  // Stage 2 reduce-scatters the gradients itself; stages 0 and 1 all-reduce them.
+  if (peers_ != nullptr && zero_stage < 2) {
     grad_sync_ = std::make_unique<distributed::GradSync>(*peers_, std::move(named), bucket_bytes);
   }
 }
 
 GrpoLearner::~GrpoLearner() = default;
+
+NamedTensors GrpoLearner::optimizer_state(bool keep) {
+  if (sharded_ != nullptr) return sharded_->state(keep);
+  return keep ? optimizer_->state() : NamedTensors{};
+}
+
+void GrpoLearner::load_optimizer_state(const NamedTensors& state) {
+  if (sharded_ != nullptr) return sharded_->load_state(state);
+  optimizer_->load_state(state);
+}
+
+void GrpoLearner::zero_grad() {
+  for (at::Tensor& p : params_) p.mutable_grad() = at::Tensor();
+}
+
+double GrpoLearner::update() {
+  const double lr = schedule_.lr_at(optimizer_steps_);
+  const double clip = config_.grpo.grad_clip;
+  double norm = 0;
+  if (sharded_ != nullptr) {
+    norm = sharded_->reduce_gradients();
+    sharded_->clip(norm, clip);
+    sharded_->set_lr(lr);
+    sharded_->step();
+  } else {
+    norm = clip > 0 ? clip_grad_norm(params_, clip) : grad_norm(params_);
+    optimizer_->set_lr(lr);
+    optimizer_->step();
+  }
+  ++optimizer_steps_;
+  return norm;
+}
 
 void GrpoLearner::sum_over_learners(std::vector<double>& values) const {
   if (peers_ == nullptr || values.empty()) return;
@@ -206,7 +245,7 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
   LossTerms terms;
   for (int64_t epoch = 0; epoch < config_.grpo.epochs; ++epoch) {
     for (Prepared::Minibatch& minibatch : prepared.minibatches) {
-      optimizer_->zero_grad();
+      zero_grad();
       // Gradient accumulation: the minibatch's forward and backward passes run micro_batch_size completions at a
       // time. Every pass uses the whole minibatch's normaliser, so the accumulated gradient equals one pass's.
       const int64_t rows = minibatch.rows.size();
@@ -245,18 +284,15 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
         ratio_max =
             ratio_max.defined() ? at::maximum(ratio_max, result.stats[kStatRatioMax]) : result.stats[kStatRatioMax];
         // Each learner's loss is its share of the whole minibatch's loss (whole-batch normaliser), so the gradient
-        // of the minibatch is the SUM of the learners' gradients; GradSync averages, hence the factor.
-        if (grad_sync_ != nullptr) loss = loss.mul(static_cast<double>(peers_->size()));
+        // of the minibatch is the SUM of the learners' gradients; GradSync (or the reduce-scatter of ZeRO stage 2)
+        // averages, hence the factor.
+        if (peers_ != nullptr) loss = loss.mul(static_cast<double>(peers_->size()));
         // The last pass completes the gradients: its backward starts the all-reduce of each bucket as it fills.
         if (grad_sync_ != nullptr && begin + pass_rows >= rows) grad_sync_->arm();
         loss.backward();
       }
       if (grad_sync_ != nullptr) grad_sync_->sync();
-      grad_norm_sum +=
-          config_.grpo.grad_clip > 0 ? clip_grad_norm(params_, config_.grpo.grad_clip) : grad_norm(params_);
-      optimizer_->set_lr(schedule_.lr_at(optimizer_steps_));
-      optimizer_->step();
-      ++optimizer_steps_;
+      grad_norm_sum += update();
       ++updates;
     }
   }
@@ -295,7 +331,7 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
     metrics["loss/importance_capped_fraction"] = totals.importance_capped_fraction;
   }
   metrics["optim/grad_norm"] = grad_norm_sum / static_cast<double>(updates);
-  metrics["optim/lr"] = optimizer_->lr();
+  metrics["optim/lr"] = sharded_ != nullptr ? sharded_->lr() : optimizer_->lr();
   metrics["learner/tokens"] = sums[kStatTokens] / static_cast<double>(config_.grpo.epochs);
   metrics["learner/count"] = learners;
   if (loss_options_.kl_placement == KlPlacement::kReward) metrics["loss/kl_in_reward"] = prepared.sequence_kl_mean;

@@ -10,7 +10,8 @@
 //   3. grpo.epochs passes over grpo.minibatches minibatches of whole groups: loss (learner/grpo_loss.h) with the
 //      minibatch's normaliser summed over all learners, backward (in passes of grpo.micro_batch_size completions
 //      whose gradients accumulate, when set), gradients summed over learners, global norm clipped, AdamW step
-//      with the scheduled learning rate;
+//      with the scheduled learning rate (with distributed.zero_stage 1 or 2 and several learners, the sharded
+//      AdamW of learner/sharded_adamw.h: each learner updates its slice and the weights are all-gathered);
 //   4. every grpo.ref_reset_every steps the reference model becomes a copy of the policy (iterative GRPO).
 // Asynchronous mode (rollout.mode async): the groups were sampled by the policy one update behind. pi_old in
 // the clipped ratio is still the policy before this step's first update (so the trust region is around the
@@ -40,6 +41,7 @@
 #include "learner/loss_options.h"
 #include "learner/lr_schedule.h"
 #include "learner/optimizer.h"
+#include "learner/sharded_adamw.h"
 #include "models/transformer.h"
 
 namespace spct::learner {
@@ -58,7 +60,12 @@ class GrpoLearner {
   // SHA-256 of the policy's parameter bytes: equal on every learner after every step.
   std::string weights_digest() const;
 
-  AdamW& optimizer() { return *optimizer_; }
+  // The optimizer state in AdamW's format (learner/optimizer.h), the same whether sharded or not. Collective
+  // with distributed.zero_stage 1 or 2: every learner calls it; `keep` false on those that only take part (they
+  // get nothing back and hold no copy of the whole state).
+  NamedTensors optimizer_state(bool keep = true);
+  // Restores a state of that format (from any learner count or stage). Throws spct::InputError on a mismatch.
+  void load_optimizer_state(const NamedTensors& state);
   KlController& kl_controller() { return kl_; }
 
   // The rest of the state a checkpoint holds (learner_checkpoint.h): the frozen reference model and the count
@@ -70,6 +77,11 @@ class GrpoLearner {
  private:
   struct Prepared;
   Prepared prepare(const LearnerBatch& batch);
+  // Drops every parameter's gradient.
+  void zero_grad();
+  // Clips and applies the (already summed, for stages 0 and 1) gradients at the scheduled learning rate.
+  // Collective with several learners. Returns the global gradient norm before clipping.
+  double update();
   // Sums `values` over all learners in place.
   void sum_over_learners(std::vector<double>& values) const;
 
@@ -79,7 +91,8 @@ class GrpoLearner {
   std::unique_ptr<models::Transformer> reference_;
   std::unique_ptr<distributed::GradSync> grad_sync_;  // null for a single learner
   std::vector<at::Tensor> params_;
-  std::unique_ptr<AdamW> optimizer_;
+  std::unique_ptr<AdamW> optimizer_;       // exactly one of these two is set
+  std::unique_ptr<ShardedAdamW> sharded_;  // distributed.zero_stage 1 or 2 with several learners
   LrSchedule schedule_;
   LossOptions loss_options_;
   AdvantageOptions advantage_options_;

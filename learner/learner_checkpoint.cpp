@@ -83,10 +83,15 @@ nlohmann::json read_json(const fs::path& path) {
 
 void save_learner_checkpoint(GrpoLearner& learner, const models::Transformer& policy, const fs::path& dir,
                              const fs::path& tokenizer_source) {
+  save_learner_checkpoint(learner, policy, dir, tokenizer_source, learner.optimizer_state());
+}
+
+void save_learner_checkpoint(GrpoLearner& learner, const models::Transformer& policy, const fs::path& dir,
+                             const fs::path& tokenizer_source, const NamedTensors& optimizer_state) {
   model_io::SaveOptions options;
   options.tokenizer_source = tokenizer_source;
   model_io::save_hf_model(policy, dir / kModelDir, options);
-  write_tensors(learner.optimizer().state(), dir / kOptimizerFile);
+  write_tensors(optimizer_state, dir / kOptimizerFile);
   write_tensors(parameters_of(learner.reference()), dir / kReferenceFile);
   const nlohmann::json state = {{"kl_beta", learner.kl_controller().beta()},
                                 {"optimizer_steps", learner.optimizer_steps()}};
@@ -106,7 +111,7 @@ void load_learner_checkpoint(GrpoLearner& learner, models::Transformer& policy, 
   }
   load_policy_from_checkpoint(policy, dir);
   load_parameters(learner.reference(), dir / kReferenceFile);
-  learner.optimizer().load_state(read_tensors(dir / kOptimizerFile));
+  learner.load_optimizer_state(read_tensors(dir / kOptimizerFile));
   learner.kl_controller().set_beta(state["kl_beta"].get<double>());
   learner.set_optimizer_steps(state["optimizer_steps"].get<int64_t>());
 }

@@ -10,7 +10,11 @@
 // policy's weights are its masters rounded, and the masters themselves come back from optimizer.safetensors).
 //
 // With data-parallel learners every learner holds the same state after every step (grpo_learner.h), so learner 0
-// alone writes it and every learner restores from the same files.
+// alone writes it and every learner restores from the same files. With distributed.zero_stage 1 or 2 each learner
+// holds a slice of the optimizer state: the learners gather it (GrpoLearner::optimizer_state(), collective),
+// learner 0 keeps and writes it in the unsharded format, and on restore each learner keeps its slice. So a
+// checkpoint does not depend on the learner count or stage that wrote it: a run resumes with other values of
+// layout.learners (with --allow-config-change) or distributed.zero_stage.
 #pragma once
 
 #include <filesystem>
@@ -22,8 +26,13 @@ namespace spct::learner {
 
 // Writes the files above into `dir` (which must exist). `tokenizer_source` is a directory whose tokenizer files
 // are copied into model/ (empty: none). Throws spct::Error on an I/O failure.
+// Takes the optimizer state from the learner: a single learner, or every learner at once (collective when sharded).
 void save_learner_checkpoint(GrpoLearner& learner, const models::Transformer& policy, const std::filesystem::path& dir,
                              const std::filesystem::path& tokenizer_source);
+// As above with the optimizer state already gathered (GrpoLearner::optimizer_state() on every learner), so that
+// only the learner that writes calls this.
+void save_learner_checkpoint(GrpoLearner& learner, const models::Transformer& policy, const std::filesystem::path& dir,
+                             const std::filesystem::path& tokenizer_source, const NamedTensors& optimizer_state);
 
 // Restores `policy`'s weights and the learner's optimizer, reference model and counters from `dir`. Throws
 // spct::InputError naming the file and tensor when the checkpoint does not fit this model and optimizer; nothing

@@ -12,9 +12,8 @@
 #include "learner/tensor_checks.h"
 
 namespace spct::learner {
-namespace {
 
-void check_options(const AdamWOptions& o) {
+void check_adamw_options(const AdamWOptions& o) {
   const auto fail = [](const std::string& what) { throw UsageError("AdamW: " + what); };
   if (!(o.lr >= 0) || !std::isfinite(o.lr)) fail("lr " + std::to_string(o.lr) + " must be finite and >= 0");
   if (!(o.beta1 >= 0 && o.beta1 < 1)) fail("beta1 " + std::to_string(o.beta1) + " not in [0, 1)");
@@ -23,11 +22,9 @@ void check_options(const AdamWOptions& o) {
   if (!(o.weight_decay >= 0)) fail("weight decay " + std::to_string(o.weight_decay) + " must be >= 0");
 }
 
-}  // namespace
-
 AdamW::AdamW(std::vector<at::Tensor> params, const AdamWOptions& options)
     : params_(std::move(params)), options_(options) {
-  check_options(options_);
+  check_adamw_options(options_);
   const at::NoGradGuard no_grad;
   for (size_t i = 0; i < params_.size(); ++i) {
     const std::string name = "parameter " + std::to_string(i);
@@ -79,7 +76,7 @@ void AdamW::zero_grad() {
 void AdamW::set_lr(double lr) {
   AdamWOptions next = options_;
   next.lr = lr;
-  check_options(next);
+  check_adamw_options(next);
   options_ = next;
 }
 

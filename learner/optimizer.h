@@ -87,6 +87,9 @@ class AdamW {
   int64_t step_ = 0;
 };
 
+// Throws spct::UsageError naming the first option outside the ranges above.
+void check_adamw_options(const AdamWOptions& options);
+
 // AdamW options of the grpo section: lr, adam_beta1, adam_beta2, adam_eps, weight_decay.
 AdamWOptions adamw_options_from_config(const config::GrpoSection& grpo);
 

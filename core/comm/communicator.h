@@ -102,6 +102,11 @@ class Communicator {
   // every rank, in rank order. `send` and `recv` must not overlap.
   virtual void all_gather(const void* send, void* recv, size_t bytes_per_rank) = 0;
 
+  // The other half of an all-reduce (ZeRO's gradient sharding): `send` holds size() blocks of `count_per_rank`
+  // elements; rank r ends with block r combined across all ranks with `op` in `recv` (`count_per_rank`
+  // elements). kAvg divides the sum by size(). `send` and `recv` must not overlap.
+  virtual void reduce_scatter(const void* send, void* recv, size_t count_per_rank, DataType type, ReduceOp op) = 0;
+
   // Returns once every rank has called barrier().
   virtual void barrier() = 0;
 

@@ -121,6 +121,19 @@ void HybridCommunicator::all_gather(const void* send, void* recv, size_t bytes_p
   copy(recv, host, total, cudaMemcpyHostToDevice);
 }
 
+void HybridCommunicator::reduce_scatter(const void* send, void* recv, size_t count_per_rank, DataType type,
+                                        ReduceOp op) {
+  if (!is_device_pointer(send)) return host_.reduce_scatter(send, recv, count_per_rank, type, op);
+  if (device_ != nullptr) return device_->reduce_scatter(send, recv, count_per_rank, type, op);
+  const size_t mine = count_per_rank * size_of(type);
+  const size_t total = mine * static_cast<size_t>(size());
+  auto* host = static_cast<uint8_t*>(staging(total + mine));
+  uint8_t* result = host + total;  // MPI's send and receive buffers must not overlap
+  copy(host, send, total, cudaMemcpyDeviceToHost);
+  host_.reduce_scatter(host, result, count_per_rank, type, op);
+  copy(recv, result, mine, cudaMemcpyHostToDevice);
+}
+
 void HybridCommunicator::barrier() {
   if (device_ != nullptr) return device_->barrier();
   host_.barrier();

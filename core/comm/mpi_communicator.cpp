@@ -216,6 +216,15 @@ void MpiCommunicator::all_gather(const void* send, void* recv, size_t bytes_per_
   wait(request, all_ranks(), fmt::format("all_gather of {} bytes per rank", bytes_per_rank));
 }
 
+void MpiCommunicator::reduce_scatter(const void* send, void* recv, size_t count_per_rank, DataType type, ReduceOp op) {
+  MPI_Request request = MPI_REQUEST_NULL;
+  SPCT_MPI_CHECK(MPI_Ireduce_scatter_block(send, recv, to_count(count_per_rank, "reduce_scatter"), mpi_type(type),
+                                           mpi_op(op), comm_, &request));
+  wait(request, all_ranks(),
+       fmt::format("reduce_scatter ({}) of {} {} per rank", to_string(op), count_per_rank, to_string(type)));
+  if (op == ReduceOp::kAvg) divide_by(recv, count_per_rank, type, size_);
+}
+
 void MpiCommunicator::barrier() {
   MPI_Request request = MPI_REQUEST_NULL;
   SPCT_MPI_CHECK(MPI_Ibarrier(comm_, &request));

@@ -170,6 +170,13 @@ void NcclCommunicator::all_gather(const void* send, void* recv, size_t bytes_per
   wait_done(fmt::format("all_gather of {} bytes per rank", bytes_per_rank));
 }
 
+void NcclCommunicator::reduce_scatter(const void* send, void* recv, size_t count_per_rank, DataType type, ReduceOp op) {
+  wait_accepted("the previous NCCL call");
+  follow(nullptr);
+  SPCT_GPU_CHECK(ncclReduceScatter(send, recv, count_per_rank, nccl_type(type), nccl_op(op), comm_, stream_));
+  wait_done(fmt::format("reduce_scatter ({}) of {} {} per rank", to_string(op), count_per_rank, to_string(type)));
+}
+
 void NcclCommunicator::barrier() {
   // Everything this rank enqueued has run, then every rank has got that far.
   wait_done("barrier (local stream)");

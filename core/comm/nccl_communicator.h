@@ -57,6 +57,7 @@ class NcclCommunicator : public Communicator {
   bool starts_off_thread(const void* /*data*/) const override { return true; }
   void broadcast(void* data, size_t bytes, int root) override;
   void all_gather(const void* send, void* recv, size_t bytes_per_rank) override;
+  void reduce_scatter(const void* send, void* recv, size_t count_per_rank, DataType type, ReduceOp op) override;
   void barrier() override;
 
   // Host memory, over the bootstrap communicator.

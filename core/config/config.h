@@ -38,6 +38,7 @@ struct TimeoutsSection {
 struct DistributedSection {
   double bucket_mb = 25;
   double weight_bucket_mb = 64;
+  int64_t zero_stage = 0;
 };
 
 struct ModelSection {

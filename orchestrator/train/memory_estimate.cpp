@@ -77,8 +77,14 @@ MemoryEstimate estimate_memory(const config::Config& config, const comm::RankPla
     const int64_t params = parameter_count(policy);
     out.weights += policy_weights;  // the reference model
     const bool mixed = policy.dtype != models::DType::kFloat32;
-    out.optimizer_state = params * dtype_bytes(policy.dtype) + params * 4 * (mixed ? 3 : 2);
     const int64_t learners = colocated ? 1 : config.layout.learners;
+    // AdamW: two float32 moments, plus a float32 master for 16-bit weights; with ZeRO (learner/sharded_adamw.h)
+    // those of this learner's 1/learners slice only. Stage 2 still holds the full local gradient after backward,
+    // so both stages count full gradients.
+    const int64_t state_per_parameter = int64_t{4} * (mixed ? 3 : 2);
+    const bool sharded = config.distributed.zero_stage > 0 && learners > 1;
+    const int64_t state = (sharded ? ceil_div(params, learners) : params) * state_per_parameter;
+    out.optimizer_state = params * dtype_bytes(policy.dtype) + state;
     const int64_t rows = config.grpo.micro_batch_size > 0 ? config.grpo.micro_batch_size
                                                           : ceil_div(completions, learners * config.grpo.minibatches);
     const int64_t tokens = rows * sequence;

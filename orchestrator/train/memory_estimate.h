@@ -3,7 +3,8 @@
 //
 // Per model a rank holds: weights (parameters x dtype size); on learners also the reference model (same size),
 // gradients (parameter dtype), and optimizer state: AdamW's two float32 moments, plus a float32 master copy of
-// the weights when the parameter dtype is not float32. KV caches: keys and values of every layer for the
+// the weights when the parameter dtype is not float32; with distributed.zero_stage 1 or 2 and several learners,
+// the moments and float32 master of 1/learners of the parameters. KV caches: keys and values of every layer for the
 // sequences generated together (a rollout worker's share of a step's completions, the GRM's critique samples).
 // Activations: what one learner micro-batch keeps for backward, per layer per token roughly 6 x hidden +
 // 4 x intermediate + 2 x kv width values in the compute dtype plus the eager attention's probabilities

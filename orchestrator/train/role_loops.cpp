@@ -143,9 +143,11 @@ uint64_t run_learner_rank(comm::World& world, const config::Config& config, cons
   }
   const auto write_checkpoint = [&](uint64_t checkpoint_step) {
     comm::PhaseScope phase(world.state(), "checkpoint");
+    // Collective when the optimizer state is sharded (distributed.zero_stage): every learner takes part.
+    const learner::NamedTensors optimizer_state = learner.optimizer_state(/*keep=*/publishes);
     if (publishes) {
       const std::filesystem::path dir = checkpoint_store_of(config).staging_path(static_cast<int64_t>(checkpoint_step));
-      learner::save_learner_checkpoint(learner, policy, dir, tokenizer_source_of(config));
+      learner::save_learner_checkpoint(learner, policy, dir, tokenizer_source_of(config), optimizer_state);
     }
     protocol::Control done;
     done.kind = protocol::Control::Kind::kCheckpoint;

@@ -80,6 +80,38 @@ TEST_CASE("broadcast and all_gather move bytes from every root", "[comm]") {
   CHECK(f.world.world_rank_of(size - 1) == size - 1);
 }
 
+TEST_CASE("reduce_scatter gives each rank its block combined over all ranks", "[comm]") {
+  MpiFixture f;
+  const int rank = f.world.rank();
+  const auto size = static_cast<size_t>(f.world.size());
+  const size_t per_rank = 700;
+  // Element i of block b on rank r is r * 1000 + b * 10 + i % 7, so a wrong block, order or op shows.
+  std::vector<double> send(size * per_rank);
+  for (size_t b = 0; b < size; ++b) {
+    for (size_t i = 0; i < per_rank; ++i) {
+      send[b * per_rank + i] = static_cast<double>(rank * 1000) + static_cast<double>(b * 10 + i % 7);
+    }
+  }
+  const double rank_sum = 500.0 * static_cast<double>(size * (size - 1));  // 1000 x (0 + 1 + ... + size-1)
+  for (ReduceOp op : {ReduceOp::kSum, ReduceOp::kAvg, ReduceOp::kMax, ReduceOp::kMin}) {
+    INFO(to_string(op));
+    std::vector<double> recv(per_rank, -1);
+    f.world.reduce_scatter(send.data(), recv.data(), per_rank, DataType::kFloat64, op);
+    for (size_t i = 0; i < per_rank; ++i) {
+      const double own = static_cast<double>(static_cast<size_t>(rank) * 10 + i % 7);
+      const double n = static_cast<double>(size);
+      double want = 0;
+      switch (op) {
+        case ReduceOp::kSum: want = n * own + rank_sum; break;
+        case ReduceOp::kAvg: want = (n * own + rank_sum) / n; break;
+        case ReduceOp::kMax: want = own + 1000.0 * (n - 1); break;
+        case ReduceOp::kMin: want = own; break;
+      }
+      REQUIRE(recv[i] == want);
+    }
+  }
+}
+
 TEST_CASE("protocol messages travel point to point by type", "[comm]") {
   MpiFixture f;
   const int rank = f.world.rank();

@@ -87,8 +87,8 @@ TEST_CASE("a restored learner takes the very same next steps as the learner that
   CHECK(same_parameters(learner.reference(), restored.reference()));
   CHECK(restored.kl_controller().beta() == learner.kl_controller().beta());
   CHECK(restored.optimizer_steps() == learner.optimizer_steps());
-  const spct::learner::NamedTensors saved_state = learner.optimizer().state();
-  const spct::learner::NamedTensors restored_state = restored.optimizer().state();
+  const spct::learner::NamedTensors saved_state = learner.optimizer_state();
+  const spct::learner::NamedTensors restored_state = restored.optimizer_state();
   REQUIRE(saved_state.size() == restored_state.size());
   for (std::size_t i = 0; i < saved_state.size(); ++i) {
     CAPTURE(saved_state[i].first);

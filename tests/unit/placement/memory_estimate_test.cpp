@@ -91,6 +91,37 @@ TEST_CASE("each role's estimate holds the models and buffers of that role", "[me
   CHECK(train::estimate_memory(c, layout.at(4), fp32, nullptr, nullptr).optimizer_state == params * 4 * 3);
 }
 
+TEST_CASE("ZeRO sharding divides the optimizer state among learners", "[memory]") {
+  const ModelConfig m = qwen_05b();
+  const int64_t params = train::parameter_count(m);
+  for (int64_t learners : {2, 4}) {
+    config::Config c = job(learners);
+    const comm::RankLayout layout = comm::RankLayout::plan_single_node(c.layout, 0, 8, {"0"});
+    const int learner_rank = 4;  // orchestrator, 2 rollout workers, 1 reward worker, then the learners
+    const train::MemoryEstimate plain = train::estimate_memory(c, layout.at(learner_rank), m, nullptr, nullptr);
+    for (int64_t stage : {1, 2}) {
+      INFO(learners << " learners, stage " << stage);
+      c.distributed.zero_stage = stage;
+      const train::MemoryEstimate sharded = train::estimate_memory(c, layout.at(learner_rank), m, nullptr, nullptr);
+      // bf16 gradients in full; float32 master and two moments of a 1/learners slice.
+      CHECK(sharded.optimizer_state == params * 2 + (params + learners - 1) / learners * 4 * 3);
+      CHECK(sharded.optimizer_state < plain.optimizer_state);
+      CHECK(sharded.weights == plain.weights);
+      // float32: no masters, the parameters are their own.
+      ModelConfig fp32 = m;
+      fp32.dtype = DType::kFloat32;
+      CHECK(train::estimate_memory(c, layout.at(learner_rank), fp32, nullptr, nullptr).optimizer_state ==
+            params * 4 + (params + learners - 1) / learners * 4 * 2);
+    }
+  }
+  // One learner has nobody to share with.
+  config::Config single = job(1);
+  single.distributed.zero_stage = 2;
+  const comm::RankLayout layout = comm::RankLayout::plan_single_node(single.layout, 0, 8, {"0"});
+  CHECK(train::estimate_memory(single, layout.at(4), m, nullptr, nullptr).optimizer_state ==
+        params * 2 + params * 4 * 3);
+}
+
 TEST_CASE("a colocated rank holds every role", "[memory]") {
   config::Config c = job(1);
   c.layout.colocate = true;

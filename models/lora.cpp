@@ -8,6 +8,7 @@
 #include <ATen/ops/zeros.h>
 
 #include <cmath>
+#include <set>
 
 #include "core/error.h"
 
@@ -25,12 +26,18 @@ bool matches(const std::string& module, const std::string& target) {
 int64_t attach_lora(Transformer& model, const LoraConfig& config, uint64_t seed) {
   if (config.rank < 1) throw InputError("lora: rank must be >= 1, got " + std::to_string(config.rank));
   if (!(config.alpha > 0)) throw InputError("lora: alpha must be > 0");
+  if (!(config.dropout >= 0 && config.dropout < 1)) throw InputError("lora: dropout must be in [0, 1)");
   if (config.target_modules.empty()) throw InputError("lora: target_modules is empty");
   std::vector<NamedLinear> linears = model.linears();
   for (const std::string& target : config.target_modules) {
     bool found = false;
     for (const NamedLinear& l : linears) found = found || matches(l.name, target);
-    if (!found) throw InputError("lora: target module '" + target + "' matches no projection of the model");
+    if (!found) {
+      std::string valid;
+      for (const std::string& name : lora_target_names(model)) valid += (valid.empty() ? "" : ", ") + name;
+      throw InputError("lora: target module '" + target + "' matches no projection of the model (valid: " + valid +
+                       ")");
+    }
   }
   model.set_requires_grad(false);
   at::NoGradGuard no_grad;
@@ -51,6 +58,7 @@ int64_t attach_lora(Transformer& model, const LoraConfig& config, uint64_t seed)
     l.linear->lora_a = a.to(w.options()).requires_grad_(true);
     l.linear->lora_b = at::zeros({out_features, config.rank}, w.options()).requires_grad_(true);
     l.linear->lora_scale = scale;
+    l.linear->lora_dropout = config.dropout;
     ++attached;
   }
   return attached;
@@ -68,9 +76,38 @@ int64_t merge_lora(Transformer& model) {
     lin.lora_a = at::Tensor();
     lin.lora_b = at::Tensor();
     lin.lora_scale = 0.0;
+    lin.lora_dropout = 0.0;
     ++merged;
   }
   return merged;
+}
+
+std::optional<LoraConfig> lora_config_of(const Transformer& model) {
+  std::optional<LoraConfig> config;
+  std::set<std::string> targets;
+  // linears() hands out mutable pointers; reading adapters through them does not modify the model.
+  for (const NamedLinear& l : const_cast<Transformer&>(model).linears()) {
+    if (!l.linear->has_adapter()) continue;
+    if (!config) {
+      config = LoraConfig{};
+      config->rank = l.linear->lora_a.size(0);
+      config->alpha = l.linear->lora_scale * static_cast<double>(config->rank);
+      config->dropout = l.linear->lora_dropout;
+    }
+    const std::size_t dot = l.name.rfind('.');
+    targets.insert(dot == std::string::npos ? l.name : l.name.substr(dot + 1));
+  }
+  if (config) config->target_modules.assign(targets.begin(), targets.end());
+  return config;
+}
+
+std::vector<std::string> lora_target_names(Transformer& model) {
+  std::set<std::string> names;
+  for (const NamedLinear& l : model.linears()) {
+    const std::size_t dot = l.name.rfind('.');
+    names.insert(dot == std::string::npos ? l.name : l.name.substr(dot + 1));
+  }
+  return {names.begin(), names.end()};
 }
 
 }  // namespace spct::models

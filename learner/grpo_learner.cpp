@@ -104,8 +104,7 @@ void add_router_counts(const models::MoeStats& stats, std::vector<double>& count
 // expert relative to a balanced load (1), and the mean router entropy. Every token reaches its top-k experts (no
 // capacity limit), so nothing is dropped. `counts` and `entropy` must have the same size on every learner.
 void add_router_metrics(comm::Communicator* peers, int64_t experts_count, const at::Tensor& aux_sum, int64_t updates,
-                        double aux_coef, std::vector<double>& counts, std::vector<double>& entropy,
-                        Metrics& metrics) {
+                        double aux_coef, std::vector<double>& counts, std::vector<double>& entropy, Metrics& metrics) {
   std::vector<double> aux{aux_sum.defined() ? aux_sum.to(at::kCPU, at::kDouble).item<double>() : 0.0};
   const double learners = peers != nullptr ? peers->size() : 1;
   if (peers != nullptr) {

@@ -95,7 +95,8 @@ void save_learner_checkpoint(GrpoLearner& learner, const models::Transformer& po
   options.tokenizer_source = tokenizer_source;
   model_io::save_hf_model(policy, dir / kModelDir, options);
   // With LoRA the base in model/ stays frozen; the adapters go beside it as a PEFT directory.
-  if (!policy.adapter_parameters().empty()) model_io::save_peft_adapter(policy, dir / kAdapterDir, "../" + std::string(kModelDir));
+  if (!policy.adapter_parameters().empty())
+    model_io::save_peft_adapter(policy, dir / kAdapterDir, "../" + std::string(kModelDir));
   write_tensors(learner.optimizer().state(), dir / kOptimizerFile);
   write_tensors(parameters_of(learner.reference()), dir / kReferenceFile);
   const nlohmann::json state = {{"kl_beta", learner.kl_controller().beta()},
@@ -106,8 +107,9 @@ void save_learner_checkpoint(GrpoLearner& learner, const models::Transformer& po
 void load_policy_from_checkpoint(models::Transformer& policy, const fs::path& dir) {
   const bool has_adapter = fs::exists(dir / kAdapterDir);
   if (!has_adapter && !policy.adapter_parameters().empty()) {
-    throw InputError(dir.string() + ": the checkpoint has no LoRA adapter (adapter/), but model.lora.rank > 0 "
-                                    "attached adapters to the policy; resume with model.lora.rank: 0");
+    throw InputError(dir.string() +
+                     ": the checkpoint has no LoRA adapter (adapter/), but model.lora.rank > 0 "
+                     "attached adapters to the policy; resume with model.lora.rank: 0");
   }
   const at::NoGradGuard no_grad;
   model_io::load_hf_weights(dir / kModelDir, policy);
@@ -121,8 +123,9 @@ void load_learner_checkpoint(GrpoLearner& learner, models::Transformer& policy, 
     throw InputError((dir / kLearnerFile).string() + ": needs numeric kl_beta and integer optimizer_steps");
   }
   if (fs::exists(dir / kAdapterDir) && policy.adapter_parameters().empty()) {
-    throw InputError(dir.string() + ": the checkpoint holds a LoRA adapter (adapter/), but the policy has none; "
-                                    "resume with the run's model.lora settings");
+    throw InputError(dir.string() +
+                     ": the checkpoint holds a LoRA adapter (adapter/), but the policy has none; "
+                     "resume with the run's model.lora settings");
   }
   load_policy_from_checkpoint(policy, dir);
   load_parameters(learner.reference(), dir / kReferenceFile);

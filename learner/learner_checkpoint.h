@@ -5,8 +5,8 @@
 //                           (models/io/peft_adapter.h); model/ then holds the frozen base
 //   optimizer.safetensors   AdamW's state (learner/optimizer.h names: step, exp_avg.<i>, exp_avg_sq.<i> in
 //                           float32, and master.<i>, the float32 master of each 16-bit parameter)
-//   reference.safetensors   the frozen reference model's parameters (and its LoRA adapters) (it drifts from the starting model with
-//                           grpo.ref_reset_every, so a pointer to model.path would not do)
+//   reference.safetensors   the frozen reference model's parameters and LoRA adapters (it drifts from the
+//                           starting model with grpo.ref_reset_every, so a pointer to model.path would not do)
 //   learner.json            {"kl_beta": ..., "optimizer_steps": ...}
 // Everything is stored in the tensors' own dtype, so a restored learner continues bit-identically (a bf16
 // policy's weights are its masters rounded, and the masters themselves come back from optimizer.safetensors).

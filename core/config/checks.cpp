@@ -41,14 +41,16 @@ std::vector<CheckFailure> check_consistency(const Config& c) {
            {"model.lora.target_modules", "model.lora.rank"});
     }
     if (c.grpo.ref_reset_every > 0) {
-      fail("grpo.ref_reset_every does not combine with model.lora.rank > 0: with LoRA the KL reference is the "
-           "frozen base model",
-           {"grpo.ref_reset_every", "model.lora.rank"});
+      fail(
+          "grpo.ref_reset_every does not combine with model.lora.rank > 0: with LoRA the KL reference is the "
+          "frozen base model",
+          {"grpo.ref_reset_every", "model.lora.rank"});
     }
     if (c.model.lora.dropout > 0 && c.model.activation_checkpointing) {
-      fail("model.lora.dropout > 0 does not combine with model.activation_checkpointing: the recomputed forward "
-           "pass would draw other dropout masks than the first",
-           {"model.lora.dropout", "model.activation_checkpointing"});
+      fail(
+          "model.lora.dropout > 0 does not combine with model.activation_checkpointing: the recomputed forward "
+          "pass would draw other dropout masks than the first",
+          {"model.lora.dropout", "model.activation_checkpointing"});
     }
   }
   if (c.data.max_prompt_tokens + c.rollout.max_new_tokens > c.model.max_position) {

@@ -68,7 +68,8 @@ void add_model_fields(SchemaBuilder& b) {
                     "path ends in it (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj, lm_head).");
   b.add_number("moe.aux_loss_coef", g(&ModelSection::moe, &MoeSection::aux_loss_coef),
                "Weight of the router load-balancing loss added to the GRPO loss of a mixture-of-experts policy "
-               "(Qwen3-MoE). -1: the model's config.json router_aux_loss_coef (0 for a new model); 0 disables it.",
+               "(Qwen3-MoE). -1: the model's config.json router_aux_loss_coef (0.001 when it has none); 0 disables it "
+               "(docs/lora.md).",
                {.min = -1, .max = 100});
 }
 

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <span>
 #include <sstream>
 
 #include "core/atomic_file.h"
@@ -22,7 +23,7 @@ constexpr const char* kWeightsFile = "adapter_model.safetensors";
 // PEFT's saved keys are the wrapped model's names: PeftModel.base_model (LoraModel).model (the HF model).
 constexpr const char* kKeyPrefix = "base_model.model.";
 
-std::string shape_text(at::IntArrayRef shape) {
+std::string shape_text(std::span<const int64_t> shape) {
   std::string text = "[";
   for (std::size_t i = 0; i < shape.size(); ++i) text += (i == 0 ? "" : ", ") + std::to_string(shape[i]);
   return text + "]";
@@ -123,7 +124,8 @@ void load_peft_adapter(models::Transformer& model, const std::filesystem::path& 
     if (!std::equal(view->shape.begin(), view->shape.end(), adapter.tensor.sizes().begin(),
                     adapter.tensor.sizes().end())) {
       throw InputError(path.string() + ": tensor '" + key + "' has shape " + shape_text(view->shape) +
-                       ", the adapter needs " + shape_text(adapter.tensor.sizes()));
+                       ", the adapter needs " +
+                       shape_text({adapter.tensor.sizes().data(), adapter.tensor.sizes().size()}));
     }
     sources.push_back(*view);
   }

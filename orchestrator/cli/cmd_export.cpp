@@ -52,8 +52,10 @@ void run_export(const ExportArgs& args) {
   const fs::path base = checkpoint / "model";
   const fs::path adapter = checkpoint / "adapter";
   if (!fs::exists(adapter)) {
-    throw UsageError(checkpoint.string() + " holds no LoRA adapter (the run trained the full model, model.lora.rank "
-                                           "0); its Hugging Face model is " + base.string());
+    throw UsageError(checkpoint.string() +
+                     " holds no LoRA adapter (the run trained the full model, model.lora.rank "
+                     "0); its Hugging Face model is " +
+                     base.string());
   }
   const std::unique_ptr<models::Transformer> model = model_io::load_hf_model(base);
   model_io::load_peft_adapter(*model, adapter);
@@ -80,8 +82,10 @@ void register_export(CLI::App& app) {
   auto args = std::make_shared<ExportArgs>();
   cmd->add_option("run", args->run, "The run's directory (<run.dir>/<run.name>)")->required();
   cmd->add_option("--step", args->step, "The checkpoint's step (default: the newest intact checkpoint)");
-  cmd->add_option("--out", args->out, "Directory for the PEFT adapter (adapter_config.json, adapter_model.safetensors)");
-  cmd->add_option("--merged", args->merged, "Directory for the merged model (config.json, model.safetensors, tokenizer)");
+  cmd->add_option("--out", args->out,
+                  "Directory for the PEFT adapter (adapter_config.json, adapter_model.safetensors)");
+  cmd->add_option("--merged", args->merged,
+                  "Directory for the merged model (config.json, model.safetensors, tokenizer)");
   cmd->callback([args] { run_export(*args); });
 }
 

@@ -21,8 +21,8 @@ void install_copy(const fs::path& from, const RunDirectory& run_dir, const std::
   const fs::path target = run_dir.file(name);
   const fs::path staging = run_dir.file("." + name + ".partial");
   const auto fail = [&](const std::string& what, const std::error_code& error) {
-    throw Error(ExitCode::kFailure,
-                "cannot export the " + name + " to " + target.string() + ": " + what + ": " + error.message());
+    const std::string prefix = name == "model" ? "cannot export the model to " : "cannot export the adapter to ";
+    throw Error(ExitCode::kFailure, prefix + target.string() + ": " + what + ": " + error.message());
   };
   std::error_code error;
   fs::remove_all(staging, error);  // a copy left by a kill during an earlier export

@@ -61,10 +61,10 @@ std::unique_ptr<models::Transformer> make_policy(const config::Config& config, c
     const config::LoraSection& lora = config.model.lora;
     // Every rank draws the same A from run.seed (and B starts at 0), so all copies of the policy agree.
     try {
-      models::attach_lora(*policy,
-                          {.rank = lora.rank, .alpha = lora.alpha, .dropout = lora.dropout,
-                           .target_modules = lora.target_modules},
-                          static_cast<uint64_t>(config.run.seed));
+      models::attach_lora(
+          *policy,
+          {.rank = lora.rank, .alpha = lora.alpha, .dropout = lora.dropout, .target_modules = lora.target_modules},
+          static_cast<uint64_t>(config.run.seed));
     } catch (const InputError& e) {
       throw UsageError(std::string("model.lora: ") + e.what());
     }

@@ -186,7 +186,11 @@ uint64_t run_learner_rank(comm::World& world, const config::Config& config, cons
     if (publishes) {
       comm::PhaseScope phase(world.state(), "weight_sync");
       const auto publish_start = std::chrono::steady_clock::now();
-      publisher->publish(step + 2, weights_of(policy));  // version 1 is the warm start's
+      const distributed::NamedTensors weights = weights_of(policy);
+      publisher->publish(step + 2, weights);  // version 1 is the warm start's
+      double bytes = 0;
+      for (const auto& weight : weights) bytes += static_cast<double>(weight.second.nbytes());
+      report.metrics.emplace_back("sync/weight_bytes", bytes);
       report.metrics.emplace_back(
           "time/publish_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - publish_start).count());
     }

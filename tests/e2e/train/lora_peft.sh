@@ -12,7 +12,8 @@
 #   5. the weight sync carries the adapters alone: sync/weight_bytes is the adapter file's tensor bytes, against
 #      the whole model's for a full-training run of the same model (the ratio is printed);
 #   6. a colocated LoRA run (one process, no weight sync) trains and exports its adapter with the base untouched;
-#   7. a target module the model lacks is refused with exit 2, naming the valid ones; model.lora written nested in
+#   7. a target module the model lacks is refused with exit 2, naming the valid ones, and so are exports of a step
+#      the run lacks, without an output, or of a full-training run; model.lora written nested in
 #      YAML is read as the dotted keys, a misspelt nested key is named with its file and line (exit 2), and a LoRA
 #      run's config.yaml reloads.
 set -uo pipefail
@@ -122,6 +123,16 @@ code=$?
 [[ $code -eq 2 ]] || say_fail "an unknown target module exited $code, want 2"
 grep -q "'qkv_proj' matches no projection of the model (valid: down_proj, gate_proj, k_proj, lm_head, o_proj, q_proj, up_proj, v_proj)" "$work/bad.log" ||
   { cat "$work/bad.log"; say_fail "the unknown target module's message"; }
+# spct export refuses what it cannot do with exit 2 and says why.
+export_refused() {  # export_refused MESSAGE ARGS...
+  "$SPCT_BINARY" export "${@:2}" > "$work/refused.txt" 2>&1
+  local code=$?
+  [[ $code -eq 2 ]] && grep -qF "$1" "$work/refused.txt" || { cat "$work/refused.txt"; say_fail "export ${*:2}: exit $code"; }
+}
+export_refused "has no checkpoint of that step (steps: " "$work/full" --step 3 --out "$work/x"
+export_refused "give --out DIR, --merged DIR, or both" "$work/full"
+export_refused "holds no LoRA adapter (the run trained the full model" "$work/fullsync" --out "$work/x"
+
 printf 'model:\n  lora:\n    rank: 4\n    target_modules: [q_proj, o_proj]\n' > "$work/nested.yaml"
 "$SPCT_BINARY" config show "$work/nested.yaml" > "$work/show.txt" 2>&1 || say_fail "config show of a nested model.lora"
 grep -Eq "rank: 4 +# .*nested.yaml:3" "$work/show.txt" && grep -Eq "o_proj.*nested.yaml:4" "$work/show.txt" ||

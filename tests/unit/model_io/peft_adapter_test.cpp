@@ -73,7 +73,7 @@ void rewrite_config(const std::filesystem::path& dir, const std::string& key, co
 
 }  // namespace
 
-TEST_CASE("a PEFT adapter directory round-trips: names, config and bytes") {
+TEST_CASE("a PEFT adapter directory round-trips its names and config and bytes") {
   const spct::testing::TempDir scratch;
   const std::filesystem::path dir = std::filesystem::path(scratch.path()) / "adapter";
   const auto model = adapted_model();
@@ -107,7 +107,7 @@ TEST_CASE("a PEFT adapter directory round-trips: names, config and bytes") {
   CHECK(read->dropout == Approx(0.05));
 }
 
-TEST_CASE("a PEFT adapter that disagrees with the model is refused, naming the file and what is wrong") {
+TEST_CASE("a PEFT adapter that disagrees with the model is refused naming the file and what is wrong") {
   const spct::testing::TempDir scratch;
   const std::filesystem::path dir = std::filesystem::path(scratch.path()) / "adapter";
   const auto model = adapted_model();

@@ -61,7 +61,7 @@ TEST_CASE("LoRA adapters are named the PEFT way and are the only trainable param
   for (const NamedTensor& p : m.named_parameters()) CHECK_FALSE(p.tensor.grad().defined());
 }
 
-TEST_CASE("a fresh adapter (B = 0) changes nothing; merged equals unmerged within 1e-6 in float32") {
+TEST_CASE("a fresh adapter (B = 0) changes nothing and merged equals unmerged within 1e-6 in float32") {
   Transformer m(tiny_config(Family::kLlama), 3);
   const at::Tensor base = logits(m);
   attach_lora(m, {.rank = 2, .alpha = 4, .target_modules = {"q_proj", "o_proj", "down_proj", "lm_head"}}, 4);
@@ -81,7 +81,7 @@ TEST_CASE("a fresh adapter (B = 0) changes nothing; merged equals unmerged withi
   CHECK(at::allclose(merged, adapted, /*rtol=*/1e-6, /*atol=*/1e-6));
 }
 
-TEST_CASE("LoRA dropout draws masks in training passes only; passes without grad see no dropout") {
+TEST_CASE("LoRA dropout draws masks in training passes only and passes without grad see no dropout") {
   Transformer m(tiny_config(Family::kQwen2), 6);
   attach_lora(m, {.rank = 4, .alpha = 8, .dropout = 0.5, .target_modules = {"q_proj", "v_proj", "up_proj"}}, 7);
   {
@@ -112,7 +112,7 @@ TEST_CASE("LoRA dropout draws masks in training passes only; passes without grad
   CHECK_THROWS_WITH(attach_lora(plain, {.dropout = 1.0}, 1), Catch::Matchers::Contains("dropout"));
 }
 
-TEST_CASE("LoRA settings read back from the model; target names for messages") {
+TEST_CASE("LoRA settings read back from the model and target names for messages") {
   Transformer m(tiny_config(Family::kLlama), 1);  // untied: lm_head is a projection of its own
   CHECK_FALSE(lora_config_of(m).has_value());
   CHECK(lora_target_names(m) == std::vector<std::string>{"down_proj", "gate_proj", "k_proj", "lm_head", "o_proj",
@@ -166,7 +166,7 @@ TEST_CASE("scalar head: HF names, last real token, padding side does not matter"
   CHECK_THROWS_WITH(rm.score(ids, pos, mask & at::zeros_like(mask)), Catch::Matchers::Contains("no real token"));
 }
 
-TEST_CASE("projection names from the config are the built model's; targets are checked before building") {
+TEST_CASE("projection names from the config are the built model's and targets are checked before building") {
   for (const auto& [family, moe] :
        {std::pair{Family::kLlama, false}, std::pair{Family::kQwen2, false}, std::pair{Family::kQwen3, true}}) {
     ModelConfig c = tiny_config(family, moe);

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/error.h"
 #include "core/sha256.h"
@@ -55,11 +56,94 @@ at::Tensor completion_mask(const std::vector<std::vector<int64_t>>& completions)
       .to(at::kBool);
 }
 
-void copy_parameters(const models::Transformer& from, models::Transformer& to) {
+// Makes `to` compute what `from` computes: its parameters and, with LoRA, frozen copies of its adapters.
+void copy_parameters(models::Transformer& from, models::Transformer& to) {
   at::NoGradGuard no_grad;
   const std::vector<models::NamedTensor> source = from.named_parameters();
   const std::vector<models::NamedTensor> target = to.named_parameters();
   for (std::size_t i = 0; i < source.size(); ++i) target[i].tensor.copy_(source[i].tensor);
+  const std::vector<models::NamedLinear> source_linears = from.linears();
+  const std::vector<models::NamedLinear> target_linears = to.linears();
+  for (std::size_t i = 0; i < source_linears.size(); ++i) {
+    const models::Linear& s = *source_linears[i].linear;
+    if (!s.has_adapter()) continue;
+    models::Linear& t = *target_linears[i].linear;
+    t.lora_a = s.lora_a.detach().clone();
+    t.lora_b = s.lora_b.detach().clone();
+    t.lora_scale = s.lora_scale;
+  }
+}
+
+// The weight of the router load-balancing loss: model.moe.aux_loss_coef, or config.json's when it is negative;
+// 0 for a dense model.
+double moe_aux_coef(const config::Config& config, const models::ModelConfig& model) {
+  if (model.num_experts == 0) return 0;
+  return config.model.moe.aux_loss_coef >= 0 ? config.model.moe.aux_loss_coef : model.router_aux_loss_coef;
+}
+
+// Adds one pass's router statistics to per-layer sums: [layer * experts + e] top-k slots, then one entropy sum
+// (weighted by slots) per layer.
+void add_router_counts(const models::MoeStats& stats, std::vector<double>& counts, std::vector<double>& entropy) {
+  if (stats.layers.empty()) return;
+  const std::size_t experts = stats.layers.front().tokens_per_expert.size();
+  counts.resize(stats.layers.size() * experts, 0.0);
+  entropy.resize(stats.layers.size(), 0.0);
+  for (std::size_t l = 0; l < stats.layers.size(); ++l) {
+    double slots = 0;
+    for (std::size_t e = 0; e < experts; ++e) {
+      const auto n = static_cast<double>(stats.layers[l].tokens_per_expert[e]);
+      counts[l * experts + e] += n;
+      slots += n;
+    }
+    entropy[l] += stats.layers[l].entropy * slots;
+  }
+}
+
+// The step's moe/* metrics from the learners' summed router statistics (see add_router_counts): the mean
+// load-balancing loss, each expert's share of the top-k slots over all layers, the worst layer's busiest and idlest
+// expert relative to a balanced load (1), and the mean router entropy. Every token reaches its top-k experts (no
+// capacity limit), so nothing is dropped. `counts` and `entropy` must have the same size on every learner.
+void add_router_metrics(comm::Communicator* peers, int64_t experts_count, const at::Tensor& aux_sum, int64_t updates,
+                        double aux_coef, std::vector<double>& counts, std::vector<double>& entropy, Metrics& metrics) {
+  std::vector<double> aux{aux_sum.defined() ? aux_sum.to(at::kCPU, at::kDouble).item<double>() : 0.0};
+  const double learners = peers != nullptr ? peers->size() : 1;
+  if (peers != nullptr) {
+    peers->all_reduce(aux.data(), 1, comm::DataType::kFloat64, comm::ReduceOp::kSum);
+    if (!counts.empty()) {
+      peers->all_reduce(counts.data(), counts.size(), comm::DataType::kFloat64, comm::ReduceOp::kSum);
+      peers->all_reduce(entropy.data(), entropy.size(), comm::DataType::kFloat64, comm::ReduceOp::kSum);
+    }
+  }
+  metrics["moe/aux_loss"] = aux[0] / (static_cast<double>(updates) * learners);
+  metrics["moe/aux_loss_coef"] = aux_coef;
+  const auto experts = static_cast<std::size_t>(experts_count);
+  if (counts.empty() || experts == 0) return;
+  const std::size_t layers = counts.size() / experts;
+  double total = 0, max_load = 0, min_load = std::numeric_limits<double>::infinity(), entropy_sum = 0;
+  std::vector<double> share(experts, 0.0);
+  for (std::size_t l = 0; l < layers; ++l) {
+    double slots = 0, hi = 0, lo = std::numeric_limits<double>::infinity();
+    for (std::size_t e = 0; e < experts; ++e) {
+      const double n = counts[l * experts + e];
+      share[e] += n;
+      slots += n;
+      hi = std::max(hi, n);
+      lo = std::min(lo, n);
+    }
+    total += slots;
+    entropy_sum += entropy[l];
+    // Load relative to a perfectly balanced layer (1): the worst layer's busiest and idlest expert.
+    const double mean = slots / static_cast<double>(experts);
+    if (mean > 0) {
+      max_load = std::max(max_load, hi / mean);
+      min_load = std::min(min_load, lo / mean);
+    }
+  }
+  if (total <= 0) return;
+  for (std::size_t e = 0; e < experts; ++e) metrics["moe/load_share/" + std::to_string(e)] = share[e] / total;
+  metrics["moe/max_load"] = max_load;
+  metrics["moe/min_load"] = std::isfinite(min_load) ? min_load : 0.0;
+  metrics["moe/router_entropy"] = entropy_sum / total;
 }
 
 }  // namespace
@@ -101,7 +185,9 @@ GrpoLearner::GrpoLearner(const config::Config& config, models::Transformer& poli
   reference_ = std::make_unique<models::Transformer>(policy.config(), 0, policy.device());
   copy_parameters(policy_, *reference_);
   reference_->set_requires_grad(false);
-  policy_.set_requires_grad(true);
+  // With LoRA (adapters attached by the policy's setup) the base stays frozen: the adapters are the only
+  // trainable parameters, so the optimizer and the gradient sync hold state for them alone.
+  if (policy_.adapter_parameters().empty()) policy_.set_requires_grad(true);
   distributed::NamedTensors named;
   for (const models::NamedTensor& parameter : policy_.trainable_parameters()) {
     params_.push_back(parameter.tensor);
@@ -242,6 +328,10 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
   double grad_norm_sum = 0;
   int64_t updates = 0;
   const bool entropy_bonus = loss_options_.entropy_coef > 0;
+  const bool moe = policy_.config().num_experts > 0;
+  const double aux_coef = moe_aux_coef(config_, policy_.config());
+  at::Tensor aux_sum;                                 // the passes' load-balancing losses, weighted by rows
+  std::vector<double> router_counts, router_entropy;  // first epoch's routing (add_router_counts)
   LossTerms terms;
   for (int64_t epoch = 0; epoch < config_.grpo.epochs; ++epoch) {
     for (Prepared::Minibatch& minibatch : prepared.minibatches) {
@@ -256,10 +346,13 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
           return std::vector(values.begin() + begin, values.begin() + begin + count);
         };
         // The entropy is always computed for its metric; it carries gradients only for the bonus.
-        const models::LogProbOptions options{.temperature = logprob_temperature_,
-                                             .with_entropy = true,
-                                             .entropy_grad = entropy_bonus,
-                                             .chunk_tokens = logprob_chunk_tokens_};
+        models::LogProbOptions options{.temperature = logprob_temperature_,
+                                       .with_entropy = true,
+                                       .entropy_grad = entropy_bonus,
+                                       .chunk_tokens = logprob_chunk_tokens_};
+        models::MoeStats moe_stats;
+        moe_stats.collect_metrics = epoch == 0;
+        if (moe) options.moe = &moe_stats;
         const models::CompletionLogProbs current = models::completion_logprobs(
             policy_, slice(minibatch.rows.prompts), slice(minibatch.rows.completions), options);
         // The pass's rows; its longest completion may be shorter than the minibatch's (later columns are padding).
@@ -287,6 +380,15 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
         // of the minibatch is the SUM of the learners' gradients; GradSync (or the reduce-scatter of ZeRO stage 2)
         // averages, hence the factor.
         if (peers_ != nullptr) loss = loss.mul(static_cast<double>(peers_->size()));
+        if (moe_stats.aux_loss.defined()) {
+          // The router load-balancing loss: each pass's token mean weighted by its share of the minibatch's rows,
+          // added after the learner factor above so that the learners' average (GradSync or ZeRO's
+          // reduce-scatter) is their mean.
+          const at::Tensor aux = moe_stats.aux_loss * (static_cast<double>(count) / static_cast<double>(rows));
+          aux_sum = aux_sum.defined() ? aux_sum + aux.detach() : aux.detach().clone();
+          if (aux_coef > 0) loss = loss + aux * aux_coef;
+          add_router_counts(moe_stats, router_counts, router_entropy);
+        }
         // The last pass completes the gradients: its backward starts the all-reduce of each bucket as it fills.
         if (grad_sync_ != nullptr && begin + pass_rows >= rows) grad_sync_->arm();
         loss.backward();
@@ -335,6 +437,10 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
   metrics["learner/tokens"] = sums[kStatTokens] / static_cast<double>(config_.grpo.epochs);
   metrics["learner/count"] = learners;
   if (loss_options_.kl_placement == KlPlacement::kReward) metrics["loss/kl_in_reward"] = prepared.sequence_kl_mean;
+  if (moe) {
+    add_router_metrics(peers_, policy_.config().num_experts, aux_sum, updates, aux_coef, router_counts, router_entropy,
+                       metrics);
+  }
 
   kl_.update(metrics["loss/kl"], batch.size() * static_cast<int64_t>(learners));
   if (config_.grpo.ref_reset_every > 0 && (step + 1) % config_.grpo.ref_reset_every == 0) {
@@ -345,8 +451,10 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
 
 std::string GrpoLearner::weights_digest() const {
   std::string bytes;
-  for (const models::NamedTensor& parameter : policy_.named_parameters()) {
-    const at::Tensor t = parameter.tensor.contiguous().cpu();
+  std::vector<models::NamedTensor> tensors = policy_.named_parameters();
+  for (models::NamedTensor& adapter : policy_.adapter_parameters()) tensors.push_back(std::move(adapter));
+  for (const models::NamedTensor& parameter : tensors) {
+    const at::Tensor t = parameter.tensor.detach().contiguous().cpu();
     bytes.append(static_cast<const char*>(t.data_ptr()), static_cast<std::size_t>(t.nbytes()));
   }
   return sha256_hex(bytes);

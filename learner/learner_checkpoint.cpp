@@ -9,6 +9,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "models/io/hf_model_dir.h"
+#include "models/io/peft_adapter.h"
 #include "models/io/safetensors.h"
 #include "models/io/safetensors_writer.h"
 #include "models/io/tensor_convert.h"
@@ -18,6 +19,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kModelDir = "model";
+constexpr const char* kAdapterDir = "adapter";
 constexpr const char* kOptimizerFile = "optimizer.safetensors";
 constexpr const char* kReferenceFile = "reference.safetensors";
 constexpr const char* kLearnerFile = "learner.json";
@@ -44,17 +46,23 @@ NamedTensors read_tensors(const fs::path& path) {
   return out;
 }
 
+// The model's parameters followed by its LoRA adapters (none without LoRA).
+std::vector<models::NamedTensor> all_parameters(const models::Transformer& model) {
+  std::vector<models::NamedTensor> out = model.named_parameters();
+  for (models::NamedTensor& adapter : model.adapter_parameters()) out.push_back(std::move(adapter));
+  return out;
+}
+
 NamedTensors parameters_of(const models::Transformer& model) {
   NamedTensors out;
-  for (const models::NamedTensor& parameter : model.named_parameters())
-    out.emplace_back(parameter.name, parameter.tensor);
+  for (const models::NamedTensor& parameter : all_parameters(model)) out.emplace_back(parameter.name, parameter.tensor);
   return out;
 }
 
 // Copies the tensors of `path` into `model`'s parameters by name, after checking every name and shape.
 void load_parameters(models::Transformer& model, const fs::path& path) {
   const model_io::SafetensorsFile file(path);
-  const std::vector<models::NamedTensor> targets = model.named_parameters();
+  const std::vector<models::NamedTensor> targets = all_parameters(model);
   if (file.tensors().size() != targets.size()) {
     throw InputError(path.string() + ": holds " + std::to_string(file.tensors().size()) + " tensors, the model has " +
                      std::to_string(targets.size()) + " parameters");
@@ -91,6 +99,9 @@ void save_learner_checkpoint(GrpoLearner& learner, const models::Transformer& po
   model_io::SaveOptions options;
   options.tokenizer_source = tokenizer_source;
   model_io::save_hf_model(policy, dir / kModelDir, options);
+  // With LoRA the base in model/ stays frozen; the adapters go beside it as a PEFT directory.
+  if (!policy.adapter_parameters().empty())
+    model_io::save_peft_adapter(policy, dir / kAdapterDir, "../" + std::string(kModelDir));
   write_tensors(optimizer_state, dir / kOptimizerFile);
   write_tensors(parameters_of(learner.reference()), dir / kReferenceFile);
   const nlohmann::json state = {{"kl_beta", learner.kl_controller().beta()},
@@ -99,8 +110,15 @@ void save_learner_checkpoint(GrpoLearner& learner, const models::Transformer& po
 }
 
 void load_policy_from_checkpoint(models::Transformer& policy, const fs::path& dir) {
+  const bool has_adapter = fs::exists(dir / kAdapterDir);
+  if (!has_adapter && !policy.adapter_parameters().empty()) {
+    throw InputError(dir.string() +
+                     ": the checkpoint has no LoRA adapter (adapter/), but model.lora.rank > 0 "
+                     "attached adapters to the policy; resume with model.lora.rank: 0");
+  }
   const at::NoGradGuard no_grad;
   model_io::load_hf_weights(dir / kModelDir, policy);
+  if (has_adapter) model_io::load_peft_adapter(policy, dir / kAdapterDir);
 }
 
 void load_learner_checkpoint(GrpoLearner& learner, models::Transformer& policy, const fs::path& dir) {
@@ -108,6 +126,11 @@ void load_learner_checkpoint(GrpoLearner& learner, models::Transformer& policy, 
   if (!state.contains("kl_beta") || !state["kl_beta"].is_number() || !state.contains("optimizer_steps") ||
       !state["optimizer_steps"].is_number_integer()) {
     throw InputError((dir / kLearnerFile).string() + ": needs numeric kl_beta and integer optimizer_steps");
+  }
+  if (fs::exists(dir / kAdapterDir) && policy.adapter_parameters().empty()) {
+    throw InputError(dir.string() +
+                     ": the checkpoint holds a LoRA adapter (adapter/), but the policy has none; "
+                     "resume with the run's model.lora settings");
   }
   load_policy_from_checkpoint(policy, dir);
   load_parameters(learner.reference(), dir / kReferenceFile);

@@ -1,10 +1,12 @@
 // A learner's part of a checkpoint, written into the checkpoint's staging directory:
 //   model/                  the policy in Hugging Face format (config.json, model.safetensors, tokenizer files
 //                           when the run's model directory has them), loadable by any HF-compatible tool
+//   adapter/                with LoRA (model.lora.rank > 0): the policy's adapters as a PEFT adapter directory
+//                           (models/io/peft_adapter.h); model/ then holds the frozen base
 //   optimizer.safetensors   AdamW's state (learner/optimizer.h names: step, exp_avg.<i>, exp_avg_sq.<i> in
 //                           float32, and master.<i>, the float32 master of each 16-bit parameter)
-//   reference.safetensors   the frozen reference model's parameters (it drifts from the starting model with
-//                           grpo.ref_reset_every, so a pointer to model.path would not do)
+//   reference.safetensors   the frozen reference model's parameters and LoRA adapters (it drifts from the
+//                           starting model with grpo.ref_reset_every, so a pointer to model.path would not do)
 //   learner.json            {"kl_beta": ..., "optimizer_steps": ...}
 // Everything is stored in the tensors' own dtype, so a restored learner continues bit-identically (a bf16
 // policy's weights are its masters rounded, and the masters themselves come back from optimizer.safetensors).
@@ -39,7 +41,9 @@ void save_learner_checkpoint(GrpoLearner& learner, const models::Transformer& po
 // is half-restored then for the tensors checked (shapes are checked before any write).
 void load_learner_checkpoint(GrpoLearner& learner, models::Transformer& policy, const std::filesystem::path& dir);
 
-// Loads only the policy weights of a checkpoint (what a rollout worker needs).
+// Loads only the policy weights of a checkpoint (what a rollout worker needs), and its LoRA adapter when it has
+// one (attached first when the policy has none). Throws spct::InputError when the policy has adapters and the
+// checkpoint none.
 void load_policy_from_checkpoint(models::Transformer& policy, const std::filesystem::path& dir);
 
 }  // namespace spct::learner

@@ -7,7 +7,8 @@ namespace spct::learner {
 
 SftTrainer::SftTrainer(models::Transformer& policy, double lr, comm::Communicator* peers, std::size_t bucket_bytes)
     : policy_(policy), peers_(peers != nullptr && peers->size() > 1 ? peers : nullptr) {
-  policy_.set_requires_grad(true);
+  // A LoRA policy (adapters attached) warm-starts its adapters alone; the base stays frozen.
+  if (policy_.adapter_parameters().empty()) policy_.set_requires_grad(true);
   distributed::NamedTensors named;
   for (const models::NamedTensor& parameter : policy_.trainable_parameters()) {
     params_.push_back(parameter.tensor);

@@ -77,8 +77,7 @@ at::Tensor DecoderLayer::feed_forward(const at::Tensor& x, const LayerContext& c
   const at::Tensor flat = x.reshape({-1, hidden});
   MoeOutput out = moe->forward(flat);
   if (ctx.moe != nullptr) {
-    const at::Tensor aux = load_balancing_loss(out.router_probs, out.selected, ctx.token_mask);
-    ctx.moe->aux_loss = ctx.moe->aux_loss.defined() ? ctx.moe->aux_loss + aux : aux;
+    ctx.moe->balance.add(load_balancing_sums(out.router_probs, out.selected, ctx.token_mask));
     if (ctx.moe->collect_metrics) {
       ctx.moe->layers.push_back(router_metrics(out.router_probs, out.selected, ctx.token_mask));
     }

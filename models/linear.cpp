@@ -1,6 +1,8 @@
 #include "models/linear.h"
 
 #include <ATen/TensorOperators.h>
+#include <ATen/core/grad_mode.h>
+#include <ATen/ops/dropout.h>
 #include <ATen/ops/linear.h>
 
 namespace spct::models {
@@ -9,7 +11,9 @@ at::Tensor Linear::forward(const at::Tensor& x) const {
   at::Tensor y = at::linear(x, weight, bias);
   if (lora_a.defined()) {
     // The rank-r bottleneck is applied as two thin products; never materialise B A (out x in).
-    y = y + at::linear(at::linear(x, lora_a), lora_b) * lora_scale;
+    const bool drop = lora_dropout > 0 && at::GradMode::is_enabled();
+    const at::Tensor input = drop ? at::dropout(x, lora_dropout, /*train=*/true) : x;
+    y = y + at::linear(at::linear(input, lora_a), lora_b) * lora_scale;
   }
   return y;
 }

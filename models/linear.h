@@ -18,6 +18,9 @@ struct Linear {
   at::Tensor lora_a;
   at::Tensor lora_b;
   double lora_scale = 0.0;  // alpha / rank
+  // PEFT's lora_dropout: dropout on the adapter's input, applied only while gradients are recorded (a training
+  // pass); scoring and sampling passes (no grad) see the adapter deterministically, as PEFT's eval mode does.
+  double lora_dropout = 0.0;
 
   // x [..., in_features] -> [..., out_features].
   at::Tensor forward(const at::Tensor& x) const;

@@ -100,7 +100,8 @@ CompletionLogProbs completion_logprobs(const Transformer& model, const std::vect
   const at::Tensor cell_index = at::from_blob(cells.data(), {n}, long_opts).clone().to(model.device());
   const at::Tensor token_ids = at::from_blob(tokens.data(), {n}, long_opts).clone().to(model.device());
 
-  const at::Tensor hidden = model.hidden_states(input_ids, position_ids, attention_mask);
+  const at::Tensor hidden =
+      model.hidden_states(input_ids, position_ids, attention_mask, /*cache=*/nullptr, options.moe);
   // Column P + j - 1 predicts completion token j; keep only the real tokens' states.
   const at::Tensor states = hidden.narrow(1, p - 1, c).reshape({b * c, hidden.size(2)}).index_select(0, cell_index);
 

@@ -46,6 +46,9 @@ struct LogProbOptions {
   // without recording it for backward (the entropy metric alone).
   bool entropy_grad = false;
   int64_t chunk_tokens = kDefaultLogProbChunkTokens;  // REQUIRES: > 0
+  // A mixture-of-experts model's router statistics over the real tokens (prompts and completions), as
+  // Transformer::hidden_states reports them; nullptr: not wanted.
+  MoeStats* moe = nullptr;
 };
 
 // Throws spct::InputError for an empty prompt, mismatched list sizes, token ids outside the vocabulary or a

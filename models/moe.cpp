@@ -53,18 +53,39 @@ MoeOutput SparseMoe::forward(const at::Tensor& x) const {
   return out;
 }
 
-at::Tensor load_balancing_loss(const at::Tensor& router_probs, const at::Tensor& selected,
-                               const at::Tensor& token_mask) {
+void BalanceSums::add(const BalanceSums& other) {
+  if (!slots.defined()) {
+    *this = other;
+    return;
+  }
+  slots = slots + other.slots;
+  prob_sum = prob_sum + other.prob_sum;
+  tokens = tokens + other.tokens;
+}
+
+at::Tensor BalanceSums::loss() const {
+  const at::Tensor n = tokens.clamp_min(1.0);
+  return static_cast<double>(slots.size(0)) * ((slots / n) * (prob_sum / n)).sum();
+}
+
+BalanceSums load_balancing_sums(const at::Tensor& router_probs, const at::Tensor& selected,
+                                const at::Tensor& token_mask) {
   const int64_t n = router_probs.size(0);
   const int64_t num_experts = router_probs.size(1);
   const at::Tensor w = mask_weights(token_mask, n, router_probs.device());  // [N]
-  const at::Tensor tokens = w.sum().clamp_min(1.0);
-  // f_e: top-k slots per expert over counted tokens (not differentiable: a count).
+  BalanceSums sums;
+  // Slots are a count: built from `selected` alone, so no gradient flows through them.
   const at::Tensor one_hot_counts = at::zeros({n, num_experts}, router_probs.options())
-                                        .scatter_add(1, selected, at::ones(selected.sizes(), router_probs.options()));
-  const at::Tensor f = (one_hot_counts * w.unsqueeze(1)).sum(0) / tokens;
-  const at::Tensor p = (router_probs * w.unsqueeze(1)).sum(0) / tokens;
-  return static_cast<double>(num_experts) * (f * p).sum();
+                                        .scatter_add(1, selected, at::ones(selected.sizes(), w.options()));
+  sums.slots = (one_hot_counts * w.unsqueeze(1)).sum(0);
+  sums.prob_sum = (router_probs * w.unsqueeze(1)).sum(0);
+  sums.tokens = w.sum();
+  return sums;
+}
+
+at::Tensor load_balancing_loss(const at::Tensor& router_probs, const at::Tensor& selected,
+                               const at::Tensor& token_mask) {
+  return load_balancing_sums(router_probs, selected, token_mask).loss();
 }
 
 RouterMetrics router_metrics(const at::Tensor& router_probs, const at::Tensor& selected, const at::Tensor& token_mask) {

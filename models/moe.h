@@ -7,6 +7,9 @@
 // Load-balancing loss (Switch Transformer / Qwen form): aux = E * sum_e f_e * P_e over the tokens in the mask,
 // where f_e = (number of top-k slots that picked e) / tokens and P_e = mean router probability of e. With a
 // perfectly uniform router aux = k; it grows as routing concentrates. It is differentiable through P only.
+// Over a whole model the sums are pooled over every MoE layer before the product, as transformers'
+// load_balancing_loss_func does (Qwen3MoeForCausalLM's aux_loss): f_e and P_e are taken over all layers' tokens
+// at once, which is not the mean of the per-layer losses (spct_hf_reference_tests checks it against transformers).
 //
 // Thread safety: forward() is const; concurrent calls are fine while nobody mutates the weights.
 #pragma once
@@ -47,8 +50,24 @@ struct SparseMoe {
   MoeOutput forward(const at::Tensor& x) const;
 };
 
-// aux = E * sum_e f_e * P_e (see above). token_mask [N] bool selects the tokens that count (undefined = all).
-// Returns a float32 scalar, differentiable with respect to router_probs.
+// The sums behind the load-balancing loss, over the tokens of one or more MoE layers (add() pools layers).
+struct BalanceSums {
+  at::Tensor slots;     // [E] float32: top-k slots that picked each expert (a count; no gradient)
+  at::Tensor prob_sum;  // [E] float32: summed router probability of each expert (differentiable)
+  at::Tensor tokens;    // float32 scalar: the counted tokens (no gradient)
+
+  // This plus `other` (a copy of `other` when this is empty).
+  void add(const BalanceSums& other);
+  // E * sum_e (slots_e / tokens) * (prob_sum_e / tokens); 0 tokens count as 1. REQUIRES: slots defined.
+  at::Tensor loss() const;
+};
+
+// The sums of one layer. token_mask [N] bool selects the tokens that count (undefined = all).
+BalanceSums load_balancing_sums(const at::Tensor& router_probs, const at::Tensor& selected,
+                                const at::Tensor& token_mask);
+
+// aux = E * sum_e f_e * P_e of one layer (see above): load_balancing_sums(...).loss(). Returns a float32 scalar,
+// differentiable with respect to router_probs.
 at::Tensor load_balancing_loss(const at::Tensor& router_probs, const at::Tensor& selected,
                                const at::Tensor& token_mask);
 
@@ -58,7 +77,8 @@ RouterMetrics router_metrics(const at::Tensor& router_probs, const at::Tensor& s
 // What a forward pass reports about its MoE layers when the caller asks for it (Transformer::forward's `moe`).
 struct MoeStats {
   bool collect_metrics = false;       // set by the caller: also fill `layers` (costs a device sync per layer)
-  at::Tensor aux_loss;                // mean over MoE layers of load_balancing_loss; undefined for dense models
+  BalanceSums balance;                // pooled over the pass's MoE layers; empty for dense models
+  at::Tensor aux_loss;                // balance.loss(), set at the end of the pass; undefined for dense models
   std::vector<RouterMetrics> layers;  // one entry per MoE layer, in layer order, when collect_metrics
 };
 

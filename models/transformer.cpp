@@ -294,11 +294,8 @@ at::Tensor Transformer::hidden_states(const at::Tensor& input_ids, const at::Ten
     for (const DecoderLayer& layer : layers_) x = layer.forward(x, ctx);
   }
   if (cache != nullptr) cache->end_step();
-  if (moe != nullptr && moe->aux_loss.defined()) {
-    int64_t moe_layers = 0;
-    for (const DecoderLayer& layer : layers_) moe_layers += layer.moe ? 1 : 0;
-    moe->aux_loss = moe->aux_loss / static_cast<double>(moe_layers);
-  }
+  // One loss over all MoE layers' pooled sums (moe.h), as transformers computes Qwen3-MoE's aux_loss.
+  if (moe != nullptr && moe->balance.slots.defined()) moe->aux_loss = moe->balance.loss();
   return config_.family == Family::kGemma2 ? rms_norm_unit_offset(x, norm_, config_.rms_norm_eps)
                                            : rms_norm(x, norm_, config_.rms_norm_eps);
 }
@@ -317,7 +314,10 @@ at::Tensor Transformer::checkpointed_layer(const DecoderLayer& layer, const at::
     if (moe_layer) local.moe = &layer_stats;
     std::vector<at::Tensor> out{layer.forward(in[0], local)};
     if (moe_layer) {
-      out.push_back(layer_stats.aux_loss);
+      // The differentiable probability sums second, then the counts as data (recompute_in_backward).
+      out.push_back(layer_stats.balance.prob_sum);
+      out.push_back(layer_stats.balance.slots);
+      out.push_back(layer_stats.balance.tokens);
       if (!recomputing) {
         for (RouterMetrics& m : layer_stats.layers) stats->layers.push_back(std::move(m));
       }
@@ -325,7 +325,7 @@ at::Tensor Transformer::checkpointed_layer(const DecoderLayer& layer, const at::
     return out;
   };
   std::vector<at::Tensor> out = recompute_in_backward(fn, {x}, moe_layer ? 2 : 1);
-  if (moe_layer) stats->aux_loss = stats->aux_loss.defined() ? stats->aux_loss + out[1] : out[1];
+  if (moe_layer) stats->balance.add({.slots = out[2], .prob_sum = out[1], .tokens = out[3]});
   return out[0];
 }
 

@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   spct::cli::register_eval(app);
   spct::cli::register_pipeline(app);
   spct::cli::register_submit(app);
+  spct::cli::register_export(app);
 
   try {
     spct::init_logging("info");

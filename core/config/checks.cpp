@@ -34,6 +34,25 @@ std::vector<CheckFailure> check_consistency(const Config& c) {
            {"model.hidden_size", "model.num_heads"});
     }
   }
+  // LoRA: the reference model of the KL term is the frozen base, and dropout masks are drawn per pass.
+  if (c.model.lora.rank > 0) {
+    if (c.model.lora.target_modules.empty()) {
+      fail("model.lora.target_modules is empty: name the projections to adapt (e.g. [q_proj, v_proj])",
+           {"model.lora.target_modules", "model.lora.rank"});
+    }
+    if (c.grpo.ref_reset_every > 0) {
+      fail(
+          "grpo.ref_reset_every does not combine with model.lora.rank > 0: with LoRA the KL reference is the "
+          "frozen base model",
+          {"grpo.ref_reset_every", "model.lora.rank"});
+    }
+    if (c.model.lora.dropout > 0 && c.model.activation_checkpointing) {
+      fail(
+          "model.lora.dropout > 0 does not combine with model.activation_checkpointing: the recomputed forward "
+          "pass would draw other dropout masks than the first",
+          {"model.lora.dropout", "model.activation_checkpointing"});
+    }
+  }
   if (c.data.max_prompt_tokens + c.rollout.max_new_tokens > c.model.max_position) {
     fail("data.max_prompt_tokens + rollout.max_new_tokens (" + str(c.data.max_prompt_tokens) + " + " +
              str(c.rollout.max_new_tokens) + ") exceeds model.max_position (" + str(c.model.max_position) + ")",

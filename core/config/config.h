@@ -41,6 +41,18 @@ struct DistributedSection {
   int64_t zero_stage = 0;
 };
 
+// LoRA adapters on the policy (models/lora.h); rank 0 trains the full model.
+struct LoraSection {
+  int64_t rank = 0;
+  double alpha = 16;
+  double dropout = 0;
+  std::vector<std::string> target_modules = {"q_proj", "v_proj"};
+};
+
+struct MoeSection {
+  double aux_loss_coef = -1;  // < 0: the model's config.json router_aux_loss_coef
+};
+
 struct ModelSection {
   std::string path;
   std::string family = "qwen2";
@@ -57,6 +69,8 @@ struct ModelSection {
   std::string device = "auto";
   int64_t logprob_chunk_tokens = 1024;
   bool activation_checkpointing = false;
+  LoraSection lora;
+  MoeSection moe;
 };
 
 struct TokenizerSection {

@@ -158,6 +158,38 @@ std::string unknown_key_message(const std::string& key) {
          " (see docs/configuration.md)";
 }
 
+// Whether some field's key starts with "<prefix>." (a group such as model.lora).
+bool has_fields_under(const std::string& prefix) {
+  const std::string head = prefix + ".";
+  return std::any_of(schema().begin(), schema().end(),
+                     [&](const FieldSpec& field) { return field.key.starts_with(head); });
+}
+
+// Assigns the entries of `map` under the dotted key `prefix`. A mapping that is not itself a field is a group of
+// fields written nested ("lora: {rank: 8}" is model.lora.rank), so nested YAML and dotted keys mean the same.
+void apply_entries(const ConfigNode& map, const std::string& prefix, ResolvedConfig& out, Problems& problems) {
+  for (const ConfigNode::Entry& entry : map.entries) {
+    const std::string key = prefix + "." + entry.key;
+    const FieldSpec* field = find_field(key);
+    if (field == nullptr && entry.value.kind == ConfigNode::Kind::kMap && has_fields_under(key)) {
+      apply_entries(entry.value, key, out, problems);
+      continue;
+    }
+    if (field == nullptr) {
+      problems.add(entry.key_location.str() + ": " + unknown_key_message(key));
+      continue;
+    }
+    if (entry.value.kind == ConfigNode::Kind::kNull) {
+      problems.add(entry.key_location.str() + ": " + key + ": has no value (remove the line to use the default)");
+      continue;
+    }
+    problems.collect([&] {
+      field->assign(out.config, entry.value);
+      out.origins[key] = Origin{Origin::Kind::kFile, entry.value.location};
+    });
+  }
+}
+
 // Assigns every leaf of the merged tree through the schema.
 void apply_tree(const ConfigNode& root, ResolvedConfig& out, Problems& problems) {
   for (const ConfigNode::Entry& section : root.entries) {
@@ -173,22 +205,7 @@ void apply_tree(const ConfigNode& root, ResolvedConfig& out, Problems& problems)
                    section.value.kind_name());
       continue;
     }
-    for (const ConfigNode::Entry& entry : section.value.entries) {
-      const std::string key = section.key + "." + entry.key;
-      const FieldSpec* field = find_field(key);
-      if (field == nullptr) {
-        problems.add(entry.key_location.str() + ": " + unknown_key_message(key));
-        continue;
-      }
-      if (entry.value.kind == ConfigNode::Kind::kNull) {
-        problems.add(entry.key_location.str() + ": " + key + ": has no value (remove the line to use the default)");
-        continue;
-      }
-      problems.collect([&] {
-        field->assign(out.config, entry.value);
-        out.origins[key] = Origin{Origin::Kind::kFile, entry.value.location};
-      });
-    }
+    apply_entries(section.value, section.key, out, problems);
   }
 }
 

@@ -2,9 +2,20 @@
 #include "core/config/schema_sections.h"
 
 namespace spct::config {
+namespace {
+
+// An Accessor for config.model.<group>.<member>: the fields of a nested group such as model.lora.
+template <class Group, class T>
+Accessor<T> bind_group(Group ModelSection::*group, T Group::*member) {
+  return {[group, member](Config& config) -> T& { return (config.model.*group).*member; },
+          [group, member](const Config& config) -> const T& { return (config.model.*group).*member; }};
+}
+
+}  // namespace
 
 void add_model_fields(SchemaBuilder& b) {
   const auto f = [](auto member) { return bind(&Config::model, member); };
+  const auto g = [](auto group, auto member) { return bind_group(group, member); };
   b.add_string("path", f(&ModelSection::path),
                "Hugging Face model directory (config.json + safetensors) to start from; empty builds a new model "
                "from the fields below.");
@@ -41,6 +52,25 @@ void add_model_fields(SchemaBuilder& b) {
   b.add_bool("activation_checkpointing", f(&ModelSection::activation_checkpointing),
              "Keep only each decoder layer's input for backward and recompute the layer during backward: less "
              "activation memory for about one more forward pass; same gradients.");
+  b.add_integer("lora.rank", g(&ModelSection::lora, &LoraSection::rank),
+                "LoRA adapter rank r (docs/lora.md); 0 trains the full model. With r > 0 the base weights are frozen, "
+                "only the adapters train, sync to the rollout ranks and are checkpointed (with their AdamW state).",
+                {.min = 0, .max = 65536});
+  b.add_number("lora.alpha", g(&ModelSection::lora, &LoraSection::alpha),
+               "LoRA scale numerator: adapters add (alpha / rank) * B A x, as PEFT's lora_alpha.",
+               {.min = 1e-9, .max = 1e9});
+  b.add_number("lora.dropout", g(&ModelSection::lora, &LoraSection::dropout),
+               "Dropout on each adapter's input in training passes (PEFT's lora_dropout); scoring and sampling see "
+               "no dropout.",
+               {.min = 0, .max = 0.99});
+  b.add_string_list("lora.target_modules", g(&ModelSection::lora, &LoraSection::target_modules),
+                    "Projections that get an adapter, as PEFT's target_modules: a name matches every module whose "
+                    "path ends in it (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj, lm_head).");
+  b.add_number("moe.aux_loss_coef", g(&ModelSection::moe, &MoeSection::aux_loss_coef),
+               "Weight of the router load-balancing loss added to the GRPO loss of a mixture-of-experts policy "
+               "(Qwen3-MoE). -1: the model's config.json router_aux_loss_coef (0.001 when it has none); 0 disables it "
+               "(docs/lora.md).",
+               {.min = -1, .max = 100});
 }
 
 void add_tokenizer_fields(SchemaBuilder& b) {

@@ -17,5 +17,6 @@ void register_serve(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_pipeline(CLI::App& app);
 void register_submit(CLI::App& app);
+void register_export(CLI::App& app);
 
 }  // namespace spct::cli

@@ -1,5 +1,7 @@
 // The exported model of a run: `<run dir>/model/`, a copy of the final checkpoint's Hugging Face model
-// directory, for `spct generate/eval/serve` and later pipeline stages.
+// directory, for `spct generate/eval/serve` and later pipeline stages. A LoRA run (model.lora.rank > 0) also gets
+// `<run dir>/adapter/`, the checkpoint's PEFT adapter directory; model/ is then the frozen base (`spct export
+// RUN --merged DIR` writes base and adapter merged).
 //
 // Replacing it is atomic: the copy is staged in `.model.partial/` and swapped into place in one step
 // (renameat2 RENAME_EXCHANGE when an older export exists, rename otherwise), then the older export is removed.

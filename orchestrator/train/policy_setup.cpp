@@ -1,6 +1,8 @@
 #include "orchestrator/train/policy_setup.h"
 
+#include "core/error.h"
 #include "models/io/hf_model_dir.h"
+#include "models/lora.h"
 #include "models/model_config.h"
 #include "models/tokenizer/factory.h"
 #include "orchestrator/train/device_setup.h"
@@ -55,6 +57,18 @@ std::unique_ptr<models::Transformer> make_policy(const config::Config& config, c
     policy = std::make_unique<models::Transformer>(shape, static_cast<uint64_t>(config.run.seed), device);
   }
   policy->set_activation_checkpointing(config.model.activation_checkpointing);
+  if (config.model.lora.rank > 0) {
+    const config::LoraSection& lora = config.model.lora;
+    // Every rank draws the same A from run.seed (and B starts at 0), so all copies of the policy agree.
+    try {
+      models::attach_lora(
+          *policy,
+          {.rank = lora.rank, .alpha = lora.alpha, .dropout = lora.dropout, .target_modules = lora.target_modules},
+          static_cast<uint64_t>(config.run.seed));
+    } catch (const InputError& e) {
+      throw UsageError(std::string("model.lora: ") + e.what());
+    }
+  }
   return policy;
 }
 

@@ -48,10 +48,15 @@ void join_stop_agreement(comm::World& world) {
   world.world().all_reduce(&flag, 1, comm::DataType::kInt32, comm::ReduceOp::kMax);
 }
 
+// What the weight sync carries: every parameter, or with LoRA only the adapters. The base is frozen and every
+// rank loaded the same one, so the rollout ranks apply the received adapters on top of it, unmerged: merging
+// would need the base kept (or the previous delta subtracted, which accumulates rounding in 16-bit weights) to
+// take the next version, and the unmerged adapter computes exactly what the learner's policy computes.
 distributed::NamedTensors weights_of(const models::Transformer& model) {
   distributed::NamedTensors out;
-  for (const models::NamedTensor& parameter : model.named_parameters())
-    out.emplace_back(parameter.name, parameter.tensor);
+  std::vector<models::NamedTensor> tensors = model.adapter_parameters();
+  if (tensors.empty()) tensors = model.named_parameters();
+  for (const models::NamedTensor& tensor : tensors) out.emplace_back(tensor.name, tensor.tensor);
   return out;
 }
 
@@ -183,7 +188,11 @@ uint64_t run_learner_rank(comm::World& world, const config::Config& config, cons
     if (publishes) {
       comm::PhaseScope phase(world.state(), "weight_sync");
       const auto publish_start = std::chrono::steady_clock::now();
-      publisher->publish(step + 2, weights_of(policy));  // version 1 is the warm start's
+      const distributed::NamedTensors weights = weights_of(policy);
+      publisher->publish(step + 2, weights);  // version 1 is the warm start's
+      double bytes = 0;
+      for (const auto& weight : weights) bytes += static_cast<double>(weight.second.nbytes());
+      report.metrics.emplace_back("sync/weight_bytes", bytes);
       report.metrics.emplace_back(
           "time/publish_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - publish_start).count());
     }

@@ -9,11 +9,13 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/stop_signal.h"
+#include "models/lora.h"
 #include "orchestrator/jobs/grm_jobs.h"
 #include "orchestrator/observe/status_server.h"
 #include "orchestrator/run/launch.h"
 #include "orchestrator/run/thread_count.h"
 #include "orchestrator/train/local_backend.h"
+#include "orchestrator/train/memory_estimate.h"
 #include "orchestrator/train/mpi_job.h"
 #include "orchestrator/train/policy_setup.h"
 #include "orchestrator/train/train_loop.h"
@@ -65,6 +67,14 @@ void run_train_job(const config::ResolvedConfig& resolved, const ResumeOptions& 
   if (plan.complete) return finish_completed_run(resolved, plan);
   // A busy observe.status_port fails here, with exit 2, before any rank starts or the warm start runs.
   observe::check_status_endpoint(config);
+  // A LoRA target the model lacks fails here with exit 2, from config.json alone, before any rank loads weights.
+  if (config.model.lora.rank > 0) {
+    try {
+      models::check_lora_targets(job_shapes(config).policy, config.model.lora.target_modules);
+    } catch (const InputError& e) {
+      throw UsageError(std::string("model.lora: ") + e.what());
+    }
+  }
   if (config.layout.colocate) return run_colocated(resolved, plan);
   const int ranks = static_cast<int>(config::required_world_size(config));
   std::vector<std::string> argv = {run::current_executable()};

@@ -39,6 +39,13 @@ Two commands, each answering one JSON object on stdout:
         {"vocab_size", "prompt_ids": [ids] (special tokens added), "greedy": [ids], "greedy_margins": [float],
          "text": the greedy ids decoded}
 
+  moe-aux OUT_DIR   (request on stdin: {"input_ids", "attention_mask", "position_ids": [[...]]}, a padded batch)
+      A random tiny Qwen3-MoE (vocab 99, 3 layers, layer 1 dense, 8 experts, top-2, routers scaled up so that
+      routing is uneven), saved into OUT_DIR in fp32; answers Qwen3MoeForCausalLM's aux_loss on the batch
+      (output_router_logits, load_balancing_loss_func over all MoE layers' unpadded tokens pooled), its
+      gradient with respect to each router, and the mean of the per-layer losses (a different definition):
+        {"aux_loss": float, "layer_mean": float, "gate_grads": {"<name>": [flattened values]}}
+
 Runs on one thread, downloads nothing (HF_HUB_OFFLINE=1), and exits 1 with a one-line reason on stderr. The
 caller bounds its run time (the tests run it under `timeout`).
 """
@@ -247,6 +254,33 @@ def logits(request):
     json.dump(answer, sys.stdout)
 
 
+def moe_aux(out_dir, request):
+    from transformers.models.qwen3_moe.modeling_qwen3_moe import load_balancing_loss_func
+    torch.set_num_threads(1)
+    # vocab 99: spct's character tokenizer, so that tests/e2e/train/moe_aux.sh can train the same model.
+    config = transformers.Qwen3MoeConfig(**small(
+        vocab_size=99, num_hidden_layers=3, num_experts=8, num_experts_per_tok=2, moe_intermediate_size=16, norm_topk_prob=True,
+        mlp_only_layers=[1], head_dim=8, tie_word_embeddings=False, router_aux_loss_coef=0.01))
+    torch.manual_seed(5000)
+    model = transformers.Qwen3MoeForCausalLM(config).eval()
+    randomize(model, 5001)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if name.endswith("mlp.gate.weight"):
+                parameter.mul_(8.0)
+    model.save_pretrained(out_dir)
+    model = transformers.Qwen3MoeForCausalLM.from_pretrained(out_dir, dtype=torch.float32).eval()
+    mask = torch.tensor(request["attention_mask"], dtype=torch.long)
+    out = model(input_ids=torch.tensor(request["input_ids"]), attention_mask=mask,
+                position_ids=torch.tensor(request["position_ids"]), output_router_logits=True)
+    layers = [load_balancing_loss_func((logits,), config.num_experts, config.num_experts_per_tok, mask).item()
+              for logits in out.router_logits]
+    out.aux_loss.backward()
+    json.dump({"aux_loss": out.aux_loss.item(), "layer_mean": sum(layers) / len(layers),
+               "gate_grads": {name: p.grad.flatten().tolist() for name, p in model.named_parameters()
+                              if name.endswith("mlp.gate.weight")}}, sys.stdout)
+
+
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "make":
         make(sys.argv[2])
@@ -256,9 +290,11 @@ def main():
         grads(json.load(sys.stdin))
     elif len(sys.argv) == 4 and sys.argv[1] == "gemma2-with-tokenizer":
         gemma2_with_tokenizer(sys.argv[2], sys.argv[3], json.load(sys.stdin))
+    elif len(sys.argv) == 3 and sys.argv[1] == "moe-aux":
+        moe_aux(sys.argv[2], json.load(sys.stdin))
     else:
         raise ValueError("usage: hf_model_reference.py make OUT_DIR | logits < request.json | grads < request.json | "
-                         "gemma2-with-tokenizer OUT_DIR TOKENIZER_DIR < request.json")
+                         "gemma2-with-tokenizer OUT_DIR TOKENIZER_DIR < request.json | moe-aux OUT_DIR < request.json")
 
 
 if __name__ == "__main__":

@@ -360,3 +360,63 @@ TEST_CASE("spct's gradients of the teacher-forced log-likelihood are transformer
     CHECK(worst <= kFloat32Tolerance);
   }
 }
+
+// The router load-balancing loss spct adds to a Qwen3-MoE policy's GRPO loss (model.moe.aux_loss_coef) is
+// transformers' Qwen3MoeForCausalLM aux_loss: counts and router probabilities pooled over all MoE layers' unpadded
+// tokens (load_balancing_loss_func), not the mean of per-layer losses. Checked on a left-padded batch, with and
+// without activation checkpointing (which carries the pooled sums out of each recomputed layer), value and the
+// gradient reaching every router.
+TEST_CASE("spct's Qwen3-MoE load-balancing loss and its router gradients are transformers' aux_loss",
+          "[hf-reference]") {
+  spct::testing::TempDir scratch;
+  const spct::models::PaddedBatch batch = spct::models::left_pad(
+      {{5, 17, 3, 88, 41, 9, 60}, {12, 7, 7, 30, 2, 71, 19, 54, 23, 8, 44, 90}, {64, 1, 33}}, at::kCPU);
+  const auto rows_of = [](const at::Tensor& t) {
+    const at::Tensor values = t.to(at::kLong).contiguous();
+    Rows out(static_cast<std::size_t>(values.size(0)));
+    for (int64_t r = 0; r < values.size(0); ++r) {
+      const int64_t* row = values[r].data_ptr<int64_t>();
+      out[static_cast<std::size_t>(r)].assign(row, row + values.size(1));
+    }
+    return out;
+  };
+  const json request = {{"input_ids", rows_of(batch.input_ids)},
+                        {"attention_mask", rows_of(batch.attention_mask)},
+                        {"position_ids", rows_of(batch.position_ids)}};
+  const std::string dir = scratch.path() + "/qwen3moe";
+  const json answer = run_reference("moe-aux '" + dir + "'", request.dump(), scratch.path());
+  const double expected = answer["aux_loss"].get<double>();
+  // The per-layer mean differs on this model, so agreeing with the pooled value is not an accident.
+  REQUIRE(std::abs(answer["layer_mean"].get<double>() - expected) > 0.1);
+  at::set_num_threads(1);
+  const auto model = spct::model_io::load_hf_model(dir);
+  model->set_requires_grad(true);
+  for (const bool checkpointing : {false, true}) {
+    INFO("activation checkpointing " << checkpointing);
+    model->set_activation_checkpointing(checkpointing);
+    for (const spct::models::NamedTensor& p : model->named_parameters()) p.tensor.mutable_grad() = at::Tensor();
+    spct::models::MoeStats stats;
+    (void)model->hidden_states(batch.input_ids, batch.position_ids, batch.attention_mask, nullptr, &stats);
+    REQUIRE(stats.aux_loss.defined());
+    const double aux = stats.aux_loss.item<double>();
+    std::cout << "qwen3-moe aux_loss: spct " << aux << ", transformers " << expected << " (per-layer mean "
+              << answer["layer_mean"].get<double>() << ")\n";
+    CHECK(std::abs(aux - expected) <= kFloat32Tolerance);
+    stats.aux_loss.backward();
+    std::map<std::string, at::Tensor> ours;
+    for (const spct::models::NamedTensor& p : model->named_parameters()) ours[p.name] = p.tensor.grad();
+    REQUIRE(answer["gate_grads"].size() == 2);  // layers 0 and 2; layer 1 is dense
+    for (const auto& [name, values] : answer["gate_grads"].items()) {
+      INFO(name);
+      REQUIRE(ours.count(name) == 1);
+      REQUIRE(ours.at(name).defined());
+      const auto reference_grad = values.get<std::vector<double>>();
+      const at::Tensor theirs = at::from_blob(const_cast<double*>(reference_grad.data()),
+                                              {static_cast<int64_t>(reference_grad.size())}, at::kDouble);
+      const at::Tensor grad = ours.at(name).to(at::kDouble).contiguous().view({-1});
+      REQUIRE(grad.numel() == theirs.numel());
+      REQUIRE(theirs.abs().max().item<double>() > 1e-4);  // the router does get a gradient
+      CHECK((grad - theirs).abs().max().item<double>() <= kFloat32Tolerance);
+    }
+  }
+}

@@ -64,21 +64,25 @@ void add_reward_fields(SchemaBuilder& b) {
   b.add_string_list(
       "functions", f(&RewardSection::functions),
       "Reward functions, summed with `weights`: rule-based ones, and `grm`, the generative reward model (docs/grm.md).",
-      {.choices = {"exact_match", "numeric_match", "regex", "format", "overlong", "grm_correct", "grm_parsed", "grm"}});
+      {.choices = {"exact_match", "numeric_match", "math_match", "regex", "format", "overlong", "grm_correct",
+                   "grm_parsed", "grm"}});
   b.add_number_list("weights", f(&RewardSection::weights),
                     "Weight of each function, in order; empty gives every function weight 1.",
                     {.min = -1e6, .max = 1e6});
-  b.add_string("answer_format", f(&RewardSection::answer_format),
-               "Where exact_match and numeric_match find the answer: `line` = the completion up to the first "
-               "newline or stop string; `boxed` = the last \\boxed{...} (math style).",
-               {.choices = {"line", "boxed"}});
+  b.add_string(
+      "answer_format", f(&RewardSection::answer_format),
+      "Where exact_match, numeric_match and math_match find the answer: `line` = the completion up to the first "
+      "newline or stop string; `boxed` = the last \\boxed{...} (math style).",
+      {.choices = {"line", "boxed"}});
   b.add_bool("case_sensitive", f(&RewardSection::case_sensitive), "exact_match compares letters case-sensitively.");
   b.add_bool("normalize_whitespace", f(&RewardSection::normalize_whitespace),
              "exact_match trims both answers and collapses runs of whitespace to one space.");
   b.add_number("numeric_rel_tolerance", f(&RewardSection::numeric_rel_tolerance),
-               "numeric_match accepts |a - b| <= max(abs, rel * max(|a|, |b|)).", {.min = 0, .max = 1});
+               "numeric_match and math_match accept numbers with |a - b| <= max(abs, rel * max(|a|, |b|)).",
+               {.min = 0, .max = 1});
   b.add_number("numeric_abs_tolerance", f(&RewardSection::numeric_abs_tolerance),
-               "numeric_match's absolute tolerance (see numeric_rel_tolerance).", {.min = 0, .max = 1e12});
+               "numeric_match's and math_match's absolute tolerance (see numeric_rel_tolerance).",
+               {.min = 0, .max = 1e12});
   b.add_string("regex", f(&RewardSection::regex),
                "PCRE2 pattern for the `regex` function: 1 when it matches anywhere in the completion, else 0.");
   b.add_string("format_pattern", f(&RewardSection::format_pattern),

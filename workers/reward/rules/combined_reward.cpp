@@ -7,6 +7,7 @@
 #include "workers/reward/rules/answer_extraction.h"
 #include "workers/reward/rules/exact_match.h"
 #include "workers/reward/rules/grm_correct.h"
+#include "workers/reward/rules/math_match.h"
 #include "workers/reward/rules/numeric_match.h"
 #include "workers/reward/rules/overlong_penalty.h"
 #include "workers/reward/rules/pattern_rewards.h"
@@ -25,14 +26,19 @@ std::unique_ptr<const RewardFunction> make_function(const std::string& name, con
     return std::make_unique<NumericMatch>(parse_answer_format(r.answer_format), config.rollout.stop,
                                           NumericTolerance{r.numeric_rel_tolerance, r.numeric_abs_tolerance});
   }
+  if (name == "math_match") {
+    return std::make_unique<MathMatch>(parse_answer_format(r.answer_format), config.rollout.stop,
+                                       MathTolerance{r.numeric_rel_tolerance, r.numeric_abs_tolerance});
+  }
   if (name == "regex") return std::make_unique<RegexReward>(r.regex, "reward.regex");
   if (name == "format") return std::make_unique<FormatReward>(r.format_pattern, "reward.format_pattern");
   if (name == "overlong") return std::make_unique<OverlongPenalty>(config.rollout.max_new_tokens, r.overlong_buffer);
   const auto grm_min = static_cast<int>(config.grm.score_min), grm_max = static_cast<int>(config.grm.score_max);
   if (name == "grm_correct") return std::make_unique<GrmCorrect>(grm_min, grm_max);
   if (name == "grm_parsed") return std::make_unique<GrmParsed>(grm_min, grm_max);
-  throw UsageError("reward.functions: unknown reward function \"" + name +
-                   "\" (choose exact_match, numeric_match, regex, format, overlong, grm_correct or grm_parsed)");
+  throw UsageError(
+      "reward.functions: unknown reward function \"" + name +
+      "\" (choose exact_match, numeric_match, math_match, regex, format, overlong, grm_correct or grm_parsed)");
 }
 
 }  // namespace

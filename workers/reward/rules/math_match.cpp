@@ -1,8 +1,10 @@
 #include "workers/reward/rules/math_match.h"
 
+#include <memory>
 #include <utility>
 
 #include "core/error.h"
+#include "workers/reward/rules/reward_registry.h"
 
 namespace spct::reward {
 
@@ -18,5 +20,16 @@ double MathMatch::score(const RewardInput& input) const {
   if (!answer) return 0.0;
   return math_answers_equal(*answer, input.reference, tolerance_) ? 1.0 : 0.0;
 }
+
+namespace {
+
+// Shares numeric_match's tolerances: a numeral answer is compared the same way under either rule.
+const RewardRegistration kMathMatch("math_match", [](const config::Config& config) {
+  const config::RewardSection& r = config.reward;
+  return std::make_unique<MathMatch>(parse_answer_format(r.answer_format), config.rollout.stop,
+                                     MathTolerance{r.numeric_rel_tolerance, r.numeric_abs_tolerance});
+});
+
+}  // namespace
 
 }  // namespace spct::reward

@@ -32,7 +32,8 @@ const std::map<std::string, std::vector<PresetSetting>>& presets() {
         {"grpo.beta", "0"},
         {"grpo.clip_low", "0.2"},
         {"grpo.clip_high", "0.28"},
-        {"grpo.dynamic_sampling", "true"}}},
+        {"grpo.dynamic_sampling", "true"},
+        {"reward.overlong_shaping", "true"}}},
   };
   return table;
 }

@@ -9,9 +9,9 @@
 //            (beta 0.04), symmetric clip 0.2.
 //   dr_grpo  Dr. GRPO: no std normalisation, token sums over a constant (max_new_tokens) instead of each
 //            sequence's length, symmetric clip 0.2; the KL keys keep their values.
-//   dapo     DAPO: no KL, token-level loss, clip-higher 0.2/0.28, dynamic sampling. DAPO's overlong reward
-//            shaping is a reward function: list `overlong` in reward.functions (a preset does not edit a list
-//            a config sets).
+//   dapo     DAPO: no KL, token-level loss, clip-higher 0.2/0.28, dynamic sampling, and overlong reward
+//            shaping (reward.overlong_shaping, which adds the `overlong` function: a preset does not edit the
+//            reward.functions list a config sets).
 //   none     no settings (the default).
 #pragma once
 

@@ -17,8 +17,8 @@ ParquetDataset::ParquetDataset(std::vector<PromptItem> items, std::string finger
 std::shared_ptr<const ParquetDataset> ParquetDataset::load(const std::string& path, const JsonlOptions&) {
   throw UsageError(path +
                    ": this spct was built without Parquet support (its python had no pyarrow when it was "
-                   "configured): pip install -r python/requirements.txt and rebuild, or convert the file to "
-                   "JSONL");
+                   "configured): run scripts/install-python.sh (pyarrow is pinned in python/requirements.txt) and "
+                   "rebuild, or convert the file to JSONL");
 }
 
 }  // namespace spct::data

@@ -51,6 +51,8 @@ PromptSources make_prompt_sources(const config::Config& config, const TokenCount
   JsonlOptions options;
   options.count_tokens = count_tokens;
   options.max_prompt_tokens = data.max_prompt_tokens;
+  options.fields = {data.prompt_field, data.messages_field, data.answer_field, data.id_field};
+  options.answer_extraction = parse_reference_extraction(data.answer_extraction);
   PromptSources sources;
   sources.train = load_prompt_file(data.path, options);
   if (!data.eval_path.empty()) sources.eval = load_prompt_file(data.eval_path, options);

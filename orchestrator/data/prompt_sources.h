@@ -24,7 +24,8 @@ using TokenCounter = std::function<int64_t(const PromptItem&)>;
 // A prompt file: Parquet when `path` ends in .parquet (parquet_dataset.h), else JSONL (jsonl_dataset.h).
 std::shared_ptr<const PromptSource> load_prompt_file(const std::string& path, const JsonlOptions& options);
 
-// Builds the sources `config` names. With `count_tokens`, prompts longer than data.max_prompt_tokens are
+// Builds the sources `config` names; a file's items are read with the data.*_field names and
+// data.answer_extraction. With `count_tokens`, prompts longer than data.max_prompt_tokens are
 // refused now rather than mid-run: each line or row of a file (spct::InputError naming file and line or row), or the
 // longest prompt a built-in task can produce (spct::UsageError naming the task parameter). Also throws
 // spct::UsageError when neither or both of data.task and data.path are set or a task parameter is unusable,

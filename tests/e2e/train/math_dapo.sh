@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# configs/grpo_math_parquet.yaml end to end: `config show` names the DAPO preset as the origin of its keys and the file
-# where it overrides one; a GRPO run on MPI ranks (1 rollout, 1 reward, 1 learner + orchestrator) trains on the
-# Parquet fractions dataset with grpo.preset=dapo and the math_match + overlong rewards; then `spct eval` of the
-# exported policy reports mean@8 and pass@1/4/8, which must agree with the unbiased estimator recomputed here
-# from the per-item counts.
+# configs/grpo_math_parquet.yaml end to end: `config show` names the DAPO preset as the origin of its keys
+# (reward.overlong_shaping included) and the file where it overrides one; a GRPO run on MPI ranks (1 rollout,
+# 1 reward, 1 learner + orchestrator) trains on the Parquet fractions dataset with grpo.preset=dapo and
+# math_match, plus the overlong reward the preset adds; then `spct eval` of the exported policy reports mean@8
+# and pass@1/4/8, which must agree with the unbiased estimator recomputed here from the per-item counts.
 set -uo pipefail
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -14,7 +14,7 @@ fail=0
 
 # A build without Parquet support (no pyarrow when it was configured) must refuse the file clearly; it then
 # trains on the same rows from JSONL.
-"$SPCT_BINARY" train "$config" "${data[@]}" run.dir="$work" run.name=probe run.steps=0 sft.warmup_steps=0 \
+"$SPCT_BINARY" train "$config" "${data[@]}" run.dir="$work" run.name=probe run.steps=0 sft.warmup_steps=1 \
   layout.colocate=true > "$work/probe.log" 2>&1
 probe=$?
 if grep -q "built without Parquet support" "$work/probe.log"; then
@@ -29,8 +29,13 @@ fi
 "$SPCT_BINARY" config show "$config" > "$work/show.txt" 2>&1 || { cat "$work/show.txt"; echo "FAIL: config show"; exit 1; }
 grep -Eq '^  clip_high: 0\.28 +# preset dapo$' "$work/show.txt" || { echo "FAIL: clip_high not from preset dapo"; fail=1; }
 grep -Eq '^  beta: 0 +# preset dapo$' "$work/show.txt" || { echo "FAIL: beta not from preset dapo"; fail=1; }
-grep -Eq '^  lr: 0\.0005 +# .*grpo_math_parquet\.yaml:[0-9]+:[0-9]+$' "$work/show.txt" || { echo "FAIL: grpo.lr not from the file"; fail=1; }
-"$SPCT_BINARY" config show "$config" grpo.clip_high=0.3 | grep -Eq '^  clip_high: 0\.3 +# override$' ||
+grep -Eq '^  overlong_shaping: true +# preset dapo$' "$work/show.txt" ||
+  { echo "FAIL: reward.overlong_shaping not from preset dapo"; fail=1; }
+grep -Eq '^  lr: (0\.0005|5e-04) +# .*grpo_math_parquet\.yaml:[0-9]+:[0-9]+$' "$work/show.txt" ||
+  { echo "FAIL: grpo.lr not from the file"; fail=1; }
+# (to a file first: grep -q would end the pipe early, and pipefail would count spct's SIGPIPE as a failure)
+"$SPCT_BINARY" config show "$config" grpo.clip_high=0.3 > "$work/show-override.txt" 2>&1
+grep -Eq '^  clip_high: 0\.3 +# override$' "$work/show-override.txt" ||
   { echo "FAIL: an override does not beat the preset"; fail=1; }
 
 timeout -k 10 600 "$SPCT_BINARY" train "$config" "${data[@]}" run.dir="$work" run.steps=3 run.threads=1 \

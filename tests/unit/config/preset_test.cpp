@@ -37,6 +37,9 @@ TEST_CASE("the dapo preset sets DAPO's combination and names itself as the origi
   CHECK(resolved.config.grpo.clip_low == 0.2);
   CHECK(resolved.config.grpo.clip_high == 0.28);
   CHECK(resolved.config.grpo.dynamic_sampling);
+  CHECK_FALSE(defaults.reward.overlong_shaping);
+  CHECK(resolved.config.reward.overlong_shaping);  // DAPO's soft overlong punishment, outside grpo.*
+  CHECK(resolved.origins.at("reward.overlong_shaping").str() == "preset dapo");
   CHECK(resolved.origins.at("grpo.clip_high").str() == "preset dapo");
   CHECK(resolved.origins.at("grpo.lr").str() == "default");
   // config show prints the origin next to each value.
@@ -92,4 +95,16 @@ TEST_CASE("an unknown or malformed preset is a config error naming where it was 
   CHECK_THAT(load_error(list), Contains("b.yaml:2:11: grpo.preset: expected a preset name, got a list"));
   CHECK_THAT(load_error(dir.write("c.yaml", "run:\n  steps: 3\n"), {"grpo.preset=ppo"}),
              Contains("<command line> argument 'grpo.preset=ppo': grpo.preset: unknown preset \"ppo\""));
+}
+
+TEST_CASE("the dapo preset's overlong shaping is refused when its buffer does not fit the completions",
+          "[config][preset]") {
+  TempDir dir;
+  const std::string file = dir.write("a.yaml", "rollout:\n  max_new_tokens: 3\ngrpo:\n  preset: dapo\n");
+  const std::string error = load_error(file);
+  CHECK_THAT(error, Contains("reward.overlong_buffer (4) exceeds rollout.max_new_tokens (3)"));
+  CHECK_THAT(error, Contains("rollout.max_new_tokens (") && Contains("a.yaml:2:19)") &&
+                        Contains("reward.overlong_shaping (preset dapo)"));
+  CHECK_NOTHROW(load_config(file, {"reward.overlong_shaping=false"}));
+  CHECK_NOTHROW(load_config(file, {"reward.overlong_buffer=2"}));
 }

@@ -1,5 +1,6 @@
 // Parquet files written by pyarrow (the same wheel whose C++ libraries spct reads them with), loaded through
-// the same record checks as JSONL.
+// the same record checks as JSONL. Built only with Parquet support (tests/unit/data/CMakeLists.txt); a build
+// without it runs parquet_unavailable_test.cpp instead.
 #include "orchestrator/data/parquet_dataset.h"
 
 #include <catch2/catch.hpp>
@@ -43,11 +44,7 @@ std::string load_error(const std::string& path, const spct::data::JsonlOptions& 
 
 TEST_CASE("a Parquet file of prompts and chat messages loads like JSONL", "[data][parquet]") {
   TempDir dir;
-  if (!ParquetDataset::available()) {
-    CHECK_THROWS_WITH(spct::data::load_prompt_file(dir.write("x.parquet", "PAR1"), {}),
-                      Contains("built without Parquet support"));
-    return;
-  }
+  REQUIRE(ParquetDataset::available());
   const std::string path = write_parquet(dir, "math.parquet", R"(
 msgs = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
 pq.write_table(pa.table({
@@ -72,7 +69,6 @@ pq.write_table(pa.table({
 }
 
 TEST_CASE("Parquet fields are configurable and GSM8K answers are extracted", "[data][parquet]") {
-  if (!ParquetDataset::available()) return;
   TempDir dir;
   const std::string path = write_parquet(dir, "gsm8k.parquet", R"(
 pq.write_table(pa.table({"question": ["Janet has 3 eggs..."], "solution": ["3*6=18\n#### 1,018"]}), OUT)
@@ -87,7 +83,6 @@ pq.write_table(pa.table({"question": ["Janet has 3 eggs..."], "solution": ["3*6=
 }
 
 TEST_CASE("bad Parquet rows are reported with file, row and field", "[data][parquet]") {
-  if (!ParquetDataset::available()) return;
   TempDir dir;
   CHECK_THAT(load_error(write_parquet(dir, "a.parquet", R"(
 pq.write_table(pa.table({"prompt": ["a", "b", "c"], "answer": pa.array([[1], [2], [3]])}), OUT)

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "workers/reward/rules/math_match.h"
+#include "workers/reward/rules/reward_registry.h"
 
 using spct::reward::math_answers_equal;
 using spct::reward::MathTolerance;
@@ -106,4 +107,14 @@ TEST_CASE("math_match scores a completion's answer against the reference", "[rew
   CHECK(line.score(RewardInput{"q", "$1,000$\nbecause ...", "1000"}) == 1.0);
   CHECK(line.score(RewardInput{"q", "1000</s>", "1,000"}) == 1.0);
   CHECK_THROWS_AS(line.score(RewardInput{"q", "1", "  "}), spct::InputError);
+}
+
+TEST_CASE("math_match is built from the config through the registry", "[rewards][math]") {
+  spct::config::Config config;
+  config.reward.answer_format = "boxed";
+  config.reward.numeric_rel_tolerance = 1e-3;
+  const auto rule = spct::reward::make_rule_reward("math_match", config);
+  using spct::reward::RewardInput;
+  CHECK(rule->score(RewardInput{"q", "so \\boxed{0.3334}", "\\frac13"}) == 1.0);  // within the config's tolerance
+  CHECK(rule->score(RewardInput{"q", "0.5", "\\frac12"}) == 0.0);                 // boxed format: no box, no answer
 }

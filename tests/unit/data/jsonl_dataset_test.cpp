@@ -19,7 +19,7 @@ std::string load_error(const std::string& text, const spct::data::JsonlOptions& 
   try {
     JsonlDataset::load(path, options);
   } catch (const spct::InputError& e) {
-    const std::string message = e.what();
+    std::string message = e.what();
     CHECK_THAT(message, Contains(path));
     return message;
   }

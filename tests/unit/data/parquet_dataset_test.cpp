@@ -19,7 +19,7 @@ namespace {
 
 // Runs `body` (Python with pyarrow as pa, pyarrow.parquet as pq, and OUT the target path) to write `name`.
 std::string write_parquet(const TempDir& dir, const std::string& name, const std::string& body) {
-  const std::string out = dir.path() + "/" + name;
+  std::string out = dir.path() + "/" + name;
   const std::string script = dir.write(name + ".py",
                                        "import sys\nimport pyarrow as pa\nimport pyarrow.parquet as pq\n"
                                        "OUT = sys.argv[1]\n" +

@@ -12,7 +12,6 @@
 using namespace spct;
 using namespace spct::reward;
 using namespace spct::reward::testing;
-using Catch::Matchers::Contains;
 
 namespace {
 
@@ -236,7 +235,7 @@ TEST_CASE("unparsable critiques follow grm.parse_fallback and are counted", "[gr
   // Sample 0 rambles without a box; samples 1 and 2 give the right answer 10 and the other 4.
   const std::string rambling = "Analysis: I am not sure. Scores: 10 and 4";
   const auto writer = [rambling](const std::string& prompt, size_t s) {
-    if (s == 0) return rambling;
+    if (s == 0) return std::string(rambling);
     std::vector<int> shown_scores;
     for (const std::string& shown : shown_responses(prompt)) shown_scores.push_back(shown == "7" ? 10 : 4);
     return critique_with_scores(shown_scores);

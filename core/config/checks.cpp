@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "core/config/remote_grm_budget.h"
 
@@ -61,9 +64,24 @@ std::vector<CheckFailure> check_consistency(const Config& c) {
 
   // Data source: exactly one of a built-in task and a file.
   if (c.data.task.empty() == c.data.path.empty()) {
-    fail(c.data.task.empty() ? "set data.task (a built-in task) or data.path (a JSONL file)"
+    fail(c.data.task.empty() ? "set data.task (a built-in task) or data.path (a JSONL or Parquet file)"
                              : "data.task and data.path are both set: choose one (set data.task to \"\" for a file)",
          {"data.task", "data.path"});
+  }
+  // Field names of a prompt file: each part of an item has its own key, else one would shadow another.
+  const std::vector<std::pair<std::string, std::string>> fields = {{"data.prompt_field", c.data.prompt_field},
+                                                                   {"data.messages_field", c.data.messages_field},
+                                                                   {"data.answer_field", c.data.answer_field},
+                                                                   {"data.id_field", c.data.id_field}};
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i].second.empty()) fail(fields[i].first + " is empty: name the key or column", {fields[i].first});
+    for (size_t j = 0; j < i; ++j) {
+      if (!fields[i].second.empty() && fields[i].second == fields[j].second) {
+        fail(fields[j].first + " and " + fields[i].first + " are both \"" + fields[i].second +
+                 "\": an item's parts need different keys",
+             {fields[j].first, fields[i].first});
+      }
+    }
   }
   if (c.tokenizer.kind == "hf" && c.tokenizer.path.empty() && c.model.path.empty()) {
     fail("tokenizer.kind is hf but neither tokenizer.path nor model.path says where tokenizer.json is",
@@ -172,6 +190,14 @@ std::vector<CheckFailure> check_consistency(const Config& c) {
     fail("data.max_prompt_tokens + grm.max_new_tokens (" + str(c.data.max_prompt_tokens) + " + " +
              str(c.grm.max_new_tokens) + ") exceeds model.max_position (" + str(c.model.max_position) + ")",
          {"data.max_prompt_tokens", "grm.max_new_tokens", "model.max_position"});
+  }
+  const bool overlong = c.reward.overlong_shaping || std::find(c.reward.functions.begin(), c.reward.functions.end(),
+                                                               "overlong") != c.reward.functions.end();
+  if (overlong && c.reward.overlong_buffer > c.rollout.max_new_tokens) {
+    fail("reward.overlong_buffer (" + str(c.reward.overlong_buffer) + ") exceeds rollout.max_new_tokens (" +
+             str(c.rollout.max_new_tokens) + "): the overlong penalty's ramp must fit inside the longest completion",
+         {"reward.overlong_buffer", "rollout.max_new_tokens",
+          c.reward.overlong_shaping ? "reward.overlong_shaping" : "reward.functions"});
   }
   for (const char* rule : {"grm_correct", "grm_parsed"}) {
     if (std::find(c.reward.functions.begin(), c.reward.functions.end(), rule) != c.reward.functions.end() &&

@@ -92,6 +92,13 @@ struct DataSection {
   std::string format = "prompts";
   std::string preference_task = "add";
   int64_t preference_responses = 2;
+  // The keys (JSONL) or columns (Parquet) an item's parts are read from, and how the reference answer is cut
+  // out of the answer field (orchestrator/data/reference_answer.h).
+  std::string prompt_field = "prompt";
+  std::string messages_field = "messages";
+  std::string answer_field = "answer";
+  std::string id_field = "id";
+  std::string answer_extraction = "none";  // "none", "gsm8k", "boxed"
 };
 
 struct RolloutSection {
@@ -116,6 +123,7 @@ struct RewardSection {
   std::string regex;
   std::string format_pattern;
   int64_t overlong_buffer = 4;
+  bool overlong_shaping = false;  // adds the `overlong` function unless reward.functions lists it
 };
 
 // The generative reward model's critique pass (DeepSeek-GRM / SPCT); read by workers/reward/grm.

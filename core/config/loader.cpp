@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <stdexcept>
 
 #include "core/config/checks.h"
+#include "core/config/presets.h"
 #include "core/config/schema.h"
 #include "core/config/suggest.h"
 #include "core/config/yaml_reader.h"
@@ -14,7 +16,8 @@ namespace fs = std::filesystem;
 
 std::string Origin::str() const {
   switch (kind) {
-    case Kind::kDefault: return "default";
+    // A preset's settings are defaults chosen by grpo.preset; their location names it ("preset dapo").
+    case Kind::kDefault: return location.file.empty() ? "default" : location.file;
     case Kind::kFile: return location.str();
     case Kind::kOverride: return "override";
   }
@@ -242,6 +245,62 @@ void apply_overrides(const std::vector<std::string>& overrides, ResolvedConfig& 
   }
 }
 
+void check_preset(const std::string& name, const std::string& where, Problems& problems) {
+  try {
+    preset_settings(name);
+  } catch (const UsageError& e) {
+    problems.add(where + ": " + e.what());
+  }
+}
+
+// grpo.preset, taken out of the merged tree and the overrides (the last override wins over the files): its
+// settings must apply before everything else, and it is not a field of Config (see presets.h). Returns "none"
+// when no preset is named.
+std::string take_preset(ConfigNode& tree, std::vector<std::string>& overrides, Problems& problems) {
+  std::string name = "none";
+  const std::string section = std::string(kPresetKey).substr(0, std::string(kPresetKey).find('.'));
+  const std::string field = std::string(kPresetKey).substr(section.size() + 1);
+  for (ConfigNode::Entry& entry : tree.entries) {
+    if (entry.key != section || entry.value.kind != ConfigNode::Kind::kMap) continue;
+    auto& fields = entry.value.entries;
+    const auto it =
+        std::find_if(fields.begin(), fields.end(), [&](const ConfigNode::Entry& e) { return e.key == field; });
+    if (it == fields.end()) continue;
+    if (it->value.kind != ConfigNode::Kind::kScalar) {
+      problems.add(it->value.location.str() + ": " + kPresetKey + ": expected a preset name, got " +
+                   it->value.kind_name());
+    } else {
+      name = it->value.scalar;
+      check_preset(name, it->value.location.str(), problems);
+    }
+    fields.erase(it);
+  }
+  const std::string prefix = std::string(kPresetKey) + "=";
+  std::erase_if(overrides, [&](const std::string& text) {
+    if (!text.starts_with(prefix)) return false;
+    name = text.substr(prefix.size());
+    check_preset(name, "<command line> argument '" + text + "'", problems);
+    return true;
+  });
+  return name;
+}
+
+void apply_preset(const std::string& name, ResolvedConfig& out, Problems& problems) {
+  const SourceLocation where{"preset " + name, 0, 0};
+  for (const PresetSetting& setting : preset_settings(name)) {
+    const FieldSpec* field = find_field(setting.key);
+    if (field == nullptr) throw std::logic_error("preset " + name + " sets unknown key " + setting.key);
+    problems.collect([&] {
+      ConfigNode node;
+      node.kind = ConfigNode::Kind::kScalar;
+      node.scalar = setting.value;
+      node.location = where;
+      field->assign(out.config, node);
+      out.origins[setting.key] = Origin{Origin::Kind::kDefault, where};
+    });
+  }
+}
+
 ResolvedConfig resolve(const Document& doc, const std::vector<std::string>& overrides) {
   ResolvedConfig out;
   for (const FieldSpec& field : schema()) out.origins[field.key] = Origin{};
@@ -257,8 +316,12 @@ ResolvedConfig resolve(const Document& doc, const std::vector<std::string>& over
     tree = loader.load(doc, chain);
   });
   problems.throw_if_any();
+  std::vector<std::string> rest = overrides;
+  const std::string preset = take_preset(tree, rest, problems);
+  problems.throw_if_any();
+  apply_preset(preset, out, problems);
   apply_tree(tree, out, problems);
-  apply_overrides(overrides, out, problems);
+  apply_overrides(rest, out, problems);
   problems.throw_if_any();
   for (const CheckFailure& failure : check_consistency(out.config)) {
     std::string where = "";

@@ -2,8 +2,9 @@
 // checks, then the cross-field checks. Everything a run needs to know about its config is decided here,
 // before any model is loaded.
 //
-// Resolution order (later wins): schema defaults < base files named by `extends:` (in list order, each
-// resolved recursively) < the file itself < overrides `section.key=value` in command-line order.
+// Resolution order (later wins): schema defaults < the settings of `grpo.preset` (core/config/presets.h) <
+// base files named by `extends:` (in list order, each resolved recursively) < the file itself < overrides
+// `section.key=value` in command-line order.
 #pragma once
 
 #include <map>
@@ -19,9 +20,10 @@ namespace spct::config {
 struct Origin {
   enum class Kind { kDefault, kFile, kOverride };
   Kind kind = Kind::kDefault;
-  SourceLocation location;  // file:line:column for kFile; "<command line>" for kOverride
+  SourceLocation location;  // file:line:column for kFile; "<command line>" for kOverride; "preset dapo" for
+                            // a default that grpo.preset chose
 
-  // "default", "configs/a.yaml:3:5", "override".
+  // "default", "preset dapo", "configs/a.yaml:3:5", "override".
   std::string str() const;
 };
 

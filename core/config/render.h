@@ -9,7 +9,7 @@
 namespace spct::config {
 
 // The resolved config as YAML that spct itself loads back unchanged, with a comment on every line saying where
-// the value came from (default / file:line:column / override), headed by the config hash.
+// the value came from (default / preset NAME / file:line:column / override), headed by the config hash.
 std::string render_annotated(const ResolvedConfig& resolved);
 
 // The resolved values as plain YAML (no comments); what a run directory stores as config.yaml.

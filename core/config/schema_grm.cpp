@@ -113,7 +113,8 @@ void add_eval_fields(SchemaBuilder& b) {
                {.choices = {"auto", "grm", "policy"}});
   b.add_number_list("k", f(&EvalSection::k),
                     "GRM evaluation: every k of voting@k and MetaRM@k to report (whole numbers); all are computed "
-                    "from one set of max(k) critiques per item.",
+                    "from one set of max(k) critiques per item. Policy evaluation: pass@k for every k <= "
+                    "eval.samples, by the unbiased estimator over the eval.samples completions of each item.",
                     {.min = 1, .max = 1024});
   b.add_integer("max_items", f(&EvalSection::max_items),
                 "Evaluate at most this many items of a JSONL file (the first ones); 0 = all. Built-in tasks "
@@ -121,7 +122,7 @@ void add_eval_fields(SchemaBuilder& b) {
                 {.min = 0, .max = 100000000});
   b.add_integer("samples", f(&EvalSection::samples),
                 "Policy evaluation: besides the greedy completion, sample this many per item (seeded by run.seed "
-                "and the item) and report their mean verifier accuracy; 0 = greedy only.",
+                "and the item) and report their mean verifier accuracy (mean@n) and pass@k (eval.k); 0 = greedy only.",
                 {.min = 0, .max = 4096});
   b.add_number("temperature", f(&EvalSection::temperature),
                "Policy evaluation: sampling temperature of the eval.samples completions (rollout.top_k and "

@@ -35,7 +35,11 @@ const std::vector<SectionSchema>& section_schemas() {
        "What `spct eval` measures: a GRM's preference accuracy (greedy, voting@k, MetaRM@k) or a policy's greedy "
        "verifier accuracy on a task's eval split (docs/grm.md).",
        add_eval_fields},
-      {"grpo", "The learner's GRPO update (see docs/algorithms in ../shared/reference for the formulas).",
+      {"grpo",
+       "The learner's GRPO update (see docs/algorithms in ../shared/reference for the formulas). `grpo.preset: "
+       "grpo|dr_grpo|dapo|none` sets a paper's combination of these keys (GRPO; Dr. GRPO: no std "
+       "normalisation, `seq_mean_token_sum_norm`; DAPO: `beta: 0`, `token_mean`, clip 0.2/0.28, dynamic "
+       "sampling), applied before any file or override so each key stays settable; see docs/data.md.",
        add_grpo_fields},
       {"sft",
        "Supervised warm start: before the first GRPO step the learners fine-tune the policy on the training "

@@ -9,13 +9,15 @@ void add_data_fields(SchemaBuilder& b) {
                "Built-in task with verifiable answers, generated from the seed; empty when `path` is set.",
                {.choices = {"", "add", "reverse", "count", "tally", "preference"}});
   b.add_string("path", f(&DataSection::path),
-               "JSONL prompt dataset: one object a line with `prompt` (or chat `messages`) and `answer`.");
+               "Prompt dataset file: Parquet when the name ends in `.parquet` (one row an item), else JSONL (one "
+               "object a line), each item with `prompt` (or chat `messages`) and `answer` (docs/data.md).");
   b.add_bool("shuffle", f(&DataSection::shuffle), "Shuffle prompts each epoch (deterministically, from run.seed).");
   b.add_integer("max_prompt_tokens", f(&DataSection::max_prompt_tokens),
                 "Prompts longer than this (in tokens) are rejected when the dataset is loaded.",
                 {.min = 1, .max = 1048576});
   b.add_string("eval_path", f(&DataSection::eval_path),
-               "JSONL evaluation prompts (same format as `path`); empty = no evaluation split for a file dataset.");
+               "Evaluation prompts, JSONL or Parquet (same fields as `path`); empty = no evaluation split for a "
+               "file dataset.");
   b.add_integer("eval_size", f(&DataSection::eval_size),
                 "Evaluation prompts of a built-in task, drawn from problems never used for training.",
                 {.min = 1, .max = 1048576});
@@ -38,6 +40,21 @@ void add_data_fields(SchemaBuilder& b) {
   b.add_integer("preference_responses", f(&DataSection::preference_responses),
                 "Task `preference`: responses per item (n); 1 = the single-response 0/1 variant.",
                 {.min = 1, .max = 8});
+  b.add_string("prompt_field", f(&DataSection::prompt_field),
+               "Key (JSONL) or column (Parquet) of an item's prompt text in `path` and `eval_path`, e.g. "
+               "`question`; errors name it.");
+  b.add_string("messages_field", f(&DataSection::messages_field),
+               "Key or column of an item's chat turns ([{role, content}], rendered with the model's chat template); "
+               "an item has this or `prompt_field`, not both.");
+  b.add_string("answer_field", f(&DataSection::answer_field),
+               "Key or column of an item's reference answer (a string or a number), e.g. `solution`.");
+  b.add_string("id_field", f(&DataSection::id_field),
+               "Key or column of an item's optional id (a string or an integer; default line-N or row-N).");
+  b.add_string("answer_extraction", f(&DataSection::answer_extraction),
+               "How the reference answer is cut out of `answer_field`: `none` = as it is; `gsm8k` = the text "
+               "after the last `####`, thousands separators removed; `boxed` = the last \\boxed{...} (MATH "
+               "solutions). An item the extraction finds nothing in stops loading, naming file, line and field.",
+               {.choices = {"none", "gsm8k", "boxed"}});
 }
 
 void add_rollout_fields(SchemaBuilder& b) {
@@ -66,23 +83,27 @@ void add_reward_fields(SchemaBuilder& b) {
   const auto f = [](auto member) { return bind(&Config::reward, member); };
   b.add_string_list(
       "functions", f(&RewardSection::functions),
-      "Reward functions, summed with `weights`: registered rules (exact_match, numeric_match, regex, format, "
+      "Reward functions, summed with `weights`: registered rules (exact_match, numeric_match, math_match, regex, "
+      "format, "
       "overlong, grm_correct, grm_parsed), `grm`, the generative reward model (docs/grm.md), and out-of-process "
       "rewards `NAME=command:PROGRAM ARGS...` or `NAME=http:URL` (docs/rewards.md).");
   b.add_number_list("weights", f(&RewardSection::weights),
                     "Weight of each function, in order; empty gives every function weight 1.",
                     {.min = -1e6, .max = 1e6});
-  b.add_string("answer_format", f(&RewardSection::answer_format),
-               "Where exact_match and numeric_match find the answer: `line` = the completion up to the first "
-               "newline or stop string; `boxed` = the last \\boxed{...} (math style).",
-               {.choices = {"line", "boxed"}});
+  b.add_string(
+      "answer_format", f(&RewardSection::answer_format),
+      "Where exact_match, numeric_match and math_match find the answer: `line` = the completion up to the first "
+      "newline or stop string; `boxed` = the last \\boxed{...} (math style).",
+      {.choices = {"line", "boxed"}});
   b.add_bool("case_sensitive", f(&RewardSection::case_sensitive), "exact_match compares letters case-sensitively.");
   b.add_bool("normalize_whitespace", f(&RewardSection::normalize_whitespace),
              "exact_match trims both answers and collapses runs of whitespace to one space.");
   b.add_number("numeric_rel_tolerance", f(&RewardSection::numeric_rel_tolerance),
-               "numeric_match accepts |a - b| <= max(abs, rel * max(|a|, |b|)).", {.min = 0, .max = 1});
+               "numeric_match and math_match accept numbers with |a - b| <= max(abs, rel * max(|a|, |b|)).",
+               {.min = 0, .max = 1});
   b.add_number("numeric_abs_tolerance", f(&RewardSection::numeric_abs_tolerance),
-               "numeric_match's absolute tolerance (see numeric_rel_tolerance).", {.min = 0, .max = 1e12});
+               "numeric_match's and math_match's absolute tolerance (see numeric_rel_tolerance).",
+               {.min = 0, .max = 1e12});
   b.add_string("regex", f(&RewardSection::regex),
                "PCRE2 pattern for the `regex` function: 1 when it matches anywhere in the completion, else 0.");
   b.add_string("format_pattern", f(&RewardSection::format_pattern),
@@ -91,6 +112,10 @@ void add_reward_fields(SchemaBuilder& b) {
   b.add_integer("overlong_buffer", f(&RewardSection::overlong_buffer),
                 "DAPO soft overlong penalty's buffer L_cache (tokens) below L_max = rollout.max_new_tokens.",
                 {.min = 1, .max = 1048576});
+  b.add_bool("overlong_shaping", f(&RewardSection::overlong_shaping),
+             "DAPO's soft overlong punishment as one more reward: adds `overlong` (0 up to max_new_tokens - "
+             "overlong_buffer tokens, then down to -1 at max_new_tokens) with weight 1 unless reward.functions "
+             "already lists it. grpo.preset dapo turns it on.");
 }
 
 void add_grpo_fields(SchemaBuilder& b) {

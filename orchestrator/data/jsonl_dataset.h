@@ -4,32 +4,26 @@
 //   {"messages": [{"role": "system", "content": "..."}, {"role": "user", "content": "..."}], "answer": "5"}
 // with an optional "id" (string or integer; default "line-<n>"). "answer" may be a string or a number. Other
 // keys are ignored, so a dataset may carry metadata. Blank lines are skipped; a UTF-8 byte-order mark and
-// Windows line ends are accepted.
+// Windows line ends are accepted. The four key names are configurable (JsonlFields), and the reference answer
+// can be cut out of a worked solution (ReferenceExtraction: GSM8K's "#### 42", a MATH-style "\boxed{..}").
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "orchestrator/data/prompt_record.h"
 #include "orchestrator/data/prompt_source.h"
 
 namespace spct::data {
-
-struct JsonlOptions {
-  // Tokens in an item's prompt as the policy will see it (chat template applied). When set together with a
-  // positive max_prompt_tokens, longer prompts are rejected at load time instead of failing mid-run.
-  std::function<int64_t(const PromptItem&)> count_tokens;
-  int64_t max_prompt_tokens = 0;  // data.max_prompt_tokens; 0 = no length check
-};
 
 class JsonlDataset final : public PromptSource {
  public:
   // Reads and validates the whole file. Throws spct::InputError naming the file and the 1-based line (and the
   // key or message index) for: a file that cannot be read, a line that is not a JSON object, a missing or
   // mistyped field, both or neither of "prompt" and "messages", an empty prompt, a repeated id, a prompt over
-  // max_prompt_tokens; and for a file with no items.
+  // max_prompt_tokens, an answer the extraction finds nothing in; and for a file with no items.
   static std::shared_ptr<const JsonlDataset> load(const std::string& path, const JsonlOptions& options = {});
 
   uint64_t size() const override { return items_.size(); }

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "orchestrator/data/jsonl_dataset.h"
+#include "orchestrator/data/parquet_dataset.h"
 #include "orchestrator/data/preference_prompts.h"
 #include "orchestrator/data/synthetic_task.h"
 
@@ -31,10 +32,15 @@ PromptSources make_task_sources(const config::Config& config, const TokenCounter
 
 }  // namespace
 
+std::shared_ptr<const PromptSource> load_prompt_file(const std::string& path, const JsonlOptions& options) {
+  if (path.ends_with(".parquet")) return ParquetDataset::load(path, options);
+  return JsonlDataset::load(path, options);
+}
+
 PromptSources make_prompt_sources(const config::Config& config, const TokenCounter& count_tokens) {
   const config::DataSection& data = config.data;
   if (data.task.empty() == data.path.empty()) {
-    throw UsageError(data.task.empty() ? "set data.task (a built-in task) or data.path (a JSONL file)"
+    throw UsageError(data.task.empty() ? "set data.task (a built-in task) or data.path (a JSONL or Parquet file)"
                                        : "data.task and data.path are both set: choose one");
   }
   if (data.task == "preference" || (!data.path.empty() && data.format == "preference")) {
@@ -42,10 +48,14 @@ PromptSources make_prompt_sources(const config::Config& config, const TokenCount
     return {preference.train, preference.eval};
   }
   if (!data.task.empty()) return make_task_sources(config, count_tokens);
-  const JsonlOptions jsonl{count_tokens, data.max_prompt_tokens};
+  JsonlOptions options;
+  options.count_tokens = count_tokens;
+  options.max_prompt_tokens = data.max_prompt_tokens;
+  options.fields = {data.prompt_field, data.messages_field, data.answer_field, data.id_field};
+  options.answer_extraction = parse_reference_extraction(data.answer_extraction);
   PromptSources sources;
-  sources.train = JsonlDataset::load(data.path, jsonl);
-  if (!data.eval_path.empty()) sources.eval = JsonlDataset::load(data.eval_path, jsonl);
+  sources.train = load_prompt_file(data.path, options);
+  if (!data.eval_path.empty()) sources.eval = load_prompt_file(data.eval_path, options);
   return sources;
 }
 

@@ -109,6 +109,10 @@ nlohmann::json policy_report_json(const PolicyEvalResult& result, const config::
                          {"accuracy", sampled.accuracy()},
                          {"truncated", sampled.truncated},
                          {"correct_per_item", sampled.correct_per_item}};
+    report["sampled"]["mean_at_n"] = sampled.accuracy();
+    nlohmann::json pass = nlohmann::json::object();
+    for (const int64_t k : sampled.pass_ks) pass[std::to_string(k)] = sampled.pass_at(k);
+    report["sampled"]["pass_at_k"] = pass;
   }
   return report;
 }
@@ -161,6 +165,9 @@ std::string policy_table(const PolicyEvalResult& result) {
         "truncated\n",
         result.verifier, sampled.samples_per_item, sampled.temperature, sampled.accuracy(), sampled.correct(),
         sampled.completions(), sampled.truncated);
+    out += fmt::format("  mean@{} {:.3f}", sampled.samples_per_item, sampled.accuracy());
+    for (const int64_t k : sampled.pass_ks) out += fmt::format("  pass@{} {:.3f}", k, sampled.pass_at(k));
+    out += "\n";
   }
   std::vector<std::vector<std::string>> rows = {{"prompt", "completion", "answer", "correct"}};
   for (const PolicyExample& example : result.examples) {

@@ -19,7 +19,9 @@ constexpr size_t kExamples = 8;
 
 std::string verifier_name(const config::RewardSection& reward) {
   for (const std::string& name : reward.functions) {
-    if (name == "exact_match" || name == "numeric_match" || name == "grm_correct") return name;
+    if (name == "exact_match" || name == "numeric_match" || name == "math_match" || name == "grm_correct") {
+      return name;
+    }
   }
   return "exact_match";
 }
@@ -131,6 +133,12 @@ PolicyEvalResult evaluate_policy(const config::Config& config, const tokenizer::
     SampledAccuracy& sampled = result.sampled;
     sampled.samples_per_item = config.eval.samples;
     sampled.temperature = config.eval.temperature;
+    for (const double k : config.eval.k) {
+      const auto whole = static_cast<int64_t>(k);
+      if (whole <= sampled.samples_per_item) sampled.pass_ks.push_back(whole);
+    }
+    std::sort(sampled.pass_ks.begin(), sampled.pass_ks.end());
+    sampled.pass_ks.erase(std::unique(sampled.pass_ks.begin(), sampled.pass_ks.end()), sampled.pass_ks.end());
     models::SamplingParams params = generation_params(config, tokenizer);
     params.temperature = config.eval.temperature;
     params.top_k = config.rollout.top_k;

@@ -1,7 +1,7 @@
 // A policy's greedy accuracy on the eval split of its data (a built-in task's data.eval_size held-out problems,
-// or data.eval_path), judged by the task's verifier: the first of exact_match, numeric_match and grm_correct
-// (a GRM's critiques as a policy) in reward.functions, or exact_match when none is listed (the built-in tasks'
-// answers are exact strings). An item is correct when the verifier scores its completion 1 or more.
+// or data.eval_path), judged by the task's verifier: the first of exact_match, numeric_match, math_match and
+// grm_correct (a GRM's critiques as a policy) in reward.functions, or exact_match when none is listed (the
+// built-in tasks' answers are exact strings). An item is correct when the verifier scores its completion 1 or more.
 // This is the "policy accuracy before and after" figure of the quickstart: run it on the initial model and on
 // the exported `model/` of a training run.
 //
@@ -13,7 +13,9 @@
 // eval.samples more completions per item are drawn at eval.temperature (rollout.top_k and rollout.top_p as in
 // training), completion s of item i seeded with mix_keys(run.seed, i, s): the same model and config give the
 // same figure on any machine and in any batch. Their correct counts are kept per item, so a reader can take
-// the standard error over items (the samples of one item are not independent evidence).
+// the standard error over items (the samples of one item are not independent evidence). From them come
+// mean@n (the sampled accuracy, n = eval.samples) and pass@k for every k of eval.k up to n, by the unbiased
+// estimator of pass_at_k.h.
 //
 // Thread safety: evaluate_policy() only reads the model; see models/generation.h.
 #pragma once
@@ -25,6 +27,7 @@
 
 #include "core/config/config.h"
 #include "models/tokenizer/tokenizer.h"
+#include "orchestrator/eval/pass_at_k.h"
 
 namespace spct::models {
 class Transformer;
@@ -47,6 +50,7 @@ struct SampledAccuracy {
   double temperature = 0;                 // eval.temperature
   std::vector<int64_t> correct_per_item;  // correct samples of each item, in item order
   int64_t truncated = 0;                  // sampled completions that hit rollout.max_new_tokens
+  std::vector<int64_t> pass_ks;           // the k of eval.k that are <= samples_per_item, ascending
 
   int64_t completions() const { return samples_per_item * static_cast<int64_t>(correct_per_item.size()); }
   int64_t correct() const { return std::accumulate(correct_per_item.begin(), correct_per_item.end(), int64_t{0}); }
@@ -54,10 +58,12 @@ struct SampledAccuracy {
     const int64_t total = completions();
     return total == 0 ? 0.0 : static_cast<double>(correct()) / static_cast<double>(total);
   }
+  // pass@k over the items (pass_at_k.h). REQUIRES: 1 <= k <= samples_per_item.
+  double pass_at(int64_t k) const { return mean_pass_at_k(samples_per_item, correct_per_item, k); }
 };
 
 struct PolicyEvalResult {
-  std::string verifier;  // "exact_match", "numeric_match" or "grm_correct"
+  std::string verifier;  // "exact_match", "numeric_match", "math_match" or "grm_correct"
   int64_t items = 0;
   int64_t correct = 0;
   int64_t truncated = 0;  // completions that hit rollout.max_new_tokens

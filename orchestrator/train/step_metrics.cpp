@@ -9,7 +9,7 @@ namespace spct::train {
 namespace {
 
 bool is_verifier(const std::string& name) {
-  return name == "exact_match" || name == "numeric_match";
+  return name == "exact_match" || name == "numeric_match" || name == "math_match";
 }
 
 }  // namespace

@@ -2,8 +2,8 @@
 //   reward/mean, reward/std            over all completions (population std)
 //   reward/<function>/mean             each rule reward, unweighted
 //   reward/zero_std_groups             fraction of groups whose rewards are all equal
-//   verifier/accuracy                  fraction of completions the verifier (exact_match or numeric_match)
-//                                      scored 1; absent without one
+//   verifier/accuracy                  fraction of completions the verifier (exact_match, numeric_match or
+//                                      math_match, the first listed) scored 1; absent without one
 //   response/length_mean, length_max   completion tokens
 //   response/truncation_rate           fraction of completions cut at rollout.max_new_tokens
 //   policy/version_lag                 mean (step - policy version) of the groups: 0 when on-policy

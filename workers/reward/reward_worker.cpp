@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "workers/reward/grm/voting.h"
+#include "workers/reward/rules/overlong_penalty.h"
 
 namespace spct::reward {
 namespace {
@@ -87,11 +88,13 @@ RewardWorker::RewardWorker(const config::Config& config, const tokenizer::Tokeni
 
 RewardWorker::RewardWorker(const config::Config& config, const tokenizer::Tokenizer& tokenizer,
                            GrmBackends grm_backends)
+    // reward.overlong_shaping appends the `overlong` rule after every listed function, so the external rewards'
+    // and the GRM's places are the same with and without it.
     : tokenizer_(tokenizer),
-      names_(breakdown_names(config)),
-      weights_(function_weights(config)),
+      names_(breakdown_names(with_overlong_shaping(config))),
+      weights_(function_weights(with_overlong_shaping(config))),
       seed_(static_cast<uint64_t>(config.run.seed)),
-      rules_(make_rules(config)),
+      rules_(make_rules(with_overlong_shaping(config))),
       grm_(make_grm(config, std::move(grm_backends))),
       external_(make_externals(config)) {
   if (names_.empty()) throw UsageError("reward.functions is empty: name at least one reward");

@@ -9,6 +9,8 @@
 //   - reward.weights empty: (1 - grm.rule_weight) x grm + grm.rule_weight x (sum of the rule functions). With
 //     the default rule_weight 0 the policy trains on the GRM alone, and rule functions listed next to `grm`
 //     (exact_match, say) are still scored and reported in the breakdown: a verifier watching the GRM.
+// reward.overlong_shaping adds DAPO's `overlong` rule as a last function of weight 1 (with_overlong_shaping in
+// rules/overlong_penalty.h) unless reward.functions lists it.
 // GRM metrics (grm/...: see workers/reward/grm_reward/grm_reward.h) go into RewardResult::metrics.
 //
 // External rewards (NAME=command:... and NAME=http:..., workers/reward/external/external_reward.h) score the

@@ -165,3 +165,25 @@ TEST_CASE("config show output loads back to the same config", "[config]") {
   CHECK(second.config.rollout.stop == std::vector<std::string>{"\n", "a \"b\""});
   CHECK_THAT(spct::config::render_annotated(first), Contains("# override") && Contains("# default"));
 }
+
+TEST_CASE("a prompt file's field names and answer extraction are config keys, checked where they are set",
+          "[config][data]") {
+  TempDir dir;
+  const std::string file =
+      dir.write("gsm8k.yaml",
+                "data:\n  task: \"\"\n  path: gsm8k.parquet\n  prompt_field: question\n  answer_field: solution\n"
+                "  answer_extraction: gsm8k\n");
+  const auto resolved = load_config(file, {});
+  CHECK(resolved.config.data.prompt_field == "question");
+  CHECK(resolved.config.data.answer_field == "solution");
+  CHECK(resolved.config.data.messages_field == "messages");
+  CHECK(resolved.config.data.answer_extraction == "gsm8k");
+  CHECK(resolved.origins.at("data.answer_extraction").location.line == 6);
+
+  CHECK_THAT(load_error(file, {"data.answer_extraction=latex"}),
+             Contains("data.answer_extraction: 'latex' is not one of: none, gsm8k, boxed"));
+  const std::string same = load_error(file, {"data.id_field=question"});
+  CHECK_THAT(same, Contains("data.prompt_field and data.id_field are both \"question\""));
+  CHECK_THAT(same, Contains("data.prompt_field (") && Contains("gsm8k.yaml:4:17)") && Contains("(override)"));
+  CHECK_THAT(load_error(file, {"data.answer_field="}), Contains("data.answer_field is empty"));
+}

@@ -19,7 +19,7 @@ std::string load_error(const std::string& text, const spct::data::JsonlOptions& 
   try {
     JsonlDataset::load(path, options);
   } catch (const spct::InputError& e) {
-    const std::string message = e.what();
+    std::string message = e.what();
     CHECK_THAT(message, Contains(path));
     return message;
   }
@@ -113,4 +113,45 @@ TEST_CASE("the config loads train and eval files", "[data]") {
     return static_cast<int64_t>(item.prompt.size());
   };
   CHECK_THROWS_WITH(spct::data::make_prompt_sources(config, chars), Contains("eval.jsonl:1: prompt has 2 tokens"));
+}
+
+TEST_CASE("the config's field names and answer extraction reach both files, and errors name them", "[data]") {
+  TempDir dir;
+  spct::config::Config config;
+  config.data.task = "";
+  config.data.prompt_field = "question";
+  config.data.messages_field = "chat";
+  config.data.answer_field = "solution";
+  config.data.id_field = "uid";
+  config.data.answer_extraction = "gsm8k";
+  config.data.path = dir.write("train.jsonl",
+                               "{\"question\": \"3 eggs a day for 6 days?\", \"solution\": \"3*6=18\\n#### 18\", "
+                               "\"uid\": \"q1\", \"prompt\": \"ignored: not the configured key\"}\n"
+                               "{\"chat\": [{\"role\": \"user\", \"content\": \"1000+1?\"}], \"solution\": "
+                               "\"#### 1,001\"}\n");
+  config.data.eval_path = dir.write("eval.jsonl", "{\"question\": \"2+2?\", \"solution\": \"#### 4\"}\n");
+  const auto sources = spct::data::make_prompt_sources(config);
+  REQUIRE(sources.train->size() == 2);
+  CHECK(sources.train->at(0).prompt == "3 eggs a day for 6 days?");
+  CHECK(sources.train->at(0).answer == "18");
+  CHECK(sources.train->at(0).id == "q1");
+  CHECK(sources.train->at(1).is_chat());
+  CHECK(sources.train->at(1).answer == "1001");
+  CHECK(sources.train->at(1).id == "line-2");
+  REQUIRE(sources.eval);
+  CHECK(sources.eval->at(0).answer == "4");
+
+  // A worked solution without "####", and an item under the default key names: file, line and the field.
+  config.data.eval_path = dir.write("eval.jsonl",
+                                    "{\"question\": \"a\", \"solution\": \"#### 1\"}\n"
+                                    "{\"question\": \"b\", \"solution\": \"so it is 2\"}\n");
+  CHECK_THROWS_WITH(spct::data::make_prompt_sources(config),
+                    Contains("eval.jsonl:2: \"solution\" has no final answer to extract (no \"#### <answer>\")"));
+  config.data.eval_path = dir.write("eval.jsonl", "{\"prompt\": \"a\", \"answer\": \"1\"}\n");
+  CHECK_THROWS_WITH(spct::data::make_prompt_sources(config),
+                    Contains("eval.jsonl:1: needs \"question\" (text) or \"chat\" (chat turns)"));
+  config.data.eval_path.clear();
+  config.data.answer_extraction = "boxed";
+  CHECK_THROWS_WITH(spct::data::make_prompt_sources(config),
+                    Contains("train.jsonl:1: \"solution\" has no final answer to extract (no \\boxed{...})"));
 }

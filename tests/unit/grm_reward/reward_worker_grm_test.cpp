@@ -12,7 +12,6 @@
 using namespace spct;
 using namespace spct::reward;
 using namespace spct::reward::testing;
-using Catch::Matchers::Contains;
 
 namespace {
 
@@ -185,13 +184,58 @@ TEST_CASE("grm combines with rule rewards: rule_weight without reward.weights, a
   }
 }
 
+TEST_CASE("reward.overlong_shaping adds DAPO's overlong term, weight 1, after every listed function", "[grm_reward]") {
+  const tokenizer::CharTokenizer tokenizer;
+  // "7" is 1 token: no penalty; "888" is 3 tokens, inside the 2-token buffer below max_new_tokens 4: -0.5.
+  const std::vector<std::string> responses = {"7", "888"};
+  const auto right_gets_ten = [responses](const std::string& prompt, size_t) {
+    std::vector<int> shown_scores;
+    for (const std::string& shown : shown_responses(prompt)) shown_scores.push_back(shown == "7" ? 10 : 1);
+    return critique_with_scores(shown_scores);
+  };
+  auto score_with = [&](config::Config config) {
+    config.rollout.max_new_tokens = 4;
+    config.reward.overlong_buffer = 2;
+    config.reward.overlong_shaping = true;
+    GrmBackends backends;
+    backends.sampler = std::make_unique<ScriptedSampler>(right_gets_ten);
+    return RewardWorker(config, tokenizer, std::move(backends)).score(request_for("3+4=", responses, "7", 1, 3));
+  };
+  const auto names = [](const protocol::RewardResult& result) {
+    std::vector<std::string> out;
+    for (const auto& component : result.breakdown) out.push_back(component.name);
+    return out;
+  };
+
+  SECTION("next to grm with rule_weight 0 (rules weigh nothing) the shaping still weighs 1") {
+    const auto result = score_with(grm_config({"exact_match", "grm"}));
+    CHECK(names(result) == std::vector<std::string>{"exact_match", "grm", "overlong"});
+    CHECK(result.breakdown[2].values == std::vector<double>{0.0, -0.5});
+    CHECK(result.rewards == std::vector<double>{1.0, -0.5});  // grm {1, 0} + overlong
+  }
+  SECTION("with reward.weights it is one more term of weight 1") {
+    config::Config config = grm_config({"exact_match"});
+    config.reward.weights = {2.0};
+    const auto result = score_with(config);
+    CHECK(names(result) == std::vector<std::string>{"exact_match", "overlong"});
+    CHECK(result.rewards == std::vector<double>{2.0, -0.5});
+  }
+  SECTION("a list that names overlong keeps its own term and weight, not a second one") {
+    config::Config config = grm_config({"overlong", "exact_match"});
+    config.reward.weights = {3.0, 1.0};
+    const auto result = score_with(config);
+    CHECK(names(result) == std::vector<std::string>{"overlong", "exact_match"});
+    CHECK(result.rewards == std::vector<double>{1.0, -1.5});
+  }
+}
+
 TEST_CASE("unparsable critiques follow grm.parse_fallback and are counted", "[grm_reward]") {
   const tokenizer::CharTokenizer tokenizer;
   const std::vector<std::string> responses = {"7", "8"};
   // Sample 0 rambles without a box; samples 1 and 2 give the right answer 10 and the other 4.
   const std::string rambling = "Analysis: I am not sure. Scores: 10 and 4";
   const auto writer = [rambling](const std::string& prompt, size_t s) {
-    if (s == 0) return rambling;
+    if (s == 0) return std::string(rambling);
     std::vector<int> shown_scores;
     for (const std::string& shown : shown_responses(prompt)) shown_scores.push_back(shown == "7" ? 10 : 4);
     return critique_with_scores(shown_scores);

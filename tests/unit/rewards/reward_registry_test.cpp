@@ -13,7 +13,7 @@ using spct::reward::parse_external_spec;
 TEST_CASE("every rule reward registers itself and an unknown name lists them", "[rewards]") {
   const std::vector<std::string> names = spct::reward::registered_rewards();
   for (const char* rule :
-       {"exact_match", "numeric_match", "regex", "format", "overlong", "grm_correct", "grm_parsed"}) {
+       {"exact_match", "numeric_match", "math_match", "regex", "format", "overlong", "grm_correct", "grm_parsed"}) {
     CHECK(std::find(names.begin(), names.end(), rule) != names.end());
   }
   spct::config::Config config;

@@ -1,15 +1,27 @@
 #include "models/decoder_layer.h"
 
 #include <ATen/TensorOperators.h>
+#include <ATen/ops/matmul.h>
 #include <ATen/ops/scaled_dot_product_attention.h>
+#include <ATen/ops/softmax.h>
 
+#include <cmath>
+#include <limits>
 #include <optional>
 
 namespace spct::models {
 
+at::Tensor DecoderLayer::norm(const at::Tensor& x, const at::Tensor& weight) const {
+  return unit_offset_norms ? rms_norm_unit_offset(x, weight, eps) : rms_norm(x, weight, eps);
+}
+
 at::Tensor DecoderLayer::forward(const at::Tensor& x, const LayerContext& ctx) const {
-  const at::Tensor h = x + attention(rms_norm(x, input_layernorm, eps), ctx);
-  return h + feed_forward(rms_norm(h, post_attention_layernorm, eps), ctx);
+  if (pre_feedforward_layernorm.defined()) {
+    const at::Tensor h = x + norm(attention(norm(x, input_layernorm), ctx), post_attention_layernorm);
+    return h + norm(feed_forward(norm(h, pre_feedforward_layernorm), ctx), post_feedforward_layernorm);
+  }
+  const at::Tensor h = x + attention(norm(x, input_layernorm), ctx);
+  return h + feed_forward(norm(h, post_attention_layernorm), ctx);
 }
 
 at::Tensor DecoderLayer::attention(const at::Tensor& x, const LayerContext& ctx) const {
@@ -20,8 +32,8 @@ at::Tensor DecoderLayer::attention(const at::Tensor& x, const LayerContext& ctx)
   at::Tensor k = k_proj.forward(x).view({b, t, num_kv_heads, head_dim});
   const at::Tensor v_new = v_proj.forward(x).view({b, t, num_kv_heads, head_dim}).transpose(1, 2);
   if (q_norm.defined()) {
-    q = rms_norm(q, q_norm, eps);
-    k = rms_norm(k, k_norm, eps);
+    q = norm(q, q_norm);
+    k = norm(k, k_norm);
   }
   q = apply_rope(q.transpose(1, 2), ctx.cos, ctx.sin);
   const at::Tensor k_new = apply_rope(k.transpose(1, 2), ctx.cos, ctx.sin);
@@ -30,14 +42,33 @@ at::Tensor DecoderLayer::attention(const at::Tensor& x, const LayerContext& ctx)
   at::Tensor values = v_new;
   if (ctx.cache != nullptr) std::tie(keys, values) = ctx.cache->write(index, k_new, v_new);
 
-  // Grouped-query attention without repeating K/V in memory where the kernel allows (enable_gqa); the default
-  // scale 1 / sqrt(head_dim).
-  const at::Tensor context = at::scaled_dot_product_attention(q, keys, values, ctx.attention_mask, /*dropout_p=*/0.0,
-                                                              /*is_causal=*/false, /*scale=*/std::nullopt,
-                                                              /*enable_gqa=*/num_heads != num_kv_heads)
-                                 .transpose(1, 2)
-                                 .reshape({b, t, num_heads * head_dim});
-  return o_proj.forward(context);
+  const at::Tensor& mask = sliding ? ctx.sliding_attention_mask : ctx.attention_mask;
+  // Grouped-query attention without repeating K/V in memory where the kernel allows (enable_gqa).
+  const at::Tensor heads =
+      eager_attention ? eager_attention_heads(q, keys, values, mask)
+                      : at::scaled_dot_product_attention(q, keys, values, mask, /*dropout_p=*/0.0, /*is_causal=*/false,
+                                                         attention_scale, /*enable_gqa=*/num_heads != num_kv_heads);
+  return o_proj.forward(heads.transpose(1, 2).reshape({b, t, num_heads * head_dim}));
+}
+
+at::Tensor DecoderLayer::eager_attention_heads(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,
+                                               const at::Tensor& mask) const {
+  const int64_t b = q.size(0);
+  const int64_t t = q.size(2);
+  const int64_t s = keys.size(2);
+  const int64_t group = num_heads / num_kv_heads;
+  // The `group` query heads of one kv head (heads kv * group ... kv * group + group - 1, as repeat_kv pairs them)
+  // stacked along the query axis, so that K and V are used as they are instead of repeated.
+  const at::Tensor grouped = q.reshape({b, num_kv_heads, group * t, head_dim});
+  const double scale = attention_scale.value_or(1.0 / std::sqrt(static_cast<double>(head_dim)));
+  // The order and dtypes of transformers' eager attention: scores in the compute dtype, scaled, capped, masked,
+  // then a float32 softmax rounded back.
+  at::Tensor scores = at::matmul(grouped, keys.transpose(2, 3)) * scale;
+  if (attn_logit_softcapping > 0) scores = soft_cap(scores, attn_logit_softcapping);
+  scores = scores.view({b, num_kv_heads, group, t, s})
+               .masked_fill(mask.logical_not().unsqueeze(1), -std::numeric_limits<double>::infinity());
+  const at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
+  return at::matmul(probs.view({b, num_kv_heads, group * t, s}), values).view({b, num_heads, t, head_dim});
 }
 
 at::Tensor DecoderLayer::feed_forward(const at::Tensor& x, const LayerContext& ctx) const {

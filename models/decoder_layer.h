@@ -7,6 +7,14 @@
 // fused kernel (flash / memory-efficient on CUDA, flash on CPU) and never materialises the [T, S] probabilities
 // for backward where the kernel supports it.
 //
+// Gemma 2's layer ("sandwich" norms, every norm scaling by 1 + weight):
+//   h = x + post_attention_layernorm(attention(input_layernorm(x)))
+//   y = h + post_feedforward_layernorm(mlp(pre_feedforward_layernorm(h)))     (mlp = GeGLU)
+// with its own attention scale and soft-capped scores. Its attention is written out as transformers' eager
+// attention is (the fused kernels cannot cap scores, and transformers has no other CPU path for Gemma 2): the
+// [T, S] probabilities are materialised, and the same roundings happen in bfloat16. A sliding layer sees only the
+// keys of LayerContext::sliding_attention_mask.
+//
 // Thread safety: forward() is const; concurrent calls are fine with distinct caches.
 #pragma once
 
@@ -27,9 +35,11 @@ struct LayerContext {
   at::Tensor sin;             // [B, 1, T, head_dim]
   at::Tensor attention_mask;  // [B, 1, T, S] bool: true where a query may attend to a key slot; every query row
                               // has at least one true slot (a padding query sees itself), so no row is all-masked
-  at::Tensor token_mask;      // [B * T] bool: real (non-padding) tokens, for MoE statistics
-  KvCache* cache = nullptr;   // when set, keys/values are appended to it and attention reads all its slots
-  MoeStats* moe = nullptr;    // when set, MoE layers add their aux loss (and metrics) here
+  at::Tensor sliding_attention_mask;  // attention_mask limited to each query's sliding window; defined only when
+                                      // the model has sliding layers
+  at::Tensor token_mask;              // [B * T] bool: real (non-padding) tokens, for MoE statistics
+  KvCache* cache = nullptr;           // when set, keys/values are appended to it and attention reads all its slots
+  MoeStats* moe = nullptr;            // when set, MoE layers add their aux loss (and metrics) here
 };
 
 struct DecoderLayer {
@@ -46,12 +56,27 @@ struct DecoderLayer {
   SwiGluMlp mlp;                        // dense layers
   std::optional<SparseMoe> moe;         // MoE layers (then `mlp` is empty)
 
+  // Gemma 2; the defaults are the Llama/Qwen layer.
+  bool unit_offset_norms = false;         // every norm scales by (1 + weight) (rms_norm_unit_offset)
+  at::Tensor pre_feedforward_layernorm;   // [hidden]; defined: sandwich norms (see above)
+  at::Tensor post_feedforward_layernorm;  // [hidden]
+  std::optional<double> attention_scale;  // scores = q k^T * this; nullopt: 1 / sqrt(head_dim)
+  bool eager_attention = false;           // attention written out (eager_attention_heads()), not fused
+  double attn_logit_softcapping = 0;      // > 0: scores = c * tanh(scores / c) before the mask and softmax;
+                                          // needs eager_attention
+  bool sliding = false;                   // attends through ctx.sliding_attention_mask
+
   // x [B, T, hidden] -> [B, T, hidden].
   at::Tensor forward(const at::Tensor& x, const LayerContext& ctx) const;
 
  private:
   at::Tensor attention(const at::Tensor& x, const LayerContext& ctx) const;
   at::Tensor feed_forward(const at::Tensor& x, const LayerContext& ctx) const;
+  at::Tensor norm(const at::Tensor& x, const at::Tensor& weight) const;
+  // Attention with scores materialised (and soft-capped when configured): q [B, H, T, D], keys and values
+  // [B, KV, S, D], mask [B, 1, T, S]; returns [B, H, T, D].
+  at::Tensor eager_attention_heads(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,
+                                   const at::Tensor& mask) const;
 };
 
 }  // namespace spct::models

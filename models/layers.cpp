@@ -3,9 +3,11 @@
 #include <ATen/TensorOperators.h>
 #include <ATen/ops/arange.h>
 #include <ATen/ops/cat.h>
+#include <ATen/ops/gelu.h>
 #include <ATen/ops/pow.h>
 #include <ATen/ops/rsqrt.h>
 #include <ATen/ops/silu.h>
+#include <ATen/ops/tanh.h>
 #include <ATen/ops/where.h>
 
 #include <cmath>
@@ -18,6 +20,16 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
   const at::Tensor xf = upcast ? x.to(at::kFloat) : x;
   const at::Tensor normed = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
   return (upcast ? normed.to(x.scalar_type()) : normed) * weight;
+}
+
+at::Tensor rms_norm_unit_offset(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  const at::Tensor xf = x.to(at::kFloat);
+  const at::Tensor normed = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
+  return (normed * (weight.to(at::kFloat) + 1.0)).to(x.scalar_type());
+}
+
+at::Tensor soft_cap(const at::Tensor& x, double cap) {
+  return at::tanh(x / cap) * cap;
 }
 
 at::Tensor rope_inverse_frequencies(const ModelConfig& config, at::Device device) {
@@ -59,7 +71,9 @@ at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tens
 }
 
 at::Tensor SwiGluMlp::forward(const at::Tensor& x) const {
-  return down_proj.forward(at::silu(gate_proj.forward(x)) * up_proj.forward(x));
+  const at::Tensor gate = gate_proj.forward(x);
+  const at::Tensor activated = activation == GateActivation::kGeluTanh ? at::gelu(gate, "tanh") : at::silu(gate);
+  return down_proj.forward(activated * up_proj.forward(x));
 }
 
 }  // namespace spct::models

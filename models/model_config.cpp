@@ -70,10 +70,9 @@ struct Architecture {
 };
 
 constexpr Architecture kArchitectures[] = {
-    {"LlamaForCausalLM", "llama", Family::kLlama, false},
-    {"Qwen2ForCausalLM", "qwen2", Family::kQwen2, false},
-    {"Qwen3ForCausalLM", "qwen3", Family::kQwen3, false},
-    {"Qwen3MoeForCausalLM", "qwen3_moe", Family::kQwen3, true},
+    {"LlamaForCausalLM", "llama", Family::kLlama, false},    {"Qwen2ForCausalLM", "qwen2", Family::kQwen2, false},
+    {"Qwen3ForCausalLM", "qwen3", Family::kQwen3, false},    {"Qwen3MoeForCausalLM", "qwen3_moe", Family::kQwen3, true},
+    {"Gemma2ForCausalLM", "gemma2", Family::kGemma2, false},
 };
 
 const Architecture& find_architecture(const json& j) {
@@ -94,7 +93,8 @@ const Architecture& find_architecture(const json& j) {
   if (class_name.empty() && model_type.empty()) fail("model_type", "missing (and no architectures given)");
   fail(class_name.empty() ? "model_type" : "architectures",
        "unsupported architecture '" + (class_name.empty() ? model_type : class_name) + "' (model_type '" + model_type +
-           "'); supported: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Qwen3MoeForCausalLM");
+           "'); supported: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Qwen3MoeForCausalLM, "
+           "Gemma2ForCausalLM");
 }
 
 // The rotary parameters: transformers 5 writes them as one `rope_parameters` object holding rope_theta too;
@@ -145,7 +145,58 @@ RopeScaling read_rope_scaling(const json& j) {
   return s;
 }
 
+// A soft-capping value: null (or absent, where the family's default is null) means no capping, stored as 0.
+double get_softcap(const json& j, const std::string& key, double fallback) {
+  const auto it = j.find(key);
+  if (it == j.end()) return fallback;
+  if (it->is_null()) return 0;
+  const double v = get_double(j, key, fallback);
+  if (!(v > 0)) fail(key, "must be positive or null, got " + it->dump());
+  return v;
+}
+
+// Gemma 2's own options (Gemma2Config's defaults where a key is absent).
+void read_gemma2(const json& j, ModelConfig& c) {
+  if (const std::string act = get_string(j, "hidden_activation", "gelu_pytorch_tanh"); act != "gelu_pytorch_tanh") {
+    fail("hidden_activation", "unsupported '" + act + "'; only gelu_pytorch_tanh (GeGLU) is implemented");
+  }
+  if (get_bool(j, "use_bidirectional_attention", false)) {
+    fail("use_bidirectional_attention", "bidirectional attention is not supported (spct's models are causal)");
+  }
+  c.query_pre_attn_scalar = get_double(j, "query_pre_attn_scalar", 256);
+  c.attn_logit_softcapping = get_softcap(j, "attn_logit_softcapping", 50.0);
+  c.final_logit_softcapping = get_softcap(j, "final_logit_softcapping", 30.0);
+  const auto window = j.find("sliding_window");
+  const bool no_window = window != j.end() && window->is_null();
+  c.sliding_window = no_window ? 0 : get_int(j, "sliding_window", 4096);
+  if (const auto it = j.find("layer_types"); it != j.end() && !it->is_null()) {
+    if (!it->is_array() || static_cast<int64_t>(it->size()) != c.num_layers) {
+      fail("layer_types", "expected a list of num_hidden_layers = " + std::to_string(c.num_layers) +
+                              " layer types, got " + it->dump());
+    }
+    for (int64_t layer = 0; layer < c.num_layers; ++layer) {
+      const json& type = (*it)[static_cast<size_t>(layer)];
+      if (type == "sliding_attention") {
+        c.sliding_window_layers.push_back(layer);
+      } else if (type != "full_attention") {
+        fail("layer_types[" + std::to_string(layer) + "]",
+             "unsupported " + type.dump() + "; supported: full_attention, sliding_attention");
+      }
+    }
+  } else {
+    // Configs from before layer_types: transformers makes the even layers sliding.
+    for (int64_t layer = 0; layer < c.num_layers; layer += 2) c.sliding_window_layers.push_back(layer);
+  }
+  if (no_window && !c.sliding_window_layers.empty()) {
+    fail("sliding_window", "null, but layer_types names sliding_attention layers (transformers refuses this too)");
+  }
+}
+
 }  // namespace
+
+bool ModelConfig::is_sliding_layer(int64_t layer) const {
+  return std::find(sliding_window_layers.begin(), sliding_window_layers.end(), layer) != sliding_window_layers.end();
+}
 
 bool ModelConfig::is_moe_layer(int64_t layer) const {
   if (num_experts == 0) return false;
@@ -158,6 +209,7 @@ const char* family_name(Family family) {
     case Family::kLlama: return "llama";
     case Family::kQwen2: return "qwen2";
     case Family::kQwen3: return "qwen3";
+    case Family::kGemma2: return "gemma2";
   }
   return "?";
 }
@@ -210,6 +262,31 @@ void validate(const ModelConfig& c) {
     if (c.family != Family::kQwen3) fail("num_experts", "mixture of experts is only supported for qwen3");
     if (c.router_aux_loss_coef < 0) fail("router_aux_loss_coef", "must be >= 0");
   }
+  if (c.family != Family::kGemma2) {
+    // The other families' config.json has no place for these: a model using them could not be saved.
+    if (c.sliding_window != 0 || !c.sliding_window_layers.empty()) {
+      fail("sliding_window", "sliding-window attention is only supported for gemma2");
+    }
+    if (c.query_pre_attn_scalar != 0 || c.attn_logit_softcapping != 0 || c.final_logit_softcapping != 0) {
+      fail("query_pre_attn_scalar", "query_pre_attn_scalar and logit soft-capping are only supported for gemma2");
+    }
+    return;
+  }
+  if (c.qk_norm) fail("qk_norm", "gemma2 has no q/k norms");
+  if (c.qkv_bias != c.o_bias) fail("attention_bias", "gemma2 has biases on all four attention projections or none");
+  if (!(c.query_pre_attn_scalar > 0)) fail("query_pre_attn_scalar", "must be positive");
+  if (c.attn_logit_softcapping < 0) fail("attn_logit_softcapping", "must be positive or null");
+  if (c.final_logit_softcapping < 0) fail("final_logit_softcapping", "must be positive or null");
+  if (c.sliding_window < 0) fail("sliding_window", "must be positive or null");
+  for (const int64_t layer : c.sliding_window_layers) {
+    if (layer < 0 || layer >= c.num_layers) {
+      fail("layer_types",
+           "sliding layer " + std::to_string(layer) + " outside [0, " + std::to_string(c.num_layers) + ")");
+    }
+  }
+  if (!c.sliding_window_layers.empty() && c.sliding_window <= 0) {
+    fail("sliding_window", "must be positive when layer_types has sliding_attention layers");
+  }
 }
 
 ModelConfig from_hf_config(const json& j) {
@@ -225,25 +302,33 @@ ModelConfig from_hf_config(const json& j) {
   c.num_layers = get_int(j, "num_hidden_layers", 0);
   c.num_heads = get_int(j, "num_attention_heads", 0);
   c.num_kv_heads = get_int(j, "num_key_value_heads", c.num_heads);
-  // Qwen3Config defaults head_dim to 128; the others derive it from the width.
+  // Qwen3Config defaults head_dim to 128, Gemma2Config to 256; the others derive it from the width.
   const int64_t derived_head_dim = c.num_heads > 0 ? c.hidden_size / c.num_heads : 0;
-  c.head_dim = get_int(j, "head_dim", arch.family == Family::kQwen3 ? 128 : derived_head_dim);
+  const int64_t default_head_dim =
+      arch.family == Family::kQwen3 ? 128 : (arch.family == Family::kGemma2 ? 256 : derived_head_dim);
+  c.head_dim = get_int(j, "head_dim", default_head_dim);
   c.intermediate_size = get_int(j, "intermediate_size", arch.moe ? get_int(j, "moe_intermediate_size", 0) : 0);
   if (!arch.moe && !j.contains("intermediate_size")) fail("intermediate_size", "missing");
-  c.max_position = get_int(j, "max_position_embeddings", 2048);
+  c.max_position = get_int(j, "max_position_embeddings", arch.family == Family::kGemma2 ? 8192 : 2048);
   c.rope_theta = read_rope_theta(j);
   c.rope_scaling = read_rope_scaling(j);
   c.rms_norm_eps = get_double(j, "rms_norm_eps", 1e-6);
-  c.tie_embeddings = get_bool(j, "tie_word_embeddings", false);
+  c.tie_embeddings = get_bool(j, "tie_word_embeddings", arch.family == Family::kGemma2);
   const bool attention_bias = get_bool(j, "attention_bias", false);
   c.qkv_bias = arch.family == Family::kQwen2 || attention_bias;
   c.o_bias = arch.family != Family::kQwen2 && attention_bias;
   c.qk_norm = arch.family == Family::kQwen3;
-  if (const std::string act = get_string(j, "hidden_act", "silu"); act != "silu") {
+  if (arch.family == Family::kGemma2) {
+    // Gemma2Config reads its activation from hidden_activation; a hidden_act beside it (older exports write
+    // both) is ignored by transformers, and so here.
+    read_gemma2(j, c);
+  } else if (const std::string act = get_string(j, "hidden_act", "silu"); act != "silu") {
     fail("hidden_act", "unsupported '" + act + "'; only silu (SwiGLU) is implemented");
   }
   if (get_bool(j, "mlp_bias", false)) fail("mlp_bias", "MLP biases are not supported");
-  if (get_bool(j, "use_sliding_window", false)) fail("use_sliding_window", "sliding-window attention is not supported");
+  if (get_bool(j, "use_sliding_window", false)) {
+    fail("use_sliding_window", "sliding-window attention is only supported for Gemma2ForCausalLM");
+  }
   if (arch.moe) {
     // transformers 5 writes the expert count as num_local_experts (num_experts is its alias).
     c.num_experts = get_int(j, "num_local_experts", get_int(j, "num_experts", 0));
@@ -315,11 +400,27 @@ json to_hf_config(const ModelConfig& c) {
   }
   j["rms_norm_eps"] = c.rms_norm_eps;
   j["tie_word_embeddings"] = c.tie_embeddings;
-  j["hidden_act"] = "silu";
   // Qwen2 always has q/k/v biases and never an o_proj bias; the others put one flag on all four projections.
   if (c.family != Family::kQwen2) j["attention_bias"] = c.qkv_bias;
+  if (c.family == Family::kGemma2) {
+    const auto softcap = [](double v) { return v > 0 ? json(v) : json(nullptr); };
+    j["hidden_activation"] = "gelu_pytorch_tanh";
+    // Gemma2Config declares it an int (and checks types when loading): integral values are written as one.
+    const double scalar = c.query_pre_attn_scalar;
+    j["query_pre_attn_scalar"] = std::floor(scalar) == scalar ? json(static_cast<int64_t>(scalar)) : json(scalar);
+    j["attn_logit_softcapping"] = softcap(c.attn_logit_softcapping);
+    j["final_logit_softcapping"] = softcap(c.final_logit_softcapping);
+    j["sliding_window"] = c.sliding_window > 0 ? json(c.sliding_window) : json(nullptr);
+    json types = json::array();
+    for (int64_t layer = 0; layer < c.num_layers; ++layer) {
+      types.push_back(c.is_sliding_layer(layer) ? "sliding_attention" : "full_attention");
+    }
+    j["layer_types"] = types;
+  } else {
+    j["hidden_act"] = "silu";
+  }
   if (c.family == Family::kLlama) j["mlp_bias"] = false;
-  if (c.family != Family::kLlama) j["use_sliding_window"] = false;
+  if (c.family == Family::kQwen2 || c.family == Family::kQwen3) j["use_sliding_window"] = false;
   if (moe) {
     j["num_experts"] = c.num_experts;
     j["num_experts_per_tok"] = c.experts_per_token;

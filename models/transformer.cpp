@@ -8,7 +8,9 @@
 #include <ATen/ops/embedding.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/randn.h>
+#include <ATen/ops/scalar_tensor.h>
 
+#include <cmath>
 #include <string>
 
 #include "core/error.h"
@@ -64,9 +66,11 @@ void Transformer::build(uint64_t seed) {
     if (bias) l.bias = vector(out);
     return l;
   };
+  const bool gemma = c.family == Family::kGemma2;
+  const GateActivation activation = gemma ? GateActivation::kGeluTanh : GateActivation::kSilu;
   const auto swiglu = [&](int64_t intermediate) {
     return SwiGluMlp{linear(intermediate, c.hidden_size, false), linear(intermediate, c.hidden_size, false),
-                     linear(c.hidden_size, intermediate, false)};
+                     linear(c.hidden_size, intermediate, false), activation};
   };
 
   embed_tokens_ = matrix(c.vocab_size, c.hidden_size);
@@ -87,6 +91,15 @@ void Transformer::build(uint64_t seed) {
       layer.k_norm = vector(c.head_dim);
     }
     layer.post_attention_layernorm = vector(c.hidden_size);
+    if (gemma) {
+      layer.unit_offset_norms = true;
+      layer.pre_feedforward_layernorm = vector(c.hidden_size);
+      layer.post_feedforward_layernorm = vector(c.hidden_size);
+      layer.sliding = c.is_sliding_layer(i);
+      layer.eager_attention = true;
+    }
+    if (c.query_pre_attn_scalar > 0) layer.attention_scale = 1.0 / std::sqrt(c.query_pre_attn_scalar);
+    layer.attn_logit_softcapping = c.attn_logit_softcapping;
     if (c.is_moe_layer(i)) {
       SparseMoe moe;
       moe.gate = linear(c.num_experts, c.hidden_size, false);
@@ -104,14 +117,20 @@ void Transformer::build(uint64_t seed) {
     lm_head_.weight = c.tie_embeddings ? embed_tokens_ : matrix(c.vocab_size, c.hidden_size);
   }
   inv_freq_ = rope_inverse_frequencies(c, device_);
+  if (gemma) {
+    // transformers multiplies by sqrt(hidden_size) cast to the parameters' dtype: in bfloat16 a rounded factor.
+    embed_scale_ =
+        at::scalar_tensor(std::sqrt(static_cast<double>(c.hidden_size)), at::kFloat).to(dtype_).item<double>();
+  }
 
   // Values are drawn on the CPU in float32 from one generator, in name order, so a seed gives the same model
-  // on every device and in every dtype (up to rounding).
+  // on every device and in every dtype (up to rounding). Norms start as the identity scale: weight 1, or 0 where
+  // they scale by (1 + weight).
   at::NoGradGuard no_grad;
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   for_each_parameter([&](const std::string& name, const at::Tensor& t) {
     if (ends_with(name, "norm.weight")) {
-      t.fill_(1.0);
+      t.fill_(gemma ? 0.0 : 1.0);
     } else if (ends_with(name, ".bias")) {
       t.zero_();
     } else {
@@ -152,6 +171,10 @@ void Transformer::for_each_parameter(Fn&& fn) const {
     }
     fn(p + "input_layernorm.weight", layer.input_layernorm);
     fn(p + "post_attention_layernorm.weight", layer.post_attention_layernorm);
+    if (layer.pre_feedforward_layernorm.defined()) {
+      fn(p + "pre_feedforward_layernorm.weight", layer.pre_feedforward_layernorm);
+      fn(p + "post_feedforward_layernorm.weight", layer.post_feedforward_layernorm);
+    }
   }
   fn("model.norm.weight", norm_);
   if (head_ == Head::kLanguageModel && !config_.tie_embeddings) fn("lm_head.weight", lm_head_.weight);
@@ -255,9 +278,15 @@ at::Tensor Transformer::hidden_states(const at::Tensor& input_ids, const at::Ten
   // Every query may see its own slot: a padding query then attends to itself instead of to nothing, which
   // would be NaN in some kernels (its output is unused; real tokens always see their own valid slot).
   ctx.attention_mask = allowed | (key_slots == query_slots).view({1, 1, t, s});
+  if (!config_.sliding_window_layers.empty()) {
+    // Slot distance is token distance: a row's tokens fill consecutive slots (its padding all lies before them).
+    ctx.sliding_attention_mask =
+        ctx.attention_mask & (key_slots > query_slots - config_.sliding_window).view({1, 1, t, s});
+  }
   ctx.token_mask = mask.reshape({-1});
 
   at::Tensor x = at::embedding(embed_tokens_, ids);
+  if (embed_scale_ > 0) x = x * embed_scale_;
   // Checkpointing only pays when backward will run: autograd on, and something to train.
   if (activation_checkpointing_ && cache == nullptr && at::GradMode::is_enabled() && !trainable_parameters().empty()) {
     for (const DecoderLayer& layer : layers_) x = checkpointed_layer(layer, x, ctx);
@@ -270,7 +299,8 @@ at::Tensor Transformer::hidden_states(const at::Tensor& input_ids, const at::Ten
     for (const DecoderLayer& layer : layers_) moe_layers += layer.moe ? 1 : 0;
     moe->aux_loss = moe->aux_loss / static_cast<double>(moe_layers);
   }
-  return rms_norm(x, norm_, config_.rms_norm_eps);
+  return config_.family == Family::kGemma2 ? rms_norm_unit_offset(x, norm_, config_.rms_norm_eps)
+                                           : rms_norm(x, norm_, config_.rms_norm_eps);
 }
 
 at::Tensor Transformer::checkpointed_layer(const DecoderLayer& layer, const at::Tensor& x, const LayerContext& ctx) {
@@ -301,7 +331,8 @@ at::Tensor Transformer::checkpointed_layer(const DecoderLayer& layer, const at::
 
 at::Tensor Transformer::logits(const at::Tensor& hidden) const {
   if (head_ != Head::kLanguageModel) throw InputError("transformer: this model has no language-model head");
-  return lm_head_.forward(hidden);
+  const at::Tensor logits = lm_head_.forward(hidden);
+  return config_.final_logit_softcapping > 0 ? soft_cap(logits, config_.final_logit_softcapping) : logits;
 }
 
 at::Tensor Transformer::forward(const at::Tensor& input_ids, const at::Tensor& position_ids,

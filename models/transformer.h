@@ -1,10 +1,10 @@
-// A decoder-only transformer in the Llama / Qwen2 / Qwen3 / Qwen3-MoE layout, as a plain class holding
+// A decoder-only transformer in the Llama / Qwen2 / Qwen3 / Qwen3-MoE / Gemma 2 layout, as a plain class holding
 // at::Tensor parameters (no torch::nn), named exactly as Hugging Face names them so that checkpoints load and
 // save by name (models/io/).
 //
 // Parameters live on one device in one dtype (config.dtype). A fresh model is initialised deterministically
-// from a seed, identically on every device: matrices ~ N(0, 0.02^2), norm weights 1, biases 0, drawn on the
-// CPU in named_parameters() order and then moved.
+// from a seed, identically on every device: matrices ~ N(0, 0.02^2), norm weights the identity scale (1; 0 for
+// Gemma's 1 + weight norms), biases 0, drawn on the CPU in named_parameters() order and then moved.
 //
 // forward() is causal self-attention over a [B, T] batch with a padding mask; with a KvCache it appends to
 // the cache and attends to everything cached (see kv_cache.h for the slot layout). Forward passes with a
@@ -59,8 +59,9 @@ class Transformer {
 
   // The model's own parameters with their Hugging Face names, in Hugging Face order: embed_tokens, then per
   // layer self_attn.{q,k,v,o}_proj.{weight,bias}, self_attn.{q,k}_norm, mlp.* (dense: {gate,up,down}_proj;
-  // MoE: gate, experts.<e>.{gate,up,down}_proj), input_layernorm, post_attention_layernorm; then model.norm
-  // and lm_head (absent when tied or Head::kNone). Tensors alias the model's storage. No LoRA adapters here.
+  // MoE: gate, experts.<e>.{gate,up,down}_proj), input_layernorm, post_attention_layernorm (Gemma 2: then
+  // {pre,post}_feedforward_layernorm); then model.norm and lm_head (absent when tied or Head::kNone). Tensors
+  // alias the model's storage. No LoRA adapters here.
   std::vector<NamedTensor> named_parameters() const;
 
   // LoRA adapter parameters ("<module>.lora_A.weight", "<module>.lora_B.weight"), empty without adapters.
@@ -83,7 +84,8 @@ class Transformer {
   at::Tensor hidden_states(const at::Tensor& input_ids, const at::Tensor& position_ids,
                            const at::Tensor& attention_mask, KvCache* cache = nullptr, MoeStats* moe = nullptr) const;
 
-  // The language-model head: hidden [..., hidden] -> logits [..., vocab] in the model dtype.
+  // The language-model head: hidden [..., hidden] -> logits [..., vocab] in the model dtype (soft-capped when
+  // the config says so).
   // REQUIRES: head() == Head::kLanguageModel.
   at::Tensor logits(const at::Tensor& hidden) const;
 
@@ -117,9 +119,10 @@ class Transformer {
   const Head head_;
   at::Tensor embed_tokens_;  // [vocab, hidden]
   std::vector<DecoderLayer> layers_;
-  at::Tensor norm_;      // [hidden]
-  Linear lm_head_;       // weight aliases embed_tokens_ when tied
-  at::Tensor inv_freq_;  // [head_dim / 2] float32
+  at::Tensor norm_;         // [hidden]
+  Linear lm_head_;          // weight aliases embed_tokens_ when tied
+  at::Tensor inv_freq_;     // [head_dim / 2] float32
+  double embed_scale_ = 0;  // > 0: the embeddings are multiplied by it (Gemma: sqrt(hidden_size) in the dtype)
   bool activation_checkpointing_ = false;
 };
 

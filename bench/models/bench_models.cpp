@@ -4,7 +4,9 @@
 //      decode tokens/s with the KV cache and with full recomputation every step, and the decode speed-up.
 //   3. Training step (d_model 512, 4 layers, 4 x 256 tokens): forward + backward tokens/s and achieved
 //      GFLOP/s (matmul FLOPs counted from the shapes, backward = 2x forward) as a fraction of the GEMM rate.
-// Usage: bench_models [threads=2] [--quick] [--only gen|train]   (--quick: one repetition each)
+// Usage: bench_models [threads=2] [--quick] [--only gen|train] [--family qwen2|gemma2]   (--quick: one repetition
+// each; --family gemma2: the same shapes as Gemma 2, i.e. four norms per layer, GeGLU, soft caps 50 / 30 and so
+// attention written out instead of the fused kernel, every other layer sliding over half the sequence)
 // On a shared or oversubscribed machine run it as OMP_WAIT_POLICY=PASSIVE bench_models 2: libgomp's default
 // spin-waiting makes two threads ~10x slower than one when the cores are busy (measured: 22% -> 57% of GEMM
 // for the training step). It must be set in the environment: the OpenMP runtime reads it before main().
@@ -71,10 +73,12 @@ double gemm_gflops(int reps) {
   return 2.0 * 1024 * 1024 * 1024 / t / 1e9;
 }
 
-ModelConfig config(int64_t hidden, int64_t layers, int64_t heads, int64_t kv_heads, int64_t intermediate,
-                   int64_t vocab) {
+Family g_family = Family::kQwen2;
+
+ModelConfig config(int64_t hidden, int64_t layers, int64_t heads, int64_t kv_heads, int64_t intermediate, int64_t vocab,
+                   int64_t window) {
   ModelConfig c;
-  c.family = Family::kQwen2;
+  c.family = g_family;
   c.vocab_size = vocab;
   c.hidden_size = hidden;
   c.num_layers = layers;
@@ -83,17 +87,24 @@ ModelConfig config(int64_t hidden, int64_t layers, int64_t heads, int64_t kv_hea
   c.head_dim = hidden / heads;
   c.intermediate_size = intermediate;
   c.max_position = 4096;
-  c.qkv_bias = true;
+  c.qkv_bias = g_family == Family::kQwen2;
   c.tie_embeddings = false;
+  if (g_family == Family::kGemma2) {
+    c.query_pre_attn_scalar = static_cast<double>(c.head_dim);
+    c.attn_logit_softcapping = 50.0;
+    c.final_logit_softcapping = 30.0;
+    c.sliding_window = window;
+    for (int64_t layer = 0; layer < layers; layer += 2) c.sliding_window_layers.push_back(layer);
+  }
   return c;
 }
 
 void bench_generation(bool quick) {
-  const Transformer model(config(256, 2, 4, 2, 704, 4096), 1);
+  const Transformer model(config(256, 2, 4, 2, 704, 4096, /*window=*/48), 1);
   const int64_t prompt_len = 32;
   const int64_t new_tokens = 64;
-  std::printf("\ngeneration: d_model 256, 2 layers, vocab 4096, prompt %lld, %lld new tokens, T=1 sampling\n",
-              static_cast<long long>(prompt_len), static_cast<long long>(new_tokens));
+  std::printf("\n%s generation: d_model 256, 2 layers, vocab 4096, prompt %lld, %lld new tokens, T=1 sampling\n",
+              family_name(g_family), static_cast<long long>(prompt_len), static_cast<long long>(new_tokens));
   std::printf("%6s %10s %14s %14s %16s %10s\n", "batch", "mode", "prefill tok/s", "decode tok/s", "decode s/64tok",
               "speed-up");
   for (const int64_t batch : {1, 16, 64}) {
@@ -138,7 +149,7 @@ double forward_flops(const ModelConfig& c, int64_t batch, int64_t seq) {
 }
 
 void bench_training(bool quick, double gemm) {
-  const ModelConfig c = config(512, 4, 8, 4, 1408, 8192);
+  const ModelConfig c = config(512, 4, 8, 4, 1408, 8192, /*window=*/128);
   Transformer model(c, 2);
   model.set_requires_grad(true);
   const int64_t batch = 4;
@@ -158,8 +169,9 @@ void bench_training(bool quick, double gemm) {
   const double t = best_time(quick ? 1 : 3, step);
   const double flops = 3.0 * forward_flops(c, batch, seq);
   const double gflops = flops / t / 1e9;
-  std::printf("\ntraining fwd+bwd: d_model 512, 4 layers, 8 heads (4 kv), ffn 1408, vocab 8192, %lld x %lld tokens\n",
-              static_cast<long long>(batch), static_cast<long long>(seq));
+  std::printf(
+      "\n%s training fwd+bwd: d_model 512, 4 layers, 8 heads (4 kv), ffn 1408, vocab 8192, %lld x %lld tokens\n",
+      family_name(g_family), static_cast<long long>(batch), static_cast<long long>(seq));
   std::printf("  %.3f s/step  %.0f tokens/s  %.1f GFLOP/s  = %.0f%% of GEMM (%.1f GFLOP/s)\n", t,
               static_cast<double>(batch * seq) / t, gflops, 100.0 * gflops / gemm, gemm);
   const double per_cpu = flops / g_last_cpu_seconds / 1e9;
@@ -178,6 +190,13 @@ int main(int argc, char** argv) {
       quick = true;
     } else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
       only = argv[++i];
+    } else if (std::strcmp(argv[i], "--family") == 0 && i + 1 < argc) {
+      const std::string family = argv[++i];
+      if (family != "qwen2" && family != "gemma2") {
+        std::fprintf(stderr, "bench_models: --family: '%s' is not qwen2 or gemma2\n", family.c_str());
+        return 2;
+      }
+      g_family = family == "gemma2" ? Family::kGemma2 : Family::kQwen2;
     } else {
       threads = std::stoi(argv[i]);
     }

@@ -63,8 +63,9 @@ void add_reward_fields(SchemaBuilder& b) {
   const auto f = [](auto member) { return bind(&Config::reward, member); };
   b.add_string_list(
       "functions", f(&RewardSection::functions),
-      "Reward functions, summed with `weights`: rule-based ones, and `grm`, the generative reward model (docs/grm.md).",
-      {.choices = {"exact_match", "numeric_match", "regex", "format", "overlong", "grm_correct", "grm_parsed", "grm"}});
+      "Reward functions, summed with `weights`: registered rules (exact_match, numeric_match, regex, format, "
+      "overlong, grm_correct, grm_parsed), `grm`, the generative reward model (docs/grm.md), and out-of-process "
+      "rewards `NAME=command:PROGRAM ARGS...` or `NAME=http:URL` (docs/rewards.md).");
   b.add_number_list("weights", f(&RewardSection::weights),
                     "Weight of each function, in order; empty gives every function weight 1.",
                     {.min = -1e6, .max = 1e6});

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "orchestrator/pipeline/pipeline.h"
+#include "workers/reward/external/reward_functions_check.h"
 
 namespace spct::cli {
 namespace {
@@ -45,7 +46,10 @@ config::ResolvedConfig ConfigArgs::load() const {
                      "it with `spct pipeline show " +
                      file + "` and run it with `spct pipeline run " + file + "`");
   }
-  return config::load_config(file, overrides());
+  config::ResolvedConfig resolved = config::load_config(file, overrides());
+  // Rewards register themselves in the reward library, which the config loader does not know: checked here.
+  reward::check_reward_functions(resolved.config.reward.functions, resolved.origins.at("reward.functions").str());
+  return resolved;
 }
 
 }  // namespace spct::cli

@@ -49,7 +49,9 @@ CollectedBatch collect_batch(uint64_t step, const config::Config& config, StepBa
     times.reward += seconds_since(start);
 
     for (std::size_t i = 0; i < groups.size(); ++i) {
-      const bool keep = !config.grpo.dynamic_sampling || !learner::is_zero_variance(results[i].rewards);
+      // A group whose reward was dropped (workers/reward/reward_worker.h) has no rewards and is never trained on.
+      const bool keep = !results[i].rewards.empty() &&
+                        (!config.grpo.dynamic_sampling || !learner::is_zero_variance(results[i].rewards));
       informative += keep ? 1 : 0;
       collected.items.push_back(std::move(prompts.items[i]));
       collected.groups.push_back(std::move(groups[i]));

@@ -6,7 +6,9 @@ Two commands, each answering one JSON object on stdout:
   make OUT_DIR
       Builds one random tiny model per case below with transformers (configs written here, weights from
       torch.manual_seed: nothing comes from a hub), saves each with save_pretrained into OUT_DIR/<case>/ (fp32
-      or bf16 safetensors) and answers what transformers computes on it:
+      or bf16 safetensors) and answers what transformers computes on the model from_pretrained loads back
+      from those files (what a user runs: a model cast in memory with .to(bfloat16) would also round its rotary
+      inverse frequencies to bf16, which a loaded checkpoint does not):
         {"transformers_version": "...", "torch_version": "...",
          "cases": [{"name", "dir", "family", "dtype",
                     "prompts": [[ids]], "completions": [[ids]],
@@ -24,11 +26,25 @@ Two commands, each answering one JSON object on stdout:
       dtype (bf16 weights widen exactly, so the comparison is free of bf16 arithmetic noise), and answers
         {"logits": [ [B][T][V] per dir ], "dtypes": [config.json's dtype per dir, "float32"|"bfloat16"]}
 
+  grads           (request on stdin: {"dirs": ["..."], "input_ids": [ids]}, one row)
+      Loads each directory in float32 and answers the gradient of the row's teacher-forced log-likelihood,
+      sum over t of log p(ids[t + 1] | ids[..t]), with respect to every parameter (tied ones once):
+        {"loss": [float per dir], "grads": [{"<name>": [flattened values]} per dir]}
+
+  gemma2-with-tokenizer OUT_DIR TOKENIZER_DIR   (request on stdin: {"prompt": "...", "max_new_tokens": N})
+      A random tiny Gemma 2 (Gemma's default soft caps, window 4) whose vocab_size is the length of the
+      tokenizer in TOKENIZER_DIR (tokenizer.json + tokenizer_config.json, copied next to the weights), saved
+      into OUT_DIR in fp32; answers what AutoTokenizer and model.generate do with the prompt, stopping at the
+      tokenizer's eos token as `spct generate` does:
+        {"vocab_size", "prompt_ids": [ids] (special tokens added), "greedy": [ids], "greedy_margins": [float],
+         "text": the greedy ids decoded}
+
 Runs on one thread, downloads nothing (HF_HUB_OFFLINE=1), and exits 1 with a one-line reason on stderr. The
 caller bounds its run time (the tests run it under `timeout`).
 """
 import json
 import os
+import shutil
 import sys
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -82,6 +98,19 @@ CASES = {
     "qwen3moe-raw-topk": ("Qwen3MoeConfig", "Qwen3MoeForCausalLM", small(
         num_experts=4, num_experts_per_tok=2, moe_intermediate_size=24, norm_topk_prob=False, head_dim=8,
         tie_word_embeddings=False)),
+    # Gemma 2 as transformers makes it by default (tied, layer_types derived: layers 0 and 2 sliding), with a
+    # window of 5 against sequences of up to 23 tokens, head_dim apart from hidden_size / heads, an attention
+    # scale from query_pre_attn_scalar, and soft caps low enough to bend these tiny models' scores and logits
+    # (at Gemma's 50 and 30 they would hardly act).
+    "gemma2-sliding-softcap": ("Gemma2Config", "Gemma2ForCausalLM", small(
+        num_hidden_layers=3, head_dim=16, query_pre_attn_scalar=24, sliding_window=5, attn_logit_softcapping=1.5,
+        final_logit_softcapping=4.0)),
+    # Gemma 2 untied, with explicit layer_types (sliding layers 1 and 2, window 4), no attention soft cap (the
+    # fused attention kernel with Gemma's scale), biases on all four attention projections.
+    "gemma2-layer-types-untied": ("Gemma2Config", "Gemma2ForCausalLM", small(
+        num_hidden_layers=3, tie_word_embeddings=False, head_dim=8, query_pre_attn_scalar=12, sliding_window=4,
+        layer_types=["full_attention", "sliding_attention", "sliding_attention"], attn_logit_softcapping=None,
+        final_logit_softcapping=6.0, attention_bias=True)),
 }
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 
@@ -144,20 +173,65 @@ def make(out_dir):
             typed = model.to(dtype)
             case_dir = os.path.join(out_dir, f"{name}-{dtype_name}")
             typed.save_pretrained(case_dir)
+            loaded = getattr(transformers, model_class).from_pretrained(case_dir, dtype=dtype).eval()
             generator = torch.Generator().manual_seed(3000 + index)
             prompts = token_rows(generator, PROMPT_LENGTHS)
             completions = token_rows(generator, COMPLETION_LENGTHS)
             case = {"name": f"{name}-{dtype_name}", "dir": case_dir, "family": config.model_type,
                     "dtype": dtype_name, "prompts": prompts, "completions": completions,
-                    "logprobs": [teacher_forced(typed, p, c) for p, c in zip(prompts, completions)],
+                    "logprobs": [teacher_forced(loaded, p, c) for p, c in zip(prompts, completions)],
                     "greedy": [], "greedy_logprobs": [], "greedy_margins": []}
             for prompt in prompts:
-                tokens, logprobs, margins = greedy(typed, prompt)
+                tokens, logprobs, margins = greedy(loaded, prompt)
                 case["greedy"].append(tokens)
                 case["greedy_logprobs"].append(logprobs)
                 case["greedy_margins"].append(margins)
             answer["cases"].append(case)
     json.dump(answer, sys.stdout)
+
+
+def grads(request):
+    torch.set_num_threads(1)
+    ids = torch.tensor([request["input_ids"]])
+    answer = {"loss": [], "grads": []}
+    for model_dir in request["dirs"]:
+        model = transformers.AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+        logprobs = torch.log_softmax(model(input_ids=ids).logits[0].float(), dim=-1)
+        loss = logprobs[torch.arange(ids.shape[1] - 1), ids[0, 1:]].sum()
+        loss.backward()
+        answer["loss"].append(loss.item())
+        answer["grads"].append({name: p.grad.flatten().tolist() for name, p in model.named_parameters()})
+    json.dump(answer, sys.stdout)
+
+
+def gemma2_with_tokenizer(out_dir, tokenizer_dir, request):
+    torch.set_num_threads(1)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer_dir)
+    config = transformers.Gemma2Config(**small(
+        vocab_size=len(tokenizer), head_dim=16, query_pre_attn_scalar=16, sliding_window=4,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id))
+    torch.manual_seed(4000)
+    model = transformers.Gemma2ForCausalLM(config).eval()
+    randomize(model, 4001)
+    model.save_pretrained(out_dir)
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copyfile(os.path.join(tokenizer_dir, name), os.path.join(out_dir, name))
+    loaded = transformers.Gemma2ForCausalLM.from_pretrained(out_dir, dtype=torch.float32).eval()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(out_dir)
+    prompt = tokenizer(request["prompt"]).input_ids
+    ids = torch.tensor([prompt])
+    with torch.no_grad():
+        out = loaded.generate(input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=False,
+                              max_new_tokens=request["max_new_tokens"], eos_token_id=tokenizer.eos_token_id,
+                              pad_token_id=tokenizer.pad_token_id, output_logits=True, return_dict_in_generate=True)
+    tokens = out.sequences[0, len(prompt):].tolist()
+    margins = []
+    for logits in out.logits:
+        top = torch.topk(logits[0].float(), 2).values
+        margins.append((top[0] - top[1]).item())
+    json.dump({"vocab_size": config.vocab_size, "prompt_ids": prompt, "greedy": tokens, "greedy_margins": margins,
+               "text": tokenizer.decode(tokens)}, sys.stdout)
 
 
 def logits(request):
@@ -178,8 +252,13 @@ def main():
         make(sys.argv[2])
     elif len(sys.argv) == 2 and sys.argv[1] == "logits":
         logits(json.load(sys.stdin))
+    elif len(sys.argv) == 2 and sys.argv[1] == "grads":
+        grads(json.load(sys.stdin))
+    elif len(sys.argv) == 4 and sys.argv[1] == "gemma2-with-tokenizer":
+        gemma2_with_tokenizer(sys.argv[2], sys.argv[3], json.load(sys.stdin))
     else:
-        raise ValueError("usage: hf_model_reference.py make OUT_DIR | logits < request.json")
+        raise ValueError("usage: hf_model_reference.py make OUT_DIR | logits < request.json | grads < request.json | "
+                         "gemma2-with-tokenizer OUT_DIR TOKENIZER_DIR < request.json")
 
 
 if __name__ == "__main__":

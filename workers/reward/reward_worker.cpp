@@ -1,6 +1,12 @@
 #include "workers/reward/reward_worker.h"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <thread>
 
 #include "core/error.h"
 #include "workers/reward/grm/voting.h"
@@ -33,12 +39,27 @@ std::vector<double> function_weights(const config::Config& config) {
   return weights;
 }
 
+bool is_external(const std::string& entry) {
+  return parse_external_spec(entry).has_value();
+}
+
+// Breakdown names: an external reward's NAME, every other entry as written.
+std::vector<std::string> breakdown_names(const config::Config& config) {
+  std::vector<std::string> names;
+  for (const std::string& entry : config.reward.functions) {
+    const std::optional<ExternalSpec> spec = parse_external_spec(entry);
+    names.push_back(spec ? spec->name : entry);
+  }
+  return names;
+}
+
 // The rule functions alone (weights are applied by the worker, over every function).
 std::optional<CombinedReward> make_rules(const config::Config& config) {
   config::Config rules_only = config;
   rules_only.reward.weights.clear();
   auto& functions = rules_only.reward.functions;
   functions.erase(std::remove(functions.begin(), functions.end(), kGrm), functions.end());
+  functions.erase(std::remove_if(functions.begin(), functions.end(), is_external), functions.end());
   if (functions.empty()) return std::nullopt;
   return CombinedReward::from_config(rules_only);
 }
@@ -50,17 +71,29 @@ std::unique_ptr<const GrmReward> make_grm(const config::Config& config, GrmBacke
 
 }  // namespace
 
+std::vector<RewardWorker::External> RewardWorker::make_externals(const config::Config& config) {
+  std::vector<External> externals;
+  const std::vector<std::string>& functions = config.reward.functions;
+  for (std::size_t f = 0; f < functions.size(); ++f) {
+    if (const std::optional<ExternalSpec> spec = parse_external_spec(functions[f])) {
+      externals.push_back({f, spec->options, make_external_reward(*spec)});
+    }
+  }
+  return externals;
+}
+
 RewardWorker::RewardWorker(const config::Config& config, const tokenizer::Tokenizer& tokenizer)
     : RewardWorker(config, tokenizer, lists_grm(config) ? make_grm_backends(config) : GrmBackends{}) {}
 
 RewardWorker::RewardWorker(const config::Config& config, const tokenizer::Tokenizer& tokenizer,
                            GrmBackends grm_backends)
     : tokenizer_(tokenizer),
-      names_(config.reward.functions),
+      names_(breakdown_names(config)),
       weights_(function_weights(config)),
       seed_(static_cast<uint64_t>(config.run.seed)),
       rules_(make_rules(config)),
-      grm_(make_grm(config, std::move(grm_backends))) {
+      grm_(make_grm(config, std::move(grm_backends))),
+      external_(make_externals(config)) {
   if (names_.empty()) throw UsageError("reward.functions is empty: name at least one reward");
 }
 
@@ -78,13 +111,45 @@ protocol::RewardResult RewardWorker::score(const protocol::RewardRequest& reques
     texts.push_back(tokenizer_.decode(completion.tokens, /*skip_special=*/true));
   }
 
+  // External rewards score the whole group; a group one of them cannot score is dropped (header). They go
+  // first, so that a dropped group costs no GRM critique pass.
+  std::vector<std::vector<double>> external_scores(names_.size());
+  if (!external_.empty()) {
+    ExternalGroup external_group{request.prompt_text, &texts, request.answer, group.step, group.prompt_id, {}, {}};
+    for (const protocol::Completion& completion : group.completions) {
+      external_group.completion_tokens.push_back(static_cast<int64_t>(completion.tokens.size()));
+      external_group.truncated.push_back(completion.finish_reason == protocol::FinishReason::kLength);
+    }
+    const int64_t scored = ++groups_scored_;
+    std::string failure;  // the last failure of the reward that dropped the group
+    for (const External& external : external_) {
+      std::optional<std::vector<double>> scores = score_external(external, external_group, failure);
+      if (!scores) break;
+      external_scores[external.index] = std::move(*scores);
+    }
+    const bool dropped = !failure.empty();
+    result.metrics.emplace_back("reward/dropped_groups", dropped ? 1.0 : 0.0);
+    if (dropped) {
+      const int64_t dropped_groups = ++groups_dropped_;
+      double share = 1;  // the strictest of the external rewards' shares
+      for (const External& external : external_) share = std::min(share, external.options.max_dropped_share);
+      if (static_cast<double>(dropped_groups) > share * static_cast<double>(scored) + 1.0) {
+        throw RewardFailure(fmt::format(
+            "{} groups of the {} this reward worker scored were dropped, more than max_dropped_share={} of them "
+            "plus one: the run stops rather than train on a broken reward (docs/rewards.md). The last failure: {}",
+            dropped_groups, scored, share, failure));
+      }
+      return result;  // no rewards, no breakdown values: not trained on, not averaged
+    }
+  }
+
   // The GRM scores the whole group in one critique pass. The seed depends only on the run, the step and the
   // prompt, so the scores do not depend on which reward worker got the group.
   GrmGroupReward grm_scores;
   if (grm_ && !texts.empty()) {
     grm_scores =
         grm_->score(request.prompt_text, texts, grm::derive_seed(grm::derive_seed(seed_, group.step), group.prompt_id));
-    result.metrics = std::move(grm_scores.metrics);
+    result.metrics.insert(result.metrics.end(), grm_scores.metrics.begin(), grm_scores.metrics.end());
   }
 
   for (std::size_t i = 0; i < texts.size(); ++i) {
@@ -99,13 +164,35 @@ protocol::RewardResult RewardWorker::score(const protocol::RewardRequest& reques
     double total = 0;
     std::size_t next_rule = 0;  // rules_ scores its functions in reward.functions order, `grm` left out
     for (std::size_t f = 0; f < names_.size(); ++f) {
-      const double value = names_[f] == kGrm ? grm_scores.scores[i] : rule_scores.per_function[next_rule++];
+      const double value = !external_scores[f].empty() ? external_scores[f][i]
+                           : names_[f] == kGrm         ? grm_scores.scores[i]
+                                                       : rule_scores.per_function[next_rule++];
       result.breakdown[f].values.push_back(value);
       total += weights_[f] * value;
     }
     result.rewards.push_back(total);
   }
   return result;
+}
+
+std::optional<std::vector<double>> RewardWorker::score_external(const External& external, const ExternalGroup& group,
+                                                                std::string& failure_message) const {
+  for (int64_t attempt = 0;; ++attempt) {
+    try {
+      return external.reward->score(group);
+    } catch (const RewardFailure& failure) {
+      if (attempt >= external.options.retries) {
+        failure_message = failure.what();
+        spdlog::error("{}; step {} prompt {}: group dropped after {} attempts (reward/dropped_groups)", failure.what(),
+                      group.step, group.prompt_id, attempt + 1);
+        return std::nullopt;
+      }
+      const double wait_s = std::min(5.0, 0.2 * std::pow(2.0, static_cast<double>(attempt)));
+      spdlog::warn("{}; step {} prompt {}: retrying the group in {:.1f} s ({} of {} retries)", failure.what(),
+                   group.step, group.prompt_id, wait_s, attempt + 1, external.options.retries);
+      std::this_thread::sleep_for(std::chrono::duration<double>(wait_s));
+    }
+  }
 }
 
 }  // namespace spct::reward

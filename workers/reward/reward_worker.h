@@ -11,9 +11,18 @@
 //     (exact_match, say) are still scored and reported in the breakdown: a verifier watching the GRM.
 // GRM metrics (grm/...: see workers/reward/grm_reward/grm_reward.h) go into RewardResult::metrics.
 //
+// External rewards (NAME=command:... and NAME=http:..., workers/reward/external/external_reward.h) score the
+// whole group and follow its failure policy: a group whose external reward still fails after `retries` further
+// attempts (0.2 s x 2^attempt apart, at most 5 s) is dropped: its RewardResult has no rewards and no breakdown
+// values (so it is not trained on, nor averaged into reward metrics) and metrics reward/dropped_groups = 1. Once
+// more than max_dropped_share of the groups this worker scored, plus one, were dropped, score() throws
+// RewardFailure with the count and the last failure: the run fails rather than train on a broken reward.
+//
 // Thread safety: score() may run on several threads at once (GRM passes are serialised inside the GRM reward).
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,6 +31,7 @@
 #include "core/config/config.h"
 #include "core/protocol/messages.h"
 #include "models/tokenizer/tokenizer.h"
+#include "workers/reward/external/external_reward.h"
 #include "workers/reward/grm_reward/grm_reward.h"
 #include "workers/reward/rules/combined_reward.h"
 
@@ -41,7 +51,7 @@ class RewardWorker {
   // The rewards of `request.group`'s completions, in the group's order.
   protocol::RewardResult score(const protocol::RewardRequest& request) const;
 
-  // Names of the reward functions, in breakdown order (the order of reward.functions).
+  // Names of the reward functions, in breakdown order (the order of reward.functions; NAME for an external one).
   const std::vector<std::string>& function_names() const { return names_; }
 
   // The weight of each function in the total, in breakdown order (both combination rules above are a
@@ -49,12 +59,26 @@ class RewardWorker {
   const std::vector<double>& weights() const { return weights_; }
 
  private:
+  struct External {
+    std::size_t index;  // in names_
+    ExternalOptions options;
+    std::unique_ptr<ExternalReward> reward;
+  };
+  static std::vector<External> make_externals(const config::Config& config);
+  // The scores of `external` for `group`, after the policy's retries; std::nullopt when the group is dropped,
+  // with the last failure's message in `failure_message`.
+  std::optional<std::vector<double>> score_external(const External& external, const ExternalGroup& group,
+                                                    std::string& failure_message) const;
+
   const tokenizer::Tokenizer& tokenizer_;
   const std::vector<std::string> names_;
   const std::vector<double> weights_;
   const uint64_t seed_;
   const std::optional<CombinedReward> rules_;   // the functions other than `grm`; empty when there are none
   const std::unique_ptr<const GrmReward> grm_;  // null unless reward.functions lists `grm`
+  const std::vector<External> external_;        // in reward.functions order
+  mutable std::atomic<int64_t> groups_scored_{0};
+  mutable std::atomic<int64_t> groups_dropped_{0};
 };
 
 }  // namespace spct::reward

@@ -19,6 +19,16 @@ else
 fi
 code=$?
 printf '%s\n--- exit %d\n' "$out" "$code"
+# Open MPI 4.1's mpiexec can itself segfault in PMIx_server_finalize while it tears the job down after
+# MPI_Abort (seen once in a loaded run; the ranks had aborted with code 4 and the report was right). Only then,
+# take the code the ranks passed to MPI_Abort, which is what this test checks.
+if [[ $code -eq 139 ]] && grep -q "PMIx_server_finalize" <<<"$out"; then
+  abort_code=$(grep -A1 "MPI_ABORT was invoked" <<<"$out" | sed -n 's/^with errorcode \([0-9]*\)\./\1/p' | head -1)
+  if [[ -n $abort_code ]]; then
+    echo "note: mpiexec crashed while finalizing; the ranks aborted with code $abort_code"
+    code=$abort_code
+  fi
+fi
 
 fail() { echo "FAIL ($mode): $*"; exit 1; }
 [[ $code -eq 124 ]] && fail "the job hung: still running when the outer timeout ended it"

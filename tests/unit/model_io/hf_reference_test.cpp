@@ -1,12 +1,17 @@
 // spct against Hugging Face transformers itself. tests/reference/hf_model_reference.py builds random tiny
-// Llama, Qwen2, Qwen3 and Qwen3-MoE models with transformers (tied and untied, llama3 and linear rope scaling,
-// biases, qk-norm, both MoE routings), saves them with save_pretrained in float32 and bfloat16, and answers
-// transformers' teacher-forced log-probs and model.generate greedy tokens. spct loads the same directories and
-// must agree; models spct saves must load in transformers and give spct's logits. Each case prints its
-// max |Δ| so that the figures can be quoted.
+// Llama, Qwen2, Qwen3, Qwen3-MoE and Gemma 2 models with transformers (tied and untied, llama3 and linear rope
+// scaling, biases, qk-norm, both MoE routings; Gemma 2's sliding windows shorter than the sequences, soft caps,
+// query_pre_attn_scalar), saves them with save_pretrained in float32 and bfloat16, and answers transformers'
+// teacher-forced log-probs and model.generate greedy tokens. spct loads the same directories and
+// must agree; models spct saves must load in transformers and give spct's logits. A Gemma 2 directory carrying
+// the real Gemma 3 tokenizer checks the `spct generate` binary from text to text, and the dense fp32 models'
+// gradients are compared with transformers' autograd. Each case prints its max |Δ| so that the figures can be
+// quoted.
 #include <ATen/Parallel.h>
+#include <ATen/TensorOperators.h>
 #include <ATen/ops/arange.h>
 #include <ATen/ops/from_blob.h>
+#include <ATen/ops/log_softmax.h>
 #include <ATen/ops/ones.h>
 #include <sys/wait.h>
 
@@ -19,6 +24,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -38,8 +44,10 @@ using Rows = std::vector<std::vector<int64_t>>;
 // vs. split projections, attention kernels), which leaves ~1e-6.
 constexpr double kFloat32Tolerance = 1e-4;
 // bf16: both sides round every matmul output and activation to 8 significant bits (relative 2^-9), in
-// different places, so log-probs of magnitude ~5 differ by a few bf16 steps of ~0.016. Measured: at most
-// 0.023 over all cases; transformers' own bf16 log-probs differ from its fp32 ones on the same model by as much.
+// different places (spct's fused attention kernel rounds less), so log-probs of magnitude ~5 differ by a few
+// bf16 steps of ~0.016. Measured: at most 0.015 over all cases (Gemma 2, whose attention spct computes in
+// transformers' order, 5e-7); transformers' own bf16 log-probs differ from its fp32 ones on the same model by
+// more (0.024; Gemma 2: 0.12).
 constexpr double kBFloat16Tolerance = 0.05;
 
 double tolerance(const std::string& dtype) {
@@ -78,6 +86,24 @@ json run_reference(const std::string& arguments, const std::string& request, con
   INFO("exit " << exit_code << (exit_code == 124 ? " (the deadline passed)" : "") << ": "
                << spct::testing::read_file(error_file.string()));
   REQUIRE(exit_code == 0);
+  return json::parse(out);
+}
+
+// Runs the spct binary with `arguments` (already shell-quoted); stdout only, stderr on failure in the message.
+json run_spct_json(const std::string& arguments, const std::filesystem::path& scratch) {
+  const char* from_environment = std::getenv("SPCT_BINARY");
+  const std::string binary = from_environment != nullptr ? from_environment : SPCT_BUILT_BINARY;
+  const std::filesystem::path error_file = scratch / "spct.err";
+  const std::string command = binary + " " + arguments + " 2> '" + error_file.string() + "'";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string out;
+  std::array<char, 1 << 16> buffer;
+  while (const std::size_t read = std::fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), read);
+  const int status = ::pclose(pipe);
+  INFO(command);
+  INFO(spct::testing::read_file(error_file.string()));
+  REQUIRE((WIFEXITED(status) && WEXITSTATUS(status) == 0));
   return json::parse(out);
 }
 
@@ -125,7 +151,7 @@ double max_difference(const std::vector<std::vector<double>>& a, const std::vect
 
 TEST_CASE("spct's teacher-forced log-probs are transformers' on every family and dtype", "[hf-reference]") {
   const json& cases = reference().answer["cases"];
-  REQUIRE(cases.size() >= 12);
+  REQUIRE(cases.size() >= 16);
   for (const json& c : cases) {
     const auto model = load(c);
     const Rows completions = rows(c["completions"]);
@@ -239,6 +265,97 @@ TEST_CASE("models spct saves load in transformers and give spct's logits", "[hf-
       }
     }
     std::cout << c["name"].get<std::string>() << ": saved by spct, logits in transformers max |delta| " << worst
+              << "\n";
+    CHECK(worst <= kFloat32Tolerance);
+  }
+}
+
+TEST_CASE("spct generate on a Gemma 2 directory with the Gemma 3 tokenizer is transformers' generate from text to text",
+          "[hf-reference]") {
+  const std::filesystem::path tokenizer_dir = std::filesystem::path(SPCT_SHARED_DIR) / "data" / "tokenizers" / "gemma3";
+  INFO("the shared tokenizer files: " << tokenizer_dir);
+  REQUIRE(std::filesystem::exists(tokenizer_dir / "tokenizer.json"));
+  spct::testing::TempDir scratch;
+  const std::filesystem::path model_dir = std::filesystem::path(scratch.path()) / "gemma2";
+  // Scripts, accents, CJK, an emoji and digits: the prompt goes through spct's SentencePiece-style BPE.
+  const std::string prompt = "Hello, world! Ça va? 日本語 🙂 12345";
+  constexpr int64_t kMaxNewTokens = 12;
+  const json request = {{"prompt", prompt}, {"max_new_tokens", kMaxNewTokens}};
+  // The model's vocab_size is the tokenizer's length (262145), so every id the tokenizer makes is the model's.
+  const json theirs =
+      run_reference("gemma2-with-tokenizer '" + model_dir.string() + "' '" + tokenizer_dir.string() + "'",
+                    request.dump(), scratch.path());
+  const json ours = run_spct_json("generate '" + model_dir.string() + "' --prompt '" + prompt +
+                                      "' --json --threads 1 --max-new-tokens " + std::to_string(kMaxNewTokens),
+                                  scratch.path());
+  CHECK(ours["prompt_ids"] == theirs["prompt_ids"]);
+  const auto expected = theirs["greedy"].get<std::vector<int64_t>>();
+  const auto margins = theirs["greedy_margins"].get<std::vector<double>>();
+  const auto got = ours["ids"].get<std::vector<int64_t>>();
+  // Tokens up to the first near-tie must be transformers' (none is expected in fp32: see greedy_tie_gap).
+  std::size_t agree = 0;
+  while (agree < expected.size() && margins[agree] >= greedy_tie_gap("float32")) ++agree;
+  std::cout << "gemma2 + gemma3 tokenizer: spct generate equals transformers on " << agree << " of " << expected.size()
+            << " greedy tokens\n";
+  CHECK(agree == expected.size());
+  REQUIRE(got.size() >= agree);
+  CHECK(std::vector<int64_t>(got.begin(), got.begin() + static_cast<std::ptrdiff_t>(agree)) ==
+        std::vector<int64_t>(expected.begin(), expected.begin() + static_cast<std::ptrdiff_t>(agree)));
+  if (agree == expected.size()) {
+    CHECK(got.size() == expected.size());
+    CHECK(ours["text"] == theirs["text"]);
+  }
+}
+
+TEST_CASE("spct's gradients of the teacher-forced log-likelihood are transformers' (float32)", "[hf-reference]") {
+  const Reference& ref = reference();
+  // One row of 24 tokens: longer than every sliding window of the cases.
+  std::vector<int64_t> ids;
+  for (int64_t i = 0; i < 24; ++i) ids.push_back((i * 53 + 11) % 128);
+  const auto n = static_cast<int64_t>(ids.size());
+  const auto long_options = at::TensorOptions().dtype(at::kLong);
+  const at::Tensor input_ids = at::from_blob(ids.data(), {1, n}, long_options).clone();
+  const at::Tensor positions = at::arange(n, long_options).unsqueeze(0);
+  const at::Tensor mask = at::ones({1, n}, at::TensorOptions().dtype(at::kBool));
+  const at::Tensor targets = input_ids.narrow(1, 1, n - 1).reshape({-1, 1});
+
+  json request = {{"dirs", json::array()}, {"input_ids", ids}};
+  std::vector<json> cases;
+  for (const json& c : ref.answer["cases"]) {
+    // The MoE cases are left out: transformers 5 holds the experts fused in memory (mlp.experts.gate_up_proj),
+    // so its gradients are not named the way its files (and spct) name the tensors.
+    if (c["dtype"] != "float32" || c["family"] == "qwen3_moe") continue;
+    request["dirs"].push_back(c["dir"]);
+    cases.push_back(c);
+  }
+  const json answer = run_reference("grads", request.dump(), ref.dir.path());
+  for (std::size_t k = 0; k < cases.size(); ++k) {
+    INFO(cases[k]["name"]);
+    const auto model = load(cases[k]);
+    model->set_requires_grad(true);
+    const at::Tensor logits = model->forward(input_ids, positions, mask)[0].narrow(0, 0, n - 1);
+    const at::Tensor loss = at::log_softmax(logits.to(at::kFloat), -1).gather(1, targets).sum();
+    loss.backward();
+    CHECK(std::abs(loss.item<double>() - answer["loss"][k].get<double>()) <= kFloat32Tolerance);
+    std::map<std::string, at::Tensor> ours;
+    for (const spct::models::NamedTensor& p : model->named_parameters()) ours[p.name] = p.tensor.grad();
+    const json& theirs = answer["grads"][k];
+    CHECK(theirs.size() == ours.size());  // the same parameters, tied ones once
+    double worst = 0;                     // relative to the largest gradient entry of the tensor
+    for (const auto& [name, values] : theirs.items()) {
+      INFO(name);
+      REQUIRE(ours.count(name) == 1);
+      REQUIRE(ours.at(name).defined());
+      const at::Tensor grad = ours.at(name).to(at::kDouble).contiguous().view({-1});
+      const auto expected = values.get<std::vector<double>>();
+      REQUIRE(grad.numel() == static_cast<int64_t>(expected.size()));
+      const at::Tensor reference_grad =
+          at::from_blob(const_cast<double*>(expected.data()), {static_cast<int64_t>(expected.size())},
+                        at::TensorOptions().dtype(at::kDouble));
+      const double scale = std::max(1.0, reference_grad.abs().max().item<double>());
+      worst = std::max(worst, (grad - reference_grad).abs().max().item<double>() / scale);
+    }
+    std::cout << cases[k]["name"].get<std::string>() << ": gradients max |delta| / max(1, max |grad|) " << worst
               << "\n";
     CHECK(worst <= kFloat32Tolerance);
   }

@@ -23,6 +23,20 @@ json qwen2_json() {
     "use_sliding_window": false, "sliding_window": 32768, "bos_token_id": 151643, "eos_token_id": 151643})");
 }
 
+// The real Gemma-2-27B config.json (transformers 4.42: no layer_types, no tie_word_embeddings, both
+// hidden_act and hidden_activation).
+json gemma2_json() {
+  return json::parse(R"({
+    "architectures": ["Gemma2ForCausalLM"], "attention_bias": false, "attention_dropout": 0.0,
+    "attn_logit_softcapping": 50.0, "bos_token_id": 2, "cache_implementation": "hybrid", "eos_token_id": 1,
+    "final_logit_softcapping": 30.0, "head_dim": 128, "hidden_act": "gelu_pytorch_tanh",
+    "hidden_activation": "gelu_pytorch_tanh", "hidden_size": 4608, "initializer_range": 0.02,
+    "intermediate_size": 36864, "max_position_embeddings": 8192, "model_type": "gemma2", "num_attention_heads": 32,
+    "num_hidden_layers": 46, "num_key_value_heads": 16, "pad_token_id": 0, "query_pre_attn_scalar": 144,
+    "rms_norm_eps": 1e-06, "rope_theta": 10000.0, "sliding_window": 4096, "sliding_window_size": 4096,
+    "torch_dtype": "float32", "transformers_version": "4.42.0.dev0", "use_cache": true, "vocab_size": 256000})");
+}
+
 }  // namespace
 
 TEST_CASE("from_hf_config reads a Qwen2 config.json") {
@@ -120,9 +134,89 @@ TEST_CASE("from_hf_config reads transformers 5's config.json style") {
   CHECK(from_hf_config(moe).num_experts == 6);
 }
 
+TEST_CASE("from_hf_config reads Gemma-2-27B's config.json with transformers' defaults and sliding layers") {
+  const ModelConfig c = from_hf_config(gemma2_json());
+  CHECK(c.family == Family::kGemma2);
+  CHECK(c.head_dim == 128);
+  CHECK(c.num_kv_heads == 16);
+  CHECK(c.query_pre_attn_scalar == 144);
+  CHECK(c.attn_logit_softcapping == 50.0);
+  CHECK(c.final_logit_softcapping == 30.0);
+  CHECK(c.sliding_window == 4096);
+  CHECK(c.tie_embeddings);  // Gemma2Config's default where the file says nothing
+  CHECK_FALSE(c.qkv_bias);
+  CHECK_FALSE(c.qk_norm);
+  CHECK(c.bos_token_id == 2);
+  CHECK(c.eos_token_id == 1);
+  // Without layer_types, the even layers slide, as transformers derives them.
+  REQUIRE(c.sliding_window_layers.size() == 23);
+  for (int64_t layer = 0; layer < 46; ++layer) CHECK(c.is_sliding_layer(layer) == (layer % 2 == 0));
+
+  json j = gemma2_json();
+  j["layer_types"] = json::array();
+  for (int64_t layer = 0; layer < 46; ++layer)
+    j["layer_types"].push_back(layer < 40 ? "full_attention" : "sliding_attention");
+  CHECK(from_hf_config(j).sliding_window_layers == std::vector<int64_t>{40, 41, 42, 43, 44, 45});
+
+  // transformers 5's own defaults where keys are absent (a minimal config.json).
+  j = json::parse(R"({"model_type": "gemma2", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48,
+                      "num_hidden_layers": 2, "num_attention_heads": 2})");
+  const ModelConfig d = from_hf_config(j);
+  CHECK(d.head_dim == 256);
+  CHECK(d.query_pre_attn_scalar == 256);
+  CHECK(d.attn_logit_softcapping == 50.0);
+  CHECK(d.final_logit_softcapping == 30.0);
+  CHECK(d.sliding_window == 4096);
+  CHECK(d.max_position == 8192);
+  // null soft caps: none.
+  j["attn_logit_softcapping"] = nullptr;
+  j["final_logit_softcapping"] = nullptr;
+  CHECK(from_hf_config(j).attn_logit_softcapping == 0);
+  CHECK(from_hf_config(j).final_logit_softcapping == 0);
+}
+
+TEST_CASE("Gemma 2 options that spct does not implement are refused naming the key") {
+  using Catch::Matchers::Contains;
+  json j = gemma2_json();
+  j["hidden_activation"] = "gelu";
+  CHECK_THROWS_WITH(from_hf_config(j), Contains("hidden_activation") && Contains("gelu_pytorch_tanh"));
+  j = gemma2_json();
+  j["use_bidirectional_attention"] = true;
+  CHECK_THROWS_WITH(from_hf_config(j), Contains("use_bidirectional_attention"));
+  j = gemma2_json();
+  j["num_hidden_layers"] = 2;
+  j["layer_types"] = {"full_attention", "chunked_attention"};
+  CHECK_THROWS_WITH(from_hf_config(j), Contains("layer_types[1]") && Contains("chunked_attention"));
+  j["layer_types"] = {"full_attention"};
+  CHECK_THROWS_WITH(from_hf_config(j), Contains("layer_types") && Contains("num_hidden_layers = 2"));
+  j = gemma2_json();
+  j["sliding_window"] = nullptr;
+  CHECK_THROWS_WITH(from_hf_config(j), Contains("sliding_window") && Contains("null"));
+  j = gemma2_json();
+  j["attn_logit_softcapping"] = -1.0;
+  CHECK_THROWS_WITH(from_hf_config(j), Contains("attn_logit_softcapping"));
+  j = gemma2_json();
+  j["query_pre_attn_scalar"] = 0;
+  CHECK_THROWS_WITH(from_hf_config(j), Contains("query_pre_attn_scalar"));
+  j = gemma2_json();
+  j["architectures"] = {"Gemma3ForCausalLM"};
+  j["model_type"] = "gemma3_text";
+  CHECK_THROWS_WITH(from_hf_config(j), Contains("architectures") && Contains("Gemma3ForCausalLM") &&
+                                           Contains("supported: ") && Contains("Gemma2ForCausalLM"));
+  // Gemma's options on another family could not be saved in its config.json.
+  ModelConfig llama = testing::tiny_config(Family::kLlama);
+  llama.sliding_window = 8;
+  llama.sliding_window_layers = {0};
+  CHECK_THROWS_WITH(validate(llama), Contains("sliding_window") && Contains("gemma2"));
+  llama = testing::tiny_config(Family::kLlama);
+  llama.final_logit_softcapping = 30;
+  CHECK_THROWS_AS(validate(llama), InputError);
+}
+
 TEST_CASE("to_hf_config round-trips every family") {
-  for (const auto& [family, moe] : {std::pair{Family::kLlama, false}, std::pair{Family::kQwen2, false},
-                                    std::pair{Family::kQwen3, false}, std::pair{Family::kQwen3, true}}) {
+  for (const auto& [family, moe] :
+       {std::pair{Family::kLlama, false}, std::pair{Family::kQwen2, false}, std::pair{Family::kQwen3, false},
+        std::pair{Family::kQwen3, true}, std::pair{Family::kGemma2, false}}) {
     ModelConfig c = testing::tiny_config(family, moe);
     c.rope_scaling = {RopeScalingType::kLlama3, 8.0, 1.0, 4.0, 64};
     c.dtype = DType::kFloat16;
@@ -133,6 +227,18 @@ TEST_CASE("to_hf_config round-trips every family") {
   }
   CHECK(to_hf_config(testing::tiny_config(Family::kQwen3, true))["architectures"][0] == "Qwen3MoeForCausalLM");
   CHECK(to_hf_config(testing::tiny_config(Family::kLlama))["model_type"] == "llama");
+  const json gemma = to_hf_config(from_hf_config(gemma2_json()));
+  CHECK(gemma["architectures"][0] == "Gemma2ForCausalLM");
+  CHECK(gemma["layer_types"][0] == "sliding_attention");
+  CHECK(gemma["layer_types"][1] == "full_attention");
+  CHECK(gemma["query_pre_attn_scalar"].is_number_integer());  // Gemma2Config declares an int
+  CHECK(from_hf_config(gemma) == from_hf_config(gemma2_json()));
+  ModelConfig uncapped = testing::tiny_config(Family::kGemma2);
+  uncapped.attn_logit_softcapping = 0;
+  uncapped.sliding_window = 0;
+  uncapped.sliding_window_layers.clear();
+  CHECK(to_hf_config(uncapped)["attn_logit_softcapping"].is_null());
+  CHECK(from_hf_config(to_hf_config(uncapped)) == uncapped);
 }
 
 TEST_CASE("from_hf_config rejects bad configs naming the key") {

@@ -22,6 +22,15 @@ inline ModelConfig tiny_config(Family family, bool moe = false) {
   c.tie_embeddings = family != Family::kLlama;
   c.qkv_bias = family == Family::kQwen2;
   c.qk_norm = family == Family::kQwen3;
+  if (family == Family::kGemma2) {
+    // Layer 0 slides over 4 tokens (shorter than most test sequences), layer 1 sees everything; caps low enough
+    // to act on a tiny model's scores and logits.
+    c.sliding_window = 4;
+    c.sliding_window_layers = {0};
+    c.query_pre_attn_scalar = 12;
+    c.attn_logit_softcapping = 2.0;
+    c.final_logit_softcapping = 5.0;
+  }
   if (moe) {
     c.num_experts = 4;
     c.experts_per_token = 2;

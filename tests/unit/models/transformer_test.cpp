@@ -110,7 +110,7 @@ TEST_CASE("initialisation is deterministic in the seed") {
 }
 
 TEST_CASE("attention is causal: later tokens do not change earlier logits") {
-  for (const Family family : {Family::kLlama, Family::kQwen2, Family::kQwen3}) {
+  for (const Family family : {Family::kLlama, Family::kQwen2, Family::kQwen3, Family::kGemma2}) {
     const Transformer m(tiny_config(family), 3);
     const at::Tensor ids = at::randint(97, {2, 9}, at::TensorOptions().dtype(at::kLong));
     const at::Tensor full = m.forward(ids, positions(2, 9), ones_mask(2, 9));
@@ -132,8 +132,8 @@ TEST_CASE("left padding does not change a row's logits") {
 }
 
 TEST_CASE("gradient reaches every parameter") {
-  for (const auto& [family, moe] :
-       {std::pair{Family::kLlama, false}, std::pair{Family::kQwen2, false}, std::pair{Family::kQwen3, true}}) {
+  for (const auto& [family, moe] : {std::pair{Family::kLlama, false}, std::pair{Family::kQwen2, false},
+                                    std::pair{Family::kQwen3, true}, std::pair{Family::kGemma2, false}}) {
     ModelConfig c = tiny_config(family, moe);
     c.o_bias = family == Family::kLlama;
     Transformer m(c, 5);

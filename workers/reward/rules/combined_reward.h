@@ -30,10 +30,10 @@ class CombinedReward {
   // REQUIRES: at least one term, each with a function; names distinct.
   explicit CombinedReward(std::vector<Term> terms);
 
-  // Builds every function the config names, with its options (reward.*, rollout.stop for line answers,
-  // rollout.max_new_tokens as the overlong L_max). Throws spct::UsageError naming the key when a function is
-  // unknown or listed twice, weights do not match functions, a pattern is missing or does not compile (with
-  // PCRE2's error offset), or reward.overlong_buffer exceeds rollout.max_new_tokens.
+  // Builds every function the config names through the registry (reward_registry.h), with its options (reward.*,
+  // rollout.stop for line answers, rollout.max_new_tokens as the overlong L_max). Throws spct::UsageError naming the
+  // key when a function is unknown or listed twice, weights do not match functions, a pattern is missing or does not
+  // compile (with PCRE2's error offset), or reward.overlong_buffer exceeds rollout.max_new_tokens.
   static CombinedReward from_config(const config::Config& config);
 
   // Scores `input` with every function. Throws what a function throws (spct::InputError for a bad reference).

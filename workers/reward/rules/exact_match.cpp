@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "workers/reward/rules/reward_registry.h"
+
 namespace spct::reward {
 
 ExactMatch::ExactMatch(AnswerFormat format, std::vector<std::string> stops, NormalizeOptions normalize)
@@ -14,5 +16,15 @@ double ExactMatch::score(const RewardInput& input) const {
   if (*answer == input.reference) return 1.0;
   return normalize_answer(*answer, normalize_) == normalize_answer(input.reference, normalize_) ? 1.0 : 0.0;
 }
+
+namespace {
+
+const RewardRegistration kExactMatch("exact_match", [](const config::Config& config) {
+  const config::RewardSection& r = config.reward;
+  return std::make_unique<ExactMatch>(parse_answer_format(r.answer_format), config.rollout.stop,
+                                      NormalizeOptions{r.case_sensitive, r.normalize_whitespace});
+});
+
+}  // namespace
 
 }  // namespace spct::reward

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "workers/reward/grm/correctness.h"
 #include "workers/reward/grm/oracle_critique.h"
+#include "workers/reward/rules/reward_registry.h"
 
 namespace spct::reward {
 namespace {
@@ -39,5 +40,16 @@ double GrmCorrect::score(const RewardInput& input) const {
 double GrmParsed::score(const RewardInput& input) const {
   return parse_critique(input, reference_truth(input), score_min_, score_max_).ok() ? 1.0 : 0.0;
 }
+
+namespace {
+
+const RewardRegistration kGrmCorrect("grm_correct", [](const config::Config& config) {
+  return std::make_unique<GrmCorrect>(static_cast<int>(config.grm.score_min), static_cast<int>(config.grm.score_max));
+});
+const RewardRegistration kGrmParsed("grm_parsed", [](const config::Config& config) {
+  return std::make_unique<GrmParsed>(static_cast<int>(config.grm.score_min), static_cast<int>(config.grm.score_max));
+});
+
+}  // namespace
 
 }  // namespace spct::reward

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "workers/reward/rules/number_parser.h"
+#include "workers/reward/rules/reward_registry.h"
 
 namespace spct::reward {
 
@@ -28,5 +29,15 @@ double NumericMatch::score(const RewardInput& input) const {
   const double allowed = std::max(tolerance_.absolute, tolerance_.relative * std::max(std::fabs(a), std::fabs(b)));
   return std::fabs(a - b) <= allowed ? 1.0 : 0.0;
 }
+
+namespace {
+
+const RewardRegistration kNumericMatch("numeric_match", [](const config::Config& config) {
+  const config::RewardSection& r = config.reward;
+  return std::make_unique<NumericMatch>(parse_answer_format(r.answer_format), config.rollout.stop,
+                                        NumericTolerance{r.numeric_rel_tolerance, r.numeric_abs_tolerance});
+});
+
+}  // namespace
 
 }  // namespace spct::reward

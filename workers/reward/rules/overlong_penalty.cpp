@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "workers/reward/rules/reward_registry.h"
 
 namespace spct::reward {
 
@@ -21,5 +22,13 @@ double OverlongPenalty::score(const RewardInput& input) const {
   if (length <= free_length) return 0.0;
   return static_cast<double>(free_length - length) / static_cast<double>(buffer_tokens_);
 }
+
+namespace {
+
+const RewardRegistration kOverlong("overlong", [](const config::Config& config) {
+  return std::make_unique<OverlongPenalty>(config.rollout.max_new_tokens, config.reward.overlong_buffer);
+});
+
+}  // namespace
 
 }  // namespace spct::reward

@@ -1,6 +1,7 @@
 #include "workers/reward/rules/pattern_rewards.h"
 
 #include "core/error.h"
+#include "workers/reward/rules/reward_registry.h"
 
 namespace spct::reward {
 
@@ -30,5 +31,16 @@ FormatReward::FormatReward(const std::string& pattern, const std::string& config
 double FormatReward::score(const RewardInput& input) const {
   return pattern_.matches(input.completion) ? 1.0 : 0.0;
 }
+
+namespace {
+
+const RewardRegistration kRegex("regex", [](const config::Config& config) {
+  return std::make_unique<RegexReward>(config.reward.regex, "reward.regex");
+});
+const RewardRegistration kFormat("format", [](const config::Config& config) {
+  return std::make_unique<FormatReward>(config.reward.format_pattern, "reward.format_pattern");
+});
+
+}  // namespace
 
 }  // namespace spct::reward

@@ -1,0 +1,81 @@
+#include "workers/reward/rules/reward_registry.h"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+
+#include "core/error.h"
+#include "workers/reward/external/command_reward.h"
+#include "workers/reward/external/external_reward.h"
+
+using Catch::Matchers::Contains;
+using spct::reward::parse_external_spec;
+
+TEST_CASE("every rule reward registers itself and an unknown name lists them", "[rewards]") {
+  const std::vector<std::string> names = spct::reward::registered_rewards();
+  for (const char* rule :
+       {"exact_match", "numeric_match", "regex", "format", "overlong", "grm_correct", "grm_parsed"}) {
+    CHECK(std::find(names.begin(), names.end(), rule) != names.end());
+  }
+  spct::config::Config config;
+  CHECK(spct::reward::make_rule_reward("exact_match", config) != nullptr);
+  CHECK_THROWS_WITH(spct::reward::make_rule_reward("bleu", config),
+                    Contains("reward.functions") && Contains("\"bleu\"") && Contains("exact_match, format") &&
+                        Contains("NAME=command:"));
+}
+
+TEST_CASE("external reward specs parse with their options, and bad ones are named", "[rewards]") {
+  CHECK_FALSE(parse_external_spec("exact_match").has_value());
+  const auto command = parse_external_spec("math=command:python3 a.py --x 1;timeout_s=2.5; retries=0");
+  REQUIRE(command.has_value());
+  CHECK(command->name == "math");
+  CHECK(command->kind == "command");
+  CHECK(command->target == "python3 a.py --x 1");
+  CHECK(command->options.timeout_s == 2.5);
+  CHECK(command->options.retries == 0);
+  CHECK(command->options.max_restarts == spct::reward::ExternalOptions{}.max_restarts);
+
+  const auto http = parse_external_spec("rm=http:http://127.0.0.1:8000/reward;concurrency=2;max_dropped_share=0");
+  REQUIRE(http.has_value());
+  CHECK(http->target == "http://127.0.0.1:8000/reward");
+  CHECK(http->options.concurrency == 2);
+  CHECK(http->options.max_dropped_share == 0);
+
+  CHECK_THROWS_WITH(parse_external_spec("m=shell:ls"), Contains("unknown reward kind \"shell\""));
+  CHECK_THROWS_WITH(parse_external_spec("=command:ls"), Contains("no NAME"));
+  CHECK_THROWS_WITH(parse_external_spec("m=command: ;retries=1"), Contains("the command is empty"));
+  CHECK_THROWS_WITH(parse_external_spec("m=command:ls;timeout=3"), Contains("unknown option \"timeout\""));
+  CHECK_THROWS_WITH(parse_external_spec("m=command:ls;retries=-1"), Contains("retries=-1"));
+  CHECK_THROWS_WITH(parse_external_spec("m=command:ls;timeout_s"), Contains("not key=value"));
+  CHECK_THROWS_WITH(spct::reward::make_external_reward(*parse_external_spec("m=http:ftp://x")),
+                    Contains("http reward URL"));
+}
+
+TEST_CASE("a command reward answers over JSON lines, and a bad answer names the line and restarts it", "[rewards]") {
+  const std::vector<std::string> completions = {"a", "b"};
+  const spct::reward::ExternalGroup group{"p", &completions, "x", 0, 0, {1, 1}, {false, false}};
+  spct::reward::ExternalOptions options;
+  options.timeout_s = 60;  // generous: a loaded machine; the deadline case is the e2e hang test
+
+  spct::reward::CommandReward good("g", R"(sed -u 's/.*/{"scores": [1, 0.5]}/')", options);
+  CHECK(good.score(group) == std::vector<double>{1.0, 0.5});
+  CHECK(good.score(group) == std::vector<double>{1.0, 0.5});
+  CHECK(good.starts() == 1);
+
+  // cat answers with the request itself: valid JSON, but no scores.
+  spct::reward::CommandReward echo("e", "cat", options);
+  CHECK_THROWS_WITH(echo.score(group), Contains("reward e (command \"cat\")") &&
+                                           Contains("not an object with a \"scores\" list") &&
+                                           Contains("\"completions\":[\"a\",\"b\"]"));
+  CHECK_THROWS_AS(echo.score(group), spct::reward::RewardFailure);
+  CHECK(echo.starts() == 2);  // restarted after the bad line
+
+  spct::reward::CommandReward wrong_count("w", R"(sed -u 's/.*/{"scores": [1]}/')", options);
+  CHECK_THROWS_WITH(wrong_count.score(group), Contains("holding 1 scores for 2 completions"));
+
+  options.max_restarts = 1;
+  spct::reward::CommandReward missing("m", "/nonexistent/reward-program", options);
+  CHECK_THROWS_WITH(missing.score(group), Contains("exited with status 127"));
+  CHECK_THROWS_WITH(missing.score(group), Contains("exited with status 127"));
+  CHECK_THROWS_WITH(missing.score(group), Contains("restarted 1 times in a row") && Contains("status 127"));
+  CHECK(missing.starts() == 2);
+}

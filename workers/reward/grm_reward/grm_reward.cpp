@@ -47,11 +47,12 @@ std::vector<GrmGroupReward> GrmReward::score(const std::vector<GrmGroupInput>& g
     scored = scorer_.score(inputs, seed);
     if (backends_.totals) totals_after = backends_.totals();
   }
-  const double share = 1.0 / static_cast<double>(groups.size());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   std::vector<GrmGroupReward> out(groups.size());
   for (size_t g = 0; g < groups.size(); ++g) {
+    // The pass's time and backend totals go to its first group (0 to the others): sums over groups stay exact.
+    const double share = g == 0 ? 1.0 : 0.0;
     grm::GroupScore& group = scored[g];
     GrmGroupReward& reward = out[g];
     if (group.ok()) {

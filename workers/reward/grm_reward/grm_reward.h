@@ -15,7 +15,8 @@
 // (GroupScorer), so a group's scores do not depend on the groups it was batched with.
 //
 // Metrics of one group (summed over groups by the orchestrator; docs/metrics.md); the time and the backend's
-// totals of a pass over several groups are shared out equally among them, so the sums stay right:
+// totals of a pass over several groups are reported by its first group (the others report 0), so the sums are
+// exact:
 //   grm/critiques        critiques sampled
 //   grm/parse_failures   critiques whose scores did not parse (voters or not)
 //   grm/vote_failures    1 when the group's vote failed, else 0

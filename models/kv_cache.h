@@ -9,6 +9,12 @@
 // A forward pass with a cache appends T slots: Transformer::hidden_states calls begin_step(mask), write() once
 // per layer, then end_step(). A query in slot s attends to the valid slots <= s.
 //
+// Continuous batching (models/generation.h) changes the set of rows while decoding: keep_rows drops finished
+// rows and forks shared prefixes (a row listed several times), append_rows merges freshly prefilled rows in
+// (both sides right-aligned: the shorter one gets invalid slots on the left), drop_leading_padding frees the
+// slots no row needs any more, and reserve grows the capacity, so memory follows what the rows hold instead of
+// being reserved up front for the longest possible sequence.
+//
 // Ownership: owns its tensors. Thread safety: none; one forward pass at a time per cache.
 #pragma once
 
@@ -51,13 +57,26 @@ class KvCache {
   // Commits the step begun by begin_step: length grows by T.
   void end_step();
 
-  // Keeps only the given rows (int64 indices into the current batch, in the order given); the batch shrinks
-  // to rows.numel(). Generation drops finished sequences this way so they stop costing compute.
+  // Keeps only the given rows (int64 indices into the current batch, in the order given); the batch becomes
+  // rows.numel() rows. Generation drops finished sequences this way so they stop costing compute; a row listed
+  // k times is forked into k copies (the G samples of one prompt share its prefill).
   void keep_rows(const at::Tensor& rows);
+
+  // Appends other's rows after this cache's rows, aligning both at their last filled slot (the shorter side is
+  // padded on the left with invalid slots, which attention ignores). The capacity becomes the longer length
+  // plus the larger spare room of the two. Throws spct::InputError when a step is in progress on either cache.
+  // REQUIRES: same model layout, dtype and device.
+  void append_rows(const KvCache& other);
+
+  // Drops the leading slots that no row holds a valid token in (left behind by rows that left the batch).
+  void drop_leading_padding();
+
+  // Grows the capacity to at least `capacity` slots, keeping the contents (no-op when already that large).
+  void reserve(int64_t capacity);
 
  private:
   int64_t batch_;
-  const int64_t capacity_;
+  int64_t capacity_;
   int64_t length_ = 0;
   int64_t pending_ = 0;             // T of the step in progress, 0 between steps
   std::vector<at::Tensor> keys_;    // per layer [batch, kv_heads, capacity, head_dim]

@@ -266,6 +266,12 @@ MpiCommunicator::~MpiCommunicator() {
   }
 }
 
+bool MpiCommunicator::has_message(int source, int tag) {
+  int found = 0;
+  SPCT_MPI_CHECK(MPI_Iprobe(source == kAnySource ? MPI_ANY_SOURCE : source, tag, comm_, &found, MPI_STATUS_IGNORE));
+  return found != 0;
+}
+
 Received MpiCommunicator::recv_bytes(int source, int tag) {
   reap_sends();
   const int mpi_source = source == kAnySource ? MPI_ANY_SOURCE : source;

@@ -47,6 +47,9 @@ class MpiCommunicator : public Communicator {
   void send_bytes(int dest, int tag, std::span<const uint8_t> bytes) override;
   void flush() override;
   Received recv_bytes(int source, int tag) override;
+  // Whether a message from `source` (a rank, or kAnySource) with `tag` has arrived, without waiting: a worker
+  // takes the requests already queued for it and handles them together.
+  bool has_message(int source, int tag);
 
  private:
   class AllReduceWork;

@@ -109,7 +109,11 @@ struct RolloutSection {
   double top_p = 1.0;
   int64_t max_new_tokens = 8;
   std::vector<std::string> stop;
-  std::string mode = "sync";  // "sync": on-policy; "async": step t+1 generated while step t is learned
+  std::string mode = "sync";     // "sync": on-policy; "async": step t+1 generated while step t is learned
+  bool share_prefixes = true;    // prefill each prompt once and fork its KV cache for its group
+  int64_t max_sequences = 0;     // rows decoded together by the rollout engine; 0 = no limit
+  int64_t kv_budget_tokens = 0;  // KV-cache token slots over all rows; 0 = no limit
+  int64_t kv_block_tokens = 16;  // the KV cache grows this many slots at a time
 };
 
 struct RewardSection {

@@ -77,6 +77,23 @@ void add_rollout_fields(SchemaBuilder& b) {
                "behind (staleness 1); the loss corrects with truncated importance weights (grpo.importance_cap). "
                "docs/learner.md.",
                {.choices = {"sync", "async"}});
+  b.add_bool("share_prefixes", f(&RolloutSection::share_prefixes),
+             "Prefill each prompt once and fork its KV cache for the group_size samples (false: one prefill per "
+             "sample; the samples are the same either way, this only costs time). docs/rollout.md.");
+  b.add_integer("max_sequences", f(&RolloutSection::max_sequences),
+                "Most sequences a rollout worker decodes together; waiting ones join as others finish "
+                "(continuous batching). 0 = all of a step's completions at once. docs/rollout.md.",
+                {.min = 0, .max = 1048576});
+  b.add_integer("kv_budget_tokens", f(&RolloutSection::kv_budget_tokens),
+                "KV-cache budget of a rollout worker in token slots summed over the sequences it decodes (memory "
+                "= slots x layers x 2 x kv_heads x head_dim x dtype bytes). Sequences are admitted while it "
+                "holds; when growing ones would exceed it, the newest is pre-empted and recomputed later, with "
+                "the same samples. 0 = no limit. docs/rollout.md.",
+                {.min = 0, .max = 1e12});
+  b.add_integer("kv_block_tokens", f(&RolloutSection::kv_block_tokens),
+                "The rollout KV cache grows in blocks of this many token slots (memory follows the tokens held, "
+                "not max_new_tokens of every sequence).",
+                {.min = 1, .max = 65536});
 }
 
 void add_reward_fields(SchemaBuilder& b) {

@@ -30,10 +30,8 @@ std::vector<protocol::GeneratedGroup> LocalBackend::generate(const protocol::Pro
 }
 
 std::vector<protocol::RewardResult> LocalBackend::score(const std::vector<protocol::RewardRequest>& requests) {
-  std::vector<protocol::RewardResult> results;
-  results.reserve(requests.size());
-  for (const protocol::RewardRequest& request : requests) results.push_back(reward_.score(request));
-  return results;
+  // One GRM critique pass for the whole step (reward_worker.h: Batching).
+  return reward_.score_batch(requests);
 }
 
 void LocalBackend::start_learning(const protocol::PromptBatch& batch,

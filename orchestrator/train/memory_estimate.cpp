@@ -69,8 +69,15 @@ MemoryEstimate estimate_memory(const config::Config& config, const comm::RankPla
 
   if (holds_policy(role)) out.weights += policy_weights;
   if (role == comm::Role::kRollout || colocated) {
-    const int64_t generated = colocated ? completions : ceil_div(completions, config.layout.rollout_workers);
-    out.kv_cache = std::max(out.kv_cache, kv_bytes(policy, generated, sequence));
+    int64_t generated = colocated ? completions : ceil_div(completions, config.layout.rollout_workers);
+    if (config.rollout.max_sequences > 0) generated = std::min(generated, config.rollout.max_sequences);
+    int64_t kv = kv_bytes(policy, generated, sequence);
+    // The engine keeps its cache within the budget by pre-empting rows, except that one row always runs (a
+    // budget below one sequence still makes progress).
+    if (config.rollout.kv_budget_tokens > 0) {
+      kv = std::min(kv, kv_bytes(policy, 1, std::max(config.rollout.kv_budget_tokens, sequence)));
+    }
+    out.kv_cache = std::max(out.kv_cache, kv);
     out.activations = std::max(out.activations, decode_logits_bytes(policy, generated));
   }
   if (role == comm::Role::kLearner || colocated) {

@@ -108,14 +108,25 @@ uint64_t run_rollout_rank(comm::World& world, const config::Config& config, cons
 uint64_t run_reward_rank(comm::World& world, const config::Config& config, const tokenizer::Tokenizer& tokenizer) {
   const reward::RewardWorker worker(config, tokenizer);
   comm::MpiCommunicator& comm = world.world();
+  const int request_tag = static_cast<int>(protocol::type_of(protocol::Message{protocol::RewardRequest{}}));
   uint64_t step = 0;
   while (next_step(world, step)) {
     {
       comm::PhaseScope phase(world.state(), "reward");
-      while (true) {
-        const protocol::RewardRequest request = comm.recv_as<protocol::RewardRequest>(kOrchestrator).second;
-        if (request.group.completions.empty()) break;
-        comm.send(kOrchestrator, worker.score(request));
+      bool ended = false;
+      while (!ended) {
+        // The requests already queued here are scored together: one GRM critique pass for all of them
+        // (reward_worker.h: Batching). An empty request ends the step.
+        std::vector<protocol::RewardRequest> requests;
+        do {
+          protocol::RewardRequest request = comm.recv_as<protocol::RewardRequest>(kOrchestrator).second;
+          if (request.group.completions.empty()) {
+            ended = true;
+            break;
+          }
+          requests.push_back(std::move(request));
+        } while (comm.has_message(kOrchestrator, request_tag));
+        for (protocol::RewardResult& result : worker.score_batch(requests)) comm.send(kOrchestrator, result);
         comm.flush();
       }
     }

@@ -101,22 +101,58 @@ RewardWorker::RewardWorker(const config::Config& config, const tokenizer::Tokeni
 }
 
 protocol::RewardResult RewardWorker::score(const protocol::RewardRequest& request) const {
+  return std::move(score_batch({request}).front());
+}
+
+std::vector<protocol::RewardResult> RewardWorker::score_batch(
+    const std::vector<protocol::RewardRequest>& requests) const {
+  std::vector<Pending> pending;
+  pending.reserve(requests.size());
+  for (const protocol::RewardRequest& request : requests) pending.push_back(decode_and_score_external(request));
+
+  // The GRM scores every group that is still in, in one critique pass. A group's seed depends only on the run,
+  // the step and the prompt, so its scores do not depend on which reward worker got it nor on its batch.
+  std::vector<GrmGroupReward> grm_scores(requests.size());
+  if (grm_) {
+    std::vector<GrmGroupInput> inputs;
+    std::vector<std::size_t> scored;  // request index of each input
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      if (pending[i].dropped || pending[i].texts.empty()) continue;
+      const protocol::GeneratedGroup& group = requests[i].group;
+      inputs.push_back({requests[i].prompt_text, &pending[i].texts, grm::derive_seed(group.step, group.prompt_id)});
+      scored.push_back(i);
+    }
+    std::vector<GrmGroupReward> out = grm_->score(inputs, seed_);
+    for (std::size_t k = 0; k < scored.size(); ++k) grm_scores[scored[k]] = std::move(out[k]);
+  }
+
+  std::vector<protocol::RewardResult> results;
+  results.reserve(requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    if (!pending[i].dropped) combine(requests[i], grm_scores[i], pending[i]);
+    results.push_back(std::move(pending[i].result));
+  }
+  return results;
+}
+
+RewardWorker::Pending RewardWorker::decode_and_score_external(const protocol::RewardRequest& request) const {
   const protocol::GeneratedGroup& group = request.group;
-  protocol::RewardResult result;
+  Pending pending;
+  protocol::RewardResult& result = pending.result;
   result.step = group.step;
   result.prompt_id = group.prompt_id;
   result.breakdown.resize(names_.size());
   for (std::size_t f = 0; f < names_.size(); ++f) result.breakdown[f].name = names_[f];
 
-  std::vector<std::string> texts;
+  std::vector<std::string>& texts = pending.texts;
   texts.reserve(group.completions.size());
   for (const protocol::Completion& completion : group.completions) {
     texts.push_back(tokenizer_.decode(completion.tokens, /*skip_special=*/true));
   }
-
   // External rewards score the whole group; a group one of them cannot score is dropped (header). They go
   // first, so that a dropped group costs no GRM critique pass.
-  std::vector<std::vector<double>> external_scores(names_.size());
+  std::vector<std::vector<double>>& external_scores = pending.external_scores;
+  external_scores.resize(names_.size());
   if (!external_.empty()) {
     ExternalGroup external_group{request.prompt_text, &texts, request.answer, group.step, group.prompt_id, {}, {}};
     for (const protocol::Completion& completion : group.completions) {
@@ -142,19 +178,20 @@ protocol::RewardResult RewardWorker::score(const protocol::RewardRequest& reques
             "plus one: the run stops rather than train on a broken reward (docs/rewards.md). The last failure: {}",
             dropped_groups, scored, share, failure));
       }
-      return result;  // no rewards, no breakdown values: not trained on, not averaged
+      pending.dropped = true;  // no rewards, no breakdown values: not trained on, not averaged
     }
   }
 
-  // The GRM scores the whole group in one critique pass. The seed depends only on the run, the step and the
-  // prompt, so the scores do not depend on which reward worker got the group.
-  GrmGroupReward grm_scores;
-  if (grm_ && !texts.empty()) {
-    grm_scores =
-        grm_->score(request.prompt_text, texts, grm::derive_seed(grm::derive_seed(seed_, group.step), group.prompt_id));
-    result.metrics.insert(result.metrics.end(), grm_scores.metrics.begin(), grm_scores.metrics.end());
-  }
+  return pending;
+}
 
+void RewardWorker::combine(const protocol::RewardRequest& request, const GrmGroupReward& grm_scores,
+                           Pending& pending) const {
+  const protocol::GeneratedGroup& group = request.group;
+  protocol::RewardResult& result = pending.result;
+  const std::vector<std::string>& texts = pending.texts;
+  const std::vector<std::vector<double>>& external_scores = pending.external_scores;
+  result.metrics.insert(result.metrics.end(), grm_scores.metrics.begin(), grm_scores.metrics.end());
   for (std::size_t i = 0; i < texts.size(); ++i) {
     const protocol::Completion& completion = group.completions[i];
     RewardScores rule_scores;
@@ -175,7 +212,6 @@ protocol::RewardResult RewardWorker::score(const protocol::RewardRequest& reques
     }
     result.rewards.push_back(total);
   }
-  return result;
 }
 
 std::optional<std::vector<double>> RewardWorker::score_external(const External& external, const ExternalGroup& group,

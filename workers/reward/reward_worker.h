@@ -20,6 +20,10 @@
 // more than max_dropped_share of the groups this worker scored, plus one, were dropped, score() throws
 // RewardFailure with the count and the last failure: the run fails rather than train on a broken reward.
 //
+// Batching: score_batch() scores several groups with one GRM critique pass for all of them (the GRM decodes
+// their critiques together); each group's GRM seed comes from (run.seed, step, prompt id), so its rewards are
+// the same whether it is scored alone or in any batch.
+//
 // Thread safety: score() may run on several threads at once (GRM passes are serialised inside the GRM reward).
 #pragma once
 
@@ -53,6 +57,9 @@ class RewardWorker {
   // The rewards of `request.group`'s completions, in the group's order.
   protocol::RewardResult score(const protocol::RewardRequest& request) const;
 
+  // The results of several groups, in request order; the same as scoring each alone (see Batching above).
+  std::vector<protocol::RewardResult> score_batch(const std::vector<protocol::RewardRequest>& requests) const;
+
   // Names of the reward functions, in breakdown order (the order of reward.functions; NAME for an external one).
   const std::vector<std::string>& function_names() const { return names_; }
 
@@ -69,6 +76,17 @@ class RewardWorker {
   static std::vector<External> make_externals(const config::Config& config);
   // The scores of `external` for `group`, after the policy's retries; std::nullopt when the group is dropped,
   // with the last failure's message in `failure_message`.
+  // A group after its external rewards: its decoded completions, the external scores, and whether it was
+  // dropped (then `result` is final).
+  struct Pending {
+    protocol::RewardResult result;
+    std::vector<std::string> texts;
+    std::vector<std::vector<double>> external_scores;  // per function; empty for the others
+    bool dropped = false;
+  };
+  Pending decode_and_score_external(const protocol::RewardRequest& request) const;
+  // Fills pending.result with the total and breakdown of every completion.
+  void combine(const protocol::RewardRequest& request, const GrmGroupReward& grm_scores, Pending& pending) const;
   std::optional<std::vector<double>> score_external(const External& external, const ExternalGroup& group,
                                                     std::string& failure_message) const;
 

@@ -8,6 +8,10 @@ namespace spct::rollout {
 RolloutWorker::RolloutWorker(const config::Config& config, const tokenizer::Tokenizer& tokenizer,
                              const models::Transformer& policy)
     : policy_(policy), seed_(static_cast<uint64_t>(config.run.seed)) {
+  engine_.share_prefixes = config.rollout.share_prefixes;
+  engine_.max_sequences = config.rollout.max_sequences;
+  engine_.kv_budget_tokens = config.rollout.kv_budget_tokens;
+  engine_.kv_block_tokens = config.rollout.kv_block_tokens;
   sampling_.temperature = config.rollout.temperature;
   sampling_.top_k = config.rollout.top_k;
   sampling_.top_p = config.rollout.top_p;
@@ -25,7 +29,8 @@ RolloutWorker::RolloutWorker(const config::Config& config, const tokenizer::Toke
 
 std::vector<protocol::GeneratedGroup> RolloutWorker::generate(const protocol::PromptBatch& batch,
                                                               uint64_t policy_version) const {
-  // Every completion of every prompt in one generate() call: one batched prefill and decode.
+  // Every completion of every prompt in one generate() call: each prompt is prefilled once and forked for its
+  // group (prefix sharing); rows join and leave under rollout.max_sequences / kv_budget_tokens.
   std::vector<models::GenerationRequest> requests;
   for (const protocol::PromptItem& item : batch.items) {
     const std::vector<int64_t> prompt(item.prompt_tokens.begin(), item.prompt_tokens.end());
@@ -33,7 +38,7 @@ std::vector<protocol::GeneratedGroup> RolloutWorker::generate(const protocol::Pr
       requests.push_back({prompt, data::mix_keys(seed_, data::mix_keys(item.prompt_id, batch.step), c)});
     }
   }
-  const std::vector<models::Completion> completions = models::generate(policy_, requests, sampling_);
+  const std::vector<models::Completion> completions = models::generate(policy_, requests, sampling_, engine_);
 
   std::vector<protocol::GeneratedGroup> groups;
   std::size_t next = 0;

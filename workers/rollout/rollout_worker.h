@@ -1,8 +1,12 @@
 // A rollout worker's generation of groups: for every prompt of a batch, rollout.group_size completions sampled
 // from the worker's copy of the policy with a KV cache, each with its behaviour log-probs and finish reason.
 //
+// Engine (models/generation.h): each prompt is prefilled once and its KV cache forked for the group's samples;
+// sequences decode by continuous batching under rollout.max_sequences and rollout.kv_budget_tokens.
+//
 // Randomness: completion c of prompt p in step s is sampled with the seed mix(run.seed, p, s, c), so a run is
-// reproducible whatever the number of rollout workers and however the work queue split the prompts.
+// reproducible whatever the number of rollout workers, however the work queue split the prompts and whatever
+// the engine's schedule (batch size, budget, pre-emptions).
 //
 // Thread safety: generate() only reads the policy; weights are swapped by the owner between calls
 // (distributed/weight_sync.h), never during one, so a group never mixes policy versions.
@@ -13,6 +17,7 @@
 
 #include "core/config/config.h"
 #include "core/protocol/messages.h"
+#include "models/generation.h"
 #include "models/sampling.h"
 #include "models/tokenizer/tokenizer.h"
 #include "models/transformer.h"
@@ -31,6 +36,7 @@ class RolloutWorker {
   const models::Transformer& policy_;
   const uint64_t seed_;
   models::SamplingParams sampling_;
+  models::GenerationOptions engine_;
 };
 
 }  // namespace spct::rollout

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <map>
+#include <set>
 
 #include "core/error.h"
 #include "grm_test_support.h"
@@ -349,4 +350,73 @@ TEST_CASE("a backend's running totals reach the metrics as what each group added
     CHECK(metrics.at("grm_remote/requests") == 2.0);
     CHECK(metrics.at("grm_remote/latency_s") == 0.25);
   }
+}
+
+namespace {
+
+// Scores each shown response from the seed of its critique, as a GRM sampling with that seed would vary its
+// scores; the generate() of a backend that seeds per call would take its batch positions instead.
+class SeedScoredSampler : public grm::CritiqueSampler {
+ public:
+  std::vector<std::string> generate(const std::vector<std::string>& prompts, double temperature) override {
+    std::vector<uint64_t> positions(prompts.size());
+    for (size_t i = 0; i < positions.size(); ++i) positions[i] = i;
+    return generate_seeded(prompts, positions, temperature);
+  }
+  std::vector<std::string> generate_seeded(const std::vector<std::string>& prompts, const std::vector<uint64_t>& seeds,
+                                           double) override {
+    ++*calls;
+    std::vector<std::string> out;
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      std::vector<int> shown_scores;
+      for (size_t p = 0; p < shown_responses(prompts[i]).size(); ++p) {
+        shown_scores.push_back(1 + static_cast<int>((seeds[i] >> (6 * p)) % 10));
+      }
+      out.push_back(critique_with_scores(shown_scores));
+    }
+    return out;
+  }
+  std::shared_ptr<int> calls = std::make_shared<int>(0);
+};
+
+}  // namespace
+
+TEST_CASE("groups scored in one GRM pass get the rewards they get when scored one by one", "[grm_reward]") {
+  const tokenizer::CharTokenizer tokenizer;
+  config::Config config = grm_config();
+  config.grm.max_responses_per_pass = 3;  // the 4-response groups are chunked too
+  std::vector<protocol::RewardRequest> requests;
+  for (uint64_t id = 0; id < 5; ++id) {
+    std::vector<std::string> responses;
+    for (uint64_t r = 0; r < 2 + id % 3; ++r) responses.push_back("answer " + std::to_string(10 * id + r));
+    requests.push_back(request_for("question " + std::to_string(id), responses, "", 2, 40 + id));
+  }
+  auto sampler = std::make_unique<SeedScoredSampler>();
+  const std::shared_ptr<int> calls = sampler->calls;
+  GrmBackends backends;
+  backends.sampler = std::move(sampler);
+  const RewardWorker worker(config, tokenizer, std::move(backends));
+
+  std::vector<protocol::RewardResult> alone;
+  for (const protocol::RewardRequest& request : requests) alone.push_back(worker.score(request));
+  CHECK(*calls == 5);
+  const std::vector<protocol::RewardResult> batched = worker.score_batch(requests);
+  CHECK(*calls == 6);  // one critique pass for the five groups
+  std::vector<protocol::RewardRequest> reversed(requests.rbegin(), requests.rend());
+  std::vector<protocol::RewardResult> batched_reversed = worker.score_batch(reversed);
+  std::reverse(batched_reversed.begin(), batched_reversed.end());
+
+  std::set<double> distinct;
+  double critiques = 0;
+  for (size_t g = 0; g < requests.size(); ++g) {
+    INFO("group " << g);
+    CHECK(batched[g].prompt_id == requests[g].group.prompt_id);
+    CHECK(batched[g].rewards == alone[g].rewards);
+    CHECK(batched_reversed[g].rewards == alone[g].rewards);
+    distinct.insert(alone[g].rewards.begin(), alone[g].rewards.end());
+    critiques += metrics_of(batched[g]).at("grm/critiques");
+  }
+  // The seeds made a difference (the comparisons above could fail), and every chunk got its k critiques.
+  CHECK(distinct.size() > 3);
+  CHECK(critiques == 3 * (1 + 1 + 2 + 1 + 1));
 }

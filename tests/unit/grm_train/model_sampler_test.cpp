@@ -102,3 +102,22 @@ TEST_CASE("prompts that do not fit the GRM's context are refused, naming the pro
                     Contains("GRM prompt 1") && Contains("max_position"));
   CHECK_THROWS_AS(ModelCritiqueSampler(nullptr, grm.tokenizer, options(1)), spct::UsageError);
 }
+
+TEST_CASE("a seeded critique is the same alone or batched, whatever the batch size", "[grm_model]") {
+  const TinyGrm grm = tiny_grm();
+  std::vector<uint64_t> seeds;
+  for (size_t i = 0; i < kPrompts.size(); ++i) seeds.push_back(100 + 7 * i);
+  ModelCritiqueSampler batched(grm.model, grm.tokenizer, options(5));  // at most 3 sequences decode together
+  const auto all = batched.generate_seeded(kPrompts, seeds, 1.0);
+  ModelSamplerOptions wide = options(5);
+  wide.max_batch = 64;
+  CHECK(ModelCritiqueSampler(grm.model, grm.tokenizer, wide).generate_seeded(kPrompts, seeds, 1.0) == all);
+  ModelCritiqueSampler single(grm.model, grm.tokenizer, options(9));  // its own seed plays no part
+  for (size_t i = 0; i < kPrompts.size(); ++i) {
+    INFO("prompt " << i);
+    CHECK(single.generate_seeded({kPrompts[i]}, {seeds[i]}, 1.0).front() == all[i]);
+  }
+  // The identical prompts 0, 1 and 4 (one prefill, forked) still follow their own seeds.
+  CHECK((all[0] != all[1] || all[1] != all[4]));
+  CHECK_THROWS_AS(single.generate_seeded(kPrompts, {1, 2}, 1.0), spct::UsageError);
+}

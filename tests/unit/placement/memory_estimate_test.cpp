@@ -122,6 +122,26 @@ TEST_CASE("ZeRO sharding divides the optimizer state among learners", "[memory]"
         params * 2 + params * 4 * 3);
 }
 
+TEST_CASE("the rollout KV cache follows rollout.max_sequences and rollout.kv_budget_tokens", "[memory]") {
+  config::Config c = job(2);
+  const comm::RankLayout layout = comm::RankLayout::plan_single_node(c.layout, 0, 8, {"0", "1", "2", "3"});
+  const ModelConfig m = qwen_05b();
+  const auto kv = [&] { return train::estimate_memory(c, layout.at(1), m, nullptr, nullptr).kv_cache; };
+  const int64_t per_token = int64_t{2} * 24 * 2 * 64 * 2;  // K and V, 24 layers x 2 heads x 64 dims, bf16
+  const int64_t unlimited = kv();
+  CHECK(unlimited == per_token * 32 * 128);  // 32 completions of 128 tokens on this worker
+
+  c.rollout.max_sequences = 8;  // 8 rows decode together
+  CHECK(kv() == per_token * 8 * 128);
+  c.rollout.kv_budget_tokens = 512;  // the budget binds before the row limit
+  CHECK(kv() == per_token * 512);
+  c.rollout.max_sequences = 0;
+  c.rollout.kv_budget_tokens = 100 * 1000;  // a budget above the whole batch changes nothing
+  CHECK(kv() == unlimited);
+  c.rollout.kv_budget_tokens = 16;  // below one sequence: one row still runs
+  CHECK(kv() == per_token * 128);
+}
+
 TEST_CASE("a colocated rank holds every role", "[memory]") {
   config::Config c = job(1);
   c.layout.colocate = true;

@@ -5,6 +5,9 @@
 namespace spct::grm {
 namespace {
 
+// The stream of a sample's seed that seeds its critique (its shuffle uses the sample's seed itself).
+constexpr uint64_t kCritiqueStream = 0x63726974;  // "crit"
+
 void check_count(const char* who, size_t got, size_t want) {
   if (got != want) {
     throw Error(ExitCode::kFailure, std::string("grm critique pass: the ") + who + " returned " + std::to_string(got) +
@@ -33,7 +36,7 @@ struct GroupScorer::ChunkSlot {
 
 GroupScorer::GroupScorer(const PromptTemplate& prompt, ScorerOptions options, CritiqueSampler& sampler,
                          CritiqueRater* rater)
-    : prompt_(prompt), options_(std::move(options)), sampler_(sampler), rater_(rater) {
+    : prompt_(prompt), options_(options), sampler_(sampler), rater_(rater) {
   if (options_.samples < 1) throw UsageError("grm.samples must be at least 1");
   if (options_.max_responses_per_pass < 2) throw UsageError("grm.max_responses_per_pass must be at least 2");
 }
@@ -82,10 +85,11 @@ std::vector<GroupScore> GroupScorer::score(const std::vector<GroupInput>& groups
   std::vector<GroupScore> results(groups.size());
   std::vector<ChunkSlot> slots;
   std::vector<std::string> prompts;
+  std::vector<uint64_t> critique_seeds;
 
   // 1. Render every prompt of every chunk of every group, each sample with its own shuffle.
   for (size_t g = 0; g < groups.size(); ++g) {
-    const uint64_t group_seed = derive_seed(seed, g);
+    const uint64_t group_seed = derive_seed(seed, groups[g].id.value_or(g));
     const auto chunks = chunk_group(static_cast<int>(groups[g].responses.size()), options_.max_responses_per_pass);
     for (size_t c = 0; c < chunks.size(); ++c) {
       ChunkSlot slot{g, static_cast<int>(c), chunks[c], prompts.size()};
@@ -95,12 +99,14 @@ std::vector<GroupScore> GroupScorer::score(const std::vector<GroupInput>& groups
         record.chunk = static_cast<int>(c);
         record.sample = s;
         std::vector<std::string_view> shown;
-        for (const int p : shuffled_order(static_cast<int>(slot.members.size()), derive_seed(chunk_seed, s))) {
+        const uint64_t sample_seed = derive_seed(chunk_seed, static_cast<uint64_t>(s));
+        for (const int p : shuffled_order(static_cast<int>(slot.members.size()), sample_seed)) {
           record.order.push_back(slot.members[static_cast<size_t>(p)]);
           shown.push_back(groups[g].responses[static_cast<size_t>(slot.members[static_cast<size_t>(p)])]);
         }
         record.prompt = prompt_.render(groups[g].query, shown);
         prompts.push_back(record.prompt);
+        critique_seeds.push_back(derive_seed(sample_seed, kCritiqueStream));
         results[g].critiques.push_back(std::move(record));
       }
       slots.push_back(std::move(slot));
@@ -108,7 +114,7 @@ std::vector<GroupScore> GroupScorer::score(const std::vector<GroupInput>& groups
   }
 
   // 2. Sample (and rate) everything in one call each, so a model-driven backend can batch.
-  std::vector<std::string> texts = sampler_.generate(prompts, options_.temperature);
+  std::vector<std::string> texts = sampler_.generate_seeded(prompts, critique_seeds, options_.temperature);
   check_count("critique sampler", texts.size(), prompts.size());
   std::vector<double> ratings;
   if (rater_ != nullptr) {

@@ -4,8 +4,13 @@
 // with the chunk's responses in its own seeded shuffle, asks the CritiqueSampler for all prompts of all groups
 // in ONE generate() call (so a model-driven sampler can batch them), optionally asks the CritiqueRater (the
 // meta RM) to rate every critique in one rate() call, parses each critique (score_parser.h) and votes
-// (voting@k, or meta-RM guided voting when a rater is given). Shuffle seeds: sample s of chunk c of group g
-// uses derive_seed(derive_seed(derive_seed(seed, g), c), s), so a run is reproducible from its seed.
+// (voting@k, or meta-RM guided voting when a rater is given).
+//
+// Seeds are per group, never per position in the call, so scoring groups one call each or many in one call
+// (the reward worker batches them) gives the same scores: with G = derive_seed(seed, id) for a group's id (its
+// index in the call when it has none), sample s of chunk c shows the responses in the shuffle of
+// S = derive_seed(derive_seed(G, c), s) and its critique is sampled with derive_seed(S, kCritiqueStream)
+// (CritiqueSampler::generate_seeded; a backend that cannot seed a critique, a remote GRM, ignores it).
 //
 // A group whose vote fails in any chunk (parse fallback "fail", or "skip" with no parsable critique) comes back
 // with ok() false and an error naming the chunk; its critiques are still returned for logging. Deciding what
@@ -17,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +40,14 @@ class CritiqueSampler {
   // One critique per prompt, in the same order, sampled at `temperature`. May throw spct::Error (for example
   // when a remote backend times out); GroupScorer lets it propagate.
   virtual std::vector<std::string> generate(const std::vector<std::string>& prompts, double temperature) = 0;
+
+  // As generate(), prompt i sampled from seeds[i] (same length as prompts), so a critique does not depend on
+  // what else is in the call. The default ignores the seeds (a backend that seeds per call).
+  virtual std::vector<std::string> generate_seeded(const std::vector<std::string>& prompts,
+                                                   const std::vector<uint64_t>& seeds, double temperature) {
+    (void)seeds;
+    return generate(prompts, temperature);
+  }
 };
 
 // The meta RM: rates how trustworthy each sampled critique is (higher is better).
@@ -58,6 +72,9 @@ struct ScorerOptions {
 struct GroupInput {
   std::string_view query;
   std::vector<std::string_view> responses;
+  // Seeds the group's shuffles and critiques (see above); unset: the group's index in the call. The reward
+  // worker sets it from (step, prompt id), so which groups share a call does not matter.
+  std::optional<uint64_t> id = std::nullopt;
 };
 
 // One sampled critique, kept for logging, meta-RM training and the GRM's own RL.

@@ -1,7 +1,5 @@
 #include "workers/reward/grm_model/model_critique_sampler.h"
 
-#include <algorithm>
-
 #include "core/error.h"
 #include "models/device.h"
 #include "models/generation.h"
@@ -33,6 +31,18 @@ ModelCritiqueSampler::ModelCritiqueSampler(std::shared_ptr<const models::Transfo
 
 std::vector<std::string> ModelCritiqueSampler::generate(const std::vector<std::string>& prompts, double temperature) {
   const uint64_t call_seed = derive_seed(options_.seed, calls_++);
+  std::vector<uint64_t> seeds;
+  seeds.reserve(prompts.size());
+  for (size_t i = 0; i < prompts.size(); ++i) seeds.push_back(derive_seed(call_seed, i));
+  return generate_seeded(prompts, seeds, temperature);
+}
+
+std::vector<std::string> ModelCritiqueSampler::generate_seeded(const std::vector<std::string>& prompts,
+                                                               const std::vector<uint64_t>& seeds, double temperature) {
+  if (seeds.size() != prompts.size()) {
+    throw UsageError("GRM sampler: " + std::to_string(seeds.size()) + " seeds for " + std::to_string(prompts.size()) +
+                     " prompts");
+  }
   const int64_t max_position = model_->config().max_position;
   std::vector<models::GenerationRequest> requests;
   requests.reserve(prompts.size());
@@ -45,7 +55,7 @@ std::vector<std::string> ModelCritiqueSampler::generate(const std::vector<std::s
                        " it exceeds the GRM's max_position " + std::to_string(max_position) +
                        " (a shorter prompt: grm.template compact)");
     }
-    requests.push_back({std::vector<int64_t>(ids.begin(), ids.end()), derive_seed(call_seed, i)});
+    requests.push_back({std::vector<int64_t>(ids.begin(), ids.end()), seeds[i]});
   }
 
   models::SamplingParams params;
@@ -64,22 +74,20 @@ std::vector<std::string> ModelCritiqueSampler::generate(const std::vector<std::s
 
   std::vector<std::string> critiques;
   critiques.reserve(prompts.size());
-  const auto batch = static_cast<size_t>(options_.max_batch);
-  for (size_t begin = 0; begin < requests.size(); begin += batch) {
-    const size_t end = std::min(requests.size(), begin + batch);
-    const std::vector<models::GenerationRequest> slice(requests.begin() + static_cast<std::ptrdiff_t>(begin),
-                                                       requests.begin() + static_cast<std::ptrdiff_t>(end));
-    for (const models::Completion& completion : models::generate(*model_, slice, params)) {
-      generated_tokens_ += static_cast<int64_t>(completion.tokens.size());
-      const std::vector<int32_t> ids(completion.tokens.begin(), completion.tokens.end());
-      std::string text = tokenizer_->decode(ids, /*skip_special=*/true);
-      // The token that completed a stop string may carry text past it; the critique ends with the stop string.
-      for (const std::string& stop : options_.stop) {
-        const size_t at = text.find(stop);
-        if (at != std::string::npos) text.resize(at + stop.size());
-      }
-      critiques.push_back(std::move(text));
+  // One engine call: sequences join as others finish, at most max_batch at a time, and identical prompts share
+  // their prefill; the schedule never changes what a request samples.
+  models::GenerationOptions engine;
+  engine.max_sequences = options_.max_batch;
+  for (const models::Completion& completion : models::generate(*model_, requests, params, engine)) {
+    generated_tokens_ += static_cast<int64_t>(completion.tokens.size());
+    const std::vector<int32_t> ids(completion.tokens.begin(), completion.tokens.end());
+    std::string text = tokenizer_->decode(ids, /*skip_special=*/true);
+    // The token that completed a stop string may carry text past it; the critique ends with the stop string.
+    for (const std::string& stop : options_.stop) {
+      const size_t at = text.find(stop);
+      if (at != std::string::npos) text.resize(at + stop.size());
     }
+    critiques.push_back(std::move(text));
   }
   return critiques;
 }

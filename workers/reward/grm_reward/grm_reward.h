@@ -10,7 +10,13 @@
 // are on one scale. A group whose vote fails (fallback "fail" with an unparsable voter, or "skip" with no
 // parsable voter) gets 0 for every response: no GRM signal, and GRPO then sees no GRM advantage in it.
 //
-// Metrics of one group (summed over groups by the orchestrator; docs/metrics.md):
+// Several groups are scored in one critique pass (one CritiqueSampler call, so a model-driven GRM decodes the
+// critiques of all of them together). Each group's shuffles and critique seeds come from its own id
+// (GroupScorer), so a group's scores do not depend on the groups it was batched with.
+//
+// Metrics of one group (summed over groups by the orchestrator; docs/metrics.md); the time and the backend's
+// totals of a pass over several groups are reported by its first group (the others report 0), so the sums are
+// exact:
 //   grm/critiques        critiques sampled
 //   grm/parse_failures   critiques whose scores did not parse (voters or not)
 //   grm/vote_failures    1 when the group's vote failed, else 0
@@ -41,6 +47,13 @@ struct GrmGroupReward {
   std::vector<std::pair<std::string, double>> metrics;
 };
 
+// One group to score: `query` and `responses` must outlive the score() call.
+struct GrmGroupInput {
+  std::string_view query;
+  const std::vector<std::string>* responses = nullptr;  // non-empty
+  uint64_t id = 0;                                      // seeds the group (GroupInput::id)
+};
+
 class GrmReward {
  public:
   // Throws spct::UsageError for an unusable grm section (no principles, score_min >= score_max, ...) or when
@@ -54,6 +67,10 @@ class GrmReward {
   // it from (run.seed, step, prompt id) so any worker scoring the group sees the same prompts.
   // REQUIRES: !responses.empty(). Throws what the backends throw (spct::Error, e.g. a remote GRM timing out).
   GrmGroupReward score(std::string_view query, const std::vector<std::string>& responses, uint64_t seed) const;
+
+  // Scores every group in one critique pass, group i seeded by (seed, groups[i].id): the scores of a group are
+  // the same whatever other groups share the call. Results in the order of `groups`.
+  std::vector<GrmGroupReward> score(const std::vector<GrmGroupInput>& groups, uint64_t seed) const;
 
  private:
   const grm::PromptTemplate prompt_;

@@ -40,8 +40,10 @@ function(spct_add_unit_test)
   target_link_libraries(${ARG_NAME} PRIVATE spct_catch_main ${ARG_LIBS} spct::warnings)
   target_compile_definitions(${ARG_NAME} PRIVATE SPCT_SOURCE_DIR="${PROJECT_SOURCE_DIR}" SPCT_PYTHON="${SPCT_PYTHON}"
     SPCT_SHARED_DIR="${SPCT_SHARED_DIR}")
-  # Unit tests are single-threaded: the suite runs two at a time on the 2-core machines.
-  catch_discover_tests(${ARG_NAME} TEST_PREFIX "${ARG_NAME}: "
+  # Unit tests are single-threaded: the suite runs two at a time on the 2-core machines. --warn NoTests makes a
+  # test whose name the executable does not match fail instead of passing with no test run (CTest cuts a name at
+  # ';', so such a TEST_CASE name would otherwise never run).
+  catch_discover_tests(${ARG_NAME} TEST_PREFIX "${ARG_NAME}: " EXTRA_ARGS --warn NoTests
     PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT OMP_NUM_THREADS=1)
 endfunction()
 
@@ -69,6 +71,11 @@ function(spct_add_script_test)
   cmake_parse_arguments(ARG "" "NAME;LABEL;TIMEOUT" "COMMAND" ${ARGN})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
+  endif()
+  # A ';' in the name makes it a CMake list: the test would get only the text before it as its name.
+  list(LENGTH ARG_NAME name_parts)
+  if(name_parts GREATER 1)
+    message(FATAL_ERROR "test name '${ARG_NAME}' contains ';': use ',' instead")
   endif()
   add_test(NAME ${ARG_NAME} COMMAND ${ARG_COMMAND})
   set_tests_properties(${ARG_NAME} PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT}

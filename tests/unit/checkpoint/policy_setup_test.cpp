@@ -13,7 +13,7 @@
 
 namespace fs = std::filesystem;
 
-TEST_CASE("model.dtype casts a model loaded from model.path; auto keeps its dtype") {
+TEST_CASE("model.dtype casts a model loaded from model.path, auto keeps its dtype") {
   const fs::path dir = fs::temp_directory_path() / ("spct-policy-setup-" + std::to_string(::getpid()));
   spct::config::Config config = spct::test::tiny_learner_config();
   config.model.dtype = "bfloat16";

@@ -67,7 +67,7 @@ const GrmMethodResult& method(const GrmEvalResult& result, const std::string& na
 
 }  // namespace
 
-TEST_CASE("voting@k uses the first k of one set of critiques; accuracy per subset and section", "[grm_eval]") {
+TEST_CASE("voting@k uses the first k of one set of critiques, accuracy per subset and section", "[grm_eval]") {
   const std::vector<grm::PreferenceItem> items = {
       pair_item("q1", "good a", "bad a", "alpacaeval-easy"), pair_item("q2", "good b", "bad b", "math-prm"),
       pair_item("q3", "good c", "bad c", "math-prm"), pair_item("q4 unparsable", "good d", "bad d", "math-prm")};

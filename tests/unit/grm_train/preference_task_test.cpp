@@ -81,7 +81,7 @@ TEST_CASE("the single-response variant labels about half of its items correct, a
   CHECK(correct < 250);
 }
 
-TEST_CASE("items depend only on options, split, seed and index; eval items are held out", "[grm_train]") {
+TEST_CASE("items depend only on options, split, seed and index, eval items are held out", "[grm_train]") {
   const PreferenceTaskOptions options{{TaskKind::kAdd, 20, 3}, 2};
   const auto a = spct::data::make_synthetic_preferences(options, Split::kTrain, 9, 100);
   const auto b = spct::data::make_synthetic_preferences(options, Split::kTrain, 9, 100);

@@ -274,7 +274,7 @@ TEST_CASE("remote sampler: an outage opens the circuit breaker, and later prompt
   CHECK(failing.counters().requests == 1);
 }
 
-TEST_CASE("remote sampler: after the cool-down one probe goes; its failure reopens, its success closes") {
+TEST_CASE("remote sampler: after the cool-down one probe goes, its failure reopens, its success closes") {
   std::atomic<bool> down{true};
   std::atomic<int> calls{0};
   HttpServer server({}, [&](const Request& request) {

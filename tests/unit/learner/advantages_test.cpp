@@ -47,7 +47,7 @@ TEST_CASE("equal rewards give exactly zero advantages and are zero-variance", "[
   CHECK(group_advantages(std::vector<double>{5}, AdvantageOptions{}) == std::vector<double>{0});
 }
 
-TEST_CASE("batch advantages normalise each group on its own; zero-variance fraction", "[advantages]") {
+TEST_CASE("batch advantages normalise each group on its own, zero-variance fraction", "[advantages]") {
   // Groups [1, 2, 3] and [7, 7, 7] and [0, 0, 6] (mean 2, deviations [-2, -2, 4], Dr. GRPO).
   const std::vector<double> rewards = {1, 2, 3, 7, 7, 7, 0, 0, 6};
   const std::vector<double> a = batch_advantages(rewards, 3, AdvantageOptions{.std_normalize = false});

@@ -65,7 +65,7 @@ TEST_CASE("bf16 parameters: updates below one ulp accumulate in a float32 master
   }
 }
 
-TEST_CASE("bf16 parameters: the masters round-trip through the state; old states without them load",
+TEST_CASE("bf16 parameters: the masters round-trip through the state, old states without them load",
           "[optimizer][mixed]") {
   testing::use_one_thread();
   const AdamWOptions options{.lr = 1e-3};

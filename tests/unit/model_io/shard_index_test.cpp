@@ -33,7 +33,7 @@ TEST_CASE("shard file names follow Hugging Face's pattern", "[shard_index]") {
   CHECK(spct::model_io::shard_file_name(2, 15) == "model-00002-of-00015.safetensors");
 }
 
-TEST_CASE("shards are filled in order up to the limit; an oversized tensor stands alone", "[shard_index]") {
+TEST_CASE("shards are filled in order up to the limit, an oversized tensor stands alone", "[shard_index]") {
   const std::vector<uint64_t> sizes = {40, 50, 20, 200, 10, 0};
   const auto shards = plan_shards(sizes, 100);
   REQUIRE(shards.size() == 4);

@@ -158,7 +158,7 @@ TEST_CASE("gradient reaches every parameter") {
   }
 }
 
-TEST_CASE("bfloat16 parameters run and stay close to float32; float16 needs a GPU") {
+TEST_CASE("bfloat16 parameters run and stay close to float32, float16 needs a GPU") {
   ModelConfig c = tiny_config(Family::kQwen2);
   const Transformer reference(c, 9);
   const PaddedBatch batch = left_pad({{1, 2, 3, 4, 5}, {6, 7}}, at::kCPU);

@@ -31,7 +31,7 @@ TEST_CASE("a program that does not exist is named", "[child_process]") {
   CHECK_THROWS_WITH(run_stage_process({"/nonexistent/spct"}), Contains("cannot start /nonexistent/spct"));
 }
 
-TEST_CASE("a stage's exit code comes back; a killed stage reports 128 + the signal", "[child_process]") {
+TEST_CASE("a stage's exit code comes back, a killed stage reports 128 + the signal", "[child_process]") {
   CHECK(run_stage_process({"sh", "-c", "exit 75"}) == 75);
   CHECK(run_stage_process({"sh", "-c", "kill -9 $$"}) == 128 + SIGKILL);
 }

@@ -171,7 +171,7 @@ TEST_CASE("a stage counts as finished only when its status file says so", "[pipe
   CHECK(spct::pipeline::stage_finished(stage));
 }
 
-TEST_CASE("the GRPO job needs its layout's ranks; eval and the single-process jobs need one", "[pipeline]") {
+TEST_CASE("the GRPO job needs its layout's ranks, eval and the single-process jobs need one", "[pipeline]") {
   spct::config::Config config;
   config.layout.learners = 2;
   CHECK(spct::pipeline::run_ranks(config, "train") == 5);

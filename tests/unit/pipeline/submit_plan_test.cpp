@@ -70,7 +70,7 @@ TEST_CASE("a sweep becomes one array job, each point in its own run directory", 
   CHECK_THROWS_AS(plan_config("", {"run.dir=" + dir.path()}, request), spct::UsageError);
 }
 
-TEST_CASE("a pipeline becomes a chain of jobs; finished stages are not submitted", "[submit_plan]") {
+TEST_CASE("a pipeline becomes a chain of jobs, finished stages are not submitted", "[submit_plan]") {
   spct::testing::TempDir dir;
   dir.write("base.yaml", "layout: {colocate: true}\n");
   const std::string path =

@@ -17,7 +17,7 @@ TEST_CASE("a line answer ends at the first newline or stop string", "[rewards]")
   CHECK(extract_answer("\n19", AnswerFormat::kLine, {}) == "");
 }
 
-TEST_CASE("a boxed answer is the last complete \\boxed{} with balanced braces", "[rewards]") {
+TEST_CASE("a boxed answer is the last complete boxed expression, with balanced braces", "[rewards]") {
   CHECK(extract_answer("so \\boxed{12} wait, \\boxed{13}.", AnswerFormat::kBoxed, {}) == "13");
   CHECK(extract_answer("\\boxed{\\frac{3}{4}}", AnswerFormat::kBoxed, {}) == "\\frac{3}{4}");
   // A final box cut off by max_new_tokens falls back to the last complete one.

@@ -39,25 +39,29 @@ AdamW::AdamW(std::vector<at::Tensor> params, const AdamWOptions& options)
   }
 }
 
-void AdamW::step() {
-  const at::NoGradGuard no_grad;
-  ++step_;
-  const AdamWOptions& o = options_;
-  const double t = static_cast<double>(step_);
+void adamw_update(const AdamWOptions& o, int64_t step, at::Tensor& param, const at::Tensor& grad, at::Tensor& exp_avg,
+                  at::Tensor& exp_avg_sq) {
+  const double t = static_cast<double>(step);
   const double bias1 = 1.0 - std::pow(o.beta1, t);
   const double bias2_sqrt = std::sqrt(1.0 - std::pow(o.beta2, t));
   const double step_size = o.lr / bias1;
+  if (o.weight_decay != 0) param.mul_(1.0 - o.lr * o.weight_decay);
+  exp_avg.lerp_(grad, 1.0 - o.beta1);  // beta1 m + (1 - beta1) g in one pass
+  exp_avg_sq.mul_(o.beta2).addcmul_(grad, grad, 1.0 - o.beta2);
+  const at::Tensor denom = exp_avg_sq.sqrt().div_(bias2_sqrt).add_(o.eps);
+  param.addcdiv_(exp_avg, denom, -step_size);
+}
+
+void AdamW::step() {
+  const at::NoGradGuard no_grad;
+  ++step_;
   for (size_t i = 0; i < params_.size(); ++i) {
     const at::Tensor& grad = params_[i].grad();
     if (!grad.defined()) continue;
     // Tensor handles share storage: updating the copy updates the caller's parameter.
     at::Tensor p = master_[i].defined() ? master_[i] : params_[i];
     const at::Tensor g = grad.scalar_type() == p.scalar_type() ? grad : grad.to(p.scalar_type());
-    if (o.weight_decay != 0) p.mul_(1.0 - o.lr * o.weight_decay);
-    exp_avg_[i].lerp_(g, 1.0 - o.beta1);  // beta1 m + (1 - beta1) g in one pass
-    exp_avg_sq_[i].mul_(o.beta2).addcmul_(g, g, 1.0 - o.beta2);
-    const at::Tensor denom = exp_avg_sq_[i].sqrt().div_(bias2_sqrt).add_(o.eps);
-    p.addcdiv_(exp_avg_[i], denom, -step_size);
+    adamw_update(options_, step_, p, g, exp_avg_[i], exp_avg_sq_[i]);
     if (master_[i].defined()) {
       at::Tensor param = params_[i];
       param.copy_(p);  // round to nearest into the parameter's dtype

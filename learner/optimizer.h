@@ -87,6 +87,13 @@ class AdamW {
   int64_t step_ = 0;
 };
 
+// AdamW's update of one float32/float64 tensor in place, at optimizer step `step` (1-based, for the bias
+// correction): decoupled weight decay, then the moments, then the step. `grad` has `param`'s dtype and shape.
+// AdamW and the ZeRO-sharded optimizer (learner/sharded_adamw.h) both call it, so a slice gets exactly the values
+// the unsharded optimizer computes for it.
+void adamw_update(const AdamWOptions& options, int64_t step, at::Tensor& param, const at::Tensor& grad,
+                  at::Tensor& exp_avg, at::Tensor& exp_avg_sq);
+
 // Throws spct::UsageError naming the first option outside the ranges above.
 void check_adamw_options(const AdamWOptions& options);
 

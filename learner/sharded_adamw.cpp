@@ -136,24 +136,14 @@ void ShardedAdamW::clip(double norm, double max_norm) {
 void ShardedAdamW::step() {
   const at::NoGradGuard no_grad;
   ++step_;
-  const AdamWOptions& o = options_;
-  const double t = static_cast<double>(step_);
-  const double bias1 = 1.0 - std::pow(o.beta1, t);
-  const double bias2_sqrt = std::sqrt(1.0 - std::pow(o.beta2, t));
-  const double step_size = o.lr / bias1;
   // float32 parameters are their own masters: their slice is read back from them for the update.
   at::Tensor master = master_;
   if (!keep_master_) {
     master = at::zeros({chunk_}, exp_avg_.options());
     copy_range(params_, begin_, chunk_, master);
   }
-  // The ops of AdamW::step (learner/optimizer.cpp), on the slice.
-  if (o.weight_decay != 0) master.mul_(1.0 - o.lr * o.weight_decay);
-  exp_avg_.lerp_(grad_, 1.0 - o.beta1);
-  exp_avg_sq_.mul_(o.beta2).addcmul_(grad_, grad_, 1.0 - o.beta2);
+  adamw_update(options_, step_, master, grad_, exp_avg_, exp_avg_sq_);
   grad_ = at::Tensor();
-  const at::Tensor denom = exp_avg_sq_.sqrt().div_(bias2_sqrt).add_(o.eps);
-  master.addcdiv_(exp_avg_, denom, -step_size);
   gather_parameters(master);
 }
 

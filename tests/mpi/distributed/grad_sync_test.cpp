@@ -58,6 +58,15 @@ at::Tensor loss_on(const NamedTensors& p, int64_t first, int64_t rows) {
   return out.sub(y).pow(2).mean();
 }
 
+// Bitwise agreement across ranks: the max and the min over ranks of every element are equal. Collective.
+bool same_on_every_rank(comm::Communicator& comm, const at::Tensor& tensor) {
+  at::Tensor max = tensor.detach().to(at::kFloat).contiguous().clone();
+  at::Tensor min = max.clone();
+  comm.all_reduce(max.data_ptr(), static_cast<size_t>(max.numel()), comm::DataType::kFloat32, comm::ReduceOp::kMax);
+  comm.all_reduce(min.data_ptr(), static_cast<size_t>(min.numel()), comm::DataType::kFloat32, comm::ReduceOp::kMin);
+  return at::equal(max, min);
+}
+
 void sgd_step(const NamedTensors& params, double lr) {
   at::NoGradGuard no_grad;
   for (const auto& entry : params) {
@@ -96,14 +105,7 @@ TEST_CASE("a data-parallel step equals a single-process step on the whole batch"
     for (size_t i = 0; i < params.size(); ++i) {
       INFO(params[i].first);
       CHECK(at::allclose(params[i].second, reference[i].second, 1e-5, 1e-6));
-      // Bitwise agreement across ranks: the max and the min over ranks of every element are equal.
-      at::Tensor max = params[i].second.detach().clone();
-      at::Tensor min = max.clone();
-      f.world.all_reduce(max.data_ptr(), static_cast<size_t>(max.numel()), comm::DataType::kFloat32,
-                         comm::ReduceOp::kMax);
-      f.world.all_reduce(min.data_ptr(), static_cast<size_t>(min.numel()), comm::DataType::kFloat32,
-                         comm::ReduceOp::kMin);
-      CHECK(at::equal(max, min));
+      CHECK(same_on_every_rank(f.world, params[i].second));
     }
     // After sync the gradients live in the buckets, so later steps (zeroed in place) skip the copy; the
     // results above cover both paths. Resetting a gradient to a new tensor takes the copying path again: the
@@ -250,14 +252,7 @@ TEST_CASE("bfloat16 gradients are averaged in float32 and rounded to bfloat16 on
     // Within one bf16 rounding of the float32 mean (the ranks may sum in another order than this loop).
     const at::Tensor mean = expected[i].div(static_cast<double>(f.world.size()));
     CHECK(at::allclose(grad.to(at::kFloat), mean, 1.0 / 128, 1e-6));
-    // Every rank holds the same bf16 gradient.
-    at::Tensor max = grad.to(at::kFloat).contiguous();
-    at::Tensor min = max.clone();
-    f.world.all_reduce(max.data_ptr(), static_cast<size_t>(max.numel()), comm::DataType::kFloat32,
-                       comm::ReduceOp::kMax);
-    f.world.all_reduce(min.data_ptr(), static_cast<size_t>(min.numel()), comm::DataType::kFloat32,
-                       comm::ReduceOp::kMin);
-    CHECK(at::equal(max, min));
+    CHECK(same_on_every_rank(f.world, grad));
   }
   CHECK(params.back().second.grad().scalar_type() == at::kBFloat16);
 

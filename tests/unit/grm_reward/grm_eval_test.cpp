@@ -79,7 +79,7 @@ TEST_CASE("voting@k uses the first k of one set of critiques, accuracy per subse
 
   CHECK(sampler.calls == 2);  // one greedy pass, one sampled pass, for all items
   CHECK(result.items == 4);
-  CHECK(result.critiques == 4 * (1 + 4));
+  CHECK(result.critiques == int64_t{4} * (1 + 4));
   CHECK(result.parse_failures == 5);  // every critique of the unparsable item
   REQUIRE(result.methods.size() == 4);
   CHECK(result.methods[0].name == "greedy");
@@ -104,6 +104,7 @@ TEST_CASE("voting@k uses the first k of one set of critiques, accuracy per subse
 
 TEST_CASE("ties are broken by a seeded shuffle: reproducible, and right about half the time", "[grm_eval]") {
   std::vector<grm::PreferenceItem> items;
+  items.reserve(200);
   for (int i = 0; i < 200; ++i) {
     items.push_back(pair_item("q" + std::to_string(i), "good", "bad", "s"));
   }

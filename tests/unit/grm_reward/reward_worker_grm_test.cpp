@@ -398,6 +398,7 @@ TEST_CASE("groups scored in one GRM pass get the rewards they get when scored on
   const RewardWorker worker(config, tokenizer, std::move(backends));
 
   std::vector<protocol::RewardResult> alone;
+  alone.reserve(requests.size());
   for (const protocol::RewardRequest& request : requests) alone.push_back(worker.score(request));
   CHECK(*calls == 5);
   const std::vector<protocol::RewardResult> batched = worker.score_batch(requests);

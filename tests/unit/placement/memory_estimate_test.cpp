@@ -136,7 +136,7 @@ TEST_CASE("the rollout KV cache follows rollout.max_sequences and rollout.kv_bud
   c.rollout.kv_budget_tokens = 512;  // the budget binds before the row limit
   CHECK(kv() == per_token * 512);
   c.rollout.max_sequences = 0;
-  c.rollout.kv_budget_tokens = 100 * 1000;  // a budget above the whole batch changes nothing
+  c.rollout.kv_budget_tokens = int64_t{100} * 1000;  // a budget above the whole batch changes nothing
   CHECK(kv() == unlimited);
   c.rollout.kv_budget_tokens = 16;  // below one sequence: one row still runs
   CHECK(kv() == per_token * 128);

@@ -7,7 +7,6 @@
 using spct::reward::AnswerFormat;
 using spct::reward::extract_answer;
 using spct::reward::normalize_answer;
-using spct::reward::NormalizeOptions;
 
 TEST_CASE("a line answer ends at the first newline or stop string", "[rewards]") {
   CHECK(extract_answer("19\nmore text", AnswerFormat::kLine, {}) == "19");

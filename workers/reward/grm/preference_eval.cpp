@@ -84,6 +84,7 @@ std::vector<Accuracy> PreferenceEval::per_section() const {
     accumulate(into, acc);
   }
   std::vector<Accuracy> out;
+  out.reserve(sections.size());
   for (const auto& entry : sections) out.push_back(entry.second);
   return out;
 }

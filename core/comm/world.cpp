@@ -170,6 +170,7 @@ World::World(const config::Config& config, const std::vector<std::string>& gpus)
   if (weight_comm_.get() != MPI_COMM_NULL) {
     weight_sync_mpi_ = std::make_unique<MpiCommunicator>(weight_comm_.get(), *stall_, "weight sync");
     std::vector<int> members;
+    members.reserve(static_cast<size_t>(weight_sync_mpi_->size()));
     for (int r = 0; r < weight_sync_mpi_->size(); ++r) members.push_back(weight_sync_mpi_->world_rank_of(r));
     weight_sync_ = with_device_path(*weight_sync_mpi_, members);
   }

@@ -39,9 +39,9 @@ class Params {
     }
     return nullptr;
   }
-  Value get_or(size_t index, Value fallback) const {
+  Value get_or(size_t index, const Value& fallback) const {
     const Value* value = get(index);
-    return value ? *value : std::move(fallback);
+    return value ? *value : fallback;
   }
 
  private:
@@ -634,8 +634,7 @@ Value apply_filter(Interpreter& in, std::string_view name, const Value& operand,
   if (name == "capitalize") return Value(text::capitalize(to_str(operand)));
   if (name == "escape" || name == "e") return Value(html_escape(to_str(operand)));
   if (name == "replace") {
-    CallArgs method_args = args;
-    return string_method(in, to_str(operand), "replace", method_args);
+    return string_method(in, to_str(operand), "replace", args);
   }
   if (name == "join") return join(in, operand, args);
   if (name == "list") {

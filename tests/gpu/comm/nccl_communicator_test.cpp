@@ -48,7 +48,7 @@ void run(NcclCommunicator& nccl) {
 
   float* values = to_device(std::vector<float>(count, static_cast<float>(rank + 1)));
   nccl.all_reduce(values, count, DataType::kFloat32, ReduceOp::kSum);
-  const float sum = static_cast<float>(size * (size + 1) / 2);
+  const float sum = static_cast<float>(size * (size + 1)) / 2.0F;
   std::vector<float> host = to_host(values, count);
   expect(host.front() == sum && host.back() == sum, "float32 sum");
   nccl.all_reduce(values, count, DataType::kFloat32, ReduceOp::kAvg);
@@ -56,10 +56,10 @@ void run(NcclCommunicator& nccl) {
   expect(host[count / 2] == sum, "float32 average of equal values");
   SPCT_GPU_CHECK(cudaFree(values));
 
-  int64_t* ids = to_device(std::vector<int64_t>{rank * 10, -rank});
+  int64_t* ids = to_device(std::vector<int64_t>{int64_t{rank} * 10, -rank});
   nccl.all_reduce(ids, 2, DataType::kInt64, ReduceOp::kMax);
   const std::vector<int64_t> max = to_host(ids, 2);
-  expect(max[0] == (size - 1) * 10 && max[1] == 0, "int64 max");
+  expect(max[0] == int64_t{size - 1} * 10 && max[1] == 0, "int64 max");
   SPCT_GPU_CHECK(cudaFree(ids));
 
   uint8_t* bytes = to_device(std::vector<uint8_t>(4096, rank == 0 ? 7 : 0));

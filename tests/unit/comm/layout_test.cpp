@@ -131,6 +131,7 @@ TEST_CASE("visible devices come from CUDA_VISIBLE_DEVICES", "[layout]") {
 TEST_CASE("per-task GPU binding keeps each rank on the one GPU it sees", "[layout]") {
   // srun --gpus-per-task=1: every rank sees one device, index 0, a different GPU (ids are PCI bus ids).
   std::vector<NodeInfo> nodes;
+  nodes.reserve(4);
   for (int r = 0; r < 4; ++r) {
     nodes.push_back(NodeInfo{.node = 0, .hostname = "a", .cores = 8, .gpus = {"0000:1" + std::to_string(r) + ":00.0"}});
   }
@@ -155,6 +156,7 @@ TEST_CASE("one GPU shared by every role", "[layout]") {
 
 TEST_CASE("the launcher's local ranks are used when every rank of a node reports one", "[layout]") {
   std::vector<NodeInfo> nodes;
+  nodes.reserve(3);
   for (int r = 0; r < 3; ++r) {
     nodes.push_back(NodeInfo{.node = 0, .hostname = "a", .cores = 3, .gpus = {}, .launcher_local_rank = 2 - r});
   }

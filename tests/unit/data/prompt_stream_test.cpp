@@ -27,6 +27,7 @@ std::shared_ptr<const JsonlDataset> numbered_dataset(const TempDir& dir, int n, 
 
 std::vector<std::string> prompts(const std::vector<PromptItem>& items) {
   std::vector<std::string> out;
+  out.reserve(items.size());
   for (const auto& item : items) out.push_back(item.prompt);
   return out;
 }

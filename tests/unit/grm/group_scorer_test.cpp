@@ -35,6 +35,7 @@ class FirstShownRater : public CritiqueRater {
  public:
   std::vector<double> rate(const std::vector<std::string>& prompts, const std::vector<std::string>&) override {
     std::vector<double> out;
+    out.reserve(prompts.size());
     for (const std::string& p : prompts) out.push_back(quality_of(shown_responses(p).at(0)));
     return out;
   }

@@ -239,6 +239,7 @@ TEST_CASE("remote sampler: an outage opens the circuit breaker, and later prompt
   RemoteCritiqueSampler sampler(options);
 
   std::vector<std::string> prompts;
+  prompts.reserve(16);
   for (int i = 0; i < 16; ++i) prompts.push_back("q" + std::to_string(i));
   const std::vector<std::string> critiques = sampler.generate(prompts, 1.0);
   const RemoteCounters counters = sampler.counters();

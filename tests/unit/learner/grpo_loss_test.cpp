@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "core/error.h"
 #include "tensor_helpers.h"
@@ -39,7 +40,7 @@ struct BatchA {
                         .old_logprobs = old_logp,
                         .advantages = doubles({1, -2}, {2}),
                         .mask = bools({1, 1, 1, 1, 1, 0}, {2, 3}),
-                        .truncated = truncated};
+                        .truncated = std::move(truncated)};
   }
 };
 

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <limits>
 
 #include "core/config/config.h"
 #include "core/error.h"
@@ -17,7 +18,7 @@ TEST_CASE("sequence KL sums each sequence's masked tokens", "[kl]") {
   // k3 = e^-x + x - 1: seq 0 0.5 + ln 2 - 1 + 2 - ln 2 - 1 = 0.5; seq 1 0 + 2 (ln 2 - 0.5) = 2 ln 2 - 1.
   // k1: seq 0 0, seq 1 2 ln 2.  k2: seq 0 (ln 2)^2, seq 1 (ln 2)^2.
   const double ln2 = std::log(2.0);
-  const at::Tensor logp = doubles({ln2, -ln2, -INFINITY, 0, ln2, ln2}, {2, 3});
+  const at::Tensor logp = doubles({ln2, -ln2, -std::numeric_limits<double>::infinity(), 0, ln2, ln2}, {2, 3});
   const at::Tensor ref = doubles({0, 0, 0, 0, 0, 0}, {2, 3});
   const at::Tensor mask = bools({1, 1, 0, 1, 1, 1}, {2, 3});
   check_values(sequence_kl(logp, ref, mask, KlEstimator::kK3), {0.5, 2 * ln2 - 1});

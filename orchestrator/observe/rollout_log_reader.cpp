@@ -26,7 +26,8 @@ std::string decompress(const std::string& bytes, const std::filesystem::path& pa
   std::string chunk(ZSTD_DStreamOutSize(), '\0');
   ZSTD_inBuffer in{bytes.data(), bytes.size(), 0};
   std::size_t pending = 0;
-  while (in.pos < in.size) {
+  // One call of the decoder: appends what it produced and returns how many bytes that was.
+  const auto decode_some = [&] {
     ZSTD_outBuffer out{chunk.data(), chunk.size(), 0};
     pending = ZSTD_decompressStream(context.get(), &out, &in);
     if (ZSTD_isError(pending) != 0) {
@@ -34,17 +35,12 @@ std::string decompress(const std::string& bytes, const std::filesystem::path& pa
                                    ZSTD_getErrorName(pending)));
     }
     text.append(chunk.data(), out.pos);
-  }
+    return out.pos;
+  };
+  while (in.pos < in.size) decode_some();
   // Drain what the last input left in the decoder.
   while (pending != 0) {
-    ZSTD_outBuffer out{chunk.data(), chunk.size(), 0};
-    pending = ZSTD_decompressStream(context.get(), &out, &in);
-    if (ZSTD_isError(pending) != 0) {
-      throw InputError(fmt::format("{}: corrupt zstd data near compressed byte {}: {}", path.string(), in.pos,
-                                   ZSTD_getErrorName(pending)));
-    }
-    text.append(chunk.data(), out.pos);
-    if (out.pos == 0) {
+    if (decode_some() == 0) {
       throw InputError(
           fmt::format("{}: truncated: the zstd frame ends early at compressed byte {}", path.string(), bytes.size()));
     }

@@ -71,6 +71,26 @@ bool record(Completion& c, int64_t token, float sampling_logprob, float logprob,
 
 }  // namespace
 
+// Samples one token per row of `logits` with each row's own generator and records it in the row's completion;
+// returns the indices of the rows that are still running, ascending. Shared by the engine and the reference path.
+std::vector<size_t> sample_and_record(const at::Tensor& logits, const SamplingParams& params,
+                                      const std::vector<Running>& rows, std::vector<Completion>& completions) {
+  std::vector<at::Generator> generators;
+  generators.reserve(rows.size());
+  for (const Running& r : rows) generators.push_back(r.generator);
+  const SampledTokens sampled = sample_next(logits, params, generators);
+  const std::vector<int64_t> tokens = to_host(sampled.tokens);
+  const std::vector<float> sampling_logprobs = to_host_float(sampled.sampling_logprobs);
+  const std::vector<float> logprobs = to_host_float(sampled.logprobs);
+  std::vector<size_t> still_running;
+  for (size_t row = 0; row < rows.size(); ++row) {
+    if (!record(completions[rows[row].request], tokens[row], sampling_logprobs[row], logprobs[row], params)) {
+      still_running.push_back(row);
+    }
+  }
+  return still_running;
+}
+
 const char* finish_reason_name(FinishReason reason) {
   switch (reason) {
     case FinishReason::kStopToken: return "stop_token";
@@ -124,18 +144,8 @@ std::vector<Completion> generate_recompute(const Transformer& model, const std::
     const PaddedBatch batch = left_pad(full, device);
     const at::Tensor hidden = model.hidden_states(batch.input_ids, batch.position_ids, batch.attention_mask);
     const at::Tensor logits = model.logits(hidden.select(1, hidden.size(1) - 1));
-    std::vector<at::Generator> generators;
-    for (const Running& r : running) generators.push_back(r.generator);
-    const SampledTokens sampled = sample_next(logits, params, generators);
-    const std::vector<int64_t> tokens = to_host(sampled.tokens);
-    const std::vector<float> sampling_logprobs = to_host_float(sampled.sampling_logprobs);
-    const std::vector<float> logprobs = to_host_float(sampled.logprobs);
     std::vector<Running> next;
-    for (size_t row = 0; row < running.size(); ++row) {
-      if (!record(completions[running[row].request], tokens[row], sampling_logprobs[row], logprobs[row], params)) {
-        next.push_back(running[row]);
-      }
-    }
+    for (size_t row : sample_and_record(logits, params, running, completions)) next.push_back(running[row]);
     running = std::move(next);
   }
   return completions;
@@ -251,17 +261,9 @@ class Engine {
 
   // Samples a token for every row from logits_, records it, and drops the rows that finished.
   void sample_and_retire() {
-    std::vector<at::Generator> generators;
-    for (const Running& r : running_) generators.push_back(r.generator);
-    const SampledTokens sampled = sample_next(logits_, params_, generators);
-    const std::vector<int64_t> tokens = to_host(sampled.tokens);
-    const std::vector<float> sampling_logprobs = to_host_float(sampled.sampling_logprobs);
-    const std::vector<float> logprobs = to_host_float(sampled.logprobs);
     std::vector<int64_t> keep;
-    for (size_t row = 0; row < running_.size(); ++row) {
-      Completion& c = completions_[running_[row].request];
-      if (!record(c, tokens[row], sampling_logprobs[row], logprobs[row], params_))
-        keep.push_back(static_cast<int64_t>(row));
+    for (size_t row : sample_and_record(logits_, params_, running_, completions_)) {
+      keep.push_back(static_cast<int64_t>(row));
     }
     keep_rows(keep);
   }

@@ -4,27 +4,14 @@
 
 #include "core/config/render.h"
 #include "core/error.h"
+#include "tests/unit/config/load_error.h"
 #include "tests/unit/config/test_files.h"
 
 using Catch::Matchers::Contains;
 using spct::config::load_config;
 using spct::config::Origin;
+using spct::testing::load_error;
 using spct::testing::TempDir;
-
-namespace {
-
-// The message of the UsageError that loading throws; fails the test if loading succeeds.
-std::string load_error(const std::string& path, const std::vector<std::string>& overrides = {}) {
-  try {
-    load_config(path, overrides);
-  } catch (const spct::UsageError& e) {
-    return e.what();
-  }
-  FAIL("expected a config error for " << path);
-  return "";
-}
-
-}  // namespace
 
 TEST_CASE("a file's values override the defaults and record their line", "[config]") {
   TempDir dir;

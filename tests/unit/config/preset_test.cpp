@@ -4,27 +4,15 @@
 #include "core/config/presets.h"
 #include "core/config/render.h"
 #include "core/error.h"
+#include "tests/unit/config/load_error.h"
 #include "tests/unit/config/test_files.h"
 
 using Catch::Matchers::Contains;
 using spct::config::Config;
 using spct::config::load_config;
 using spct::config::Origin;
+using spct::testing::load_error;
 using spct::testing::TempDir;
-
-namespace {
-
-std::string load_error(const std::string& path, const std::vector<std::string>& overrides = {}) {
-  try {
-    load_config(path, overrides);
-  } catch (const spct::UsageError& e) {
-    return e.what();
-  }
-  FAIL("expected a config error for " << path);
-  return "";
-}
-
-}  // namespace
 
 TEST_CASE("the dapo preset sets DAPO's combination and names itself as the origin", "[config][preset]") {
   TempDir dir;

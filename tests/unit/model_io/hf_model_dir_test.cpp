@@ -2,7 +2,6 @@
 // every way a checkpoint can disagree with the model is an InputError naming the tensor.
 #include "models/io/hf_model_dir.h"
 
-#include <ATen/Parallel.h>
 #include <ATen/ops/arange.h>
 #include <ATen/ops/ones.h>
 
@@ -15,35 +14,17 @@
 #include "models/io/weight_files.h"
 #include "tests/unit/config/test_files.h"
 #include "tests/unit/model_io/safetensors_files.h"
+#include "tests/unit/model_io/small_model.h"
 
 using Catch::Matchers::Contains;
 using spct::model_io::load_hf_model;
 using spct::model_io::save_hf_model;
 using spct::model_io::save_named_tensors;
 using spct::models::DType;
-using spct::models::ModelConfig;
 using spct::models::NamedTensor;
 using spct::models::Transformer;
 
 namespace {
-
-ModelConfig small_config(bool tied, DType dtype = DType::kFloat32) {
-  at::set_num_threads(1);
-  ModelConfig config;
-  config.family = spct::models::Family::kQwen2;
-  config.qkv_bias = true;
-  config.vocab_size = 40;
-  config.hidden_size = 32;
-  config.num_layers = 2;
-  config.num_heads = 4;
-  config.num_kv_heads = 2;
-  config.head_dim = 8;
-  config.intermediate_size = 48;
-  config.max_position = 64;
-  config.tie_embeddings = tied;
-  config.dtype = dtype;
-  return config;
-}
 
 // True when both models' parameters have the same names, dtypes, shapes and bytes.
 bool bit_identical(const Transformer& a, const Transformer& b) {
@@ -94,7 +75,7 @@ TEST_CASE("save then load of a model is bit-exact in fp32 and bf16", "[hf_model_
   const bool tied = GENERATE(false, true);
   INFO("dtype " << spct::models::dtype_name(dtype) << (tied ? ", tied" : ", untied"));
   spct::testing::TempDir dir;
-  const Transformer original(small_config(tied, dtype), 7);
+  const Transformer original(spct::testing::small_model_config(tied, dtype), 7);
   save_hf_model(original, dir.path());
   const auto loaded = load_hf_model(dir.path());
   CHECK(loaded->config() == original.config());
@@ -110,7 +91,7 @@ TEST_CASE("save then load of a model is bit-exact in fp32 and bf16", "[hf_model_
 
 TEST_CASE("fp16 weights save and load bit-exactly", "[hf_model_dir]") {
   spct::testing::TempDir dir;
-  const Transformer model(small_config(false), 8);
+  const Transformer model(spct::testing::small_model_config(false), 8);
   // fp16 tensors under the model's names, saved and loaded into fp16 targets of the same shapes.
   std::vector<NamedTensor> half;
   std::vector<NamedTensor> targets;
@@ -142,7 +123,7 @@ TEST_CASE("fp16 weights save and load bit-exactly", "[hf_model_dir]") {
 
 TEST_CASE("a tied model's file has no lm_head.weight", "[hf_model_dir]") {
   spct::testing::TempDir dir;
-  const Transformer original(small_config(true), 3);
+  const Transformer original(spct::testing::small_model_config(true), 3);
   save_hf_model(original, dir.path());
   const spct::model_io::SafetensorsFile file(std::filesystem::path(dir.path()) / "model.safetensors");
   CHECK_FALSE(file.find("lm_head.weight").has_value());
@@ -152,7 +133,7 @@ TEST_CASE("a tied model's file has no lm_head.weight", "[hf_model_dir]") {
 
 TEST_CASE("a tied model accepts an lm_head.weight only when it equals the embedding", "[hf_model_dir]") {
   spct::testing::TempDir dir;
-  const Transformer original(small_config(true), 3);
+  const Transformer original(spct::testing::small_model_config(true), 3);
   save_hf_model(original, dir.path());
   const at::Tensor embedding = original.named_parameters().front().tensor;
   REQUIRE(original.named_parameters().front().name == "model.embed_tokens.weight");
@@ -170,7 +151,7 @@ TEST_CASE("a tied model accepts an lm_head.weight only when it equals the embedd
 TEST_CASE("sharded saves split above the limit, write an index, and load back exactly", "[hf_model_dir]") {
   spct::testing::TempDir dir;
   const std::filesystem::path root = dir.path();
-  const Transformer original(small_config(false, DType::kBFloat16), 11);
+  const Transformer original(spct::testing::small_model_config(false, DType::kBFloat16), 11);
   spct::model_io::SaveOptions sharded;
   sharded.max_shard_bytes = 4096;
   save_hf_model(original, root, sharded);
@@ -188,7 +169,7 @@ TEST_CASE("sharded saves split above the limit, write an index, and load back ex
   CHECK(bit_identical(original, *load_hf_model(root)));
 
   // Saving again as one file removes the shards and the index, which would otherwise win on load.
-  const Transformer other(small_config(false, DType::kBFloat16), 12);
+  const Transformer other(spct::testing::small_model_config(false, DType::kBFloat16), 12);
   save_hf_model(other, root);
   CHECK_FALSE(std::filesystem::exists(root / "model.safetensors.index.json"));
   for (const std::string& shard : shards) CHECK_FALSE(std::filesystem::exists(root / shard));
@@ -197,7 +178,7 @@ TEST_CASE("sharded saves split above the limit, write an index, and load back ex
 
 TEST_CASE("a missing, unexpected or wrongly shaped tensor is named", "[hf_model_dir]") {
   spct::testing::TempDir dir;
-  const Transformer model(small_config(false), 5);
+  const Transformer model(spct::testing::small_model_config(false), 5);
   save_hf_model(model, dir.path());
   const std::string victim = "model.layers.1.self_attn.k_proj.bias";
 
@@ -220,17 +201,17 @@ TEST_CASE("a missing, unexpected or wrongly shaped tensor is named", "[hf_model_
 
 TEST_CASE("a failed load leaves the model's parameters as they were", "[hf_model_dir]") {
   spct::testing::TempDir dir;
-  const Transformer source(small_config(false), 5);
+  const Transformer source(spct::testing::small_model_config(false), 5);
   save_named_tensors(edited(source, "model.norm.weight"), dir.path(), DType::kFloat32, 1ULL << 30);
-  Transformer target(small_config(false), 6);
-  const Transformer untouched(small_config(false), 6);
+  Transformer target(spct::testing::small_model_config(false), 6);
+  const Transformer untouched(spct::testing::small_model_config(false), 6);
   CHECK_THROWS_AS(spct::model_io::load_hf_weights(dir.path(), target), spct::InputError);
   CHECK(bit_identical(target, untouched));
 }
 
 TEST_CASE("weights are converted to the dtype asked for", "[hf_model_dir]") {
   spct::testing::TempDir dir;
-  const Transformer original(small_config(false), 9);
+  const Transformer original(spct::testing::small_model_config(false), 9);
   save_hf_model(original, dir.path());
   spct::model_io::LoadOptions in_bf16;
   in_bf16.dtype = DType::kBFloat16;
@@ -261,7 +242,7 @@ TEST_CASE("tokenizer files are copied beside the weights", "[hf_model_dir]") {
   const std::filesystem::path out = std::filesystem::path(dir.path()) / "export";
   spct::model_io::SaveOptions with_tokenizer;
   with_tokenizer.tokenizer_source = source.path();
-  save_hf_model(Transformer(small_config(true), 1), out, with_tokenizer);
+  save_hf_model(Transformer(spct::testing::small_model_config(true), 1), out, with_tokenizer);
   const bool copied_exactly = spct::testing::read_bytes(out / "tokenizer.json") ==
                               spct::testing::read_bytes(std::filesystem::path(source.path()) / "tokenizer.json");
   CHECK(copied_exactly);
@@ -277,7 +258,7 @@ TEST_CASE("a bad or missing config.json is an InputError naming it", "[hf_model_
   CHECK_THAT(load_error(dir.path()), Contains("config.json (byte") && Contains("not valid JSON"));
   dir.write("config.json", R"({"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"]})");
   CHECK_THAT(load_error(dir.path()), Contains("config.json: "));
-  save_hf_model(Transformer(small_config(true), 1), dir.path());
+  save_hf_model(Transformer(spct::testing::small_model_config(true), 1), dir.path());
   std::filesystem::remove(std::filesystem::path(dir.path()) / "model.safetensors");
   CHECK_THAT(load_error(dir.path()), Contains("no model.safetensors"));
 }

@@ -3,7 +3,6 @@
 // naming the file and the tensor or key, with the model's adapters left as they were.
 #include "models/io/peft_adapter.h"
 
-#include <ATen/Parallel.h>
 #include <ATen/TensorOperators.h>
 #include <ATen/core/grad_mode.h>
 #include <ATen/ops/equal.h>
@@ -18,6 +17,7 @@
 #include "core/error.h"
 #include "models/io/safetensors.h"
 #include "tests/unit/config/test_files.h"
+#include "tests/unit/model_io/small_model.h"
 
 using Catch::Matchers::Contains;
 using spct::model_io::load_peft_adapter;
@@ -27,26 +27,9 @@ using spct::models::Transformer;
 
 namespace {
 
-spct::models::ModelConfig small_config() {
-  at::set_num_threads(1);
-  spct::models::ModelConfig config;
-  config.family = spct::models::Family::kQwen2;
-  config.qkv_bias = true;
-  config.vocab_size = 40;
-  config.hidden_size = 32;
-  config.num_layers = 2;
-  config.num_heads = 4;
-  config.num_kv_heads = 2;
-  config.head_dim = 8;
-  config.intermediate_size = 48;
-  config.max_position = 64;
-  config.tie_embeddings = false;
-  return config;
-}
-
 // A model with trained-looking (random, non-zero B) adapters on q_proj and down_proj.
 std::unique_ptr<Transformer> adapted_model() {
-  auto model = std::make_unique<Transformer>(small_config(), 3);
+  auto model = std::make_unique<Transformer>(spct::testing::small_model_config(/*tied=*/false), 3);
   spct::models::attach_lora(*model, {.rank = 4, .alpha = 8, .dropout = 0.05, .target_modules = {"q_proj", "down_proj"}},
                             5);
   const at::NoGradGuard no_grad;
@@ -91,7 +74,7 @@ TEST_CASE("a PEFT adapter directory round-trips its names and config and bytes")
   CHECK(file.find("base_model.model.model.layers.1.mlp.down_proj.lora_B.weight").has_value());
 
   // A fresh model gets the adapters attached from the config, and computes the same function bit for bit.
-  Transformer fresh(small_config(), 3);
+  Transformer fresh(spct::testing::small_model_config(/*tied=*/false), 3);
   load_peft_adapter(fresh, dir);
   const std::vector<NamedTensor> ours = model->adapter_parameters();
   const std::vector<NamedTensor> loaded = fresh.adapter_parameters();
@@ -115,12 +98,12 @@ TEST_CASE("a PEFT adapter that disagrees with the model is refused naming the fi
   const std::string weights = (dir / "adapter_model.safetensors").string();
 
   SECTION("a model with other targets") {
-    Transformer other(small_config(), 3);
+    Transformer other(spct::testing::small_model_config(/*tied=*/false), 3);
     spct::models::attach_lora(other, {.rank = 4, .alpha = 8, .target_modules = {"v_proj"}}, 5);
     CHECK_THAT(load_error(other, dir), Contains(weights) && Contains("no tensor") && Contains("v_proj.lora_A"));
   }
   SECTION("another rank") {
-    Transformer other(small_config(), 3);
+    Transformer other(spct::testing::small_model_config(/*tied=*/false), 3);
     spct::models::attach_lora(other, {.rank = 2, .alpha = 8, .target_modules = {"q_proj", "down_proj"}}, 5);
     const std::vector<NamedTensor> before = other.adapter_parameters();
     const at::Tensor a0 = before[0].tensor.clone();
@@ -128,12 +111,12 @@ TEST_CASE("a PEFT adapter that disagrees with the model is refused naming the fi
     CHECK(at::equal(other.adapter_parameters()[0].tensor, a0));  // nothing written
   }
   SECTION("an extra tensor") {
-    Transformer other(small_config(), 3);
+    Transformer other(spct::testing::small_model_config(/*tied=*/false), 3);
     spct::models::attach_lora(other, {.rank = 4, .alpha = 8, .target_modules = {"q_proj"}}, 5);
     CHECK_THAT(load_error(other, dir), Contains("unexpected tensor") && Contains("down_proj"));
   }
   SECTION("settings spct does not implement") {
-    Transformer fresh(small_config(), 3);
+    Transformer fresh(spct::testing::small_model_config(/*tied=*/false), 3);
     rewrite_config(dir, "use_dora", true);
     CHECK_THAT(load_error(fresh, dir), Contains("adapter_config.json") && Contains("use_dora"));
     rewrite_config(dir, "use_dora", false);
@@ -145,7 +128,7 @@ TEST_CASE("a PEFT adapter that disagrees with the model is refused naming the fi
   }
   SECTION("a broken config file") {
     std::ofstream(dir / "adapter_config.json") << "{\"r\": 4,";
-    Transformer fresh(small_config(), 3);
+    Transformer fresh(spct::testing::small_model_config(/*tied=*/false), 3);
     CHECK_THAT(load_error(fresh, dir), Contains("adapter_config.json") && Contains("not valid JSON"));
     std::filesystem::remove(dir / "adapter_config.json");
     CHECK_THAT(load_error(fresh, dir), Contains("adapter_config.json") && Contains("cannot read"));

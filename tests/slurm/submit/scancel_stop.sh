@@ -2,10 +2,16 @@
 # A plain `scancel` ends a job for good: the batch shell passes SIGTERM to the ranks, they write a checkpoint and
 # exit 75, and the job stays CANCELLED (the job script requeues only after its time-limit signal). Submitting
 # the same run again resumes from that checkpoint and finishes it.
+# Load-independent by construction (as signal_requeue.sh): the first job has far more steps than it can reach
+# before the scancel, and only once it has stopped does the test shorten the run, in the config file both jobs
+# read, to a few steps past the checkpoint. (With 12 steps a fast machine finished the run in 0.3 s, before the
+# scancel arrived.)
 source "$(dirname "$0")/lib.sh"
-steps=12
-run_args=("$SPCT_SOURCE_DIR/configs/grpo_add.yaml" run.dir="$work" run.name=cancelled run.steps=$steps
-  sft.warmup_steps=5 layout.learners=1 rollout.prompts_per_step=4 checkpoint.every=1000)
+config=$work/cancelled.yaml
+sed 's/^  steps: .*/  steps: 1000000/' "$SPCT_SOURCE_DIR/configs/grpo_add.yaml" > "$config"
+grep -q '^  steps: 1000000$' "$config" || fail "could not set run.steps in $config"
+run_args=("$config" run.dir="$work" run.name=cancelled sft.warmup_steps=5 layout.learners=1
+  rollout.prompts_per_step=4 checkpoint.every=1000)
 id=$(submit "${run_args[@]}" --time=10)
 require_job_id "$id"
 run=$work/cancelled
@@ -23,6 +29,10 @@ grep -q "stopped on SIGTERM (exit 75); not requeueing" "$log" || fail "the ranks
 grep -q "requeueing job $id" "$log" && fail "the job requeued itself after scancel"
 compgen -G "$run/checkpoints/step-*" >/dev/null || fail "no checkpoint after the SIGTERM"
 grep -q '"state":"finished"' "$run/status.json" && fail "the cancelled run claims to have finished"
+stopped_at=$(compgen -G "$run/checkpoints/step-*" | sed 's/.*step-0*//' | sort -n | tail -1)
+[[ "$stopped_at" =~ ^[0-9]+$ ]] || { fail "no checkpoint to resume from"; tail -40 "$log"; finish; }
+steps=$((stopped_at + 3))
+sed -i "s/^  steps: .*/  steps: $steps/" "$config"
 
 # The same run submitted again resumes from the checkpoint and finishes.
 id2=$(submit "${run_args[@]}" --time=10)

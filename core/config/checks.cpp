@@ -56,7 +56,8 @@ std::vector<CheckFailure> check_consistency(const Config& c) {
           {"model.lora.dropout", "model.activation_checkpointing"});
     }
   }
-  if (c.data.max_prompt_tokens + c.rollout.max_new_tokens > c.model.max_position) {
+  // A model.path model brings its own context (config.json): orchestrator/train/policy_setup.h checks that one.
+  if (c.model.path.empty() && c.data.max_prompt_tokens + c.rollout.max_new_tokens > c.model.max_position) {
     fail("data.max_prompt_tokens + rollout.max_new_tokens (" + str(c.data.max_prompt_tokens) + " + " +
              str(c.rollout.max_new_tokens) + ") exceeds model.max_position (" + str(c.model.max_position) + ")",
          {"data.max_prompt_tokens", "rollout.max_new_tokens", "model.max_position"});

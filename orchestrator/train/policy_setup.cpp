@@ -36,6 +36,17 @@ JobShapes job_shapes(const config::Config& config) {
   return shapes;
 }
 
+void check_context_fits(const config::Config& config, const models::ModelConfig& policy_shape) {
+  if (config.model.path.empty()) return;  // a new model's model.max_position was checked with the config
+  const int64_t longest = config.data.max_prompt_tokens + config.rollout.max_new_tokens;
+  if (longest > policy_shape.max_position) {
+    throw UsageError("data.max_prompt_tokens + rollout.max_new_tokens (" + std::to_string(config.data.max_prompt_tokens) +
+                     " + " + std::to_string(config.rollout.max_new_tokens) + ") exceeds the context of the model at " +
+                     "model.path (max_position_embeddings " + std::to_string(policy_shape.max_position) + " in " +
+                     (std::filesystem::path(config.model.path) / "config.json").string() + ")");
+  }
+}
+
 std::unique_ptr<models::Transformer> make_policy(const config::Config& config, const tokenizer::Tokenizer& tokenizer) {
   return make_policy(config, tokenizer, process_device(config.model));
 }
@@ -51,6 +62,7 @@ std::unique_ptr<models::Transformer> make_policy(const config::Config& config, c
       if (config.model.dtype == models::dtype_name(dtype)) options.dtype = dtype;
     }
     policy = model_io::load_hf_model(config.model.path, options);
+    check_context_fits(config, policy->config());
   } else {
     const models::ModelConfig shape = models::from_section(config.model, tokenizer.vocab_size());
     // Weights are drawn on the CPU from run.seed whatever the device, so every rank builds the same model.

@@ -67,6 +67,8 @@ void run_train_job(const config::ResolvedConfig& resolved, const ResumeOptions& 
   if (plan.complete) return finish_completed_run(resolved, plan);
   // A busy observe.status_port fails here, with exit 2, before any rank starts or the warm start runs.
   observe::check_status_endpoint(config);
+  // A model.path model whose context is too short for the configured lengths fails here too, from config.json.
+  if (!config.model.path.empty()) check_context_fits(config, job_shapes(config).policy);
   // A LoRA target the model lacks fails here with exit 2, from config.json alone, before any rank loads weights.
   if (config.model.lora.rank > 0) {
     try {

@@ -1,5 +1,6 @@
 // model.dtype with model.path: `auto` keeps the directory's torch_dtype, any other value casts the loaded model
-// (it used to be ignored silently, so a float32 run of a bf16 checkpoint trained in bf16).
+// (it used to be ignored silently, so a float32 run of a bf16 checkpoint trained in bf16); and such a model's own
+// context (config.json), not model.max_position, bounds the prompt and completion lengths.
 #include "orchestrator/train/policy_setup.h"
 
 #include <unistd.h>
@@ -7,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "core/error.h"
 #include "models/io/hf_model_dir.h"
 #include "models/model_config.h"
 #include "tests/unit/grpo_learner/tiny_learner.h"
@@ -23,6 +25,7 @@ TEST_CASE("model.dtype casts a model loaded from model.path, auto keeps its dtyp
   spct::model_io::save_hf_model(*saved, dir, {});
 
   config.model.path = dir.string();
+  config.data.max_prompt_tokens = 16;  // within the saved model's context
   config.model.dtype = "auto";
   CHECK(spct::train::make_policy(config, *tokenizer)->dtype() == at::kBFloat16);
   config.model.dtype = "float32";
@@ -39,5 +42,29 @@ TEST_CASE("model.dtype casts a model loaded from model.path, auto keeps its dtyp
   }
   config.model.activation_checkpointing = true;
   CHECK(spct::train::make_policy(config, *tokenizer)->activation_checkpointing());
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a model.path model's own context bounds the prompt and completion lengths, not model.max_position") {
+  const fs::path dir = fs::temp_directory_path() / ("spct-policy-context-" + std::to_string(::getpid()));
+  spct::config::Config config = spct::test::tiny_learner_config();
+  const auto tokenizer = spct::train::make_run_tokenizer(config);
+  spct::model_io::save_hf_model(*spct::train::make_policy(config, *tokenizer), dir, {});
+  const int64_t context = spct::model_io::read_hf_config(dir).max_position;
+
+  config.model.path = dir.string();
+  config.model.max_position = 8;  // a new model's key: ignored for a loaded one
+  config.data.max_prompt_tokens = context - config.rollout.max_new_tokens;
+  CHECK_NOTHROW(spct::train::make_policy(config, *tokenizer));
+  config.data.max_prompt_tokens += 1;
+  try {
+    spct::train::make_policy(config, *tokenizer);
+    FAIL("a sequence one token longer than the model's context was accepted");
+  } catch (const spct::UsageError& e) {
+    const std::string message = e.what();
+    CHECK_THAT(message, Catch::Contains("data.max_prompt_tokens + rollout.max_new_tokens"));
+    CHECK_THAT(message, Catch::Contains("max_position_embeddings " + std::to_string(context)));
+    CHECK_THAT(message, Catch::Contains((dir / "config.json").string()));
+  }
   fs::remove_all(dir);
 }

@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""A whole GRPO step: spct against TRL's GRPOTrainer, side by side in one run.
+
+Both sides get the same random Qwen2-architecture model (written once as a Hugging Face safetensors directory
+with a real tokenizer), the same prompts, group size, prompts per step, completion length, thread count, KL
+coefficient (so both keep a reference model), learning rate and reward (bench/grpo_step/parity_reward.py). Each
+runs --steps steps; the first is dropped (allocators and caches warm up) and the rest averaged. spct runs
+colocated (one process) and on 4 MPI ranks (orchestrator, rollout worker, reward worker, learner).
+
+Reported: seconds per step, samples (completions) per second, and the peak resident memory of every process
+(VmHWM, polled every 0.1 s from /proc; TRL's from its own getrusage), and the spct / TRL ratios.
+
+Usage: bench/grpo_step/compare_trl.py [--build build] [--shape tiny|qwen0.5b] [--prompts 8] [--group 8]
+         [--prompt-tokens 64] [--new-tokens 64] [--steps 4] [--threads 2] [--layouts colocated 4-rank]
+"""
+import argparse
+import json
+import os
+import pathlib
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+TOKENIZERS = HERE.parents[1].parent / "shared/data/tokenizers"
+
+SHAPES = {
+    # A small model with Llama 2's 32,000-token vocabulary (the tokenizer both sides use for it).
+    "tiny": dict(tokenizer="llama2", vocab_size=32000, hidden_size=128, num_hidden_layers=4, num_attention_heads=4,
+                 num_key_value_heads=2, intermediate_size=352, tie_word_embeddings=True),
+    # Qwen2.5-0.5B's shape (random weights), with the Qwen tokenizer.
+    "qwen0.5b": dict(tokenizer="qwen3", vocab_size=151936, hidden_size=896, num_hidden_layers=24,
+                     num_attention_heads=14, num_key_value_heads=2, intermediate_size=4864, tie_word_embeddings=True),
+}
+
+
+def make_model(shape, path):
+    import torch
+    import transformers
+    fields = dict(SHAPES[shape])
+    tokenizer = fields.pop("tokenizer")
+    config = transformers.Qwen2Config(**fields, max_position_embeddings=4096, rope_theta=1000000.0,
+                                      rms_norm_eps=1e-6, torch_dtype="float32")
+    torch.manual_seed(1)
+    transformers.Qwen2ForCausalLM(config).save_pretrained(path, safe_serialization=True)
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(TOKENIZERS / tokenizer / name, path / name)
+
+
+def make_prompts(path, count, tokens):
+    """Random prompts of about `tokens` tokens: decoded random ids of the model's own tokenizer."""
+    import tokenizers
+    tok = tokenizers.Tokenizer.from_file(str(path / "tokenizer.json"))
+    rng = random.Random(1)
+    vocab = tok.get_vocab_size()
+    prompts = [tok.decode([rng.randrange(1000, vocab) for _ in range(tokens)]) for _ in range(count)]
+    with open(path / "prompts.jsonl", "w") as f:
+        for i, p in enumerate(prompts):
+            f.write(json.dumps({"id": i, "prompt": p, "answer": "0"}) + "\n")
+    return prompts
+
+
+class PeakMemory:
+    """Polls VmHWM (peak resident set) of every process whose command line holds `marker`, keyed by pid."""
+
+    def __init__(self, marker):
+        self.marker, self.peaks, self.names = marker, {}, {}
+
+    def poll(self):
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                cmdline = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
+                if self.marker not in cmdline or "spct" not in cmdline.split(" ")[0]:
+                    continue
+                status = open(f"/proc/{pid}/status").read()
+                hwm = int(status.split("VmHWM:")[1].split()[0]) / 1024
+                environ = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
+                rank = next((e.split(b"=")[1].decode() for e in environ if e.startswith(b"OMPI_COMM_WORLD_RANK=")),
+                            None)
+            except (OSError, IndexError, ValueError):
+                continue
+            self.peaks[pid] = max(self.peaks.get(pid, 0), hwm)
+            self.names[pid] = f"rank {rank}" if rank is not None else "launcher"
+
+
+def run_spct(args, model_dir, work, layout):
+    name = f"spct-{layout}"
+    binary = pathlib.Path(args.build).resolve() / "orchestrator/spct"
+    layout_args = (["layout.colocate=true"] if layout == "colocated" else
+                   ["layout.rollout_workers=1", "layout.reward_workers=1", "layout.learners=1"])
+    cmd = [str(binary), "train", f"run.dir={work}", f"run.name={name}", f"run.steps={args.steps}",
+           "sft.warmup_steps=0", f"model.path={model_dir}", "model.dtype=float32", "tokenizer.kind=hf",
+           "data.task=", f"data.path={model_dir / 'prompts.jsonl'}", "data.max_prompt_tokens=1024",
+           "data.shuffle=false", f"rollout.group_size={args.group}", f"rollout.prompts_per_step={args.prompts}",
+           f"rollout.max_new_tokens={args.new_tokens}", "rollout.temperature=1",
+           f'reward.functions=["parity=command:python3 {HERE / "parity_reward.py"}"]', "grpo.beta=0.04",
+           "grpo.lr=1e-6", f"run.threads={args.threads}", "observe.progress=lines", "observe.tensorboard=false",
+           "observe.rollout_log_every=0", *layout_args]
+    memory = PeakMemory(f"run.name={name}")
+    start = time.perf_counter()
+    with open(work / f"{name}.log", "w") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        while proc.poll() is None:
+            memory.poll()
+            time.sleep(0.1)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"spct ({layout}) failed with exit {proc.returncode}:\n" +
+                 "".join(open(work / f"{name}.log").readlines()[-30:]))
+    rows = [json.loads(line) for line in open(work / name / "metrics.jsonl")][1:]
+    step = sum(r["time/step_s"] for r in rows) / len(rows)
+    peaks = {}
+    for pid, mb in memory.peaks.items():
+        peaks[memory.names[pid]] = max(peaks.get(memory.names[pid], 0), mb)
+    return dict(side=f"spct {layout}", step_s=step, wall_s=wall, peaks=peaks,
+                phases={k: sum(r.get(f"time/{k}_s", 0) for r in rows) / len(rows)
+                        for k in ("generate", "reward", "learn", "sync")})
+
+
+def trl_child(args, model_dir, out):
+    """Runs in its own process, so that its peak memory is TRL's alone."""
+    import datasets
+    import torch
+    import transformers
+    import trl
+    sys.path.insert(0, str(HERE))
+    from parity_reward import score
+    torch.set_num_threads(args.threads)
+    prompts = [json.loads(line)["prompt"] for line in open(model_dir / "prompts.jsonl")]
+    tokenizer = transformers.AutoTokenizer.from_pretrained(model_dir)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    times = []
+
+    class StepTimer(transformers.TrainerCallback):
+        def on_step_begin(self, *_, **__):
+            self.start = time.perf_counter()
+
+        def on_step_end(self, *_, **__):
+            times.append(time.perf_counter() - self.start)
+
+    config = trl.GRPOConfig(
+        output_dir=str(out.parent / "trl-out"), per_device_train_batch_size=args.prompts * args.group,
+        num_generations=args.group, max_completion_length=args.new_tokens, max_steps=args.steps,
+        learning_rate=1e-6, beta=0.04, temperature=1.0, use_cpu=True, bf16=False, report_to="none",
+        save_strategy="no", logging_steps=1, seed=1, dataloader_num_workers=0, shuffle_dataset=False)
+    trainer = trl.GRPOTrainer(
+        model=str(model_dir), processing_class=tokenizer, args=config, callbacks=[StepTimer()],
+        reward_funcs=[lambda completions, **_: [score(c) for c in completions]],
+        train_dataset=datasets.Dataset.from_dict({"prompt": prompts}))
+    trainer.train()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    json.dump(dict(times=times, peak_mb=peak), open(out, "w"))
+
+
+def run_trl(args, model_dir, work):
+    out = work / "trl.json"
+    start = time.perf_counter()
+    with open(work / "trl.log", "w") as log:
+        code = subprocess.call([sys.executable, __file__, "--trl-child", str(model_dir), str(out),
+                                *sys.argv[1:]], stdout=log, stderr=subprocess.STDOUT)
+    wall = time.perf_counter() - start
+    if code != 0:
+        sys.exit(f"TRL failed with exit {code}:\n" + "".join(open(work / "trl.log").readlines()[-30:]))
+    result = json.load(open(out))
+    times = result["times"][1:]
+    return dict(side=f"TRL {__import__('trl').__version__} GRPOTrainer", step_s=sum(times) / len(times),
+                wall_s=wall, peaks={"process": result["peak_mb"]}, phases={})
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--shape", default="tiny", choices=sorted(SHAPES))
+    ap.add_argument("--prompts", type=int, default=8)
+    ap.add_argument("--group", type=int, default=8)
+    ap.add_argument("--prompt-tokens", type=int, default=64)
+    ap.add_argument("--new-tokens", type=int, default=64)
+    ap.add_argument("--steps", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--layouts", nargs="+", default=["colocated", "4-rank"], choices=["colocated", "4-rank"])
+    ap.add_argument("--trl-child", nargs=2, help=argparse.SUPPRESS)
+    args, _ = ap.parse_known_args()
+    if args.steps < 2:
+        ap.error("--steps must be at least 2 (the first step is dropped)")
+    if args.trl_child:
+        trl_child(args, pathlib.Path(args.trl_child[0]), pathlib.Path(args.trl_child[1]))
+        return 0
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    print(f"load average before: {open('/proc/loadavg').read().split()[:3]}", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = pathlib.Path(tmp)
+        model_dir = work / "model"
+        make_model(args.shape, model_dir)
+        make_prompts(model_dir, args.prompts * args.steps, args.prompt_tokens)
+        rows = [run_trl(args, model_dir, work)] + [run_spct(args, model_dir, work, layout) for layout in args.layouts]
+    print(f"load average after: {open('/proc/loadavg').read().split()[:3]}")
+    samples = args.prompts * args.group
+    print(f"\nGRPO step, shape {args.shape}, {args.prompts} prompts x {args.group} samples, prompt ~{args.prompt_tokens}"
+          f" tokens, {args.new_tokens} new tokens, {args.threads} threads, fp32, beta 0.04, mean of steps 2-{args.steps}")
+    print("| side | s/step | samples/s | vs TRL | peak RSS per process (MB) | generate / reward / learn / sync s |")
+    print("|---|---|---|---|---|---|")
+    trl_rate = samples / rows[0]["step_s"]
+    for r in rows:
+        rate = samples / r["step_s"]
+        peaks = ", ".join(f"{k} {v:.0f}" for k, v in sorted(r["peaks"].items()))
+        phases = " / ".join(f"{r['phases'][k]:.2f}" for k in ("generate", "reward", "learn", "sync")
+                            if k in r["phases"]) or "-"
+        print(f"| {r['side']} | {r['step_s']:.2f} | {rate:.1f} | {rate / trl_rate:.2f}x | {peaks} | {phases} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

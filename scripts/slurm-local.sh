@@ -154,6 +154,7 @@ start() {
     ctld_port=$(free_port)
     slurmd_port=$(free_port "$ctld_port")
     render_conf "$(hostname)" "$(hostname)" /tmp "$ctld_port" "$slurmd_port"
+    mkdir -p "$dir/spool/$(hostname)"
     /usr/sbin/slurmctld -f "$conf" || { show_logs; exit 1; }
     /usr/sbin/slurmd -f "$conf" || { show_logs; exit 1; }
     names=("$(hostname)")

@@ -25,6 +25,9 @@ while (($(metric_lines f) < 3)) && job_active "$id"; do sleep 0.01; done
 host_name=$(rank_hosts "$log" | awk '$1 == 4 {print $2}')
 lost_host=${host_name##*-h}
 [[ "$lost_host" =~ ^[0-9]+$ ]] || { fail "no host for rank 4 in the log's rank layout"; finish; }
+# Rank 4 is the last rank, so in blocks it is on the job's second node, never the first: host 1 (slurmctld's) is
+# the first node whenever the job has it.
+((lost_host != 1)) || { fail "rank 4 ran on host 1, where slurmctld runs: not in blocks"; finish; }
 bash "$hosts_script" signal "$hosts" "$lost_host" KILL
 struck=$SECONDS
 echo "killed every process of host $lost_host ($host_name) after $(metric_lines f) steps"

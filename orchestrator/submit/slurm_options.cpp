@@ -111,8 +111,11 @@ std::vector<std::string> sbatch_lines(const config::SlurmSection& slurm, int64_t
 }
 
 std::vector<std::string> srun_words(const config::SlurmSection& slurm, int64_t ntasks) {
+  // --distribution=block: consecutive ranks on the same node, as many on each as SLURM allocated there (what
+  // docs/slurm.md promises). Without it srun takes SLURM_DISTRIBUTION from the environment, which `sbatch -m` or the
+  // user's shell sets, and spreads the ranks round robin instead. srun_args come after, so they can override it.
   std::vector<std::string> words = {"srun", "--mpi=" + (ntasks > 1 ? slurm.mpi : std::string("none")),
-                                    "--kill-on-bad-exit=1"};
+                                    "--kill-on-bad-exit=1", "--distribution=block"};
   // Since SLURM 22.05 srun no longer inherits --cpus-per-task from the allocation; it must be repeated.
   if (slurm.cpus_per_task > 0) words.push_back("--cpus-per-task=" + std::to_string(slurm.cpus_per_task));
   words.insert(words.end(), slurm.srun_args.begin(), slurm.srun_args.end());

@@ -39,7 +39,8 @@ std::optional<int64_t> slurm_time_seconds(const std::string& text);
 std::vector<std::string> sbatch_lines(const config::SlurmSection& slurm, int64_t ntasks, const std::string& job_name,
                                       const std::string& working_dir, const std::string& log_file);
 
-// The srun words that start the ranks: srun --mpi=... --kill-on-bad-exit=1 [--cpus-per-task=N] srun_args...
+// The srun words that start the ranks: srun --mpi=... --kill-on-bad-exit=1 --distribution=block
+// [--cpus-per-task=N] srun_args... (block: ranks fill each node in order, whatever SLURM_DISTRIBUTION says).
 // A job of one rank (a colocated run, `spct eval`, the GRM jobs) gets --mpi=none: it is not an MPI job, and
 // without a PMI environment spct runs it in-process.
 std::vector<std::string> srun_words(const config::SlurmSection& slurm, int64_t ntasks);

@@ -51,7 +51,7 @@ TEST_CASE("the built-in template renders a requeueable job that runs spct under 
   CHECK_THAT(script, Contains("run_dir=/runs/demo/r0\n"));
   CHECK_THAT(script, Contains("spct_command=(/opt/spct/bin/spct train /cfg/demo.yaml run.name=r0 data.task=)"));
   CHECK_THAT(script, Contains("module load openmpi\nexport NCCL_DEBUG=WARN\n"));
-  CHECK_THAT(script, Contains("srun --mpi=pmix --kill-on-bad-exit=1 \"${spct_command[@]}\" &"));
+  CHECK_THAT(script, Contains("srun --mpi=pmix --kill-on-bad-exit=1 --distribution=block \"${spct_command[@]}\" &"));
   CHECK_THAT(script, Contains("scontrol requeue \"$SLURM_JOB_ID\""));
   CHECK(script.find("{{") == std::string::npos);
   CHECK(script.find("--array") == std::string::npos);

@@ -84,13 +84,17 @@ TEST_CASE("the sbatch lines ask for a requeueable, signalled job with append-mod
   for (const std::string& line : sbatch_lines(slurm, 5, "job", "/w", "/l")) CHECK(line.rfind("--signal", 0) != 0);
 }
 
-TEST_CASE("srun starts the ranks with the configured MPI plugin, a single rank without one", "[slurm_options]") {
+TEST_CASE("srun starts the ranks in blocks with the configured MPI plugin, a single rank without one",
+          "[slurm_options]") {
   spct::config::SlurmSection slurm;
-  CHECK(srun_words(slurm, 4) == std::vector<std::string>{"srun", "--mpi=pmix", "--kill-on-bad-exit=1"});
-  CHECK(srun_words(slurm, 1) == std::vector<std::string>{"srun", "--mpi=none", "--kill-on-bad-exit=1"});
+  CHECK(srun_words(slurm, 4) ==
+        std::vector<std::string>{"srun", "--mpi=pmix", "--kill-on-bad-exit=1", "--distribution=block"});
+  CHECK(srun_words(slurm, 1) ==
+        std::vector<std::string>{"srun", "--mpi=none", "--kill-on-bad-exit=1", "--distribution=block"});
   slurm.mpi = "pmix_v4";
   slurm.cpus_per_task = 4;
   slurm.srun_args = {"--gpu-bind=closest"};
   CHECK(srun_words(slurm, 2) == std::vector<std::string>{"srun", "--mpi=pmix_v4", "--kill-on-bad-exit=1",
-                                                         "--cpus-per-task=4", "--gpu-bind=closest"});
+                                                         "--distribution=block", "--cpus-per-task=4",
+                                                         "--gpu-bind=closest"});
 }

@@ -37,6 +37,7 @@ class BackgroundWork : public Work {
   void wait() override {
     if (done_) return;
     std::vector<int> everyone;
+    everyone.reserve(static_cast<size_t>(comm_.size()));
     for (int r = 0; r < comm_.size(); ++r) everyone.push_back(comm_.world_rank_of(r));
     comm_.stall().wait([this] { return poll(); }, everyone,
                        fmt::format("{} on communicator '{}'", what_, comm_.name()));

@@ -97,6 +97,8 @@ class WeightReceiver {
   uint64_t finish();
   // Whether a receive was started and not finished.
   bool receiving() const { return incoming_ != nullptr; }
+  // Whether progress() moves a receive on (an MPI communicator); else only finish() does.
+  bool overlaps() const { return mpi_ != nullptr; }
 
   // The latest complete version. Thread-safe: generation threads may call it while receive() runs.
   std::shared_ptr<const WeightSnapshot> current() const;

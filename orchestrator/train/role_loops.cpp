@@ -71,11 +71,13 @@ constexpr auto kReceivePoll = std::chrono::microseconds(200);
 
 // Generates `batch` on a helper thread while this thread, which owns MPI, moves the receive of the next weight
 // version on (distributed/weight_sync.h: overlapped receive). Generation only reads the model, and the
-// received bytes go to the receiver's staging buffer, never into the model, until finish().
+// received bytes go to the receiver's staging buffer, never into the model, until finish(). Without an MPI
+// weight-sync communicator (NCCL on a GPU rank) there is nothing to move on: generation runs here.
 std::vector<protocol::GeneratedGroup> generate_while_receiving(const rollout::RolloutWorker& worker,
                                                                const protocol::PromptBatch& batch,
                                                                uint64_t policy_version,
                                                                distributed::WeightReceiver& receiver) {
+  if (!receiver.overlaps()) return worker.generate(batch, policy_version);
   std::future<std::vector<protocol::GeneratedGroup>> groups =
       std::async(std::launch::async, [&] { return worker.generate(batch, policy_version); });
   bool arrived = false;

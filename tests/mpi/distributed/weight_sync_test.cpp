@@ -136,6 +136,7 @@ TEST_CASE("an overlapped receive swaps only at finish() and delivers what a bloc
     WeightReceiver blocking(f.world, weights(0), 0, kBucketBytes);
     CHECK(blocking.receive() == 1);
     WeightReceiver overlapped(f.world, weights(0), 0, kBucketBytes);
+    CHECK(overlapped.overlaps());  // an MPI communicator
     CHECK_FALSE(overlapped.receiving());
     overlapped.start();
     CHECK(overlapped.receiving());

@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
 
+#include "core/comm/background_work.h"
 #include "core/comm/comm_error.h"
 #include "core/error.h"
 #include "core/protocol/wire.h"
@@ -17,10 +19,12 @@ namespace {
 
 constexpr int64_t kAlignment = 64;
 
+// The publisher's step 1: the version and the length of the manifest (WeightReceiver::header_ mirrors it).
 struct Header {
   uint64_t version = 0;
   uint64_t manifest_bytes = 0;
 };
+static_assert(sizeof(Header) == 2 * sizeof(uint64_t));
 
 std::vector<int64_t> stream_offsets(const NamedTensors& tensors, int64_t* total) {
   std::vector<int64_t> offsets;
@@ -83,6 +87,7 @@ WeightPublisher::WeightPublisher(comm::Communicator& comm, size_t bucket_bytes)
 
 void WeightPublisher::publish(uint64_t version, const NamedTensors& tensors) {
   at::NoGradGuard no_grad;
+  bytes_sent_ = 0;
   const std::vector<uint8_t> manifest = encode_manifest(tensors);
   Header header{version, manifest.size()};
   comm_.broadcast(&header, sizeof header, 0);
@@ -99,6 +104,7 @@ void WeightPublisher::publish(uint64_t version, const NamedTensors& tensors) {
 
   int64_t stream_bytes = 0;
   const std::vector<int64_t> offsets = stream_offsets(tensors, &stream_bytes);
+  bytes_sent_ = stream_bytes;
   const auto bucket_size = static_cast<int64_t>(bucket_bytes_);
   if (!bucket_.defined() || bucket_.device() != tensors.front().second.device()) {
     bucket_ = at::empty({bucket_size}, at::TensorOptions().dtype(at::kByte).device(tensors.front().second.device()));
@@ -124,6 +130,7 @@ void WeightPublisher::publish(uint64_t version, const NamedTensors& tensors) {
 WeightReceiver::WeightReceiver(comm::Communicator& comm, const NamedTensors& expected, uint64_t initial_version,
                                size_t bucket_bytes)
     : comm_(comm),
+      mpi_(dynamic_cast<comm::MpiCommunicator*>(&comm)),
       bucket_bytes_(std::max<size_t>(bucket_bytes, kAlignment)),
       expected_(expected),
       offsets_([&] {
@@ -149,54 +156,135 @@ std::shared_ptr<WeightSnapshot> WeightReceiver::take_staging() {
   return staging;
 }
 
-uint64_t WeightReceiver::receive() {
-  at::NoGradGuard no_grad;
-  Header header;
-  comm_.broadcast(&header, sizeof header, 0);
-  std::vector<uint8_t> manifest(header.manifest_bytes);
-  comm_.broadcast(manifest.data(), manifest.size(), 0);
+std::unique_ptr<comm::Work> WeightReceiver::launch(void* data, size_t bytes) {
+  if (mpi_ != nullptr) return comm::start_broadcast(*mpi_, data, bytes, 0);
+  comm_.broadcast(data, bytes, 0);
+  return nullptr;
+}
 
-  std::string problem;
-  if (manifest != manifest_) {
+std::string WeightReceiver::check_manifest() const {
+  const uint64_t version = incoming_->header[0];
+  if (incoming_->manifest != manifest_) {
     std::vector<std::string> theirs;
     try {
-      theirs = manifest_entries(manifest);
+      theirs = manifest_entries(incoming_->manifest);
     } catch (const Error& e) {
-      problem = fmt::format("its manifest is unreadable: {}", e.what());
+      return fmt::format("its manifest is unreadable: {}", e.what());
     }
     const std::vector<std::string> mine = manifest_entries(manifest_);
-    for (size_t i = 0; problem.empty() && i < std::max(theirs.size(), mine.size()); ++i) {
+    for (size_t i = 0; i < std::max(theirs.size(), mine.size()); ++i) {
       const std::string t = i < theirs.size() ? theirs[i] : "nothing";
       const std::string m = i < mine.size() ? mine[i] : "nothing";
-      if (t != m) problem = fmt::format("tensor {} is '{}' at the publisher, '{}' here", i, t, m);
+      if (t != m) return fmt::format("tensor {} is '{}' at the publisher, '{}' here", i, t, m);
     }
-  } else if (header.version <= current_->version) {
-    problem =
-        fmt::format("version {} arrived after version {}; versions must increase", header.version, current_->version);
+  } else if (version <= current()->version) {
+    return fmt::format("version {} arrived after version {}; versions must increase", version, current()->version);
   }
-  int32_t objection = problem.empty() ? 0 : 1;
-  comm_.all_reduce(&objection, 1, comm::DataType::kInt32, comm::ReduceOp::kMax);
-  if (!problem.empty()) {
-    throw comm::CommError(
-        fmt::format("weight sync of version {} on rank {}: {}", header.version, comm_.rank(), problem));
-  }
-  if (objection != 0) {
-    throw comm::CommError(
-        fmt::format("weight sync of version {}: another receiver expects different tensors", header.version));
-  }
+  return "";
+}
 
-  std::shared_ptr<WeightSnapshot> staging = take_staging();
-  const auto bucket_size = static_cast<int64_t>(bucket_bytes_);
-  for (int64_t start = 0; start < stream_bytes_; start += bucket_size) {
-    const int64_t length = std::min(stream_bytes_, start + bucket_size) - start;
-    comm_.broadcast(static_cast<uint8_t*>(staging->storage.data_ptr()) + start, static_cast<size_t>(length), 0);
-  }
-  staging->version = header.version;
+void WeightReceiver::start() {
+  if (incoming_) throw UsageError("WeightReceiver::start: a receive is already in progress");
+  incoming_ = std::make_unique<Incoming>();
+  // Without MPI the collectives block, so they wait for finish().
+  if (mpi_ != nullptr) incoming_->works.push_back(launch(incoming_->header.data(), sizeof incoming_->header));
+}
 
+bool WeightReceiver::advance(bool block) {
+  if (mpi_ == nullptr && !block) return false;
+  Incoming& in = *incoming_;
+  if (mpi_ == nullptr && in.stage == Stage::kHeader && in.works.empty()) {
+    in.works.push_back(launch(in.header.data(), sizeof in.header));
+  }
+  const auto arrived = [&] {
+    for (std::unique_ptr<comm::Work>& work : in.works) {
+      if (!work) continue;
+      if (block) {
+        work->wait();
+      } else if (!work->poll()) {
+        return false;
+      }
+      work.reset();
+    }
+    in.works.clear();
+    return true;
+  };
+  while (in.stage != Stage::kComplete) {
+    if (!arrived()) return false;
+    switch (in.stage) {
+      case Stage::kHeader:
+        in.manifest.assign(in.header[1], 0);
+        in.works.push_back(launch(in.manifest.data(), in.manifest.size()));
+        in.stage = Stage::kManifest;
+        break;
+      case Stage::kManifest:
+        in.problem = check_manifest();
+        in.objection = in.problem.empty() ? 0 : 1;
+        if (mpi_ != nullptr) {
+          in.works.push_back(comm::start_max(*mpi_, &in.objection));
+        } else {
+          comm_.all_reduce(&in.objection, 1, comm::DataType::kInt32, comm::ReduceOp::kMax);
+        }
+        in.stage = Stage::kVerdict;
+        break;
+      case Stage::kVerdict: {
+        if (!in.problem.empty() || in.objection != 0) {
+          const uint64_t version = in.header[0];
+          const std::string problem = in.problem;
+          incoming_.reset();  // nothing is in flight any more
+          if (!problem.empty()) {
+            throw comm::CommError(
+                fmt::format("weight sync of version {} on rank {}: {}", version, comm_.rank(), problem));
+          }
+          throw comm::CommError(
+              fmt::format("weight sync of version {}: another receiver expects different tensors", version));
+        }
+        in.staging = take_staging();
+        // Every bucket is posted at once (collectives on one communicator match in order), so all of them move
+        // whenever MPI runs.
+        const auto bucket_size = static_cast<int64_t>(bucket_bytes_);
+        auto* storage = static_cast<uint8_t*>(in.staging->storage.data_ptr());
+        for (int64_t start = 0; start < stream_bytes_; start += bucket_size) {
+          const int64_t length = std::min(stream_bytes_, start + bucket_size) - start;
+          in.works.push_back(launch(storage + start, static_cast<size_t>(length)));
+        }
+        in.stage = Stage::kBuckets;
+        break;
+      }
+      case Stage::kBuckets: in.stage = Stage::kComplete; break;
+      case Stage::kComplete: break;
+    }
+  }
+  return true;
+}
+
+bool WeightReceiver::progress() {
+  if (!incoming_) throw UsageError("WeightReceiver::progress: no receive was started");
+  return advance(/*block=*/false);
+}
+
+uint64_t WeightReceiver::finish() {
+  if (!incoming_) throw UsageError("WeightReceiver::finish: no receive was started");
+  advance(/*block=*/true);
+  std::shared_ptr<WeightSnapshot> staging = std::move(incoming_->staging);
+  staging->version = incoming_->header[0];
+  incoming_.reset();
   std::lock_guard<std::mutex> lock(mutex_);
   retired_ = std::move(current_);
   current_ = std::move(staging);
-  return header.version;
+  return current_->version;
+}
+
+uint64_t WeightReceiver::receive() {
+  start();
+  return finish();
+}
+
+WeightReceiver::~WeightReceiver() {
+  if (!incoming_ || std::uncaught_exceptions() == 0) return;  // a normal end waits for what is in flight
+  // Unwinding mid-receive: the rank is ending the job (comm/rank_main.h). MPI may still write the buffers and
+  // the publisher may never come, so neither wait nor free: the process exit reclaims them.
+  static_cast<void>(incoming_.release());
 }
 
 std::shared_ptr<const WeightSnapshot> WeightReceiver::current() const {

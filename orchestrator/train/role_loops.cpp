@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <functional>
+#include <future>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -64,6 +65,26 @@ std::size_t weight_bucket_bytes(const config::Config& config) {
   return static_cast<std::size_t>(config.distributed.weight_bucket_mb * 1024 * 1024);
 }
 
+// How often the thread that owns MPI moves a weight receive on while generation runs: MPI transfers only inside
+// MPI calls, and a test costs microseconds, so this keeps the transfer moving for well under 1% of a core.
+constexpr auto kReceivePoll = std::chrono::microseconds(200);
+
+// Generates `batch` on a helper thread while this thread, which owns MPI, moves the receive of the next weight
+// version on (distributed/weight_sync.h: overlapped receive). Generation only reads the model, and the
+// received bytes go to the receiver's staging buffer, never into the model, until finish(). Without an MPI
+// weight-sync communicator (NCCL on a GPU rank) there is nothing to move on: generation runs here.
+std::vector<protocol::GeneratedGroup> generate_while_receiving(const rollout::RolloutWorker& worker,
+                                                               const protocol::PromptBatch& batch,
+                                                               uint64_t policy_version,
+                                                               distributed::WeightReceiver& receiver) {
+  if (!receiver.overlaps()) return worker.generate(batch, policy_version);
+  std::future<std::vector<protocol::GeneratedGroup>> groups =
+      std::async(std::launch::async, [&] { return worker.generate(batch, policy_version); });
+  bool arrived = false;
+  while (!arrived && groups.wait_for(kReceivePoll) != std::future_status::ready) arrived = receiver.progress();
+  return groups.get();
+}
+
 }  // namespace
 
 uint64_t run_rollout_rank(comm::World& world, const config::Config& config, const tokenizer::Tokenizer& tokenizer,
@@ -84,19 +105,26 @@ uint64_t run_rollout_rank(comm::World& world, const config::Config& config, cons
   }
   uint64_t step = 0;
   while (next_step(world, step)) {
+    // The version the learners publish after this step's update arrives into the receiver's second buffer
+    // while this step's groups are generated (in asynchronous mode the update runs meanwhile, so the transfer
+    // leaves the critical path); waits on the orchestrator move it on too, as every MPI call does.
+    receiver.start();
     {
       comm::PhaseScope phase(world.state(), "generate");
       while (true) {
         const protocol::PromptBatch batch = comm.recv_as<protocol::PromptBatch>(kOrchestrator).second;
         if (batch.items.empty()) break;
-        for (const protocol::GeneratedGroup& group : worker.generate(batch, updates)) comm.send(kOrchestrator, group);
+        for (const protocol::GeneratedGroup& group : generate_while_receiving(worker, batch, updates, receiver)) {
+          comm.send(kOrchestrator, group);
+        }
         comm.flush();
       }
     }
     {
-      // The new version goes into the model between steps, so a group never mixes versions.
+      // The new version goes into the model between steps, so a group never mixes versions. Only this wait
+      // is bounded by a deadline: the publisher may still be updating (timeouts.step_s).
       comm::PhaseScope phase(world.state(), "weight_sync");
-      receiver.receive();
+      receiver.finish();
       receiver.copy_into(weights);
       updates = step + 1;
     }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A bfloat16 policy trained by 2 learners on 5 real MPI ranks: the learners average their bf16 gradients (in
 # float32 buckets, distributed/grad_sync.h), hold identical weights after every step (run.verify_learner_sync
-# stops the run otherwise), the loss is finite, and the exported model is still bfloat16.
+# stops the run otherwise), the loss is finite, and the exported model is still bfloat16. The weight sync sends
+# the bf16 compute weights, not the learners' float32 masters: sync/weight_bytes is 2 bytes a parameter, half of
+# what float32 would take (distributed/weight_sync.h).
 set -uo pipefail
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -21,7 +23,13 @@ with open(f"{run}/model/model.safetensors", "rb") as f:
     header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
 dtypes = {v["dtype"] for k, v in header.items() if k != "__metadata__"}
 if dtypes != {"BF16"}: fail.append(f"exported dtypes {sorted(dtypes)}, expected BF16")
+params = sum(math.prod(v["shape"]) for k, v in header.items() if k != "__metadata__")
+synced = {m.get("sync/weight_bytes") for m in steps}
+if synced != {2.0 * params}:
+    fail.append(f"sync/weight_bytes {sorted(synced)}, want 2 bytes for each of the {params} parameters "
+                f"(float32 would be {4 * params})")
 for f in fail: print("FAIL:", f)
-print(f"{len(steps)} steps, exported dtypes {sorted(dtypes)}; {'passed' if not fail else 'failed'}")
+print(f"{len(steps)} steps, exported dtypes {sorted(dtypes)}, {params} parameters synced in {sorted(synced)} bytes; "
+      f"{'passed' if not fail else 'failed'}")
 sys.exit(1 if fail else 0)
 PY

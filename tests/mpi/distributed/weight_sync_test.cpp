@@ -124,3 +124,68 @@ TEST_CASE("versions must increase", "[weight_sync]") {
   }
   f.world.barrier();
 }
+
+TEST_CASE("an overlapped receive swaps only at finish() and delivers what a blocking receive does", "[weight_sync]") {
+  test::MpiFixture f;
+  constexpr size_t kBucketBytes = 1000;
+  if (f.world.rank() == 0) {
+    WeightPublisher publisher(f.world, kBucketBytes);
+    // Version 1 twice: once for a blocking receiver, once for an overlapped one (each publish is one collective).
+    for (const uint64_t version : {1, 1, 2, 3}) publisher.publish(version, weights(version));
+  } else {
+    WeightReceiver blocking(f.world, weights(0), 0, kBucketBytes);
+    CHECK(blocking.receive() == 1);
+    WeightReceiver overlapped(f.world, weights(0), 0, kBucketBytes);
+    CHECK(overlapped.overlaps());  // an MPI communicator
+    CHECK_FALSE(overlapped.receiving());
+    overlapped.start();
+    CHECK(overlapped.receiving());
+    // The work meanwhile: reads of the current version, which must not change while bytes arrive.
+    while (!overlapped.progress()) CHECK(overlapped.current()->version == 0);
+    CHECK(overlapped.current()->version == 0);  // arrived, but swapped only at finish()
+    CHECK(is_version(overlapped.current()->tensors, 0));
+    CHECK(overlapped.finish() == 1);
+    CHECK_FALSE(overlapped.receiving());
+    const NamedTensors& got = overlapped.current()->tensors;
+    const NamedTensors& reference = blocking.current()->tensors;
+    REQUIRE(got.size() == reference.size());
+    for (size_t i = 0; i < got.size(); ++i) CHECK(at::equal(got[i].second, reference[i].second));
+
+    // Started and finished without a single progress(): finish() does all the work.
+    overlapped.start();
+    CHECK(overlapped.finish() == 2);
+    CHECK(is_version(overlapped.current()->tensors, 2));
+    CHECK(overlapped.receive() == 3);
+    CHECK(is_version(overlapped.current()->tensors, 3));
+    CHECK_THROWS_WITH(overlapped.finish(), Catch::Matchers::Contains("no receive was started"));
+  }
+  f.world.barrier();
+}
+
+TEST_CASE("a mismatch found by an overlapped receive stops every rank before weights move", "[weight_sync]") {
+  test::MpiFixture f;
+  if (f.world.size() == 1) return;
+  const int odd_one = f.world.size() - 1;
+  if (f.world.rank() == 0) {
+    WeightPublisher publisher(f.world, 1 << 20);
+    CHECK_THROWS_WITH(publisher.publish(1, weights(1)),
+                      Catch::Matchers::Contains("a receiver expects different tensors"));
+  } else {
+    NamedTensors expected = weights(0);
+    if (f.world.rank() == odd_one) expected[2].second = at::zeros({3}, at::kInt);
+    WeightReceiver receiver(f.world, expected, 0, 1 << 20);
+    receiver.start();
+    const auto poll_until_done = [&] {
+      while (!receiver.progress()) {
+      }
+    };
+    if (f.world.rank() == odd_one) {
+      CHECK_THROWS_WITH(poll_until_done(), Catch::Matchers::Contains("tensor 2 is 'step_counter [3] Long at byte "));
+    } else {
+      CHECK_THROWS_WITH(poll_until_done(), Catch::Matchers::Contains("another receiver expects different tensors"));
+    }
+    CHECK_FALSE(receiver.receiving());
+    CHECK(receiver.current()->version == 0);
+  }
+  f.world.barrier();
+}

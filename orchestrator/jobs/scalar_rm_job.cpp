@@ -76,9 +76,8 @@ int64_t train_scalar_rm(const config::Config& config, const run::RunDirectory& d
   grm::MetaRmTrainer trainer(*model, {.lr = config.sft.lr});
   const auto per_step = static_cast<uint64_t>(config.sft.batch_size);
   for (int64_t step = 0; step < config.sft.warmup_steps; ++step) {
-    const std::vector<grm::MetaRmExample> examples =
-        label_responses(take_items(*data.train, static_cast<uint64_t>(step) * per_step, per_step), *tokenizer,
-                        max_position);
+    const std::vector<grm::MetaRmExample> examples = label_responses(
+        take_items(*data.train, static_cast<uint64_t>(step) * per_step, per_step), *tokenizer, max_position);
     std::vector<const grm::MetaRmExample*> batch;
     for (const grm::MetaRmExample& example : examples) batch.push_back(&example);
     const double loss = trainer.step(batch);
@@ -93,8 +92,8 @@ int64_t train_scalar_rm(const config::Config& config, const run::RunDirectory& d
 
   // Held-out: how often the best response scores highest, the scalar RM's counterpart of a GRM's accuracy.
   if (data.eval) {
-    const std::vector<grm::PreferenceItem> eval_items = take_items(
-        *data.eval, 0, std::min<uint64_t>(data.eval->size(), static_cast<uint64_t>(config.data.eval_size)));
+    const std::vector<grm::PreferenceItem> eval_items =
+        take_items(*data.eval, 0, std::min<uint64_t>(data.eval->size(), static_cast<uint64_t>(config.data.eval_size)));
     metrics["scalar/eval_items"] = static_cast<double>(eval_items.size());
     metrics["scalar/eval_accuracy"] = pick_accuracy(*model, *tokenizer, eval_items);
   }

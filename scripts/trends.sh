@@ -3,9 +3,11 @@
 #
 #   scripts/trends.sh [OUT] [SEEDS...]         run the story once per seed, then print the trends table
 #   SPCT_TRENDS_COLLECT=1 scripts/trends.sh OUT [SEEDS...]    only print the table of runs already in OUT
+#   SPCT_TRENDS_CONFIG=configs/ablations.yaml scripts/trends.sh runs/ablation-trends    the SPCT ablations instead
 #
-# Each seed runs `spct pipeline run configs/quickstart.yaml run.seed=N data.eval_size=E` in OUT/seed-N/ (default
-# OUT runs/trends, seeds 1 2 3, E = SPCT_TRENDS_EVAL_SIZE or 2500). E applies to every stage's held-out set: the
+# Each seed runs `spct pipeline run CONFIG run.seed=N data.eval_size=E` in OUT/seed-N/ (CONFIG is
+# SPCT_TRENDS_CONFIG or configs/quickstart.yaml; default OUT runs/trends, seeds 1 2 3, E = SPCT_TRENDS_EVAL_SIZE
+# or 2500). E applies to every stage's held-out set: the
 # policy evals (2500 in the quickstart too) and the GRM evals (1000 in the quickstart: E = 2500 brings each
 # GRM accuracy's standard error under 0.01 at any accuracy, at about 2.5 times their sampling time). The
 # binary is build/orchestrator/spct unless SPCT is set. A finished seed is not rerun (the pipeline resumes).
@@ -22,6 +24,8 @@ shift || true
 seeds=("$@")
 ((${#seeds[@]})) || seeds=(1 2 3)
 spct=${SPCT:-$root/build/orchestrator/spct}
+config=$(realpath "${SPCT_TRENDS_CONFIG:-$root/configs/quickstart.yaml}")
+pipeline=$(basename "$config" .yaml)  # the shipped configs name their pipeline after their file
 eval_size=${SPCT_TRENDS_EVAL_SIZE:-2500}
 mkdir -p "$out"
 
@@ -31,18 +35,18 @@ if [[ -z ${SPCT_TRENDS_COLLECT:-} ]]; then
     mkdir -p "$out/seed-$seed"
     echo "trends.sh: seed $seed -> $out/seed-$seed"
     start=$(date +%s)
-    (cd "$out/seed-$seed" && "$spct" pipeline run "$root/configs/quickstart.yaml" "run.seed=$seed" \
+    (cd "$out/seed-$seed" && "$spct" pipeline run "$config" "run.seed=$seed" \
       "data.eval_size=$eval_size")
     echo "trends.sh: seed $seed took $(($(date +%s) - start)) s"
   done
 fi
 
-python3 - "$out" "${seeds[@]}" <<'PY'
+python3 - "$out" "$pipeline" "${seeds[@]}" <<'PY'
 import json, os, sys
-out, seeds = sys.argv[1], sys.argv[2:]
+out, pipeline, seeds = sys.argv[1], sys.argv[2], sys.argv[3:]
 reports = {}
 for seed in seeds:
-    path = os.path.join(out, f"seed-{seed}", "runs", "quickstart", "summary.json")
+    path = os.path.join(out, f"seed-{seed}", "runs", pipeline, "summary.json")
     if not os.path.exists(path):
         sys.exit(f"trends.sh: {path} is missing (did seed {seed} finish?)")
     reports[seed] = json.load(open(path))

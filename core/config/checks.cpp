@@ -177,7 +177,7 @@ std::vector<CheckFailure> check_consistency(const Config& c) {
 
   // GRM training (orchestrator/jobs/grm_jobs.h, and GRPO on preference prompts with grm_correct).
   const bool preference_data = c.data.task == "preference" || (!c.data.path.empty() && c.data.format == "preference");
-  const bool grm_job = c.run.job == "grm_rft" || c.run.job == "meta_rm";
+  const bool grm_job = c.run.job == "grm_rft" || c.run.job == "meta_rm" || c.run.job == "scalar_rm";
   if (grm_job && !preference_data) {
     fail("run.job " + c.run.job +
              " trains on preference data: set data.task preference, or data.path with "
@@ -187,7 +187,9 @@ std::vector<CheckFailure> check_consistency(const Config& c) {
   if (c.run.job == "meta_rm" && c.grm.model_path.empty()) {
     fail("run.job meta_rm rates the critiques of the GRM at grm.model_path, which is empty", {"grm.model_path"});
   }
-  if (grm_job && c.data.max_prompt_tokens + c.grm.max_new_tokens > c.model.max_position) {
+  // The jobs that sample critiques (a scalar RM writes none).
+  const bool samples_critiques = c.run.job == "grm_rft" || c.run.job == "meta_rm";
+  if (samples_critiques && c.data.max_prompt_tokens + c.grm.max_new_tokens > c.model.max_position) {
     fail("data.max_prompt_tokens + grm.max_new_tokens (" + str(c.data.max_prompt_tokens) + " + " +
              str(c.grm.max_new_tokens) + ") exceeds model.max_position (" + str(c.model.max_position) + ")",
          {"data.max_prompt_tokens", "grm.max_new_tokens", "model.max_position"});

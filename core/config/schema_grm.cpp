@@ -74,8 +74,11 @@ void add_grm_fields(SchemaBuilder& b) {
                {.min = 0.001, .max = 86400});
   b.add_string("template", f(&GrmSection::prompt_template),
                "GRM prompt: `full` = the paper's template (principles, score bands, output format); `compact` = the "
-               "same parts in a few characters for tiny models (\"Q:3+4= R1:7 R2:8 S:\" -> \"\\boxed{10,1}\").",
-               {.choices = {"full", "compact"}});
+               "same parts in a few characters for tiny models (\"Q:3+4= R1:7 R2:8 S:\" -> \"\\boxed{10,1}\"); "
+               "`compact_principles` = compact, with a critique that first states the principle it judges by, "
+               "what a right answer is (\"P:7 \\boxed{10,1}\"): the SPCT ablation with vs without generated "
+               "principles (configs/ablations.yaml).",
+               {.choices = {"full", "compact", "compact_principles"}});
   b.add_integer("max_new_tokens", f(&GrmSection::max_new_tokens), "Longest critique a local GRM writes, in tokens.",
                 {.min = 1, .max = 1048576});
   b.add_string_list("stop", f(&GrmSection::stop),

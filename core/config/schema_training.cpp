@@ -103,7 +103,8 @@ void add_reward_fields(SchemaBuilder& b) {
       "Reward functions, summed with `weights`: registered rules (exact_match, numeric_match, math_match, regex, "
       "format, "
       "overlong, grm_correct, grm_parsed), `grm`, the generative reward model (docs/grm.md), and out-of-process "
-      "rewards `NAME=command:PROGRAM ARGS...` or `NAME=http:URL` (docs/rewards.md).");
+      "rewards `NAME=command:PROGRAM ARGS...` or `NAME=http:URL`, or a scalar reward model `NAME=scalar:DIR` "
+      "(docs/rewards.md).");
   b.add_number_list("weights", f(&RewardSection::weights),
                     "Weight of each function, in order; empty gives every function weight 1.",
                     {.min = -1e6, .max = 1e6});

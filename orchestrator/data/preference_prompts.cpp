@@ -64,8 +64,9 @@ PromptItem PreferencePrompts::at(uint64_t index) const {
 }
 
 std::string PreferencePrompts::fingerprint() const {
-  return "grm prompts (" + std::string(prompt_.options().compact ? "compact" : "full") + ", order seed " +
-         std::to_string(seed_) + ") of " + fingerprint_;
+  const grm::PromptOptions& options = prompt_.options();
+  const std::string form = options.principles_in_critique ? "compact_principles" : options.compact ? "compact" : "full";
+  return "grm prompts (" + form + ", order seed " + std::to_string(seed_) + ") of " + fingerprint_;
 }
 
 PreferenceSources make_preference_sources(const config::Config& config, const TokenCounter& count_tokens) {

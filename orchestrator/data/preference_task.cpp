@@ -64,7 +64,7 @@ void reverse_misses(const std::string& answer, std::vector<std::string>& primary
   for (const char c : kLetters) extra.push_back(answer + c);
 }
 
-// One wrong answer to a tally problem with the stated mix (preference_task.h): a near miss or a malformed one.
+// One wrong answer to a tally problem with the stated mix (preference_task.h): a wrong count or a malformed one.
 std::string tally_miss(const PromptItem& problem, int64_t max_length, SplitMix64& rng) {
   const int64_t answer = std::stoll(problem.answer);
   // 1 in 4 draws (kTallyMalformedShare) is malformed.
@@ -76,11 +76,13 @@ std::string tally_miss(const PromptItem& problem, int64_t max_length, SplitMix64
       default: return {};
     }
   }
-  std::vector<int64_t> near;
-  for (const int64_t d : {-2, -1, 1, 2}) {
-    if (answer + d >= 0 && answer + d < max_length) near.push_back(answer + d);
-  }
-  return std::to_string(near[rng.below(near.size())]);
+  // A wrong count, uniform among all the other counts: then every count is the right answer of the same share of
+  // the items that show it, and a GRM cannot score well by preferring some values. Near misses only (off by 1
+  // or 2) made the end counts 0 and max_length-1 right 70% of the times they were shown against 53% for 3;
+  // GRMs trained on them chose "0" over the true count 83-93% of the time, and policies they rewarded learned to
+  // answer "0" to everything (docs/grm.md).
+  const auto other = static_cast<int64_t>(rng.below(static_cast<uint64_t>(max_length - 1)));
+  return std::to_string(other < answer ? other : other + 1);
 }
 
 // n - 1 distinct wrong answers to `problem`, each rejected by the verifier.

@@ -4,16 +4,17 @@
 // of the correct one. The single-response variant (n = 1) shows one response, correct or wrong with equal
 // probability, and `truth` is its 0/1 label (correctness.h).
 //
-// Wrong answers are near misses a careless solver would write, so a GRM has to check the arithmetic rather than
-// the form of the answer:
+// Wrong answers are near misses a careless solver would write (for tally, any other count), so a GRM has to check the
+// arithmetic rather than the form of the answer:
 //   add      the sum off by 1, 2 or 10 (never negative), or with its digits swapped: "3+4=" -> 6, 8, 9, 17
 //   count    the count off by 1, 2 or 3 (never negative), the count in two digits (1 -> 11, 10, 01), or nothing
 //   reverse  the string unreversed, with one letter changed, or rotated by one
-//   tally    each wrong response independently: with probability 3/4 a near miss (the count off by 1 or 2,
-//            uniform among those inside the answers' 0..max_length-1), with probability 1/4 a malformed answer (uniform
-//            among the count with a leading zero "03", doubled "33", the counted letter "b", and nothing ""), so a GRM
-//            learns to reject the strings a drifting policy writes; an item's wrong responses are distinct (a draw that
-//            repeats one is redrawn; kTallyMalformedShare states the share)
+//   tally    each wrong response independently: with probability 3/4 a wrong count (uniform among the other
+//            counts 0..max_length-1, so that a count's value says nothing about whether it is right: with 2
+//            responses every count is the right one in 4/7 of the items that show it), with probability 1/4 a malformed
+//            answer (uniform among the count with a leading zero "03", doubled "33", the counted letter "b", and
+//            nothing ""), so a GRM learns to reject the strings a drifting policy writes; an item's wrong responses are
+//            distinct (a draw that repeats one is redrawn; kTallyMalformedShare states the share)
 // Every candidate is checked against the task's verifier (the exact reference answer) and rejected when it is
 // correct, so a palindrome's "unreversed" string never becomes a wrong answer.
 //

@@ -1,6 +1,7 @@
 #include "orchestrator/jobs/grm_job_common.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -40,6 +41,18 @@ std::vector<grm::PreferenceItem> take_items(const data::PreferencePrompts& sourc
   items.reserve(count);
   for (uint64_t i = 0; i < count; ++i) items.push_back(source.item((first + i) % source.size()));
   return items;
+}
+
+std::unique_ptr<models::ScalarHeadModel> scalar_model_from(const models::Transformer& backbone, uint64_t seed) {
+  auto model = std::make_unique<models::ScalarHeadModel>(backbone.config(), seed);
+  at::NoGradGuard no_grad;
+  const std::vector<models::NamedTensor> source = backbone.named_parameters();
+  for (const models::NamedTensor& target : model->backbone().named_parameters()) {
+    for (const models::NamedTensor& from : source) {
+      if (from.name == target.name) target.tensor.copy_(from.tensor);
+    }
+  }
+  return model;
 }
 
 GrmAccuracy evaluate_grm(const grm::PromptTemplate& prompt, grm::CritiqueSampler& sampler,

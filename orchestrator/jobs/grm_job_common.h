@@ -9,6 +9,7 @@
 
 #include "core/config/loader.h"
 #include "core/metrics.h"
+#include "models/scalar_head.h"
 #include "models/tokenizer/tokenizer.h"
 #include "models/transformer.h"
 #include "orchestrator/data/preference_prompts.h"
@@ -40,6 +41,10 @@ struct GrmAccuracy {
 // judged against the truth. All prompts go to the sampler in one call.
 GrmAccuracy evaluate_grm(const grm::PromptTemplate& prompt, grm::CritiqueSampler& sampler,
                          const data::PreferencePrompts& source, uint64_t count);
+
+// A scalar-head model (models/scalar_head.h) whose backbone is a copy of `backbone`'s weights and whose score head
+// is new (from `seed`): the meta RM starts from its GRM, the scalar RM from the configured model.
+std::unique_ptr<models::ScalarHeadModel> scalar_model_from(const models::Transformer& backbone, uint64_t seed);
 
 // Writes `model` to <run>/model/ with the tokenizer files of model.path (when it is set).
 void export_model(const models::Transformer& model, const run::RunDirectory& dir, const config::Config& config);

@@ -1,5 +1,5 @@
-// The GRM training jobs `spct train` runs for run.job grm_rft and meta_rm (SPCT, DeepSeek-GRM; section 3 of
-// algorithms.md). Both run in this one process whatever the layout says: they train tiny to small models for
+// The GRM training jobs `spct train` runs for run.job grm_rft, meta_rm and scalar_rm (SPCT, DeepSeek-GRM; section 3
+// of algorithms.md). All run in this one process whatever the layout says: they train tiny to small models for
 // which the sampling and the updates are cheaper than moving tensors between ranks. GRM online RL is not here:
 // it is run.job grpo on preference prompts with the grm_correct reward (orchestrator/data/preference_prompts.h).
 //
@@ -20,7 +20,15 @@
 //                 grm.meta_train_steps steps of sft.batch_size critiques;
 //              3. held-out accuracy and ROC AUC of its ratings, and the GRM's own greedy accuracy, in metrics;
 //              4. the meta RM exported to <run>/model/ (meta_rm.h: load_meta_rm reads it back).
-// Metrics go to <run>/metrics.jsonl, one line per round (grm_rft) or one line at the end (meta_rm), named in
+//   scalar_rm  a scalar reward model on the same preference items, the baseline a GRM is measured against as a
+//              policy's reward (scalar_rm_job.cpp):
+//              1. a scalar-head model (models/scalar_head.h) on the configured backbone (or model.path's);
+//              2. sft.warmup_steps steps, each on sft.batch_size fresh training items: every response of an
+//                 item, read after its query, labelled 1 when it is the best one, binary cross-entropy at sft.lr;
+//              3. held-out accuracy: the share of data.eval_size items whose best response scores highest;
+//              4. exported to <run>/model/ in the meta RM's layout; reward.functions NAME=scalar:DIR rewards a
+//                 policy with it (workers/reward/scalar_rm/scalar_reward.h).
+// Metrics go to <run>/metrics.jsonl, one line per round (grm_rft) or one line at the end (meta_rm, scalar_rm), named in
 // docs/metrics.md; status.json says running / finished / failed.
 #pragma once
 
@@ -28,12 +36,13 @@
 
 namespace spct::jobs {
 
-// Runs the job config.run.job names. REQUIRES: run.job is grm_rft or meta_rm. Throws spct::UsageError for
+// Runs the job config.run.job names. REQUIRES: run.job is grm_rft, meta_rm or scalar_rm. Throws spct::UsageError for
 // unusable settings (no preference data, no grm.model_path for meta_rm), spct::InputError for unreadable models
 // or data, spct::Error otherwise; the run directory's status says failed with the message.
 void run_grm_job(const config::ResolvedConfig& resolved);
 
 void run_grm_rft_job(const config::ResolvedConfig& resolved);
 void run_meta_rm_job(const config::ResolvedConfig& resolved);
+void run_scalar_rm_job(const config::ResolvedConfig& resolved);
 
 }  // namespace spct::jobs

@@ -55,19 +55,6 @@ double positive_rate(const std::vector<bool>& labels) {
   return labels.empty() ? 0.0 : positives / static_cast<double>(labels.size());
 }
 
-// A meta RM whose backbone starts as a copy of the GRM's: it already reads the prompts' format and content.
-std::unique_ptr<models::ScalarHeadModel> init_from_grm(const models::Transformer& grm, uint64_t seed) {
-  auto meta = std::make_unique<models::ScalarHeadModel>(grm.config(), seed);
-  at::NoGradGuard no_grad;
-  const std::vector<models::NamedTensor> source = grm.named_parameters();
-  for (const models::NamedTensor& target : meta->backbone().named_parameters()) {
-    for (const models::NamedTensor& from : source) {
-      if (from.name == target.name) target.tensor.copy_(from.tensor);
-    }
-  }
-  return meta;
-}
-
 int64_t train_meta_rm(const config::Config& config, const run::RunDirectory& dir, run::MetricsLog& log) {
   if (config.grm.model_path.empty()) {
     throw UsageError("run.job meta_rm: set grm.model_path to the GRM whose critiques the meta RM rates");
@@ -99,7 +86,8 @@ int64_t train_meta_rm(const config::Config& config, const run::RunDirectory& dir
   metrics["meta/eval_label_rate"] = positive_rate(held_out.correct);
 
   // 2. Binary cross-entropy on the training critiques.
-  const std::unique_ptr<models::ScalarHeadModel> meta = init_from_grm(sampler->model(), seed);
+  // The backbone starts as a copy of the GRM's: it already reads the prompts' format and content.
+  const std::unique_ptr<models::ScalarHeadModel> meta = scalar_model_from(sampler->model(), seed);
   const int64_t max_position = meta->backbone().config().max_position;
   std::vector<grm::MetaRmExample> examples;
   for (size_t c = 0; c < train.critiques.size(); ++c) {

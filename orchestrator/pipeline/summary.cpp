@@ -259,18 +259,24 @@ std::vector<SummaryComparison> claimed_comparisons(const std::vector<SummaryRow>
       out.push_back(compare("metarm@" + std::to_string(k) + " vs " + voting_k + " (" + stage + ")", *many, *meta));
     }
   }
+  const auto comparable = [](const SummaryRow& earlier, const SummaryRow& later) {
+    return earlier.stage != later.stage && earlier.target == later.target && earlier.method == later.method &&
+           earlier.per_item.size() == later.per_item.size();
+  };
   for (std::size_t j = 0; j < rows.size(); ++j) {
     const SummaryRow& later = rows[j];
     if (later.per_item.empty()) continue;
     // The nearest earlier row of another stage with the same target, method and item count.
     for (std::size_t i = j; i-- > 0;) {
-      const SummaryRow& earlier = rows[i];
-      if (earlier.stage == later.stage || earlier.target != later.target || earlier.method != later.method ||
-          earlier.per_item.size() != later.per_item.size()) {
-        continue;
-      }
-      out.push_back(compare(later.stage + " vs " + earlier.stage + ": " + later.method, earlier, later));
-      drift.push_back(held_out_drift(out.back(), earlier, later));
+      if (!comparable(rows[i], later)) continue;
+      out.push_back(compare(later.stage + " vs " + rows[i].stage + ": " + later.method, rows[i], later));
+      break;
+    }
+    // Drift is judged against the first such row, the policy before any training the report covers: two
+    // trained policies (the arms of an ablation) may differ without either having got worse.
+    for (std::size_t i = 0; i < j; ++i) {
+      if (!comparable(rows[i], later)) continue;
+      drift.push_back(held_out_drift(compare("", rows[i], later), rows[i], later));
       break;
     }
   }

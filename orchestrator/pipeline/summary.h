@@ -15,9 +15,11 @@
 // Reward hacking guard: when either figure of a GRPO stage fell from its first to its last window by more than
 // kDriftStandardErrors standard errors of the difference, `drift` holds a line saying so (the report prints it
 // under the table): the policy got worse at the verified task, or the GRM worse at judging the policy's
-// samples, while the policy optimised the GRM's reward. A policy eval whose paired comparison with an earlier
-// one (above) is negative with p < kDriftPValue gets a DRIFT line too: the policy got worse on the held-out
-// problems, which training-window figures can miss when the training prompts were hard from the start.
+// samples, while the policy optimised the GRM's reward. A policy eval whose paired difference with the FIRST
+// policy eval of the same method and items (the policy before the training the report covers) is negative with
+// p < kDriftPValue gets a DRIFT line too: the policy got worse on the held-out problems, which training-window
+// figures can miss when the training prompts were hard from the start. (Not against any earlier eval: the arms
+// of an ablation, two trained policies, may differ without either having got worse.)
 // Every row carries the standard error of its accuracy, so a reader can tell a real gap from noise: for evals
 // sqrt(p (1 - p) / n) over items, for a sampled row the spread of the items' mean accuracies / sqrt(items) (the
 // samples of one item are not independent), for training rows the spread of the per-step accuracies /

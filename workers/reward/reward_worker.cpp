@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "workers/reward/grm/voting.h"
 #include "workers/reward/rules/overlong_penalty.h"
+#include "workers/reward/scalar_rm/scalar_reward.h"
 
 namespace spct::reward {
 namespace {
@@ -77,7 +78,10 @@ std::vector<RewardWorker::External> RewardWorker::make_externals(const config::C
   const std::vector<std::string>& functions = config.reward.functions;
   for (std::size_t f = 0; f < functions.size(); ++f) {
     if (const std::optional<ExternalSpec> spec = parse_external_spec(functions[f])) {
-      externals.push_back({f, spec->options, make_external_reward(*spec)});
+      // A scalar reward model needs tensors, which the external rewards' library does without.
+      externals.push_back({f, spec->options,
+                           spec->kind == "scalar" ? std::make_unique<ScalarReward>(spec->target, config)
+                                                  : make_external_reward(*spec)});
     }
   }
   return externals;

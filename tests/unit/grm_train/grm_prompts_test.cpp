@@ -17,9 +17,9 @@ using spct::grm::PromptTemplate;
 
 namespace {
 
-PromptOptions compact_options() {
+PromptOptions compact_options(const std::string& name = "compact") {
   spct::config::GrmSection grm;
-  grm.prompt_template = "compact";
+  grm.prompt_template = name;
   return PromptOptions::from_config(grm);
 }
 
@@ -65,6 +65,25 @@ TEST_CASE("oracle critiques are judged correct and give the truth back in shown 
   CHECK(spct::grm::truth_from_reference("\\boxed{0}")->truth == 0);
   CHECK_FALSE(spct::grm::truth_from_reference("7"));
   CHECK_FALSE(spct::grm::truth_from_reference("\\boxed{5,5}"));  // no strictly best response
+}
+
+TEST_CASE("compact_principles: the same prompt, and oracle critiques that state the right answer first",
+          "[grm_train]") {
+  const PromptTemplate plain(compact_options());
+  const PromptTemplate principled(compact_options("compact_principles"));
+  CHECK(principled.render("3+4=", {"7", "8"}, 1) == plain.render("3+4=", {"7", "8"}, 1));
+  const PreferenceItem item = sum_item();
+  for (const std::vector<int>& order : {std::vector<int>{0, 1, 2}, {2, 0, 1}}) {
+    const std::string critique = spct::grm::oracle_critique(principled, item, order);
+    INFO(critique);
+    // The principle, then the same box as without it: judged and read back the same way.
+    CHECK(critique == "P:7 " + spct::grm::oracle_critique(plain, item, order));
+    CHECK(spct::grm::judge_critique(principled, item, order, critique).correct);
+    CHECK(order[static_cast<size_t>(spct::grm::truth_from_reference(critique)->truth)] == item.truth);
+  }
+  // A single response's item does not say what is right when the response is wrong: no principle.
+  PreferenceItem single{"3+4=", {"8"}, 0, "", ""};
+  CHECK(spct::grm::oracle_critique(principled, single, {0}) == "\\boxed{0}");
 }
 
 TEST_CASE("RftFilter renders compact prompts when the template is compact", "[grm_train]") {

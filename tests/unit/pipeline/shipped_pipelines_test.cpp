@@ -1,4 +1,5 @@
-// Every pipeline shipped in configs/pipelines/ loads: its stages, references and stage configs are valid.
+// Every pipeline shipped in configs/pipelines/, and configs/ablations.yaml, loads: its stages, references and
+// stage configs are valid.
 #include <catch2/catch.hpp>
 #include <filesystem>
 
@@ -15,4 +16,13 @@ TEST_CASE("every pipeline under configs/pipelines/ validates", "[pipeline]") {
     ++count;
   }
   CHECK(count >= 1);
+}
+
+TEST_CASE("configs/ablations.yaml validates and ends in a report of its evals and policy stages", "[pipeline]") {
+  const std::string file = std::string(SPCT_SOURCE_DIR) + "/configs/ablations.yaml";
+  REQUIRE(spct::pipeline::is_pipeline_file(file));
+  const spct::pipeline::Pipeline p = spct::pipeline::load_pipeline(file, {});
+  REQUIRE_FALSE(p.stages.empty());
+  CHECK(p.stages.back().command == "report");
+  CHECK(p.stages.back().after.size() == 8);
 }

@@ -261,4 +261,24 @@ TEST_CASE("a GRPO stage whose GRM agreement or verifier accuracy falls is flagge
   CHECK(fell.comparisons.at(0).result.p_value < spct::pipeline::kDriftPValue);
   CHECK(build_summary("s", {{"before", dir.path() + "/before"}, {"same", dir.path() + "/same"}}).drift.empty());
   CHECK(build_summary("s", {{"after", dir.path() + "/after"}, {"before", dir.path() + "/before"}}).drift.empty());
+
+  // Ablation arms: each trained policy is compared with the nearest earlier eval but judged for drift against
+  // the first one (the policy before training). From a base of 12/40, arm A reaches 30/40 and arm B 20/40:
+  // B is worse than A beyond noise, yet better than the base, so nothing drifted.
+  std::string middle = "[";
+  for (int i = 0; i < 40; ++i) middle += std::string(i == 0 ? "" : ", ") + (i < 20 ? "1" : "0");
+  dir.write("arm_b/eval.json", eval_json(middle, 20));
+  const spct::pipeline::Summary arms = build_summary(
+      "s", {{"after", dir.path() + "/after"}, {"before", dir.path() + "/before"}, {"arm_b", dir.path() + "/arm_b"}});
+  REQUIRE(arms.comparisons.size() == 2);
+  CHECK(arms.comparisons[1].name == "arm_b vs before: greedy verifier accuracy");
+  CHECK(arms.comparisons[1].result.difference < 0);
+  CHECK(arms.comparisons[1].result.p_value < spct::pipeline::kDriftPValue);
+  CHECK(arms.drift.empty());
+  // An arm worse than the first eval is drift, named against the first, not against the nearer arm.
+  const spct::pipeline::Summary worse = build_summary(
+      "s", {{"before", dir.path() + "/before"}, {"same", dir.path() + "/same"}, {"after", dir.path() + "/after"}});
+  REQUIRE(worse.drift.size() == 1);
+  CHECK_THAT(worse.drift[0], Contains("DRIFT between stages before and after:"));
+  CHECK(worse.comparisons[1].name == "after vs same: greedy verifier accuracy");
 }

@@ -40,7 +40,16 @@ TEST_CASE("external reward specs parse with their options, and bad ones are name
   CHECK(http->options.concurrency == 2);
   CHECK(http->options.max_dropped_share == 0);
 
-  CHECK_THROWS_WITH(parse_external_spec("m=shell:ls"), Contains("unknown reward kind \"shell\""));
+  // A scalar reward model: the reward worker loads it (scalar_rm/scalar_reward.h), not make_external_reward.
+  const auto scalar = parse_external_spec("rm=scalar:runs/scalar_rm/model");
+  REQUIRE(scalar.has_value());
+  CHECK(scalar->kind == "scalar");
+  CHECK(scalar->target == "runs/scalar_rm/model");
+  CHECK_THROWS_WITH(parse_external_spec("rm=scalar: "), Contains("the model directory is empty"));
+  CHECK_THROWS_WITH(spct::reward::make_external_reward(*scalar), Contains("loaded by the reward worker"));
+
+  CHECK_THROWS_WITH(parse_external_spec("m=shell:ls"),
+                    Contains("unknown reward kind \"shell\"") && Contains("command, http or scalar"));
   CHECK_THROWS_WITH(parse_external_spec("=command:ls"), Contains("no NAME"));
   CHECK_THROWS_WITH(parse_external_spec("m=command: ;retries=1"), Contains("the command is empty"));
   CHECK_THROWS_WITH(parse_external_spec("m=command:ls;timeout=3"), Contains("unknown option \"timeout\""));

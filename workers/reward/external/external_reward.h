@@ -2,7 +2,10 @@
 //   NAME=command:PROGRAM ARGS...[;option=value...]   a long-lived subprocess speaking JSON lines (command_reward.h)
 //   NAME=http:URL[;option=value...]                  a JSON endpoint in OpenRLHF's --remote_rm_url shape
 //   (http_reward.h)
-// Both score a whole group in one exchange. docs/rewards.md documents the protocols and the failure policy.
+//   NAME=scalar:MODEL_DIR                            a scalar reward model in this process (scalar_rm/
+//                                                    scalar_reward.h; the reward worker builds it, since it
+//                                                    needs tensors and this library does not)
+// Each scores a whole group in one exchange. docs/rewards.md documents the protocols and the failure policy.
 //
 // Failure policy (applied by RewardWorker): an exchange that fails or passes its deadline throws RewardFailure;
 // the group is then scored again up to `retries` more times, and after that dropped: it is not trained on and is
@@ -51,8 +54,8 @@ struct ExternalOptions {
 // A parsed reward.functions entry of an external reward.
 struct ExternalSpec {
   std::string name;    // NAME: the breakdown and metric name
-  std::string kind;    // "command" or "http"
-  std::string target;  // the command line or the URL
+  std::string kind;    // "command", "http" or "scalar"
+  std::string target;  // the command line, the URL or the model directory
   ExternalOptions options;
 };
 
@@ -68,7 +71,8 @@ class ExternalReward {
   virtual std::vector<double> score(const ExternalGroup& group) = 0;
 };
 
-// Builds the reward `spec` names (the command is started now). Throws spct::UsageError for an unusable target.
+// Builds the reward `spec` names (the command is started now). Throws spct::UsageError for an unusable target
+// and for kind scalar (RewardWorker builds that one).
 std::unique_ptr<ExternalReward> make_external_reward(const ExternalSpec& spec);
 
 }  // namespace spct::reward

@@ -38,8 +38,8 @@ std::optional<ExternalSpec> parse_external_spec(std::string_view entry) {
   spec.name = std::string(trim(entry.substr(0, equals)));
   spec.kind = std::string(trim(entry.substr(equals + 1, colon - equals - 1)));
   if (spec.name.empty()) fail(entry, "the reward has no NAME before '='");
-  if (spec.kind != "command" && spec.kind != "http") {
-    fail(entry, "unknown reward kind \"" + spec.kind + "\" (choose command or http)");
+  if (spec.kind != "command" && spec.kind != "http" && spec.kind != "scalar") {
+    fail(entry, "unknown reward kind \"" + spec.kind + "\" (choose command, http or scalar)");
   }
   // Target and options are separated by ';'. For http the URL keeps its own scheme: NAME=http:http://host/path.
   std::vector<std::string_view> parts;
@@ -50,7 +50,11 @@ std::optional<ExternalSpec> parse_external_spec(std::string_view entry) {
     rest = rest.substr(semicolon + 1);
   }
   spec.target = std::string(parts[0]);
-  if (spec.target.empty()) fail(entry, spec.kind == "command" ? "the command is empty" : "the URL is empty");
+  if (spec.target.empty()) {
+    fail(entry, spec.kind == "command" ? "the command is empty"
+                : spec.kind == "http"  ? "the URL is empty"
+                                       : "the model directory is empty");
+  }
   for (std::size_t i = 1; i < parts.size(); ++i) {
     const std::string_view option = parts[i];
     if (option.empty()) continue;

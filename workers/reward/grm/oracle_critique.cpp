@@ -21,6 +21,11 @@ std::string oracle_critique(const PromptTemplate& prompt, const PreferenceItem& 
   std::string box = "\\boxed{";
   for (size_t i = 0; i < scores.size(); ++i) box += (i ? "," : "") + std::to_string(scores[i]);
   box += "}";
+  // The principle of a compact critique is what the best response must be: the truth's own text. A
+  // single-response item does not say what is right when its response is wrong, so its critique has none.
+  if (options.compact && options.principles_in_critique && !single) {
+    return "P:" + item.responses[static_cast<size_t>(item.truth)] + " " + box;
+  }
   if (options.compact) return box;
 
   std::string out = "Specific Criteria: Correctness (100%): the response answers the query exactly.\nAnalysis: ";

@@ -10,8 +10,9 @@
 //
 // Scores, in shown order: score_max for the best response and score_min for every other (a strict argmax, so
 // the oracle is correct by correctness.h's training rule); for the single-response variant, the 0/1 label.
-// The compact template's critique is only the box ("\boxed{10,1}"); the full template's has the three parts the
-// prompt asks for (Specific Criteria, Analysis, Scores).
+// The compact template's critique is only the box ("\boxed{10,1}"); with compact_principles it first states its
+// principle, what the right answer is ("P:3 \boxed{1,10}"; the box alone for a single response); the full
+// template's has the three parts the prompt asks for (Specific Criteria, Analysis, Scores).
 //
 // Thread safety: the functions are pure.
 #pragma once

@@ -50,7 +50,11 @@ struct PromptOptions {
   std::vector<Principle> principles;
   int score_min = 1;
   int score_max = 10;
-  bool compact = false;  // grm.template compact: render with compact_prompt.h instead of the full template
+  bool compact = false;  // grm.template compact or compact_principles: render with compact_prompt.h
+  // grm.template compact_principles: a compact critique first states the principle its scores follow
+  // (oracle_critique.h); the prompt is the same as compact's, so a GRM with and one without principles see the
+  // same inputs and differ only in what they were taught to write.
+  bool principles_in_critique = false;
 
   // From the grm config section: principles with principle_weights (equal weights when that list is empty).
   static PromptOptions from_config(const config::GrmSection& grm);

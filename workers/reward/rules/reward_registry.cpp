@@ -37,7 +37,7 @@ std::unique_ptr<const RewardFunction> make_rule_reward(const std::string& name, 
   std::string known;
   for (const std::string& registered : registered_rewards()) known += (known.empty() ? "" : ", ") + registered;
   throw UsageError("reward.functions: unknown reward function \"" + name + "\" (registered: " + known +
-                   ", grm; or NAME=command:PROGRAM ARGS... or NAME=http:URL, see docs/rewards.md)");
+                   ", grm; or NAME=command:PROGRAM ARGS..., NAME=http:URL or NAME=scalar:DIR, see docs/rewards.md)");
 }
 
 }  // namespace spct::reward

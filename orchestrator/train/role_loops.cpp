@@ -23,7 +23,7 @@ namespace {
 
 constexpr int kOrchestrator = 0;
 
-// "a PromptBatch of step 3", "Control {kShutdown, step 2}": what arrived, for protocol errors.
+// "a PromptBatch", "Control {kShutdown, step 2}": what arrived, for protocol errors.
 std::string what_arrived(const protocol::Message& message) {
   if (const auto* control = std::get_if<protocol::Control>(&message)) return protocol::describe(*control);
   return "a " + protocol::message_type_name(protocol::type_of(message));

@@ -35,6 +35,8 @@ std::string to_string(ReduceOp op);
 
 // Matches any source rank in recv().
 inline constexpr int kAnySource = -1;
+// Matches any tag in recv_bytes(): the next message from a source in the order it sent them (recv_next()).
+inline constexpr int kAnyTag = -1;
 
 // Options of one collective, as c10d's collectives take them.
 struct CollectiveOptions {
@@ -117,27 +119,37 @@ class Communicator {
   // Returns once every queued send has been delivered (the receiver has matched it, for large payloads).
   // Destroying a communicator flushes it.
   virtual void flush() = 0;
-  // Receives one payload with `tag` from `source` (or kAnySource). Messages from one source with one tag
-  // arrive in the order they were sent.
+  // Receives one payload with `tag` (or kAnyTag) from `source` (or kAnySource). Messages from one source that
+  // match one receive arrive in the order they were sent: with one tag, or with kAnyTag all of them.
   virtual Received recv_bytes(int source, int tag) = 0;
+  // How errors name communicator rank `rank`: "rank 2" (the world rank), or with its role where known.
+  virtual std::string describe_peer(int rank) const;
 
   // Protocol messages travel with their MessageType as the tag, so a receiver can wait for one type while
   // others queue.
   void send(int dest, const protocol::Message& message) {
     send_bytes(dest, static_cast<int>(protocol::type_of(message)), protocol::encode(message));
   }
-  // Receives the next message of `type` from `source` (or kAnySource). Throws spct::InputError (from decode) if
-  // the bytes are corrupt.
+  // Receives the next message of `type` from `source` (or kAnySource). Throws spct::InputError (from decode,
+  // prefixed with the sender: "from rank 2 (reward worker): ...") if the bytes are corrupt.
   ReceivedMessage recv(int source, protocol::MessageType type) {
-    Received received = recv_bytes(source, static_cast<int>(type));
-    return {received.source, protocol::decode(received.bytes)};
+    return decode_received(recv_bytes(source, static_cast<int>(type)));
   }
   // recv() of a T: `recv_as<protocol::RewardResult>(kAnySource)`.
   template <class T>
   std::pair<int, T> recv_as(int source) {
-    Received received = recv_bytes(source, static_cast<int>(protocol::type_of(protocol::Message{T{}})));
-    return {received.source, protocol::decode_as<T>(received.bytes)};
+    const protocol::MessageType type = protocol::type_of(protocol::Message{T{}});
+    ReceivedMessage received = recv(source, type);
+    return {received.source, std::get<T>(std::move(received.message))};
   }
+  // The next message from `source`, whatever its type, in the order `source` sent them: a worker waits for its
+  // next piece of work or the Control that ends the phase (core/protocol/messages.h, step 6).
+  ReceivedMessage recv_next(int source) { return decode_received(recv_bytes(source, kAnyTag)); }
+
+ private:
+  // Decodes a received payload; its type must be the one its tag names (tags are MessageTypes). Decode errors
+  // are prefixed with the sender.
+  ReceivedMessage decode_received(const Received& received);
 };
 
 }  // namespace spct::comm

@@ -49,6 +49,15 @@ int to_count(size_t count, const char* what) {
   return static_cast<int>(count);
 }
 
+// What a receive waits for, as reports say it: "a message with tag 4 (RewardResult)", "the next message (any
+// tag)". Tags that are protocol message types are named; others (raw bytes) are only numbered.
+std::string message_wanted(int tag) {
+  if (tag == kAnyTag) return "the next message (any tag)";
+  const std::string name = protocol::message_type_name(static_cast<protocol::MessageType>(tag));
+  if (name.starts_with("message type")) return fmt::format("a message with tag {}", tag);
+  return fmt::format("a message with tag {} ({})", tag, name);
+}
+
 }  // namespace
 
 size_t size_of(DataType type) {
@@ -268,22 +277,28 @@ MpiCommunicator::~MpiCommunicator() {
 
 bool MpiCommunicator::has_message(int source, int tag) {
   int found = 0;
-  SPCT_MPI_CHECK(MPI_Iprobe(source == kAnySource ? MPI_ANY_SOURCE : source, tag, comm_, &found, MPI_STATUS_IGNORE));
+  SPCT_MPI_CHECK(MPI_Iprobe(source == kAnySource ? MPI_ANY_SOURCE : source, tag == kAnyTag ? MPI_ANY_TAG : tag, comm_,
+                            &found, MPI_STATUS_IGNORE));
   return found != 0;
+}
+
+std::string MpiCommunicator::describe_peer(int rank) const {
+  return stall_.state().layout().describe(world_rank_of(rank));
 }
 
 Received MpiCommunicator::recv_bytes(int source, int tag) {
   reap_sends();
   const int mpi_source = source == kAnySource ? MPI_ANY_SOURCE : source;
+  const int mpi_tag = tag == kAnyTag ? MPI_ANY_TAG : tag;
   MPI_Message message = MPI_MESSAGE_NULL;
   MPI_Status status;
   const auto arrived = [&] {
     int found = 0;
-    SPCT_MPI_CHECK(MPI_Improbe(mpi_source, tag, comm_, &found, &message, &status));
+    SPCT_MPI_CHECK(MPI_Improbe(mpi_source, mpi_tag, comm_, &found, &message, &status));
     return found != 0;
   };
-  const std::string what = source == kAnySource ? fmt::format("a message with tag {} from any rank", tag)
-                                                : fmt::format("a message with tag {} from rank {}", tag, source);
+  const std::string what = fmt::format("{} from {}", message_wanted(tag),
+                                       source == kAnySource ? "any rank" : fmt::format("rank {}", source));
   // From any source, every other rank might be the one that owes the message.
   std::vector<int> expected = source == kAnySource ? all_ranks() : std::vector<int>{source};
   std::vector<int> world_expected;
@@ -299,7 +314,7 @@ Received MpiCommunicator::recv_bytes(int source, int tag) {
   MPI_Request request = MPI_REQUEST_NULL;
   SPCT_MPI_CHECK(MPI_Imrecv(received.bytes.data(), count, MPI_BYTE, &message, &request));
   wait(request, {received.source},
-       fmt::format("receive of {} bytes (tag {}) from rank {}", count, tag, received.source));
+       fmt::format("receive of {} bytes (tag {}) from rank {}", count, received.tag, received.source));
   return received;
 }
 

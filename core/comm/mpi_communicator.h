@@ -47,8 +47,10 @@ class MpiCommunicator : public Communicator {
   void send_bytes(int dest, int tag, std::span<const uint8_t> bytes) override;
   void flush() override;
   Received recv_bytes(int source, int tag) override;
-  // Whether a message from `source` (a rank, or kAnySource) with `tag` has arrived, without waiting: a worker
-  // takes the requests already queued for it and handles them together.
+  // "rank 2 (reward worker)", from the job's layout.
+  std::string describe_peer(int rank) const override;
+  // Whether a message from `source` (a rank, or kAnySource) with `tag` (or kAnyTag) has arrived, without waiting: a
+  // worker takes the requests already queued for it and handles them together.
   bool has_message(int source, int tag);
 
  private:

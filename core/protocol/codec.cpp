@@ -159,10 +159,11 @@ Control read_control(WireReader& r) {
   Control m;
   const size_t kind_at = r.offset();
   const auto kind = r.get<uint8_t>("kind");
-  if (kind > static_cast<uint8_t>(Control::Kind::kBeginStep)) {
-    r.fail(
-        "kind", kind_at,
-        fmt::format("invalid value {} (0 = stop, 1 = checkpoint, 2 = shutdown, 3 = step done, 4 = begin step)", kind));
+  if (kind > static_cast<uint8_t>(Control::kLastKind)) {
+    r.fail("kind", kind_at,
+           fmt::format("invalid value {} (0 = stop, 1 = checkpoint, 2 = shutdown, 3 = step done, 4 = begin step, "
+                       "5 = end generation, 6 = end scoring)",
+                       kind));
   }
   m.kind = static_cast<Control::Kind>(kind);
   m.step = r.get<uint64_t>("step");

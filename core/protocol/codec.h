@@ -24,7 +24,10 @@
 namespace spct::protocol {
 
 inline constexpr uint32_t kMagic = 0x54435053;  // "SPCT" when read as little-endian bytes
-inline constexpr uint16_t kFormatVersion = 1;
+// 2: the end markers of generation and scoring became Control kinds (kEndGeneration, kEndScoring) instead of an
+// empty PromptBatch and RewardRequest, so a build of version 1 would misread them; a mixed job fails at its first
+// message instead.
+inline constexpr uint16_t kFormatVersion = 2;
 inline constexpr size_t kHeaderBytes = 20;
 
 std::vector<uint8_t> encode(const Message& message);

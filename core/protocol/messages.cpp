@@ -14,6 +14,20 @@ std::string message_type_name(MessageType type) {
   return "message type " + std::to_string(static_cast<unsigned>(type));
 }
 
+std::string describe(const Control& control) {
+  const char* kind = "an unknown kind";
+  switch (control.kind) {
+    case Control::Kind::kStop: kind = "kStop"; break;
+    case Control::Kind::kCheckpoint: kind = "kCheckpoint"; break;
+    case Control::Kind::kShutdown: kind = "kShutdown"; break;
+    case Control::Kind::kStepDone: kind = "kStepDone"; break;
+    case Control::Kind::kBeginStep: kind = "kBeginStep"; break;
+    case Control::Kind::kEndGeneration: kind = "kEndGeneration"; break;
+    case Control::Kind::kEndScoring: kind = "kEndScoring"; break;
+  }
+  return "Control {" + std::string(kind) + ", step " + std::to_string(control.step) + "}";
+}
+
 MessageType type_of(const Message& message) {
   // The variant's alternatives are listed in MessageType order, starting at 1.
   return static_cast<MessageType>(message.index() + 1);

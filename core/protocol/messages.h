@@ -3,34 +3,42 @@
 //
 // The per-step protocol, written down only here (the orchestrator's side: orchestrator/train/mpi_backend.cpp; the
 // other roles: orchestrator/train/role_loops.cpp). Roles as in core/comm/layout.h; the orchestrator is rank 0.
+// Every phase and the run end on an explicit Control kind, never on an implicit signal (an empty message, a
+// count reached, a silence); anything else arriving where a marker is due is a protocol error naming both.
 // One training step s, with v the policy version the rollout workers hold:
 //  0. Control {kBeginStep, s} to every other rank. Between steps the others wait for a Control from rank 0:
 //     kBeginStep starts step s, kShutdown ends the job, kCheckpoint (learners only, see 8) and wait on.
 //  1. A work queue: the step's prompts are cut into chunks (at least two per rollout worker), each a PromptBatch
-//     {s, v, items}; every worker gets two, and the next one each time it has returned every group of its oldest.
+//     {s, v, items} with at least one item; every worker gets two, and the next one each time it has returned
+//     every group of its oldest.
 //  2. A rollout worker answers each chunk with one GeneratedGroup per item, in any order: group_size completions
 //     with their log-probs, all from one version (weights are swapped only between steps, weight_sync.h).
 //  3. Each group goes as a RewardRequest {group, prompt text, reference answer} to the reward worker with the
 //     fewest unanswered requests (at most 4 each; not round-robin).
 //  4. A reward worker answers each request, in order, with one RewardResult {prompt_id, a reward per completion,
 //     per-function breakdown, metrics}. Dynamic sampling (grpo.dynamic_sampling) repeats 1-4 within the step.
-//  5. Learner i gets a PromptBatch {s, v, items of its equal share of whole groups} (none if no group is usable:
-//     all learners skip the update but end the step), then per group its GeneratedGroup and RewardResult.
-//  6. End markers: every rollout worker gets a PromptBatch with no items, every reward worker a RewardRequest with
-//     no completions. Empty means "this step's generation or scoring is over", never "nothing to do" (a worker
-//     with nothing to do gets no chunk before its marker).
+//  5. Learner i gets a PromptBatch {s, v, items of its equal share of whole groups}, then per item its
+//     GeneratedGroup and RewardResult. The share is a count, not a marker: every learner gets one, and one with
+//     no items (no group was usable) means no pairs follow and every learner skips the update.
+//  6. End markers: every rollout worker gets Control {kEndGeneration, s}, every reward worker Control
+//     {kEndScoring, s}, after the last chunk or request of the step. A worker takes its next message from rank 0
+//     whatever its type (Communicator::recv_next), so it meets the marker after every piece of work rank 0 sent
+//     before it (MPI's non-overtaking rule); a worker with nothing to do gets its marker and no work.
 //  7. The learners update (gradients averaged by GradSync, grad_sync.h); learner 0 publishes the weights to the
 //     rollout workers as version s+2 (1 is the warm start; a bucketed broadcast on the weight-sync communicator,
-//     WeightPublisher), then every learner sends rank 0 a StepReport {s, metrics, weights digest} (no Control).
-//     A rollout worker receives the version after its end marker and swaps it in before step s+1.
+//     WeightPublisher), then every learner sends rank 0 a StepReport {s, metrics, weights digest}: the report is
+//     the learner's end of step. A rollout worker receives the version after its end marker and swaps it in
+//     before step s+1.
 //  8. Every rank joins one all-reduce (max) of its stop request (core/stop_signal.h). When a checkpoint is due
 //     the learners get Control {kCheckpoint, n} (n = steps done) while waiting as in 0: learner 0 writes its state
 //     into the staging directory, every learner answers with the same Control. Control {kShutdown, n} to every
 //     other rank ends the job after n steps (fewer than run.steps after a signal: exit code 75).
 // Asynchronous mode (rollout.mode async): after 5, steps 1-4 run for step s+1 (from version v: the workers swap
-// after 6), then 6-8 for step s. Every receive waits at most timeouts.step_s; a rank that misses it is named and
-// the job aborted with exit 4 (core/comm/stall_detector.h). When mpirun ends a job first (a lost host), each rank
-// says what it was waiting for (core/whereabouts.h).
+// after 6), then 6-8 for step s; the markers of 6 then follow step s+1's work and carry s. Every receive waits at
+// most timeouts.step_s; a rank that misses it is named and the job aborted with exit 4
+// (core/comm/stall_detector.h). A message that fails its checks (codec.h) aborts the job with exit 4, naming the
+// receiving rank, its role and phase, the sender and the message. When mpirun ends a job first (a lost host),
+// each rank says what it was waiting for (core/whereabouts.h).
 #pragma once
 
 #include <cstdint>
@@ -108,12 +116,15 @@ struct RewardResult {
 
 struct Control {
   enum class Kind : uint8_t {
-    kStop = 0,        // reserved, never sent: stops are agreed by the all-reduce of step 8
-    kCheckpoint = 1,  // write the checkpoint of `step` completed steps; answered with the same Control
-    kShutdown = 2,    // leave the loop now; `step` = steps the run completed
-    kStepDone = 3,    // reserved, never sent: learners end their step with a StepReport (step 7)
-    kBeginStep = 4,   // step `step` starts: workers and learners enter their part of it
+    kStop = 0,           // reserved, never sent: stops are agreed by the all-reduce of step 8
+    kCheckpoint = 1,     // write the checkpoint of `step` completed steps; answered with the same Control
+    kShutdown = 2,       // leave the loop now; `step` = steps the run completed
+    kStepDone = 3,       // reserved, never sent: learners end their step with a StepReport (step 7)
+    kBeginStep = 4,      // step `step` starts: workers and learners enter their part of it
+    kEndGeneration = 5,  // to a rollout worker: no more chunks in step `step` (step 6)
+    kEndScoring = 6,     // to a reward worker: no more requests in step `step` (step 6)
   };
+  static constexpr Kind kLastKind = Kind::kEndScoring;
   Kind kind = Kind::kStop;
   uint64_t step = 0;
 };
@@ -124,6 +135,9 @@ struct StepReport {
   std::vector<std::pair<std::string, double>> metrics;
   std::string weights_digest;  // SHA-256 of the learner's weights when run.verify_learner_sync, else empty
 };
+
+// "Control {kEndScoring, step 3}": how errors name a control message.
+std::string describe(const Control& control);
 
 using Message = std::variant<PromptBatch, GeneratedGroup, RewardRequest, RewardResult, Control, StepReport>;
 

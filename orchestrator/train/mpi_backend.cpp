@@ -127,7 +127,7 @@ std::vector<protocol::RewardResult> MpiBackend::score(const std::vector<protocol
 void MpiBackend::start_learning(const protocol::PromptBatch& batch, const std::vector<protocol::GeneratedGroup>& groups,
                                 const std::vector<protocol::RewardResult>& results) {
   comm::PhaseScope phase(world_.state(), "train");
-  started_ = protocol::PromptBatch{batch.step, batch.policy_version, {}};
+  learning_step_ = batch.step;
   // Step 5: every learner gets its share of whole groups.
   const std::size_t per_learner = groups.size() / learner_ranks_.size();
   for (std::size_t l = 0; l < learner_ranks_.size(); ++l) {
@@ -144,12 +144,13 @@ void MpiBackend::start_learning(const protocol::PromptBatch& batch, const std::v
 
 Metrics MpiBackend::finish_learning(PhaseTimes& times) {
   comm::PhaseScope phase(world_.state(), "train");
-  // End generation and scoring: the rollout workers then take the new weights.
-  for (const int rank : rollout_ranks_) comm_.send(rank, started_);
-  for (const int rank : reward_ranks_) comm_.send(rank, protocol::RewardRequest{});
+  // Step 6: end generation and scoring; the rollout workers then take the new weights.
+  for (const int rank : rollout_ranks_)
+    comm_.send(rank, control(protocol::Control::Kind::kEndGeneration, learning_step_));
+  for (const int rank : reward_ranks_) comm_.send(rank, control(protocol::Control::Kind::kEndScoring, learning_step_));
   comm_.flush();
 
-  // Steps 6-7: every learner reports once the update is done and the weights are published.
+  // Step 7: every learner reports once the update is done and the weights are published.
   Metrics metrics;
   std::map<int, std::string> digests;
   for (std::size_t l = 0; l < learner_ranks_.size(); ++l) {
@@ -163,7 +164,7 @@ Metrics MpiBackend::finish_learning(PhaseTimes& times) {
   if (verify_learner_sync_) {
     for (const auto& [rank, digest] : digests) {
       if (digest != digests.begin()->second) {
-        throw Error(ExitCode::kFailure, "learner weights diverged after step " + std::to_string(started_.step) + ": " +
+        throw Error(ExitCode::kFailure, "learner weights diverged after step " + std::to_string(learning_step_) + ": " +
                                             world_.layout().describe(rank) + " differs from " +
                                             world_.layout().describe(digests.begin()->first));
       }

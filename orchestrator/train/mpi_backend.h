@@ -37,7 +37,7 @@ class MpiBackend final : public StepBackend {
   const std::vector<int> reward_ranks_;
   const std::vector<int> learner_ranks_;
   const bool verify_learner_sync_;
-  protocol::PromptBatch started_;  // the step and version of the update start_learning() began (no items)
+  uint64_t learning_step_ = 0;  // the step whose update start_learning() began
 };
 
 }  // namespace spct::train

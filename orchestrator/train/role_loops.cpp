@@ -1,8 +1,11 @@
 #include "orchestrator/train/role_loops.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <functional>
 #include <future>
+#include <optional>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -21,6 +24,12 @@ namespace {
 
 constexpr int kOrchestrator = 0;
 
+// "a PromptBatch", "Control {kShutdown, step 2}": what arrived, for protocol errors.
+std::string what_arrived(const protocol::Message& message) {
+  if (const auto* control = std::get_if<protocol::Control>(&message)) return protocol::describe(*control);
+  return "a " + protocol::message_type_name(protocol::type_of(message));
+}
+
 // Waits for the orchestrator's next Control: kBeginStep sets `step` and returns true; kShutdown sets `step` to
 // the steps the run completed and returns false; kCheckpoint (learners only) runs `on_checkpoint` and waits on.
 bool next_step(comm::World& world, uint64_t& step, const std::function<void(uint64_t)>& on_checkpoint = {}) {
@@ -36,9 +45,28 @@ bool next_step(comm::World& world, uint64_t& step, const std::function<void(uint
           continue;
         }
         [[fallthrough]];
-      default: throw Error(ExitCode::kFailure, "unexpected control message in the step loop");
+      default:
+        throw Error(ExitCode::kFailure,
+                    fmt::format("protocol error after step {}: expected Control {{kBeginStep}} or "
+                                "{{kShutdown}}{} from rank 0 (orchestrator), got {}",
+                                step, on_checkpoint ? " or {kCheckpoint}" : "", protocol::describe(control)));
     }
   }
+}
+
+// The next piece of work of a phase (core/protocol/messages.h, steps 1 and 6): the orchestrator's next message
+// as a T, or nullopt at the phase's end marker, Control {`end`, `step`}. Anything else is a protocol error
+// naming what was expected and what came.
+template <class T>
+std::optional<T> next_work(comm::MpiCommunicator& comm, protocol::Control::Kind end, uint64_t step) {
+  comm::ReceivedMessage next = comm.recv_next(kOrchestrator);
+  if (T* work = std::get_if<T>(&next.message)) return std::move(*work);
+  const auto* control = std::get_if<protocol::Control>(&next.message);
+  if (control != nullptr && control->kind == end && control->step == step) return std::nullopt;
+  const std::string wanted = protocol::message_type_name(protocol::type_of(protocol::Message{T{}}));
+  throw Error(ExitCode::kFailure,
+              fmt::format("protocol error in step {}: expected a {} or {} from rank 0 (orchestrator), got {}", step,
+                          wanted, protocol::describe(protocol::Control{end, step}), what_arrived(next.message)));
 }
 
 // Every rank's part of the stop agreement that closes each step (core/protocol/messages.h, step 8). The
@@ -111,10 +139,15 @@ uint64_t run_rollout_rank(comm::World& world, const config::Config& config, cons
     receiver.start();
     {
       comm::PhaseScope phase(world.state(), "generate");
-      while (true) {
-        const protocol::PromptBatch batch = comm.recv_as<protocol::PromptBatch>(kOrchestrator).second;
-        if (batch.items.empty()) break;
-        for (const protocol::GeneratedGroup& group : generate_while_receiving(worker, batch, updates, receiver)) {
+      while (const std::optional<protocol::PromptBatch> batch =
+                 next_work<protocol::PromptBatch>(comm, protocol::Control::Kind::kEndGeneration, step)) {
+        if (batch->items.empty()) {
+          // The orchestrator counts a chunk as answered when all its groups are back: an empty one never is.
+          throw Error(ExitCode::kFailure, fmt::format("protocol error in step {}: an empty PromptBatch chunk from "
+                                                      "rank 0 (orchestrator); chunks hold at least one prompt",
+                                                      step));
+        }
+        for (const protocol::GeneratedGroup& group : generate_while_receiving(worker, *batch, updates, receiver)) {
           comm.send(kOrchestrator, group);
         }
         comm.flush();
@@ -136,7 +169,6 @@ uint64_t run_rollout_rank(comm::World& world, const config::Config& config, cons
 uint64_t run_reward_rank(comm::World& world, const config::Config& config, const tokenizer::Tokenizer& tokenizer) {
   const reward::RewardWorker worker(config, tokenizer);
   comm::MpiCommunicator& comm = world.world();
-  const int request_tag = static_cast<int>(protocol::type_of(protocol::Message{protocol::RewardRequest{}}));
   uint64_t step = 0;
   while (next_step(world, step)) {
     {
@@ -144,16 +176,18 @@ uint64_t run_reward_rank(comm::World& world, const config::Config& config, const
       bool ended = false;
       while (!ended) {
         // The requests already queued here are scored together: one GRM critique pass for all of them
-        // (reward_worker.h: Batching). An empty request ends the step.
+        // (reward_worker.h: Batching). Control {kEndScoring} ends the step.
         std::vector<protocol::RewardRequest> requests;
         do {
-          protocol::RewardRequest request = comm.recv_as<protocol::RewardRequest>(kOrchestrator).second;
-          if (request.group.completions.empty()) {
+          std::optional<protocol::RewardRequest> request =
+              next_work<protocol::RewardRequest>(comm, protocol::Control::Kind::kEndScoring, step);
+          if (!request) {
             ended = true;
             break;
           }
-          requests.push_back(std::move(request));
-        } while (comm.has_message(kOrchestrator, request_tag));
+          requests.push_back(std::move(*request));
+        } while (comm.has_message(kOrchestrator, comm::kAnyTag));
+        if (requests.empty()) continue;
         for (protocol::RewardResult& result : worker.score_batch(requests)) comm.send(kOrchestrator, result);
         comm.flush();
       }

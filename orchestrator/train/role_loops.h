@@ -22,13 +22,13 @@ struct RoleStart {
   std::optional<std::filesystem::path> checkpoint;
 };
 
-// Generates groups for prompt chunks until an empty PromptBatch, then receives the step's new weights. A
+// Generates groups for prompt chunks until Control {kEndGeneration}, then receives the step's new weights. A
 // resumed run's first weights come from learner 0 (which loaded them), as a warm start's do. Returns the
 // number of steps the run completed.
 uint64_t run_rollout_rank(comm::World& world, const config::Config& config, const tokenizer::Tokenizer& tokenizer,
                           models::Transformer& policy, const RoleStart& start);
 
-// Scores requests until an empty RewardRequest. Returns the number of steps the run completed.
+// Scores requests until Control {kEndScoring}. Returns the number of steps the run completed.
 uint64_t run_reward_rank(comm::World& world, const config::Config& config, const tokenizer::Tokenizer& tokenizer);
 
 // Trains on its share of groups, all-reduces with the other learners, publishes weights (learner 0) and

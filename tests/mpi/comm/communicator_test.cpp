@@ -160,6 +160,51 @@ TEST_CASE("protocol messages travel point to point by type", "[comm]") {
   }
 }
 
+TEST_CASE("recv_next takes one rank's messages of every type in the order it sent them", "[comm]") {
+  // How a worker meets the end marker of a phase after its work (core/protocol/messages.h, step 6).
+  MpiFixture f;
+  const int rank = f.world.rank();
+  const int size = f.world.size();
+  const int from = (rank + size - 1) % size;
+  f.world.send((rank + 1) % size, protocol::PromptBatch{.step = 2, .policy_version = 1, .items = {{}}});
+  f.world.send((rank + 1) % size, protocol::RewardRequest{});
+  f.world.send((rank + 1) % size, protocol::Control{.kind = protocol::Control::Kind::kEndGeneration, .step = 2});
+  const ReceivedMessage first = f.world.recv_next(from);
+  CHECK(first.source == from);
+  CHECK(std::get<protocol::PromptBatch>(first.message).items.size() == 1);
+  CHECK(std::holds_alternative<protocol::RewardRequest>(f.world.recv_next(from).message));
+  CHECK(f.world.has_message(from, kAnyTag));
+  const auto marker = std::get<protocol::Control>(f.world.recv_next(from).message);
+  CHECK(marker.kind == protocol::Control::Kind::kEndGeneration);
+  CHECK(!f.world.has_message(from, kAnyTag));
+  f.world.flush();
+  f.world.barrier();
+}
+
+TEST_CASE("a corrupted message names its sender with its role, the message and the damage", "[comm]") {
+  MpiFixture f;
+  const int rank = f.world.rank();
+  const int size = f.world.size();
+  protocol::RewardResult result;
+  result.prompt_id = 7;
+  result.rewards = {1.0};
+  std::vector<uint8_t> bytes = protocol::encode(result);
+  bytes.back() ^= 0x5A;
+  f.world.send_bytes((rank + 1) % size, static_cast<int>(protocol::MessageType::kRewardResult), bytes);
+  // A frame whose header names another type than its tag: a Control sent with the StepReport tag.
+  f.world.send_bytes((rank + 1) % size, static_cast<int>(protocol::MessageType::kStepReport),
+                     protocol::encode(protocol::Control{}));
+  const int from = (rank + size - 1) % size;
+  const std::string sender = "from rank " + std::to_string(from) + " (learner";
+  CHECK_THROWS_WITH(f.world.recv_as<protocol::RewardResult>(from),
+                    Catch::Contains(sender) && Catch::Contains("RewardResult message: payload bytes") &&
+                        Catch::Contains("fail their checksum"));
+  CHECK_THROWS_WITH(f.world.recv_next(from),
+                    Catch::Contains(sender) && Catch::Contains("expected a StepReport message, got a Control"));
+  f.world.flush();
+  f.world.barrier();
+}
+
 TEST_CASE("World checks the world size against the layout", "[world]") {
   config::Config config;
   config.timeouts = test::test_timeouts();

@@ -49,7 +49,7 @@ case $mode in
     ;;
   sleep-recv)
     [[ $code -eq 4 ]] || fail "exit $code, want 4"
-    grep -q "rank 0 (orchestrator) waited 3 s in phase 'reward' for a message with tag 4 from rank 2" <<<"$out" ||
+    grep -q "rank 0 (orchestrator) waited 3 s in phase 'reward' for a message with tag 4 (RewardResult) from rank 2" <<<"$out" ||
       fail "report lacks the receive"
     grep -Eq "rank 2 \(reward worker, host [^)]+\) did not arrive in phase 'reward' within 3 s" <<<"$out" ||
       fail "rank 2 not named"

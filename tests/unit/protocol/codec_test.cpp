@@ -186,7 +186,13 @@ TEST_CASE("header damage names the header field", "[protocol]") {
   SECTION("format version") {
     bytes[4] = kFormatVersion + 1;
     CHECK_THAT(decode_error(bytes),
-               Contains("field 'format_version' at byte 4: version 2, this build reads version 1"));
+               Contains("field 'format_version' at byte 4: version " + std::to_string(kFormatVersion + 1) +
+                        ", this build reads version " + std::to_string(kFormatVersion)));
+  }
+  SECTION("a frame of format version 1, whose end markers were empty messages") {
+    bytes[4] = 1;
+    CHECK_THAT(decode_error(bytes),
+               Contains("field 'format_version' at byte 4: version 1, this build reads version 2"));
   }
   SECTION("type") {
     bytes[6] = 77;
@@ -223,9 +229,9 @@ TEST_CASE("invalid values behind a valid checksum are named", "[protocol]") {
   }
   SECTION("control kind") {
     std::vector<uint8_t> bytes = encode(Control{.kind = Control::Kind::kStop, .step = 1});
-    bytes[kHeaderBytes] = 5;
+    bytes[kHeaderBytes] = 7;  // one past the last kind, kEndScoring
     fix_header(bytes);
-    CHECK_THAT(decode_error(bytes), Contains("Control message: field 'kind' at byte 20: invalid value 5"));
+    CHECK_THAT(decode_error(bytes), Contains("Control message: field 'kind' at byte 20: invalid value 7"));
   }
   SECTION("a huge count does not allocate") {
     std::vector<uint8_t> bytes = encode(sample_result());
@@ -234,4 +240,17 @@ TEST_CASE("invalid values behind a valid checksum are named", "[protocol]") {
     fix_header(bytes);
     CHECK_THAT(decode_error(bytes), Contains("RewardResult message: field 'rewards' at byte 36: count 4294967280"));
   }
+}
+
+TEST_CASE("every Control kind, the end markers included, survives a round trip and is named", "[protocol]") {
+  const auto last = static_cast<uint8_t>(Control::kLastKind);
+  for (uint8_t kind = 0; kind <= last; ++kind) {
+    const Control sent{.kind = static_cast<Control::Kind>(kind), .step = 41};
+    const Control got = decode_as<Control>(encode(sent));
+    CHECK(got.kind == sent.kind);
+    CHECK(got.step == 41);
+    CHECK_THAT(describe(got), !Contains("unknown") && Contains(", step 41}"));
+  }
+  CHECK(describe(Control{.kind = Control::Kind::kEndGeneration, .step = 3}) == "Control {kEndGeneration, step 3}");
+  CHECK(describe(Control{.kind = Control::Kind::kEndScoring, .step = 3}) == "Control {kEndScoring, step 3}");
 }

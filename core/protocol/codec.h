@@ -24,7 +24,7 @@
 namespace spct::protocol {
 
 inline constexpr uint32_t kMagic = 0x54435053;  // "SPCT" when read as little-endian bytes
-inline constexpr uint16_t kFormatVersion = 1;
+inline constexpr uint16_t kFormatVersion = 2;   // 2: RewardResult's critiques and info
 inline constexpr size_t kHeaderBytes = 20;
 
 std::vector<uint8_t> encode(const Message& message);

@@ -67,9 +67,9 @@ int main(int argc, char** argv) {
   ExternalOptions options;
   options.timeout_s = 60;
   CommandReward command("math", "python3 " + examples + "/math_answer.py", options);
-  measure("command (math_answer.py, JSON lines)", groups, size, [&] { return sum(command.score(group)); });
+  measure("command (math_answer.py, JSON lines)", groups, size, [&] { return sum(command.score(group).scores); });
 
   HttpReward http("math", url, options);
-  measure("http (http_server.py, keep-alive)", groups, size, [&] { return sum(http.score(group)); });
+  measure("http (http_server.py, keep-alive)", groups, size, [&] { return sum(http.score(group).scores); });
   return 0;
 }

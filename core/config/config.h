@@ -227,6 +227,8 @@ struct ObserveSection {
   std::string rollout_log_compress = "zstd";
   int64_t rollout_log_max_file_bytes = int64_t{64} << 20;
   int64_t rollout_log_max_run_bytes = int64_t{1} << 30;
+  int64_t rollout_log_critique_chars = 4000;  // per completion line; 0 = no GRM critiques in the log
+  int64_t rollout_log_info_chars = 1000;      // per completion and external reward; 0 = no info in the log
   int64_t tensorboard_samples = 4;
 };
 

@@ -47,6 +47,17 @@ void add_observe_fields(SchemaBuilder& b) {
                 "an earlier attempt count): once reached, no further records are written (counted in "
                 "`rollouts/records_dropped`, warned once); the run goes on.",
                 {.min = 1, .max = 1e15});
+  b.add_integer("rollout_log_critique_chars", f(&ObserveSection::rollout_log_critique_chars),
+                "Bound on the GRM critique text on one rollout-log line (one completion): the critiques of the "
+                "completion's chunk share it, each cut in the middle (its principles and its final scores kept) "
+                "with a `[... N characters cut ...]` marker. Reward workers cut before sending, so messages stay "
+                "bounded too; 0 = no critiques in the log.",
+                {.min = 0, .max = 1e9});
+  b.add_integer("rollout_log_info_chars", f(&ObserveSection::rollout_log_info_chars),
+                "Bound on the `info` an external reward (`command` or `http`) returns for one completion, in "
+                "characters of compact JSON: a longer one is logged as its cut JSON text with a "
+                "`[... N characters cut]` marker; 0 = no info in the log.",
+                {.min = 0, .max = 1e9});
   b.add_integer("tensorboard_samples", f(&ObserveSection::tensorboard_samples),
                 "On each rollout-logged step, this many completions (the best half and the worst half by reward) "
                 "go to TensorBoard's Text tab as `rollouts/samples` (with observe.tensorboard); 0 = none.",

@@ -60,6 +60,22 @@ void write(WireWriter& w, const RewardResult& m) {
     w.put_string(name);
     w.put(value);
   }
+  w.put_count(m.critiques.size());
+  for (const GrmCritique& c : m.critiques) {
+    w.put(c.chunk);
+    w.put(c.sample);
+    w.put_array(c.order);
+    w.put_array(c.scores);
+    w.put(c.meta_score);
+    w.put(static_cast<uint8_t>(c.voted ? 1 : 0));
+    w.put_string(c.text);
+  }
+  w.put_count(m.info.size());
+  for (const RewardInfo& info : m.info) {
+    w.put_string(info.name);
+    w.put_count(info.values.size());
+    for (const std::string& value : info.values) w.put_string(value);
+  }
 }
 
 void write(WireWriter& w, const Control& m) {
@@ -151,6 +167,35 @@ RewardResult read_reward_result(WireReader& r) {
     const std::string base = at("metrics", i);
     m.metrics[i].first = r.get_string(base + ".name");
     m.metrics[i].second = r.get<double>(base + ".value");
+  }
+  // A critique takes at least 4 + 4 + 4 + 4 + 8 + 1 + 4 bytes.
+  m.critiques.resize(r.get_count("critiques", 29));
+  for (size_t i = 0; i < m.critiques.size(); ++i) {
+    GrmCritique& c = m.critiques[i];
+    const std::string base = at("critiques", i);
+    c.chunk = r.get<uint32_t>(base + ".chunk");
+    c.sample = r.get<uint32_t>(base + ".sample");
+    c.order = r.get_array<uint32_t>(base + ".order");
+    const size_t scores_at = r.offset();
+    c.scores = r.get_array<int32_t>(base + ".scores");
+    if (!c.scores.empty() && c.scores.size() != c.order.size()) {
+      r.fail(base + ".scores", scores_at,
+             fmt::format("{} scores for {} responses; there must be one per response or none", c.scores.size(),
+                         c.order.size()));
+    }
+    c.meta_score = r.get<double>(base + ".meta_score");
+    const size_t voted_at = r.offset();
+    const auto voted = r.get<uint8_t>(base + ".voted");
+    if (voted > 1) r.fail(base + ".voted", voted_at, fmt::format("invalid value {} (0 = no, 1 = yes)", voted));
+    c.voted = voted == 1;
+    c.text = r.get_string(base + ".text");
+  }
+  m.info.resize(r.get_count("info", 8));  // a name and a count
+  for (size_t i = 0; i < m.info.size(); ++i) {
+    const std::string base = at("info", i);
+    m.info[i].name = r.get_string(base + ".name");
+    m.info[i].values.resize(r.get_count(base + ".values", 4));
+    for (size_t k = 0; k < m.info[i].values.size(); ++k) m.info[i].values[k] = r.get_string(at(base + ".values", k));
   }
   return m;
 }

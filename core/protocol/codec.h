@@ -25,8 +25,8 @@ namespace spct::protocol {
 
 inline constexpr uint32_t kMagic = 0x54435053;  // "SPCT" when read as little-endian bytes
 // 2: the end markers of generation and scoring became Control kinds (kEndGeneration, kEndScoring) instead of an
-// empty PromptBatch and RewardRequest, so a build of version 1 would misread them; a mixed job fails at its first
-// message instead.
+// empty PromptBatch and RewardRequest, and RewardResult gained the GRM's critiques and the rewards' info, so a
+// build of version 1 would misread both; a mixed job fails at its first message instead.
 inline constexpr uint16_t kFormatVersion = 2;
 inline constexpr size_t kHeaderBytes = 20;
 

@@ -106,12 +106,33 @@ struct RewardComponent {
   std::vector<double> values;
 };
 
+// One critique the GRM wrote about a group (workers/reward/grm/group_scorer.h: CritiqueRecord), for the rollout log.
+struct GrmCritique {
+  uint32_t chunk = 0;           // the chunk of the group it scored (grm.max_responses_per_pass)
+  uint32_t sample = 0;          // which of the chunk's grm.samples critiques
+  std::vector<uint32_t> order;  // order[p]: the group index of the response its prompt shows as number p+1
+  std::vector<int32_t> scores;  // the score it gave each position of `order`; empty when its scores did not parse
+  double meta_score = 0;        // the meta RM's rating of it; 0 without a meta RM
+  bool voted = false;           // its scores counted in the group's vote
+  std::string text;             // the principles and critique, cut to the configured bound (with a marker)
+};
+
+// One external reward's per-completion `info` (docs/rewards.md), for the rollout log.
+struct RewardInfo {
+  std::string name;                 // the reward's NAME
+  std::vector<std::string> values;  // per completion: its info as compact JSON, cut to the bound; "" when none
+};
+
 struct RewardResult {
   uint64_t step = 0;
   uint64_t prompt_id = 0;
   std::vector<double> rewards;  // the combined reward of each completion, in the group's order
   std::vector<RewardComponent> breakdown;
   std::vector<std::pair<std::string, double>> metrics;  // e.g. {"grm.parse_failures", 1}
+  // What the rewards said beyond their scores, only on the steps the rollout log records (observe.rollout_log_*
+  // keys bound their sizes): the GRM's critiques of the group, and each external reward's info that has any.
+  std::vector<GrmCritique> critiques;
+  std::vector<RewardInfo> info;
 };
 
 struct Control {

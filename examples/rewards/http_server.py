@@ -3,7 +3,7 @@
 of OpenRLHF's --remote_rm_url (docs/rewards.md). Standard library only.
 
 POST any path with {"query": [...], "prompts": [...], "labels": [...], "completions": [...]}; the answer is
-{"rewards": [...], "scores": [...]}. spct also sends "completions" (the generated text alone); a request from
+{"rewards": [...], "scores": [...], "info": [{"extracted": ...}, ...]}. spct also sends "completions" (the generated text alone); a request from
 OpenRLHF has only query/prompts/labels, and the completion is then the query with its prompt removed.
 
     python3 examples/rewards/http_server.py --port 8000
@@ -33,8 +33,10 @@ class Handler(BaseHTTPRequestHandler):
             request = json.loads(body)
             completions = request.get("completions") or [
                 q[len(p):] if q.startswith(p) else q for q, p in zip(request["query"], request["prompts"])]
-            rewards = [1.0 if correct(extract(c), label) else 0.0 for c, label in zip(completions, request["labels"])]
-            status, answer = 200, {"rewards": rewards, "scores": rewards}
+            extracted = [extract(c) for c in completions]
+            rewards = [1.0 if correct(e, label) else 0.0 for e, label in zip(extracted, request["labels"])]
+            # "info" reaches spct's rollout log; OpenRLHF ignores it.
+            status, answer = 200, {"rewards": rewards, "scores": rewards, "info": [{"extracted": e} for e in extracted]}
         except (KeyError, TypeError, ValueError) as error:
             status, answer = 400, {"error": f"bad request: {error}"}
         data = json.dumps(answer).encode()

@@ -1,5 +1,6 @@
-// `spct rollouts RUN [--step N] [--worst K | --best K] [--width W] [--json]`: the completions a run logged
-// (observe.rollout_log_every; orchestrator/observe/rollout_log_files.h) as a table or JSON.
+// `spct rollouts RUN [--step N] [--worst K | --best K] [--width W] [--critiques] [--json]`: the completions a run
+// logged (observe.rollout_log_every; orchestrator/observe/rollout_log_files.h) as a table or JSON, with the
+// rewards' info and the GRM's critiques as excerpts under each row, or in full with --critiques.
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -22,6 +23,7 @@ struct RolloutsArgs {
   int64_t worst = 0;
   int64_t best = 0;
   int64_t width = 40;
+  bool critiques = false;
   bool json = false;
 };
 
@@ -70,7 +72,7 @@ void run_rollouts(const RolloutsArgs& args) {
     return;
   }
   std::cout << fmt::format("{} ({} completions shown)\n", file->path.string(), records.size());
-  std::cout << observe::format_rollouts_table(records, args.width);
+  std::cout << observe::format_rollouts_table(records, args.width, args.critiques);
 }
 
 }  // namespace
@@ -79,7 +81,8 @@ void register_rollouts(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "rollouts",
       "Show the completions a run logged (observe.rollout_log_every): prompt and completion excerpts, reward, "
-      "advantage, length and truncation of each, from one step's rollouts/step-*.jsonl[.zst]");
+      "advantage, length and truncation of each, with the GRM's critiques and external rewards' info, from one "
+      "step's rollouts/step-*.jsonl[.zst]");
   auto args = std::make_shared<RolloutsArgs>();
   cmd->add_option("run", args->run, "The run's directory (<run.dir>/<run.name>)")->required();
   cmd->add_option("--step", args->step, "The step (0-based, as in metrics.jsonl); default: the last logged step");
@@ -91,6 +94,8 @@ void register_rollouts(CLI::App& app) {
   cmd->add_option("--width", args->width, "Characters of each excerpt column")
       ->check(CLI::Range(int64_t{8}, int64_t{100000}))
       ->capture_default_str();
+  cmd->add_flag("--critiques", args->critiques,
+                "Print the GRM critiques and reward info of each completion in full (the table shows excerpts)");
   cmd->add_flag("--json", args->json, "Print the selected records as a JSON array (full texts) instead of a table");
   cmd->callback([args] { run_rollouts(*args); });
 }

@@ -7,7 +7,13 @@
 //   step, group (index of the group in the step), prompt_id, index (completion index in its group),
 //   policy_version, trained (the group went to the learners; false for groups dynamic sampling dropped),
 //   prompt, completion (decoded text), reward, rewards ({component name: value before weighting}), advantage,
-//   length (completion tokens), truncated (cut at rollout.max_new_tokens), logprob_sum (behaviour policy).
+//   length (completion tokens), truncated (cut at rollout.max_new_tokens), logprob_sum (behaviour policy);
+// and, only when there are any:
+//   critiques: the GRM critiques of the completion's chunk, each {chunk, sample, response (the completion's
+//     number in the critique's prompt: "Response N", or "RN:" in the compact template), score (the one it gave this
+//     completion; null when its scores did not parse), meta_score, voted, text (cut to
+//     observe.rollout_log_critique_chars)};
+//   info: {external reward name: the info it returned for the completion (its JSON; a cut one as a string)}.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +22,17 @@
 #include <vector>
 
 namespace spct::observe {
+
+// One GRM critique as the line of one completion of its chunk shows it.
+struct RolloutCritique {
+  int64_t chunk = 0;
+  int64_t sample = 0;
+  int64_t response = 0;  // this completion's number in the critique's prompt ("Response N", compact "RN:")
+  double score = 0;      // the score the critique gave this completion; NaN when its scores did not parse
+  double meta_score = 0;
+  bool voted = false;
+  std::string text;
+};
 
 struct RolloutRecord {
   int64_t step = 0;
@@ -32,6 +49,8 @@ struct RolloutRecord {
   int64_t length = 0;
   bool truncated = false;
   double logprob_sum = 0;
+  std::vector<RolloutCritique> critiques;
+  std::vector<std::pair<std::string, std::string>> info;  // external reward name, its info as JSON text
 };
 
 // The record as one JSON object, without the newline. Invalid UTF-8 in the texts is replaced (U+FFFD), so the

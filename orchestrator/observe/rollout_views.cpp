@@ -30,6 +30,15 @@ std::string number(double value) {
   return std::isnan(value) ? "nan" : fmt::format("{:.3f}", value);
 }
 
+// "critique 1 (chunk 2): Response 2 scored 7, voted, meta 0.750": which critique, and what it said of the record.
+std::string critique_head(const RolloutCritique& c) {
+  const std::string chunk = c.chunk > 0 ? fmt::format(" (chunk {})", c.chunk) : "";
+  const std::string score = std::isnan(c.score) ? "?" : fmt::format("{:g}", c.score);
+  const std::string meta = c.meta_score != 0 ? fmt::format(", meta {}", number(c.meta_score)) : "";
+  return fmt::format("critique {}{}: Response {} scored {}, {}{}", c.sample, chunk, c.response, score,
+                     c.voted ? "voted" : "not voted", meta);
+}
+
 }  // namespace
 
 std::vector<RolloutRecord> select_rollouts(std::vector<RolloutRecord> records, RolloutOrder order, int64_t limit) {
@@ -74,17 +83,34 @@ std::string excerpt(const std::string& text, int64_t width, bool from_end) {
   return out;
 }
 
-std::string format_rollouts_table(const std::vector<RolloutRecord>& records, int64_t width) {
+std::string format_rollouts_table(const std::vector<RolloutRecord>& records, int64_t width, bool full) {
   const auto pad = [](const std::string& text, int64_t w) {
     const auto n = static_cast<int64_t>(code_points(text).size());
     return text + std::string(static_cast<std::size_t>(std::max<int64_t>(0, w - n)), ' ');
   };
   std::string out = fmt::format("{:>8} {:>5} {:>3} {:>8} {:>8} {:>6} {:>5}  {}  {}\n", "step", "group", "idx", "reward",
                                 "adv", "len", "trunc", pad("prompt (end)", width), "completion");
+  const int64_t note_width = 2 * width;
   for (const RolloutRecord& r : records) {
     out += fmt::format("{:>8} {:>5} {:>3} {:>8} {:>8} {:>6} {:>5}  {}  {}\n", r.step, r.group, r.index,
                        number(r.reward), number(r.advantage), r.length, r.truncated ? "yes" : "no",
                        pad(excerpt(r.prompt, width, true), width), excerpt(r.completion, width));
+    for (const auto& [name, text] : r.info) {
+      out += fmt::format("{:>10}info {}: {}\n", "", name, full ? text : excerpt(text, note_width));
+    }
+    for (const RolloutCritique& c : r.critiques) {
+      const std::string head = critique_head(c);
+      if (!full) {
+        out += fmt::format("{:>10}{}: {}\n", "", head, excerpt(c.text, note_width));
+        continue;
+      }
+      out += fmt::format("{:>10}{}:\n", "", head);
+      for (std::size_t start = 0; start <= c.text.size();) {
+        const std::size_t end = std::min(c.text.find('\n', start), c.text.size());
+        out += fmt::format("{:>12}{}\n", "", c.text.substr(start, end - start));
+        start = end + 1;
+      }
+    }
   }
   return out;
 }
@@ -115,6 +141,9 @@ std::string rollout_samples_markdown(const std::vector<RolloutRecord>& records, 
     out += "    " + excerpt(r.prompt, 200, true) + "\n\n";
     // Indented code blocks (excerpts are one line): the texts' own backticks or markup cannot break them.
     out += "    " + excerpt(r.completion, 600) + "\n\n";
+    for (const auto& [name, text] : r.info) out += "    info " + name + ": " + excerpt(text, 300) + "\n\n";
+    for (const RolloutCritique& c : r.critiques)
+      out += "    " + critique_head(c) + ": " + excerpt(c.text, 300) + "\n\n";
   }
   return out;
 }

@@ -24,14 +24,17 @@ std::vector<RolloutRecord> select_rollouts(std::vector<RolloutRecord> records, R
 std::string excerpt(const std::string& text, int64_t width, bool from_end = false);
 
 // A table: step, group, index, reward, advantage, length, truncated, then the prompt's and the completion's
-// excerpts of `width` characters each.
-std::string format_rollouts_table(const std::vector<RolloutRecord>& records, int64_t width);
+// excerpts of `width` characters each. Under the row of a record with info or critiques, one indented line per
+// reward info and per critique (which sample, the completion's label and score in it, whether it voted), each
+// with an excerpt of 2 x `width` characters; `full`: the whole texts instead, the critiques' on lines of their own.
+std::string format_rollouts_table(const std::vector<RolloutRecord>& records, int64_t width, bool full = false);
 
 // A JSON array of the records, each with the keys of rollout_record.h, then a newline.
 std::string rollouts_json(const std::vector<RolloutRecord>& records);
 
 // Markdown for TensorBoard's Text tab: the best and the worst `samples` completions of the step (half each,
-// best first), each with its reward, advantage, length and the prompt's end and the completion in code blocks.
+// best first), each with its reward, advantage, length and the prompt's end and the completion in code blocks,
+// then an excerpt of each info and critique.
 std::string rollout_samples_markdown(const std::vector<RolloutRecord>& records, int64_t samples);
 
 }  // namespace spct::observe

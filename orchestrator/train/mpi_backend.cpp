@@ -21,6 +21,17 @@ protocol::Control control(protocol::Control::Kind kind, uint64_t step) {
   return message;
 }
 
+// A learner trains on the numbers; the critiques and info are for the rollout log, written here.
+protocol::RewardResult without_notes(const protocol::RewardResult& result) {
+  protocol::RewardResult numbers;
+  numbers.step = result.step;
+  numbers.prompt_id = result.prompt_id;
+  numbers.rewards = result.rewards;
+  numbers.breakdown = result.breakdown;
+  numbers.metrics = result.metrics;
+  return numbers;
+}
+
 }  // namespace
 
 MpiBackend::MpiBackend(comm::World& world, const config::Config& config)
@@ -136,7 +147,7 @@ void MpiBackend::start_learning(const protocol::PromptBatch& batch, const std::v
     comm_.send(learner_ranks_[l], share);
     for (std::size_t g = l * per_learner; g < (l + 1) * per_learner; ++g) {
       comm_.send(learner_ranks_[l], groups[g]);
-      comm_.send(learner_ranks_[l], results[g]);
+      comm_.send(learner_ranks_[l], without_notes(results[g]));
     }
   }
   comm_.flush();

@@ -7,6 +7,28 @@
 #include "learner/advantages.h"
 
 namespace spct::train {
+namespace {
+
+// The critiques that saw completion `index` (those of its chunk), labelled as the completion appears in each.
+std::vector<observe::RolloutCritique> critiques_of(const std::vector<protocol::GrmCritique>& critiques,
+                                                   std::size_t index) {
+  std::vector<observe::RolloutCritique> out;
+  for (const protocol::GrmCritique& critique : critiques) {
+    const auto shown = std::find(critique.order.begin(), critique.order.end(), index);
+    if (shown == critique.order.end()) continue;
+    const auto position = static_cast<std::size_t>(shown - critique.order.begin());
+    out.push_back({.chunk = critique.chunk,
+                   .sample = critique.sample,
+                   .response = static_cast<int64_t>(position) + 1,
+                   .score = critique.scores.empty() ? std::nan("") : critique.scores[position],
+                   .meta_score = critique.meta_score,
+                   .voted = critique.voted,
+                   .text = critique.text});
+  }
+  return out;
+}
+
+}  // namespace
 
 std::vector<observe::RolloutRecord> rollout_records(const CollectedBatch& batch, const tokenizer::Tokenizer& tokenizer,
                                                     const config::GrpoSection& grpo) {
@@ -41,6 +63,10 @@ std::vector<observe::RolloutRecord> rollout_records(const CollectedBatch& batch,
       record.length = static_cast<int64_t>(completion.tokens.size());
       record.truncated = completion.finish_reason == protocol::FinishReason::kLength;
       record.logprob_sum = std::accumulate(completion.logprobs.begin(), completion.logprobs.end(), 0.0);
+      record.critiques = critiques_of(result.critiques, i);
+      for (const protocol::RewardInfo& info : result.info) {
+        if (i < info.values.size() && !info.values[i].empty()) record.info.emplace_back(info.name, info.values[i]);
+      }
       records.push_back(std::move(record));
     }
   }

@@ -1,6 +1,7 @@
 // The rollout log's records of one step (orchestrator/observe/rollout_record.h): every completion of every group
 // the step sampled, trained or dropped by dynamic sampling, with its texts decoded and the advantage the
-// learners compute from the same rewards (learner/advantages.h, grpo.std_normalize and grpo.advantage_eps).
+// learners compute from the same rewards (learner/advantages.h, grpo.std_normalize and grpo.advantage_eps),
+// and what the rewards said of it (the critiques of its chunk, external rewards' info: RewardResult).
 #pragma once
 
 #include <vector>

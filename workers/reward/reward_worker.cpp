@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "workers/reward/grm/voting.h"
+#include "workers/reward/rollout_notes.h"
 #include "workers/reward/rules/overlong_penalty.h"
 #include "workers/reward/scalar_rm/scalar_reward.h"
 
@@ -98,6 +99,7 @@ RewardWorker::RewardWorker(const config::Config& config, const tokenizer::Tokeni
       names_(breakdown_names(with_overlong_shaping(config))),
       weights_(function_weights(with_overlong_shaping(config))),
       seed_(static_cast<uint64_t>(config.run.seed)),
+      observe_(config.observe),
       rules_(make_rules(with_overlong_shaping(config))),
       grm_(make_grm(config, std::move(grm_backends))),
       external_(make_externals(config)) {
@@ -155,7 +157,7 @@ RewardWorker::Pending RewardWorker::decode_and_score_external(const protocol::Re
   }
   // External rewards score the whole group; a group one of them cannot score is dropped (header). They go
   // first, so that a dropped group costs no GRM critique pass.
-  std::vector<std::vector<double>>& external_scores = pending.external_scores;
+  std::vector<ExternalScores>& external_scores = pending.external_scores;
   external_scores.resize(names_.size());
   if (!external_.empty()) {
     ExternalGroup external_group{request.prompt_text, &texts, request.answer, group.step, group.prompt_id, {}, {}};
@@ -166,7 +168,7 @@ RewardWorker::Pending RewardWorker::decode_and_score_external(const protocol::Re
     const int64_t scored = ++groups_scored_;
     std::string failure;  // the last failure of the reward that dropped the group
     for (const External& external : external_) {
-      std::optional<std::vector<double>> scores = score_external(external, external_group, failure);
+      std::optional<ExternalScores> scores = score_external(external, external_group, failure);
       if (!scores) break;
       external_scores[external.index] = std::move(*scores);
     }
@@ -194,8 +196,19 @@ void RewardWorker::combine(const protocol::RewardRequest& request, const GrmGrou
   const protocol::GeneratedGroup& group = request.group;
   protocol::RewardResult& result = pending.result;
   const std::vector<std::string>& texts = pending.texts;
-  const std::vector<std::vector<double>>& external_scores = pending.external_scores;
+  const std::vector<ExternalScores>& external_scores = pending.external_scores;
   result.metrics.insert(result.metrics.end(), grm_scores.metrics.begin(), grm_scores.metrics.end());
+  if (rollout_logged(observe_, group.step)) {
+    result.critiques = critiques_for_log(grm_scores.critiques, observe_.rollout_log_critique_chars);
+    for (std::size_t f = 0; f < names_.size() && observe_.rollout_log_info_chars > 0; ++f) {
+      if (external_scores[f].info.empty()) continue;
+      protocol::RewardInfo& info = result.info.emplace_back();
+      info.name = names_[f];
+      for (const std::string& text : external_scores[f].info) {
+        info.values.push_back(cut_end(text, observe_.rollout_log_info_chars));
+      }
+    }
+  }
   for (std::size_t i = 0; i < texts.size(); ++i) {
     const protocol::Completion& completion = group.completions[i];
     RewardScores rule_scores;
@@ -208,9 +221,9 @@ void RewardWorker::combine(const protocol::RewardRequest& request, const GrmGrou
     double total = 0;
     std::size_t next_rule = 0;  // rules_ scores its functions in reward.functions order, `grm` left out
     for (std::size_t f = 0; f < names_.size(); ++f) {
-      const double value = !external_scores[f].empty() ? external_scores[f][i]
-                           : names_[f] == kGrm         ? grm_scores.scores[i]
-                                                       : rule_scores.per_function[next_rule++];
+      const double value = !external_scores[f].scores.empty() ? external_scores[f].scores[i]
+                           : names_[f] == kGrm                ? grm_scores.scores[i]
+                                                              : rule_scores.per_function[next_rule++];
       result.breakdown[f].values.push_back(value);
       total += weights_[f] * value;
     }
@@ -218,8 +231,8 @@ void RewardWorker::combine(const protocol::RewardRequest& request, const GrmGrou
   }
 }
 
-std::optional<std::vector<double>> RewardWorker::score_external(const External& external, const ExternalGroup& group,
-                                                                std::string& failure_message) const {
+std::optional<ExternalScores> RewardWorker::score_external(const External& external, const ExternalGroup& group,
+                                                           std::string& failure_message) const {
   for (int64_t attempt = 0;; ++attempt) {
     try {
       return external.reward->score(group);

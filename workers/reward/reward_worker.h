@@ -12,6 +12,8 @@
 // reward.overlong_shaping adds DAPO's `overlong` rule as a last function of weight 1 (with_overlong_shaping in
 // rules/overlong_penalty.h) unless reward.functions lists it.
 // GRM metrics (grm/...: see workers/reward/grm_reward/grm_reward.h) go into RewardResult::metrics.
+// On the steps the rollout log records, RewardResult::critiques and ::info carry the GRM's critiques and the
+// external rewards' info, cut to their bounds (rollout_notes.h).
 //
 // External rewards (NAME=command:... and NAME=http:..., workers/reward/external/external_reward.h) score the
 // whole group and follow its failure policy: a group whose external reward still fails after `retries` further
@@ -74,26 +76,27 @@ class RewardWorker {
     std::unique_ptr<ExternalReward> reward;
   };
   static std::vector<External> make_externals(const config::Config& config);
-  // The scores of `external` for `group`, after the policy's retries; std::nullopt when the group is dropped,
-  // with the last failure's message in `failure_message`.
   // A group after its external rewards: its decoded completions, the external scores, and whether it was
   // dropped (then `result` is final).
   struct Pending {
     protocol::RewardResult result;
     std::vector<std::string> texts;
-    std::vector<std::vector<double>> external_scores;  // per function; empty for the others
+    std::vector<ExternalScores> external_scores;  // per function; empty for the others
     bool dropped = false;
   };
   Pending decode_and_score_external(const protocol::RewardRequest& request) const;
   // Fills pending.result with the total and breakdown of every completion.
   void combine(const protocol::RewardRequest& request, const GrmGroupReward& grm_scores, Pending& pending) const;
-  std::optional<std::vector<double>> score_external(const External& external, const ExternalGroup& group,
-                                                    std::string& failure_message) const;
+  // The scores of `external` for `group`, after the policy's retries; std::nullopt when the group is dropped,
+  // with the last failure's message in `failure_message`.
+  std::optional<ExternalScores> score_external(const External& external, const ExternalGroup& group,
+                                               std::string& failure_message) const;
 
   const tokenizer::Tokenizer& tokenizer_;
   const std::vector<std::string> names_;
   const std::vector<double> weights_;
   const uint64_t seed_;
+  const config::ObserveSection observe_;        // which steps the rollout log records, and its bounds
   const std::optional<CombinedReward> rules_;   // the functions other than `grm`; empty when there are none
   const std::unique_ptr<const GrmReward> grm_;  // null unless reward.functions lists `grm`
   const std::vector<External> external_;        // in reward.functions order

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The `http` reward kind for real: examples/rewards/http_server.py on loopback scores a colocated `spct train`
-# (the math checker agrees with exact_match, nothing dropped); then,
+# (the math checker agrees with exact_match, nothing dropped, its info in the rollout log); then,
 # with the server stopped, every group fails to connect, is retried and dropped, and the run fails naming the URL.
 set -uo pipefail
 work=$(mktemp -d)
@@ -27,6 +27,18 @@ for m in steps:
 if len(steps) != 3 or max(m["reward/math/mean"] for m in steps) <= 0: fail.append("no right answer scored")
 print("\n".join("FAIL: " + f for f in fail) or "http: the server scored every group")
 sys.exit(1 if fail else 0)
+PY
+# The server's info for each completion is in the rollout log of step 0 (observe.rollout_log_every 10).
+python3 - "$work/up/rollouts/step-00000000.jsonl.zst" "$SPCT_SOURCE_DIR/examples/rewards" <<'PY' || fail=1
+import json, subprocess, sys
+sys.path.insert(0, sys.argv[2])
+from math_answer import extract
+lines = [json.loads(l) for l in subprocess.run(["zstdcat", sys.argv[1]], check=True, capture_output=True,
+                                                text=True).stdout.splitlines()]
+bad = [l for l in lines if l.get("info") != {"math": {"extracted": extract(l["completion"])}}]
+print(f"FAIL: {len(bad)} of {len(lines)} lines without the server's info, e.g. {bad[:1]}" if bad or not lines
+      else f"http: the server's info is in all {len(lines)} lines of the rollout log")
+sys.exit(1 if bad or not lines else 0)
 PY
 kill $server; wait $server 2>/dev/null; server=
 run down ";timeout_s=2;retries=1;max_dropped_share=0.1"

@@ -145,7 +145,9 @@ TEST_CASE("protocol messages travel point to point by type", "[comm]") {
                                            .prompt_id = static_cast<uint64_t>(rank),
                                            .rewards = {1.0 * rank},
                                            .breakdown = {},
-                                           .metrics = {}});
+                                           .metrics = {},
+                                           .critiques = {},
+                                           .info = {}});
   } else {
     std::vector<int> seen;
     for (int i = 1; i < size; ++i) {

@@ -1,6 +1,7 @@
 // The `grm` reward through the reward worker: the paper's worked voting example, meta-RM selection, the
-// combination with rule rewards, parse fallbacks and metrics. The GRM is a scripted sampler; everything after
-// it (prompt rendering, shuffles, parsing, voting, scaling, combination) is the real code.
+// combination with rule rewards, parse fallbacks and metrics, and the critiques and info kept for the rollout
+// log. The GRM is a scripted sampler; everything after it (prompt rendering, shuffles, parsing, voting, scaling,
+// combination) is the real code.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <map>
@@ -9,6 +10,7 @@
 #include "core/error.h"
 #include "grm_test_support.h"
 #include "workers/reward/reward_worker.h"
+#include "workers/reward/rollout_notes.h"
 
 using namespace spct;
 using namespace spct::reward;
@@ -420,4 +422,92 @@ TEST_CASE("groups scored in one GRM pass get the rewards they get when scored on
   // The seeds made a difference (the comparisons above could fail), and every chunk got its k critiques.
   CHECK(distinct.size() > 3);
   CHECK(critiques == 3 * (1 + 1 + 2 + 1 + 1));
+}
+
+TEST_CASE("logged steps carry the group's critiques: what each said of whom, whether it voted, cut to the bound",
+          "[grm_reward]") {
+  const tokenizer::CharTokenizer tokenizer;
+  config::Config config = grm_config();
+  config.grm.meta_samples = 2;
+  config.observe.rollout_log_every = 2;
+  const uint64_t id = prompt_id_with_paper_orders(config, tokenizer);
+  const auto score = [&](const config::Config& c, uint64_t step) {
+    GrmBackends backends;
+    backends.sampler =
+        std::make_unique<ScriptedSampler>(scores_in_original_order(kPaperResponses, {{8, 8}, {5, 9}, {7, 10}}));
+    backends.rater = std::make_unique<FixedRater>(std::vector<double>{-15.7781, 1.3126, 1.6739});
+    return RewardWorker(c, tokenizer, std::move(backends)).score(request_for("3+4=", kPaperResponses, "7", step, id));
+  };
+
+  const protocol::RewardResult logged = score(config, 0);
+  REQUIRE(logged.critiques.size() == 3);
+  const std::vector<std::vector<int32_t>> shown_scores = {{8, 8}, {9, 5}, {10, 7}};
+  const std::vector<std::vector<int32_t>> by_response = {{8, 8}, {5, 9}, {7, 10}};  // in the group's order
+  for (std::size_t s = 0; s < 3; ++s) {
+    const protocol::GrmCritique& c = logged.critiques[s];
+    INFO("sample " << s);
+    CHECK(c.sample == s);
+    CHECK(c.chunk == 0);
+    CHECK(c.scores == shown_scores[s]);
+    // order names the response each score is about: scores[p] is what the critique gave response order[p].
+    REQUIRE(c.order.size() == 2);
+    CHECK(std::set<uint32_t>(c.order.begin(), c.order.end()) == std::set<uint32_t>{0, 1});
+    for (std::size_t p = 0; p < 2; ++p) CHECK(c.scores[p] == by_response[s][c.order[p]]);
+    CHECK(c.voted == (s > 0));  // the meta RM keeps samples 2 and 3
+    CHECK(c.text == critique_with_scores({shown_scores[s][0], shown_scores[s][1]}));  // under the bound: whole
+  }
+  CHECK(logged.critiques[1].order == std::vector<uint32_t>{1, 0});  // the paper's sample 2 shows them reversed
+  CHECK(logged.critiques[2].meta_score == Approx(1.6739));
+  CHECK(logged.info.empty());
+
+  CHECK(score(config, 1).critiques.empty());       // step 1 is not logged (every 2)
+  config.observe.rollout_log_critique_chars = 60;  // 3 critiques of the chunk: 20 characters each
+  const protocol::RewardResult cut = score(config, 0);
+  const std::string whole = critique_with_scores({8, 8});
+  CHECK(cut.critiques.at(0).text == whole.substr(0, 10) + "\n[... " + std::to_string(whole.size() - 20) +
+                                        " characters cut ...]\n" + whole.substr(whole.size() - 10));
+  config.observe.rollout_log_critique_chars = 0;
+  CHECK(score(config, 0).critiques.empty());
+}
+
+TEST_CASE("the bound is shared by the critiques of one chunk, and texts are cut between characters", "[grm_reward]") {
+  CHECK(cut_middle("ünïcödé", 7) == "ünïcödé");
+  CHECK(cut_middle("ünïcödé", 4) == "ün\n[... 3 characters cut ...]\ndé");
+  CHECK(cut_end("ünïcödé", 3) == "ünï [... 4 characters cut]");
+  CHECK(cut_end("abc", 0) == " [... 3 characters cut]");
+
+  // 4 responses in chunks of 2, 3 critiques each: a chunk's 3 critiques share the 60 characters of a line.
+  std::vector<grm::CritiqueRecord> records(6);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    records[i].chunk = static_cast<int>(i / 3);
+    records[i].sample = static_cast<int>(i % 3);
+    records[i].order = {static_cast<int>(i / 3) * 2 + 1, static_cast<int>(i / 3) * 2};
+    records[i].text = std::string(100, 'x');
+  }
+  records[5].parsed.status = grm::ParseStatus::kOk;
+  records[5].parsed.scores = {4, 6};
+  const std::vector<protocol::GrmCritique> logged = critiques_for_log(records, 60);
+  REQUIRE(logged.size() == 6);
+  CHECK(logged[0].text == std::string(10, 'x') + "\n[... 80 characters cut ...]\n" + std::string(10, 'x'));
+  CHECK(logged[5].order == std::vector<uint32_t>{3, 2});
+  CHECK(logged[5].scores == std::vector<int32_t>{4, 6});
+  CHECK(logged[4].scores.empty());  // its scores did not parse
+  CHECK(critiques_for_log(records, 0).empty());
+}
+
+TEST_CASE("an external reward's info reaches the result on logged steps, cut to its bound", "[grm_reward]") {
+  const tokenizer::CharTokenizer tokenizer;
+  config::Config config;
+  config.reward.functions = {"exact_match",
+                             R"(m=command:sed -u 's/.*/{"scores": [1, 0], "info": [{"x": "abcdefghij"}, null]}/')"};
+  config.observe.rollout_log_every = 2;
+  config.observe.rollout_log_info_chars = 8;
+  const RewardWorker worker(config, tokenizer);
+  const protocol::RewardResult logged = worker.score(request_for("3+4=", {"7", "8"}, "7", 4, 1));
+  REQUIRE(logged.info.size() == 1);
+  CHECK(logged.info[0].name == "m");
+  // {"x":"abcdefghij"} is 18 characters: 8 kept. The null entry is no info.
+  CHECK(logged.info[0].values == std::vector<std::string>{R"({"x":"ab [... 10 characters cut])", ""});
+  CHECK(logged.rewards == std::vector<double>{2.0, 0.0});
+  CHECK(worker.score(request_for("3+4=", {"7", "8"}, "7", 5, 1)).info.empty());  // step 5 is not logged
 }

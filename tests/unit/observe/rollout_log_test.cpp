@@ -244,3 +244,70 @@ TEST_CASE("views: worst and best orders, one-line excerpts, the table and Tensor
 }
 
 }  // namespace spct::observe
+
+namespace spct::observe {
+namespace {
+
+RolloutRecord with_notes() {
+  RolloutRecord r = sample(4, 0, 1, 0.25);
+  r.critiques = {{.chunk = 0,
+                  .sample = 0,
+                  .response = 2,
+                  .score = 7,
+                  .meta_score = 0,
+                  .voted = true,
+                  .text = "Principles: correctness.\nResponse 1 is wrong.\nResponse 2 is right.\n\\boxed{3, 7}"},
+                 {.chunk = 0,
+                  .sample = 1,
+                  .response = 1,
+                  .score = std::nan(""),
+                  .meta_score = 0.75,
+                  .voted = false,
+                  .text = "no scores here"}};
+  r.info = {{"math", R"({"extracted":"4"})"}, {"format", "{\"why\": \"too long [... 12 characters cut]"}};
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("critiques and info: keys only when present, a cut info stays a string, both read back") {
+  const std::string plain = to_json_line(sample(4, 0, 1, 0.25));
+  CHECK(plain.find("\"critiques\"") == std::string::npos);
+  CHECK(plain.find("\"info\"") == std::string::npos);
+
+  const RolloutRecord r = with_notes();
+  const std::string line = to_json_line(r);
+  CHECK(line.find('\n') == std::string::npos);
+  CHECK_THAT(line, Catch::Contains(R"("info":{"math":{"extracted":"4"},"format":"{\"why\": \"too long [... 12)") &&
+                       Catch::Contains(R"("response":2,"score":7.0,"meta_score":0.0,"voted":true)") &&
+                       Catch::Contains(R"("score":null,"meta_score":0.75,"voted":false,"text":"no scores here")"));
+  const RolloutRecord back = parse_json_line(line, "here");
+  check_same(back, r);
+  REQUIRE(back.critiques.size() == 2);
+  CHECK(back.critiques[0].text == r.critiques[0].text);
+  CHECK(back.critiques[0].response == 2);
+  CHECK(back.critiques[0].score == 7);
+  CHECK(std::isnan(back.critiques[1].score));
+  CHECK(back.critiques[1].meta_score == 0.75);
+  CHECK(back.info == r.info);
+  CHECK(to_json_line(back) == line);  // a second round trip changes nothing
+}
+
+TEST_CASE("the table shows info and critique excerpts under their row, and --critiques the whole texts") {
+  const std::vector<RolloutRecord> records = {with_notes(), sample(4, 0, 0, 1)};
+  const std::string table = format_rollouts_table(records, 10);
+  // Header, two rows, two info lines and two critique lines; excerpts of 20 characters on one line each.
+  CHECK(std::count(table.begin(), table.end(), '\n') == 7);
+  CHECK_THAT(table, Catch::Contains("info math: {\"extracted\":\"4\"}") &&
+                        Catch::Contains("critique 0: Response 2 scored 7, voted: Principles: correct…") &&
+                        Catch::Contains("critique 1: Response 1 scored ?, not voted, meta 0.750: no scores here"));
+  const std::string full = format_rollouts_table(records, 10, true);
+  CHECK_THAT(full, Catch::Contains("info format: {\"why\": \"too long [... 12 characters cut]") &&
+                       Catch::Contains("critique 0: Response 2 scored 7, voted:\n") &&
+                       Catch::Contains("\n            Response 2 is right.\n            \\boxed{3, 7}\n"));
+  const std::string markdown = rollout_samples_markdown(records, 2);
+  CHECK_THAT(markdown, Catch::Contains("    info math: {\"extracted\":\"4\"}\n") &&
+                           Catch::Contains("    critique 0: Response 2 scored 7, voted: Principles: correctness."));
+}
+
+}  // namespace spct::observe

@@ -3,6 +3,7 @@
 // the message type, the field and the byte offset.
 #include "core/protocol/codec.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <string>
@@ -42,7 +43,16 @@ RewardResult sample_result() {
       .prompt_id = 99,
       .rewards = {1.0, -0.5},
       .breakdown = {{.name = "exact_match", .values = {1.0, 0.0}}, {.name = "format", .values = {0, -0.5}}},
-      .metrics = {{"grm.parse_failures", 1.0}, {"reward.latency_s", 0.25}}};
+      .metrics = {{"grm.parse_failures", 1.0}, {"reward.latency_s", 0.25}},
+      .critiques = {{.chunk = 0,
+                     .sample = 1,
+                     .order = {1, 0},
+                     .scores = {3, 9},
+                     .meta_score = 1.5,
+                     .voted = true,
+                     .text = "Principles...\n\\boxed{3, 9}"},
+                    {.chunk = 0, .sample = 2, .order = {0, 1}, .scores = {}, .voted = false, .text = "VOTEDMARK"}},
+      .info = {{.name = "math", .values = {R"({"extracted":"4"})", ""}}}};
 }
 
 std::vector<Message> samples() {
@@ -103,6 +113,13 @@ TEST_CASE("every message type survives a round trip", "[protocol]") {
   const auto result = decode_as<RewardResult>(encode(sample_result()));
   CHECK(result.breakdown.at(1).name == "format");
   CHECK(result.metrics.at(1).second == 0.25);
+  REQUIRE(result.critiques.size() == 2);
+  CHECK(result.critiques[0].order == std::vector<uint32_t>{1, 0});
+  CHECK(result.critiques[0].scores == std::vector<int32_t>{3, 9});
+  CHECK(result.critiques[0].voted);
+  CHECK(result.critiques[0].meta_score == 1.5);
+  CHECK(result.critiques[1].text == "VOTEDMARK");
+  CHECK(result.info.at(0).values == std::vector<std::string>{R"({"extracted":"4"})", ""});
 }
 
 TEST_CASE("the header layout is as documented", "[protocol]") {
@@ -189,7 +206,7 @@ TEST_CASE("header damage names the header field", "[protocol]") {
                Contains("field 'format_version' at byte 4: version " + std::to_string(kFormatVersion + 1) +
                         ", this build reads version " + std::to_string(kFormatVersion)));
   }
-  SECTION("a frame of format version 1, whose end markers were empty messages") {
+  SECTION("a frame of format version 1 (implicit end markers, no critiques or info in RewardResult)") {
     bytes[4] = 1;
     CHECK_THAT(decode_error(bytes),
                Contains("field 'format_version' at byte 4: version 1, this build reads version 2"));
@@ -232,6 +249,22 @@ TEST_CASE("invalid values behind a valid checksum are named", "[protocol]") {
     bytes[kHeaderBytes] = 7;  // one past the last kind, kEndScoring
     fix_header(bytes);
     CHECK_THAT(decode_error(bytes), Contains("Control message: field 'kind' at byte 20: invalid value 7"));
+  }
+  SECTION("a critique's scores that do not match its responses, and its voted flag") {
+    RewardResult result = sample_result();
+    result.critiques[0].scores.pop_back();
+    CHECK_THAT(decode_error(encode(result)),
+               Contains("field 'critiques[0].scores'") && Contains("1 scores for 2 responses"));
+    std::vector<uint8_t> bytes = encode(sample_result());
+    const std::string mark = "VOTEDMARK";
+    const auto found = std::search(bytes.begin(), bytes.end(), mark.begin(), mark.end());
+    REQUIRE(found != bytes.end());
+    const auto voted_at = static_cast<size_t>(found - bytes.begin()) - 4 - 1;  // before the text's length
+    REQUIRE(bytes[voted_at] == 0);
+    bytes[voted_at] = 2;
+    fix_header(bytes);
+    CHECK_THAT(decode_error(bytes),
+               Contains("field 'critiques[1].voted' at byte " + std::to_string(voted_at) + ": invalid value 2"));
   }
   SECTION("a huge count does not allocate") {
     std::vector<uint8_t> bytes = encode(sample_result());

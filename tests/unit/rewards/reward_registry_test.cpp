@@ -66,9 +66,19 @@ TEST_CASE("a command reward answers over JSON lines, and a bad answer names the 
   options.timeout_s = 60;  // generous: a loaded machine; the deadline case is the e2e hang test
 
   spct::reward::CommandReward good("g", R"(sed -u 's/.*/{"scores": [1, 0.5]}/')", options);
-  CHECK(good.score(group) == std::vector<double>{1.0, 0.5});
-  CHECK(good.score(group) == std::vector<double>{1.0, 0.5});
+  CHECK(good.score(group).scores == std::vector<double>{1.0, 0.5});
+  CHECK(good.score(group).info.empty());
   CHECK(good.starts() == 1);
+
+  // An "info" list comes back as compact JSON per completion, a null entry as ""; one of the wrong length is a
+  // bad answer like a wrong score count.
+  spct::reward::CommandReward with_info(
+      "i", R"(sed -u 's/.*/{"scores": [1, 0], "info": [{"extracted": "4", "n": [1, 2]}, null]}/')", options);
+  const spct::reward::ExternalScores answered = with_info.score(group);
+  CHECK(answered.scores == std::vector<double>{1.0, 0.0});
+  CHECK(answered.info == std::vector<std::string>{R"({"extracted":"4","n":[1,2]})", ""});
+  spct::reward::CommandReward short_info("s", R"(sed -u 's/.*/{"scores": [1, 0], "info": [1]}/')", options);
+  CHECK_THROWS_WITH(short_info.score(group), Contains("\"info\" that is not a list of one entry per completion"));
 
   // cat answers with the request itself: valid JSON, but no scores.
   spct::reward::CommandReward echo("e", "cat", options);

@@ -12,7 +12,10 @@
 #include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <utility>
+
+#include "workers/reward/external/reward_info.h"
 
 extern char** environ;
 
@@ -182,7 +185,7 @@ std::string CommandReward::exchange(const std::string& request, Clock::time_poin
   }
 }
 
-std::vector<double> CommandReward::score(const ExternalGroup& group) {
+ExternalScores CommandReward::score(const ExternalGroup& group) {
   nlohmann::json metadata = {{"step", group.step},
                              {"prompt_id", group.prompt_id},
                              {"completion_tokens", group.completion_tokens},
@@ -222,16 +225,16 @@ std::vector<double> CommandReward::score(const ExternalGroup& group) {
   if (scores.size() != n) {
     bad("holding " + std::to_string(scores.size()) + " scores for " + std::to_string(n) + " completions");
   }
-  if (response.contains("info") && (!response["info"].is_array() || response["info"].size() != n)) {
-    bad("holding an \"info\" that is not a list of one entry per completion");
-  }
-  std::vector<double> values;
+  std::optional<std::vector<std::string>> info = info_texts(response, n);
+  if (!info) bad("holding an \"info\" that is not a list of one entry per completion");
+  ExternalScores out;
+  out.info = std::move(*info);
   for (const nlohmann::json& score : scores) {
     if (!score.is_number() || !std::isfinite(score.get<double>())) bad("holding a score that is not a finite number");
-    values.push_back(score.get<double>());
+    out.scores.push_back(score.get<double>());
   }
   restarts_in_row_ = 0;
-  return values;
+  return out;
 }
 
 }  // namespace spct::reward

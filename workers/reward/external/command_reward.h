@@ -40,7 +40,7 @@ class CommandReward final : public ExternalReward {
   CommandReward(const CommandReward&) = delete;
   CommandReward& operator=(const CommandReward&) = delete;
 
-  std::vector<double> score(const ExternalGroup& group) override;
+  ExternalScores score(const ExternalGroup& group) override;
 
   // Processes started so far (1 + restarts), for tests and metrics.
   int64_t starts() const;

@@ -64,11 +64,17 @@ struct ExternalSpec {
 // unknown or out-of-range option.
 std::optional<ExternalSpec> parse_external_spec(std::string_view entry);
 
+// What an external reward answered for one group.
+struct ExternalScores {
+  std::vector<double> scores;     // one per completion, in order
+  std::vector<std::string> info;  // its optional "info": one compact JSON text per completion; empty when absent
+};
+
 class ExternalReward {
  public:
   virtual ~ExternalReward() = default;
-  // One score per completion of `group`, in order. Throws RewardFailure; safe to call from several threads.
-  virtual std::vector<double> score(const ExternalGroup& group) = 0;
+  // The scores (and info) of `group`'s completions. Throws RewardFailure; safe to call from several threads.
+  virtual ExternalScores score(const ExternalGroup& group) = 0;
 };
 
 // Builds the reward `spec` names (the command is started now). Throws spct::UsageError for an unusable target

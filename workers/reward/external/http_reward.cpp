@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/http/url.h"
+#include "workers/reward/external/reward_info.h"
 
 namespace spct::reward {
 namespace {
@@ -34,7 +35,7 @@ HttpReward::HttpReward(std::string name, const std::string& url, const http::Url
       options_(options),
       client_(parsed.host, parsed.port, client_options(options)) {}
 
-std::vector<double> HttpReward::score(const ExternalGroup& group) {
+ExternalScores HttpReward::score(const ExternalGroup& group) {
   const std::vector<std::string>& completions = *group.completions;
   nlohmann::json query = nlohmann::json::array(), prompts = nlohmann::json::array(), labels = nlohmann::json::array();
   for (const std::string& completion : completions) {
@@ -82,14 +83,19 @@ std::vector<double> HttpReward::score(const ExternalGroup& group) {
     throw RewardFailure(where + "the body is not {\"rewards\": [one number per completion (" +
                         std::to_string(completions.size()) + ")]}: " + excerpt(response.body));
   }
-  std::vector<double> values;
+  std::optional<std::vector<std::string>> info = info_texts(answer, completions.size());
+  if (!info) {
+    throw RewardFailure(where + "its \"info\" is not a list of one entry per completion: " + excerpt(response.body));
+  }
+  ExternalScores out;
+  out.info = std::move(*info);
   for (const nlohmann::json& value : answer[key]) {
     if (!value.is_number() || !std::isfinite(value.get<double>())) {
       throw RewardFailure(where + "a reward is not a finite number: " + excerpt(response.body));
     }
-    values.push_back(value.get<double>());
+    out.scores.push_back(value.get<double>());
   }
-  return values;
+  return out;
 }
 
 }  // namespace spct::reward

@@ -26,7 +26,7 @@ class HttpReward final : public ExternalReward {
   // Connects lazily. Throws spct::UsageError for a URL that is not http://host[:port][/path].
   HttpReward(std::string name, const std::string& url, const ExternalOptions& options);
 
-  std::vector<double> score(const ExternalGroup& group) override;
+  ExternalScores score(const ExternalGroup& group) override;
 
  private:
   HttpReward(std::string name, const std::string& url, const http::Url& parsed, const ExternalOptions& options);

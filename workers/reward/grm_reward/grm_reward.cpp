@@ -73,6 +73,7 @@ std::vector<GrmGroupReward> GrmReward::score(const std::vector<GrmGroupInput>& g
       reward.metrics.emplace_back(name, (value - totals_before[name]) * share);
     }
     reward.metrics.emplace_back("grm/time_s", seconds * share);
+    reward.critiques = std::move(group.critiques);
   }
   return out;
 }

@@ -45,6 +45,7 @@ struct GrmGroupReward {
   std::vector<double> scores;  // per response, in group order, in [0, 1]; all 0 when the vote failed
   std::string vote_error;      // why the vote failed; empty when it did not
   std::vector<std::pair<std::string, double>> metrics;
+  std::vector<grm::CritiqueRecord> critiques;  // every critique sampled for the group (for the rollout log)
 };
 
 // One group to score: `query` and `responses` must outlive the score() call.

@@ -179,7 +179,7 @@ GrpoLearner::GrpoLearner(const config::Config& config, models::Transformer& poli
       logprob_temperature_(config.rollout.temperature > 0 ? config.rollout.temperature : 1.0),
       micro_batch_size_(config.grpo.micro_batch_size),
       logprob_chunk_tokens_(config.model.logprob_chunk_tokens),
-      importance_sampling_(config.rollout.mode == "async" && config.grpo.importance_cap > 0) {
+      importance_sampling_(config.rollout.mode == config::RolloutMode::kAsync && config.grpo.importance_cap > 0) {
   advantage_options_.std_normalize = config.grpo.std_normalize;
   advantage_options_.eps = config.grpo.advantage_eps;
   reference_ = std::make_unique<models::Transformer>(policy.config(), 0, policy.device());

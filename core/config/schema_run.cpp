@@ -22,11 +22,10 @@ void add_run_fields(SchemaBuilder& b) {
   b.add_bool("verify_learner_sync", f(&RunSection::verify_learner_sync),
              "After every step, compare a SHA-256 of every learner's weights and stop the run if they differ "
              "(costs a pass over the weights; for tests and debugging).");
-  b.add_string("job", f(&RunSection::job),
+  b.add_choice("job", f(&RunSection::job),
                "What `spct train` runs: grpo = GRPO on the policy (a GRM too, on preference prompts with the "
                "grm_correct reward); grm_rft = rejective fine-tuning of a GRM; meta_rm = training a meta RM on the "
-               "critiques of the GRM at grm.model_path. grm_rft and meta_rm run in one process.",
-               {.choices = {"grpo", "grm_rft", "meta_rm"}});
+               "critiques of the GRM at grm.model_path. grm_rft and meta_rm run in one process.");
 }
 
 void add_layout_fields(SchemaBuilder& b) {

@@ -32,7 +32,7 @@ spct::config::Config tiny_config() {
   config.grpo.beta = 0.1;
   config.grpo.kl_target = 0.01;  // adaptive: beta moves every step, so restoring it matters
   config.grpo.ref_reset_every = 2;
-  config.grpo.lr_schedule = "cosine";
+  config.grpo.lr_schedule = spct::config::LrDecay::kCosine;
   config.grpo.warmup_steps = 1;
   config.run.steps = 10;
   return config;
@@ -69,8 +69,8 @@ TEST_CASE("a restored learner takes the very same next steps as the learner that
   TempDir dir;
   auto config = tiny_config();
   // bfloat16: the float32 masters and moments must come back too, or the next updates differ.
-  config.model.dtype = GENERATE(std::string("float32"), std::string("bfloat16"));
-  CAPTURE(config.model.dtype);
+  config.model.dtype = GENERATE(spct::config::ModelDType::kFloat32, spct::config::ModelDType::kBFloat16);
+  CAPTURE(spct::config::to_string(config.model.dtype));
   auto policy = make_model(config, 7);
   GrpoLearner learner(config, *policy, nullptr);
   for (int step = 0; step < 3; ++step) learner.step(batch(step % 2 + 1), step);
@@ -96,7 +96,7 @@ TEST_CASE("a restored learner takes the very same next steps as the learner that
     CHECK(at::equal(restored_state[i].second, saved_state[i].second));
   }
   const bool has_masters = saved_state.back().first.rfind("master.", 0) == 0;
-  CHECK(has_masters == (config.model.dtype == "bfloat16"));
+  CHECK(has_masters == (config.model.dtype == spct::config::ModelDType::kBFloat16));
 
   for (int step = 3; step < 6; ++step) {
     const auto a = learner.step(batch(step % 2 + 1), step);

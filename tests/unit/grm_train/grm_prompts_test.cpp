@@ -19,7 +19,7 @@ namespace {
 
 PromptOptions compact_options() {
   spct::config::GrmSection grm;
-  grm.prompt_template = "compact";
+  grm.prompt_template = spct::config::GrmPromptTemplate::kCompact;
   return PromptOptions::from_config(grm);
 }
 
@@ -112,7 +112,7 @@ TEST_CASE("preference prompts shuffle responses per item and carry the truth in 
 
 TEST_CASE("make_prompt_sources builds preference prompts from the task or a JSONL file", "[grm_train]") {
   spct::config::Config config;
-  config.grm.prompt_template = "compact";
+  config.grm.prompt_template = spct::config::GrmPromptTemplate::kCompact;
   config.data.task = "preference";
   config.data.eval_size = 20;
   const auto count = [](const spct::data::PromptItem& item) { return static_cast<int64_t>(item.prompt.size()); };
@@ -130,10 +130,10 @@ TEST_CASE("make_prompt_sources builds preference prompts from the task or a JSON
                       << R"({"query": "1+1=", "responses": ["3", "2", "1"], "best": 1})"
                       << "\n";
   config = {};
-  config.grm.prompt_template = "compact";
+  config.grm.prompt_template = spct::config::GrmPromptTemplate::kCompact;
   config.data.task = "";
   config.data.path = path;
-  config.data.format = "preference";
+  config.data.format = spct::config::DataFormat::kPreference;
   const auto file = spct::data::make_prompt_sources(config, count);
   REQUIRE(file.train->size() == 2);
   CHECK(file.train->at(1).id == path + ":2");

@@ -28,7 +28,7 @@ TEST_CASE("the entropy bonus and metric cover the tokens the loss keeps, aggrega
   config.rollout.temperature = 1.0;
   const std::string aggregation = GENERATE(std::string("token_mean"), std::string("seq_mean_token_mean"));
   CAPTURE(aggregation);
-  config.grpo.loss_aggregation = aggregation;
+  config.grpo.loss_aggregation = *spct::config::from_string<spct::config::LossAggregation>(aggregation);
   const spct::learner::LearnerBatch batch = spct::test::tiny_batch();
 
   // By hand, on a copy of the initial model: one epoch of one minibatch, so the ratio is 1 with the gradient of

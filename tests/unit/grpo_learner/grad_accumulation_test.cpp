@@ -17,7 +17,7 @@ spct::config::Config tiny_config(const std::string& aggregation, int64_t micro_b
   spct::config::Config config = spct::test::tiny_learner_config();
   config.grpo.beta = 0.05;
   config.grpo.entropy_coef = 0.01;
-  config.grpo.loss_aggregation = aggregation;
+  config.grpo.loss_aggregation = *spct::config::from_string<spct::config::LossAggregation>(aggregation);
   config.grpo.micro_batch_size = micro_batch_size;
   config.grpo.overlong_filter = true;
   return config;

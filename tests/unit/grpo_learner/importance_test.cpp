@@ -20,7 +20,7 @@ namespace {
 
 spct::config::Config tiny_config(const std::string& mode, double cap) {
   spct::config::Config config = spct::test::tiny_learner_config();
-  config.rollout.mode = mode;
+  config.rollout.mode = *spct::config::from_string<spct::config::RolloutMode>(mode);
   config.grpo.beta = 0;       // the policy term alone, so the whole gradient scales with the weight
   config.grpo.grad_clip = 0;  // compare raw gradients
   config.grpo.importance_cap = cap;

@@ -58,7 +58,7 @@ PromptOptions PromptOptions::from_config(const config::GrmSection& grm) {
   }
   options.score_min = static_cast<int>(grm.score_min);
   options.score_max = static_cast<int>(grm.score_max);
-  options.compact = grm.prompt_template == "compact";
+  options.compact = grm.prompt_template == config::GrmPromptTemplate::kCompact;
   return options;
 }
 

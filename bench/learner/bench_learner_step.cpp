@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
   config.rollout.max_new_tokens = shape.completion_tokens;
   config.grpo.overlong_filter = true;
   spct::models::Transformer policy(spct::models::from_section(config.model, shape.vocab), 1);
-  spct::learner::GrpoLearner learner(config, policy, nullptr);
+  spct::learner::GrpoLearner learner(spct::learner::grpo_learner_options(config), policy, nullptr);
   const spct::learner::LearnerBatch batch = make_batch(shape);
 
   std::vector<double> seconds;

@@ -150,7 +150,7 @@ uint64_t run_learner_rank(comm::World& world, const config::Config& config, cons
     if (publishes) publisher->publish(1, weights_of(policy));
   }
   // Built after the warm start: the reference model is the warm-started policy.
-  learner::GrpoLearner learner(config, policy, world.learners());
+  learner::GrpoLearner learner(learner::grpo_learner_options(config), policy, world.learners());
   if (start.checkpoint) {
     comm::PhaseScope phase(world.state(), "restore checkpoint");
     learner::load_learner_checkpoint(learner, policy, *start.checkpoint);

@@ -72,7 +72,7 @@ TEST_CASE("a restored learner takes the very same next steps as the learner that
   config.model.dtype = GENERATE(spct::config::ModelDType::kFloat32, spct::config::ModelDType::kBFloat16);
   CAPTURE(spct::config::to_string(config.model.dtype));
   auto policy = make_model(config, 7);
-  GrpoLearner learner(config, *policy, nullptr);
+  GrpoLearner learner(spct::learner::grpo_learner_options(config), *policy, nullptr);
   for (int step = 0; step < 3; ++step) learner.step(batch(step % 2 + 1), step);
   spct::learner::save_learner_checkpoint(learner, *policy, dir.path, {});
   CHECK(fs::exists(dir.path / "model" / "config.json"));
@@ -81,7 +81,7 @@ TEST_CASE("a restored learner takes the very same next steps as the learner that
   CHECK(fs::exists(dir.path / "reference.safetensors"));
 
   auto restored_policy = make_model(config, 99);  // other initial weights: everything must come from the files
-  GrpoLearner restored(config, *restored_policy, nullptr);
+  GrpoLearner restored(spct::learner::grpo_learner_options(config), *restored_policy, nullptr);
   spct::learner::load_learner_checkpoint(restored, *restored_policy, dir.path);
   CHECK(same_parameters(*policy, *restored_policy));
   CHECK(same_parameters(learner.reference(), restored.reference()));
@@ -113,11 +113,11 @@ TEST_CASE("a checkpoint of another model shape is refused with the file and tens
   TempDir dir;
   auto config = tiny_config();
   auto policy = make_model(config, 1);
-  GrpoLearner learner(config, *policy, nullptr);
+  GrpoLearner learner(spct::learner::grpo_learner_options(config), *policy, nullptr);
   spct::learner::save_learner_checkpoint(learner, *policy, dir.path, {});
   config.model.intermediate_size = 48;
   auto other = make_model(config, 1);
-  GrpoLearner other_learner(config, *other, nullptr);
+  GrpoLearner other_learner(spct::learner::grpo_learner_options(config), *other, nullptr);
   CHECK_THROWS_AS(spct::learner::load_learner_checkpoint(other_learner, *other, dir.path), spct::InputError);
 }
 
@@ -126,7 +126,7 @@ TEST_CASE("a learner.json without its keys is refused, naming the file") {
   TempDir dir;
   const auto config = tiny_config();
   auto policy = make_model(config, 1);
-  GrpoLearner learner(config, *policy, nullptr);
+  GrpoLearner learner(spct::learner::grpo_learner_options(config), *policy, nullptr);
   spct::learner::save_learner_checkpoint(learner, *policy, dir.path, {});
   std::ofstream(dir.path / "learner.json") << "{\"kl_beta\": 0.1}";
   CHECK_THROWS_WITH(spct::learner::load_learner_checkpoint(learner, *policy, dir.path),

@@ -61,7 +61,7 @@ TEST_CASE("the entropy bonus and metric cover the tokens the loss keeps, aggrega
   const double entropy_mean = ((lp.entropy * kept).sum() / kept_tokens).item<double>();
 
   spct::models::Transformer policy(spct::models::from_section(config.model, spct::test::kTinyVocab), 5);
-  GrpoLearner learner(config, policy, nullptr);
+  GrpoLearner learner(spct::learner::grpo_learner_options(config), policy, nullptr);
   const spct::Metrics metrics = learner.step(batch, 0);
   CHECK(metrics.at("loss/entropy") == Approx(entropy_mean).epsilon(1e-5));
   CHECK(metrics.at("loss/policy") == Approx(policy_loss.item<double>()).epsilon(1e-5).margin(1e-7));

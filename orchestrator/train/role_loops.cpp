@@ -68,7 +68,7 @@ std::size_t weight_bucket_bytes(const config::Config& config) {
 
 uint64_t run_rollout_rank(comm::World& world, const config::Config& config, const tokenizer::Tokenizer& tokenizer,
                           models::Transformer& policy, const RoleStart& start) {
-  const rollout::RolloutWorker worker(config, tokenizer, policy);
+  const rollout::RolloutWorker worker(rollout::rollout_worker_options(config), tokenizer, policy);
   const distributed::NamedTensors weights = weights_of(policy);
   distributed::WeightReceiver receiver(*world.weight_sync(), weights, 0, weight_bucket_bytes(config));
   comm::MpiCommunicator& comm = world.world();

@@ -94,6 +94,7 @@ std::optional<E> from_string(std::string_view name) {
 template <Choice E>
 std::vector<std::string> choice_names() {
   std::vector<std::string> names;
+  names.reserve(ChoiceTable<E>::kNames.size());
   for (const auto& entry : ChoiceTable<E>::kNames) names.emplace_back(entry.second);
   return names;
 }

@@ -76,9 +76,9 @@ void copy_parameters(models::Transformer& from, models::Transformer& to) {
 
 // The weight of the router load-balancing loss: model.moe.aux_loss_coef, or config.json's when it is negative;
 // 0 for a dense model.
-double moe_aux_coef(const config::Config& config, const models::ModelConfig& model) {
+double moe_aux_coef(const GrpoLearnerOptions& options, const models::ModelConfig& model) {
   if (model.num_experts == 0) return 0;
-  return config.model.moe.aux_loss_coef >= 0 ? config.model.moe.aux_loss_coef : model.router_aux_loss_coef;
+  return options.moe_aux_loss_coef >= 0 ? options.moe_aux_loss_coef : model.router_aux_loss_coef;
 }
 
 // Adds one pass's router statistics to per-layer sums: [layer * experts + e] top-k slots, then one entropy sum
@@ -167,21 +167,18 @@ struct GrpoLearner::Prepared {
   double sequence_kl_mean = 0;
 };
 
-GrpoLearner::GrpoLearner(const config::Config& config, models::Transformer& policy, comm::Communicator* peers)
-    : config_(config),
+GrpoLearner::GrpoLearner(const GrpoLearnerOptions& options, models::Transformer& policy, comm::Communicator* peers)
+    : options_(options),
       policy_(policy),
       peers_(peers != nullptr && peers->size() > 1 ? peers : nullptr),
-      // A run of 0 steps (warm start only) never updates; its schedule just has to exist.
-      schedule_(lr_schedule_from_config(
-          config.grpo, std::max<int64_t>(1, config.run.steps * config.grpo.epochs * config.grpo.minibatches))),
-      loss_options_(from_config(config.grpo, config.rollout.max_new_tokens)),
-      kl_(kl_controller_from_config(config.grpo)),
-      logprob_temperature_(config.rollout.temperature > 0 ? config.rollout.temperature : 1.0),
-      micro_batch_size_(config.grpo.micro_batch_size),
-      logprob_chunk_tokens_(config.model.logprob_chunk_tokens),
-      importance_sampling_(config.rollout.mode == "async" && config.grpo.importance_cap > 0) {
-  advantage_options_.std_normalize = config.grpo.std_normalize;
-  advantage_options_.eps = config.grpo.advantage_eps;
+      schedule_(options.lr_schedule),
+      loss_options_(options.loss),
+      kl_(options.loss.beta, options.kl_target, options.kl_horizon),
+      logprob_temperature_(options.logprob_temperature),
+      micro_batch_size_(options.micro_batch_size),
+      logprob_chunk_tokens_(options.logprob_chunk_tokens),
+      importance_sampling_(options.importance_sampling) {
+  advantage_options_ = options.advantages;
   reference_ = std::make_unique<models::Transformer>(policy.config(), 0, policy.device());
   copy_parameters(policy_, *reference_);
   reference_->set_requires_grad(false);
@@ -193,13 +190,13 @@ GrpoLearner::GrpoLearner(const config::Config& config, models::Transformer& poli
     params_.push_back(parameter.tensor);
     named.emplace_back(parameter.name, parameter.tensor);
   }
-  const auto bucket_bytes = static_cast<std::size_t>(config.distributed.bucket_mb * 1024 * 1024);
-  const int zero_stage = peers_ != nullptr ? static_cast<int>(config.distributed.zero_stage) : 0;
+  const auto bucket_bytes = static_cast<std::size_t>(options.bucket_mb * 1024 * 1024);
+  const int zero_stage = peers_ != nullptr ? static_cast<int>(options.zero_stage) : 0;
   if (zero_stage > 0) {
-    sharded_ = std::make_unique<ShardedAdamW>(*peers_, params_, adamw_options_from_config(config.grpo), zero_stage,
+    sharded_ = std::make_unique<ShardedAdamW>(*peers_, params_, options.adamw, zero_stage,
                                               static_cast<int64_t>(bucket_bytes / sizeof(float)));
   } else {
-    optimizer_ = std::make_unique<AdamW>(params_, adamw_options_from_config(config.grpo));
+    optimizer_ = std::make_unique<AdamW>(params_, options.adamw);
   }
   // Stage 2 reduce-scatters the gradients itself; stages 0 and 1 all-reduce them.
   if (peers_ != nullptr && zero_stage < 2) {
@@ -225,7 +222,7 @@ void GrpoLearner::zero_grad() {
 
 double GrpoLearner::update() {
   const double lr = schedule_.lr_at(optimizer_steps_);
-  const double clip = config_.grpo.grad_clip;
+  const double clip = options_.grad_clip;
   double norm = 0;
   if (sharded_ != nullptr) {
     norm = sharded_->reduce_gradients();
@@ -249,14 +246,14 @@ void GrpoLearner::sum_over_learners(std::vector<double>& values) const {
 GrpoLearner::Prepared GrpoLearner::prepare(const LearnerBatch& batch) {
   at::NoGradGuard no_grad;
   Prepared prepared;
-  const int64_t minibatches = config_.grpo.minibatches;
+  const int64_t minibatches = options_.minibatches;
   if (batch.groups() % minibatches != 0) {
     throw Error(ExitCode::kFailure, "learner: " + std::to_string(batch.groups()) +
                                         " groups do not split into grpo.minibatches = " + std::to_string(minibatches));
   }
   const bool need_reference = kl_.beta() > 0;
   const bool kl_in_reward = need_reference && loss_options_.kl_placement == KlPlacement::kReward;
-  prepared.reuse_current = config_.grpo.epochs == 1 && minibatches == 1 && !kl_in_reward;
+  prepared.reuse_current = options_.epochs == 1 && minibatches == 1 && !kl_in_reward;
   const int64_t groups_per_minibatch = batch.groups() / minibatches;
   std::vector<double> normalizers;  // sequences, tokens per minibatch, summed over learners below
   prepared.rewards = batch.rewards;
@@ -329,11 +326,11 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
   int64_t updates = 0;
   const bool entropy_bonus = loss_options_.entropy_coef > 0;
   const bool moe = policy_.config().num_experts > 0;
-  const double aux_coef = moe_aux_coef(config_, policy_.config());
+  const double aux_coef = moe_aux_coef(options_, policy_.config());
   at::Tensor aux_sum;                                 // the passes' load-balancing losses, weighted by rows
   std::vector<double> router_counts, router_entropy;  // first epoch's routing (add_router_counts)
   LossTerms terms;
-  for (int64_t epoch = 0; epoch < config_.grpo.epochs; ++epoch) {
+  for (int64_t epoch = 0; epoch < options_.epochs; ++epoch) {
     for (Prepared::Minibatch& minibatch : prepared.minibatches) {
       zero_grad();
       // Gradient accumulation: the minibatch's forward and backward passes run micro_batch_size completions at a
@@ -434,7 +431,7 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
   }
   metrics["optim/grad_norm"] = grad_norm_sum / static_cast<double>(updates);
   metrics["optim/lr"] = sharded_ != nullptr ? sharded_->lr() : optimizer_->lr();
-  metrics["learner/tokens"] = sums[kStatTokens] / static_cast<double>(config_.grpo.epochs);
+  metrics["learner/tokens"] = sums[kStatTokens] / static_cast<double>(options_.epochs);
   metrics["learner/count"] = learners;
   if (loss_options_.kl_placement == KlPlacement::kReward) metrics["loss/kl_in_reward"] = prepared.sequence_kl_mean;
   if (moe) {
@@ -443,7 +440,7 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
   }
 
   kl_.update(metrics["loss/kl"], batch.size() * static_cast<int64_t>(learners));
-  if (config_.grpo.ref_reset_every > 0 && (step + 1) % config_.grpo.ref_reset_every == 0) {
+  if (options_.ref_reset_every > 0 && (step + 1) % options_.ref_reset_every == 0) {
     copy_parameters(policy_, *reference_);
   }
   return metrics;

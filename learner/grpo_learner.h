@@ -32,10 +32,10 @@
 #include <vector>
 
 #include "core/comm/communicator.h"
-#include "core/config/config.h"
 #include "core/metrics.h"
 #include "distributed/grad_sync.h"
 #include "learner/advantages.h"
+#include "learner/grpo_learner_options.h"
 #include "learner/kl_controller.h"
 #include "learner/learner_batch.h"
 #include "learner/loss_options.h"
@@ -49,8 +49,9 @@ namespace spct::learner {
 class GrpoLearner {
  public:
   // `policy` is trained in place and must outlive the learner. `peers` is the communicator of all learners
-  // (nullptr or size 1 for a single learner). The reference model starts as a copy of `policy`.
-  GrpoLearner(const config::Config& config, models::Transformer& policy, comm::Communicator* peers);
+  // (nullptr or size 1 for a single learner). The reference model starts as a copy of `policy`. `options`
+  // usually comes from grpo_learner_options(config).
+  GrpoLearner(const GrpoLearnerOptions& options, models::Transformer& policy, comm::Communicator* peers);
   ~GrpoLearner();
 
   // One training step on `batch`. Returns this step's metrics (loss/*, kl, entropy, clip fractions, ratio
@@ -85,7 +86,7 @@ class GrpoLearner {
   // Sums `values` over all learners in place.
   void sum_over_learners(std::vector<double>& values) const;
 
-  const config::Config config_;
+  const GrpoLearnerOptions options_;
   models::Transformer& policy_;
   comm::Communicator* const peers_;
   std::unique_ptr<models::Transformer> reference_;

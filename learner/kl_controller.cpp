@@ -4,7 +4,6 @@
 #include <cmath>
 #include <string>
 
-#include "core/config/config.h"
 #include "core/error.h"
 
 namespace spct::learner {
@@ -33,10 +32,6 @@ void KlController::set_beta(double beta) {
     throw Error(ExitCode::kFailure, "KL controller: beta " + std::to_string(beta) + " must be finite and >= 0");
   }
   beta_ = beta;
-}
-
-KlController kl_controller_from_config(const config::GrpoSection& grpo) {
-  return KlController(grpo.beta, grpo.kl_target, grpo.kl_horizon);
 }
 
 }  // namespace spct::learner

@@ -10,10 +10,6 @@
 
 #include <cstdint>
 
-namespace spct::config {
-struct GrpoSection;
-}
-
 namespace spct::learner {
 
 class KlController {
@@ -35,8 +31,5 @@ class KlController {
   const double target_;
   const int64_t horizon_;
 };
-
-// From grpo.beta, grpo.kl_target, grpo.kl_horizon.
-KlController kl_controller_from_config(const config::GrpoSection& grpo);
 
 }  // namespace spct::learner

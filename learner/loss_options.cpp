@@ -38,35 +38,14 @@ void validate(const LossOptions& o) {
   }
 }
 
-KlEstimator parse_kl_estimator(const std::string& name) {
-  if (name == "k1") return KlEstimator::kK1;
-  if (name == "k2") return KlEstimator::kK2;
-  if (name == "k3") return KlEstimator::kK3;
-  throw UsageError("grpo.kl_estimator: unknown estimator \"" + name + "\" (choose k1, k2 or k3)");
-}
-
-KlPlacement parse_kl_placement(const std::string& name) {
-  if (name == "loss") return KlPlacement::kLoss;
-  if (name == "reward") return KlPlacement::kReward;
-  throw UsageError("grpo.kl_in: unknown placement \"" + name + "\" (choose loss or reward)");
-}
-
-LossAggregation parse_loss_aggregation(const std::string& name) {
-  if (name == "seq_mean_token_mean") return LossAggregation::kSeqMeanTokenMean;
-  if (name == "token_mean") return LossAggregation::kTokenMean;
-  if (name == "seq_mean_token_sum_norm") return LossAggregation::kSeqMeanTokenSumNorm;
-  throw UsageError("grpo.loss_aggregation: unknown aggregation \"" + name +
-                   "\" (choose seq_mean_token_mean, token_mean or seq_mean_token_sum_norm)");
-}
-
 LossOptions from_config(const config::GrpoSection& grpo, int64_t max_new_tokens) {
   LossOptions options{.clip_low = grpo.clip_low,
                       .clip_high = grpo.clip_high,
                       .dual_clip = grpo.dual_clip,
                       .beta = grpo.beta,
-                      .kl_estimator = parse_kl_estimator(grpo.kl_estimator),
-                      .kl_placement = parse_kl_placement(grpo.kl_in),
-                      .aggregation = parse_loss_aggregation(grpo.loss_aggregation),
+                      .kl_estimator = grpo.kl_estimator,
+                      .kl_placement = grpo.kl_in,
+                      .aggregation = grpo.loss_aggregation,
                       .sum_norm_tokens = static_cast<double>(max_new_tokens),
                       .entropy_coef = grpo.entropy_coef,
                       .overlong_filter = grpo.overlong_filter,

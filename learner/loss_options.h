@@ -9,7 +9,8 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
+
+#include "core/config/choices.h"
 
 namespace spct::config {
 struct GrpoSection;
@@ -19,17 +20,17 @@ namespace spct::learner {
 
 // KL(pi || ref) per token, from x = log pi - log ref:
 //   k1 = x,  k2 = x^2 / 2,  k3 = exp(-x) + x - 1 (= ref/pi - log(ref/pi) - 1, GRPO's, always >= 0).
-enum class KlEstimator { kK1, kK2, kK3 };
+using config::KlEstimator;
 
 // kLoss: beta * KL_t is added to every token's loss (GRPO). kReward: the loss has no KL term; the caller
 // subtracts beta * sequence_kl() from each reward before computing advantages (PPO style).
-enum class KlPlacement { kLoss, kReward };
+using config::KlPlacement;
 
 // How per-token losses l_it (mask m_it, S = sequences with at least one unmasked token) become one number:
 //   kSeqMeanTokenMean     (1/S) sum_i [ sum_t m_it l_it / sum_t m_it ]                  GRPO
 //   kTokenMean            sum_it m_it l_it / sum_it m_it                                 DAPO
 //   kSeqMeanTokenSumNorm  (1/S) sum_i [ sum_t m_it l_it / sum_norm_tokens ]              Dr. GRPO
-enum class LossAggregation { kSeqMeanTokenMean, kTokenMean, kSeqMeanTokenSumNorm };
+using config::LossAggregation;
 
 struct LossOptions {
   // Ratio clip range [1 - clip_low, 1 + clip_high]. REQUIRES: 0 <= clip_low < 1, clip_high >= 0.
@@ -60,12 +61,6 @@ struct LossOptions {
 
 // Throws spct::UsageError naming the offending option when a REQUIRES above does not hold.
 void validate(const LossOptions& options);
-
-// "k1" | "k2" | "k3", "loss" | "reward", and the three aggregation names of grpo.loss_aggregation.
-// Throw spct::UsageError naming the config key and the accepted values.
-KlEstimator parse_kl_estimator(const std::string& name);
-KlPlacement parse_kl_placement(const std::string& name);
-LossAggregation parse_loss_aggregation(const std::string& name);
 
 // The options of config section `grpo`; max_new_tokens (rollout.max_new_tokens) is Dr. GRPO's constant.
 // beta starts at grpo.beta (or 0 when grpo.beta is 0). Validated; throws spct::UsageError naming the key

@@ -46,17 +46,11 @@ double LrSchedule::lr_at(int64_t step) const {
   return o.peak_lr * (o.min_lr_ratio + (1.0 - o.min_lr_ratio) * cosine);
 }
 
-LrDecay parse_lr_decay(const std::string& name) {
-  if (name == "constant") return LrDecay::kConstant;
-  if (name == "cosine") return LrDecay::kCosine;
-  throw UsageError("grpo.lr_schedule: unknown schedule \"" + name + "\" (choose constant or cosine)");
-}
-
 LrSchedule lr_schedule_from_config(const config::GrpoSection& grpo, int64_t total_optimizer_steps) {
   return LrSchedule(LrScheduleOptions{.peak_lr = grpo.lr,
                                       .warmup_steps = grpo.warmup_steps,
                                       .total_steps = total_optimizer_steps,
-                                      .decay = parse_lr_decay(grpo.lr_schedule),
+                                      .decay = grpo.lr_schedule,
                                       .min_lr_ratio = grpo.min_lr_ratio});
 }
 

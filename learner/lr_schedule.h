@@ -10,7 +10,8 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
+
+#include "core/config/choices.h"
 
 namespace spct::config {
 struct GrpoSection;
@@ -18,7 +19,7 @@ struct GrpoSection;
 
 namespace spct::learner {
 
-enum class LrDecay { kConstant, kCosine };
+using config::LrDecay;  // grpo.lr_schedule
 
 struct LrScheduleOptions {
   double peak_lr = 1e-3;     // REQUIRES: finite, >= 0
@@ -41,9 +42,6 @@ class LrSchedule {
  private:
   const LrScheduleOptions options_;
 };
-
-// "constant" or "cosine" (the grpo.lr_schedule choices). Throws spct::UsageError naming grpo.lr_schedule.
-LrDecay parse_lr_decay(const std::string& name);
 
 // The schedule of the grpo section: peak grpo.lr, grpo.warmup_steps, grpo.lr_schedule, grpo.min_lr_ratio,
 // over `total_optimizer_steps` (run.steps * grpo.epochs * grpo.minibatches for one optimizer step per

@@ -6,14 +6,14 @@
 
 #include <c10/core/Device.h>
 
-#include <string>
+#include "core/config/choices.h"
 
 namespace spct::models {
 
 // CUDA devices this process sees through LibTorch (0 without CUDA).
 int cuda_device_count();
 
-// Throws spct::UsageError for "cuda" without a device and for an unknown setting.
-c10::Device device_for(const std::string& setting);
+// Throws spct::UsageError for kCuda without a device.
+c10::Device device_for(config::Device setting);
 
 }  // namespace spct::models

@@ -439,14 +439,10 @@ json to_hf_config(const ModelConfig& c) {
 
 ModelConfig from_section(const config::ModelSection& s, int64_t vocab_size) {
   ModelConfig c;
-  if (s.family == "llama") {
-    c.family = Family::kLlama;
-  } else if (s.family == "qwen2") {
-    c.family = Family::kQwen2;
-  } else if (s.family == "qwen3") {
-    c.family = Family::kQwen3;
-  } else {
-    fail("model.family", "unknown '" + s.family + "'; choices: llama, qwen2, qwen3");
+  switch (s.family) {
+    case config::ModelFamily::kLlama: c.family = Family::kLlama; break;
+    case config::ModelFamily::kQwen2: c.family = Family::kQwen2; break;
+    case config::ModelFamily::kQwen3: c.family = Family::kQwen3; break;
   }
   c.vocab_size = vocab_size;
   c.hidden_size = s.hidden_size;
@@ -465,14 +461,11 @@ ModelConfig from_section(const config::ModelSection& s, int64_t vocab_size) {
   c.tie_embeddings = s.tie_embeddings;
   c.qkv_bias = c.family == Family::kQwen2;
   c.qk_norm = c.family == Family::kQwen3;
-  if (s.dtype == "float32" || s.dtype == "auto") {
-    c.dtype = DType::kFloat32;
-  } else if (s.dtype == "bfloat16") {
-    c.dtype = DType::kBFloat16;
-  } else if (s.dtype == "float16") {
-    c.dtype = DType::kFloat16;
-  } else {
-    fail("model.dtype", "unknown '" + s.dtype + "'; choices: auto, float32, bfloat16, float16");
+  switch (s.dtype) {
+    case config::ModelDType::kAuto:
+    case config::ModelDType::kFloat32: c.dtype = DType::kFloat32; break;
+    case config::ModelDType::kBFloat16: c.dtype = DType::kBFloat16; break;
+    case config::ModelDType::kFloat16: c.dtype = DType::kFloat16; break;
   }
   validate(c);
   return c;

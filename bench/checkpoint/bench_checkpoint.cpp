@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
   at::set_num_threads(1);
   const spct::config::Config config = bench_config();
   spct::models::Transformer policy(spct::models::from_section(config.model, 32000), 1);
-  spct::learner::GrpoLearner learner(config, policy, nullptr);
+  spct::learner::GrpoLearner learner(spct::learner::grpo_learner_options(config), policy, nullptr);
   // One update, so that the optimizer's moments exist and are not zero.
   spct::learner::LearnerBatch batch;
   batch.group_size = 2;
@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
     if (!spct::checkpoint::verify_manifest(checkpoint).empty()) std::abort();
   });
   spct::models::Transformer other(spct::models::from_section(config.model, 32000), 2);
-  spct::learner::GrpoLearner restored(config, other, nullptr);
+  spct::learner::GrpoLearner restored(spct::learner::grpo_learner_options(config), other, nullptr);
   const double restore_s = seconds([&] { spct::learner::load_learner_checkpoint(restored, other, checkpoint); });
 
   const std::string bytes(static_cast<std::size_t>(megabytes * 1e6), 'x');

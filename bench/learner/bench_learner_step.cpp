@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -75,7 +76,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s grpo_add|large [threads] [steps >= 2] [float32|bfloat16]\n", argv[0]);
     return 2;
   }
-  if (threads < 1 || steps < 2) return 2;
+  const std::optional<spct::config::ModelDType> model_dtype =
+      spct::config::from_string<spct::config::ModelDType>(dtype);
+  if (threads < 1 || steps < 2 || !model_dtype) return 2;
   at::set_num_threads(threads);
 
   spct::config::Config config;
@@ -85,12 +88,12 @@ int main(int argc, char** argv) {
   config.model.num_kv_heads = shape.kv_heads;
   config.model.intermediate_size = shape.intermediate;
   config.model.max_position = shape.prompt_tokens + shape.completion_tokens + 8;
-  config.model.dtype = dtype;
+  config.model.dtype = *model_dtype;
   config.rollout.group_size = shape.group_size;
   config.rollout.max_new_tokens = shape.completion_tokens;
   config.grpo.overlong_filter = true;
   spct::models::Transformer policy(spct::models::from_section(config.model, shape.vocab), 1);
-  spct::learner::GrpoLearner learner(config, policy, nullptr);
+  spct::learner::GrpoLearner learner(spct::learner::grpo_learner_options(config), policy, nullptr);
   const spct::learner::LearnerBatch batch = make_batch(shape);
 
   std::vector<double> seconds;

@@ -88,12 +88,12 @@ MpiSession::~MpiSession() {
   if (owns_) MPI_Finalize();
 }
 
-World::World(const config::Config& config, const std::vector<std::string>& gpus) {
+World::World(const WorldOptions& options, const std::vector<std::string>& gpus) {
   SPCT_MPI_CHECK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
   int world_size = 0;
   SPCT_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank_));
   SPCT_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world_size));
-  const double startup_s = config.timeouts.startup_s;
+  const double startup_s = options.timeouts.startup_s;
 
   // Once every rank has passed this barrier, all of them are alive and running this constructor, so the
   // blocking communicator constructors below (MPI has no non-blocking split) cannot wait on a missing rank.
@@ -146,8 +146,8 @@ World::World(const config::Config& config, const std::vector<std::string>& gpus)
   }
 
   // Every rank computes the same layout from the same records, so a bad world size throws on all of them.
-  layout_ = std::make_unique<RankLayout>(RankLayout::plan(config.layout, config.run.threads, nodes));
-  state_ = std::make_unique<RankState>(*layout_, rank_, config.timeouts);
+  layout_ = std::make_unique<RankLayout>(RankLayout::plan(options.layout, options.threads, nodes));
+  state_ = std::make_unique<RankState>(*layout_, rank_, options.timeouts);
   stall_ = std::make_unique<StallDetector>(*state_);
 
   const RankPlacement& me = layout_->at(rank_);

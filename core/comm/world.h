@@ -28,6 +28,7 @@
 #include "core/comm/mpi_communicator.h"
 #include "core/comm/rank_state.h"
 #include "core/comm/stall_detector.h"
+#include "core/comm/world_options.h"
 #include "core/config/config.h"
 
 namespace spct::comm {
@@ -73,10 +74,10 @@ class CommHandle {
 class World {
  public:
   // Collective over MPI_COMM_WORLD. Throws spct::UsageError (on every rank) if the world size does not match
-  // what `config.layout` needs. `gpus`: ids of the CUDA devices this rank may use (NodeInfo::gpus; empty: none,
-  // as for model.device cpu). A GPU rank in a group of several ranks throws spct::UsageError when spct was
-  // built without NCCL.
-  World(const config::Config& config, const std::vector<std::string>& gpus);
+  // what `options.layout` needs (`options` usually comes from world_options(config)). `gpus`: ids of the CUDA devices
+  // this rank may use (NodeInfo::gpus; empty: none, as for model.device cpu). A GPU rank in a group of several ranks
+  // throws spct::UsageError when spct was built without NCCL.
+  World(const WorldOptions& options, const std::vector<std::string>& gpus);
 
   World(const World&) = delete;
   World& operator=(const World&) = delete;

@@ -84,7 +84,7 @@ std::vector<CheckFailure> check_consistency(const Config& c) {
       }
     }
   }
-  if (c.tokenizer.kind == "hf" && c.tokenizer.path.empty() && c.model.path.empty()) {
+  if (c.tokenizer.kind == TokenizerKind::kHf && c.tokenizer.path.empty() && c.model.path.empty()) {
     fail("tokenizer.kind is hf but neither tokenizer.path nor model.path says where tokenizer.json is",
          {"tokenizer.kind", "tokenizer.path", "model.path"});
   }
@@ -142,12 +142,12 @@ std::vector<CheckFailure> check_consistency(const Config& c) {
     fail("grm.rule_weight mixes the GRM with rule rewards, but reward.functions lists only grm",
          {"grm.rule_weight", "reward.functions"});
   }
-  if (grm_reward && c.grm.backend == "local" && c.grm.model_path.empty()) {
+  if (grm_reward && c.grm.backend == GrmBackend::kLocal && c.grm.model_path.empty()) {
     fail("reward.functions lists grm (grm.backend local) but grm.model_path is empty: name the GRM's directory",
          {"grm.model_path", "reward.functions"});
   }
   // A remote GRM that stops answering must fail (or fall back) within the step deadline, not outlast it.
-  if (grm_reward && c.grm.backend == "remote" && remote_hang_bound_s(c.grm) >= c.timeouts.step_s) {
+  if (grm_reward && c.grm.backend == GrmBackend::kRemote && remote_hang_bound_s(c.grm) >= c.timeouts.step_s) {
     const GrmSection& g = c.grm;
     const bool breaker_bound = g.remote_breaker_failures > g.remote_retries + 1;
     const int64_t attempts = remote_hang_attempts(g);
@@ -176,19 +176,21 @@ std::vector<CheckFailure> check_consistency(const Config& c) {
   }
 
   // GRM training (orchestrator/jobs/grm_jobs.h, and GRPO on preference prompts with grm_correct).
-  const bool preference_data = c.data.task == "preference" || (!c.data.path.empty() && c.data.format == "preference");
-  const bool grm_job = c.run.job == "grm_rft" || c.run.job == "meta_rm" || c.run.job == "scalar_rm";
+  const bool preference_data =
+      c.data.task == "preference" || (!c.data.path.empty() && c.data.format == DataFormat::kPreference);
+  const bool grm_job = c.run.job == Job::kGrmRft || c.run.job == Job::kMetaRm ||
+                       c.run.job == Job::kScalarRm;
   if (grm_job && !preference_data) {
-    fail("run.job " + c.run.job +
+    fail("run.job " + to_string(c.run.job) +
              " trains on preference data: set data.task preference, or data.path with "
              "data.format preference",
          {"run.job", "data.task", "data.format"});
   }
-  if (c.run.job == "meta_rm" && c.grm.model_path.empty()) {
+  if (c.run.job == Job::kMetaRm && c.grm.model_path.empty()) {
     fail("run.job meta_rm rates the critiques of the GRM at grm.model_path, which is empty", {"grm.model_path"});
   }
   // The jobs that sample critiques (a scalar RM writes none).
-  const bool samples_critiques = c.run.job == "grm_rft" || c.run.job == "meta_rm";
+  const bool samples_critiques = c.run.job == Job::kGrmRft || c.run.job == Job::kMetaRm;
   if (samples_critiques && c.data.max_prompt_tokens + c.grm.max_new_tokens > c.model.max_position) {
     fail("data.max_prompt_tokens + grm.max_new_tokens (" + str(c.data.max_prompt_tokens) + " + " +
              str(c.grm.max_new_tokens) + ") exceeds model.max_position (" + str(c.model.max_position) + ")",
@@ -212,7 +214,7 @@ std::vector<CheckFailure> check_consistency(const Config& c) {
   }
 
   // Optimisation.
-  if (c.run.steps == 0 && (c.run.job != "grpo" || c.sft.warmup_steps == 0)) {
+  if (c.run.steps == 0 && (c.run.job != Job::kGrpo || c.sft.warmup_steps == 0)) {
     fail("run.steps = 0 only exports a warm-started policy: it needs run.job grpo and sft.warmup_steps > 0",
          {"run.steps", "sft.warmup_steps", "run.job"});
   }

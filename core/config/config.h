@@ -1,12 +1,15 @@
 // The experiment config as plain structs: what every component reads. Field meanings, types, defaults and
 // valid ranges are declared once, in core/config/schema_*.cpp; docs/configuration.md is generated from there.
 // Defaults live here as member initialisers (the schema reads them back, so there is one source of truth).
-// Enumerations are strings checked against the schema's choices at load time.
+// Enumerations are enum classes (core/config/choices.h), parsed from their spellings once at load time; a few
+// free-form names (data.task, tokenizer.chat_template, ...) stay strings checked against the schema's choices.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "core/config/choices.h"
 
 namespace spct::config {
 
@@ -18,7 +21,7 @@ struct RunSection {
   int64_t threads = 0;
   std::string log_level = "info";
   bool verify_learner_sync = false;
-  std::string job = "grpo";
+  Job job = Job::kGrpo;
 };
 
 struct LayoutSection {
@@ -55,7 +58,7 @@ struct MoeSection {
 
 struct ModelSection {
   std::string path;
-  std::string family = "qwen2";
+  ModelFamily family = ModelFamily::kQwen2;
   int64_t hidden_size = 64;
   int64_t num_layers = 2;
   int64_t num_heads = 4;
@@ -65,8 +68,8 @@ struct ModelSection {
   double rope_theta = 10000;
   double rms_norm_eps = 1e-6;
   bool tie_embeddings = true;
-  std::string dtype = "auto";
-  std::string device = "auto";
+  ModelDType dtype = ModelDType::kAuto;
+  Device device = Device::kAuto;
   int64_t logprob_chunk_tokens = 1024;
   bool activation_checkpointing = false;
   LoraSection lora;
@@ -74,7 +77,7 @@ struct ModelSection {
 };
 
 struct TokenizerSection {
-  std::string kind = "char";
+  TokenizerKind kind = TokenizerKind::kChar;
   std::string path;
   std::string chat_template = "none";
   std::string chat_template_fallback = "none";  // the built-in `auto` uses for a model without a template
@@ -89,7 +92,7 @@ struct DataSection {
   int64_t eval_size = 64;
   int64_t max_operand = 9;
   int64_t max_length = 3;
-  std::string format = "prompts";
+  DataFormat format = DataFormat::kPrompts;
   std::string preference_task = "add";
   int64_t preference_responses = 2;
   // The keys (JSONL) or columns (Parquet) an item's parts are read from, and how the reference answer is cut
@@ -109,7 +112,7 @@ struct RolloutSection {
   double top_p = 1.0;
   int64_t max_new_tokens = 8;
   std::vector<std::string> stop;
-  std::string mode = "sync";     // "sync": on-policy; "async": step t+1 generated while step t is learned
+  RolloutMode mode = RolloutMode::kSync;
   bool share_prefixes = true;    // prefill each prompt once and fork its KV cache for its group
   int64_t max_sequences = 0;     // rows decoded together by the rollout engine; 0 = no limit
   int64_t kv_budget_tokens = 0;  // KV-cache token slots over all rows; 0 = no limit
@@ -149,17 +152,17 @@ struct GrmSection {
   double rule_weight = 0.0;
   std::string model_path;
   std::string meta_model_path;
-  std::string backend = "local";
+  GrmBackend backend = GrmBackend::kLocal;
   std::string remote_url;
   std::string remote_model = "grm";
   double remote_timeout_s = 120;
   int64_t remote_retries = 3;
   int64_t remote_concurrency = 4;
   std::string remote_api_key_env;
-  std::string remote_fallback = "fail";
+  RemoteFallback remote_fallback = RemoteFallback::kFail;
   int64_t remote_breaker_failures = 3;  // 0: no circuit breaker
   double remote_breaker_cooldown_s = 30;
-  std::string prompt_template = "full";
+  GrmPromptTemplate prompt_template = GrmPromptTemplate::kFull;
   int64_t max_new_tokens = 256;
   std::vector<std::string> stop;
   int64_t rft_rounds = 2;
@@ -176,17 +179,17 @@ struct GrpoSection {
   double lr = 1e-6;
   double weight_decay = 0.0;
   double beta = 0.04;
-  std::string kl_estimator = "k3";
+  KlEstimator kl_estimator = KlEstimator::kK3;
   double clip_low = 0.2;
   double clip_high = 0.2;
   bool std_normalize = true;
-  std::string loss_aggregation = "seq_mean_token_mean";
+  LossAggregation loss_aggregation = LossAggregation::kSeqMeanTokenMean;
   int64_t epochs = 1;
   int64_t minibatches = 1;
   int64_t micro_batch_size = 0;
   double grad_clip = 1.0;
   int64_t warmup_steps = 0;
-  std::string kl_in = "loss";
+  KlPlacement kl_in = KlPlacement::kLoss;
   double kl_target = 0.0;
   int64_t kl_horizon = 10000;
   double dual_clip = 0.0;
@@ -195,7 +198,7 @@ struct GrpoSection {
   bool overlong_filter = false;
   bool dynamic_sampling = false;
   int64_t ref_reset_every = 0;
-  std::string lr_schedule = "constant";
+  LrDecay lr_schedule = LrDecay::kConstant;
   double min_lr_ratio = 0.0;
   double adam_beta1 = 0.9;
   double adam_beta2 = 0.999;
@@ -224,7 +227,7 @@ struct ObserveSection {
   int64_t status_port = 0;
   std::string status_host = "127.0.0.1";
   int64_t rollout_log_every = 10;  // 0 = no rollout logs
-  std::string rollout_log_compress = "zstd";
+  RolloutLogCompression rollout_log_compress = RolloutLogCompression::kZstd;
   int64_t rollout_log_max_file_bytes = int64_t{64} << 20;
   int64_t rollout_log_max_run_bytes = int64_t{1} << 30;
   int64_t rollout_log_critique_chars = 4000;  // per completion line; 0 = no GRM critiques in the log
@@ -250,7 +253,7 @@ struct SlurmSection {
 
 // `spct eval`: what is evaluated and how (orchestrator/eval/).
 struct EvalSection {
-  std::string target = "auto";
+  EvalTarget target = EvalTarget::kAuto;
   std::vector<double> k = {1, 4, 8};
   int64_t max_items = 0;
   int64_t samples = 0;  // policy eval: sampled completions per item besides the greedy one; 0 = greedy only

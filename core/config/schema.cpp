@@ -155,6 +155,19 @@ void SchemaBuilder::add_string(const std::string& name, const Accessor<std::stri
   out_.push_back(std::move(field));
 }
 
+void SchemaBuilder::add_choice_field(const std::string& name, const std::string& doc, std::vector<std::string> choices,
+                                     std::function<void(Config&, const std::string&)> store,
+                                     std::function<std::string(const Config&)> spelling) {
+  FieldSpec field{section_ + "." + name, FieldType::kString, doc, {}, {}, std::move(choices), {}, {}};
+  field.assign = [store = std::move(store), spec = field](Config& config, const ConfigNode& node) {
+    store(config, parse_string(spec, node));
+  };
+  field.render = [spelling = std::move(spelling)](const Config& config) {
+    return yaml_double_quoted(spelling(config));
+  };
+  out_.push_back(std::move(field));
+}
+
 void SchemaBuilder::add_string_list(const std::string& name, const Accessor<std::vector<std::string>>& ref,
                                     const std::string& doc, const Constraints& constraints) {
   FieldSpec field{section_ + "." + name, FieldType::kStringList, doc, {}, {}, constraints.choices, {}, {}};

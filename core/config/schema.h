@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config/choices.h"
 #include "core/config/config.h"
 #include "core/config/node.h"
 
@@ -82,8 +83,21 @@ class SchemaBuilder {
                        const Constraints& constraints = {});
   void add_number_list(const std::string& name, const Accessor<std::vector<double>>& ref, const std::string& doc,
                        const Constraints& constraints = {});
+  // A string field whose spellings are those of enum E (core/config/choices.h): checked like a string with
+  // choices, stored as the enum, rendered as its spelling.
+  template <Choice E>
+  void add_choice(const std::string& name, const Accessor<E>& ref, const std::string& doc) {
+    add_choice_field(
+        name, doc, choice_names<E>(),
+        [ref](Config& config, const std::string& text) { ref.get(config) = *from_string<E>(text); },
+        [ref](const Config& config) { return to_string(ref.read(config)); });
+  }
 
  private:
+  void add_choice_field(const std::string& name, const std::string& doc, std::vector<std::string> choices,
+                        std::function<void(Config&, const std::string&)> store,
+                        std::function<std::string(const Config&)> spelling);
+
   std::vector<FieldSpec>& out_;
   std::string section_;
 };

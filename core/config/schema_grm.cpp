@@ -38,10 +38,9 @@ void add_grm_fields(SchemaBuilder& b) {
                "`spct eval`), e.g. the `model/` folder a grm_rft or GRM RL run exports.");
   b.add_string("meta_model_path", f(&GrmSection::meta_model_path),
                "Directory of the meta RM exported by a meta_rm run; empty = plain voting@k without a meta RM.");
-  b.add_string("backend", f(&GrmSection::backend),
+  b.add_choice("backend", f(&GrmSection::backend),
                "Who writes the critiques: local = the GRM at model_path, loaded in the reward worker; remote = an "
-               "OpenAI-compatible completions server.",
-               {.choices = {"local", "remote"}});
+               "OpenAI-compatible completions server.");
   b.add_string("remote_url", f(&GrmSection::remote_url),
                "grm.backend remote: the server's base URL, http://host:port[/prefix]; requests go to "
                "<remote_url>/v1/completions (vLLM, SGLang, llama.cpp server, `spct serve`).");
@@ -59,10 +58,9 @@ void add_grm_fields(SchemaBuilder& b) {
   b.add_string("remote_api_key_env", f(&GrmSection::remote_api_key_env),
                "grm.backend remote: name of the environment variable holding the bearer token (never the token "
                "itself); empty = no Authorization header.");
-  b.add_string("remote_fallback", f(&GrmSection::remote_fallback),
+  b.add_choice("remote_fallback", f(&GrmSection::remote_fallback),
                "grm.backend remote: when a request still fails after its retries: fail = the step fails with an "
-               "error naming the URL; unparsable = its critiques carry no score, so grm.parse_fallback applies.",
-               {.choices = {"fail", "unparsable"}});
+               "error naming the URL; unparsable = its critiques carry no score, so grm.parse_fallback applies.");
   b.add_integer("remote_breaker_failures", f(&GrmSection::remote_breaker_failures),
                 "grm.backend remote: after this many consecutive failed requests (timeouts, connection errors, "
                 "5xx) the circuit breaker opens: requests fail at once, without being sent, so remote_fallback "
@@ -72,13 +70,12 @@ void add_grm_fields(SchemaBuilder& b) {
                "grm.backend remote: seconds an open circuit breaker fails requests fast; then one request probes "
                "the server: success closes the breaker, failure opens it for another cool-down.",
                {.min = 0.001, .max = 86400});
-  b.add_string("template", f(&GrmSection::prompt_template),
+  b.add_choice("template", f(&GrmSection::prompt_template),
                "GRM prompt: `full` = the paper's template (principles, score bands, output format); `compact` = the "
                "same parts in a few characters for tiny models (\"Q:3+4= R1:7 R2:8 S:\" -> \"\\boxed{10,1}\"); "
                "`compact_principles` = compact, with a critique that first states the principle it judges by, "
                "what a right answer is (\"P:7 \\boxed{10,1}\"): the SPCT ablation with vs without generated "
-               "principles (configs/ablations.yaml).",
-               {.choices = {"full", "compact", "compact_principles"}});
+               "principles (configs/ablations.yaml).");
   b.add_integer("max_new_tokens", f(&GrmSection::max_new_tokens), "Longest critique a local GRM writes, in tokens.",
                 {.min = 1, .max = 1048576});
   b.add_string_list("stop", f(&GrmSection::stop),
@@ -110,10 +107,9 @@ void add_grm_fields(SchemaBuilder& b) {
 
 void add_eval_fields(SchemaBuilder& b) {
   const auto f = [](auto member) { return bind(&Config::eval, member); };
-  b.add_string("target", f(&EvalSection::target),
+  b.add_choice("target", f(&EvalSection::target),
                "What to evaluate: grm = the GRM at grm.model_path on preference data; policy = the model at "
-               "model.path on the task's eval split; auto = grm for preference data, else policy.",
-               {.choices = {"auto", "grm", "policy"}});
+               "model.path on the task's eval split; auto = grm for preference data, else policy.");
   b.add_number_list("k", f(&EvalSection::k),
                     "GRM evaluation: every k of voting@k and MetaRM@k to report (whole numbers); all are computed "
                     "from one set of max(k) critiques per item. Policy evaluation: pass@k for every k <= "

@@ -34,10 +34,9 @@ void add_observe_fields(SchemaBuilder& b) {
                 "and its components, advantage, length, truncation, behaviour log-prob sum, policy version (read "
                 "them with `spct rollouts RUN`); 0 = no rollout logs.",
                 {.min = 0, .max = 1e9});
-  b.add_string("rollout_log_compress", f(&ObserveSection::rollout_log_compress),
+  b.add_choice("rollout_log_compress", f(&ObserveSection::rollout_log_compress),
                "Compression of the rollout log files: `zstd` (`.jsonl.zst`, read with `zstdcat`) or `none` "
-               "(`.jsonl`).",
-               {.choices = {"zstd", "none"}});
+               "(`.jsonl`).");
   b.add_integer("rollout_log_max_file_bytes", f(&ObserveSection::rollout_log_max_file_bytes),
                 "Bound on one step's rollout log, in JSON bytes before compression: the step's records past it are "
                 "not written (counted in the `rollouts/records_dropped` metric, warned once); the run goes on.",

@@ -22,14 +22,12 @@ void add_run_fields(SchemaBuilder& b) {
   b.add_bool("verify_learner_sync", f(&RunSection::verify_learner_sync),
              "After every step, compare a SHA-256 of every learner's weights and stop the run if they differ "
              "(costs a pass over the weights; for tests and debugging).");
-  b.add_string(
-      "job", f(&RunSection::job),
-      "What `spct train` runs: grpo = GRPO on the policy (a GRM too, on preference prompts with the "
-      "grm_correct reward); grm_rft = rejective fine-tuning of a GRM; meta_rm = training a meta RM on the "
-      "critiques of the GRM at grm.model_path; scalar_rm = training a scalar reward model on the same preference "
-      "items (the baseline a GRM is compared with as a policy's reward: reward.functions NAME=scalar:DIR). "
-      "grm_rft, meta_rm and scalar_rm run in one process.",
-      {.choices = {"grpo", "grm_rft", "meta_rm", "scalar_rm"}});
+  b.add_choice("job", f(&RunSection::job),
+               "What `spct train` runs: grpo = GRPO on the policy (a GRM too, on preference prompts with the "
+               "grm_correct reward); grm_rft = rejective fine-tuning of a GRM; meta_rm = training a meta RM on the "
+               "critiques of the GRM at grm.model_path; scalar_rm = training a scalar reward model on the same "
+               "preference items (the baseline a GRM is compared with as a policy's reward: reward.functions "
+               "NAME=scalar:DIR). grm_rft, meta_rm and scalar_rm run in one process.");
 }
 
 void add_layout_fields(SchemaBuilder& b) {

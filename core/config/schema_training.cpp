@@ -29,10 +29,9 @@ void add_data_fields(SchemaBuilder& b) {
       "Tasks `reverse` and `count`: strings of 1..max_length letters drawn from a-e; `tally`: exactly max_length "
       "letters, the answer uniform in 0..max_length-1.",
       {.min = 1, .max = 64});
-  b.add_string("format", f(&DataSection::format),
+  b.add_choice("format", f(&DataSection::format),
                "What the lines of `path` hold: `prompts` (prompt + answer) or `preference` (RewardBench pairs or "
-               "listwise items, turned into GRM critique prompts).",
-               {.choices = {"prompts", "preference"}});
+               "listwise items, turned into GRM critique prompts).");
   b.add_string("preference_task", f(&DataSection::preference_task),
                "Task `preference`: the built-in task whose problems and verifier make the synthetic preference "
                "items (the correct answer among plausible wrong ones).",
@@ -71,12 +70,11 @@ void add_rollout_fields(SchemaBuilder& b) {
   b.add_integer("max_new_tokens", f(&RolloutSection::max_new_tokens), "Longest completion in tokens.",
                 {.min = 1, .max = 1048576});
   b.add_string_list("stop", f(&RolloutSection::stop), "Strings that end a completion (kept in the text).");
-  b.add_string("mode", f(&RolloutSection::mode),
+  b.add_choice("mode", f(&RolloutSection::mode),
                "`sync`: every step's groups come from the current policy (on-policy). `async`: the groups of step "
                "t+1 are generated and scored while the learners update on step t, from the policy one update "
                "behind (staleness 1); the loss corrects with truncated importance weights (grpo.importance_cap). "
-               "docs/learner.md.",
-               {.choices = {"sync", "async"}});
+               "docs/learner.md.");
   b.add_bool("share_prefixes", f(&RolloutSection::share_prefixes),
              "Prefill each prompt once and fork its KV cache for the group_size samples (false: one prefill per "
              "sample; the samples are the same either way, this only costs time). docs/rollout.md.");
@@ -143,9 +141,8 @@ void add_grpo_fields(SchemaBuilder& b) {
                {.min = 0, .max = 10});
   b.add_number("beta", f(&GrpoSection::beta), "Coefficient of the KL penalty to the reference model; 0 = none.",
                {.min = 0, .max = 100});
-  b.add_string("kl_estimator", f(&GrpoSection::kl_estimator),
-               "k1 = log(pi/ref), k2 = (log(pi/ref))^2 / 2, k3 = ref/pi - log(ref/pi) - 1 (GRPO's).",
-               {.choices = {"k1", "k2", "k3"}});
+  b.add_choice("kl_estimator", f(&GrpoSection::kl_estimator),
+               "k1 = log(pi/ref), k2 = (log(pi/ref))^2 / 2, k3 = ref/pi - log(ref/pi) - 1 (GRPO's).");
   b.add_number("clip_low", f(&GrpoSection::clip_low), "Lower clip epsilon of the ratio: clip(rho, 1 - clip_low, ...).",
                {.min = 0, .max = 1});
   b.add_number("clip_high", f(&GrpoSection::clip_high),
@@ -153,10 +150,9 @@ void add_grpo_fields(SchemaBuilder& b) {
                {.min = 0, .max = 10});
   b.add_bool("std_normalize", f(&GrpoSection::std_normalize),
              "Divide advantages by the group's reward std (GRPO); false is Dr. GRPO.");
-  b.add_string("loss_aggregation", f(&GrpoSection::loss_aggregation),
+  b.add_choice("loss_aggregation", f(&GrpoSection::loss_aggregation),
                "seq_mean_token_mean (GRPO), token_mean (DAPO: all tokens of the batch), seq_mean_token_sum_norm "
-               "(Dr. GRPO: token sums over max_new_tokens).",
-               {.choices = {"seq_mean_token_mean", "token_mean", "seq_mean_token_sum_norm"}});
+               "(Dr. GRPO: token sums over max_new_tokens).");
   b.add_integer("epochs", f(&GrpoSection::epochs), "Passes over each step's batch (mu).", {.min = 1, .max = 1000});
   b.add_integer("minibatches", f(&GrpoSection::minibatches), "Optimizer steps per epoch; the batch is split evenly.",
                 {.min = 1, .max = 1048576});
@@ -168,10 +164,9 @@ void add_grpo_fields(SchemaBuilder& b) {
                {.min = 0, .max = 1e6});
   b.add_integer("warmup_steps", f(&GrpoSection::warmup_steps), "Linear learning-rate warm-up steps.",
                 {.min = 0, .max = 1e9});
-  b.add_string("kl_in", f(&GrpoSection::kl_in),
+  b.add_choice("kl_in", f(&GrpoSection::kl_in),
                "Where the KL penalty goes: `loss` (GRPO: beta * KL per token in the loss) or `reward` (PPO style: "
-               "beta * the sequence's summed KL subtracted from its reward before advantages).",
-               {.choices = {"loss", "reward"}});
+               "beta * the sequence's summed KL subtracted from its reward before advantages).");
   b.add_number("kl_target", f(&GrpoSection::kl_target),
                "Adaptive KL controller: the per-token KL to steer towards by scaling beta; 0 = fixed beta.",
                {.min = 0, .max = 100});
@@ -201,9 +196,8 @@ void add_grpo_fields(SchemaBuilder& b) {
   b.add_integer("ref_reset_every", f(&GrpoSection::ref_reset_every),
                 "Iterative GRPO: copy the policy into the reference model every this many steps; 0 = never.",
                 {.min = 0, .max = 1e9});
-  b.add_string("lr_schedule", f(&GrpoSection::lr_schedule),
-               "After warm-up: `constant` at lr, or `cosine` decay to lr * min_lr_ratio at the last step.",
-               {.choices = {"constant", "cosine"}});
+  b.add_choice("lr_schedule", f(&GrpoSection::lr_schedule),
+               "After warm-up: `constant` at lr, or `cosine` decay to lr * min_lr_ratio at the last step.");
   b.add_number("min_lr_ratio", f(&GrpoSection::min_lr_ratio), "Floor of the cosine schedule as a fraction of lr.",
                {.min = 0, .max = 1});
   b.add_number("adam_beta1", f(&GrpoSection::adam_beta1), "AdamW first-moment decay.", {.min = 0, .max = 0.999999});

@@ -9,10 +9,7 @@
 namespace spct::tokenizer {
 
 std::unique_ptr<Tokenizer> make_tokenizer(const config::TokenizerSection& section, const std::string& model_dir) {
-  if (section.kind == "char") return std::make_unique<CharTokenizer>();
-  if (section.kind != "hf") {
-    throw UsageError("tokenizer.kind: unknown kind \"" + section.kind + "\" (choices: char, hf)");
-  }
+  if (section.kind == config::TokenizerKind::kChar) return std::make_unique<CharTokenizer>();
   if (!section.path.empty()) return BpeTokenizer::load(section.path);
   if (model_dir.empty()) {
     throw UsageError("tokenizer.kind is hf but neither tokenizer.path nor model.path says where tokenizer.json is");

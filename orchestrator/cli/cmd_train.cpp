@@ -48,16 +48,16 @@ void register_train(CLI::App& app) {
     const config::Config& c = resolved.config;
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     std::vector<std::string> gpus;
-    if (c.model.device != "cpu" && options->gpus_per_node >= 0) {
+    if (c.model.device != config::Device::kCpu && options->gpus_per_node >= 0) {
       for (int i = 0; i < options->gpus_per_node; ++i) gpus.push_back(std::to_string(i));
-    } else if (c.model.device != "cpu") {
+    } else if (c.model.device != config::Device::kCpu) {
       gpus = train::local_gpu_ids(c.model);
     }
     const train::JobShapes shapes = train::job_shapes(c);
     const comm::RankLayout layout = comm::RankLayout::plan_single_node(c.layout, c.run.threads, cores, gpus);
     std::cout << "config hash " << config::short_config_hash(c) << "; the job needs " << config::required_world_size(c)
               << " MPI rank(s); layout on one node of " << cores << " cores and " << gpus.size()
-              << " GPU(s) (model.device " << c.model.device << "):\n"
+              << " GPU(s) (model.device " << config::to_string(c.model.device) << "):\n"
               << layout.table() << "\nmemory per rank (estimate; docs/gpu.md):\n"
               << train::memory_table(layout, train::estimate_job_memory(c, layout, shapes));
   });

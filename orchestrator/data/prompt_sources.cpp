@@ -43,7 +43,7 @@ PromptSources make_prompt_sources(const config::Config& config, const TokenCount
     throw UsageError(data.task.empty() ? "set data.task (a built-in task) or data.path (a JSONL or Parquet file)"
                                        : "data.task and data.path are both set: choose one");
   }
-  if (data.task == "preference" || (!data.path.empty() && data.format == "preference")) {
+  if (data.task == "preference" || (!data.path.empty() && data.format == config::DataFormat::kPreference)) {
     const PreferenceSources preference = make_preference_sources(config, count_tokens);
     return {preference.train, preference.eval};
   }

@@ -20,12 +20,12 @@ namespace spct::eval {
 namespace {
 
 bool preference_data(const config::DataSection& data) {
-  return data.task == "preference" || data.format == "preference";
+  return data.task == "preference" || data.format == config::DataFormat::kPreference;
 }
 
 bool evaluates_grm(const config::Config& config) {
-  if (config.eval.target == "auto") return preference_data(config.data);
-  return config.eval.target == "grm";
+  if (config.eval.target == config::EvalTarget::kAuto) return preference_data(config.data);
+  return config.eval.target == config::EvalTarget::kGrm;
 }
 
 std::vector<grm::PreferenceItem> preference_items(const config::Config& config) {
@@ -35,7 +35,7 @@ std::vector<grm::PreferenceItem> preference_items(const config::Config& config) 
                                             static_cast<uint64_t>(config.run.seed),
                                             static_cast<uint64_t>(data.eval_size));
   }
-  if (data.format != "preference") {
+  if (data.format != config::DataFormat::kPreference) {
     throw UsageError(
         "eval.target grm needs preference data: data.task: preference, or data.format: preference "
         "with data.path / data.eval_path");
@@ -63,7 +63,7 @@ nlohmann::json evaluate(const config::Config& config) {
     const std::vector<grm::PreferenceItem> items = preference_items(config);
     reward::GrmBackends backends = reward::make_grm_backends(config);
     spdlog::info("evaluating the GRM {} on {} preference items{}",
-                 config.grm.backend == "local" ? config.grm.model_path : "(remote)", items.size(),
+                 config.grm.backend == config::GrmBackend::kLocal ? config.grm.model_path : "(remote)", items.size(),
                  backends.rater ? " with the meta RM " + config.grm.meta_model_path : "");
     const GrmEvalResult result =
         evaluate_grm(items, config.grm, {k_list(config.eval), static_cast<uint64_t>(config.run.seed)},

@@ -71,7 +71,7 @@ nlohmann::json grm_report_json(const GrmEvalResult& result, const config::Config
                        {"subsets", subsets}});
   }
   return {{"target", "grm"},
-          {"model", config.grm.backend == "local" ? config.grm.model_path : "remote"},
+          {"model", config.grm.backend == config::GrmBackend::kLocal ? config.grm.model_path : "remote"},
           {"meta_model", config.grm.meta_model_path},
           {"items", result.items},
           {"critiques", result.critiques},

@@ -25,8 +25,8 @@ void set_job_threads(const config::Config& config) {
 
 data::PreferenceSources load_preference_data(const config::Config& config, const tokenizer::Tokenizer& tokenizer) {
   const config::DataSection& data = config.data;
-  if (data.task != "preference" && (data.path.empty() || data.format != "preference")) {
-    throw UsageError("run.job " + config.run.job +
+  if (data.task != "preference" && (data.path.empty() || data.format != config::DataFormat::kPreference)) {
+    throw UsageError("run.job " + config::to_string(config.run.job) +
                      " trains a GRM on preference data: set data.task preference, or data.path with "
                      "data.format preference");
   }
@@ -95,8 +95,8 @@ void run_in_directory(const config::ResolvedConfig& resolved,
     return;
   }
   const run::RunDirectory dir = train::open_run(resolved, plan).dir;
-  spdlog::info("run directory {} (run.job {}, one process, {} threads)", dir.path(), resolved.config.run.job,
-               at::get_num_threads());
+  spdlog::info("run directory {} (run.job {}, one process, {} threads)", dir.path(),
+               config::to_string(resolved.config.run.job), at::get_num_threads());
   dir.write_status("running", 0);
   try {
     run::MetricsLog log(dir.file("metrics.jsonl"));

@@ -146,11 +146,11 @@ void run_grm_rft_job(const config::ResolvedConfig& resolved) {
 }
 
 void run_grm_job(const config::ResolvedConfig& resolved) {
-  const std::string& job = resolved.config.run.job;
-  if (job == "grm_rft") return run_grm_rft_job(resolved);
-  if (job == "meta_rm") return run_meta_rm_job(resolved);
-  if (job == "scalar_rm") return run_scalar_rm_job(resolved);
-  throw UsageError("run.job: \"" + job + "\" is not a GRM job (grm_rft, meta_rm or scalar_rm)");
+  const config::Job job = resolved.config.run.job;
+  if (job == config::Job::kGrmRft) return run_grm_rft_job(resolved);
+  if (job == config::Job::kMetaRm) return run_meta_rm_job(resolved);
+  if (job == config::Job::kScalarRm) return run_scalar_rm_job(resolved);
+  throw UsageError("run.job: \"" + config::to_string(job) + "\" is not a GRM job (grm_rft, meta_rm or scalar_rm)");
 }
 
 }  // namespace spct::jobs

@@ -288,7 +288,7 @@ const Stage* Pipeline::find(const std::string& stage_name) const {
 }
 
 int64_t run_ranks(const config::Config& config, const std::string& command) {
-  if (command != "train" || config.run.job != "grpo") return 1;
+  if (command != "train" || config.run.job != config::Job::kGrpo) return 1;
   return config::required_world_size(config);
 }
 

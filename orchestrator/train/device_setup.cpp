@@ -25,10 +25,10 @@ std::string visible_setting() {
 }  // namespace
 
 std::vector<std::string> local_gpu_ids(const config::ModelSection& model) {
-  if (model.device == "cpu") return {};
+  if (model.device == config::Device::kCpu) return {};
   const int count = models::cuda_device_count();
   if (count == 0) {
-    if (model.device == "cuda") {
+    if (model.device == config::Device::kCuda) {
       throw UsageError(
           fmt::format("model.device is cuda, but this process sees no CUDA device "
                       "(CUDA_VISIBLE_DEVICES {}); use model.device: auto or cpu (spct train --dry-run: pass "
@@ -52,7 +52,7 @@ std::vector<std::string> local_gpu_ids(const config::ModelSection& model) {
 
 at::Device rank_device(const config::ModelSection& model, const comm::RankPlacement& placement) {
   if (placement.device < 0) {
-    if (model.device == "cuda" && placement.role != comm::Role::kOrchestrator) {
+    if (model.device == config::Device::kCuda && placement.role != comm::Role::kOrchestrator) {
       throw UsageError(fmt::format("model.device is cuda, but rank {} ({}) has no GPU in the layout", placement.rank,
                                    comm::role_name(placement.role)));
     }

@@ -11,9 +11,9 @@ LocalBackend::LocalBackend(const config::Config& config, const tokenizer::Tokeni
                            std::unique_ptr<models::Transformer> policy)
     : group_size_(config.rollout.group_size),
       policy_(std::move(policy)),
-      rollout_(config, tokenizer, *policy_),
+      rollout_(rollout::rollout_worker_options(config), tokenizer, *policy_),
       reward_(config, tokenizer),
-      learner_(config, *policy_, nullptr),
+      learner_(learner::grpo_learner_options(config), *policy_, nullptr),
       tokenizer_source_(tokenizer_source_of(config)) {}
 
 void LocalBackend::write_checkpoint(uint64_t, const std::filesystem::path& dir) {

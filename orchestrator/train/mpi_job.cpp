@@ -48,7 +48,7 @@ nlohmann::json share_from_rank_zero(comm::Communicator& comm, const nlohmann::js
 void run_mpi_job(const config::ResolvedConfig& resolved, const ResumeOptions& resume) {
   const config::Config& config = resolved.config;
   comm::MpiSession session(nullptr, nullptr, config.timeouts.startup_s);
-  comm::World world(config, local_gpu_ids(config.model));
+  comm::World world(comm::world_options(config), local_gpu_ids(config.model));
   const comm::RankPlacement& self = world.self();
   init_logging(config.run.log_level, self.rank, comm::role_name(self.role));
   at::set_num_threads(run::intra_op_threads(config, self.threads));

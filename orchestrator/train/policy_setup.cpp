@@ -16,7 +16,7 @@ std::unique_ptr<tokenizer::Tokenizer> make_run_tokenizer(const config::Config& c
 }
 
 std::filesystem::path tokenizer_source_of(const config::Config& config) {
-  if (config.tokenizer.kind != "hf") return {};
+  if (config.tokenizer.kind != config::TokenizerKind::kHf) return {};
   if (config.tokenizer.path.empty()) return config.model.path;
   const std::filesystem::path path(config.tokenizer.path);
   return std::filesystem::is_directory(path) ? path : path.parent_path();
@@ -29,7 +29,7 @@ JobShapes job_shapes(const config::Config& config) {
   } else {
     shapes.policy = model_io::read_hf_config(config.model.path);
   }
-  if (config.grm.backend == "local" && !config.grm.model_path.empty()) {
+  if (config.grm.backend == config::GrmBackend::kLocal && !config.grm.model_path.empty()) {
     shapes.grm = model_io::read_hf_config(config.grm.model_path);
   }
   if (!config.grm.meta_model_path.empty()) shapes.meta_rm = grm::read_meta_rm_config(config.grm.meta_model_path);
@@ -58,8 +58,11 @@ std::unique_ptr<models::Transformer> make_policy(const config::Config& config, c
     model_io::LoadOptions options;
     options.device = device;
     // model.dtype other than auto casts the loaded weights (e.g. a bfloat16 checkpoint trained in float32).
-    for (const models::DType dtype : {models::DType::kFloat32, models::DType::kBFloat16, models::DType::kFloat16}) {
-      if (config.model.dtype == models::dtype_name(dtype)) options.dtype = dtype;
+    switch (config.model.dtype) {
+      case config::ModelDType::kAuto: break;
+      case config::ModelDType::kFloat32: options.dtype = models::DType::kFloat32; break;
+      case config::ModelDType::kBFloat16: options.dtype = models::DType::kBFloat16; break;
+      case config::ModelDType::kFloat16: options.dtype = models::DType::kFloat16; break;
     }
     policy = model_io::load_hf_model(config.model.path, options);
     check_context_fits(config, policy->config());

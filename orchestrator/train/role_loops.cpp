@@ -117,7 +117,7 @@ std::vector<protocol::GeneratedGroup> generate_while_receiving(const rollout::Ro
 
 uint64_t run_rollout_rank(comm::World& world, const config::Config& config, const tokenizer::Tokenizer& tokenizer,
                           models::Transformer& policy, const RoleStart& start) {
-  const rollout::RolloutWorker worker(config, tokenizer, policy);
+  const rollout::RolloutWorker worker(rollout::rollout_worker_options(config), tokenizer, policy);
   const distributed::NamedTensors weights = weights_of(policy);
   distributed::WeightReceiver receiver(*world.weight_sync(), weights, 0, weight_bucket_bytes(config));
   comm::MpiCommunicator& comm = world.world();
@@ -212,7 +212,7 @@ uint64_t run_learner_rank(comm::World& world, const config::Config& config, cons
     if (publishes) publisher->publish(1, weights_of(policy));
   }
   // Built after the warm start: the reference model is the warm-started policy.
-  learner::GrpoLearner learner(config, policy, world.learners());
+  learner::GrpoLearner learner(learner::grpo_learner_options(config), policy, world.learners());
   if (start.checkpoint) {
     comm::PhaseScope phase(world.state(), "restore checkpoint");
     learner::load_learner_checkpoint(learner, policy, *start.checkpoint);

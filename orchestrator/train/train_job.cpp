@@ -52,7 +52,7 @@ void run_colocated(const config::ResolvedConfig& resolved, const ResumePlan& pla
 
 void run_train_job(const config::ResolvedConfig& resolved, const ResumeOptions& resume) {
   const config::Config& config = resolved.config;
-  if (config.run.job != "grpo") {
+  if (config.run.job != config::Job::kGrpo) {
     restore_default_stop_signals();      // these jobs write no checkpoints: a stop signal ends them at once
     return jobs::run_grm_job(resolved);  // one process: orchestrator/jobs/grm_jobs.h
   }

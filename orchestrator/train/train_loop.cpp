@@ -37,7 +37,7 @@ TrainOutcome run_training(const config::ResolvedConfig& resolved, const tokenize
                           StepBackend& backend, const run::RunDirectory& run_dir,
                           const std::optional<RunState>& resume) {
   const config::Config& config = resolved.config;
-  const bool async = config.rollout.mode == "async";
+  const bool async = config.rollout.mode == config::RolloutMode::kAsync;
   const tokenizer::ChatFormat encoder_template = tokenizer::make_chat_format(config.tokenizer, config.model.path);
   const data::PromptSources sources = data::make_prompt_sources(config, [&](const data::PromptItem& item) {
     return static_cast<int64_t>(tokenizer.encode(prompt_text(item, encoder_template)).size());
@@ -54,11 +54,12 @@ TrainOutcome run_training(const config::ResolvedConfig& resolved, const tokenize
   run::MetricsLog metrics_log(run_dir.file("metrics.jsonl"));
   observe::RunMonitor monitor(config, run_dir);
   // open_run() moved aside the files of steps this attempt writes again, so the writer counts the kept ones.
-  observe::RolloutLogWriter rollout_log(run_dir.file("rollouts"),
-                                        {.every = config.observe.rollout_log_every,
-                                         .compress = config.observe.rollout_log_compress == "zstd",
-                                         .max_file_bytes = config.observe.rollout_log_max_file_bytes,
-                                         .max_run_bytes = config.observe.rollout_log_max_run_bytes});
+  observe::RolloutLogWriter rollout_log(
+      run_dir.file("rollouts"),
+      {.every = config.observe.rollout_log_every,
+       .compress = config.observe.rollout_log_compress == config::RolloutLogCompression::kZstd,
+       .max_file_bytes = config.observe.rollout_log_max_file_bytes,
+       .max_run_bytes = config.observe.rollout_log_max_run_bytes});
   const checkpoint::CheckpointStore store = checkpoint_store_of(config);
   std::filesystem::path last_checkpoint;
   // Step 7: the checkpoint of `done` completed steps (with the groups already collected for the next step).

@@ -5,19 +5,19 @@
 
 namespace spct::rollout {
 
-RolloutWorker::RolloutWorker(const config::Config& config, const tokenizer::Tokenizer& tokenizer,
+RolloutWorker::RolloutWorker(const RolloutWorkerOptions& options, const tokenizer::Tokenizer& tokenizer,
                              const models::Transformer& policy)
-    : policy_(policy), seed_(static_cast<uint64_t>(config.run.seed)) {
-  engine_.share_prefixes = config.rollout.share_prefixes;
-  engine_.max_sequences = config.rollout.max_sequences;
-  engine_.kv_budget_tokens = config.rollout.kv_budget_tokens;
-  engine_.kv_block_tokens = config.rollout.kv_block_tokens;
-  sampling_.temperature = config.rollout.temperature;
-  sampling_.top_k = config.rollout.top_k;
-  sampling_.top_p = config.rollout.top_p;
-  sampling_.max_new_tokens = config.rollout.max_new_tokens;
+    : policy_(policy), seed_(options.seed) {
+  engine_.share_prefixes = options.share_prefixes;
+  engine_.max_sequences = options.max_sequences;
+  engine_.kv_budget_tokens = options.kv_budget_tokens;
+  engine_.kv_block_tokens = options.kv_block_tokens;
+  sampling_.temperature = options.temperature;
+  sampling_.top_k = options.top_k;
+  sampling_.top_p = options.top_p;
+  sampling_.max_new_tokens = options.max_new_tokens;
   sampling_.stop_token_ids = {tokenizer.eos_id()};
-  sampling_.stop_strings = config.rollout.stop;
+  sampling_.stop_strings = options.stop;
   if (!sampling_.stop_strings.empty()) {
     sampling_.decode = [&tokenizer](const std::vector<int64_t>& ids) {
       const std::vector<int32_t> narrow(ids.begin(), ids.end());

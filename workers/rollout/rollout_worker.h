@@ -15,19 +15,21 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/config/config.h"
 #include "core/protocol/messages.h"
 #include "models/generation.h"
 #include "models/sampling.h"
 #include "models/tokenizer/tokenizer.h"
 #include "models/transformer.h"
+#include "workers/rollout/rollout_worker_options.h"
 
 namespace spct::rollout {
 
 class RolloutWorker {
  public:
-  // `tokenizer` (used to find stop strings) and `policy` must outlive the worker.
-  RolloutWorker(const config::Config& config, const tokenizer::Tokenizer& tokenizer, const models::Transformer& policy);
+  // `tokenizer` (used to find stop strings) and `policy` must outlive the worker. `options` usually comes from
+  // rollout_worker_options(config).
+  RolloutWorker(const RolloutWorkerOptions& options, const tokenizer::Tokenizer& tokenizer,
+                const models::Transformer& policy);
 
   // One group per item, in item order, stamped with `batch.step` and `policy_version`.
   std::vector<protocol::GeneratedGroup> generate(const protocol::PromptBatch& batch, uint64_t policy_version) const;

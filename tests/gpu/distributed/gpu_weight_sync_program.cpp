@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
   {
     test::MpiFixture f;
     comm::PhaseScope phase(f.state, "weight sync", 60);
-    const at::Device device = models::device_for("cuda");  // both ranks: the one GPU
+    const at::Device device = models::device_for(spct::config::Device::kCuda);  // both ranks: the one GPU
     comm::HybridCommunicator sync(f.world, nullptr);
     constexpr size_t kBucketBytes = 64 * 1024;  // smaller than "embed" (400 kB): tensors span buckets
     if (sync.rank() == 0) {

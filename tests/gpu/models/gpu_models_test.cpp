@@ -32,7 +32,7 @@ double max_logprob_difference(Family family, DType dtype) {
   at::globalContext().setAllowTF32CuBLAS(false);
   const ModelConfig config = config_for(family, dtype);
   const Transformer cpu(config, 7, at::kCPU);
-  const Transformer gpu(config, 7, device_for("cuda"));
+  const Transformer gpu(config, 7, device_for(spct::config::Device::kCuda));
   const at::Tensor on_cpu = completion_logprobs(cpu, kPrompts, kCompletions, {}).logprobs.to(at::kFloat);
   const at::Tensor on_gpu = completion_logprobs(gpu, kPrompts, kCompletions, {}).logprobs;
   REQUIRE(on_gpu.is_cuda());
@@ -62,7 +62,7 @@ TEST_CASE("greedy and seeded sampled generation on the GPU give the CPU's tokens
   at::globalContext().setAllowTF32CuBLAS(false);
   const ModelConfig config = config_for(Family::kQwen3, DType::kFloat32);
   const Transformer cpu(config, 11, at::kCPU);
-  const Transformer gpu(config, 11, device_for("cuda"));
+  const Transformer gpu(config, 11, device_for(spct::config::Device::kCuda));
   std::vector<GenerationRequest> requests;
   for (size_t i = 0; i < kPrompts.size(); ++i) requests.push_back({kPrompts[i], 100 + i});
   for (const double temperature : {0.0, 1.0}) {

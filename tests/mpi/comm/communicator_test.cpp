@@ -211,7 +211,7 @@ TEST_CASE("World checks the world size against the layout", "[world]") {
   config::Config config;
   config.timeouts = test::test_timeouts();
   config.layout.colocate = true;  // needs exactly 1 rank; this job has 2 or 4
-  CHECK_THROWS_WITH(World(config, {}), Catch::Matchers::Contains("but layout.colocate needs exactly 1"));
+  CHECK_THROWS_WITH(World(world_options(config), {}), Catch::Matchers::Contains("but layout.colocate needs exactly 1"));
 }
 
 TEST_CASE("World splits the communicators each role needs", "[world]") {
@@ -219,7 +219,7 @@ TEST_CASE("World splits the communicators each role needs", "[world]") {
   config::Config config;
   config.timeouts = test::test_timeouts();
   config.layout.rollout_workers = test::world_size() == 5 ? 2 : 1;
-  World world(config, {});
+  World world(world_options(config), {});
   const int rank = test::world_rank();
   CHECK(world.layout().world_size() == test::world_size());
   CHECK(world.self().rank == rank);

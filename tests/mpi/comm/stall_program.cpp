@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   config.timeouts.step_s = 3;
   config.timeouts.heartbeat_s = 1;
   comm::MpiSession session(&argc, &argv, config.timeouts.startup_s);
-  comm::World world(config, {});
+  comm::World world(comm::world_options(config), {});
   comm::RankState& state = world.state();
   constexpr int kVictim = 2;
 

@@ -32,7 +32,7 @@ spct::config::Config tiny_config() {
   config.grpo.beta = 0.1;
   config.grpo.kl_target = 0.01;  // adaptive: beta moves every step, so restoring it matters
   config.grpo.ref_reset_every = 2;
-  config.grpo.lr_schedule = "cosine";
+  config.grpo.lr_schedule = spct::config::LrDecay::kCosine;
   config.grpo.warmup_steps = 1;
   config.run.steps = 10;
   return config;
@@ -69,10 +69,10 @@ TEST_CASE("a restored learner takes the very same next steps as the learner that
   TempDir dir;
   auto config = tiny_config();
   // bfloat16: the float32 masters and moments must come back too, or the next updates differ.
-  config.model.dtype = GENERATE(std::string("float32"), std::string("bfloat16"));
-  CAPTURE(config.model.dtype);
+  config.model.dtype = GENERATE(spct::config::ModelDType::kFloat32, spct::config::ModelDType::kBFloat16);
+  CAPTURE(spct::config::to_string(config.model.dtype));
   auto policy = make_model(config, 7);
-  GrpoLearner learner(config, *policy, nullptr);
+  GrpoLearner learner(spct::learner::grpo_learner_options(config), *policy, nullptr);
   for (int step = 0; step < 3; ++step) learner.step(batch(step % 2 + 1), step);
   spct::learner::save_learner_checkpoint(learner, *policy, dir.path, {});
   CHECK(fs::exists(dir.path / "model" / "config.json"));
@@ -81,7 +81,7 @@ TEST_CASE("a restored learner takes the very same next steps as the learner that
   CHECK(fs::exists(dir.path / "reference.safetensors"));
 
   auto restored_policy = make_model(config, 99);  // other initial weights: everything must come from the files
-  GrpoLearner restored(config, *restored_policy, nullptr);
+  GrpoLearner restored(spct::learner::grpo_learner_options(config), *restored_policy, nullptr);
   spct::learner::load_learner_checkpoint(restored, *restored_policy, dir.path);
   CHECK(same_parameters(*policy, *restored_policy));
   CHECK(same_parameters(learner.reference(), restored.reference()));
@@ -96,7 +96,7 @@ TEST_CASE("a restored learner takes the very same next steps as the learner that
     CHECK(at::equal(restored_state[i].second, saved_state[i].second));
   }
   const bool has_masters = saved_state.back().first.rfind("master.", 0) == 0;
-  CHECK(has_masters == (config.model.dtype == "bfloat16"));
+  CHECK(has_masters == (config.model.dtype == spct::config::ModelDType::kBFloat16));
 
   for (int step = 3; step < 6; ++step) {
     const auto a = learner.step(batch(step % 2 + 1), step);
@@ -113,11 +113,11 @@ TEST_CASE("a checkpoint of another model shape is refused with the file and tens
   TempDir dir;
   auto config = tiny_config();
   auto policy = make_model(config, 1);
-  GrpoLearner learner(config, *policy, nullptr);
+  GrpoLearner learner(spct::learner::grpo_learner_options(config), *policy, nullptr);
   spct::learner::save_learner_checkpoint(learner, *policy, dir.path, {});
   config.model.intermediate_size = 48;
   auto other = make_model(config, 1);
-  GrpoLearner other_learner(config, *other, nullptr);
+  GrpoLearner other_learner(spct::learner::grpo_learner_options(config), *other, nullptr);
   CHECK_THROWS_AS(spct::learner::load_learner_checkpoint(other_learner, *other, dir.path), spct::InputError);
 }
 
@@ -126,7 +126,7 @@ TEST_CASE("a learner.json without its keys is refused, naming the file") {
   TempDir dir;
   const auto config = tiny_config();
   auto policy = make_model(config, 1);
-  GrpoLearner learner(config, *policy, nullptr);
+  GrpoLearner learner(spct::learner::grpo_learner_options(config), *policy, nullptr);
   spct::learner::save_learner_checkpoint(learner, *policy, dir.path, {});
   std::ofstream(dir.path / "learner.json") << "{\"kl_beta\": 0.1}";
   CHECK_THROWS_WITH(spct::learner::load_learner_checkpoint(learner, *policy, dir.path),

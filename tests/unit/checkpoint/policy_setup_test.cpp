@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 TEST_CASE("model.dtype casts a model loaded from model.path, auto keeps its dtype") {
   const fs::path dir = fs::temp_directory_path() / ("spct-policy-setup-" + std::to_string(::getpid()));
   spct::config::Config config = spct::test::tiny_learner_config();
-  config.model.dtype = "bfloat16";
+  config.model.dtype = spct::config::ModelDType::kBFloat16;
   const auto tokenizer = spct::train::make_run_tokenizer(config);
   const auto saved = spct::train::make_policy(config, *tokenizer);
   REQUIRE(saved->dtype() == at::kBFloat16);
@@ -26,9 +26,9 @@ TEST_CASE("model.dtype casts a model loaded from model.path, auto keeps its dtyp
 
   config.model.path = dir.string();
   config.data.max_prompt_tokens = 16;  // within the saved model's context
-  config.model.dtype = "auto";
+  config.model.dtype = spct::config::ModelDType::kAuto;
   CHECK(spct::train::make_policy(config, *tokenizer)->dtype() == at::kBFloat16);
-  config.model.dtype = "float32";
+  config.model.dtype = spct::config::ModelDType::kFloat32;
   const auto widened = spct::train::make_policy(config, *tokenizer);
   CHECK(widened->dtype() == at::kFloat);
   // The cast is exact (bf16 -> float32), and every parameter follows.

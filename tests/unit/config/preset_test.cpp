@@ -21,7 +21,7 @@ TEST_CASE("the dapo preset sets DAPO's combination and names itself as the origi
   const Config defaults;
   CHECK(defaults.grpo.beta != 0);  // the preset changes something
   CHECK(resolved.config.grpo.beta == 0);
-  CHECK(resolved.config.grpo.loss_aggregation == "token_mean");
+  CHECK(resolved.config.grpo.loss_aggregation == spct::config::LossAggregation::kTokenMean);
   CHECK(resolved.config.grpo.clip_low == 0.2);
   CHECK(resolved.config.grpo.clip_high == 0.28);
   CHECK(resolved.config.grpo.dynamic_sampling);
@@ -57,7 +57,7 @@ TEST_CASE("a preset named on the command line replaces the file's", "[config][pr
   CHECK(from_base.config.grpo.clip_high == 0.28);  // a base file's preset applies
   const auto resolved = load_config(file, {"grpo.preset=dr_grpo"});
   CHECK_FALSE(resolved.config.grpo.std_normalize);
-  CHECK(resolved.config.grpo.loss_aggregation == "seq_mean_token_sum_norm");
+  CHECK(resolved.config.grpo.loss_aggregation == spct::config::LossAggregation::kSeqMeanTokenSumNorm);
   CHECK(resolved.config.grpo.clip_high == 0.2);
   CHECK(resolved.origins.at("grpo.std_normalize").str() == "preset dr_grpo");
   const auto none = load_config(file, {"grpo.preset=none"});
@@ -70,7 +70,7 @@ TEST_CASE("the grpo preset restates DeepSeekMath's settings", "[config][preset]"
   const std::string file = dir.write("a.yaml", "grpo:\n  beta: 0.1\n  preset: grpo\n");
   const auto resolved = load_config(file, {"grpo.std_normalize=false", "grpo.preset=grpo"});
   CHECK(resolved.config.grpo.beta == 0.1);  // the file wins even when the preset line comes after it
-  CHECK(resolved.config.grpo.kl_estimator == "k3");
+  CHECK(resolved.config.grpo.kl_estimator == spct::config::KlEstimator::kK3);
   CHECK_FALSE(resolved.config.grpo.std_normalize);
 }
 

@@ -5,8 +5,10 @@
 #include <set>
 #include <sstream>
 
+#include "core/config/loader.h"
 #include "core/config/render.h"
 #include "core/config/suggest.h"
+#include "core/config/yaml_quote.h"
 
 using namespace spct::config;
 
@@ -42,4 +44,60 @@ TEST_CASE("edit distance and suggestions", "[schema]") {
   CHECK(closest_word("grup_size", {"group_size", "seed"}) == "group_size");
   CHECK(closest_word("zzzzzz", {"group_size", "seed"}).empty());
   CHECK(suggest_key("rollout.temprature") == "rollout.temperature");
+}
+
+namespace {
+
+ConfigNode scalar_at_line_3(const std::string& text) {
+  ConfigNode node;
+  node.kind = ConfigNode::Kind::kScalar;
+  node.scalar = text;
+  node.location = {"t.yaml", 3, 5};
+  return node;
+}
+
+}  // namespace
+
+TEST_CASE("every choice a field lists is stored and rendered back as written", "[schema]") {
+  int fields_with_choices = 0;
+  for (const FieldSpec& field : schema()) {
+    if (field.type != FieldType::kString || field.choices.empty()) continue;
+    ++fields_with_choices;
+    for (const std::string& choice : field.choices) {
+      INFO(field.key << " = " << choice);
+      Config config;
+      field.assign(config, scalar_at_line_3(choice));
+      CHECK(field.render(config) == yaml_double_quoted(choice));
+    }
+    Config config;
+    CHECK_THROWS_WITH(field.assign(config, scalar_at_line_3("no_such_choice")),
+                      Catch::Matchers::StartsWith("t.yaml:3:5: " + field.key + ": 'no_such_choice' is not one of: "));
+  }
+  CHECK(fields_with_choices > 20);
+}
+
+TEST_CASE("enumerated settings load into their enums once, spelled as in the file", "[schema]") {
+  // Each table round-trips, and a field declared with add_choice accepts exactly the enum's spellings.
+  for (const std::string& name : choice_names<LossAggregation>()) {
+    CHECK(to_string(*from_string<LossAggregation>(name)) == name);
+  }
+  CHECK_FALSE(from_string<RolloutMode>("Async").has_value());
+  CHECK(find_field("grpo.kl_estimator")->choices == choice_names<KlEstimator>());
+  CHECK(find_field("model.device")->choices == choice_names<Device>());
+
+  const ResolvedConfig resolved = load_config_text(
+      "rollout:\n  mode: async\ngrpo:\n  kl_estimator: k1\n  loss_aggregation: token_mean\n  lr_schedule: cosine\n"
+      "model:\n  family: llama\n  dtype: bfloat16\n  device: cpu\n",
+      "<test>", ".", {"grpo.kl_in=reward", "observe.rollout_log_compress=none"});
+  const Config& c = resolved.config;
+  CHECK(c.rollout.mode == RolloutMode::kAsync);
+  CHECK(c.grpo.kl_estimator == KlEstimator::kK1);
+  CHECK(c.grpo.loss_aggregation == LossAggregation::kTokenMean);
+  CHECK(c.grpo.lr_schedule == LrDecay::kCosine);
+  CHECK(c.grpo.kl_in == KlPlacement::kReward);
+  CHECK(c.model.family == ModelFamily::kLlama);
+  CHECK(c.model.dtype == ModelDType::kBFloat16);
+  CHECK(c.model.device == Device::kCpu);
+  CHECK(c.observe.rollout_log_compress == RolloutLogCompression::kNone);
+  CHECK(find_field("rollout.mode")->render(c) == "\"async\"");
 }

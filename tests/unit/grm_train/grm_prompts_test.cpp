@@ -17,9 +17,10 @@ using spct::grm::PromptTemplate;
 
 namespace {
 
-PromptOptions compact_options(const std::string& name = "compact") {
+PromptOptions compact_options(
+    spct::config::GrmPromptTemplate prompt_template = spct::config::GrmPromptTemplate::kCompact) {
   spct::config::GrmSection grm;
-  grm.prompt_template = name;
+  grm.prompt_template = prompt_template;
   return PromptOptions::from_config(grm);
 }
 
@@ -70,7 +71,7 @@ TEST_CASE("oracle critiques are judged correct and give the truth back in shown 
 TEST_CASE("compact_principles: the same prompt, and oracle critiques that state the right answer first",
           "[grm_train]") {
   const PromptTemplate plain(compact_options());
-  const PromptTemplate principled(compact_options("compact_principles"));
+  const PromptTemplate principled(compact_options(spct::config::GrmPromptTemplate::kCompactPrinciples));
   CHECK(principled.render("3+4=", {"7", "8"}, 1) == plain.render("3+4=", {"7", "8"}, 1));
   const PreferenceItem item = sum_item();
   for (const std::vector<int>& order : {std::vector<int>{0, 1, 2}, {2, 0, 1}}) {
@@ -131,7 +132,7 @@ TEST_CASE("preference prompts shuffle responses per item and carry the truth in 
 
 TEST_CASE("make_prompt_sources builds preference prompts from the task or a JSONL file", "[grm_train]") {
   spct::config::Config config;
-  config.grm.prompt_template = "compact";
+  config.grm.prompt_template = spct::config::GrmPromptTemplate::kCompact;
   config.data.task = "preference";
   config.data.eval_size = 20;
   const auto count = [](const spct::data::PromptItem& item) { return static_cast<int64_t>(item.prompt.size()); };
@@ -149,10 +150,10 @@ TEST_CASE("make_prompt_sources builds preference prompts from the task or a JSON
                       << R"({"query": "1+1=", "responses": ["3", "2", "1"], "best": 1})"
                       << "\n";
   config = {};
-  config.grm.prompt_template = "compact";
+  config.grm.prompt_template = spct::config::GrmPromptTemplate::kCompact;
   config.data.task = "";
   config.data.path = path;
-  config.data.format = "preference";
+  config.data.format = spct::config::DataFormat::kPreference;
   const auto file = spct::data::make_prompt_sources(config, count);
   REQUIRE(file.train->size() == 2);
   CHECK(file.train->at(1).id == path + ":2");

@@ -28,7 +28,7 @@ TEST_CASE("the entropy bonus and metric cover the tokens the loss keeps, aggrega
   config.rollout.temperature = 1.0;
   const std::string aggregation = GENERATE(std::string("token_mean"), std::string("seq_mean_token_mean"));
   CAPTURE(aggregation);
-  config.grpo.loss_aggregation = aggregation;
+  config.grpo.loss_aggregation = *spct::config::from_string<spct::config::LossAggregation>(aggregation);
   const spct::learner::LearnerBatch batch = spct::test::tiny_batch();
 
   // By hand, on a copy of the initial model: one epoch of one minibatch, so the ratio is 1 with the gradient of
@@ -61,7 +61,7 @@ TEST_CASE("the entropy bonus and metric cover the tokens the loss keeps, aggrega
   const double entropy_mean = ((lp.entropy * kept).sum() / kept_tokens).item<double>();
 
   spct::models::Transformer policy(spct::models::from_section(config.model, spct::test::kTinyVocab), 5);
-  GrpoLearner learner(config, policy, nullptr);
+  GrpoLearner learner(spct::learner::grpo_learner_options(config), policy, nullptr);
   const spct::Metrics metrics = learner.step(batch, 0);
   CHECK(metrics.at("loss/entropy") == Approx(entropy_mean).epsilon(1e-5));
   CHECK(metrics.at("loss/policy") == Approx(policy_loss.item<double>()).epsilon(1e-5).margin(1e-7));

@@ -17,7 +17,7 @@ spct::config::Config tiny_config(const std::string& aggregation, int64_t micro_b
   spct::config::Config config = spct::test::tiny_learner_config();
   config.grpo.beta = 0.05;
   config.grpo.entropy_coef = 0.01;
-  config.grpo.loss_aggregation = aggregation;
+  config.grpo.loss_aggregation = *spct::config::from_string<spct::config::LossAggregation>(aggregation);
   config.grpo.micro_batch_size = micro_batch_size;
   config.grpo.overlong_filter = true;
   return config;
@@ -35,8 +35,8 @@ TEST_CASE("gradient accumulation gives the update of a single pass") {
       const auto micro_config = tiny_config(aggregation, micro);
       spct::models::Transformer whole(spct::models::from_section(whole_config.model, spct::test::kTinyVocab), 3);
       spct::models::Transformer accumulated(spct::models::from_section(micro_config.model, spct::test::kTinyVocab), 3);
-      GrpoLearner whole_learner(whole_config, whole, nullptr);
-      GrpoLearner micro_learner(micro_config, accumulated, nullptr);
+      GrpoLearner whole_learner(spct::learner::grpo_learner_options(whole_config), whole, nullptr);
+      GrpoLearner micro_learner(spct::learner::grpo_learner_options(micro_config), accumulated, nullptr);
       const auto a = whole_learner.step(spct::test::tiny_batch(), 0);
       const auto b = micro_learner.step(spct::test::tiny_batch(), 0);
       CHECK(a.at("loss/total") == Approx(b.at("loss/total")).epsilon(1e-5));
@@ -60,7 +60,7 @@ TEST_CASE("accumulation actually splits: a micro-batch size of 1 still trains") 
   const auto config = tiny_config("token_mean", 1);
   spct::models::Transformer policy(spct::models::from_section(config.model, spct::test::kTinyVocab), 3);
   const auto before = policy.named_parameters()[0].tensor.clone();
-  GrpoLearner learner(config, policy, nullptr);
+  GrpoLearner learner(spct::learner::grpo_learner_options(config), policy, nullptr);
   learner.step(spct::test::tiny_batch(), 0);
   CHECK_FALSE(at::allclose(before, policy.named_parameters()[0].tensor));
 }

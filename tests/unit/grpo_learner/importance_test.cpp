@@ -20,7 +20,7 @@ namespace {
 
 spct::config::Config tiny_config(const std::string& mode, double cap) {
   spct::config::Config config = spct::test::tiny_learner_config();
-  config.rollout.mode = mode;
+  config.rollout.mode = *spct::config::from_string<spct::config::RolloutMode>(mode);
   config.grpo.beta = 0;       // the policy term alone, so the whole gradient scales with the weight
   config.grpo.grad_clip = 0;  // compare raw gradients
   config.grpo.importance_cap = cap;
@@ -51,7 +51,7 @@ struct Update {
 Update one_step(const std::string& mode, double cap, double log_shift) {
   const spct::config::Config config = tiny_config(mode, cap);
   spct::models::Transformer policy(spct::models::from_section(config.model, spct::test::kTinyVocab), 3);
-  GrpoLearner learner(config, policy, nullptr);
+  GrpoLearner learner(spct::learner::grpo_learner_options(config), policy, nullptr);
   Update update{learner.step(batch(policy, log_shift), 0), {}};
   for (const auto& parameter : policy.named_parameters()) update.gradients.push_back(parameter.tensor.grad().clone());
   return update;

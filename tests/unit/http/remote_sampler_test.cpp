@@ -346,7 +346,7 @@ TEST_CASE("remote sampler reports a long wait on the server, naming its URL") {
 
 TEST_CASE("remote sampler options come from the grm section and the environment") {
   config::Config config;
-  config.grm.backend = "remote";
+  config.grm.backend = spct::config::GrmBackend::kRemote;
   CHECK_THROWS_WITH(RemoteSamplerOptions::from_config(config), Catch::Matchers::Contains("grm.remote_url is empty"));
   config.grm.remote_url = "https://gpu:8000";
   CHECK_THROWS_WITH(RemoteSamplerOptions::from_config(config), Catch::Matchers::Contains("grm.remote_url"));
@@ -356,7 +356,7 @@ TEST_CASE("remote sampler options come from the grm section and the environment"
   CHECK_THROWS_WITH(RemoteSamplerOptions::from_config(config),
                     Catch::Matchers::Contains("SPCT_TEST_REMOTE_TOKEN_UNSET is not set"));
   ::setenv("SPCT_TEST_REMOTE_TOKEN_UNSET", "tok", 1);
-  config.grm.remote_fallback = "unparsable";
+  config.grm.remote_fallback = spct::config::RemoteFallback::kUnparsable;
   config.grm.remote_concurrency = 7;
   config.grm.max_new_tokens = 99;
   const RemoteSamplerOptions options = RemoteSamplerOptions::from_config(config);

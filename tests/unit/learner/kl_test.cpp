@@ -4,7 +4,6 @@
 #include <cmath>
 #include <limits>
 
-#include "core/config/config.h"
 #include "core/error.h"
 #include "learner/kl_controller.h"
 #include "tensor_helpers.h"
@@ -58,7 +57,5 @@ TEST_CASE("adaptive KL controller moves beta towards the target, by at most 20% 
   fixed.set_beta(0.08);  // restored from a checkpoint
   CHECK(fixed.beta() == 0.08);
 
-  spct::config::GrpoSection grpo;
-  grpo.kl_horizon = 0;
-  CHECK_THROWS_WITH(kl_controller_from_config(grpo), Catch::Matchers::Contains("grpo.kl_horizon"));
+  CHECK_THROWS_WITH(KlController(0.04, 0, 0), Catch::Matchers::Contains("grpo.kl_horizon"));
 }

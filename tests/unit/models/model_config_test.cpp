@@ -281,11 +281,11 @@ TEST_CASE("from_hf_config rejects bad configs naming the key") {
 
 TEST_CASE("from_section builds a model shape from the experiment config") {
   spct::config::ModelSection s;
-  s.family = "qwen3";
+  s.family = spct::config::ModelFamily::kQwen3;
   s.hidden_size = 64;
   s.num_heads = 4;
   s.num_kv_heads = 2;
-  s.dtype = "bfloat16";
+  s.dtype = spct::config::ModelDType::kBFloat16;
   const ModelConfig c = from_section(s, 50);
   CHECK(c.family == Family::kQwen3);
   CHECK(c.vocab_size == 50);

@@ -176,9 +176,9 @@ TEST_CASE("the GRPO job needs its layout's ranks, eval and the single-process jo
   config.layout.learners = 2;
   CHECK(spct::pipeline::run_ranks(config, "train") == 5);
   CHECK(spct::pipeline::run_ranks(config, "eval") == 1);
-  config.run.job = "meta_rm";
+  config.run.job = spct::config::Job::kMetaRm;
   CHECK(spct::pipeline::run_ranks(config, "train") == 1);
-  config.run.job = "grpo";
+  config.run.job = spct::config::Job::kGrpo;
   config.layout.colocate = true;
   CHECK(spct::pipeline::run_ranks(config, "train") == 1);
 }

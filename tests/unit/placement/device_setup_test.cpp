@@ -14,11 +14,11 @@ TEST_CASE("without a CUDA device, auto and cpu place models on the CPU and cuda 
   if (models::cuda_device_count() > 0) return;  // a GPU machine: the gpu suite covers it
   config::ModelSection model;
   CHECK(train::local_gpu_ids(model).empty());
-  CHECK(models::device_for("auto").is_cpu());
-  CHECK(models::device_for("cpu").is_cpu());
-  CHECK_THROWS_WITH(models::device_for("cuda"), Contains("model.device is cuda, but this process sees no CUDA"));
-  CHECK_THROWS_WITH(models::device_for("tpu"), Contains("'tpu' is not one of auto, cpu, cuda"));
-  model.device = "cuda";
+  CHECK(models::device_for(config::Device::kAuto).is_cpu());
+  CHECK(models::device_for(config::Device::kCpu).is_cpu());
+  CHECK_THROWS_WITH(models::device_for(config::Device::kCuda),
+                    Contains("model.device is cuda, but this process sees no CUDA"));
+  model.device = config::Device::kCuda;
   CHECK_THROWS_AS(train::local_gpu_ids(model), UsageError);
 }
 
@@ -28,10 +28,10 @@ TEST_CASE("a rank's device follows its placement", "[device]") {
   learner.rank = 3;
   learner.role = comm::Role::kLearner;
   CHECK(train::rank_device(model, learner).is_cpu());
-  model.device = "cuda";
+  model.device = config::Device::kCuda;
   CHECK_THROWS_WITH(train::rank_device(model, learner), Contains("rank 3 (learner) has no GPU in the layout"));
   comm::RankPlacement orchestrator;
   CHECK(train::rank_device(model, orchestrator).is_cpu());  // holds no model
-  model.device = "cpu";
+  model.device = config::Device::kCpu;
   CHECK(train::rank_device(model, learner).is_cpu());
 }

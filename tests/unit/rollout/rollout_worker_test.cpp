@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/config/config.h"
 #include "models/tokenizer/char_tokenizer.h"
 
 using namespace spct;
@@ -81,37 +82,42 @@ TEST_CASE("a rollout worker samples the same groups with or without prefix shari
   const protocol::PromptBatch batch = step_batch(tok);
 
   config::Config shared = sampling_config();
-  const auto reference = rollout::RolloutWorker(shared, tok, policy).generate(batch, 1);
+  const auto reference =
+      rollout::RolloutWorker(rollout::rollout_worker_options(shared), tok, policy).generate(batch, 1);
   REQUIRE(reference.size() == 4);
   // The group's samples differ from each other: each has its own seed, forking the prompt's cache kept them.
   CHECK(reference[1].completions[0].tokens != reference[1].completions[1].tokens);
 
   config::Config unshared = sampling_config();
   unshared.rollout.share_prefixes = false;
-  check_same(reference, rollout::RolloutWorker(unshared, tok, policy).generate(batch, 1));
+  check_same(reference,
+             rollout::RolloutWorker(rollout::rollout_worker_options(unshared), tok, policy).generate(batch, 1));
 
   config::Config few_rows = sampling_config();
   few_rows.rollout.max_sequences = 3;
-  check_same(reference, rollout::RolloutWorker(few_rows, tok, policy).generate(batch, 1));
+  check_same(reference,
+             rollout::RolloutWorker(rollout::rollout_worker_options(few_rows), tok, policy).generate(batch, 1));
 
   // A budget far below the 16 x 41 slots of the whole step: rows are pre-empted and recomputed.
   config::Config budget = sampling_config();
   budget.rollout.kv_budget_tokens = 96;
   budget.rollout.kv_block_tokens = 4;
-  check_same(reference, rollout::RolloutWorker(budget, tok, policy).generate(batch, 1));
+  check_same(reference,
+             rollout::RolloutWorker(rollout::rollout_worker_options(budget), tok, policy).generate(batch, 1));
 
   // The same prompts split over two workers (the work queue's chunks) still sample the same groups.
   protocol::PromptBatch first = batch;
   protocol::PromptBatch second = batch;
   first.items.resize(2);
   second.items.erase(second.items.begin(), second.items.begin() + 2);
-  auto split = rollout::RolloutWorker(budget, tok, policy).generate(first, 1);
-  for (auto& group : rollout::RolloutWorker(few_rows, tok, policy).generate(second, 1)) split.push_back(group);
+  auto split = rollout::RolloutWorker(rollout::rollout_worker_options(budget), tok, policy).generate(first, 1);
+  for (auto& group : rollout::RolloutWorker(rollout::rollout_worker_options(few_rows), tok, policy).generate(second, 1))
+    split.push_back(group);
   check_same(reference, split);
 
   // Another run seed samples something else: the comparisons above could fail.
   config::Config reseeded = sampling_config();
   reseeded.run.seed = 42;
-  const auto other = rollout::RolloutWorker(reseeded, tok, policy).generate(batch, 1);
+  const auto other = rollout::RolloutWorker(rollout::rollout_worker_options(reseeded), tok, policy).generate(batch, 1);
   CHECK(other[0].completions[0].tokens != reference[0].completions[0].tokens);
 }

@@ -58,8 +58,9 @@ PromptOptions PromptOptions::from_config(const config::GrmSection& grm) {
   }
   options.score_min = static_cast<int>(grm.score_min);
   options.score_max = static_cast<int>(grm.score_max);
-  options.compact = grm.prompt_template == "compact" || grm.prompt_template == "compact_principles";
-  options.principles_in_critique = grm.prompt_template == "compact_principles";
+  options.compact = grm.prompt_template == config::GrmPromptTemplate::kCompact ||
+                    grm.prompt_template == config::GrmPromptTemplate::kCompactPrinciples;
+  options.principles_in_critique = grm.prompt_template == config::GrmPromptTemplate::kCompactPrinciples;
   return options;
 }
 

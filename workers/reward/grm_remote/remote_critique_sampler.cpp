@@ -108,7 +108,8 @@ RemoteSamplerOptions RemoteSamplerOptions::from_config(const config::Config& con
   options.timeout_s = grm.remote_timeout_s;
   options.retries = static_cast<int>(grm.remote_retries);
   options.concurrency = static_cast<int>(grm.remote_concurrency);
-  options.fallback = grm.remote_fallback == "unparsable" ? Fallback::kUnparsable : Fallback::kFail;
+  options.fallback =
+      grm.remote_fallback == config::RemoteFallback::kUnparsable ? Fallback::kUnparsable : Fallback::kFail;
   options.max_tokens = grm.max_new_tokens;
   options.stop = grm.stop;
   options.seed = static_cast<uint64_t>(config.run.seed);

@@ -29,9 +29,9 @@ GrmBackends make_grm_backends(const config::Config& config) {
   GrmBackends backends;
   // One branch per grm.backend (the schema restricts the names). The remote backend (workers/reward/grm_remote/)
   // adds its branch here.
-  if (config.grm.backend == "local") {
+  if (config.grm.backend == config::GrmBackend::kLocal) {
     backends = local_backends(config);
-  } else if (config.grm.backend == "remote") {
+  } else {  // config::GrmBackend::kRemote
     auto remote = std::make_unique<grm::RemoteCritiqueSampler>(grm::RemoteSamplerOptions::from_config(config));
     const grm::RemoteCritiqueSampler* counted = remote.get();  // owned by `backends`, which owns `totals` too
     backends.totals = [counted] {
@@ -46,8 +46,6 @@ GrmBackends make_grm_backends(const config::Config& config) {
                      {"grm_remote/latency_s", c.latency_sum_s}};
     };
     backends.sampler = std::move(remote);
-  } else {
-    throw UsageError("grm.backend \"" + config.grm.backend + "\" is not available in this build");
   }
   if (!config.grm.meta_model_path.empty()) backends.rater = grm::load_meta_rm_rater(config.grm.meta_model_path, config);
   return backends;

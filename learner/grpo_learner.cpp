@@ -7,6 +7,7 @@
 #include <ATen/ops/minimum.h>
 #include <ATen/ops/tensor.h>
 #include <ATen/ops/zeros.h>
+#include <ATen/ops/zeros_like.h>
 
 #include <algorithm>
 #include <cmath>
@@ -54,6 +55,47 @@ at::Tensor completion_mask(const std::vector<std::vector<int64_t>>& completions)
   return at::tensor(at::ArrayRef<uint8_t>(cells), at::TensorOptions().dtype(at::kByte))
       .reshape({static_cast<int64_t>(completions.size()), static_cast<int64_t>(columns)})
       .to(at::kBool);
+}
+
+// The entries of `values` at `rows`, in that order.
+template <typename T>
+std::vector<T> pick(const std::vector<T>& values, const std::vector<int64_t>& rows) {
+  std::vector<T> out;
+  out.reserve(rows.size());
+  for (const int64_t r : rows) out.push_back(values[static_cast<std::size_t>(r)]);
+  return out;
+}
+
+// `rows` as an int64 index tensor on `device`.
+at::Tensor row_index(const std::vector<int64_t>& rows, const at::Device& device) {
+  return at::tensor(at::ArrayRef<int64_t>(rows), at::TensorOptions().dtype(at::kLong)).to(device);
+}
+
+// The passes of one minibatch (learner/micro_batches.h).
+std::vector<MicroBatch> plan_passes(const LearnerBatch& rows, const MicroBatchLimits& limits) {
+  std::vector<int64_t> prompt_lengths, completion_lengths;
+  for (int64_t i = 0; i < rows.size(); ++i) {
+    prompt_lengths.push_back(static_cast<int64_t>(rows.prompts[static_cast<std::size_t>(i)].size()));
+    completion_lengths.push_back(static_cast<int64_t>(rows.completions[static_cast<std::size_t>(i)].size()));
+  }
+  return plan_micro_batches(prompt_lengths, completion_lengths, limits);
+}
+
+// The no-grad log-probs of every completion of `rows` as one [N, columns] tensor (zero past each completion's
+// end), computed pass by pass so that the forward pass holds no more than one pass's activations.
+at::Tensor logprobs_in_passes(const models::Transformer& model, const LearnerBatch& rows,
+                              const std::vector<MicroBatch>& passes, const models::LogProbOptions& options,
+                              int64_t columns) {
+  if (passes.size() == 1) return models::completion_logprobs(model, rows.prompts, rows.completions, options).logprobs;
+  at::Tensor out;
+  for (const MicroBatch& pass : passes) {
+    const at::Tensor logprobs =
+        models::completion_logprobs(model, pick(rows.prompts, pass.rows), pick(rows.completions, pass.rows), options)
+            .logprobs;
+    if (!out.defined()) out = at::zeros({rows.size(), columns}, logprobs.options());
+    out.narrow(1, 0, logprobs.size(1)).index_copy_(0, row_index(pass.rows, out.device()), logprobs);
+  }
+  return out;
 }
 
 // Makes `to` compute what `from` computes: its parameters and, with LoRA, frozen copies of its adapters.
@@ -152,12 +194,13 @@ void add_router_metrics(comm::Communicator* peers, int64_t experts_count, const 
 struct GrpoLearner::Prepared {
   struct Minibatch {
     LearnerBatch rows;
-    at::Tensor old_logprobs;      // [N, C]; undefined when pi_old is the current policy (see reuse_current)
-    at::Tensor ref_logprobs;      // [N, C]; undefined without a KL term
-    at::Tensor rollout_logprobs;  // [N, C] the sampler's; defined with importance sampling only
-    at::Tensor advantages;        // [N]
-    at::Tensor truncated;         // [N] bool
-    LossNormalizer normalizer;    // summed over learners
+    at::Tensor old_logprobs;         // [N, C]; undefined when pi_old is the current policy (see reuse_current)
+    at::Tensor ref_logprobs;         // [N, C]; undefined without a KL term
+    at::Tensor rollout_logprobs;     // [N, C] the sampler's; defined with importance sampling only
+    at::Tensor advantages;           // [N]
+    at::Tensor truncated;            // [N] bool
+    LossNormalizer normalizer;       // summed over learners
+    std::vector<MicroBatch> passes;  // the forward/backward passes of the update (learner/micro_batches.h)
   };
   std::vector<Minibatch> minibatches;
   // One epoch of one minibatch: the policy is not updated before the last backward pass of the step, so pi_old
@@ -175,7 +218,7 @@ GrpoLearner::GrpoLearner(const GrpoLearnerOptions& options, models::Transformer&
       loss_options_(options.loss),
       kl_(options.loss.beta, options.kl_target, options.kl_horizon),
       logprob_temperature_(options.logprob_temperature),
-      micro_batch_size_(options.micro_batch_size),
+      micro_batch_limits_{.max_rows = options.micro_batch_size, .max_tokens = options.micro_batch_tokens},
       logprob_chunk_tokens_(options.logprob_chunk_tokens),
       importance_sampling_(options.importance_sampling) {
   advantage_options_ = options.advantages;
@@ -189,6 +232,14 @@ GrpoLearner::GrpoLearner(const GrpoLearnerOptions& options, models::Transformer&
   for (const models::NamedTensor& parameter : policy_.trainable_parameters()) {
     params_.push_back(parameter.tensor);
     named.emplace_back(parameter.name, parameter.tensor);
+  }
+  // Float32 gradient accumulation for 16-bit parameters whenever an update may take several passes: autograd
+  // adds each pass's bf16/fp16 gradient into a float32 .grad() (see zero_grad), so low bits are not lost pass
+  // after pass. The gradient sync, clipping and AdamW all read gradients dtype-generically.
+  const bool accumulates = micro_batch_limits_.max_rows > 0 || micro_batch_limits_.max_tokens > 0;
+  for (const at::Tensor& p : params_) {
+    const bool narrow = p.scalar_type() == at::kBFloat16 || p.scalar_type() == at::kHalf;
+    grad_buffers_.push_back(accumulates && narrow ? at::zeros_like(p, p.options().dtype(at::kFloat)) : at::Tensor());
   }
   const auto bucket_bytes = static_cast<std::size_t>(options.bucket_mb * 1024 * 1024);
   const int zero_stage = peers_ != nullptr ? static_cast<int>(options.zero_stage) : 0;
@@ -217,7 +268,13 @@ void GrpoLearner::load_optimizer_state(const NamedTensors& state) {
 }
 
 void GrpoLearner::zero_grad() {
-  for (at::Tensor& p : params_) p.mutable_grad() = at::Tensor();
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    at::Tensor& buffer = grad_buffers_[i];
+    // A defined .grad() makes autograd add into it in place (AccumulateGrad: grad += new, here float32 += bf16)
+    // instead of storing the pass's 16-bit gradient.
+    if (buffer.defined()) buffer.zero_();
+    params_[i].mutable_grad() = buffer;
+  }
 }
 
 double GrpoLearner::update() {
@@ -261,11 +318,15 @@ GrpoLearner::Prepared GrpoLearner::prepare(const LearnerBatch& batch) {
   for (int64_t m = 0; m < minibatches; ++m) {
     Prepared::Minibatch minibatch;
     minibatch.rows = slice_groups(batch, m * groups_per_minibatch, groups_per_minibatch);
+    minibatch.passes = plan_passes(minibatch.rows, micro_batch_limits_);
     const models::LogProbOptions options{.temperature = logprob_temperature_, .chunk_tokens = logprob_chunk_tokens_};
     const at::Tensor mask = completion_mask(minibatch.rows.completions);
+    // The no-grad forward passes run in the token budget's passes too; without a budget, in one pass (they keep
+    // no activations for backward).
+    const std::vector<MicroBatch> no_grad_passes =
+        micro_batch_limits_.max_tokens > 0 ? minibatch.passes : plan_passes(minibatch.rows, {});
     if (!prepared.reuse_current) {
-      minibatch.old_logprobs =
-          models::completion_logprobs(policy_, minibatch.rows.prompts, minibatch.rows.completions, options).logprobs;
+      minibatch.old_logprobs = logprobs_in_passes(policy_, minibatch.rows, no_grad_passes, options, mask.size(1));
     }
     if (importance_sampling_) {
       if (minibatch.rows.rollout_logprobs.size() != minibatch.rows.completions.size()) {
@@ -275,9 +336,7 @@ GrpoLearner::Prepared GrpoLearner::prepare(const LearnerBatch& batch) {
       minibatch.rollout_logprobs = padded_logprobs(minibatch.rows.rollout_logprobs, mask.size(1));
     }
     if (need_reference) {
-      minibatch.ref_logprobs =
-          models::completion_logprobs(*reference_, minibatch.rows.prompts, minibatch.rows.completions, options)
-              .logprobs;
+      minibatch.ref_logprobs = logprobs_in_passes(*reference_, minibatch.rows, no_grad_passes, options, mask.size(1));
     }
     minibatch.truncated = to_bool_tensor(minibatch.rows.truncated);
     if (kl_in_reward) {
@@ -330,18 +389,22 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
   at::Tensor aux_sum;                                 // the passes' load-balancing losses, weighted by rows
   std::vector<double> router_counts, router_entropy;  // first epoch's routing (add_router_counts)
   LossTerms terms;
+  PaddingTotals padding;  // over every training pass of the step
+  int64_t passes = 0;
   for (int64_t epoch = 0; epoch < options_.epochs; ++epoch) {
     for (Prepared::Minibatch& minibatch : prepared.minibatches) {
       zero_grad();
-      // Gradient accumulation: the minibatch's forward and backward passes run micro_batch_size completions at a
-      // time. Every pass uses the whole minibatch's normaliser, so the accumulated gradient equals one pass's.
+      // Gradient accumulation: the minibatch's forward and backward passes run one micro-batch at a time
+      // (learner/micro_batches.h). Every pass uses the whole minibatch's normaliser, so the accumulated gradient
+      // equals one pass's.
       const int64_t rows = minibatch.rows.size();
-      const int64_t pass_rows = micro_batch_size_ > 0 ? std::min(micro_batch_size_, rows) : rows;
-      for (int64_t begin = 0; begin < rows; begin += pass_rows) {
-        const int64_t count = std::min(pass_rows, rows - begin);
-        const auto slice = [&](const auto& values) {
-          return std::vector(values.begin() + begin, values.begin() + begin + count);
-        };
+      const PaddingTotals minibatch_padding = padding_totals(minibatch.passes);
+      padding.padded_tokens += minibatch_padding.padded_tokens;
+      padding.real_tokens += minibatch_padding.real_tokens;
+      for (std::size_t pass = 0; pass < minibatch.passes.size(); ++pass) {
+        const std::vector<int64_t>& pass_rows = minibatch.passes[pass].rows;
+        const auto count = static_cast<int64_t>(pass_rows.size());
+        ++passes;
         // The entropy is always computed for its metric; it carries gradients only for the bonus.
         models::LogProbOptions options{.temperature = logprob_temperature_,
                                        .with_entropy = true,
@@ -351,10 +414,13 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
         moe_stats.collect_metrics = epoch == 0;
         if (moe) options.moe = &moe_stats;
         const models::CompletionLogProbs current = models::completion_logprobs(
-            policy_, slice(minibatch.rows.prompts), slice(minibatch.rows.completions), options);
+            policy_, pick(minibatch.rows.prompts, pass_rows), pick(minibatch.rows.completions, pass_rows), options);
         // The pass's rows; its longest completion may be shorter than the minibatch's (later columns are padding).
         const int64_t columns = current.logprobs.size(1);
-        const auto rows_of = [&](const at::Tensor& t) { return t.defined() ? t.narrow(0, begin, count) : t; };
+        const at::Tensor index = row_index(pass_rows, current.logprobs.device());
+        const auto rows_of = [&](const at::Tensor& t) {
+          return t.defined() ? t.index_select(0, index.to(t.device())) : t;
+        };
         const auto cells_of = [&](const at::Tensor& t) { return t.defined() ? rows_of(t).narrow(1, 0, columns) : t; };
         const LossInputs inputs{current.logprobs,
                                 prepared.reuse_current ? current.logprobs.detach() : cells_of(minibatch.old_logprobs),
@@ -387,7 +453,7 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
           add_router_counts(moe_stats, router_counts, router_entropy);
         }
         // The last pass completes the gradients: its backward starts the all-reduce of each bucket as it fills.
-        if (grad_sync_ != nullptr && begin + pass_rows >= rows) grad_sync_->arm();
+        if (grad_sync_ != nullptr && pass + 1 == minibatch.passes.size()) grad_sync_->arm();
         loss.backward();
       }
       if (grad_sync_ != nullptr) grad_sync_->sync();
@@ -401,6 +467,10 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
                               .to(at::kCPU)
                               .contiguous();
   std::vector<double> sums(read.data_ptr<double>(), read.data_ptr<double>() + kLossStatCount + 1);
+  const std::size_t padding_at = sums.size();
+  sums.push_back(static_cast<double>(padding.padded_tokens));
+  sums.push_back(static_cast<double>(padding.real_tokens));
+  sums.push_back(static_cast<double>(passes));
   sum_over_learners(sums);
   std::vector<double> extremes(read.data_ptr<double>() + kLossStatCount + 1,
                                read.data_ptr<double>() + kLossStatCount + 3);
@@ -433,6 +503,11 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
   metrics["optim/lr"] = sharded_ != nullptr ? sharded_->lr() : optimizer_->lr();
   metrics["learner/tokens"] = sums[kStatTokens] / static_cast<double>(options_.epochs);
   metrics["learner/count"] = learners;
+  // Padding: the share of the model's input cells (rows x (longest prompt + longest completion) per pass, over
+  // all learners) that hold no token; passes: forward/backward passes per learner in the step.
+  const double padded_cells = sums[padding_at];
+  metrics["learner/padding_share"] = padded_cells > 0 ? (padded_cells - sums[padding_at + 1]) / padded_cells : 0.0;
+  metrics["learner/micro_batches"] = sums[padding_at + 2] / learners;
   if (loss_options_.kl_placement == KlPlacement::kReward) metrics["loss/kl_in_reward"] = prepared.sequence_kl_mean;
   if (moe) {
     add_router_metrics(peers_, policy_.config().num_experts, aux_sum, updates, aux_coef, router_counts, router_entropy,

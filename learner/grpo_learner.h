@@ -8,8 +8,10 @@
 //      not updated before the step's last backward pass, so these are the current log-probs, detached, and
 //      cost no forward pass of their own); reference log-probs from the frozen reference model when beta > 0;
 //   3. grpo.epochs passes over grpo.minibatches minibatches of whole groups: loss (learner/grpo_loss.h) with the
-//      minibatch's normaliser summed over all learners, backward (in passes of grpo.micro_batch_size completions
-//      whose gradients accumulate, when set), gradients summed over learners, global norm clipped, AdamW step
+//      minibatch's normaliser summed over all learners, backward (in passes whose gradients accumulate: at most
+//      grpo.micro_batch_size completions, and with grpo.micro_batch_tokens length-sorted completions packed into
+//      passes of at most that many padded tokens; learner/micro_batches.h), gradients summed over learners,
+//      global norm clipped, AdamW step
 //      with the scheduled learning rate (with distributed.zero_stage 1 or 2 and several learners, the sharded
 //      AdamW of learner/sharded_adamw.h: each learner updates its slice and the weights are all-gathered);
 //   4. every grpo.ref_reset_every steps the reference model becomes a copy of the policy (iterative GRPO).
@@ -21,6 +23,9 @@
 // happen inside, so the update equals a single learner's update on the concatenated batch (up to float
 // summation order) and every learner ends the step with identical weights.
 //
+// 16-bit parameters with several passes per update: each pass's bf16/fp16 gradient is added into a float32
+// .grad() (one buffer per parameter, kept between steps), so the accumulation loses no low bits; the gradient
+// sync, clipping and AdamW read that float32 gradient.
 // Host syncs: the micro-batch loop never reads a device value; the step reads its statistics once at the end
 // (and the gradient norm once per update).
 //
@@ -40,6 +45,7 @@
 #include "learner/learner_batch.h"
 #include "learner/loss_options.h"
 #include "learner/lr_schedule.h"
+#include "learner/micro_batches.h"
 #include "learner/optimizer.h"
 #include "learner/sharded_adamw.h"
 #include "models/transformer.h"
@@ -78,7 +84,7 @@ class GrpoLearner {
  private:
   struct Prepared;
   Prepared prepare(const LearnerBatch& batch);
-  // Drops every parameter's gradient.
+  // Drops every parameter's gradient; a 16-bit parameter with a float32 buffer gets that buffer, zeroed.
   void zero_grad();
   // Clips and applies the (already summed, for stages 0 and 1) gradients at the scheduled learning rate.
   // Collective with several learners. Returns the global gradient norm before clipping.
@@ -99,9 +105,10 @@ class GrpoLearner {
   AdvantageOptions advantage_options_;
   KlController kl_;
   double logprob_temperature_;
-  const int64_t micro_batch_size_;      // completions per forward/backward pass; 0 = the whole minibatch
-  const int64_t logprob_chunk_tokens_;  // model.logprob_chunk_tokens
-  const bool importance_sampling_;      // async mode with grpo.importance_cap > 0
+  const MicroBatchLimits micro_batch_limits_;  // grpo.micro_batch_size and grpo.micro_batch_tokens
+  std::vector<at::Tensor> grad_buffers_;       // per parameter: float32 gradient of a 16-bit one, or undefined
+  const int64_t logprob_chunk_tokens_;         // model.logprob_chunk_tokens
+  const bool importance_sampling_;             // async mode with grpo.importance_cap > 0
   int64_t optimizer_steps_ = 0;
 };
 

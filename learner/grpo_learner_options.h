@@ -32,6 +32,9 @@ struct GrpoLearnerOptions {
   int64_t epochs = 1;            // grpo.epochs: passes over the step's groups
   int64_t minibatches = 1;       // grpo.minibatches: optimizer updates per epoch
   int64_t micro_batch_size = 0;  // grpo.micro_batch_size: completions per forward/backward pass; 0 = a minibatch
+  // grpo.micro_batch_tokens: padded tokens per pass, length-sorted completions packed greedily (learner/
+  // micro_batches.h); 0 = no token budget.
+  int64_t micro_batch_tokens = 0;
   double grad_clip = 1.0;        // grpo.grad_clip: global gradient-norm bound; 0 = off
   int64_t ref_reset_every = 0;   // grpo.ref_reset_every: steps between reference resets; 0 = never
   // The temperature the sampler used (rollout.temperature; 1 for greedy decoding): log-probs are taken at it.

@@ -160,6 +160,13 @@ void add_grpo_fields(SchemaBuilder& b) {
                 "Gradient accumulation: completions per forward/backward pass within a minibatch (bounds activation "
                 "memory; the update is the same); 0 = the whole minibatch in one pass.",
                 {.min = 0, .max = 1e9});
+  b.add_integer("micro_batch_tokens", f(&GrpoSection::micro_batch_tokens),
+                "Gradient accumulation by token budget: the minibatch's completions are sorted by length and packed "
+                "greedily into forward/backward passes of at most this many padded tokens (rows x (longest prompt + "
+                "longest completion)), so short completions share a pass and long ones are not padded against "
+                "short ones; the update is the same. A completion longer than the budget gets a pass of its own. "
+                "Combines with micro_batch_size (both limits hold). 0 = off (fixed passes of micro_batch_size).",
+                {.min = 0, .max = 1e12});
   b.add_number("grad_clip", f(&GrpoSection::grad_clip), "Clip the global gradient norm to this; 0 = no clipping.",
                {.min = 0, .max = 1e6});
   b.add_integer("warmup_steps", f(&GrpoSection::warmup_steps), "Linear learning-rate warm-up steps.",

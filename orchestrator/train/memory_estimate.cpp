@@ -91,10 +91,17 @@ MemoryEstimate estimate_memory(const config::Config& config, const comm::RankPla
     const int64_t state_per_parameter = int64_t{4} * (mixed ? 3 : 2);
     const bool sharded = config.distributed.zero_stage > 0 && learners > 1;
     const int64_t state = (sharded ? ceil_div(params, learners) : params) * state_per_parameter;
-    out.optimizer_state = params * dtype_bytes(policy.dtype) + state;
+    // Gradients in the parameter dtype, or float32 buffers when 16-bit gradients accumulate over several passes
+    // (learner/grpo_learner.h).
+    const bool accumulates = config.grpo.micro_batch_size > 0 || config.grpo.micro_batch_tokens > 0;
+    out.optimizer_state = params * (mixed && accumulates ? 4 : dtype_bytes(policy.dtype)) + state;
     const int64_t rows = config.grpo.micro_batch_size > 0 ? config.grpo.micro_batch_size
                                                           : ceil_div(completions, learners * config.grpo.minibatches);
-    const int64_t tokens = rows * sequence;
+    int64_t tokens = rows * sequence;
+    // A token budget bounds a pass's padded tokens, except that a sequence longer than the budget runs alone.
+    if (config.grpo.micro_batch_tokens > 0) {
+      tokens = std::min(tokens, std::max(config.grpo.micro_batch_tokens, sequence));
+    }
     const int64_t per_token_layer = 6 * policy.hidden_size + 4 * policy.intermediate_size +
                                     2 * policy.num_kv_heads * policy.head_dim + policy.num_heads * sequence;
     const int64_t layers = tokens * per_token_layer * policy.num_layers * dtype_bytes(policy.dtype);

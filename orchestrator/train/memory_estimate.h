@@ -2,11 +2,13 @@
 // `spct train --dry-run` prints before anyone waits in a SLURM queue for a GPU that is too small.
 //
 // Per model a rank holds: weights (parameters x dtype size); on learners also the reference model (same size),
-// gradients (parameter dtype), and optimizer state: AdamW's two float32 moments, plus a float32 master copy of
+// gradients (parameter dtype; float32 for 16-bit parameters whose gradients accumulate over micro-batches), and
+// optimizer state: AdamW's two float32 moments, plus a float32 master copy of
 // the weights when the parameter dtype is not float32; with distributed.zero_stage 1 or 2 and several learners,
 // the moments and float32 master of 1/learners of the parameters. KV caches: keys and values of every layer for the
 // sequences generated together (a rollout worker's share of a step's completions, the GRM's critique samples).
-// Activations: what one learner micro-batch keeps for backward, per layer per token roughly 6 x hidden +
+// Activations: what one learner micro-batch keeps for backward (grpo.micro_batch_size completions, or at most
+// grpo.micro_batch_tokens padded tokens, of the longest sequence length), per layer per token roughly 6 x hidden +
 // 4 x intermediate + 2 x kv width values in the compute dtype plus the eager attention's probabilities
 // (heads x sequence per token), and the float32 logits and log-softmax over the vocabulary.
 // The figures are lower bounds of the same order as the peers' calculators: allocator slack, CUDA context

@@ -61,9 +61,10 @@ PY
 
 # --dry-run: a learner's "grads+optim" column with and without sharding, at the 0.5B shape in bf16 on 2 learners:
 # bf16 gradients (2 bytes) + float32 moments and master (12 bytes) per parameter unsharded, 2 + 12 / 2 sharded.
+# One pass per minibatch (grpo.micro_batch_size=0): with several, the gradients accumulate in float32 (4 bytes).
 optim_gib() {
   "$SPCT_BINARY" train "$SPCT_SOURCE_DIR/configs/gpu_colocated_0.5b.yaml" run.dir="$work" model.device=cpu \
-    layout.colocate=false layout.learners=2 --dry-run "$@" 2>&1 |
+    layout.colocate=false layout.learners=2 grpo.micro_batch_size=0 --dry-run "$@" 2>&1 |
     awk '/^memory per rank/ { table = 1 } table && $2 == "learner" { print $6; exit }'
 }
 plain_gib=$(optim_gib distributed.zero_stage=0)

@@ -155,3 +155,29 @@ TEST_CASE("a colocated rank holds every role", "[memory]") {
   const std::string table = train::memory_table(layout, {all});
   CHECK_THAT(table, Catch::Matchers::Contains("colocated") && Catch::Matchers::Contains("GPU 0 on node 0"));
 }
+
+TEST_CASE("learner activations follow grpo.micro_batch_tokens, and accumulated bf16 gradients are float32",
+          "[memory]") {
+  config::Config c = job(2);
+  const comm::RankLayout layout = comm::RankLayout::plan_single_node(c.layout, 0, 8, {"0", "1", "2", "3"});
+  const ModelConfig m = qwen_05b();
+  const int64_t params = train::parameter_count(m);
+  const auto learner = [&] { return train::estimate_memory(c, layout.at(4), m, nullptr, nullptr); };
+  const train::MemoryEstimate whole = learner();  // 32 completions of 128 tokens in one pass
+  c.grpo.micro_batch_tokens = int64_t{8} * 128;   // a quarter of that per pass
+  const train::MemoryEstimate budget = learner();
+  CHECK(budget.activations < whole.activations);
+  c.grpo.micro_batch_size = 8;  // the same 8 rows of 128 tokens: the same pass size
+  CHECK(learner().activations == budget.activations);
+  c.grpo.micro_batch_size = 0;
+  c.grpo.micro_batch_tokens = 16;  // below one sequence: one sequence per pass
+  const train::MemoryEstimate one = learner();
+  CHECK(one.activations < budget.activations);
+  c.grpo.micro_batch_tokens = 128;
+  CHECK(learner().activations == one.activations);
+  c.grpo.micro_batch_tokens = int64_t{1} << 40;  // a budget above the whole minibatch changes nothing
+  CHECK(learner().activations == whole.activations);
+  // Accumulating bf16 gradients: float32 gradient buffers instead of bf16 ones.
+  CHECK(whole.optimizer_state == params * 2 + params * 4 * 3);
+  CHECK(budget.optimizer_state == params * 4 + params * 4 * 3);
+}

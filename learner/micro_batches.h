@@ -1,0 +1,51 @@
+// How a minibatch's completions are split into forward/backward passes (gradient accumulation).
+//
+// A pass feeds the model one padded [rows, P + C] block (models/logprobs.h: prompts left-padded to the longest
+// prompt P, completions right-padded to the longest completion C), so its cost and activation memory follow
+// rows x (P + C), its "padded tokens", not the real tokens it holds. Two ways to bound a pass:
+//   - max_rows (grpo.micro_batch_size): consecutive runs of at most that many completions, in batch order (the
+//     behaviour before token budgets existed, kept exactly when max_tokens is 0);
+//   - max_tokens (grpo.micro_batch_tokens): completions sorted by length (prompt + completion, longest first,
+//     ties in batch order) and packed greedily: a pass takes the next completion while its padded tokens stay
+//     within the budget (and its rows within max_rows when that is set too). Sorting puts completions of similar
+//     length together, so a short one is not padded out to a long one's length. A completion that alone exceeds
+//     the budget runs in a pass of its own (a sequence is never split).
+// Neither set: one pass over everything.
+//
+// The loss is normalised by whole-minibatch totals (learner/grpo_loss.h: LossNormalizer), so any split, in any
+// order, accumulates the same gradient up to float summation order.
+//
+// Tensor-free: the memory estimate of `spct train --dry-run` uses it too.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace spct::learner {
+
+struct MicroBatchLimits {
+  int64_t max_rows = 0;    // 0 = no row limit
+  int64_t max_tokens = 0;  // padded tokens per pass; 0 = no token budget (and no sorting)
+};
+
+struct MicroBatch {
+  std::vector<int64_t> rows;  // indices into the minibatch, in the order the pass stacks them
+  int64_t padded_tokens = 0;  // rows x (longest prompt + longest completion)
+  int64_t real_tokens = 0;    // sum of prompt + completion lengths
+};
+
+// The passes over completions whose prompt and completion lengths are given (one entry per completion). Every
+// completion is in exactly one pass. Empty input: no pass.
+// REQUIRES: equal sizes, limits >= 0. Throws spct::Error otherwise.
+std::vector<MicroBatch> plan_micro_batches(const std::vector<int64_t>& prompt_lengths,
+                                           const std::vector<int64_t>& completion_lengths,
+                                           const MicroBatchLimits& limits);
+
+// Padded and real tokens of a whole plan (for learner/padding_share).
+struct PaddingTotals {
+  int64_t padded_tokens = 0;
+  int64_t real_tokens = 0;
+};
+PaddingTotals padding_totals(const std::vector<MicroBatch>& plan);
+
+}  // namespace spct::learner

@@ -1,0 +1,110 @@
+// Micro-batches by token budget (grpo.micro_batch_tokens): length-sorted passes give the same training as one pass
+// over the whole minibatch, for every loss aggregation, and the step reports its padding and pass count.
+#include <ATen/Parallel.h>
+#include <ATen/TensorOperators.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+
+#include "learner/grpo_learner.h"
+#include "learner/micro_batches.h"
+#include "models/model_config.h"
+#include "tiny_learner.h"
+
+using spct::learner::GrpoLearner;
+
+namespace {
+
+spct::config::Config budget_config(const std::string& aggregation, int64_t tokens, int64_t epochs) {
+  spct::config::Config config = spct::test::tiny_learner_config();
+  config.grpo.beta = 0.05;
+  config.grpo.entropy_coef = 0.01;
+  config.grpo.loss_aggregation = aggregation;
+  config.grpo.micro_batch_tokens = tokens;
+  config.grpo.overlong_filter = true;
+  config.grpo.epochs = epochs;  // more than one: pi_old and the reference come from the no-grad passes too
+  // Still a thousand times the default: every step moves the weights well above float noise, and AdamW's
+  // normalisation does not blow the noise of near-zero gradient elements up to a 1e-2 step.
+  config.grpo.lr = 1e-3;
+  return config;
+}
+
+// The tiny model without key biases: their gradient is zero in exact arithmetic, and AdamW turns float noise
+// there into a full step of either sign, which no weight comparison survives.
+spct::models::ModelConfig shape(const spct::config::Config& config) {
+  spct::models::ModelConfig m = spct::models::from_section(config.model, spct::test::kTinyVocab);
+  m.qkv_bias = false;
+  return m;
+}
+
+// Padded and real tokens of the tiny batch's passes under `limits`, from the batch itself.
+spct::learner::PaddingTotals tiny_padding(const spct::learner::MicroBatchLimits& limits) {
+  const spct::learner::LearnerBatch batch = spct::test::tiny_batch();
+  std::vector<int64_t> prompts, completions;
+  for (int64_t i = 0; i < batch.size(); ++i) {
+    prompts.push_back(static_cast<int64_t>(batch.prompts[static_cast<std::size_t>(i)].size()));
+    completions.push_back(static_cast<int64_t>(batch.completions[static_cast<std::size_t>(i)].size()));
+  }
+  return spct::learner::padding_totals(spct::learner::plan_micro_batches(prompts, completions, limits));
+}
+
+}  // namespace
+
+TEST_CASE("a token budget trains to the same weights as one pass per minibatch") {
+  at::set_num_threads(1);
+  // The tiny batch's rows are 3 to 7 tokens long: a budget of 14 packs them into 3 passes of 2 rows.
+  constexpr int64_t kBudget = 14;
+  for (const std::string aggregation : {"seq_mean_token_mean", "token_mean", "seq_mean_token_sum_norm"}) {
+    for (const int64_t epochs : {1, 2}) {
+      CAPTURE(aggregation, epochs);
+      const auto whole_config = budget_config(aggregation, 0, epochs);
+      const auto budget_config_ = budget_config(aggregation, kBudget, epochs);
+      spct::models::Transformer whole(shape(whole_config), 3);
+      spct::models::Transformer budget(shape(budget_config_), 3);
+      GrpoLearner whole_learner(whole_config, whole, nullptr);
+      GrpoLearner budget_learner(budget_config_, budget, nullptr);
+      for (int64_t step = 0; step < 4; ++step) {
+        const auto a = whole_learner.step(spct::test::tiny_batch(), step);
+        const auto b = budget_learner.step(spct::test::tiny_batch(), step);
+        CHECK(a.at("loss/total") == Approx(b.at("loss/total")).epsilon(1e-5));
+        CHECK(a.at("learner/micro_batches") == static_cast<double>(epochs));
+        CHECK(b.at("learner/micro_batches") == static_cast<double>(3 * epochs));
+      }
+      const spct::models::Transformer initial(shape(whole_config), 3);
+      const auto pa = whole.named_parameters();
+      const auto pb = budget.named_parameters();
+      const auto p0 = initial.named_parameters();
+      bool moved = false;
+      for (std::size_t i = 0; i < pa.size(); ++i) {
+        CAPTURE(pa[i].name);
+        // Relative to the tensor's largest weight.
+        const double scale = pa[i].tensor.abs().max().item<double>();
+        const double diff = (pa[i].tensor - pb[i].tensor).abs().max().item<double>();
+        CHECK(diff <= 1e-6 * scale);
+        moved = moved || diff > 0;
+        // The steps did train this tensor, far beyond the tolerance.
+        CHECK((pa[i].tensor - p0[i].tensor).abs().max().item<double>() > 1e-3 * scale);
+      }
+      // Not vacuous: the two runs did not take bit-identical paths (the passes sum in another order).
+      INFO("bit-identical weights: the budget did not change the passes");
+      CHECK(moved);
+    }
+  }
+}
+
+TEST_CASE("the step reports the share of padded input cells and the passes it ran") {
+  at::set_num_threads(1);
+  const auto off = tiny_padding({});
+  const auto on = tiny_padding({.max_tokens = 14});
+  REQUIRE(on.padded_tokens < off.padded_tokens);
+  for (const auto& [tokens, totals] : {std::pair{int64_t{0}, off}, std::pair{int64_t{14}, on}}) {
+    CAPTURE(tokens);
+    const auto config = budget_config("token_mean", tokens, 1);
+    spct::models::Transformer policy(shape(config), 3);
+    GrpoLearner learner(config, policy, nullptr);
+    const auto metrics = learner.step(spct::test::tiny_batch(), 0);
+    const double expected =
+        static_cast<double>(totals.padded_tokens - totals.real_tokens) / static_cast<double>(totals.padded_tokens);
+    CHECK(metrics.at("learner/padding_share") == Approx(expected));
+  }
+}

@@ -1,0 +1,128 @@
+// The split of a minibatch into forward/backward passes (learner/micro_batches.h): every completion in exactly one
+// pass, the token budget respected, length-sorted packing, and the fixed-count split of grpo.micro_batch_size kept
+// when no budget is set.
+#include "learner/micro_batches.h"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <vector>
+
+#include "core/error.h"
+
+using spct::learner::MicroBatch;
+using spct::learner::plan_micro_batches;
+
+namespace {
+
+// Pseudo-random lengths in [1, span] (a fixed LCG, so the test is reproducible).
+std::vector<int64_t> lengths(std::size_t n, int64_t span, uint64_t seed) {
+  std::vector<int64_t> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    out.push_back(1 + static_cast<int64_t>((seed >> 33) % static_cast<uint64_t>(span)));
+  }
+  return out;
+}
+
+// Checks what holds for every plan and returns the plan's rows in pass order.
+std::vector<int64_t> check_plan(const std::vector<MicroBatch>& plan, const std::vector<int64_t>& prompts,
+                                const std::vector<int64_t>& completions) {
+  std::vector<int64_t> seen;
+  for (const MicroBatch& pass : plan) {
+    REQUIRE_FALSE(pass.rows.empty());
+    int64_t p = 0, c = 0, real = 0;
+    for (const int64_t r : pass.rows) {
+      p = std::max(p, prompts[static_cast<std::size_t>(r)]);
+      c = std::max(c, completions[static_cast<std::size_t>(r)]);
+      real += prompts[static_cast<std::size_t>(r)] + completions[static_cast<std::size_t>(r)];
+      seen.push_back(r);
+    }
+    CHECK(pass.padded_tokens == static_cast<int64_t>(pass.rows.size()) * (p + c));
+    CHECK(pass.real_tokens == real);
+  }
+  std::vector<int64_t> sorted = seen;
+  std::sort(sorted.begin(), sorted.end());
+  for (std::size_t i = 0; i < sorted.size(); ++i) REQUIRE(sorted[i] == static_cast<int64_t>(i));
+  REQUIRE(sorted.size() == prompts.size());
+  return seen;
+}
+
+}  // namespace
+
+TEST_CASE("no limit: one pass over every completion in batch order") {
+  const std::vector<int64_t> prompts{3, 3, 5}, completions{1, 4, 2};
+  const auto plan = plan_micro_batches(prompts, completions, {});
+  REQUIRE(plan.size() == 1);
+  CHECK(check_plan(plan, prompts, completions) == std::vector<int64_t>{0, 1, 2});
+  CHECK(plan[0].padded_tokens == int64_t{3} * (5 + 4));
+  CHECK(plan_micro_batches({}, {}, {.max_tokens = 10}).empty());
+}
+
+TEST_CASE("a row limit alone keeps consecutive runs in batch order") {
+  const auto prompts = lengths(10, 8, 1);
+  const auto completions = lengths(10, 20, 2);
+  const auto plan = plan_micro_batches(prompts, completions, {.max_rows = 4});
+  REQUIRE(plan.size() == 3);
+  std::vector<int64_t> in_order(10);
+  for (int64_t i = 0; i < 10; ++i) in_order[static_cast<std::size_t>(i)] = i;
+  CHECK(check_plan(plan, prompts, completions) == in_order);
+  CHECK(plan[0].rows.size() == 4);
+  CHECK(plan[2].rows.size() == 2);
+}
+
+TEST_CASE("a token budget packs length-sorted completions and respects the budget") {
+  for (const int64_t budget : {16, 64, 100, 333, 1000}) {
+    CAPTURE(budget);
+    const auto prompts = lengths(37, 12, 7);
+    const auto completions = lengths(37, 40, 8);
+    const auto plan = plan_micro_batches(prompts, completions, {.max_tokens = budget});
+    const std::vector<int64_t> order = check_plan(plan, prompts, completions);
+    // Longest first.
+    for (std::size_t i = 1; i < order.size(); ++i) {
+      const auto at = [&](std::size_t k) {
+        return prompts[static_cast<std::size_t>(order[k])] + completions[static_cast<std::size_t>(order[k])];
+      };
+      CHECK(at(i - 1) >= at(i));
+    }
+    for (std::size_t k = 0; k < plan.size(); ++k) {
+      const MicroBatch& pass = plan[k];
+      // Over the budget only as a single sequence that alone exceeds it.
+      if (pass.padded_tokens > budget) CHECK(pass.rows.size() == 1);
+      // Greedy: the next pass's first completion did not fit into this one.
+      if (k + 1 < plan.size()) {
+        const int64_t next = plan[k + 1].rows.front();
+        int64_t p = prompts[static_cast<std::size_t>(next)], c = completions[static_cast<std::size_t>(next)];
+        for (const int64_t r : pass.rows) {
+          p = std::max(p, prompts[static_cast<std::size_t>(r)]);
+          c = std::max(c, completions[static_cast<std::size_t>(r)]);
+        }
+        CHECK(static_cast<int64_t>(pass.rows.size() + 1) * (p + c) > budget);
+      }
+    }
+  }
+}
+
+TEST_CASE("sorting saves padding on mixed lengths") {
+  // Alternating short and long completions: fixed passes of 4 pad every short one to the long length.
+  std::vector<int64_t> prompts(16, 8), completions;
+  for (int i = 0; i < 16; ++i) completions.push_back(i % 2 == 0 ? 4 : 120);
+  const auto fixed = spct::learner::padding_totals(plan_micro_batches(prompts, completions, {.max_rows = 4}));
+  const auto packed =
+      spct::learner::padding_totals(plan_micro_batches(prompts, completions, {.max_tokens = int64_t{4} * (8 + 120)}));
+  CHECK(fixed.real_tokens == packed.real_tokens);
+  CHECK(fixed.padded_tokens == int64_t{16} * 128);
+  CHECK(packed.padded_tokens == int64_t{8} * 128 + int64_t{8} * 12);
+}
+
+TEST_CASE("both limits hold together") {
+  const std::vector<int64_t> prompts(9, 2), completions(9, 2);
+  const auto plan = plan_micro_batches(prompts, completions, {.max_rows = 2, .max_tokens = 100});
+  REQUIRE(plan.size() == 5);
+  for (const MicroBatch& pass : plan) CHECK(pass.rows.size() <= 2);
+}
+
+TEST_CASE("mismatched lengths or negative limits are refused") {
+  CHECK_THROWS_AS(plan_micro_batches({1, 2}, {1}, {}), spct::Error);
+  CHECK_THROWS_AS(plan_micro_batches({1}, {1}, {.max_tokens = -1}), spct::Error);
+}

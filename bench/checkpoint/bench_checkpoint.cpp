@@ -18,6 +18,7 @@
 #include "core/atomic_file.h"
 #include "core/checkpoint/checkpoint_store.h"
 #include "core/checkpoint/manifest.h"
+#include "core/config/config.h"
 #include "core/sha256.h"
 #include "learner/learner_checkpoint.h"
 #include "models/model_config.h"

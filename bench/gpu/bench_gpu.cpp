@@ -24,9 +24,11 @@
 #include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/config/choices.h"
 #include "models/device.h"
 #include "models/generation.h"
 #include "models/model_config.h"
@@ -144,7 +146,12 @@ int main(int argc, char** argv) {
   }
   try {
     const Shape s = shape_named(shape_name);
-    const c10::Device device = spct::models::device_for(device_setting);
+    const std::optional<spct::config::Device> setting = spct::config::from_string<spct::config::Device>(device_setting);
+    if (!setting) {
+      std::cerr << "spct_bench_gpu: --device " << device_setting << " is not one of auto, cpu, cuda\n";
+      return 2;
+    }
+    const c10::Device device = spct::models::device_for(*setting);
     nlohmann::json result = {{"shape", shape_name}, {"device", device.str()}, {"dtype", "bfloat16"}};
 
     // 1. Peak bf16 matmul.

@@ -27,6 +27,7 @@
 
 #include "core/config/config.h"
 #include "learner/grpo_learner.h"
+#include "learner/grpo_learner_options.h"
 #include "models/model_config.h"
 
 namespace {
@@ -103,7 +104,7 @@ int main(int argc, char** argv) {
   config.grpo.overlong_filter = true;
   (kind == "fixed" ? config.grpo.micro_batch_size : config.grpo.micro_batch_tokens) = amount;
   spct::models::Transformer policy(spct::models::from_section(config.model, shape.vocab), 1);
-  spct::learner::GrpoLearner learner(config, policy, nullptr);
+  spct::learner::GrpoLearner learner(spct::learner::grpo_learner_options(config), policy, nullptr);
   const spct::learner::LearnerBatch batch = make_batch(shape);
 
   std::vector<double> seconds, cpu;

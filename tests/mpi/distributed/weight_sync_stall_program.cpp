@@ -19,6 +19,7 @@
 
 #include "core/comm/rank_main.h"
 #include "core/comm/world.h"
+#include "core/comm/world_options.h"
 #include "core/error.h"
 #include "distributed/weight_sync.h"
 
@@ -31,7 +32,7 @@ int main(int argc, char** argv) {
   config.timeouts.step_s = 3;
   config.timeouts.heartbeat_s = 1;
   comm::MpiSession session(&argc, &argv, config.timeouts.startup_s);
-  comm::World world(config, {});
+  comm::World world(comm::world_options(config), {});
   comm::RankState& state = world.state();
   const distributed::NamedTensors weights = {{"w", at::full({4096}, 1.0f)}};
 

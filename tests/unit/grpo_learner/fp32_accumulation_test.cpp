@@ -14,6 +14,7 @@
 #include <cmath>
 
 #include "learner/grpo_learner.h"
+#include "learner/grpo_learner_options.h"
 #include "models/model_config.h"
 #include "tiny_learner.h"
 
@@ -42,9 +43,9 @@ spct::learner::LearnerBatch groups(int64_t copies) {
 spct::config::Config bf16_config() {
   spct::config::Config config = spct::test::tiny_learner_config();
   config.rollout.group_size = 2;
-  config.model.dtype = "bfloat16";
+  config.model.dtype = spct::config::ModelDType::kBFloat16;
   config.grpo.beta = 0;
-  config.grpo.loss_aggregation = "token_mean";
+  config.grpo.loss_aggregation = spct::config::LossAggregation::kTokenMean;
   config.grpo.overlong_filter = true;
   config.grpo.micro_batch_size = 1;
   config.grpo.grad_clip = 0;  // the gradients are read after the step: no clipping may scale them
@@ -55,7 +56,7 @@ spct::config::Config bf16_config() {
 std::vector<at::Tensor> gradients(int64_t copies) {
   const spct::config::Config config = bf16_config();
   spct::models::Transformer policy(spct::models::from_section(config.model, spct::test::kTinyVocab), 5);
-  GrpoLearner learner(config, policy, nullptr);
+  GrpoLearner learner(spct::learner::grpo_learner_options(config), policy, nullptr);
   learner.step(groups(copies), 0);
   std::vector<at::Tensor> out;
   for (const auto& p : policy.trainable_parameters()) {

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "learner/grpo_learner.h"
+#include "learner/grpo_learner_options.h"
 #include "learner/micro_batches.h"
 #include "models/model_config.h"
 #include "tiny_learner.h"
@@ -15,7 +16,7 @@ using spct::learner::GrpoLearner;
 
 namespace {
 
-spct::config::Config budget_config(const std::string& aggregation, int64_t tokens, int64_t epochs) {
+spct::config::Config budget_config(spct::config::LossAggregation aggregation, int64_t tokens, int64_t epochs) {
   spct::config::Config config = spct::test::tiny_learner_config();
   config.grpo.beta = 0.05;
   config.grpo.entropy_coef = 0.01;
@@ -54,15 +55,17 @@ TEST_CASE("a token budget trains to the same weights as one pass per minibatch")
   at::set_num_threads(1);
   // The tiny batch's rows are 3 to 7 tokens long: a budget of 14 packs them into 3 passes of 2 rows.
   constexpr int64_t kBudget = 14;
-  for (const std::string aggregation : {"seq_mean_token_mean", "token_mean", "seq_mean_token_sum_norm"}) {
+  using spct::config::LossAggregation;
+  for (const LossAggregation aggregation :
+       {LossAggregation::kSeqMeanTokenMean, LossAggregation::kTokenMean, LossAggregation::kSeqMeanTokenSumNorm}) {
     for (const int64_t epochs : {1, 2}) {
-      CAPTURE(aggregation, epochs);
+      CAPTURE(spct::config::to_string(aggregation), epochs);
       const auto whole_config = budget_config(aggregation, 0, epochs);
       const auto budget_config_ = budget_config(aggregation, kBudget, epochs);
       spct::models::Transformer whole(shape(whole_config), 3);
       spct::models::Transformer budget(shape(budget_config_), 3);
-      GrpoLearner whole_learner(whole_config, whole, nullptr);
-      GrpoLearner budget_learner(budget_config_, budget, nullptr);
+      GrpoLearner whole_learner(spct::learner::grpo_learner_options(whole_config), whole, nullptr);
+      GrpoLearner budget_learner(spct::learner::grpo_learner_options(budget_config_), budget, nullptr);
       for (int64_t step = 0; step < 4; ++step) {
         const auto a = whole_learner.step(spct::test::tiny_batch(), step);
         const auto b = budget_learner.step(spct::test::tiny_batch(), step);
@@ -99,9 +102,9 @@ TEST_CASE("the step reports the share of padded input cells and the passes it ra
   REQUIRE(on.padded_tokens < off.padded_tokens);
   for (const auto& [tokens, totals] : {std::pair{int64_t{0}, off}, std::pair{int64_t{14}, on}}) {
     CAPTURE(tokens);
-    const auto config = budget_config("token_mean", tokens, 1);
+    const auto config = budget_config(spct::config::LossAggregation::kTokenMean, tokens, 1);
     spct::models::Transformer policy(shape(config), 3);
-    GrpoLearner learner(config, policy, nullptr);
+    GrpoLearner learner(spct::learner::grpo_learner_options(config), policy, nullptr);
     const auto metrics = learner.step(spct::test::tiny_batch(), 0);
     const double expected =
         static_cast<double>(totals.padded_tokens - totals.real_tokens) / static_cast<double>(totals.padded_tokens);

@@ -12,11 +12,11 @@ ScalarReward::ScalarReward(const std::string& dir, const config::Config& config)
     : model_(grm::load_meta_rm(dir, models::device_for(config.model.device))),
       tokenizer_(tokenizer::make_tokenizer(config.tokenizer, dir)) {}
 
-std::vector<double> ScalarReward::score(const ExternalGroup& group) {
+ExternalScores ScalarReward::score(const ExternalGroup& group) {
   const std::vector<std::string> prompts(group.completions->size(), std::string(group.prompt));
   std::vector<double> rewards = grm::rate_critiques(*model_, *tokenizer_, prompts, *group.completions);
   for (double& reward : rewards) reward = 1 / (1 + std::exp(-reward));
-  return rewards;
+  return {.scores = std::move(rewards), .info = {}};
 }
 
 }  // namespace spct::reward

@@ -28,7 +28,7 @@ class ScalarReward final : public ExternalReward {
   // model.device. Throws spct::InputError naming the file when `dir` is not a scalar-head model directory.
   ScalarReward(const std::string& dir, const config::Config& config);
 
-  std::vector<double> score(const ExternalGroup& group) override;
+  ExternalScores score(const ExternalGroup& group) override;  // no info
 
  private:
   std::shared_ptr<const models::ScalarHeadModel> model_;

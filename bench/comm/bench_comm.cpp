@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/support/time_interleaved.h"
 #include "core/comm/layout.h"
 #include "core/comm/mpi_communicator.h"
 #include "core/comm/rank_state.h"
@@ -53,27 +54,7 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-// Median wall times, in seconds, of `iters` rounds that each run every body once, in turn (after one warm-up
-// round). Interleaving makes the bodies share whatever else the machine is doing; each median is the max over
-// ranks.
-std::vector<double> time_interleaved(int iters, const std::vector<std::function<void()>>& bodies) {
-  std::vector<std::vector<double>> times(bodies.size());
-  for (int i = -1; i < iters; ++i) {
-    for (size_t b = 0; b < bodies.size(); ++b) {
-      MPI_Barrier(MPI_COMM_WORLD);
-      const auto start = std::chrono::steady_clock::now();
-      bodies[b]();
-      if (i >= 0) times[b].push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    }
-  }
-  std::vector<double> medians;
-  for (std::vector<double>& t : times) {
-    std::sort(t.begin(), t.end());
-    medians.push_back(t[t.size() / 2]);
-  }
-  MPI_Allreduce(MPI_IN_PLACE, medians.data(), static_cast<int>(medians.size()), MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-  return medians;
-}
+using spct::bench::time_interleaved;
 
 // A transformer-like parameter list of about `total_mb` MiB: embeddings, per-layer square and MLP matrices,
 // and small norms and biases.

@@ -178,8 +178,7 @@ std::vector<CheckFailure> check_consistency(const Config& c) {
   // GRM training (orchestrator/jobs/grm_jobs.h, and GRPO on preference prompts with grm_correct).
   const bool preference_data =
       c.data.task == "preference" || (!c.data.path.empty() && c.data.format == DataFormat::kPreference);
-  const bool grm_job = c.run.job == Job::kGrmRft || c.run.job == Job::kMetaRm ||
-                       c.run.job == Job::kScalarRm;
+  const bool grm_job = c.run.job == Job::kGrmRft || c.run.job == Job::kMetaRm || c.run.job == Job::kScalarRm;
   if (grm_job && !preference_data) {
     fail("run.job " + to_string(c.run.job) +
              " trains on preference data: set data.task preference, or data.path with "

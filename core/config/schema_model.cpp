@@ -29,9 +29,11 @@ void add_model_fields(SchemaBuilder& b) {
                 "Key/value heads (grouped-query attention); must divide num_heads.", {.min = 1, .max = 1024});
   b.add_integer("intermediate_size", f(&ModelSection::intermediate_size), "Width of the SwiGLU MLP.",
                 {.min = 1, .max = 1048576});
-  b.add_integer("max_position", f(&ModelSection::max_position), "Longest sequence (prompt + completion) in tokens of a new model; a model.path model has its config.json's "
-                "max_position_embeddings.",
-                {.min = 8, .max = 1048576});
+  b.add_integer(
+      "max_position", f(&ModelSection::max_position),
+      "Longest sequence (prompt + completion) in tokens of a new model; a model.path model has its config.json's "
+      "max_position_embeddings.",
+      {.min = 8, .max = 1048576});
   b.add_number("rope_theta", f(&ModelSection::rope_theta), "Base of the rotary position embedding.",
                {.min = 1, .max = 1e9});
   b.add_number("rms_norm_eps", f(&ModelSection::rms_norm_eps), "Epsilon of RMSNorm.", {.min = 0, .max = 1e-2});

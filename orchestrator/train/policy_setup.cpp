@@ -40,8 +40,9 @@ void check_context_fits(const config::Config& config, const models::ModelConfig&
   if (config.model.path.empty()) return;  // a new model's model.max_position was checked with the config
   const int64_t longest = config.data.max_prompt_tokens + config.rollout.max_new_tokens;
   if (longest > policy_shape.max_position) {
-    throw UsageError("data.max_prompt_tokens + rollout.max_new_tokens (" + std::to_string(config.data.max_prompt_tokens) +
-                     " + " + std::to_string(config.rollout.max_new_tokens) + ") exceeds the context of the model at " +
+    throw UsageError("data.max_prompt_tokens + rollout.max_new_tokens (" +
+                     std::to_string(config.data.max_prompt_tokens) + " + " +
+                     std::to_string(config.rollout.max_new_tokens) + ") exceeds the context of the model at " +
                      "model.path (max_position_embeddings " + std::to_string(policy_shape.max_position) + " in " +
                      (std::filesystem::path(config.model.path) / "config.json").string() + ")");
   }

@@ -143,7 +143,7 @@ PreferenceTaskOptions preference_task_options(const config::DataSection& data) {
 
 SyntheticPreferences::SyntheticPreferences(PreferenceTaskOptions options, Split split, uint64_t seed,
                                            uint64_t eval_size)
-    : options_(options), split_(split), seed_(seed), task_(options.task, split, seed, eval_size) {
+    : options_(options), seed_(seed), task_(options.task, split, seed, eval_size) {
   if (options_.responses < 1 || options_.responses > kMaxPreferenceResponses) {
     throw UsageError("data.preference_responses must be in 1.." + std::to_string(kMaxPreferenceResponses) + ", not " +
                      std::to_string(options_.responses));

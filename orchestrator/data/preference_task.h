@@ -70,7 +70,6 @@ class SyntheticPreferences {
 
  private:
   const PreferenceTaskOptions options_;
-  const Split split_;
   const uint64_t seed_;
   const SyntheticTask task_;
 };

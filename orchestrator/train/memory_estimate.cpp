@@ -68,6 +68,10 @@ MemoryEstimate estimate_memory(const config::Config& config, const comm::RankPla
   const int64_t policy_weights = parameter_count(policy) * dtype_bytes(policy.dtype);
 
   if (holds_policy(role)) out.weights += policy_weights;
+  // A rollout rank's weight receiver (distributed/weight_sync.h) holds the current version and a staging copy
+  // beside the model's own parameters once the first update has arrived: two more copies of what the learners
+  // publish. With LoRA that is only the adapters, negligible here.
+  if (role == comm::Role::kRollout && config.model.lora.rank == 0) out.weights += 2 * policy_weights;
   if (role == comm::Role::kRollout || colocated) {
     int64_t generated = colocated ? completions : ceil_div(completions, config.layout.rollout_workers);
     if (config.rollout.max_sequences > 0) generated = std::min(generated, config.rollout.max_sequences);

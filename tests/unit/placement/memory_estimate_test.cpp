@@ -60,10 +60,16 @@ TEST_CASE("each role's estimate holds the models and buffers of that role", "[me
   CHECK(orchestrator.total() == 0);
 
   const train::MemoryEstimate rollout = rank(1);
-  CHECK(rollout.weights == params * 2);
+  // The model, and the weight receiver's current and staging copies.
+  CHECK(rollout.weights == 3 * params * 2);
   CHECK(rollout.optimizer_state == 0);
   // 64 completions over 2 rollout workers, 128 tokens each: K and V of 24 layers x 2 heads x 64 dims, bf16.
   CHECK(rollout.kv_cache == int64_t{2} * 24 * 2 * 64 * 32 * 128 * 2);
+
+  // With LoRA only the adapters are synced: the receiver's copies are negligible.
+  config::Config lora = c;
+  lora.model.lora.rank = 8;
+  CHECK(train::estimate_memory(lora, layout.at(1), m, nullptr, nullptr).weights == params * 2);
 
   const train::MemoryEstimate learner = rank(4);
   CHECK(learner.weights == 2 * params * 2);  // policy and reference

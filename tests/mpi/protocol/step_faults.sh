@@ -79,14 +79,14 @@ esac
 i=0
 while IFS= read -r key; do
   if [[ $mode == rotate ]]; then
-    todo=("${actions[$((i % 3))]}")
+    faults_here=("${actions[$((i % 3))]}")
   else
-    todo=("${actions[@]}")
+    faults_here=("${actions[@]}")
   fi
   i=$((i + 1))
   [[ $key =~ ^r([0-9]):([A-Za-z]+)(\.[a-z]+)?:s[0-9]+:d([0-9])#[0-9]+$ ]] || { fail "bad key $key"; continue; }
   sender=${BASH_REMATCH[1]} type=${BASH_REMATCH[2]} dest=${BASH_REMATCH[4]}
-  for action in "${todo[@]}"; do
+  for action in "${faults_here[@]}"; do
     name="$action-$i"
     run "$name" SPCT_FAULT="$key:$action"
     log="$work/$name.log"

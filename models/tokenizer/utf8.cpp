@@ -64,6 +64,11 @@ size_t maximal_subpart(std::string_view text, size_t pos) {
 
 }  // namespace
 
+size_t char_length(std::string_view text, size_t pos) {
+  const size_t length = sequence_length(text, pos);
+  return length > 0 ? length : 1;
+}
+
 size_t find_invalid(std::string_view text) {
   size_t pos = 0;
   while (pos < text.size()) {

@@ -21,6 +21,11 @@ size_t find_invalid(std::string_view text);
 // unchanged.
 std::string repair(std::string_view bytes);
 
+// The bytes of the character starting at text[pos]: its well-formed sequence, or 1 for a byte that starts none
+// (it stands alone, as repair() would replace it). For walking possibly broken text a character at a time, e.g.
+// to cut it without splitting a character. REQUIRES: pos < text.size().
+size_t char_length(std::string_view text, size_t pos);
+
 // Appends the UTF-8 form of `code_point`. REQUIRES: code_point <= 0x10FFFF and not a surrogate.
 void append(std::string& out, char32_t code_point);
 

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 
+#include "models/tokenizer/utf8.h"
+
 namespace spct::observe {
 namespace {
 
@@ -13,9 +15,7 @@ namespace {
 std::vector<std::string> code_points(const std::string& text) {
   std::vector<std::string> points;
   for (std::size_t i = 0; i < text.size();) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    std::size_t n = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 1;
-    n = std::min(n, text.size() - i);
+    const std::size_t n = tokenizer::utf8::char_length(text, i);
     points.push_back(text.substr(i, n));
     i += n;
   }

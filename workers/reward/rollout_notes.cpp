@@ -5,22 +5,15 @@
 #include <algorithm>
 #include <map>
 
+#include "models/tokenizer/utf8.h"
+
 namespace spct::reward {
 namespace {
 
-// Byte offsets where the characters of `text` start.
+// Byte offsets where the characters of `text` start (a byte of a broken sequence counts as one).
 std::vector<std::size_t> char_starts(const std::string& text) {
   std::vector<std::size_t> starts;
-  for (std::size_t i = 0; i < text.size();) {
-    starts.push_back(i);
-    const auto lead = static_cast<unsigned char>(text[i]);
-    const std::size_t n = lead < 0x80           ? 1
-                          : (lead >> 5) == 0x6  ? 2
-                          : (lead >> 4) == 0xE  ? 3
-                          : (lead >> 3) == 0x1E ? 4
-                                                : 1;
-    i += std::min(n, text.size() - i);
-  }
+  for (std::size_t i = 0; i < text.size(); i += tokenizer::utf8::char_length(text, i)) starts.push_back(i);
   return starts;
 }
 

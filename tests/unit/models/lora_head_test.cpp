@@ -7,6 +7,8 @@
 #include <ATen/ops/tensor.h>
 #include <ATen/ops/zeros_like.h>
 
+#include <limits>
+
 #include <catch2/catch.hpp>
 
 #include "core/error.h"
@@ -61,7 +63,7 @@ TEST_CASE("LoRA adapters are named the PEFT way and are the only trainable param
   for (const NamedTensor& p : m.named_parameters()) CHECK_FALSE(p.tensor.grad().defined());
 }
 
-TEST_CASE("a fresh adapter (B = 0) changes nothing and merged equals unmerged within 1e-6 in float32") {
+TEST_CASE("a fresh adapter (B = 0) changes nothing and merged equals unmerged to float32 rounding") {
   Transformer m(tiny_config(Family::kLlama), 3);
   const at::Tensor base = logits(m);
   attach_lora(m, {.rank = 2, .alpha = 4, .target_modules = {"q_proj", "o_proj", "down_proj", "lm_head"}}, 4);
@@ -78,7 +80,11 @@ TEST_CASE("a fresh adapter (B = 0) changes nothing and merged equals unmerged wi
   const at::Tensor merged = logits(m);
   INFO("max |merged - unmerged| " << (merged - adapted).abs().max().item<double>() << ", max |logit| "
                                   << adapted.abs().max().item<double>());
-  CHECK(at::allclose(merged, adapted, /*rtol=*/1e-6, /*atol=*/1e-6));
+  // W + s*B*A rounds once per merged weight where the adapter path rounds its two products separately, and
+  // the difference runs through every layer: CI saw 1.4e-6 at |logit| 2.7 (6 ulp). Allow 64 ulp of the largest
+  // logit, which still fails any real mistake (a wrong scale or a missed module moves logits by ~0.1).
+  const double ulps = 64 * std::numeric_limits<float>::epsilon() * adapted.abs().max().item<double>();
+  CHECK((merged - adapted).abs().max().item<double>() <= ulps);
 }
 
 TEST_CASE("LoRA dropout draws masks in training passes only and passes without grad see no dropout") {

@@ -7,9 +7,8 @@
 #include <ATen/ops/tensor.h>
 #include <ATen/ops/zeros_like.h>
 
-#include <limits>
-
 #include <catch2/catch.hpp>
+#include <limits>
 
 #include "core/error.h"
 #include "models/generation.h"

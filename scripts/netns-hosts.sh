@@ -12,6 +12,10 @@
 #   scripts/netns-hosts.sh exec DIR I CMD.. run CMD on host I (1..N) (what the agent does)
 #   scripts/netns-hosts.sh mpirun DIR ARGS  mpirun on host 1, ranks spread over the hosts by ARGS (-H/--map-by),
 #                                           over TCP on the bridge only (no shared memory between hosts)
+#   scripts/netns-hosts.sh launch DIR CMD.. run CMD on host 1 with Open MPI's settings for the hosts in its
+#                                           environment (OMPI_MCA_*), so that an mpirun CMD starts (`spct train`'s
+#                                           own) spreads its ranks over them as the mpirun action does; the
+#                                           hostfile is DIR/hostfile unless OMPI_MCA_orte_default_hostfile names one
 #   scripts/netns-hosts.sh pids DIR I       the processes running on host I
 #   scripts/netns-hosts.sh link DIR I up|down   raise or cut host I's cable (its veth on the bridge)
 #   scripts/netns-hosts.sh signal DIR I SIG send SIG (STOP, CONT, KILL) to every process on host I
@@ -25,7 +29,7 @@
 # Needs root and iproute2 + util-linux (nsenter, unshare). Exit codes: 0 ok, 1 failure, 2 usage, 77 the kernel or
 # the container forbids namespaces (the reason is printed; CTest counts 77 as skipped).
 set -euo pipefail
-usage() { sed -n '2,22p' "$0" >&2; exit 2; }
+usage() { sed -n '2,26p' "$0" >&2; exit 2; }
 (($# >= 2)) || usage
 action=$1
 dir=$2
@@ -192,11 +196,20 @@ mpirun_on_hosts() {
     --mca oob_tcp_if_include "$subnet.0/24" "$@"
 }
 
+launch_on_hosts() {
+  [[ -s "$dir/hosts" ]] || { echo "netns-hosts: no hosts in $dir (run start first)" >&2; exit 1; }
+  (($#)) || usage
+  OMPI_MCA_orte_default_hostfile=${OMPI_MCA_orte_default_hostfile:-$dir/hostfile} OMPI_MCA_plm_rsh_agent=$dir/agent \
+    OMPI_MCA_btl=tcp,self OMPI_MCA_btl_tcp_if_include=$subnet.0/24 OMPI_MCA_oob_tcp_if_include=$subnet.0/24 \
+    enter 1 "$@"
+}
+
 case $action in
   start) start "$@" ;;
   stop) stop ;;
   exec) (($# >= 2)) || usage; check_host "$1"; enter "$@" ;;
   mpirun) mpirun_on_hosts "$@" ;;
+  launch) launch_on_hosts "$@" ;;
   pids) (($# == 1)) || usage; check_host "$1"; pids_of "$1" ;;
   addr) (($# == 1)) || usage; check_host "$1"; addr_of "$1" ;;
   link)

@@ -2,9 +2,7 @@
 
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -33,16 +31,6 @@ std::vector<std::string> local_mpirun_command(int ranks, const std::vector<std::
   }
   command.insert(command.end(), spct_argv.begin(), spct_argv.end());
   return command;
-}
-
-void exec_command(const std::vector<std::string>& command) {
-  std::vector<char*> argv;
-  argv.reserve(command.size() + 1);
-  for (const std::string& arg : command) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-  execvp(argv[0], argv.data());
-  throw Error(ExitCode::kFailure, "cannot start " + command.front() + ": " + std::strerror(errno) +
-                                      (errno == ENOENT ? " (install openmpi-bin: scripts/install-deps.sh)" : ""));
 }
 
 std::vector<std::string> current_arguments() {

@@ -1,5 +1,6 @@
 // Local launch: `spct train` started by a user (not by mpirun or srun) starts itself again under mpirun with the
-// rank count its config needs. Under a launcher it takes its role from its rank instead.
+// rank count its config needs (mpirun runs as spct's child: launcher_child.h). Under a launcher it takes its
+// role from its rank instead.
 #pragma once
 
 #include <string>
@@ -14,10 +15,6 @@ bool started_by_mpi_launcher();
 // The mpirun command line that runs `spct_argv` on `ranks` local ranks: --allow-run-as-root when running as root,
 // --oversubscribe when ranks exceed the cores, --bind-to none (spct sets its own thread counts).
 std::vector<std::string> local_mpirun_command(int ranks, const std::vector<std::string>& spct_argv);
-
-// Replaces this process with `command` (execvp). Returns only on failure, by throwing spct::Error naming the
-// program (e.g. mpirun not installed).
-[[noreturn]] void exec_command(const std::vector<std::string>& command);
 
 // This process's command-line arguments after the program name (/proc/self/cmdline), for the relaunch.
 std::vector<std::string> current_arguments();

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "core/comm/layout.h"
 #include "core/config/checks.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -13,6 +14,7 @@
 #include "orchestrator/jobs/grm_jobs.h"
 #include "orchestrator/observe/status_server.h"
 #include "orchestrator/run/launch.h"
+#include "orchestrator/run/launcher_child.h"
 #include "orchestrator/run/thread_count.h"
 #include "orchestrator/train/local_backend.h"
 #include "orchestrator/train/memory_estimate.h"
@@ -83,7 +85,20 @@ void run_train_job(const config::ResolvedConfig& resolved, const ResumeOptions& 
   for (const std::string& arg : run::current_arguments()) argv.push_back(arg);
   const std::vector<std::string> command = run::local_mpirun_command(ranks, argv);
   spdlog::info("starting {} MPI ranks: {}", ranks, fmt::join(command, " "));
-  run::exec_command(command);
+  std::vector<std::string> roles;
+  const comm::RankLayout layout = comm::RankLayout::plan_single_node(config.layout, 1, 1, {});
+  for (const comm::RankPlacement& placement : layout.ranks()) roles.push_back(comm::role_name(placement.role));
+  // A lost rank's peers name it within timeouts.step_s and abort; mpirun then ends the rest. Should mpirun
+  // hang instead (a frozen host's ranks), it gets the step deadline again and a grace before spct ends it.
+  run::LauncherLimits limits;
+  limits.teardown_s = config.timeouts.step_s + limits.teardown_s;
+  const run::LauncherResult result = run::run_launcher(command, roles, limits);
+  if (result.code == 0) return;
+  if (result.message.empty() && result.code == to_int(ExitCode::kCheckpointed)) throw Checkpointed("");
+  throw Error(static_cast<ExitCode>(result.code),
+              result.message.empty()
+                  ? fmt::format("the job ended with exit code {} (the ranks' messages above say why)", result.code)
+                  : result.message);
 }
 
 }  // namespace spct::train

@@ -41,6 +41,25 @@ train_on_hosts() {
   fi
 }
 
+# launch_on_hosts NAME [overrides...]: the same job started as a user starts it: `spct train` on host 1 runs its
+# own mpirun (as its child, orchestrator/run/launcher_child.h), which the hosts' Open MPI settings (netns-hosts.sh
+# launch) and a hostfile of 2, 2 and 1 slots spread over the hosts as train_on_hosts does. $mca_env: more
+# OMPI_MCA_* settings. In the background when $background is set (pid in $pid), else in the foreground.
+mca_env=()
+launch_on_hosts() {
+  local name=$1
+  shift
+  printf '%s slots=2\n%s slots=2\n%s slots=1\n' "$(addr 1)" "$(addr 2)" "$(addr 3)" > "$work/hostfile"
+  local command=(env OMPI_MCA_orte_default_hostfile="$work/hostfile" OMP_NUM_THREADS=1 "${mca_env[@]}"
+    bash "$hosts_script" launch "$NETNS_HOSTS" "$SPCT_BINARY" train "${base[@]}" run.name="$name" "$@")
+  if [[ -n "${background:-}" ]]; then
+    setsid "${command[@]}" >> "$work/$name.log" 2>&1 &
+    pid=$!
+  else
+    timeout 300 "${command[@]}" >> "$work/$name.log" 2>&1
+  fi
+}
+
 # train_here NAME [overrides...]: the same job on this machine (one host, shared memory between ranks); with
 # ${settings[@]}, the reference run (reference.sh) every multinode case compares with.
 train_here() {

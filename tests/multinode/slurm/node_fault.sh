@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# A node dies mid-job under SLURM: `spct submit --nodes 2` of the 5-rank GRPO job, and after its third step every
-# process of the node running rank 4 (learner 1, alone there) is killed, its slurmd and slurmstepd included. The
+# node_fault.sh [kill|freeze]: a node fails mid-job under SLURM: `spct submit --nodes 2` of the 5-rank GRPO job, and
+# after its third step, on the node running rank 4 (learner 1, alone there), kill: every process is killed, its
+# slurmd and slurmstepd included; freeze: its spct rank is stopped (SIGSTOP; slurmd and slurmstepd run on). The
 # surviving learner's step deadline (timeouts.step_s) names rank 4, its role and host, and the phase, within
 # step_s + 5 s; its exit 4 makes srun end the step (--kill-on-bad-exit), and the job script exits 4 (job FAILED,
 # ExitCode 4). Once the node's slurmd is back, the same `spct submit` resumes the run from its last checkpoint and
 # ends with the weights and metrics of the uninterrupted one-host reference run.
+# A frozen rank dies of srun's SIGKILL when the step ends, and the job still exits 4 (srun's code is the aborting
+# rank's: the frozen task's kill is no exit of its own).
 # Without the slurmd restart the job stays COMPLETING until slurmctld gives up on the node (SlurmdTimeout,
 # 300 s by default) and marks it DOWN: measured 377 s from the kill.
+fault=${1:-kill}  # kill: every process of the node; freeze: SIGSTOP the node's spct ranks
 source "$(dirname "$0")/lib.sh"
 source "$SPCT_SOURCE_DIR/tests/multinode/hosts/lib.sh"  # the job (base, settings, step_s) and same_as_reference
 hosts=$SLURM_NODES/hosts
@@ -28,9 +32,15 @@ lost_host=${host_name##*-h}
 # Rank 4 is the last rank, so in blocks it is on the job's second node, never the first: host 1 (slurmctld's) is
 # the first node whenever the job has it.
 ((lost_host != 1)) || { fail "rank 4 ran on host 1, where slurmctld runs: not in blocks"; finish; }
-bash "$hosts_script" signal "$hosts" "$lost_host" KILL
+if [[ $fault == freeze ]]; then
+  for p in $(bash "$hosts_script" pids "$hosts" "$lost_host"); do
+    grep -q "run.name=f" "/proc/$p/cmdline" 2>/dev/null && kill -STOP "$p"
+  done
+else
+  bash "$hosts_script" signal "$hosts" "$lost_host" KILL
+fi
 struck=$SECONDS
-echo "killed every process of host $lost_host ($host_name) after $(metric_lines f) steps"
+echo "$fault: host $lost_host ($host_name) after $(metric_lines f) steps"
 grep -q "^spct job: the run finished" "$log" && { fail "the job finished before the kill"; finish; }
 # The test's own bound: the step deadline, 5 s, srun's wait for the step's other tasks (KillWait + 2 s) and 30 s.
 limit=$((step_s + 5 + 12 + 30))

@@ -41,7 +41,13 @@ void write(WireWriter& w, const GeneratedGroup& m) {
 }
 
 void write(WireWriter& w, const RewardRequest& m) {
-  write(w, m.group);
+  w.put(m.step);
+  w.put(m.prompt_id);
+  w.put_count(m.completions.size());
+  for (const ScoredCompletion& c : m.completions) {
+    w.put_array(c.tokens);
+    w.put(static_cast<uint8_t>(c.finish_reason));
+  }
   w.put_string(m.prompt_text);
   w.put_string(m.answer);
 }
@@ -116,15 +122,24 @@ PromptBatch read_prompt_batch(WireReader& r) {
   return m;
 }
 
-GeneratedGroup read_generated_group(WireReader& r, const std::string& prefix = "") {
+FinishReason read_finish_reason(WireReader& r, const std::string& field) {
+  const size_t reason_at = r.offset();
+  const auto reason = r.get<uint8_t>(field);
+  if (reason > static_cast<uint8_t>(FinishReason::kLength)) {
+    r.fail(field, reason_at, fmt::format("invalid value {} (0 = stop, 1 = length)", reason));
+  }
+  return static_cast<FinishReason>(reason);
+}
+
+GeneratedGroup read_generated_group(WireReader& r) {
   GeneratedGroup m;
-  m.step = r.get<uint64_t>(prefix + "step");
-  m.prompt_id = r.get<uint64_t>(prefix + "prompt_id");
-  m.policy_version = r.get<uint64_t>(prefix + "policy_version");
-  m.completions.resize(r.get_count(prefix + "completions", 9));  // two counts and a finish reason
+  m.step = r.get<uint64_t>("step");
+  m.prompt_id = r.get<uint64_t>("prompt_id");
+  m.policy_version = r.get<uint64_t>("policy_version");
+  m.completions.resize(r.get_count("completions", 9));  // two counts and a finish reason
   for (size_t i = 0; i < m.completions.size(); ++i) {
     Completion& c = m.completions[i];
-    const std::string base = prefix + at("completions", i);
+    const std::string base = at("completions", i);
     c.tokens = r.get_array<int32_t>(base + ".tokens");
     const size_t logprobs_at = r.offset();
     c.logprobs = r.get_array<float>(base + ".logprobs");
@@ -133,19 +148,22 @@ GeneratedGroup read_generated_group(WireReader& r, const std::string& prefix = "
           base + ".logprobs", logprobs_at,
           fmt::format("{} log-probs for {} tokens; there must be one per token", c.logprobs.size(), c.tokens.size()));
     }
-    const size_t reason_at = r.offset();
-    const auto reason = r.get<uint8_t>(base + ".finish_reason");
-    if (reason > static_cast<uint8_t>(FinishReason::kLength)) {
-      r.fail(base + ".finish_reason", reason_at, fmt::format("invalid value {} (0 = stop, 1 = length)", reason));
-    }
-    c.finish_reason = static_cast<FinishReason>(reason);
+    c.finish_reason = read_finish_reason(r, base + ".finish_reason");
   }
   return m;
 }
 
 RewardRequest read_reward_request(WireReader& r) {
   RewardRequest m;
-  m.group = read_generated_group(r, "group.");
+  m.step = r.get<uint64_t>("step");
+  m.prompt_id = r.get<uint64_t>("prompt_id");
+  m.completions.resize(r.get_count("completions", 5));  // a count and a finish reason
+  for (size_t i = 0; i < m.completions.size(); ++i) {
+    ScoredCompletion& c = m.completions[i];
+    const std::string base = at("completions", i);
+    c.tokens = r.get_array<int32_t>(base + ".tokens");
+    c.finish_reason = read_finish_reason(r, base + ".finish_reason");
+  }
   m.prompt_text = r.get_string("prompt_text");
   m.answer = r.get_string("answer");
   return m;
@@ -283,7 +301,10 @@ Message decode(std::span<const uint8_t> bytes) {
   const auto type = header_field<uint16_t>(bytes, 6);
   const auto payload_bytes = header_field<uint64_t>(bytes, 8);
   const auto crc = header_field<uint32_t>(bytes, 16);
-  if (version != kFormatVersion) {
+  // Version 3 changed RewardRequest only (codec.h).
+  const bool readable =
+      version == kFormatVersion || (version == 2 && type != static_cast<uint16_t>(MessageType::kRewardRequest));
+  if (!readable) {
     throw InputError(
         fmt::format("protocol message: field 'format_version' at byte 4: version {}, this build reads "
                     "version {} (mixed spct builds in one job?)",

@@ -27,15 +27,20 @@ inline constexpr uint32_t kMagic = 0x54435053;  // "SPCT" when read as little-en
 // 2: the end markers of generation and scoring became Control kinds (kEndGeneration, kEndScoring) instead of an
 // empty PromptBatch and RewardRequest, and RewardResult gained the GRM's critiques and the rewards' info, so a
 // build of version 1 would misread both; a mixed job fails at its first message instead.
-inline constexpr uint16_t kFormatVersion = 2;
+// 3: RewardRequest carries only what a reward worker reads (step, prompt id, each completion's tokens and finish
+// reason, prompt text, answer): no log-probs, no policy version. Every other type is laid out as in version 2, so
+// version-2 frames of those still decode (the pending batch an asynchronous run's checkpoint saved,
+// orchestrator/train/pending_batch.h); a version-2 RewardRequest does not.
+inline constexpr uint16_t kFormatVersion = 3;
 inline constexpr size_t kHeaderBytes = 20;
 
 std::vector<uint8_t> encode(const Message& message);
 
 // Decodes one whole buffer produced by encode(). Throws spct::InputError naming the message type (when the
 // header got that far), the field and the byte offset for: a short header, a wrong magic, a format version
-// other than kFormatVersion, an unknown type, a payload length that disagrees with the buffer, a CRC mismatch,
-// a field running past the payload, an invalid enum value, or bytes left over after the last field.
+// other than kFormatVersion (or 2, for a type other than RewardRequest), an unknown type, a payload length that
+// disagrees with the buffer, a CRC mismatch, a field running past the payload, an invalid enum value, or bytes left
+// over after the last field.
 Message decode(std::span<const uint8_t> bytes);
 
 // Throws spct::InputError "expected a <wanted> message, got a <got>".

@@ -28,6 +28,15 @@ std::string describe(const Control& control) {
   return "Control {" + std::string(kind) + ", step " + std::to_string(control.step) + "}";
 }
 
+RewardRequest reward_request_for(const GeneratedGroup& group, std::string prompt_text, std::string answer) {
+  RewardRequest request{group.step, group.prompt_id, {}, std::move(prompt_text), std::move(answer)};
+  request.completions.reserve(group.completions.size());
+  for (const Completion& completion : group.completions) {
+    request.completions.push_back({completion.tokens, completion.finish_reason});
+  }
+  return request;
+}
+
 MessageType type_of(const Message& message) {
   // The variant's alternatives are listed in MessageType order, starting at 1.
   return static_cast<MessageType>(message.index() + 1);

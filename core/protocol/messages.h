@@ -13,8 +13,9 @@
 //     every group of its oldest.
 //  2. A rollout worker answers each chunk with one GeneratedGroup per item, in any order: group_size completions
 //     with their log-probs, all from one version (weights are swapped only between steps, weight_sync.h).
-//  3. Each group goes as a RewardRequest {group, prompt text, reference answer} to the reward worker with the
-//     fewest unanswered requests (at most 4 each; not round-robin).
+//  3. Each group goes as a RewardRequest {step, prompt id, each completion's tokens and finish reason, prompt
+//     text, reference answer} to the reward worker with the fewest unanswered requests (at most 4 each; not
+//     round-robin). No log-probs and no policy version: rewards never read them.
 //  4. A reward worker answers each request, in order, with one RewardResult {prompt_id, a reward per completion,
 //     per-function breakdown, metrics}. Dynamic sampling (grpo.dynamic_sampling) repeats 1-4 within the step.
 //  5. Learner i gets a PromptBatch {s, v, items of its equal share of whole groups}, then per item its
@@ -94,11 +95,23 @@ struct GeneratedGroup {
   std::vector<Completion> completions;
 };
 
+// A completion as a reward worker reads it: the rewards see its text and whether it was cut at the length limit,
+// never its log-probs (4 bytes a token: as many bytes as the tokens themselves).
+struct ScoredCompletion {
+  std::vector<int32_t> tokens;
+  FinishReason finish_reason = FinishReason::kStop;
+};
+
 struct RewardRequest {
-  GeneratedGroup group;
+  uint64_t step = 0;
+  uint64_t prompt_id = 0;
+  std::vector<ScoredCompletion> completions;  // in the group's order
   std::string prompt_text;
   std::string answer;
 };
+
+// The request that asks for `group`'s rewards: its completions without their log-probs.
+RewardRequest reward_request_for(const GeneratedGroup& group, std::string prompt_text, std::string answer);
 
 // One reward function's contribution, before weighting; values has one entry per completion.
 struct RewardComponent {

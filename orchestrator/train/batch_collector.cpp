@@ -41,7 +41,7 @@ CollectedBatch collect_batch(uint64_t step, const config::Config& config, StepBa
 
     std::vector<protocol::RewardRequest> requests;
     for (std::size_t i = 0; i < groups.size(); ++i) {
-      requests.push_back({groups[i], texts[i], prompts.items[i].answer});
+      requests.push_back(protocol::reward_request_for(groups[i], texts[i], prompts.items[i].answer));
     }
     monitor.set_phase("reward");
     start = Clock::now();

@@ -130,8 +130,7 @@ std::vector<protocol::RewardResult> MpiBackend::score(const std::vector<protocol
   }
   std::vector<protocol::RewardResult> results;
   results.reserve(requests.size());
-  for (const protocol::RewardRequest& request : requests)
-    results.push_back(std::move(by_prompt.at(request.group.prompt_id)));
+  for (const protocol::RewardRequest& request : requests) results.push_back(std::move(by_prompt.at(request.prompt_id)));
   return results;
 }
 

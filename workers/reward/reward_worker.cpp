@@ -124,8 +124,8 @@ std::vector<protocol::RewardResult> RewardWorker::score_batch(
     std::vector<std::size_t> scored;  // request index of each input
     for (std::size_t i = 0; i < requests.size(); ++i) {
       if (pending[i].dropped || pending[i].texts.empty()) continue;
-      const protocol::GeneratedGroup& group = requests[i].group;
-      inputs.push_back({requests[i].prompt_text, &pending[i].texts, grm::derive_seed(group.step, group.prompt_id)});
+      const protocol::RewardRequest& request = requests[i];
+      inputs.push_back({request.prompt_text, &pending[i].texts, grm::derive_seed(request.step, request.prompt_id)});
       scored.push_back(i);
     }
     std::vector<GrmGroupReward> out = grm_->score(inputs, seed_);
@@ -142,17 +142,16 @@ std::vector<protocol::RewardResult> RewardWorker::score_batch(
 }
 
 RewardWorker::Pending RewardWorker::decode_and_score_external(const protocol::RewardRequest& request) const {
-  const protocol::GeneratedGroup& group = request.group;
   Pending pending;
   protocol::RewardResult& result = pending.result;
-  result.step = group.step;
-  result.prompt_id = group.prompt_id;
+  result.step = request.step;
+  result.prompt_id = request.prompt_id;
   result.breakdown.resize(names_.size());
   for (std::size_t f = 0; f < names_.size(); ++f) result.breakdown[f].name = names_[f];
 
   std::vector<std::string>& texts = pending.texts;
-  texts.reserve(group.completions.size());
-  for (const protocol::Completion& completion : group.completions) {
+  texts.reserve(request.completions.size());
+  for (const protocol::ScoredCompletion& completion : request.completions) {
     texts.push_back(tokenizer_.decode(completion.tokens, /*skip_special=*/true));
   }
   // External rewards score the whole group; a group one of them cannot score is dropped (header). They go
@@ -160,8 +159,8 @@ RewardWorker::Pending RewardWorker::decode_and_score_external(const protocol::Re
   std::vector<ExternalScores>& external_scores = pending.external_scores;
   external_scores.resize(names_.size());
   if (!external_.empty()) {
-    ExternalGroup external_group{request.prompt_text, &texts, request.answer, group.step, group.prompt_id, {}, {}};
-    for (const protocol::Completion& completion : group.completions) {
+    ExternalGroup external_group{request.prompt_text, &texts, request.answer, request.step, request.prompt_id, {}, {}};
+    for (const protocol::ScoredCompletion& completion : request.completions) {
       external_group.completion_tokens.push_back(static_cast<int64_t>(completion.tokens.size()));
       external_group.truncated.push_back(completion.finish_reason == protocol::FinishReason::kLength);
     }
@@ -193,12 +192,11 @@ RewardWorker::Pending RewardWorker::decode_and_score_external(const protocol::Re
 
 void RewardWorker::combine(const protocol::RewardRequest& request, const GrmGroupReward& grm_scores,
                            Pending& pending) const {
-  const protocol::GeneratedGroup& group = request.group;
   protocol::RewardResult& result = pending.result;
   const std::vector<std::string>& texts = pending.texts;
   const std::vector<ExternalScores>& external_scores = pending.external_scores;
   result.metrics.insert(result.metrics.end(), grm_scores.metrics.begin(), grm_scores.metrics.end());
-  if (rollout_logged(observe_, group.step)) {
+  if (rollout_logged(observe_, request.step)) {
     result.critiques = critiques_for_log(grm_scores.critiques, observe_.rollout_log_critique_chars);
     for (std::size_t f = 0; f < names_.size() && observe_.rollout_log_info_chars > 0; ++f) {
       if (external_scores[f].info.empty()) continue;
@@ -210,7 +208,7 @@ void RewardWorker::combine(const protocol::RewardRequest& request, const GrmGrou
     }
   }
   for (std::size_t i = 0; i < texts.size(); ++i) {
-    const protocol::Completion& completion = group.completions[i];
+    const protocol::ScoredCompletion& completion = request.completions[i];
     RewardScores rule_scores;
     if (rules_) {
       const RewardInput input{request.prompt_text, texts[i], request.answer,

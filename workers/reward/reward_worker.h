@@ -56,7 +56,7 @@ class RewardWorker {
   // reward.functions lists `grm`.
   RewardWorker(const config::Config& config, const tokenizer::Tokenizer& tokenizer, GrmBackends grm_backends);
 
-  // The rewards of `request.group`'s completions, in the group's order.
+  // The rewards of `request`'s completions, in the group's order.
   protocol::RewardResult score(const protocol::RewardRequest& request) const;
 
   // The results of several groups, in request order; the same as scoring each alone (see Batching above).

@@ -79,14 +79,9 @@ inline protocol::RewardRequest request_for(const std::string& prompt, const std:
   protocol::RewardRequest request;
   request.prompt_text = prompt;
   request.answer = answer;
-  request.group.step = step;
-  request.group.prompt_id = prompt_id;
-  for (const std::string& text : texts) {
-    protocol::Completion completion;
-    completion.tokens = tokenizer.encode(text);
-    completion.logprobs.assign(completion.tokens.size(), 0.0F);
-    request.group.completions.push_back(std::move(completion));
-  }
+  request.step = step;
+  request.prompt_id = prompt_id;
+  for (const std::string& text : texts) request.completions.push_back({tokenizer.encode(text)});
   return request;
 }
 

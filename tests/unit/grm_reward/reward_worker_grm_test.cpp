@@ -413,7 +413,7 @@ TEST_CASE("groups scored in one GRM pass get the rewards they get when scored on
   double critiques = 0;
   for (size_t g = 0; g < requests.size(); ++g) {
     INFO("group " << g);
-    CHECK(batched[g].prompt_id == requests[g].group.prompt_id);
+    CHECK(batched[g].prompt_id == requests[g].prompt_id);
     CHECK(batched[g].rewards == alone[g].rewards);
     CHECK(batched_reversed[g].rewards == alone[g].rewards);
     distinct.insert(alone[g].rewards.begin(), alone[g].rewards.end());

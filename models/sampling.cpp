@@ -139,6 +139,7 @@ SampledTokens sample_next(const at::Tensor& logits, const SamplingParams& params
   if (probs.is_cpu()) {
     pos = inverse_cdf_cpu(probs, draws);
   } else {
+    // Off the CPU the tensor formula runs where the logits are, without copying them to the host.
     const at::Tensor u = at::from_blob(draws.data(), {b, 1}, at::TensorOptions().dtype(at::kFloat)).to(x.device());
     const at::Tensor cdf = probs.cumsum_(-1);
     // First candidate whose cumulative mass reaches u * total: zero-probability candidates are never chosen.

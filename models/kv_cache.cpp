@@ -69,12 +69,15 @@ void KvCache::keep_rows(const at::Tensor& rows) {
 namespace {
 
 // A [rows, ..., capacity, ...] copy of `t` whose slot dimension `dim` is `capacity` long, with t's `length`
-// filled slots placed to end at slot `end`; the rest is zero (false for validity). Zero, not uninitialised:
-// attention multiplies the values of padding slots by a weight of 0, and 0 x NaN garbage would be NaN.
+// filled slots placed to end at slot `end`. The slots before them are zero (false for validity): zero, not
+// uninitialised, because attention multiplies the values of padding slots by a weight of 0, and 0 x NaN
+// garbage would be NaN. The slots after `end` stay uninitialised: a step writes a slot and its validity
+// before any query reads it (begin_step, write), and zeroing them made growing the cache cost twice the copy.
 at::Tensor realigned(const at::Tensor& t, int64_t dim, int64_t length, int64_t end, int64_t capacity) {
   std::vector<int64_t> shape = t.sizes().vec();
   shape[static_cast<size_t>(dim)] = capacity;
-  at::Tensor out = at::zeros(shape, t.options());
+  at::Tensor out = at::empty(shape, t.options());
+  out.narrow(dim, 0, end - length).zero_();
   out.narrow(dim, end - length, length).copy_(t.narrow(dim, 0, length));
   return out;
 }

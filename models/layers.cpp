@@ -60,8 +60,12 @@ std::pair<at::Tensor, at::Tensor> rope_tables(const at::Tensor& inverse_frequenc
                                               at::ScalarType dtype) {
   // Angles in float32 whatever the model dtype: bf16 positions beyond 256 would collide.
   const at::Tensor angles = position_ids.to(at::kFloat).unsqueeze(-1) * inverse_frequencies;  // [B, T, D/2]
-  const at::Tensor emb = at::cat({angles, angles}, -1).unsqueeze(1);                          // [B, 1, T, D]
-  return {emb.cos().to(dtype), emb.sin().to(dtype)};
+  // Both halves of head_dim share the angles: cos and sin of D/2 of them, then duplicated. Large angles take
+  // sin and cos a slow argument reduction, which made computing them for all D a visible share of a decode step
+  // at small widths.
+  const at::Tensor cos = angles.cos();
+  const at::Tensor sin = angles.sin();
+  return {at::cat({cos, cos}, -1).unsqueeze(1).to(dtype), at::cat({sin, sin}, -1).unsqueeze(1).to(dtype)};
 }
 
 at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {

@@ -1,9 +1,11 @@
 #include "models/sampling.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
 #include <ATen/TensorOperators.h>
 #include <ATen/ops/argmax.h>
 #include <ATen/ops/cumsum.h>
+#include <ATen/ops/empty.h>
 #include <ATen/ops/empty_like.h>
 #include <ATen/ops/exp.h>
 #include <ATen/ops/from_blob.h>
@@ -13,10 +15,12 @@
 #include <ATen/ops/softmax.h>
 #include <ATen/ops/zeros.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 
@@ -29,6 +33,47 @@ double uniform(at::Generator& gen) {
   std::lock_guard<std::mutex> lock(gen.mutex());
   const uint64_t bits = at::check_generator<at::CPUGeneratorImpl>(gen)->random64();
   return static_cast<double>(bits >> 11) * 0x1.0p-53;
+}
+
+// Per row of probs [B, C] (CPU, float32), the first candidate whose cumulative mass reaches draws[row] times
+// the row's total, [B, 1] int64: what searchsorted(cumsum(probs), u * cdf[last]).clamp_max(last) picks, without
+// writing the [B, C] CDF. ATen's CPU cumsum adds float32 values into a double and stores each partial sum as
+// float32; this adds in the same order and compares the same float32 values, so it picks the same candidate.
+// The first pass also keeps the running sum at every kBlock-th candidate, so the second scans one block.
+at::Tensor inverse_cdf_cpu(const at::Tensor& probs, const std::vector<float>& draws) {
+  constexpr int64_t kBlock = 64;
+  const at::Tensor p = probs.contiguous();
+  const int64_t b = p.size(0);
+  const int64_t c = p.size(1);
+  at::Tensor pos = at::empty({b, 1}, at::TensorOptions().dtype(at::kLong));
+  const float* data = p.data_ptr<float>();
+  int64_t* out = pos.data_ptr<int64_t>();
+  at::parallel_for(0, b, 1, [&](int64_t begin, int64_t end) {
+    std::vector<double> block_start((c + kBlock - 1) / kBlock);  // the sum before each block
+    for (int64_t row = begin; row < end; ++row) {
+      const float* r = data + row * c;
+      double sum = 0;
+      for (int64_t start = 0; start < c; start += kBlock) {
+        block_start[static_cast<size_t>(start / kBlock)] = sum;
+        for (int64_t j = start; j < std::min(start + kBlock, c); ++j) sum += r[j];
+      }
+      // u * cdf[last] in float32, as the tensor formula computes it.
+      const float target = draws[static_cast<size_t>(row)] * static_cast<float>(sum);
+      // The partial sums as float32 never decrease, so the answer lies in the first block whose last partial
+      // sum reaches the target (or in the last block: clamped there).
+      int64_t block = 0;
+      const int64_t blocks = static_cast<int64_t>(block_start.size());
+      while (block + 1 < blocks && static_cast<float>(block_start[static_cast<size_t>(block + 1)]) < target) ++block;
+      double acc = block_start[static_cast<size_t>(block)];
+      int64_t j = block * kBlock;
+      for (; j < c - 1; ++j) {
+        acc += r[j];
+        if (static_cast<float>(acc) >= target) break;
+      }
+      out[row] = j;
+    }
+  });
+  return pos;
 }
 
 }  // namespace
@@ -60,8 +105,9 @@ SampledTokens sample_next(const at::Tensor& logits, const SamplingParams& params
     return out;
   }
   // At batch 64 and a 128k vocabulary every [B, V] temporary is 32 MiB: this path makes two (the log-softmax
-  // and a scratch buffer that becomes the CDF in place) where a straightforward one makes six or seven, and
-  // reads the raw log-probs off the log-softmax when nothing rescales or filters the logits.
+  // and a scratch buffer that becomes the probabilities in place) where a straightforward one makes six or
+  // seven, finds the sampled candidate on the CPU without writing a CDF, and reads the raw log-probs off the
+  // log-softmax when nothing rescales or filters the logits.
   const bool unscaled = params.temperature == 1.0;
   at::Tensor scratch = unscaled ? at::Tensor() : x / params.temperature;
   const at::Tensor& scaled = unscaled ? x : scratch;
@@ -82,18 +128,24 @@ SampledTokens sample_next(const at::Tensor& logits, const SamplingParams& params
     values = values.masked_fill(drop, -std::numeric_limits<float>::infinity());
   }
   const at::Tensor filtered = at::log_softmax(values, -1);
-  // The CDF, built in the scaled logits' buffer once they are consumed (same kernels as exp().cumsum(), so
-  // the same values), else in a fresh one.
-  at::Tensor cdf = scratch.defined() && !indices.defined() ? scratch : at::empty_like(filtered);
-  at::exp_out(cdf, filtered);
-  cdf.cumsum_(-1);
+  // The probabilities, in the scaled logits' buffer once they are consumed (same kernel as exp(), so the same
+  // values), else in a fresh one.
+  at::Tensor probs = scratch.defined() && !indices.defined() ? scratch : at::empty_like(filtered);
+  at::exp_out(probs, filtered);
   std::vector<float> draws(static_cast<size_t>(b));
   for (int64_t i = 0; i < b; ++i)
     draws[static_cast<size_t>(i)] = static_cast<float>(uniform(generators[static_cast<size_t>(i)]));
-  const at::Tensor u = at::from_blob(draws.data(), {b, 1}, at::TensorOptions().dtype(at::kFloat)).to(x.device());
-  // First candidate whose cumulative mass reaches u * total: zero-probability candidates are never chosen.
-  const int64_t last = cdf.size(1) - 1;
-  const at::Tensor pos = at::searchsorted(cdf, u * cdf.narrow(1, last, 1)).clamp_max(last);
+  at::Tensor pos;
+  if (probs.is_cpu()) {
+    pos = inverse_cdf_cpu(probs, draws);
+  } else {
+    // Off the CPU the tensor formula runs where the logits are, without copying them to the host.
+    const at::Tensor u = at::from_blob(draws.data(), {b, 1}, at::TensorOptions().dtype(at::kFloat)).to(x.device());
+    const at::Tensor cdf = probs.cumsum_(-1);
+    // First candidate whose cumulative mass reaches u * total: zero-probability candidates are never chosen.
+    const int64_t last = cdf.size(1) - 1;
+    pos = at::searchsorted(cdf, u * cdf.narrow(1, last, 1)).clamp_max(last);
+  }
   out.tokens = indices.defined() ? indices.gather(1, pos).squeeze(1) : pos.squeeze(1);
   out.sampling_logprobs = filtered.gather(1, pos).squeeze(1);
   if (unscaled && !indices.defined() && params.top_p >= 1.0) {

@@ -3,14 +3,20 @@
 // Usage: spct_bench_rollout MODEL_DIR PROMPTS_FILE NEW_TOKENS TEMPERATURE THREADS [REPS=1] [PROFILE=0]
 //   PROMPTS_FILE: one prompt per line, space-separated token ids; request i samples with seed i.
 //   PROFILE=1 adds a line with the share of decode time outside matmul/attention (kernel_timer.h), measured
-//   in separate runs (the callbacks slow every op) as the difference of a NEW_TOKENS run and a one-token run.
+//   in separate runs (the callbacks slow every op) as the difference of a NEW_TOKENS run and a one-token run;
+//   PROFILE=2 also prints the decode's outermost ops by wall time (one JSON line each, the longest first) and
+//   the time outside any op (the engine's host code).
 #include <ATen/Parallel.h>
 
+#include <algorithm>
+#include <bit>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -27,22 +33,71 @@ struct Timing {
   double seconds = 0;
   double cpu_seconds = 0;
   double kernel_seconds = 0;
+  std::vector<spct::bench::OpTime> ops;
   size_t tokens = 0;
+  uint64_t digest = 0;  // of every token and log-prob: equal digests mean identical generations
 };
 
+// FNV-1a over the completions' tokens and the bits of their log-probs, so that two builds can be checked for
+// identical output.
+uint64_t digest(const std::vector<spct::models::Completion>& completions) {
+  uint64_t h = 1469598103934665603ull;
+  const auto add = [&h](uint64_t word) {
+    for (int byte = 0; byte < 8; ++byte) h = (h ^ ((word >> (8 * byte)) & 0xff)) * 1099511628211ull;
+  };
+  for (const auto& c : completions) {
+    for (const int64_t token : c.tokens) add(static_cast<uint64_t>(token));
+    for (const float lp : c.logprobs) add(std::bit_cast<uint32_t>(lp));
+    for (const float lp : c.sampling_logprobs) add(std::bit_cast<uint32_t>(lp));
+  }
+  return h;
+}
+
+// profile: 0 none, 1 kernel time, 2 kernel time and every outermost op's.
 Timing run(const spct::models::Transformer& model, const std::vector<spct::models::GenerationRequest>& requests,
-           const spct::models::SamplingParams& params, bool profile) {
+           const spct::models::SamplingParams& params, int profile) {
   std::unique_ptr<spct::bench::KernelTimer> timer;
-  if (profile) timer = std::make_unique<spct::bench::KernelTimer>();
+  if (profile > 0) timer = std::make_unique<spct::bench::KernelTimer>(profile >= 2);
   const std::clock_t cpu_start = std::clock();
   const auto start = std::chrono::steady_clock::now();
   const std::vector<spct::models::Completion> out = spct::models::generate(model, requests, params);
   Timing t;
   t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   t.cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
-  if (timer) t.kernel_seconds = timer->kernel_seconds();
+  if (timer) {
+    t.kernel_seconds = timer->kernel_seconds();
+    t.ops = timer->ops_by_time();
+  }
   for (const auto& completion : out) t.tokens += completion.tokens.size();
+  t.digest = digest(out);
   return t;
+}
+
+// The decode's share of each outermost op (the whole run's minus the one-token run's), longest first, and the
+// time outside any op.
+void print_decode_ops(const Timing& prefill, const Timing& whole, double decode) {
+  std::map<std::string, spct::bench::OpTime> ops;
+  for (const auto& op : whole.ops) ops[op.name] = op;
+  for (const auto& op : prefill.ops) {
+    ops[op.name].seconds -= op.seconds;
+    ops[op.name].calls -= op.calls;
+  }
+  std::vector<spct::bench::OpTime> sorted;
+  double in_ops = 0;
+  for (auto& [name, op] : ops) {
+    op.name = name;
+    in_ops += op.seconds;
+    sorted.push_back(op);
+  }
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.seconds > b.seconds; });
+  for (const auto& op : sorted) {
+    std::printf("{\"side\": \"spct_op\", \"op\": \"%s\", \"calls\": %ld, \"seconds\": %.6f, \"share\": %.4f}\n",
+                op.name.c_str(), op.calls, op.seconds, op.seconds / decode);
+  }
+  std::printf(
+      "{\"side\": \"spct_op\", \"op\": \"(outside any op)\", \"calls\": 0, \"seconds\": %.6f, "
+      "\"share\": %.4f}\n",
+      decode - in_ops, (decode - in_ops) / decode);
 }
 
 }  // namespace
@@ -57,7 +112,8 @@ int main(int argc, char** argv) {
   }
   at::set_num_threads(std::atoi(argv[5]));
   const int reps = argc > 6 ? std::atoi(argv[6]) : 1;
-  const bool profile = argc > 7 && std::atoi(argv[7]) != 0;
+  const int profile_level = argc > 7 ? std::atoi(argv[7]) : 0;
+  const bool profile = profile_level != 0;
   const auto model = spct::model_io::load_hf_model(argv[1]);
   std::vector<spct::models::GenerationRequest> requests;
   std::ifstream prompts(argv[2]);
@@ -74,27 +130,34 @@ int main(int argc, char** argv) {
   }
   spct::models::SamplingParams params;
   params.temperature = std::atof(argv[4]);
+  // Warm-up (first-call costs: allocations, kernel selection) on the prompts' first 8 tokens, so that a large
+  // model does not pay a second full prefill for it.
+  std::vector<spct::models::GenerationRequest> warm_up = requests;
+  for (auto& r : warm_up) r.prompt.resize(std::min<size_t>(r.prompt.size(), 8));
   params.max_new_tokens = 2;
-  run(*model, requests, params, false);  // warm-up
+  run(*model, warm_up, params, 0);
   params.max_new_tokens = std::atoll(argv[3]);
   for (int rep = 0; rep < reps; ++rep) {
-    const Timing t = run(*model, requests, params, false);
-    std::printf("{\"side\": \"spct\", \"batch\": %zu, \"tokens\": %zu, \"seconds\": %.6f, \"cpu_s\": %.6f}\n",
-                requests.size(), t.tokens, t.seconds, t.cpu_seconds);
+    const Timing t = run(*model, requests, params, 0);
+    std::printf(
+        "{\"side\": \"spct\", \"batch\": %zu, \"tokens\": %zu, \"seconds\": %.6f, \"cpu_s\": %.6f, "
+        "\"digest\": \"%016llx\"}\n",
+        requests.size(), t.tokens, t.seconds, t.cpu_seconds, static_cast<unsigned long long>(t.digest));
     std::fflush(stdout);
   }
   if (profile) {
     const int64_t new_tokens = params.max_new_tokens;
     params.max_new_tokens = 1;
-    const Timing prefill = run(*model, requests, params, true);
+    const Timing prefill = run(*model, requests, params, profile_level);
     params.max_new_tokens = new_tokens;
-    const Timing whole = run(*model, requests, params, true);
+    const Timing whole = run(*model, requests, params, profile_level);
     const double decode = whole.seconds - prefill.seconds;
     const double kernels = whole.kernel_seconds - prefill.kernel_seconds;
     std::printf(
         "{\"side\": \"spct_profile\", \"batch\": %zu, \"decode_s\": %.6f, \"kernel_s\": %.6f, "
         "\"outside_share\": %.4f}\n",
         requests.size(), decode, kernels, decode > 0 ? 1.0 - kernels / decode : 0.0);
+    if (profile_level >= 2) print_decode_ops(prefill, whole, decode);
   }
   return 0;
 }

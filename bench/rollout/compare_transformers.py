@@ -8,7 +8,10 @@ token for each side and the spct / transformers ratio, and at the largest batch 
 spent outside matmul/attention (bench/rollout/kernel_timer.h).
 
 Usage: bench/rollout/compare_transformers.py [--build build] [--shape tiny|qwen0.5b] [--batches 1 64]
-         [--prompt 128] [--new-tokens 128] [--threads 2] [--reps 1] [--dtype float32|bfloat16]
+         [--prompt 128] [--new-tokens 128] [--threads 2] [--reps 1] [--dtype float32|bfloat16] [--no-profile]
+
+Both sides warm up on the prompts' first 8 tokens (2 new tokens) before they are timed. --no-profile skips the
+two extra spct runs of the decode profile (at the 0.5B shape each costs a full prefill).
 """
 import argparse
 import json
@@ -71,6 +74,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reps", type=int, default=1)
     ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
+    ap.add_argument("--no-profile", action="store_true")
     args = ap.parse_args()
     binary = pathlib.Path(args.build) / "bench/rollout/spct_bench_rollout"
     torch.set_num_threads(args.threads)
@@ -86,7 +90,7 @@ def main():
             prompt_file = f"{work}/prompts{batch}.txt"
             pathlib.Path(prompt_file).write_text("".join(" ".join(map(str, p)) + "\n" for p in prompts))
             for sampled in (False, True):
-                profile = sampled and batch == max(args.batches)
+                profile = sampled and batch == max(args.batches) and not args.no_profile
                 spct_out = subprocess.run(
                     [str(binary), work + "/model", prompt_file, str(args.new_tokens), "1" if sampled else "0",
                      str(args.threads), str(args.reps), "1" if profile else "0"],
@@ -94,7 +98,7 @@ def main():
                 lines = [json.loads(line) for line in spct_out.splitlines() if line.startswith("{")]
                 spct = [r for r in lines if r["side"] == "spct"]
                 share = [r["outside_share"] for r in lines if r["side"] == "spct_profile"]
-                hf_generate(model, prompts, 2, sampled)  # warm-up
+                hf_generate(model, [p[:8] for p in prompts], 2, sampled)  # warm-up, as spct's side does
                 hf = [timed(lambda: hf_generate(model, prompts, args.new_tokens, sampled)) for _ in range(args.reps)]
                 s_tok = sum(r["tokens"] for r in spct) / sum(r["seconds"] for r in spct)
                 s_cpu = sum(r["cpu_s"] for r in spct) / sum(r["tokens"] for r in spct)

@@ -6,6 +6,7 @@
 #include <ATen/core/grad_mode.h>
 #include <ATen/ops/allclose.h>
 #include <ATen/ops/arange.h>
+#include <ATen/ops/cat.h>
 #include <ATen/ops/embedding.h>
 #include <ATen/ops/matmul.h>
 #include <ATen/ops/ones.h>
@@ -43,7 +44,15 @@ at::Tensor reference_hidden(const Transformer& model, const PaddedBatch& batch) 
     return l.forward(x);
   };
   const int64_t b = batch.input_ids.size(0), t = batch.input_ids.size(1), d = c.head_dim;
-  const auto [cos, sin] = rope_tables(rope_inverse_frequencies(c, at::kCPU), batch.position_ids, model.dtype());
+  // The rotary embedding as Hugging Face writes it: both halves of head_dim share the angles, and
+  // rotate_half(x) = cat(-x[d/2:], x[:d/2]).
+  const at::Tensor angles = batch.position_ids.to(at::kFloat).unsqueeze(-1) * rope_inverse_frequencies(c, at::kCPU);
+  const at::Tensor emb = at::cat({angles, angles}, -1).unsqueeze(1);
+  const at::Tensor cos = emb.cos().to(model.dtype());
+  const at::Tensor sin = emb.sin().to(model.dtype());
+  const auto rope = [&](const at::Tensor& x) {
+    return x * cos + at::cat({-x.narrow(-1, d / 2, d / 2), x.narrow(-1, 0, d / 2)}, -1) * sin;
+  };
   const at::Tensor slots = at::arange(t, at::TensorOptions().dtype(at::kLong));
   // [B, 1, T, S]: causal, real keys only; a padding query (all masked) sees a uniform mix, as the old path did.
   const at::Tensor allowed =
@@ -60,8 +69,8 @@ at::Tensor reference_hidden(const Transformer& model, const PaddedBatch& batch) 
       q = rms_norm(q, w.at(p + "self_attn.q_norm.weight"), c.rms_norm_eps);
       k = rms_norm(k, w.at(p + "self_attn.k_norm.weight"), c.rms_norm_eps);
     }
-    q = apply_rope(q.transpose(1, 2), cos, sin);
-    k = apply_rope(k.transpose(1, 2), cos, sin);
+    q = rope(q.transpose(1, 2));
+    k = rope(k.transpose(1, 2));
     const int64_t group = c.num_heads / c.num_kv_heads;
     k = k.repeat_interleave(group, 1);
     v = v.repeat_interleave(group, 1);

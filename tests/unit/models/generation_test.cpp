@@ -1,12 +1,14 @@
 #include "models/generation.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
 #include <ATen/TensorOperators.h>
 #include <ATen/core/grad_mode.h>
 #include <ATen/ops/abs.h>
 #include <ATen/ops/allclose.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/equal.h>
+#include <ATen/ops/isfinite.h>
 #include <ATen/ops/log_softmax.h>
 #include <ATen/ops/randn.h>
 #include <ATen/ops/searchsorted.h>
@@ -240,6 +242,41 @@ TEST_CASE("sampling picks the tokens of the plain formula for the same seeds") {
       }
     }
   }
+}
+
+TEST_CASE("the CPU sampler picks the plain formula's candidate across empty blocks, ties and threads") {
+  // Rows with runs of zero-probability candidates longer than the sampler's 64-candidate blocks, exact ties, a
+  // single candidate first or last, and a vocabulary that is not a multiple of the block.
+  const float inf = std::numeric_limits<float>::infinity();
+  at::Tensor logits = at::randn({24, 1000}, at::TensorOptions().dtype(at::kFloat)) * 3;
+  for (int64_t row = 0; row < 24; row += 3) logits[row].narrow(0, 100 + row, 300).fill_(-inf);
+  logits[1].fill_(0.5);
+  logits[4].fill_(-inf);
+  logits[4][999].fill_(2.0);
+  logits[7].fill_(-inf);
+  logits[7][0].fill_(1.0);
+  logits[10].narrow(0, 0, 900).fill_(-inf);
+  for (const int threads : {1, 2}) {
+    at::set_num_threads(threads);  // rows split between threads
+    for (const double temperature : {1.0, 0.7}) {
+      for (const uint64_t seed0 : {0, 5000}) {
+        INFO(threads << " threads, temperature " << temperature << ", seeds " << seed0);
+        SamplingParams p;
+        p.temperature = temperature;
+        std::vector<at::Generator> gens;
+        for (uint64_t i = 0; i < 24; ++i) gens.push_back(at::make_generator<at::CPUGeneratorImpl>(seed0 + i));
+        const SampledTokens got = sample_next(logits, p, gens);
+        const SampledTokens want = reference_sample(logits, p, seed0);
+        CHECK(at::equal(got.tokens, want.tokens));
+        CHECK(at::equal(got.sampling_logprobs, want.sampling_logprobs));
+        CHECK(logits.gather(1, got.tokens.unsqueeze(1)).isfinite().all().item<bool>());
+        CHECK(got.tokens[4].item<int64_t>() == 999);
+        CHECK(got.tokens[7].item<int64_t>() == 0);
+        CHECK(got.tokens[10].item<int64_t>() >= 900);
+      }
+    }
+  }
+  at::set_num_threads(1);
 }
 
 TEST_CASE("bad sampling parameters and prompts are rejected") {

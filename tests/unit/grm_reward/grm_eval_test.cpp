@@ -19,7 +19,7 @@ namespace {
 
 grm::PreferenceItem pair_item(const std::string& query, const std::string& chosen, const std::string& rejected,
                               const std::string& subset) {
-  return {query, {chosen, rejected}, 0, subset, "test:" + query};
+  return {query, {chosen, rejected}, 0, subset, "test:" + query, {}, ""};
 }
 
 // Responses say whether they are right: "good ..." or "bad ...". A critique at temperature 0 always scores the

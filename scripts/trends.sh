@@ -8,9 +8,9 @@
 # Each seed runs `spct pipeline run CONFIG run.seed=N data.eval_size=E` in OUT/seed-N/ (CONFIG is
 # SPCT_TRENDS_CONFIG or configs/quickstart.yaml; default OUT runs/trends, seeds 1 2 3, E = SPCT_TRENDS_EVAL_SIZE
 # or 2500). E applies to every stage's held-out set: the
-# policy evals (2500 in the quickstart too) and the GRM evals (1000 in the quickstart: E = 2500 brings each
-# GRM accuracy's standard error under 0.01 at any accuracy, at about 2.5 times their sampling time). The
-# binary is build/orchestrator/spct unless SPCT is set. A finished seed is not rerun (the pipeline resumes).
+# policy evals and the GRM evals (2500 each in the quickstart too since 2026-12-07, so each accuracy's standard
+# error is at most 0.01; a larger E narrows the paired comparisons further, its sampling time growing with E).
+# The binary is build/orchestrator/spct unless SPCT is set. A finished seed is not rerun (the pipeline resumes).
 #
 # The table has one row per paired comparison of the report (orchestrator/pipeline/summary.h: voting@16 vs
 # voting@1, MetaRM@16 vs voting@16, the final GRM vs the RFT-only one, the policy after vs before GRPO) and

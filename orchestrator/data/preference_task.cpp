@@ -123,6 +123,14 @@ std::vector<std::string> wrong_answers(const TaskOptions& task, const PromptItem
   return chosen;
 }
 
+// One kind with the shares of kTallyKindSixths.
+PreferenceKind draw_kind(SplitMix64& rng) {
+  auto sixth = static_cast<int>(rng.below(6));
+  int kind = 0;
+  while (sixth >= kTallyKindSixths[kind]) sixth -= kTallyKindSixths[kind++];
+  return static_cast<PreferenceKind>(kind);
+}
+
 }  // namespace
 
 bool verify_answer(const PromptItem& problem, const std::string& response) {
@@ -143,7 +151,10 @@ PreferenceTaskOptions preference_task_options(const config::DataSection& data) {
 
 SyntheticPreferences::SyntheticPreferences(PreferenceTaskOptions options, Split split, uint64_t seed,
                                            uint64_t eval_size)
-    : options_(options), seed_(seed), task_(options.task, split, seed, eval_size) {
+    : options_(options),
+      seed_(seed),
+      labelled_kinds_(options.task.kind == TaskKind::kTally && split == Split::kTrain && options.responses >= 2),
+      task_(options.task, split, seed, eval_size) {
   if (options_.responses < 1 || options_.responses > kMaxPreferenceResponses) {
     throw UsageError("data.preference_responses must be in 1.." + std::to_string(kMaxPreferenceResponses) + ", not " +
                      std::to_string(options_.responses));
@@ -164,14 +175,29 @@ grm::PreferenceItem SyntheticPreferences::at(uint64_t index) const {
     item.truth = correct ? 1 : 0;
     return item;
   }
-  item.responses = wrong_answers(options_.task, problem, static_cast<size_t>(options_.responses - 1), rng);
+  const auto n = static_cast<size_t>(options_.responses);
+  const PreferenceKind kind = labelled_kinds_ ? draw_kind(rng) : PreferenceKind::kOneRight;
+  if (kind != PreferenceKind::kOneRight) {
+    item.answer = problem.answer;
+    if (kind == PreferenceKind::kAllRight) {
+      item.responses.assign(n, problem.answer);
+    } else if (kind == PreferenceKind::kAllWrongSame) {
+      item.responses.assign(n, wrong_answers(options_.task, problem, 1, rng).front());
+    } else {
+      item.responses = wrong_answers(options_.task, problem, n, rng);
+    }
+    item.labels.assign(n, kind == PreferenceKind::kAllRight ? 1 : 0);
+    return item;
+  }
+  item.responses = wrong_answers(options_.task, problem, n - 1, rng);
   item.truth = static_cast<int>(rng.below(static_cast<uint64_t>(options_.responses)));
   item.responses.insert(item.responses.begin() + item.truth, problem.answer);
   return item;
 }
 
 std::string SyntheticPreferences::fingerprint() const {
-  return "preference n=" + std::to_string(options_.responses) + " " + task_.fingerprint();
+  return "preference n=" + std::to_string(options_.responses) + (labelled_kinds_ ? " kinds 3:1:1:1 " : " ") +
+         task_.fingerprint();
 }
 
 std::vector<grm::PreferenceItem> make_synthetic_preferences(const PreferenceTaskOptions& options, Split split,

@@ -15,6 +15,18 @@
 //            answer (uniform among the count with a leading zero "03", doubled "33", the counted letter "b", and
 //            nothing ""), so a GRM learns to reject the strings a drifting policy writes; an item's wrong responses are
 //            distinct (a draw that repeats one is redrawn; kTallyMalformedShare states the share)
+// Task tally's train split with n >= 2 also shows items with no single best response (preference_data.h's
+// labelled items, judged by correctness.h's absolute rule: each right response above the middle of the score
+// range, each wrong one below), because a GRM that rewards a policy judges the policy's own samples: a group's
+// responses scored a few at a time, mostly two wrong counts together and, as the policy narrows, the same answer
+// twice. Trained on one-right items alone a GRM learns that one response of every pair is right and scores one
+// of two wrong counts high, so the totals it gives a group agree with the verifier at chance. The kinds, drawn
+// per item (kTallyKindSixths):
+//   one right        1/2  the item above: the answer among n - 1 wrong ones
+//   all wrong        1/6  n distinct wrong answers of the mix above
+//   all wrong, same  1/6  one wrong answer of the mix above, n times (a narrowed policy's group)
+//   all right        1/6  the answer n times
+// The eval split keeps the one-right items only, so the GRM's held-out figures stay those of the paper's task.
 // Every candidate is checked against the task's verifier (the exact reference answer) and rejected when it is
 // correct, so a palindrome's "unreversed" string never becomes a wrong answer.
 //
@@ -44,6 +56,10 @@ struct PreferenceTaskOptions {
 // Task tally: the probability that a wrong response is malformed rather than a near miss.
 inline constexpr double kTallyMalformedShare = 0.25;
 
+// Task tally, train split, n >= 2: the shares of the item kinds above in sixths, in their order there.
+enum class PreferenceKind { kOneRight, kAllWrong, kAllWrongSame, kAllRight };
+inline constexpr int kTallyKindSixths[] = {3, 1, 1, 1};
+
 // Most responses an item may show.
 inline constexpr int64_t kMaxPreferenceResponses = 8;
 
@@ -71,6 +87,7 @@ class SyntheticPreferences {
  private:
   const PreferenceTaskOptions options_;
   const uint64_t seed_;
+  const bool labelled_kinds_;  // tally train items with n >= 2: the kinds above
   const SyntheticTask task_;
 };
 

@@ -16,8 +16,8 @@
 namespace spct::jobs {
 namespace {
 
-// Every response of `items`, labelled 1 when it is the item's best one: what the scalar RM reads (the query as
-// the policy saw it, then the response, meta_rm_tokens) and the label it learns.
+// Every response of `items`, labelled 1 when it is a right one (the best one, or right by a labelled item's labels):
+// what the scalar RM reads (the query as the policy saw it, then the response, meta_rm_tokens) and the label it learns.
 std::vector<grm::MetaRmExample> label_responses(const std::vector<grm::PreferenceItem>& items,
                                                 const tokenizer::Tokenizer& tokenizer, int64_t max_position) {
   std::vector<grm::MetaRmExample> examples;
@@ -27,8 +27,8 @@ std::vector<grm::MetaRmExample> label_responses(const std::vector<grm::Preferenc
                        std::to_string(item.responses.size()) + " response (set data.preference_responses >= 2)");
     }
     for (size_t r = 0; r < item.responses.size(); ++r) {
-      examples.push_back({grm::meta_rm_tokens(tokenizer, item.query, item.responses[r], max_position),
-                          static_cast<int>(r) == item.truth});
+      examples.push_back(
+          {grm::meta_rm_tokens(tokenizer, item.query, item.responses[r], max_position), grm::response_right(item, r)});
     }
   }
   return examples;

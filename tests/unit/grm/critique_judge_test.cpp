@@ -10,7 +10,7 @@ using Catch::Matchers::Contains;
 namespace {
 
 PreferenceItem item(std::vector<std::string> responses, int truth) {
-  return PreferenceItem{"Which is right?", std::move(responses), truth, "", "test:1"};
+  return PreferenceItem{"Which is right?", std::move(responses), truth, "", "test:1", {}, ""};
 }
 
 }  // namespace

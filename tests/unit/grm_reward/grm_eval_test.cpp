@@ -19,7 +19,7 @@ namespace {
 
 grm::PreferenceItem pair_item(const std::string& query, const std::string& chosen, const std::string& rejected,
                               const std::string& subset) {
-  return {query, {chosen, rejected}, 0, subset, "test:" + query};
+  return {query, {chosen, rejected}, 0, subset, "test:" + query, {}, ""};
 }
 
 // Responses say whether they are right: "good ..." or "bad ...". A critique at temperature 0 always scores the
@@ -167,7 +167,7 @@ TEST_CASE("GRM evaluation refuses what it cannot score", "[grm_eval]") {
   EvalSampler sampler(1, {0});
   const config::GrmSection grm;
   CHECK_THROWS_AS(evaluate_grm({}, grm, {{1}, 1}, sampler, nullptr), UsageError);
-  const grm::PreferenceItem single{"q", {"7"}, 1, "", "data.jsonl:3"};
+  const grm::PreferenceItem single{"q", {"7"}, 1, "", "data.jsonl:3", {}, ""};
   CHECK_THROWS_WITH(evaluate_grm({single}, grm, {{1}, 1}, sampler, nullptr), Contains("data.jsonl:3"));
   CHECK_THROWS_AS(evaluate_grm({pair_item("q", "good", "bad", "")}, grm, {{}, 1}, sampler, nullptr), UsageError);
 }

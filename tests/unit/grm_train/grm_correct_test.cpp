@@ -32,6 +32,21 @@ TEST_CASE("grm_correct: +1 only when the best response is strictly on top", "[gr
   CHECK(correct("Analysis: R1 \\boxed{1,9} wait. Scores: \\boxed{9,1} done", "\\boxed{10,1}") == 1.0);
 }
 
+TEST_CASE("grm_correct: a labelled item's reference (no single best) asks each score on its side of the middle",
+          "[grm_train]") {
+  // All wrong: both low, whatever their order; one high is the error a GRM trained on one-right items makes.
+  CHECK(correct("\\boxed{1,5}", "\\boxed{1,1}") == 1.0);
+  CHECK(correct("\\boxed{1,9}", "\\boxed{1,1}") == -1.0);
+  CHECK(correct("\\boxed{6,1}", "\\boxed{1,1}") == -1.0);  // 6 is above the middle 5.5 of 1..10
+  // All right: both high; a tie is what is asked, not a fault.
+  CHECK(correct("\\boxed{10,6}", "\\boxed{10,10}") == 1.0);
+  CHECK(correct("\\boxed{10,5}", "\\boxed{10,10}") == -1.0);
+  // Two right, one wrong (n = 3): each on its side.
+  CHECK(correct("\\boxed{8,9,2}", "P:3 \\boxed{10,10,1}") == 1.0);
+  CHECK(correct("\\boxed{8,9,7}", "P:3 \\boxed{10,10,1}") == -1.0);
+  CHECK(parsed("\\boxed{8,9}", "\\boxed{10,10,1}") == 0.0);  // the reference says three responses
+}
+
 TEST_CASE("grm_correct: parse failures are wrong, and grm_parsed counts them", "[grm_train]") {
   for (const char* bad : {"", "\\boxed{9}", "\\boxed{9,1,1}", "\\boxed{11,1}", "\\boxed{9,x}", "\\boxed{9,1"}) {
     INFO(bad);
@@ -51,7 +66,7 @@ TEST_CASE("grm_correct: single-response items score 0 or 1 against the label", "
 
 TEST_CASE("grm_correct refuses a reference that is not an oracle critique", "[grm_train]") {
   CHECK_THROWS_AS(correct("\\boxed{9,1}", "12"), spct::InputError);
-  CHECK_THROWS_WITH(parsed("\\boxed{9,1}", "\\boxed{5,5}"), Contains("not an oracle critique"));
+  CHECK_THROWS_WITH(parsed("\\boxed{9,1}", "P:3 no box"), Contains("not an oracle critique"));
 }
 
 TEST_CASE("grm_correct and grm_parsed are registered reward functions", "[grm_train]") {

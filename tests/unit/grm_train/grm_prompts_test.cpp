@@ -53,7 +53,7 @@ TEST_CASE("oracle critiques are judged correct and give the truth back in shown 
       const std::string critique = spct::grm::oracle_critique(prompt, item, order);
       INFO(critique);
       CHECK(spct::grm::judge_critique(prompt, item, order, critique).correct);
-      const auto truth = spct::grm::truth_from_reference(critique);
+      const auto truth = spct::grm::truth_from_reference(critique, 1, 10);
       REQUIRE(truth);
       CHECK(truth->responses == 3);
       CHECK(order[static_cast<size_t>(truth->truth)] == item.truth);
@@ -61,11 +61,15 @@ TEST_CASE("oracle critiques are judged correct and give the truth back in shown 
   }
   const PromptTemplate prompt(compact_options());
   CHECK(spct::grm::oracle_critique(prompt, item, {2, 1, 0}) == "\\boxed{1,10,1}");
-  PreferenceItem single{"3+4=", {"8"}, 0, "", ""};
+  PreferenceItem single{"3+4=", {"8"}, 0, "", "", {}, ""};
   CHECK(spct::grm::oracle_critique(prompt, single, {0}) == "\\boxed{0}");
-  CHECK(spct::grm::truth_from_reference("\\boxed{0}")->truth == 0);
-  CHECK_FALSE(spct::grm::truth_from_reference("7"));
-  CHECK_FALSE(spct::grm::truth_from_reference("\\boxed{5,5}"));  // no strictly best response
+  CHECK(spct::grm::truth_from_reference("\\boxed{0}", 1, 10)->truth == 0);
+  CHECK_FALSE(spct::grm::truth_from_reference("7", 1, 10));
+  // No strictly best response: a labelled item's critique, right above the middle of the range.
+  const auto labelled = spct::grm::truth_from_reference("P:3 \\boxed{10,10,1}", 1, 10);
+  REQUIRE(labelled);
+  CHECK(labelled->labels == std::vector<int>{1, 1, 0});
+  CHECK(spct::grm::truth_from_reference("\\boxed{1,1}", 1, 10)->labels == std::vector<int>{0, 0});
 }
 
 TEST_CASE("compact_principles: the same prompt, and oracle critiques that state the right answer first",
@@ -80,10 +84,10 @@ TEST_CASE("compact_principles: the same prompt, and oracle critiques that state 
     // The principle, then the same box as without it: judged and read back the same way.
     CHECK(critique == "P:7 " + spct::grm::oracle_critique(plain, item, order));
     CHECK(spct::grm::judge_critique(principled, item, order, critique).correct);
-    CHECK(order[static_cast<size_t>(spct::grm::truth_from_reference(critique)->truth)] == item.truth);
+    CHECK(order[static_cast<size_t>(spct::grm::truth_from_reference(critique, 1, 10)->truth)] == item.truth);
   }
   // A single response's item does not say what is right when the response is wrong: no principle.
-  PreferenceItem single{"3+4=", {"8"}, 0, "", ""};
+  PreferenceItem single{"3+4=", {"8"}, 0, "", "", {}, ""};
   CHECK(spct::grm::oracle_critique(principled, single, {0}) == "\\boxed{0}");
 }
 
@@ -120,7 +124,7 @@ TEST_CASE("preference prompts shuffle responses per item and carry the truth in 
     INFO(p.prompt << " -> " << p.answer);
     CHECK(p.id == "preference/add/train/" + std::to_string(i));
     CHECK(p.prompt == spct::grm::render_item_prompt(prompt, item, order));
-    const auto truth = spct::grm::truth_from_reference(p.answer);
+    const auto truth = spct::grm::truth_from_reference(p.answer, 1, 10);
     REQUIRE(truth);
     CHECK(item.responses[static_cast<size_t>(order[static_cast<size_t>(truth->truth)])] ==
           item.responses[static_cast<size_t>(item.truth)]);
@@ -158,6 +162,6 @@ TEST_CASE("make_prompt_sources builds preference prompts from the task or a JSON
   REQUIRE(file.train->size() == 2);
   CHECK(file.train->at(1).id == path + ":2");
   CHECK_THAT(file.train->at(1).prompt, Contains("R3:"));
-  CHECK(spct::grm::truth_from_reference(file.train->at(0).answer)->responses == 2);
+  CHECK(spct::grm::truth_from_reference(file.train->at(0).answer, 1, 10)->responses == 2);
   CHECK_THAT(file.train->fingerprint(), Contains("sha256="));
 }

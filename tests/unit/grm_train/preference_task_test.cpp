@@ -4,8 +4,11 @@
 #include <cstdlib>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "core/error.h"
+#include "workers/reward/grm/critique_judge.h"
+#include "workers/reward/grm/oracle_critique.h"
 
 using Catch::Matchers::Contains;
 using spct::data::PreferenceTaskOptions;
@@ -41,6 +44,7 @@ TEST_CASE("every item shows the one correct answer at its truth index among dist
         const auto item = source.at(i);
         INFO(item.where << ": " << item.query);
         REQUIRE(item.responses.size() == static_cast<size_t>(n));
+        if (!item.labels.empty()) continue;  // tally's other kinds: the test below
         const std::string answer = solve(kind, item.query);
         CHECK(item.responses[static_cast<size_t>(item.truth)] == answer);
         CHECK(std::set<std::string>(item.responses.begin(), item.responses.end()).size() == item.responses.size());
@@ -140,19 +144,21 @@ TEST_CASE("wrong counts include two-digit and empty answers, which a drifting po
 }
 
 TEST_CASE("tally items: 3/4 of wrong responses are other counts, 1/4 malformed, as documented", "[grm_train]") {
-  // 20000 pairs at max_length 7: each share's binomial standard error is below 0.0031, so +-0.015 is about
-  // five of them.
+  // 20000 one-right pairs (half of 40000 train items) at max_length 7: each share's binomial standard error is
+  // below 0.0031, so +-0.015 is about five of them.
   const int64_t max_length = 7;
   const SyntheticPreferences source({{TaskKind::kTally, 9, max_length}, 2}, Split::kTrain, 3, 1);
-  const int items = 20000;
+  int items = 0;
   int malformed = 0;
   int truth_first = 0;
   std::map<std::string, int> forms;
   // Per count, the items that show it as the right and as a wrong answer.
   std::map<int, int> shown_right;
   std::map<int, int> shown_wrong;
-  for (int i = 0; i < items; ++i) {
+  for (int i = 0; i < 40000; ++i) {
     const auto item = source.at(static_cast<uint64_t>(i));
+    if (!item.labels.empty()) continue;  // the other kinds: the test below
+    ++items;
     const std::string answer = solve(TaskKind::kTally, item.query);
     REQUIRE(item.responses[static_cast<size_t>(item.truth)] == answer);
     truth_first += item.truth == 0 ? 1 : 0;
@@ -194,4 +200,82 @@ TEST_CASE("tally items: 3/4 of wrong responses are other counts, 1/4 malformed, 
     REQUIRE(shown > 0);
     CHECK(static_cast<double>(shown_right[count]) / shown == Approx(4.0 / 7).margin(0.035));
   }
+}
+
+TEST_CASE("tally train items: one right 1/2, all wrong 1/6, all wrong with one answer 1/6, all right 1/6",
+          "[grm_train]") {
+  // The kinds a GRM meets when it rewards a policy (preference_task.h). 12000 items per n: each share's binomial
+  // standard error is below 0.0046, so +-0.02 is over four of them.
+  const int64_t max_length = 7;
+  const int items = 12000;
+  const std::vector<double> expected = {3.0 / 6, 1.0 / 6, 1.0 / 6, 1.0 / 6};
+  for (const int64_t n : {2, 4}) {
+    INFO("n " << n);
+    const SyntheticPreferences source({{TaskKind::kTally, 9, max_length}, n}, Split::kTrain, 3, 1);
+    std::vector<int> kinds(4, 0);
+    for (int i = 0; i < items; ++i) {
+      const auto item = source.at(static_cast<uint64_t>(i));
+      INFO(item.where << ": " << item.query);
+      const std::string answer = solve(TaskKind::kTally, item.query);
+      REQUIRE(item.responses.size() == static_cast<size_t>(n));
+      if (item.labels.empty()) {
+        CHECK(item.responses[static_cast<size_t>(item.truth)] == answer);
+        ++kinds[0];
+        continue;
+      }
+      CHECK(item.answer == answer);
+      REQUIRE(item.labels.size() == item.responses.size());
+      for (size_t r = 0; r < item.responses.size(); ++r) {
+        CHECK(item.labels[r] == (item.responses[r] == answer ? 1 : 0));
+        CHECK(spct::grm::response_right(item, r) == (item.labels[r] == 1));
+      }
+      const size_t distinct = std::set<std::string>(item.responses.begin(), item.responses.end()).size();
+      const bool all_right = item.labels[0] == 1;
+      CHECK(std::count(item.labels.begin(), item.labels.end(), item.labels[0]) == n);  // all alike
+      if (all_right) {
+        ++kinds[3];
+      } else if (distinct == 1) {
+        ++kinds[2];
+      } else {
+        CHECK(distinct == static_cast<size_t>(n));
+        ++kinds[1];
+      }
+    }
+    for (size_t k = 0; k < kinds.size(); ++k) {
+      INFO("kind " << k << ": " << kinds[k]);
+      CHECK(static_cast<double>(kinds[k]) / items == Approx(expected[k]).margin(0.02));
+      CHECK(spct::data::kTallyKindSixths[k] / 6.0 == expected[k]);
+    }
+  }
+  // Held-out items, other tasks and the single-response variant keep one truth.
+  for (const auto& [kind, n, split] :
+       {std::tuple{TaskKind::kTally, int64_t{2}, Split::kEval}, std::tuple{TaskKind::kTally, int64_t{1}, Split::kTrain},
+        std::tuple{TaskKind::kCount, int64_t{2}, Split::kTrain}}) {
+    const SyntheticPreferences source({{kind, 9, max_length}, n}, split, 3, 500);
+    for (uint64_t i = 0; i < 500; ++i) CHECK(source.at(i).labels.empty());
+  }
+}
+
+TEST_CASE("labelled tally items: the oracle critique is judged correct, one high score for two wrong ones is not",
+          "[grm_train]") {
+  spct::config::GrmSection section;
+  section.prompt_template = spct::config::GrmPromptTemplate::kCompact;
+  const spct::grm::PromptTemplate prompt(spct::grm::PromptOptions::from_config(section));
+  const SyntheticPreferences source({{TaskKind::kTally, 9, 7}, 2}, Split::kTrain, 3, 1);
+  int labelled = 0;
+  for (uint64_t i = 0; i < 300; ++i) {
+    const auto item = source.at(i);
+    if (item.labels.empty()) continue;
+    ++labelled;
+    INFO(item.query << " " << item.responses[0] << "," << item.responses[1]);
+    for (const std::vector<int>& order : {std::vector<int>{0, 1}, {1, 0}}) {
+      const std::string oracle = spct::grm::oracle_critique(prompt, item, order);
+      CHECK(spct::grm::judge_critique(prompt, item, order, oracle).correct);
+      CHECK(spct::grm::render_item_prompt(prompt, item, order, true) ==
+            spct::grm::render_item_prompt(prompt, item, order));  // no best response to hint at
+      // What a GRM that only saw one-right items writes: one high, one low. Wrong for every labelled kind.
+      CHECK_FALSE(spct::grm::judge_critique(prompt, item, order, "\\boxed{10,1}").correct);
+    }
+  }
+  CHECK(labelled > 100);
 }

@@ -21,6 +21,16 @@ bool critique_correct(const std::vector<int>& scores, int truth) {
   return strictly_best(scores, truth);
 }
 
+bool labelled_critique_correct(const std::vector<int>& scores, const std::vector<int>& labels, int score_min,
+                               int score_max) {
+  // Twice the score against min + max: the middle of an even-sized range lies between two integers.
+  for (size_t i = 0; i < scores.size(); ++i) {
+    const int side = 2 * scores[i] - (score_min + score_max);
+    if (labels[i] == 1 ? side <= 0 : side >= 0) return false;
+  }
+  return true;
+}
+
 bool totals_correct(const std::vector<double>& totals, int best) {
   return strictly_best(totals, best);
 }

@@ -5,6 +5,11 @@
 //                     S_j > S_i for every i != j. A tie for the top is NOT correct (training rule).
 //   n == 1 response:  truth is the expected score r_1 (0 or 1 in the single-response variant); correct iff
 //                     S_1 == r_1.
+//   labelled item (preference_data.h: each response marked right or wrong, none or several of them right):
+//                     correct iff every right response scores above the middle of [score_min, score_max] and
+//                     every wrong one below it. The rule is absolute so that a score means the same in every
+//                     item: a GRM that rewards a policy scores the group's responses in separate passes
+//                     (grm.max_responses_per_pass), often two wrong ones together, and compares their totals.
 // Scores are in the original response order (after voting.h's to_original_order).
 //
 // Evaluation differs only in ties: eval_picks_best() breaks a tie for the top by a seeded shuffle, so a tie
@@ -20,6 +25,10 @@ namespace spct::grm {
 
 // The training rule above. REQUIRES: !scores.empty(); for n >= 2, 0 <= truth < n.
 bool critique_correct(const std::vector<int>& scores, int truth);
+
+// The labelled rule above. REQUIRES: scores.size() == labels.size(); score_min < score_max.
+bool labelled_critique_correct(const std::vector<int>& scores, const std::vector<int>& labels, int score_min,
+                               int score_max);
 
 // The same rule on voted totals (voting@k, meta-RM voting), where scores are sums.
 bool totals_correct(const std::vector<double>& totals, int best);

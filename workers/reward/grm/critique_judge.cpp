@@ -14,7 +14,8 @@ std::string render_item_prompt(const PromptTemplate& prompt, const PreferenceIte
   std::optional<int> hint;
   for (size_t p = 0; p < order.size(); ++p) {
     shown.push_back(item.responses[static_cast<size_t>(order[p])]);
-    if (hinted && order[p] == item.truth) hint = static_cast<int>(p);
+    // A labelled item has no single best response to name: it gets no hint.
+    if (hinted && item.labels.empty() && order[p] == item.truth) hint = static_cast<int>(p);
   }
   return prompt.render(item.query, shown, hint);
 }
@@ -24,8 +25,12 @@ Judgement judge_critique(const PromptTemplate& prompt, const PreferenceItem& ite
   const int n = static_cast<int>(item.responses.size());
   Judgement judgement;
   judgement.parsed = parse_scores(critique, n == 1 ? PromptTemplate::single_spec() : prompt.spec(n));
-  judgement.correct =
-      judgement.parsed.ok() && critique_correct(to_original_order(judgement.parsed.scores, order), item.truth);
+  if (!judgement.parsed.ok()) return judgement;
+  const std::vector<int> scores = to_original_order(judgement.parsed.scores, order);
+  const PromptOptions& options = prompt.options();
+  judgement.correct = item.labels.empty()
+                          ? critique_correct(scores, item.truth)
+                          : labelled_critique_correct(scores, item.labels, options.score_min, options.score_max);
   return judgement;
 }
 

@@ -20,7 +20,8 @@ namespace spct::grm {
 
 // The prompt for `item` with its responses shown in `order` (order[p] = original index at position p). With
 // `hinted` (n >= 2 only), the prompt ends with "The best response is: Response j", j the shown position of the
-// item's best response. REQUIRES: order is a permutation of the item's response indices.
+// item's best response (a labelled item, preference_data.h, gets no hint). REQUIRES: order is a permutation of the
+// item's response indices.
 std::string render_item_prompt(const PromptTemplate& prompt, const PreferenceItem& item, const std::vector<int>& order,
                                bool hinted = false);
 
@@ -29,7 +30,8 @@ struct Judgement {
   bool correct = false;  // correctness.h's training rule; false when the critique did not parse
 };
 
-// Parses `critique` (written for render_item_prompt(prompt, item, order)) and judges it against item.truth.
+// Parses `critique` (written for render_item_prompt(prompt, item, order)) and judges it against item.truth, or a
+// labelled item's labels (correctness.h's absolute rule over the template's score range).
 Judgement judge_critique(const PromptTemplate& prompt, const PreferenceItem& item, const std::vector<int>& order,
                          std::string_view critique);
 

@@ -71,6 +71,10 @@ PreferenceItem parse_listwise(const json& line, const std::string& where) {
 
 }  // namespace
 
+bool response_right(const PreferenceItem& item, size_t r) {
+  return item.labels.empty() ? static_cast<int>(r) == item.truth : item.labels[r] == 1;
+}
+
 std::vector<PreferenceItem> parse_preference_jsonl(std::string_view text, const std::string& name) {
   std::vector<PreferenceItem> items;
   size_t line_number = 0;

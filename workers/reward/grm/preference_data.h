@@ -24,7 +24,17 @@ struct PreferenceItem {
   int truth = 0;       // correctness.h: index of the best response (n >= 2), or the expected score (n == 1)
   std::string subset;  // RewardBench subset name, or "" when the line has none
   std::string where;   // "file:line", for messages about this item later on
+  // Optional, n >= 2: per response 1 when it is right and 0 when it is wrong, for an item with no single best
+  // response (all wrong, all right, or several right). Empty for the usual item with one best response (every
+  // JSONL item). A labelled item is judged by correctness.h's absolute rule; its `truth` is its first right
+  // response (0 when none is right) and `answer` is the right answer, which its principle states.
+  std::vector<int> labels;
+  std::string answer;
 };
+
+// Whether response `r` of `item` is a right one: labels[r] for a labelled item, else r == truth.
+// REQUIRES: r < item.responses.size().
+bool response_right(const PreferenceItem& item, size_t r);
 
 // Parses JSONL `text`; `name` is used in messages (normally the file's path).
 std::vector<PreferenceItem> parse_preference_jsonl(std::string_view text, const std::string& name);

@@ -10,11 +10,11 @@
 namespace spct::reward {
 namespace {
 
-grm::ReferenceTruth reference_truth(const RewardInput& input) {
-  const std::optional<grm::ReferenceTruth> truth = grm::truth_from_reference(input.reference);
+grm::ReferenceTruth reference_truth(const RewardInput& input, int score_min, int score_max) {
+  const std::optional<grm::ReferenceTruth> truth = grm::truth_from_reference(input.reference, score_min, score_max);
   if (!truth) {
     throw InputError("grm_correct: the reference answer \"" + std::string(input.reference.substr(0, 80)) +
-                     "\" is not an oracle critique (\\boxed{...} with one strictly best score); grm_correct needs "
+                     "\" is not an oracle critique (\\boxed{...} with a score per response); grm_correct needs "
                      "GRM critique prompts (data.task preference or data.format preference)");
   }
   return *truth;
@@ -31,14 +31,16 @@ grm::ParsedScores parse_critique(const RewardInput& input, const grm::ReferenceT
 }  // namespace
 
 double GrmCorrect::score(const RewardInput& input) const {
-  const grm::ReferenceTruth truth = reference_truth(input);
+  const grm::ReferenceTruth truth = reference_truth(input, score_min_, score_max_);
   const grm::ParsedScores parsed = parse_critique(input, truth, score_min_, score_max_);
-  const bool correct = parsed.ok() && grm::critique_correct(parsed.scores, truth.truth);
+  const bool correct = parsed.ok() && (truth.labels.empty() ? grm::critique_correct(parsed.scores, truth.truth)
+                                                            : grm::labelled_critique_correct(
+                                                                  parsed.scores, truth.labels, score_min_, score_max_));
   return truth.responses == 1 ? grm::rl_reward_single(correct) : grm::rl_reward(correct);
 }
 
 double GrmParsed::score(const RewardInput& input) const {
-  return parse_critique(input, reference_truth(input), score_min_, score_max_).ok() ? 1.0 : 0.0;
+  return parse_critique(input, reference_truth(input, score_min_, score_max_), score_min_, score_max_).ok() ? 1.0 : 0.0;
 }
 
 namespace {

@@ -16,15 +16,6 @@ const std::vector<ChatMessage> kConversation = {
 
 }  // namespace
 
-TEST_CASE("chat template names parse and print back", "[tokenizer][chat]") {
-  for (const char* name : {"none", "chatml", "llama3"}) {
-    CHECK(spct::tokenizer::chat_template_name(spct::tokenizer::parse_chat_template(name)) == name);
-  }
-  CHECK_THROWS_AS(spct::tokenizer::parse_chat_template("jinja"), spct::UsageError);
-  CHECK_THROWS_WITH(spct::tokenizer::parse_chat_template("ChatML"),
-                    Contains("tokenizer.chat_template") && Contains("ChatML") && Contains("none, chatml, llama3"));
-}
-
 TEST_CASE("none joins the contents with newlines and adds no generation prompt", "[tokenizer][chat]") {
   CHECK(render_chat(ChatTemplate::kNone, kConversation, true) == "Be brief.\n2+2?\n4\n and 3+3? ");
   CHECK(render_chat(ChatTemplate::kNone, std::vector<ChatMessage>{{"user", "12+7="}}, true) == "12+7=");

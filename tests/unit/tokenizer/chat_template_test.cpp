@@ -2,9 +2,6 @@
 
 #include <catch2/catch.hpp>
 
-#include "core/error.h"
-
-using Catch::Matchers::Contains;
 using spct::tokenizer::ChatMessage;
 using spct::tokenizer::ChatTemplate;
 using spct::tokenizer::render_chat;

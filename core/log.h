@@ -6,10 +6,12 @@
 
 #include <string>
 
+#include "core/config/choices.h"
+
 namespace spct {
 
-// Sets the global logger's level ("trace" .. "error") and the prefix "[rank 3 reward]". Call once per process,
+// Sets the global logger's level (run.log_level) and the prefix "[rank 3 reward]". Call once per process,
 // again when the role is known. Messages go to stderr; stdout is kept for results (tables, JSON, YAML).
-void init_logging(const std::string& level, int rank = -1, const std::string& role = "");
+void init_logging(config::LogLevel level, int rank = -1, const std::string& role = "");
 
 }  // namespace spct

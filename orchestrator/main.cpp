@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   spct::cli::register_export(app);
 
   try {
-    spct::init_logging("info");
+    spct::init_logging(spct::config::LogLevel::kInfo);
     app.parse(argc, argv);
     return 0;
   } catch (const CLI::Success& e) {

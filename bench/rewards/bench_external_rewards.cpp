@@ -55,9 +55,7 @@ int main(int argc, char** argv) {
     return total;
   };
 
-  spct::config::Config config;
-  config.reward.functions = {"exact_match"};
-  const CombinedReward rule = CombinedReward::from_config(config);
+  const CombinedReward rule = CombinedReward::make({"exact_match"}, {}, {});
   measure("in-process rule (exact_match)", groups, size, [&] {
     double total = 0;
     for (const std::string& completion : completions) total += rule.score({"12+7=", completion, "19", 3, false}).total;

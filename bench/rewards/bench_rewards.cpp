@@ -71,13 +71,12 @@ void bench_functions(double seconds, const std::string& shape, const std::vector
   run("format", FormatReward("<think>.*</think>.*", "reward.format_pattern"));
   run("overlong", OverlongPenalty(1024, 256));
 
-  spct::config::Config config;
-  config.reward.functions = {"exact_match", "format", "overlong"};
-  config.reward.answer_format = format == AnswerFormat::kBoxed ? "boxed" : "line";
-  config.reward.format_pattern = "<think>.*</think>.*";
-  config.rollout.max_new_tokens = 1024;
-  config.reward.overlong_buffer = 256;
-  const auto combined = CombinedReward::from_config(config);
+  spct::reward::RuleOptions options;
+  options.answer_format = format;
+  options.format_pattern = "<think>.*</think>.*";
+  options.max_new_tokens = 1024;
+  options.overlong_buffer = 256;
+  const auto combined = CombinedReward::make({"exact_match", "format", "overlong"}, {}, options);
   measure("combined exact+format+overlong (" + shape + ")", seconds, static_cast<int64_t>(inputs.size()), [&] {
     double sum = 0;
     for (const auto& input : inputs) sum += combined.score(input).total;
@@ -108,7 +107,7 @@ void bench_data(double seconds) {
   for (const TaskKind kind : {TaskKind::kAdd, TaskKind::kReverse, TaskKind::kCount}) {
     const auto task = std::make_shared<SyntheticTask>(TaskOptions{kind, 9, 3}, Split::kTrain, 1, 64);
     PromptStream stream(task, 1, true);
-    measure("task " + task_name(kind) + " items", seconds, 1000, [&] {
+    measure("task " + spct::config::to_string(kind) + " items", seconds, 1000, [&] {
       double sum = 0;
       for (int i = 0; i < 1000; ++i) sum += static_cast<double>(stream.next().answer.size());
       return sum;

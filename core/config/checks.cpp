@@ -64,9 +64,10 @@ std::vector<CheckFailure> check_consistency(const Config& c) {
   }
 
   // Data source: exactly one of a built-in task and a file.
-  if (c.data.task.empty() == c.data.path.empty()) {
-    fail(c.data.task.empty() ? "set data.task (a built-in task) or data.path (a JSONL or Parquet file)"
-                             : "data.task and data.path are both set: choose one (set data.task to \"\" for a file)",
+  if ((c.data.task == DataTask::kNone) == c.data.path.empty()) {
+    fail(c.data.task == DataTask::kNone
+             ? "set data.task (a built-in task) or data.path (a JSONL or Parquet file)"
+             : "data.task and data.path are both set: choose one (set data.task to \"\" for a file)",
          {"data.task", "data.path"});
   }
   // Field names of a prompt file: each part of an item has its own key, else one would shadow another.
@@ -177,7 +178,7 @@ std::vector<CheckFailure> check_consistency(const Config& c) {
 
   // GRM training (orchestrator/jobs/grm_jobs.h, and GRPO on preference prompts with grm_correct).
   const bool preference_data =
-      c.data.task == "preference" || (!c.data.path.empty() && c.data.format == DataFormat::kPreference);
+      c.data.task == DataTask::kPreference || (!c.data.path.empty() && c.data.format == DataFormat::kPreference);
   const bool grm_job = c.run.job == Job::kGrmRft || c.run.job == Job::kMetaRm || c.run.job == Job::kScalarRm;
   if (grm_job && !preference_data) {
     fail("run.job " + to_string(c.run.job) +

@@ -62,6 +62,62 @@ enum class LrDecay { kConstant, kCosine };
 // observe.rollout_log_compress.
 enum class RolloutLogCompression { kZstd, kNone };
 
+// run.log_level: the least severe log message printed (core/log.h).
+enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
+
+// The built-in chat templates (models/tokenizer/chat_template.h); tokenizer.chat_template_fallback.
+enum class ChatTemplate { kNone, kChatml, kLlama3 };
+
+// tokenizer.chat_template: a built-in template, the model's own Jinja template (kModel), or the model's when it
+// has one and else tokenizer.chat_template_fallback (kAuto).
+enum class ChatTemplateChoice { kNone, kChatml, kLlama3, kModel, kAuto };
+
+// The built-in template `choice` names, or nullopt for kModel and kAuto.
+constexpr std::optional<ChatTemplate> builtin_template(ChatTemplateChoice choice) {
+  switch (choice) {
+    case ChatTemplateChoice::kNone: return ChatTemplate::kNone;
+    case ChatTemplateChoice::kChatml: return ChatTemplate::kChatml;
+    case ChatTemplateChoice::kLlama3: return ChatTemplate::kLlama3;
+    case ChatTemplateChoice::kModel:
+    case ChatTemplateChoice::kAuto: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// The built-in tasks with verifiable answers (orchestrator/data/synthetic_task.h); data.preference_task.
+enum class TaskKind { kAdd, kReverse, kCount, kTally };
+
+// data.task: a built-in task, synthetic preference items made from data.preference_task (kPreference), or none
+// (spelled "") when data.path names the prompts.
+enum class DataTask { kNone, kAdd, kReverse, kCount, kTally, kPreference };
+
+// The built-in task `task` generates prompts of, or nullopt for kNone and kPreference.
+constexpr std::optional<TaskKind> synthetic_task(DataTask task) {
+  switch (task) {
+    case DataTask::kAdd: return TaskKind::kAdd;
+    case DataTask::kReverse: return TaskKind::kReverse;
+    case DataTask::kCount: return TaskKind::kCount;
+    case DataTask::kTally: return TaskKind::kTally;
+    case DataTask::kNone:
+    case DataTask::kPreference: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// data.answer_extraction: how the reference answer is cut out of a dataset's answer field
+// (orchestrator/data/reference_answer.h).
+enum class ReferenceExtraction { kNone, kGsm8k, kBoxed };
+
+// reward.answer_format: where a rule reward finds the answer in a completion (workers/reward/rules/
+// answer_extraction.h).
+enum class AnswerFormat { kLine, kBoxed };
+
+// grm.parse_fallback: what an unparsable critique does in a vote (workers/reward/grm/voting.h).
+enum class ParseFallback { kSkip, kMiddle, kFail };
+
+// observe.progress: kAuto is kBar when stderr is a terminal, else kLines (orchestrator/observe/progress.h).
+enum class ProgressSetting { kAuto, kBar, kLines };
+
 // The spellings of enum E, in the order the docs list them. Specialised below for every choice.
 template <class E>
 struct ChoiceTable;
@@ -200,6 +256,76 @@ template <>
 struct ChoiceTable<RolloutLogCompression> {
   static constexpr std::array<std::pair<RolloutLogCompression, std::string_view>, 2> kNames = {
       {{RolloutLogCompression::kZstd, "zstd"}, {RolloutLogCompression::kNone, "none"}}};
+};
+
+template <>
+struct ChoiceTable<LogLevel> {
+  static constexpr std::array<std::pair<LogLevel, std::string_view>, 5> kNames = {{{LogLevel::kTrace, "trace"},
+                                                                                   {LogLevel::kDebug, "debug"},
+                                                                                   {LogLevel::kInfo, "info"},
+                                                                                   {LogLevel::kWarn, "warn"},
+                                                                                   {LogLevel::kError, "error"}}};
+};
+
+template <>
+struct ChoiceTable<ChatTemplate> {
+  static constexpr std::array<std::pair<ChatTemplate, std::string_view>, 3> kNames = {
+      {{ChatTemplate::kNone, "none"}, {ChatTemplate::kChatml, "chatml"}, {ChatTemplate::kLlama3, "llama3"}}};
+};
+
+template <>
+struct ChoiceTable<ChatTemplateChoice> {
+  static constexpr std::array<std::pair<ChatTemplateChoice, std::string_view>, 5> kNames = {
+      {{ChatTemplateChoice::kNone, "none"},
+       {ChatTemplateChoice::kChatml, "chatml"},
+       {ChatTemplateChoice::kLlama3, "llama3"},
+       {ChatTemplateChoice::kModel, "model"},
+       {ChatTemplateChoice::kAuto, "auto"}}};
+};
+
+template <>
+struct ChoiceTable<TaskKind> {
+  static constexpr std::array<std::pair<TaskKind, std::string_view>, 4> kNames = {{{TaskKind::kAdd, "add"},
+                                                                                   {TaskKind::kReverse, "reverse"},
+                                                                                   {TaskKind::kCount, "count"},
+                                                                                   {TaskKind::kTally, "tally"}}};
+};
+
+template <>
+struct ChoiceTable<DataTask> {
+  static constexpr std::array<std::pair<DataTask, std::string_view>, 6> kNames = {
+      {{DataTask::kNone, ""},
+       {DataTask::kAdd, "add"},
+       {DataTask::kReverse, "reverse"},
+       {DataTask::kCount, "count"},
+       {DataTask::kTally, "tally"},
+       {DataTask::kPreference, "preference"}}};
+};
+
+template <>
+struct ChoiceTable<ReferenceExtraction> {
+  static constexpr std::array<std::pair<ReferenceExtraction, std::string_view>, 3> kNames = {
+      {{ReferenceExtraction::kNone, "none"},
+       {ReferenceExtraction::kGsm8k, "gsm8k"},
+       {ReferenceExtraction::kBoxed, "boxed"}}};
+};
+
+template <>
+struct ChoiceTable<AnswerFormat> {
+  static constexpr std::array<std::pair<AnswerFormat, std::string_view>, 2> kNames = {
+      {{AnswerFormat::kLine, "line"}, {AnswerFormat::kBoxed, "boxed"}}};
+};
+
+template <>
+struct ChoiceTable<ParseFallback> {
+  static constexpr std::array<std::pair<ParseFallback, std::string_view>, 3> kNames = {
+      {{ParseFallback::kSkip, "skip"}, {ParseFallback::kMiddle, "middle"}, {ParseFallback::kFail, "fail"}}};
+};
+
+template <>
+struct ChoiceTable<ProgressSetting> {
+  static constexpr std::array<std::pair<ProgressSetting, std::string_view>, 3> kNames = {
+      {{ProgressSetting::kAuto, "auto"}, {ProgressSetting::kBar, "bar"}, {ProgressSetting::kLines, "lines"}}};
 };
 
 }  // namespace spct::config

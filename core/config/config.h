@@ -1,8 +1,7 @@
 // The experiment config as plain structs: what every component reads. Field meanings, types, defaults and
 // valid ranges are declared once, in core/config/schema_*.cpp; docs/configuration.md is generated from there.
 // Defaults live here as member initialisers (the schema reads them back, so there is one source of truth).
-// Enumerations are enum classes (core/config/choices.h), parsed from their spellings once at load time; a few
-// free-form names (data.task, tokenizer.chat_template, ...) stay strings checked against the schema's choices.
+// Enumerations are enum classes (core/config/choices.h), parsed from their spellings once at load time.
 #pragma once
 
 #include <cstdint>
@@ -19,7 +18,7 @@ struct RunSection {
   int64_t seed = 1;
   int64_t steps = 40;
   int64_t threads = 0;
-  std::string log_level = "info";
+  LogLevel log_level = LogLevel::kInfo;
   bool verify_learner_sync = false;
   Job job = Job::kGrpo;
 };
@@ -79,12 +78,12 @@ struct ModelSection {
 struct TokenizerSection {
   TokenizerKind kind = TokenizerKind::kChar;
   std::string path;
-  std::string chat_template = "none";
-  std::string chat_template_fallback = "none";  // the built-in `auto` uses for a model without a template
+  ChatTemplateChoice chat_template = ChatTemplateChoice::kNone;
+  ChatTemplate chat_template_fallback = ChatTemplate::kNone;  // the built-in `auto` uses for a model without one
 };
 
 struct DataSection {
-  std::string task = "add";
+  DataTask task = DataTask::kAdd;
   std::string path;
   bool shuffle = true;
   int64_t max_prompt_tokens = 64;
@@ -93,7 +92,7 @@ struct DataSection {
   int64_t max_operand = 9;
   int64_t max_length = 3;
   DataFormat format = DataFormat::kPrompts;
-  std::string preference_task = "add";
+  TaskKind preference_task = TaskKind::kAdd;
   int64_t preference_responses = 2;
   // The keys (JSONL) or columns (Parquet) an item's parts are read from, and how the reference answer is cut
   // out of the answer field (orchestrator/data/reference_answer.h).
@@ -101,7 +100,7 @@ struct DataSection {
   std::string messages_field = "messages";
   std::string answer_field = "answer";
   std::string id_field = "id";
-  std::string answer_extraction = "none";  // "none", "gsm8k", "boxed"
+  ReferenceExtraction answer_extraction = ReferenceExtraction::kNone;
 };
 
 struct RolloutSection {
@@ -122,7 +121,7 @@ struct RolloutSection {
 struct RewardSection {
   std::vector<std::string> functions = {"exact_match"};
   std::vector<double> weights;
-  std::string answer_format = "line";
+  AnswerFormat answer_format = AnswerFormat::kLine;
   bool case_sensitive = true;
   bool normalize_whitespace = true;
   double numeric_rel_tolerance = 1e-6;
@@ -146,7 +145,7 @@ struct GrmSection {
   int64_t meta_samples = 0;
   double temperature = 0.5;
   int64_t max_responses_per_pass = 8;
-  std::string parse_fallback = "skip";
+  ParseFallback parse_fallback = ParseFallback::kSkip;
   int64_t score_min = 1;
   int64_t score_max = 10;
   double rule_weight = 0.0;
@@ -221,7 +220,7 @@ struct CheckpointSection {
 
 // What the orchestrator shows while a run is going: progress output, TensorBoard files, the status endpoint.
 struct ObserveSection {
-  std::string progress = "auto";
+  ProgressSetting progress = ProgressSetting::kAuto;
   int64_t progress_every_steps = 10;
   double progress_every_s = 60;
   bool tensorboard = true;

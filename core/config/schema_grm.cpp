@@ -22,10 +22,9 @@ void add_grm_fields(SchemaBuilder& b) {
                 "Most responses one critique scores; a larger group is split into balanced chunks, each voted on "
                 "separately with the same number of critiques.",
                 {.min = 2, .max = 1024});
-  b.add_string("parse_fallback", f(&GrmSection::parse_fallback),
+  b.add_choice("parse_fallback", f(&GrmSection::parse_fallback),
                "A critique whose scores cannot be parsed: skip = vote without it (totals rescaled to `samples`), "
-               "middle = it scores every response (score_min + score_max) / 2, fail = the group gets no GRM reward.",
-               {.choices = {"skip", "middle", "fail"}});
+               "middle = it scores every response (score_min + score_max) / 2, fail = the group gets no GRM reward.");
   b.add_integer("score_min", f(&GrmSection::score_min), "Lowest score a critique may give (paper: 1).",
                 {.min = 0, .max = 1000});
   b.add_integer("score_max", f(&GrmSection::score_max), "Highest score a critique may give (paper: 10).",

@@ -78,14 +78,12 @@ void add_tokenizer_fields(SchemaBuilder& b) {
   b.add_choice("kind", f(&TokenizerSection::kind),
                "char: the built-in character tokenizer of the synthetic tasks; hf: a Hugging Face tokenizer.json.");
   b.add_string("path", f(&TokenizerSection::path), "tokenizer.json for kind hf (default: the model directory's).");
-  b.add_string("chat_template", f(&TokenizerSection::chat_template),
+  b.add_choice("chat_template", f(&TokenizerSection::chat_template),
                "How chat-style prompts are rendered: none (plain text), chatml (Qwen), llama3; model: the Jinja "
                "chat_template of the tokenizer's tokenizer_config.json (or chat_template.jinja), as transformers "
-               "renders it; auto: the model's template when it has one, else chat_template_fallback.",
-               {.choices = {"none", "chatml", "llama3", "model", "auto"}});
-  b.add_string("chat_template_fallback", f(&TokenizerSection::chat_template_fallback),
-               "The built-in template chat_template auto uses when the model has no template of its own.",
-               {.choices = {"none", "chatml", "llama3"}});
+               "renders it; auto: the model's template when it has one, else chat_template_fallback.");
+  b.add_choice("chat_template_fallback", f(&TokenizerSection::chat_template_fallback),
+               "The built-in template chat_template auto uses when the model has no template of its own.");
 }
 
 }  // namespace spct::config

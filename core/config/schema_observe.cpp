@@ -6,11 +6,10 @@ namespace spct::config {
 
 void add_observe_fields(SchemaBuilder& b) {
   const auto f = [](auto member) { return bind(&Config::observe, member); };
-  b.add_string("progress", f(&ObserveSection::progress),
+  b.add_choice("progress", f(&ObserveSection::progress),
                "Progress output of the orchestrator: `bar` redraws one line in place (for a terminal), `lines` prints "
                "a plain line every `progress_every_steps` steps or `progress_every_s` seconds (for SLURM logs and "
-               "CI), `auto` picks `bar` when stderr is a terminal and `lines` otherwise.",
-               {.choices = {"auto", "bar", "lines"}});
+               "CI), `auto` picks `bar` when stderr is a terminal and `lines` otherwise.");
   b.add_integer("progress_every_steps", f(&ObserveSection::progress_every_steps),
                 "In `lines` mode, print a progress line at least every this many steps (and always after the first "
                 "and the last step).",

@@ -17,8 +17,7 @@ void add_run_fields(SchemaBuilder& b) {
                 "Intra-op threads per rank; 0 divides the node's cores evenly among the ranks on it (1 for a new "
                 "policy narrower than 256, whose ops are too small to split).",
                 {.min = 0, .max = 1024});
-  b.add_string("log_level", f(&RunSection::log_level), "Least severe log message printed.",
-               {.choices = {"trace", "debug", "info", "warn", "error"}});
+  b.add_choice("log_level", f(&RunSection::log_level), "Least severe log message printed.");
   b.add_bool("verify_learner_sync", f(&RunSection::verify_learner_sync),
              "After every step, compare a SHA-256 of every learner's weights and stop the run if they differ "
              "(costs a pass over the weights; for tests and debugging).");

@@ -5,9 +5,8 @@ namespace spct::config {
 
 void add_data_fields(SchemaBuilder& b) {
   const auto f = [](auto member) { return bind(&Config::data, member); };
-  b.add_string("task", f(&DataSection::task),
-               "Built-in task with verifiable answers, generated from the seed; empty when `path` is set.",
-               {.choices = {"", "add", "reverse", "count", "tally", "preference"}});
+  b.add_choice("task", f(&DataSection::task),
+               "Built-in task with verifiable answers, generated from the seed; empty when `path` is set.");
   b.add_string("path", f(&DataSection::path),
                "Prompt dataset file: Parquet when the name ends in `.parquet` (one row an item), else JSONL (one "
                "object a line), each item with `prompt` (or chat `messages`) and `answer` (docs/data.md).");
@@ -32,10 +31,9 @@ void add_data_fields(SchemaBuilder& b) {
   b.add_choice("format", f(&DataSection::format),
                "What the lines of `path` hold: `prompts` (prompt + answer) or `preference` (RewardBench pairs or "
                "listwise items, turned into GRM critique prompts).");
-  b.add_string("preference_task", f(&DataSection::preference_task),
+  b.add_choice("preference_task", f(&DataSection::preference_task),
                "Task `preference`: the built-in task whose problems and verifier make the synthetic preference "
-               "items (the correct answer among plausible wrong ones).",
-               {.choices = {"add", "reverse", "count", "tally"}});
+               "items (the correct answer among plausible wrong ones).");
   b.add_integer("preference_responses", f(&DataSection::preference_responses),
                 "Task `preference`: responses per item (n); 1 = the single-response 0/1 variant.",
                 {.min = 1, .max = 8});
@@ -49,11 +47,10 @@ void add_data_fields(SchemaBuilder& b) {
                "Key or column of an item's reference answer (a string or a number), e.g. `solution`.");
   b.add_string("id_field", f(&DataSection::id_field),
                "Key or column of an item's optional id (a string or an integer; default line-N or row-N).");
-  b.add_string("answer_extraction", f(&DataSection::answer_extraction),
+  b.add_choice("answer_extraction", f(&DataSection::answer_extraction),
                "How the reference answer is cut out of `answer_field`: `none` = as it is; `gsm8k` = the text "
                "after the last `####`, thousands separators removed; `boxed` = the last \\boxed{...} (MATH "
-               "solutions). An item the extraction finds nothing in stops loading, naming file, line and field.",
-               {.choices = {"none", "gsm8k", "boxed"}});
+               "solutions). An item the extraction finds nothing in stops loading, naming file, line and field.");
 }
 
 void add_rollout_fields(SchemaBuilder& b) {
@@ -106,11 +103,10 @@ void add_reward_fields(SchemaBuilder& b) {
   b.add_number_list("weights", f(&RewardSection::weights),
                     "Weight of each function, in order; empty gives every function weight 1.",
                     {.min = -1e6, .max = 1e6});
-  b.add_string(
+  b.add_choice(
       "answer_format", f(&RewardSection::answer_format),
       "Where exact_match, numeric_match and math_match find the answer: `line` = the completion up to the first "
-      "newline or stop string; `boxed` = the last \\boxed{...} (math style).",
-      {.choices = {"line", "boxed"}});
+      "newline or stop string; `boxed` = the last \\boxed{...} (math style).");
   b.add_bool("case_sensitive", f(&RewardSection::case_sensitive), "exact_match compares letters case-sensitively.");
   b.add_bool("normalize_whitespace", f(&RewardSection::normalize_whitespace),
              "exact_match trims both answers and collapses runs of whitespace to one space.");

@@ -4,16 +4,13 @@
 
 namespace spct::tokenizer {
 
-ChatFormat ChatFormat::choose(std::string_view name, const std::string& tokenizer_dir, std::string_view fallback) {
-  if (name != "model" && name != "auto") {
-    if (name == "none" || name == "chatml" || name == "llama3") return ChatFormat(parse_chat_template(name));
-    throw UsageError("tokenizer.chat_template: unknown template \"" + std::string(name) +
-                     "\" (choices: none, chatml, llama3, model, auto)");
-  }
+ChatFormat ChatFormat::choose(config::ChatTemplateChoice choice, const std::string& tokenizer_dir,
+                              ChatTemplate fallback) {
+  if (const std::optional<ChatTemplate> builtin = config::builtin_template(choice)) return ChatFormat(*builtin);
   std::optional<ModelChatTemplate> found;
   if (!tokenizer_dir.empty()) found = ModelChatTemplate::find(tokenizer_dir);
   if (found) return ChatFormat(std::make_shared<const ModelChatTemplate>(std::move(*found)));
-  if (name == "auto") return ChatFormat(parse_chat_template(fallback));
+  if (choice == config::ChatTemplateChoice::kAuto) return ChatFormat(fallback);
   if (tokenizer_dir.empty()) {
     throw UsageError(
         "tokenizer.chat_template is model but neither tokenizer.path nor model.path says where the "
@@ -31,7 +28,7 @@ std::string ChatFormat::render(std::span<const ChatMessage> messages, bool add_g
 
 std::string ChatFormat::describe() const {
   if (model_) return "model template " + model_->origin();
-  return std::string(chat_template_name(builtin_));
+  return config::to_string(builtin_);
 }
 
 }  // namespace spct::tokenizer

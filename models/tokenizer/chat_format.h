@@ -19,11 +19,11 @@ class ChatFormat {
   explicit ChatFormat(ChatTemplate builtin) : builtin_(builtin) {}
   explicit ChatFormat(std::shared_ptr<const ModelChatTemplate> model) : model_(std::move(model)) {}
 
-  // The chat template `name` (none, chatml, llama3, model, auto) for the model whose tokenizer files are in
+  // The chat template `choice` (tokenizer.chat_template) for the model whose tokenizer files are in
   // `tokenizer_dir` (empty when there is none); `auto` without a model template is `fallback`. Throws
-  // UsageError for an unknown name, or for `model` when the directory is empty or has no template, and
-  // InputError for a template that does not load.
-  static ChatFormat choose(std::string_view name, const std::string& tokenizer_dir, std::string_view fallback);
+  // UsageError for `model` when the directory is empty or has no template, and InputError for a template that
+  // does not load.
+  static ChatFormat choose(config::ChatTemplateChoice choice, const std::string& tokenizer_dir, ChatTemplate fallback);
 
   // The prompt for `messages`; with `add_generation_prompt`, followed by the opening of an assistant turn.
   // Throws InputError when a model template fails or rejects the conversation (with the template's message).

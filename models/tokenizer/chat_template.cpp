@@ -14,23 +14,6 @@ std::string_view trim(std::string_view text) {
 
 }  // namespace
 
-ChatTemplate parse_chat_template(std::string_view name) {
-  if (name == "none") return ChatTemplate::kNone;
-  if (name == "chatml") return ChatTemplate::kChatml;
-  if (name == "llama3") return ChatTemplate::kLlama3;
-  throw UsageError("tokenizer.chat_template: unknown template \"" + std::string(name) +
-                   "\" (choices: none, chatml, llama3)");
-}
-
-std::string_view chat_template_name(ChatTemplate chat_template) {
-  switch (chat_template) {
-    case ChatTemplate::kNone: return "none";
-    case ChatTemplate::kChatml: return "chatml";
-    case ChatTemplate::kLlama3: return "llama3";
-  }
-  return "none";
-}
-
 std::string render_chat(ChatTemplate chat_template, std::span<const ChatMessage> messages, bool add_generation_prompt) {
   std::string out;
   switch (chat_template) {

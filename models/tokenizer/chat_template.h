@@ -16,6 +16,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/config/choices.h"
+
 namespace spct::tokenizer {
 
 struct ChatMessage {
@@ -23,14 +25,8 @@ struct ChatMessage {
   std::string content;
 };
 
-enum class ChatTemplate { kNone, kChatml, kLlama3 };
-
-// The template named `name` ("none", "chatml", "llama3"). Throws spct::UsageError naming the unknown name and
-// the choices.
-ChatTemplate parse_chat_template(std::string_view name);
-
-// The name of `chat_template` as the config spells it.
-std::string_view chat_template_name(ChatTemplate chat_template);
+// The built-in templates; config::to_string gives a template's name.
+using config::ChatTemplate;
 
 // The prompt for `messages`; with `add_generation_prompt`, followed by the opening of an assistant turn for the
 // model to complete (nothing for `none`).

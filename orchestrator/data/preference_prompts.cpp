@@ -74,7 +74,7 @@ PreferenceSources make_preference_sources(const config::Config& config, const To
   const grm::PromptOptions prompt = grm::PromptOptions::from_config(config.grm);
   const auto seed = static_cast<uint64_t>(config.run.seed);
   PreferenceSources sources;
-  if (data.task == "preference") {
+  if (data.task == config::DataTask::kPreference) {
     const PreferenceTaskOptions options = preference_task_options(data);
     const auto eval_size = static_cast<uint64_t>(data.eval_size);
     sources.train = std::make_shared<PreferencePrompts>(

@@ -139,12 +139,7 @@ bool verify_answer(const PromptItem& problem, const std::string& response) {
 
 PreferenceTaskOptions preference_task_options(const config::DataSection& data) {
   PreferenceTaskOptions options;
-  try {
-    options.task = {parse_task_kind(data.preference_task), data.max_operand, data.max_length};
-  } catch (const UsageError&) {
-    throw UsageError("data.preference_task: unknown task \"" + data.preference_task +
-                     "\" (choose add, reverse, count or tally)");
-  }
+  options.task = {data.preference_task, data.max_operand, data.max_length};
   options.responses = data.preference_responses;
   return options;
 }
@@ -166,7 +161,7 @@ grm::PreferenceItem SyntheticPreferences::at(uint64_t index) const {
   SplitMix64 rng(mix_keys(seed_, kPreferenceSalt, hash_text(problem.id, 0)));
   grm::PreferenceItem item;
   item.query = problem.prompt;
-  item.subset = task_name(options_.task.kind);
+  item.subset = config::to_string(options_.task.kind);
   item.where = "synthetic " + problem.id;
   if (options_.responses == 1) {
     // The single-response variant: correct half of the time.

@@ -63,8 +63,7 @@ inline constexpr int kTallyKindSixths[] = {3, 1, 1, 1};
 // Most responses an item may show.
 inline constexpr int64_t kMaxPreferenceResponses = 8;
 
-// From data.preference_task, data.preference_responses, data.max_operand and data.max_length. Throws
-// spct::UsageError naming data.preference_task for an unknown task.
+// From data.preference_task, data.preference_responses, data.max_operand and data.max_length.
 PreferenceTaskOptions preference_task_options(const config::DataSection& data);
 
 class SyntheticPreferences {

@@ -1,7 +1,5 @@
 #include "orchestrator/data/reference_answer.h"
 
-#include "core/error.h"
-
 namespace spct::data {
 
 namespace {
@@ -47,13 +45,6 @@ std::optional<std::string> last_boxed(std::string_view text) {
 }
 
 }  // namespace
-
-ReferenceExtraction parse_reference_extraction(const std::string& name) {
-  if (name == "none") return ReferenceExtraction::kNone;
-  if (name == "gsm8k") return ReferenceExtraction::kGsm8k;
-  if (name == "boxed") return ReferenceExtraction::kBoxed;
-  throw UsageError("data.answer_extraction: unknown extraction \"" + name + "\" (choose none, gsm8k or boxed)");
-}
 
 std::optional<std::string> extract_reference_answer(std::string_view text, ReferenceExtraction kind) {
   std::optional<std::string> answer;

@@ -9,12 +9,11 @@
 #include <string>
 #include <string_view>
 
+#include "core/config/choices.h"
+
 namespace spct::data {
 
-enum class ReferenceExtraction { kNone, kGsm8k, kBoxed };
-
-// "none", "gsm8k", "boxed" -> the kind. Throws spct::UsageError naming data.answer_extraction otherwise.
-ReferenceExtraction parse_reference_extraction(const std::string& name);
+using config::ReferenceExtraction;  // data.answer_extraction
 
 // The reference answer in `text`, or nullopt when the extraction finds none (no "####", no complete \boxed{},
 // or an empty answer).

@@ -1,6 +1,7 @@
 #include "orchestrator/data/synthetic_task.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -30,26 +31,10 @@ std::string random_letters(SplitMix64& rng, int64_t max_length) {
 
 }  // namespace
 
-TaskKind parse_task_kind(const std::string& name) {
-  if (name == "add") return TaskKind::kAdd;
-  if (name == "reverse") return TaskKind::kReverse;
-  if (name == "count") return TaskKind::kCount;
-  if (name == "tally") return TaskKind::kTally;
-  throw UsageError("data.task: unknown task \"" + name + "\" (choose add, reverse, count or tally)");
-}
-
-std::string task_name(TaskKind kind) {
-  switch (kind) {
-    case TaskKind::kAdd: return "add";
-    case TaskKind::kReverse: return "reverse";
-    case TaskKind::kCount: return "count";
-    case TaskKind::kTally: return "tally";
-  }
-  return "unknown";
-}
-
 TaskOptions task_options(const config::DataSection& data) {
-  return {parse_task_kind(data.task), data.max_operand, data.max_length};
+  const std::optional<TaskKind> kind = config::synthetic_task(data.task);
+  if (!kind) throw UsageError("data.task \"" + config::to_string(data.task) + "\" is no built-in task of prompts");
+  return {*kind, data.max_operand, data.max_length};
 }
 
 SyntheticTask::SyntheticTask(TaskOptions options, Split split, uint64_t seed, uint64_t eval_size)
@@ -131,11 +116,11 @@ PromptItem SyntheticTask::at(uint64_t index) const {
   for (int attempt = 0; attempt < kMaxDraws; ++attempt) {
     PromptItem item = draw(mix_keys(base, static_cast<uint64_t>(attempt)), base);
     if (in_eval_partition(item.prompt) != eval) continue;
-    item.id = task_name(options_.kind) + (eval ? "/eval/" : "/train/") + std::to_string(index);
+    item.id = config::to_string(options_.kind) + (eval ? "/eval/" : "/train/") + std::to_string(index);
     return item;
   }
   const std::string key = options_.kind == TaskKind::kAdd ? "data.max_operand" : "data.max_length";
-  throw UsageError("data.task " + task_name(options_.kind) + ": " + key +
+  throw UsageError("data.task " + config::to_string(options_.kind) + ": " + key +
                    " is too small to split problems into disjoint train and eval sets; raise it");
 }
 
@@ -153,7 +138,7 @@ PromptItem SyntheticTask::longest_prompt() const {
 }
 
 std::string SyntheticTask::fingerprint() const {
-  std::string text = "task=" + task_name(options_.kind);
+  std::string text = "task=" + config::to_string(options_.kind);
   text += options_.kind == TaskKind::kAdd ? " max_operand=" + std::to_string(options_.max_operand)
                                           : " max_length=" + std::to_string(options_.max_length);
   if (split_ == Split::kTrain) return text + " split=train seed=" + std::to_string(seed_);

@@ -29,7 +29,7 @@
 
 namespace spct::data {
 
-enum class TaskKind { kAdd, kReverse, kCount, kTally };
+using config::TaskKind;  // config::to_string gives a task's name
 enum class Split { kTrain, kEval };
 
 struct TaskOptions {
@@ -66,11 +66,8 @@ class SyntheticTask final : public PromptSource {
   const uint64_t eval_size_;
 };
 
-// "add" -> kAdd, ... Throws spct::UsageError naming data.task otherwise.
-TaskKind parse_task_kind(const std::string& name);
-std::string task_name(TaskKind kind);
-
-// The task options in `config.data`.
+// The task options in `config.data`. Throws spct::UsageError naming data.task when it is no built-in task of
+// prompts (empty, or preference).
 TaskOptions task_options(const config::DataSection& data);
 
 }  // namespace spct::data

@@ -15,12 +15,13 @@
 #include "orchestrator/run/thread_count.h"
 #include "orchestrator/train/policy_setup.h"
 #include "workers/reward/grm_reward/grm_backends.h"
+#include "workers/reward/reward_worker_options.h"
 
 namespace spct::eval {
 namespace {
 
 bool preference_data(const config::DataSection& data) {
-  return data.task == "preference" || data.format == config::DataFormat::kPreference;
+  return data.task == config::DataTask::kPreference || data.format == config::DataFormat::kPreference;
 }
 
 bool evaluates_grm(const config::Config& config) {
@@ -30,7 +31,7 @@ bool evaluates_grm(const config::Config& config) {
 
 std::vector<grm::PreferenceItem> preference_items(const config::Config& config) {
   const config::DataSection& data = config.data;
-  if (data.task == "preference") {
+  if (data.task == config::DataTask::kPreference) {
     return data::make_synthetic_preferences(data::preference_task_options(data), data::Split::kEval,
                                             static_cast<uint64_t>(config.run.seed),
                                             static_cast<uint64_t>(data.eval_size));
@@ -61,7 +62,7 @@ std::vector<int> k_list(const config::EvalSection& eval) {
 nlohmann::json evaluate(const config::Config& config) {
   if (evaluates_grm(config)) {
     const std::vector<grm::PreferenceItem> items = preference_items(config);
-    reward::GrmBackends backends = reward::make_grm_backends(config);
+    reward::GrmBackends backends = reward::make_grm_backends(reward::grm_backend_options(config));
     spdlog::info("evaluating the GRM {} on {} preference items{}",
                  config.grm.backend == config::GrmBackend::kLocal ? config.grm.model_path : "(remote)", items.size(),
                  backends.rater ? " with the meta RM " + config.grm.meta_model_path : "");
@@ -73,9 +74,10 @@ nlohmann::json evaluate(const config::Config& config) {
   }
   const auto tokenizer = train::make_run_tokenizer(config);
   const auto policy = train::make_policy(config, *tokenizer);
-  spdlog::info("evaluating the policy {} on the eval split of {}",
-               config.model.path.empty() ? "(new model from run.seed)" : config.model.path,
-               config.data.task.empty() ? config.data.eval_path : config.data.task);
+  spdlog::info(
+      "evaluating the policy {} on the eval split of {}",
+      config.model.path.empty() ? "(new model from run.seed)" : config.model.path,
+      config.data.task == config::DataTask::kNone ? config.data.eval_path : config::to_string(config.data.task));
   const PolicyEvalResult result = evaluate_policy(config, *tokenizer, *policy);
   std::cout << policy_table(result) << std::flush;
   return policy_report_json(result, config);

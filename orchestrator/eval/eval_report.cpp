@@ -91,7 +91,8 @@ nlohmann::json policy_report_json(const PolicyEvalResult& result, const config::
   }
   nlohmann::json report = {{"target", "policy"},
                            {"model", config.model.path},
-                           {"task", config.data.task.empty() ? config.data.eval_path : config.data.task},
+                           {"task", config.data.task == config::DataTask::kNone ? config.data.eval_path
+                                                                                : config::to_string(config.data.task)},
                            {"verifier", result.verifier},
                            {"items", result.items},
                            {"correct", result.correct},

@@ -10,6 +10,7 @@
 #include "orchestrator/data/deterministic_random.h"
 #include "orchestrator/data/prompt_sources.h"
 #include "orchestrator/train/prompt_text.h"
+#include "workers/reward/reward_worker_options.h"
 #include "workers/reward/rules/combined_reward.h"
 
 namespace spct::eval {
@@ -98,10 +99,8 @@ PolicyEvalResult evaluate_policy(const config::Config& config, const tokenizer::
 
   PolicyEvalResult result;
   result.verifier = verifier_name(config.reward);
-  config::Config verifier_config = config;
-  verifier_config.reward.functions = {result.verifier};
-  verifier_config.reward.weights.clear();
-  const reward::CombinedReward verifier = reward::CombinedReward::from_config(verifier_config);
+  const reward::CombinedReward verifier =
+      reward::CombinedReward::make({result.verifier}, {}, reward::rule_options(config));
   const tokenizer::ChatFormat chat_format = tokenizer::make_chat_format(config.tokenizer, config.model.path);
 
   std::vector<EvalPrompt> prompts;

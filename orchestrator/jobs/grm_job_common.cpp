@@ -25,7 +25,8 @@ void set_job_threads(const config::Config& config) {
 
 data::PreferenceSources load_preference_data(const config::Config& config, const tokenizer::Tokenizer& tokenizer) {
   const config::DataSection& data = config.data;
-  if (data.task != "preference" && (data.path.empty() || data.format != config::DataFormat::kPreference)) {
+  if (data.task != config::DataTask::kPreference &&
+      (data.path.empty() || data.format != config::DataFormat::kPreference)) {
     throw UsageError("run.job " + config::to_string(config.run.job) +
                      " trains a GRM on preference data: set data.task preference, or data.path with "
                      "data.format preference");

@@ -95,7 +95,8 @@ int64_t rejective_fine_tuning(const config::Config& config, const run::RunDirect
   Metrics start;
   if (config.sft.warmup_steps > 0) start = train::warm_start(config, *tokenizer, *grm, nullptr, 0, 1);
   const grm::PromptTemplate prompt(grm::PromptOptions::from_config(config.grm));
-  grm::ModelCritiqueSampler sampler(grm, tokenizer, grm::ModelSamplerOptions::from_config(config));
+  grm::ModelCritiqueSampler sampler(
+      grm, tokenizer, grm::ModelSamplerOptions::from_config(config.grm, static_cast<uint64_t>(config.run.seed)));
   if (data.eval) add_accuracy(evaluate_grm(prompt, sampler, *data.eval, eval_count), start);
   log.write(0, start);
   if (data.eval) spdlog::info("GRM before RFT: held-out accuracy {:.3f}", start["grm/eval_accuracy"]);

@@ -16,6 +16,7 @@
 #include "workers/reward/grm_model/meta_rm.h"
 #include "workers/reward/grm_model/meta_rm_trainer.h"
 #include "workers/reward/grm_model/model_critique_sampler.h"
+#include "workers/reward/reward_worker_options.h"
 
 namespace spct::jobs {
 namespace {
@@ -61,7 +62,9 @@ int64_t train_meta_rm(const config::Config& config, const run::RunDirectory& dir
   }
   const auto began = std::chrono::steady_clock::now();
   const auto seed = static_cast<uint64_t>(config.run.seed);
-  std::unique_ptr<grm::ModelCritiqueSampler> sampler = grm::load_model_critique_sampler(config.grm.model_path, config);
+  std::unique_ptr<grm::ModelCritiqueSampler> sampler =
+      grm::load_model_critique_sampler(config.grm.model_path, reward::grm_backend_options(config).load,
+                                       grm::ModelSamplerOptions::from_config(config.grm, seed));
   const tokenizer::Tokenizer& tokenizer = sampler->tokenizer();
   const data::PreferenceSources data = load_preference_data(config, tokenizer);
   if (!data.eval) throw UsageError("run.job meta_rm needs held-out items: set data.eval_path for a JSONL file");

@@ -9,7 +9,6 @@
 #include <cstring>
 #include <vector>
 
-#include "core/error.h"
 #include "orchestrator/observe/eta.h"
 #include "orchestrator/run/metrics_log.h"
 
@@ -28,11 +27,13 @@ const double* find_metric(const Metrics& metrics, const char* name) {
 
 }  // namespace
 
-ProgressStyle resolve_progress_style(std::string_view setting, bool terminal) {
-  if (setting == "bar") return ProgressStyle::kBar;
-  if (setting == "lines") return ProgressStyle::kLines;
-  if (setting == "auto") return terminal ? ProgressStyle::kBar : ProgressStyle::kLines;
-  throw UsageError(fmt::format("observe.progress: '{}' is not one of auto, bar, lines", setting));
+ProgressStyle resolve_progress_style(config::ProgressSetting setting, bool terminal) {
+  switch (setting) {
+    case config::ProgressSetting::kBar: return ProgressStyle::kBar;
+    case config::ProgressSetting::kLines: return ProgressStyle::kLines;
+    case config::ProgressSetting::kAuto: break;
+  }
+  return terminal ? ProgressStyle::kBar : ProgressStyle::kLines;
 }
 
 bool stderr_is_terminal() {

@@ -20,15 +20,15 @@
 #include <string>
 #include <string_view>
 
+#include "core/config/choices.h"
 #include "core/metrics.h"
 
 namespace spct::observe {
 
 enum class ProgressStyle { kBar, kLines };
 
-// The style for an observe.progress setting ("auto", "bar" or "lines"); "auto" is kBar exactly when
-// `terminal`. Throws spct::UsageError naming observe.progress for any other setting.
-ProgressStyle resolve_progress_style(std::string_view setting, bool terminal);
+// The style for an observe.progress setting; kAuto is kBar exactly when `terminal`.
+ProgressStyle resolve_progress_style(config::ProgressSetting setting, bool terminal);
 
 // True when stderr is a terminal that honours "\r" and erase-line (TERM is not "dumb").
 bool stderr_is_terminal();

@@ -12,7 +12,7 @@ LocalBackend::LocalBackend(const config::Config& config, const tokenizer::Tokeni
     : group_size_(config.rollout.group_size),
       policy_(std::move(policy)),
       rollout_(rollout::rollout_worker_options(config), tokenizer, *policy_),
-      reward_(config, tokenizer),
+      reward_(reward::reward_worker_options(config), tokenizer),
       learner_(learner::grpo_learner_options(config), *policy_, nullptr),
       tokenizer_source_(tokenizer_source_of(config)) {}
 

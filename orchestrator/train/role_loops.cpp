@@ -167,7 +167,7 @@ uint64_t run_rollout_rank(comm::World& world, const config::Config& config, cons
 }
 
 uint64_t run_reward_rank(comm::World& world, const config::Config& config, const tokenizer::Tokenizer& tokenizer) {
-  const reward::RewardWorker worker(config, tokenizer);
+  const reward::RewardWorker worker(reward::reward_worker_options(config), tokenizer);
   comm::MpiCommunicator& comm = world.world();
   uint64_t step = 0;
   while (next_step(world, step)) {

@@ -11,7 +11,6 @@
 #include "core/error.h"
 #include "workers/reward/grm/voting.h"
 #include "workers/reward/rollout_notes.h"
-#include "workers/reward/rules/overlong_penalty.h"
 #include "workers/reward/scalar_rm/scalar_reward.h"
 
 namespace spct::reward {
@@ -19,26 +18,24 @@ namespace {
 
 constexpr const char* kGrm = "grm";
 
-bool lists_grm(const config::Config& config) {
-  const auto& functions = config.reward.functions;
-  return std::find(functions.begin(), functions.end(), kGrm) != functions.end();
+bool lists_grm(const RewardWorkerOptions& options) {
+  return std::find(options.functions.begin(), options.functions.end(), kGrm) != options.functions.end();
 }
 
 // Each function's weight in the total; see the combination rules in the header.
-std::vector<double> function_weights(const config::Config& config) {
-  const config::RewardSection& r = config.reward;
-  if (!r.weights.empty()) {
-    if (r.weights.size() != r.functions.size()) {
-      throw UsageError("reward.weights has " + std::to_string(r.weights.size()) + " entries but reward.functions has " +
-                       std::to_string(r.functions.size()));
+std::vector<double> function_weights(const RewardWorkerOptions& options) {
+  const std::vector<std::string>& functions = options.functions;
+  if (!options.weights.empty()) {
+    if (options.weights.size() != functions.size()) {
+      throw UsageError("reward.weights has " + std::to_string(options.weights.size()) +
+                       " entries but reward.functions has " + std::to_string(functions.size()));
     }
-    return r.weights;
+    return options.weights;
   }
-  if (!lists_grm(config)) return std::vector<double>(r.functions.size(), 1.0);
+  if (!lists_grm(options)) return std::vector<double>(functions.size(), 1.0);
+  const double rule_weight = options.grm.section.rule_weight;
   std::vector<double> weights;
-  for (const std::string& name : r.functions) {
-    weights.push_back(name == kGrm ? 1.0 - config.grm.rule_weight : config.grm.rule_weight);
-  }
+  for (const std::string& name : functions) weights.push_back(name == kGrm ? 1.0 - rule_weight : rule_weight);
   return weights;
 }
 
@@ -47,9 +44,9 @@ bool is_external(const std::string& entry) {
 }
 
 // Breakdown names: an external reward's NAME, every other entry as written.
-std::vector<std::string> breakdown_names(const config::Config& config) {
+std::vector<std::string> breakdown_names(const RewardWorkerOptions& options) {
   std::vector<std::string> names;
-  for (const std::string& entry : config.reward.functions) {
+  for (const std::string& entry : options.functions) {
     const std::optional<ExternalSpec> spec = parse_external_spec(entry);
     names.push_back(spec ? spec->name : entry);
   }
@@ -57,52 +54,48 @@ std::vector<std::string> breakdown_names(const config::Config& config) {
 }
 
 // The rule functions alone (weights are applied by the worker, over every function).
-std::optional<CombinedReward> make_rules(const config::Config& config) {
-  config::Config rules_only = config;
-  rules_only.reward.weights.clear();
-  auto& functions = rules_only.reward.functions;
+std::optional<CombinedReward> make_rules(const RewardWorkerOptions& options) {
+  std::vector<std::string> functions = options.functions;
   functions.erase(std::remove(functions.begin(), functions.end(), kGrm), functions.end());
   functions.erase(std::remove_if(functions.begin(), functions.end(), is_external), functions.end());
   if (functions.empty()) return std::nullopt;
-  return CombinedReward::from_config(rules_only);
+  return CombinedReward::make(functions, {}, options.rules);
 }
 
-std::unique_ptr<const GrmReward> make_grm(const config::Config& config, GrmBackends backends) {
-  if (!lists_grm(config)) return nullptr;
-  return std::make_unique<const GrmReward>(config.grm, std::move(backends));
+std::unique_ptr<const GrmReward> make_grm(const RewardWorkerOptions& options, GrmBackends backends) {
+  if (!lists_grm(options)) return nullptr;
+  return std::make_unique<const GrmReward>(options.grm.section, std::move(backends));
 }
 
 }  // namespace
 
-std::vector<RewardWorker::External> RewardWorker::make_externals(const config::Config& config) {
+std::vector<RewardWorker::External> RewardWorker::make_externals(const RewardWorkerOptions& options) {
   std::vector<External> externals;
-  const std::vector<std::string>& functions = config.reward.functions;
+  const std::vector<std::string>& functions = options.functions;
   for (std::size_t f = 0; f < functions.size(); ++f) {
     if (const std::optional<ExternalSpec> spec = parse_external_spec(functions[f])) {
       // A scalar reward model needs tensors, which the external rewards' library does without.
       externals.push_back({f, spec->options,
-                           spec->kind == "scalar" ? std::make_unique<ScalarReward>(spec->target, config)
+                           spec->kind == "scalar" ? std::make_unique<ScalarReward>(spec->target, options.grm.load)
                                                   : make_external_reward(*spec)});
     }
   }
   return externals;
 }
 
-RewardWorker::RewardWorker(const config::Config& config, const tokenizer::Tokenizer& tokenizer)
-    : RewardWorker(config, tokenizer, lists_grm(config) ? make_grm_backends(config) : GrmBackends{}) {}
+RewardWorker::RewardWorker(const RewardWorkerOptions& options, const tokenizer::Tokenizer& tokenizer)
+    : RewardWorker(options, tokenizer, lists_grm(options) ? make_grm_backends(options.grm) : GrmBackends{}) {}
 
-RewardWorker::RewardWorker(const config::Config& config, const tokenizer::Tokenizer& tokenizer,
+RewardWorker::RewardWorker(const RewardWorkerOptions& options, const tokenizer::Tokenizer& tokenizer,
                            GrmBackends grm_backends)
-    // reward.overlong_shaping appends the `overlong` rule after every listed function, so the external rewards'
-    // and the GRM's places are the same with and without it.
     : tokenizer_(tokenizer),
-      names_(breakdown_names(with_overlong_shaping(config))),
-      weights_(function_weights(with_overlong_shaping(config))),
-      seed_(static_cast<uint64_t>(config.run.seed)),
-      observe_(config.observe),
-      rules_(make_rules(with_overlong_shaping(config))),
-      grm_(make_grm(config, std::move(grm_backends))),
-      external_(make_externals(config)) {
+      names_(breakdown_names(options)),
+      weights_(function_weights(options)),
+      seed_(options.grm.seed),
+      observe_(options.observe),
+      rules_(make_rules(options)),
+      grm_(make_grm(options, std::move(grm_backends))),
+      external_(make_externals(options)) {
   if (names_.empty()) throw UsageError("reward.functions is empty: name at least one reward");
 }
 

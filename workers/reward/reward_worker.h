@@ -9,8 +9,8 @@
 //   - reward.weights empty: (1 - grm.rule_weight) x grm + grm.rule_weight x (sum of the rule functions). With
 //     the default rule_weight 0 the policy trains on the GRM alone, and rule functions listed next to `grm`
 //     (exact_match, say) are still scored and reported in the breakdown: a verifier watching the GRM.
-// reward.overlong_shaping adds DAPO's `overlong` rule as a last function of weight 1 (with_overlong_shaping in
-// rules/overlong_penalty.h) unless reward.functions lists it.
+// reward.overlong_shaping adds DAPO's `overlong` rule as a last function of weight 1 (reward_worker_options.h)
+// unless reward.functions lists it.
 // GRM metrics (grm/...: see workers/reward/grm_reward/grm_reward.h) go into RewardResult::metrics.
 // On the steps the rollout log records, RewardResult::critiques and ::info carry the GRM's critiques and the
 // external rewards' info, cut to their bounds (rollout_notes.h).
@@ -36,25 +36,25 @@
 #include <string>
 #include <vector>
 
-#include "core/config/config.h"
 #include "core/protocol/messages.h"
 #include "models/tokenizer/tokenizer.h"
 #include "workers/reward/external/external_reward.h"
 #include "workers/reward/grm_reward/grm_reward.h"
+#include "workers/reward/reward_worker_options.h"
 #include "workers/reward/rules/combined_reward.h"
 
 namespace spct::reward {
 
 class RewardWorker {
  public:
-  // `tokenizer` must outlive the worker. When reward.functions lists `grm`, loads the GRM (and meta RM) the
-  // config names (grm_backends.h). Throws spct::UsageError for an unusable reward config, spct::InputError for
-  // a GRM directory that cannot be loaded.
-  RewardWorker(const config::Config& config, const tokenizer::Tokenizer& tokenizer);
+  // `tokenizer` must outlive the worker. When options.functions lists `grm`, loads the GRM (and meta RM) that
+  // options.grm names (grm_backends.h). Throws spct::UsageError for an unusable reward config, spct::InputError
+  // for a GRM directory that cannot be loaded.
+  RewardWorker(const RewardWorkerOptions& options, const tokenizer::Tokenizer& tokenizer);
 
   // As above with the GRM's backends given (tests use scripted samplers); `grm_backends` is ignored unless
-  // reward.functions lists `grm`.
-  RewardWorker(const config::Config& config, const tokenizer::Tokenizer& tokenizer, GrmBackends grm_backends);
+  // options.functions lists `grm`.
+  RewardWorker(const RewardWorkerOptions& options, const tokenizer::Tokenizer& tokenizer, GrmBackends grm_backends);
 
   // The rewards of `request`'s completions, in the group's order.
   protocol::RewardResult score(const protocol::RewardRequest& request) const;
@@ -75,7 +75,7 @@ class RewardWorker {
     ExternalOptions options;
     std::unique_ptr<ExternalReward> reward;
   };
-  static std::vector<External> make_externals(const config::Config& config);
+  static std::vector<External> make_externals(const RewardWorkerOptions& options);
   // A group after its external rewards: its decoded completions, the external scores, and whether it was
   // dropped (then `result` is final).
   struct Pending {

@@ -192,26 +192,29 @@ TEST_CASE("a model directory's template: chat_template.jinja first, named templa
 }
 
 TEST_CASE("tokenizer.chat_template chooses a built-in template or the model's own", "[chat]") {
+  using spct::config::ChatTemplateChoice;
   using spct::tokenizer::ChatFormat;
+  using spct::tokenizer::ChatTemplate;
   const std::vector<spct::tokenizer::ChatMessage> messages = {{"user", "hi"}};
   const std::string qwen3 = (kTokenizers / "qwen3").string(), llama2 = (kTokenizers / "llama2").string();
 
-  const ChatFormat model = ChatFormat::choose("model", qwen3, "none");
+  const ChatFormat model = ChatFormat::choose(ChatTemplateChoice::kModel, qwen3, ChatTemplate::kNone);
   CHECK(model.render(messages, true) == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
   CHECK_THAT(model.describe(), Catch::Matchers::Contains("tokenizer_config.json"));
-  CHECK(ChatFormat::choose("auto", qwen3, "llama3").describe() == model.describe());
+  CHECK(ChatFormat::choose(ChatTemplateChoice::kAuto, qwen3, ChatTemplate::kLlama3).describe() == model.describe());
 
   // llama2 ships no template: auto falls back, model refuses.
-  CHECK(ChatFormat::choose("auto", llama2, "chatml").describe() == "chatml");
-  CHECK(ChatFormat::choose("auto", "", "none").render(messages, true) == "hi");
-  CHECK_THROWS_WITH(ChatFormat::choose("model", llama2, "none"),
+  CHECK(ChatFormat::choose(ChatTemplateChoice::kAuto, llama2, ChatTemplate::kChatml).describe() == "chatml");
+  CHECK(ChatFormat::choose(ChatTemplateChoice::kAuto, "", ChatTemplate::kNone).render(messages, true) == "hi");
+  CHECK_THROWS_WITH(ChatFormat::choose(ChatTemplateChoice::kModel, llama2, ChatTemplate::kNone),
                     Catch::Matchers::Contains("has no chat template") && Catch::Matchers::Contains(llama2));
-  CHECK_THROWS_WITH(ChatFormat::choose("model", "", "none"), Catch::Matchers::Contains("model.path"));
-  CHECK_THROWS_AS(ChatFormat::choose("jinja", qwen3, "none"), spct::UsageError);
-  CHECK(ChatFormat::choose("llama3", qwen3, "none").describe() == "llama3");
+  CHECK_THROWS_WITH(ChatFormat::choose(ChatTemplateChoice::kModel, "", ChatTemplate::kNone),
+                    Catch::Matchers::Contains("model.path"));
+  CHECK(ChatFormat::choose(ChatTemplateChoice::kLlama3, qwen3, ChatTemplate::kNone).describe() == "llama3");
 
   // gemma3 rejects turns that do not alternate, with its own message.
-  const ChatFormat gemma3 = ChatFormat::choose("model", (kTokenizers / "gemma3").string(), "none");
+  const ChatFormat gemma3 =
+      ChatFormat::choose(ChatTemplateChoice::kModel, (kTokenizers / "gemma3").string(), ChatTemplate::kNone);
   const std::vector<spct::tokenizer::ChatMessage> twice = {{"user", "a"}, {"user", "b"}};
   CHECK_THROWS_WITH(
       gemma3.render(twice, true),

@@ -164,7 +164,7 @@ TEST_CASE("a prompt file's field names and answer extraction are config keys, ch
   CHECK(resolved.config.data.prompt_field == "question");
   CHECK(resolved.config.data.answer_field == "solution");
   CHECK(resolved.config.data.messages_field == "messages");
-  CHECK(resolved.config.data.answer_extraction == "gsm8k");
+  CHECK(resolved.config.data.answer_extraction == spct::config::ReferenceExtraction::kGsm8k);
   CHECK(resolved.origins.at("data.answer_extraction").location.line == 6);
 
   CHECK_THAT(load_error(file, {"data.answer_extraction=latex"}),

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -100,4 +101,40 @@ TEST_CASE("enumerated settings load into their enums once, spelled as in the fil
   CHECK(c.model.device == Device::kCpu);
   CHECK(c.observe.rollout_log_compress == RolloutLogCompression::kNone);
   CHECK(find_field("rollout.mode")->render(c) == "\"async\"");
+}
+
+TEST_CASE("log level, chat templates, tasks, answer formats, parse fallback and progress are enums", "[schema]") {
+  // data.task's "" (prompts from data.path) is a spelling like any other.
+  CHECK(to_string(DataTask::kNone).empty());
+  CHECK(find_field("data.task")->choices == choice_names<DataTask>());
+  CHECK(find_field("tokenizer.chat_template")->choices == choice_names<ChatTemplateChoice>());
+  CHECK(find_field("tokenizer.chat_template_fallback")->choices == choice_names<ChatTemplate>());
+  for (const std::string& name : choice_names<ChatTemplateChoice>()) {
+    const ChatTemplateChoice choice = *from_string<ChatTemplateChoice>(name);
+    const std::optional<ChatTemplate> builtin = builtin_template(choice);
+    CHECK(builtin.has_value() == (name != "model" && name != "auto"));
+    if (builtin) CHECK(to_string(*builtin) == name);
+  }
+  for (const std::string& name : choice_names<DataTask>()) {
+    const std::optional<TaskKind> kind = synthetic_task(*from_string<DataTask>(name));
+    CHECK(kind.has_value() == (name != "" && name != "preference"));
+    if (kind) CHECK(to_string(*kind) == name);
+  }
+
+  const ResolvedConfig resolved = load_config_text(
+      "run:\n  log_level: warn\ntokenizer:\n  chat_template: auto\n  chat_template_fallback: llama3\n"
+      "data:\n  task: \"\"\n  path: x.jsonl\n  preference_task: tally\n  answer_extraction: gsm8k\n",
+      "<test>", ".", {"reward.answer_format=boxed", "grm.parse_fallback=fail", "observe.progress=lines"});
+  const Config& c = resolved.config;
+  CHECK(c.run.log_level == LogLevel::kWarn);
+  CHECK(c.tokenizer.chat_template == ChatTemplateChoice::kAuto);
+  CHECK(c.tokenizer.chat_template_fallback == ChatTemplate::kLlama3);
+  CHECK(c.data.task == DataTask::kNone);
+  CHECK(c.data.preference_task == TaskKind::kTally);
+  CHECK(c.data.answer_extraction == ReferenceExtraction::kGsm8k);
+  CHECK(c.reward.answer_format == AnswerFormat::kBoxed);
+  CHECK(c.grm.parse_fallback == ParseFallback::kFail);
+  CHECK(c.observe.progress == ProgressSetting::kLines);
+  CHECK(find_field("data.task")->render(c) == "\"\"");
+  CHECK(find_field("tokenizer.chat_template")->render(c) == "\"auto\"");
 }

@@ -94,7 +94,7 @@ TEST_CASE("a missing file names the path", "[data]") {
 TEST_CASE("the config loads train and eval files", "[data]") {
   TempDir dir;
   spct::config::Config config;
-  config.data.task = "";
+  config.data.task = spct::config::DataTask::kNone;
   config.data.path = dir.write("train.jsonl", "{\"prompt\": \"a\", \"answer\": \"1\"}\n");
   auto sources = spct::data::make_prompt_sources(config);
   CHECK(sources.train->size() == 1);
@@ -118,12 +118,12 @@ TEST_CASE("the config loads train and eval files", "[data]") {
 TEST_CASE("the config's field names and answer extraction reach both files, and errors name them", "[data]") {
   TempDir dir;
   spct::config::Config config;
-  config.data.task = "";
+  config.data.task = spct::config::DataTask::kNone;
   config.data.prompt_field = "question";
   config.data.messages_field = "chat";
   config.data.answer_field = "solution";
   config.data.id_field = "uid";
-  config.data.answer_extraction = "gsm8k";
+  config.data.answer_extraction = spct::config::ReferenceExtraction::kGsm8k;
   config.data.path = dir.write("train.jsonl",
                                "{\"question\": \"3 eggs a day for 6 days?\", \"solution\": \"3*6=18\\n#### 18\", "
                                "\"uid\": \"q1\", \"prompt\": \"ignored: not the configured key\"}\n"
@@ -151,7 +151,7 @@ TEST_CASE("the config's field names and answer extraction reach both files, and 
   CHECK_THROWS_WITH(spct::data::make_prompt_sources(config),
                     Contains("eval.jsonl:1: needs \"question\" (text) or \"chat\" (chat turns)"));
   config.data.eval_path.clear();
-  config.data.answer_extraction = "boxed";
+  config.data.answer_extraction = spct::config::ReferenceExtraction::kBoxed;
   CHECK_THROWS_WITH(spct::data::make_prompt_sources(config),
                     Contains("train.jsonl:1: \"solution\" has no final answer to extract (no \\boxed{...})"));
 }

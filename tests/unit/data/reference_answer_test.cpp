@@ -25,8 +25,6 @@ TEST_CASE("GSM8K and boxed reference answers are cut out of worked solutions", "
   CHECK(extract_reference_answer("\\boxed{7} then \\boxed{8", ReferenceExtraction::kBoxed) == "7");
   CHECK_FALSE(extract_reference_answer("no box", ReferenceExtraction::kBoxed));
   CHECK(extract_reference_answer(" as is ", ReferenceExtraction::kNone) == " as is ");
-  CHECK(spct::data::parse_reference_extraction("gsm8k") == ReferenceExtraction::kGsm8k);
-  CHECK_THROWS_WITH(spct::data::parse_reference_extraction("math"), Contains("data.answer_extraction"));
 }
 
 TEST_CASE("a JSONL dataset reads renamed fields and extracts its answers", "[data]") {

@@ -120,12 +120,14 @@ TEST_CASE("a problem space too small to split is a usage error", "[data]") {
   } else {
     CHECK_NOTHROW(make(Split::kTrain));
   }
-  CHECK_THROWS_WITH(spct::data::parse_task_kind("multiply"), Contains("data.task") && Contains("multiply"));
+  spct::config::DataSection preference;
+  preference.task = spct::config::DataTask::kPreference;
+  CHECK_THROWS_WITH(spct::data::task_options(preference), Contains("data.task") && Contains("preference"));
 }
 
 TEST_CASE("the config picks a task and its eval split", "[data]") {
   spct::config::Config config;
-  config.data.task = "reverse";
+  config.data.task = spct::config::DataTask::kReverse;
   config.data.eval_size = 12;
   const auto sources = spct::data::make_prompt_sources(config);
   REQUIRE(sources.eval);
@@ -139,7 +141,7 @@ TEST_CASE("the config picks a task and its eval split", "[data]") {
 
 TEST_CASE("a task whose prompts can exceed max_prompt_tokens is refused up front", "[data]") {
   spct::config::Config config;
-  config.data.task = "count";
+  config.data.task = spct::config::DataTask::kCount;
   config.data.max_length = 20;
   config.data.max_prompt_tokens = 16;
   const spct::data::TokenCounter chars = [](const spct::data::PromptItem& item) {
@@ -184,6 +186,6 @@ TEST_CASE("tally answers are uniform in 0..max_length-1, so no constant answer s
   int ones = 0;
   for (uint64_t i = 0; i < 2500; ++i) ones += count.at(i).answer == "1" ? 1 : 0;
   CHECK(ones > 1250);
-  CHECK(spct::data::parse_task_kind("tally") == TaskKind::kTally);
-  CHECK(spct::data::task_name(TaskKind::kTally) == "tally");
+  CHECK(spct::config::from_string<TaskKind>("tally") == TaskKind::kTally);
+  CHECK(spct::config::to_string(TaskKind::kTally) == "tally");
 }

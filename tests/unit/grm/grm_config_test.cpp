@@ -15,7 +15,7 @@ TEST_CASE("grm defaults follow the paper and build a usable template", "[grm][co
   CHECK(config.grm.temperature == 0.5);
   CHECK(config.grm.score_min == 1);
   CHECK(config.grm.score_max == 10);
-  CHECK(config.grm.parse_fallback == "skip");
+  CHECK(config.grm.parse_fallback == spct::config::ParseFallback::kSkip);
   CHECK(config.grm.principles.size() == config.grm.principle_weights.size());
   const spct::grm::PromptTemplate prompt(spct::grm::PromptOptions::from_config(config.grm));
   CHECK(prompt.spec(3).count == 3);
@@ -32,7 +32,7 @@ TEST_CASE("grm fields load from YAML", "[grm][config]") {
   CHECK(config.grm.principle_weights == std::vector<double>{1, 3});
   CHECK(config.grm.samples == 32);
   CHECK(config.grm.meta_samples == 16);
-  CHECK(config.grm.parse_fallback == "middle");
+  CHECK(config.grm.parse_fallback == spct::config::ParseFallback::kMiddle);
   CHECK(config.grm.rule_weight == 0.25);
 }
 

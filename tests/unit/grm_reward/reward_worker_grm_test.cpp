@@ -57,7 +57,7 @@ uint64_t prompt_id_with_paper_orders(const config::Config& config, const tokeniz
     GrmBackends backends;
     backends.sampler = std::make_unique<ScriptedSampler>(
         scores_in_original_order(kPaperResponses, {{8, 8}, {5, 9}, {7, 10}}), &written);
-    const RewardWorker worker(config, tokenizer, std::move(backends));
+    const RewardWorker worker(reward_worker_options(config), tokenizer, std::move(backends));
     worker.score(request_for("3+4=", kPaperResponses, "7", 0, id));
     if (written == paper) return id;
   }
@@ -79,7 +79,7 @@ TEST_CASE("the paper's worked voting example through the reward path: R1 = 20, R
   const auto calls = sampler->calls_;
   const auto temperature = sampler->temperature_;
   backends.sampler = std::move(sampler);
-  const RewardWorker worker(config, tokenizer, std::move(backends));
+  const RewardWorker worker(reward_worker_options(config), tokenizer, std::move(backends));
   const protocol::RewardResult result = worker.score(request_for("3+4=", kPaperResponses, "7", 0, id));
 
   // \boxed{8,8}; \boxed{9,5} reversed; \boxed{10,7} reversed -> R1 = 8+5+7 = 20, R2 = 8+9+10 = 27, as mean
@@ -115,7 +115,7 @@ TEST_CASE("meta-RM guided voting keeps the critiques the meta RM trusts: samples
   backends.sampler =
       std::make_unique<ScriptedSampler>(scores_in_original_order(kPaperResponses, {{8, 8}, {5, 9}, {7, 10}}));
   backends.rater = std::make_unique<FixedRater>(std::vector<double>{-15.7781, 1.3126, 1.6739});
-  const RewardWorker worker(config, tokenizer, std::move(backends));
+  const RewardWorker worker(reward_worker_options(config), tokenizer, std::move(backends));
   const protocol::RewardResult result = worker.score(request_for("3+4=", kPaperResponses, "7", 0, id));
 
   // Only samples 2 and 3 vote: R1 = 5 + 7 = 12, R2 = 9 + 10 = 19, as means over 2 voters.
@@ -128,8 +128,8 @@ TEST_CASE("meta-RM guided voting keeps the critiques the meta RM trusts: samples
   GrmBackends one;
   one.sampler = std::make_unique<ScriptedSampler>(scores_in_original_order(kPaperResponses, {{8, 8}, {5, 9}, {7, 10}}));
   one.rater = std::make_unique<FixedRater>(std::vector<double>{-15.7781, 1.3126, 1.6739});
-  const protocol::RewardResult top1 =
-      RewardWorker(config, tokenizer, std::move(one)).score(request_for("3+4=", kPaperResponses, "7", 0, id));
+  const protocol::RewardResult top1 = RewardWorker(reward_worker_options(config), tokenizer, std::move(one))
+                                          .score(request_for("3+4=", kPaperResponses, "7", 0, id));
   CHECK(top1.rewards[0] == Approx((7.0 - 1) / 9));
   CHECK(top1.rewards[1] == Approx((10.0 - 1) / 9));
 }
@@ -149,7 +149,8 @@ TEST_CASE("grm combines with rule rewards: rule_weight without reward.weights, a
     config.reward.format_pattern = "^[0-9]$";
     GrmBackends backends;
     backends.sampler = std::make_unique<ScriptedSampler>(right_gets_ten);
-    return RewardWorker(config, tokenizer, std::move(backends)).score(request_for("3+4=", responses, "7", 2, 9));
+    return RewardWorker(reward_worker_options(config), tokenizer, std::move(backends))
+        .score(request_for("3+4=", responses, "7", 2, 9));
   };
 
   SECTION("default rule_weight 0: the GRM alone, the verifier still reported") {
@@ -180,7 +181,7 @@ TEST_CASE("grm combines with rule rewards: rule_weight without reward.weights, a
   SECTION("without grm the worker is the plain rule reward and loads no GRM") {
     config::Config config = grm_config({"exact_match", "format"});
     config.reward.format_pattern = "^[0-9]$";
-    const RewardWorker worker(config, tokenizer);
+    const RewardWorker worker(reward_worker_options(config), tokenizer);
     const auto result = worker.score(request_for("3+4=", responses, "7", 2, 9));
     CHECK(result.rewards == std::vector<double>{2.0, 1.0});
     CHECK(result.metrics.empty());
@@ -202,7 +203,8 @@ TEST_CASE("reward.overlong_shaping adds DAPO's overlong term, weight 1, after ev
     config.reward.overlong_shaping = true;
     GrmBackends backends;
     backends.sampler = std::make_unique<ScriptedSampler>(right_gets_ten);
-    return RewardWorker(config, tokenizer, std::move(backends)).score(request_for("3+4=", responses, "7", 1, 3));
+    return RewardWorker(reward_worker_options(config), tokenizer, std::move(backends))
+        .score(request_for("3+4=", responses, "7", 1, 3));
   };
   const auto names = [](const protocol::RewardResult& result) {
     std::vector<std::string> out;
@@ -243,17 +245,18 @@ TEST_CASE("unparsable critiques follow grm.parse_fallback and are counted", "[gr
     for (const std::string& shown : shown_responses(prompt)) shown_scores.push_back(shown == "7" ? 10 : 4);
     return critique_with_scores(shown_scores);
   };
-  auto score_with = [&](const std::string& fallback) {
+  auto score_with = [&](config::ParseFallback fallback) {
     config::Config config = grm_config();
     config.grm.parse_fallback = fallback;
     GrmBackends backends;
     backends.sampler = std::make_unique<ScriptedSampler>(writer);
     backends.count_tokens = [](std::string_view text) { return static_cast<int64_t>(text.size()); };
-    return RewardWorker(config, tokenizer, std::move(backends)).score(request_for("3+4=", responses, "7", 1, 3));
+    return RewardWorker(reward_worker_options(config), tokenizer, std::move(backends))
+        .score(request_for("3+4=", responses, "7", 1, 3));
   };
 
   SECTION("skip: the two parsable critiques vote") {
-    const auto result = score_with("skip");
+    const auto result = score_with(config::ParseFallback::kSkip);
     CHECK(result.rewards[0] == Approx((10.0 - 1) / 9));
     CHECK(result.rewards[1] == Approx((4.0 - 1) / 9));
     const auto metrics = metrics_of(result);
@@ -265,12 +268,12 @@ TEST_CASE("unparsable critiques follow grm.parse_fallback and are counted", "[gr
     CHECK(metrics.at("grm/critique_tokens") == expected);
   }
   SECTION("middle: the unparsable critique scores both responses 5.5") {
-    const auto result = score_with("middle");
+    const auto result = score_with(config::ParseFallback::kMiddle);
     CHECK(result.rewards[0] == Approx(((10 + 10 + 5.5) / 3 - 1) / 9));
     CHECK(result.rewards[1] == Approx(((4 + 4 + 5.5) / 3 - 1) / 9));
   }
   SECTION("fail: the group gets no GRM reward") {
-    const auto result = score_with("fail");
+    const auto result = score_with(config::ParseFallback::kFail);
     CHECK(result.rewards == std::vector<double>{0.0, 0.0});
     const auto metrics = metrics_of(result);
     CHECK(metrics.at("grm/parse_failures") == 1);
@@ -295,7 +298,7 @@ TEST_CASE("a group larger than grm.max_responses_per_pass is chunked, still in o
   const auto calls = sampler->calls_;
   GrmBackends backends;
   backends.sampler = std::move(sampler);
-  const RewardWorker worker(config, tokenizer, std::move(backends));
+  const RewardWorker worker(reward_worker_options(config), tokenizer, std::move(backends));
   const auto result = worker.score(request_for("pick", responses, "", 0, 0));
 
   CHECK(*calls == 1);
@@ -319,7 +322,8 @@ TEST_CASE("GRM shuffles depend on run seed, step and prompt, not on the worker",
       orders.push_back(order);
       return critique_with_scores({5, 5, 5, 5});
     });
-    RewardWorker(config, tokenizer, std::move(backends)).score(request_for("q", responses, "", step, prompt_id));
+    RewardWorker(reward_worker_options(config), tokenizer, std::move(backends))
+        .score(request_for("q", responses, "", step, prompt_id));
     return orders;
   };
   CHECK(shown_orders(1, 3, 7) == shown_orders(1, 3, 7));
@@ -330,7 +334,7 @@ TEST_CASE("GRM shuffles depend on run seed, step and prompt, not on the worker",
 
 TEST_CASE("the grm reward refuses backends without a sampler", "[grm_reward]") {
   const tokenizer::CharTokenizer tokenizer;
-  CHECK_THROWS_AS(RewardWorker(grm_config(), tokenizer, GrmBackends{}), spct::UsageError);
+  CHECK_THROWS_AS(RewardWorker(reward_worker_options(grm_config()), tokenizer, GrmBackends{}), spct::UsageError);
 }
 
 TEST_CASE("a backend's running totals reach the metrics as what each group added", "[grm_reward]") {
@@ -346,7 +350,7 @@ TEST_CASE("a backend's running totals reach the metrics as what each group added
   backends.totals = [calls] {
     return Metrics{{"grm_remote/requests", 5.0 + 2.0 * *calls}, {"grm_remote/latency_s", 0.25 * *calls}};
   };
-  const RewardWorker worker(config, tokenizer, std::move(backends));
+  const RewardWorker worker(reward_worker_options(config), tokenizer, std::move(backends));
   for (uint64_t id = 0; id < 3; ++id) {
     const auto metrics = metrics_of(worker.score(request_for("3+4=", {"7", "8"}, "7", 0, id)));
     CHECK(metrics.at("grm_remote/requests") == 2.0);
@@ -397,7 +401,7 @@ TEST_CASE("groups scored in one GRM pass get the rewards they get when scored on
   const std::shared_ptr<int> calls = sampler->calls;
   GrmBackends backends;
   backends.sampler = std::move(sampler);
-  const RewardWorker worker(config, tokenizer, std::move(backends));
+  const RewardWorker worker(reward_worker_options(config), tokenizer, std::move(backends));
 
   std::vector<protocol::RewardResult> alone;
   alone.reserve(requests.size());
@@ -436,7 +440,8 @@ TEST_CASE("logged steps carry the group's critiques: what each said of whom, whe
     backends.sampler =
         std::make_unique<ScriptedSampler>(scores_in_original_order(kPaperResponses, {{8, 8}, {5, 9}, {7, 10}}));
     backends.rater = std::make_unique<FixedRater>(std::vector<double>{-15.7781, 1.3126, 1.6739});
-    return RewardWorker(c, tokenizer, std::move(backends)).score(request_for("3+4=", kPaperResponses, "7", step, id));
+    return RewardWorker(reward_worker_options(c), tokenizer, std::move(backends))
+        .score(request_for("3+4=", kPaperResponses, "7", step, id));
   };
 
   const protocol::RewardResult logged = score(config, 0);
@@ -502,7 +507,7 @@ TEST_CASE("an external reward's info reaches the result on logged steps, cut to 
                              R"(m=command:sed -u 's/.*/{"scores": [1, 0], "info": [{"x": "abcdefghij"}, null]}/')"};
   config.observe.rollout_log_every = 2;
   config.observe.rollout_log_info_chars = 8;
-  const RewardWorker worker(config, tokenizer);
+  const RewardWorker worker(reward_worker_options(config), tokenizer);
   const protocol::RewardResult logged = worker.score(request_for("3+4=", {"7", "8"}, "7", 4, 1));
   REQUIRE(logged.info.size() == 1);
   CHECK(logged.info[0].name == "m");

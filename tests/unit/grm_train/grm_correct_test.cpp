@@ -70,10 +70,7 @@ TEST_CASE("grm_correct refuses a reference that is not an oracle critique", "[gr
 }
 
 TEST_CASE("grm_correct and grm_parsed are registered reward functions", "[grm_train]") {
-  spct::config::Config config;
-  config.reward.functions = {"grm_correct", "grm_parsed"};
-  config.reward.weights = {1.0, 0.0};
-  const auto reward = spct::reward::CombinedReward::from_config(config);
+  const auto reward = spct::reward::CombinedReward::make({"grm_correct", "grm_parsed"}, {1.0, 0.0}, {});
   const auto scores = reward.score(RewardInput{"p", "\\boxed{2,9}", "\\boxed{10,1}"});
   CHECK(scores.total == -1.0);
   CHECK(scores.per_function == std::vector<double>{-1.0, 1.0});

@@ -137,7 +137,7 @@ TEST_CASE("preference prompts shuffle responses per item and carry the truth in 
 TEST_CASE("make_prompt_sources builds preference prompts from the task or a JSONL file", "[grm_train]") {
   spct::config::Config config;
   config.grm.prompt_template = spct::config::GrmPromptTemplate::kCompact;
-  config.data.task = "preference";
+  config.data.task = spct::config::DataTask::kPreference;
   config.data.eval_size = 20;
   const auto count = [](const spct::data::PromptItem& item) { return static_cast<int64_t>(item.prompt.size()); };
   const auto sources = spct::data::make_prompt_sources(config, count);
@@ -155,7 +155,7 @@ TEST_CASE("make_prompt_sources builds preference prompts from the task or a JSON
                       << "\n";
   config = {};
   config.grm.prompt_template = spct::config::GrmPromptTemplate::kCompact;
-  config.data.task = "";
+  config.data.task = spct::config::DataTask::kNone;
   config.data.path = path;
   config.data.format = spct::config::DataFormat::kPreference;
   const auto file = spct::data::make_prompt_sources(config, count);

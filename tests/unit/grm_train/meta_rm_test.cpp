@@ -73,7 +73,7 @@ TEST_CASE("a saved meta RM loads back with the same ratings, and a rater uses it
 
   const std::vector<std::string> prompts = {"Q:1+1= R1:2 R2:3 S:", "Q:2+2= R:4 S:"};
   const std::vector<std::string> critiques = {"\\boxed{9,2}", "\\boxed{1}"};
-  const auto rater = spct::grm::load_meta_rm_rater(dir.string(), spct::config::Config{});
+  const auto rater = spct::grm::load_meta_rm_rater(dir.string(), spct::grm::ModelLoadOptions{});
   const std::vector<double> expected = spct::grm::rate_critiques(model, *tokenizer, prompts, critiques);
   const std::vector<double> loaded = rater->rate(prompts, critiques);
   REQUIRE(loaded.size() == 2);

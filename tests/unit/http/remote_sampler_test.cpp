@@ -347,19 +347,21 @@ TEST_CASE("remote sampler reports a long wait on the server, naming its URL") {
 TEST_CASE("remote sampler options come from the grm section and the environment") {
   config::Config config;
   config.grm.backend = spct::config::GrmBackend::kRemote;
-  CHECK_THROWS_WITH(RemoteSamplerOptions::from_config(config), Catch::Matchers::Contains("grm.remote_url is empty"));
+  CHECK_THROWS_WITH(RemoteSamplerOptions::from_config(config.grm, 1, config.timeouts.step_s),
+                    Catch::Matchers::Contains("grm.remote_url is empty"));
   config.grm.remote_url = "https://gpu:8000";
-  CHECK_THROWS_WITH(RemoteSamplerOptions::from_config(config), Catch::Matchers::Contains("grm.remote_url"));
+  CHECK_THROWS_WITH(RemoteSamplerOptions::from_config(config.grm, 1, config.timeouts.step_s),
+                    Catch::Matchers::Contains("grm.remote_url"));
   config.grm.remote_url = "http://gpu:8000/v";
   config.grm.remote_api_key_env = "SPCT_TEST_REMOTE_TOKEN_UNSET";
   ::unsetenv("SPCT_TEST_REMOTE_TOKEN_UNSET");
-  CHECK_THROWS_WITH(RemoteSamplerOptions::from_config(config),
+  CHECK_THROWS_WITH(RemoteSamplerOptions::from_config(config.grm, 1, config.timeouts.step_s),
                     Catch::Matchers::Contains("SPCT_TEST_REMOTE_TOKEN_UNSET is not set"));
   ::setenv("SPCT_TEST_REMOTE_TOKEN_UNSET", "tok", 1);
   config.grm.remote_fallback = spct::config::RemoteFallback::kUnparsable;
   config.grm.remote_concurrency = 7;
   config.grm.max_new_tokens = 99;
-  const RemoteSamplerOptions options = RemoteSamplerOptions::from_config(config);
+  const RemoteSamplerOptions options = RemoteSamplerOptions::from_config(config.grm, 1, config.timeouts.step_s);
   CHECK(options.url.host == "gpu");
   CHECK(options.url.base_path == "/v");
   CHECK(options.api_key == "tok");

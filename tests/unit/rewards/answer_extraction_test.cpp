@@ -31,9 +31,3 @@ TEST_CASE("normalising trims, collapses whitespace and optionally folds case", "
   CHECK(normalize_answer(" A ", {false, false}) == " a ");
   CHECK(normalize_answer("\xc3\x89t\xc3\xa9", {false, true}) == "\xc3\x89t\xc3\xa9");
 }
-
-TEST_CASE("an unknown answer format names the key", "[rewards]") {
-  CHECK_THROWS_WITH(spct::reward::parse_answer_format("last_line"),
-                    Catch::Matchers::Contains("reward.answer_format") && Catch::Matchers::Contains("last_line"));
-  CHECK(spct::reward::parse_answer_format("boxed") == AnswerFormat::kBoxed);
-}

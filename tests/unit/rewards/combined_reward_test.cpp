@@ -8,25 +8,32 @@
 using Catch::Matchers::Contains;
 using spct::reward::CombinedReward;
 using spct::reward::RewardInput;
+using spct::reward::RuleOptions;
 
 namespace {
 
-spct::config::Config reward_config(std::vector<std::string> functions, std::vector<double> weights = {}) {
-  spct::config::Config config;
-  config.reward.functions = std::move(functions);
-  config.reward.weights = std::move(weights);
-  config.rollout.max_new_tokens = 8;
-  config.reward.overlong_buffer = 4;
-  config.reward.format_pattern = "[0-9]+\\n";
-  config.reward.regex = "^[0-9]";
+// The functions and weights of reward.functions and reward.weights, with their rule options.
+struct RewardConfig {
+  std::vector<std::string> functions;
+  std::vector<double> weights;
+  RuleOptions options;
+
+  CombinedReward make() const { return CombinedReward::make(functions, weights, options); }
+};
+
+RewardConfig reward_config(std::vector<std::string> functions, std::vector<double> weights = {}) {
+  RewardConfig config{std::move(functions), std::move(weights), {}};
+  config.options.max_new_tokens = 8;
+  config.options.overlong_buffer = 4;
+  config.options.format_pattern = "[0-9]+\\n";
+  config.options.regex = "^[0-9]";
   return config;
 }
 
 }  // namespace
 
 TEST_CASE("the combined reward sums weighted scores and reports each one", "[rewards]") {
-  const auto reward =
-      CombinedReward::from_config(reward_config({"exact_match", "format", "overlong", "regex"}, {1.0, 0.5, 1.0, 0.25}));
+  const auto reward = reward_config({"exact_match", "format", "overlong", "regex"}, {1.0, 0.5, 1.0, 0.25}).make();
   CHECK(reward.names() == std::vector<std::string>{"exact_match", "format", "overlong", "regex"});
 
   const auto right = reward.score(RewardInput{"3+4=", "7\n", "7", 2, false});
@@ -39,7 +46,7 @@ TEST_CASE("the combined reward sums weighted scores and reports each one", "[rew
 }
 
 TEST_CASE("empty weights give every function weight one", "[rewards]") {
-  const auto reward = CombinedReward::from_config(reward_config({"numeric_match", "exact_match"}));
+  const auto reward = reward_config({"numeric_match", "exact_match"}).make();
   CHECK(reward.weights() == std::vector<double>{1.0, 1.0});
   const auto scores = reward.score(RewardInput{"", "1,000\n", "1000", 3, false});
   CHECK(scores.per_function == std::vector<double>{1.0, 0.0});
@@ -48,36 +55,36 @@ TEST_CASE("empty weights give every function weight one", "[rewards]") {
 
 TEST_CASE("the config's answer format and stop strings reach the matchers", "[rewards]") {
   auto config = reward_config({"exact_match"});
-  config.rollout.stop = {"</a>"};
-  config.reward.case_sensitive = false;
-  CHECK(CombinedReward::from_config(config).score(RewardInput{"", "CBA</a>", "cba", 4, false}).total == 1.0);
-  config.reward.answer_format = "boxed";
-  CHECK(CombinedReward::from_config(config).score(RewardInput{"", "CBA</a>", "cba", 4, false}).total == 0.0);
-  CHECK(CombinedReward::from_config(config).score(RewardInput{"", "\\boxed{Cba}", "cba", 4, false}).total == 1.0);
+  config.options.stop = {"</a>"};
+  config.options.case_sensitive = false;
+  CHECK(config.make().score(RewardInput{"", "CBA</a>", "cba", 4, false}).total == 1.0);
+  config.options.answer_format = spct::config::AnswerFormat::kBoxed;
+  CHECK(config.make().score(RewardInput{"", "CBA</a>", "cba", 4, false}).total == 0.0);
+  CHECK(config.make().score(RewardInput{"", "\\boxed{Cba}", "cba", 4, false}).total == 1.0);
 }
 
 TEST_CASE("config mistakes are usage errors naming the key", "[rewards]") {
   auto config = reward_config({"regex"});
-  config.reward.regex = "(?<name";
-  CHECK_THROWS_WITH(CombinedReward::from_config(config), Contains("reward.regex") && Contains("offset"));
+  config.options.regex = "(?<name";
+  CHECK_THROWS_WITH(config.make(), Contains("reward.regex") && Contains("offset"));
 
-  CHECK_THROWS_WITH(CombinedReward::from_config(reward_config({"exact_match", "format"}, {1.0})),
+  CHECK_THROWS_WITH(reward_config({"exact_match", "format"}, {1.0}).make(),
                     Contains("reward.weights has 1 entries but reward.functions has 2"));
-  CHECK_THROWS_WITH(CombinedReward::from_config(reward_config({"exact_match", "exact_match"})), Contains("twice"));
-  CHECK_THROWS_WITH(CombinedReward::from_config(reward_config({"bleu"})), Contains("unknown reward function"));
-  CHECK_THROWS_AS(CombinedReward::from_config(reward_config({})), spct::UsageError);
+  CHECK_THROWS_WITH(reward_config({"exact_match", "exact_match"}).make(), Contains("twice"));
+  CHECK_THROWS_WITH(reward_config({"bleu"}).make(), Contains("unknown reward function"));
+  CHECK_THROWS_AS(reward_config({}).make(), spct::UsageError);
 
   auto no_pattern = reward_config({"format"});
-  no_pattern.reward.format_pattern = "";
-  CHECK_THROWS_WITH(CombinedReward::from_config(no_pattern), Contains("reward.format_pattern is empty"));
+  no_pattern.options.format_pattern = "";
+  CHECK_THROWS_WITH(no_pattern.make(), Contains("reward.format_pattern is empty"));
 
   auto long_buffer = reward_config({"overlong"});
-  long_buffer.reward.overlong_buffer = 9;
-  CHECK_THROWS_WITH(CombinedReward::from_config(long_buffer), Contains("reward.overlong_buffer (9)"));
+  long_buffer.options.overlong_buffer = 9;
+  CHECK_THROWS_WITH(long_buffer.make(), Contains("reward.overlong_buffer (9)"));
 }
 
 TEST_CASE("one combined reward scores from several threads at once", "[rewards]") {
-  const auto reward = CombinedReward::from_config(reward_config({"exact_match", "format", "regex"}));
+  const auto reward = reward_config({"exact_match", "format", "regex"}).make();
   std::vector<double> totals(4, 0.0);
   std::vector<std::thread> threads;
   for (size_t t = 0; t < totals.size(); ++t) {

@@ -109,11 +109,11 @@ TEST_CASE("math_match scores a completion's answer against the reference", "[rew
   CHECK_THROWS_AS(line.score(RewardInput{"q", "1", "  "}), spct::InputError);
 }
 
-TEST_CASE("math_match is built from the config through the registry", "[rewards][math]") {
-  spct::config::Config config;
-  config.reward.answer_format = "boxed";
-  config.reward.numeric_rel_tolerance = 1e-3;
-  const auto rule = spct::reward::make_rule_reward("math_match", config);
+TEST_CASE("math_match is built from its options through the registry", "[rewards][math]") {
+  spct::reward::RuleOptions options;
+  options.answer_format = spct::reward::AnswerFormat::kBoxed;
+  options.numeric_rel_tolerance = 1e-3;
+  const auto rule = spct::reward::make_rule_reward("math_match", options);
   using spct::reward::RewardInput;
   CHECK(rule->score(RewardInput{"q", "so \\boxed{0.3334}", "\\frac13"}) == 1.0);  // within the config's tolerance
   CHECK(rule->score(RewardInput{"q", "0.5", "\\frac12"}) == 0.0);                 // boxed format: no box, no answer

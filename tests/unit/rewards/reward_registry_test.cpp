@@ -16,9 +16,9 @@ TEST_CASE("every rule reward registers itself and an unknown name lists them", "
        {"exact_match", "numeric_match", "math_match", "regex", "format", "overlong", "grm_correct", "grm_parsed"}) {
     CHECK(std::find(names.begin(), names.end(), rule) != names.end());
   }
-  spct::config::Config config;
-  CHECK(spct::reward::make_rule_reward("exact_match", config) != nullptr);
-  CHECK_THROWS_WITH(spct::reward::make_rule_reward("bleu", config),
+  const spct::reward::RuleOptions options;
+  CHECK(spct::reward::make_rule_reward("exact_match", options) != nullptr);
+  CHECK_THROWS_WITH(spct::reward::make_rule_reward("bleu", options),
                     Contains("reward.functions") && Contains("\"bleu\"") && Contains("exact_match, format") &&
                         Contains("NAME=command:"));
 }

@@ -2,9 +2,6 @@
 
 #include <catch2/catch.hpp>
 
-#include "core/error.h"
-
-using Catch::Matchers::Contains;
 using spct::tokenizer::ChatMessage;
 using spct::tokenizer::ChatTemplate;
 using spct::tokenizer::render_chat;
@@ -15,15 +12,6 @@ const std::vector<ChatMessage> kConversation = {
     {"system", "Be brief."}, {"user", "2+2?"}, {"assistant", "4"}, {"user", " and 3+3? "}};
 
 }  // namespace
-
-TEST_CASE("chat template names parse and print back", "[tokenizer][chat]") {
-  for (const char* name : {"none", "chatml", "llama3"}) {
-    CHECK(spct::tokenizer::chat_template_name(spct::tokenizer::parse_chat_template(name)) == name);
-  }
-  CHECK_THROWS_AS(spct::tokenizer::parse_chat_template("jinja"), spct::UsageError);
-  CHECK_THROWS_WITH(spct::tokenizer::parse_chat_template("ChatML"),
-                    Contains("tokenizer.chat_template") && Contains("ChatML") && Contains("none, chatml, llama3"));
-}
 
 TEST_CASE("none joins the contents with newlines and adds no generation prompt", "[tokenizer][chat]") {
   CHECK(render_chat(ChatTemplate::kNone, kConversation, true) == "Be brief.\n2+2?\n4\n and 3+3? ");

@@ -14,7 +14,7 @@ void check_reward_functions(const std::vector<std::string>& functions, const std
     try {
       if (entry == "grm" || std::find(rules.begin(), rules.end(), entry) != rules.end()) continue;
       if (!parse_external_spec(entry)) {
-        make_rule_reward(entry, config::Config{});  // throws the message listing the registered rewards
+        make_rule_reward(entry, RuleOptions{});  // throws the message listing the registered rewards
       }
     } catch (const UsageError& error) {
       throw UsageError(where + ": " + error.what());

@@ -98,16 +98,9 @@ std::vector<int> to_original_order(const std::vector<int>& shown, const std::vec
   return original;
 }
 
-ParseFallback parse_fallback_from_name(const std::string& name) {
-  if (name == "skip") return ParseFallback::kSkip;
-  if (name == "middle") return ParseFallback::kMiddle;
-  if (name == "fail") return ParseFallback::kFail;
-  throw UsageError("grm.parse_fallback: \"" + name + "\" is not one of skip, middle, fail");
-}
-
 VoteOptions VoteOptions::from_config(const config::GrmSection& grm) {
   VoteOptions options;
-  options.fallback = parse_fallback_from_name(grm.parse_fallback);
+  options.fallback = grm.parse_fallback;
   options.score_min = static_cast<int>(grm.score_min);
   options.score_max = static_cast<int>(grm.score_max);
   options.meta_samples = static_cast<int>(grm.meta_samples);

@@ -45,10 +45,7 @@ std::vector<int> shuffled_order(int n, uint64_t seed);
 // REQUIRES: shown.size() == order.size() and order is a permutation.
 std::vector<int> to_original_order(const std::vector<int>& shown, const std::vector<int>& order);
 
-enum class ParseFallback { kSkip, kMiddle, kFail };
-
-// "skip" | "middle" | "fail" (grm.parse_fallback). Throws spct::UsageError naming the value otherwise.
-ParseFallback parse_fallback_from_name(const std::string& name);
+using config::ParseFallback;  // grm.parse_fallback
 
 struct VoteOptions {
   ParseFallback fallback = ParseFallback::kSkip;

@@ -139,9 +139,9 @@ std::vector<double> MetaRmRater::rate(const std::vector<std::string>& prompts,
   return rate_critiques(*model_, *tokenizer_, prompts, critiques);
 }
 
-std::unique_ptr<MetaRmRater> load_meta_rm_rater(const std::string& dir, const config::Config& config) {
-  std::shared_ptr<const tokenizer::Tokenizer> tokenizer = tokenizer::make_tokenizer(config.tokenizer, dir);
-  std::shared_ptr<const models::ScalarHeadModel> model = load_meta_rm(dir, models::device_for(config.model.device));
+std::unique_ptr<MetaRmRater> load_meta_rm_rater(const std::string& dir, const ModelLoadOptions& load) {
+  std::shared_ptr<const tokenizer::Tokenizer> tokenizer = tokenizer::make_tokenizer(load.tokenizer, dir);
+  std::shared_ptr<const models::ScalarHeadModel> model = load_meta_rm(dir, models::device_for(load.device));
   return std::make_unique<MetaRmRater>(std::move(model), std::move(tokenizer));
 }
 

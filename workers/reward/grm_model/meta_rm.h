@@ -19,10 +19,10 @@
 #include <string_view>
 #include <vector>
 
-#include "core/config/config.h"
 #include "models/scalar_head.h"
 #include "models/tokenizer/tokenizer.h"
 #include "workers/reward/grm/group_scorer.h"
+#include "workers/reward/grm_model/model_load_options.h"
 
 namespace spct::grm {
 
@@ -67,7 +67,7 @@ class MetaRmRater final : public CritiqueRater {
   const std::shared_ptr<const tokenizer::Tokenizer> tokenizer_;
 };
 
-// load_meta_rm(dir) with the tokenizer config.tokenizer names (reading tokenizer files from `dir`).
-std::unique_ptr<MetaRmRater> load_meta_rm_rater(const std::string& dir, const config::Config& config);
+// load_meta_rm(dir) on load.device, with the tokenizer load.tokenizer names (reading tokenizer files from `dir`).
+std::unique_ptr<MetaRmRater> load_meta_rm_rater(const std::string& dir, const ModelLoadOptions& load);
 
 }  // namespace spct::grm

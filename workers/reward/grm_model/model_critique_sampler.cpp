@@ -9,11 +9,11 @@
 
 namespace spct::grm {
 
-ModelSamplerOptions ModelSamplerOptions::from_config(const config::Config& config) {
+ModelSamplerOptions ModelSamplerOptions::from_config(const config::GrmSection& grm, uint64_t seed) {
   ModelSamplerOptions options;
-  options.max_new_tokens = config.grm.max_new_tokens;
-  options.stop = config.grm.stop;
-  options.seed = static_cast<uint64_t>(config.run.seed);
+  options.max_new_tokens = grm.max_new_tokens;
+  options.stop = grm.stop;
+  options.seed = seed;
   return options;
 }
 
@@ -93,13 +93,13 @@ std::vector<std::string> ModelCritiqueSampler::generate_seeded(const std::vector
 }
 
 std::unique_ptr<ModelCritiqueSampler> load_model_critique_sampler(const std::string& model_dir,
-                                                                  const config::Config& config) {
-  std::shared_ptr<const tokenizer::Tokenizer> tokenizer = tokenizer::make_tokenizer(config.tokenizer, model_dir);
-  model_io::LoadOptions options;
-  options.device = models::device_for(config.model.device);  // the rank's GPU under MPI (device_setup.h)
-  std::shared_ptr<const models::Transformer> model = model_io::load_hf_model(model_dir, options);
-  return std::make_unique<ModelCritiqueSampler>(std::move(model), std::move(tokenizer),
-                                                ModelSamplerOptions::from_config(config));
+                                                                  const ModelLoadOptions& load,
+                                                                  ModelSamplerOptions options) {
+  std::shared_ptr<const tokenizer::Tokenizer> tokenizer = tokenizer::make_tokenizer(load.tokenizer, model_dir);
+  model_io::LoadOptions model_options;
+  model_options.device = models::device_for(load.device);  // the rank's GPU under MPI (device_setup.h)
+  std::shared_ptr<const models::Transformer> model = model_io::load_hf_model(model_dir, model_options);
+  return std::make_unique<ModelCritiqueSampler>(std::move(model), std::move(tokenizer), std::move(options));
 }
 
 }  // namespace spct::grm

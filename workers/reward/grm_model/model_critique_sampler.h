@@ -25,6 +25,7 @@
 #include "models/tokenizer/tokenizer.h"
 #include "models/transformer.h"
 #include "workers/reward/grm/group_scorer.h"
+#include "workers/reward/grm_model/model_load_options.h"
 
 namespace spct::grm {
 
@@ -36,8 +37,8 @@ struct ModelSamplerOptions {
   std::vector<std::string> stop;  // stop strings, kept in the critique
   uint64_t seed = 0;
 
-  // grm.max_new_tokens, grm.stop and run.seed.
-  static ModelSamplerOptions from_config(const config::Config& config);
+  // grm.max_new_tokens and grm.stop of `grm`, and `seed` (run.seed).
+  static ModelSamplerOptions from_config(const config::GrmSection& grm, uint64_t seed);
 };
 
 class ModelCritiqueSampler final : public CritiqueSampler {
@@ -70,10 +71,10 @@ class ModelCritiqueSampler final : public CritiqueSampler {
   int64_t generated_tokens_ = 0;
 };
 
-// Loads the GRM in `model_dir` (config.json, weights, tokenizer files) with the tokenizer config.tokenizer
-// names, and wraps it in a sampler with ModelSamplerOptions::from_config(config). Throws spct::InputError for
-// an unreadable or malformed model directory.
+// Loads the GRM in `model_dir` (config.json, weights, tokenizer files) as `load` says, and wraps it in a sampler
+// with `options`. Throws spct::InputError for an unreadable or malformed model directory.
 std::unique_ptr<ModelCritiqueSampler> load_model_critique_sampler(const std::string& model_dir,
-                                                                  const config::Config& config);
+                                                                  const ModelLoadOptions& load,
+                                                                  ModelSamplerOptions options);
 
 }  // namespace spct::grm

@@ -97,8 +97,8 @@ struct RemoteCritiqueSampler::Job {
   uint64_t seed = 0;
 };
 
-RemoteSamplerOptions RemoteSamplerOptions::from_config(const config::Config& config) {
-  const config::GrmSection& grm = config.grm;
+RemoteSamplerOptions RemoteSamplerOptions::from_config(const config::GrmSection& grm, uint64_t seed,
+                                                       double step_timeout_s) {
   if (grm.remote_url.empty()) {
     throw UsageError("grm.backend is remote but grm.remote_url is empty: name the server, e.g. http://127.0.0.1:8000");
   }
@@ -112,10 +112,10 @@ RemoteSamplerOptions RemoteSamplerOptions::from_config(const config::Config& con
       grm.remote_fallback == config::RemoteFallback::kUnparsable ? Fallback::kUnparsable : Fallback::kFail;
   options.max_tokens = grm.max_new_tokens;
   options.stop = grm.stop;
-  options.seed = static_cast<uint64_t>(config.run.seed);
+  options.seed = seed;
   options.breaker.failures = grm.remote_breaker_failures;
   options.breaker.cooldown_s = grm.remote_breaker_cooldown_s;
-  options.report_every_s = config.timeouts.step_s / 4;
+  options.report_every_s = step_timeout_s / 4;
   if (!grm.remote_api_key_env.empty()) {
     const char* token = std::getenv(grm.remote_api_key_env.c_str());
     if (token == nullptr || *token == '\0') {

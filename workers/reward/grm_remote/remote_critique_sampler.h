@@ -65,11 +65,11 @@ struct RemoteSamplerOptions {
   double report_every_s = 0;  // log the wait on the server every this many seconds; 0: never
 
   // From grm.remote_url, remote_model, remote_timeout_s, remote_retries, remote_concurrency, remote_fallback,
-  // remote_breaker_failures, remote_breaker_cooldown_s, max_new_tokens, stop and run.seed; report_every_s is
-  // a quarter of timeouts.step_s. The token comes from the environment variable grm.remote_api_key_env.
-  // Throws spct::UsageError for an empty or malformed grm.remote_url, or when grm.remote_api_key_env names a
-  // variable that is not set.
-  static RemoteSamplerOptions from_config(const config::Config& config);
+  // remote_breaker_failures, remote_breaker_cooldown_s, max_new_tokens and stop of `grm`, and `seed` (run.seed);
+  // report_every_s is a quarter of `step_timeout_s` (timeouts.step_s). The token comes from the environment variable
+  // grm.remote_api_key_env. Throws spct::UsageError for an empty or malformed grm.remote_url, or when
+  // grm.remote_api_key_env names a variable that is not set.
+  static RemoteSamplerOptions from_config(const config::GrmSection& grm, uint64_t seed, double step_timeout_s);
 };
 
 // What the sampler did so far. Latency counts successful requests only.

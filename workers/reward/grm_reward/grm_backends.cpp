@@ -8,11 +8,12 @@
 namespace spct::reward {
 namespace {
 
-GrmBackends local_backends(const config::Config& config) {
-  if (config.grm.model_path.empty()) {
+GrmBackends local_backends(const GrmBackendOptions& options) {
+  if (options.section.model_path.empty()) {
     throw UsageError("grm.backend is local but grm.model_path is empty: name the GRM's model directory");
   }
-  std::unique_ptr<grm::ModelCritiqueSampler> sampler = grm::load_model_critique_sampler(config.grm.model_path, config);
+  std::unique_ptr<grm::ModelCritiqueSampler> sampler = grm::load_model_critique_sampler(
+      options.section.model_path, options.load, grm::ModelSamplerOptions::from_config(options.section, options.seed));
   GrmBackends backends;
   // The sampler owns the tokenizer and outlives the counter: both live in `backends`, the sampler declared first.
   const tokenizer::Tokenizer* tokenizer = &sampler->tokenizer();
@@ -25,14 +26,15 @@ GrmBackends local_backends(const config::Config& config) {
 
 }  // namespace
 
-GrmBackends make_grm_backends(const config::Config& config) {
+GrmBackends make_grm_backends(const GrmBackendOptions& options) {
   GrmBackends backends;
   // One branch per grm.backend (the schema restricts the names). The remote backend (workers/reward/grm_remote/)
   // adds its branch here.
-  if (config.grm.backend == config::GrmBackend::kLocal) {
-    backends = local_backends(config);
+  if (options.section.backend == config::GrmBackend::kLocal) {
+    backends = local_backends(options);
   } else {  // config::GrmBackend::kRemote
-    auto remote = std::make_unique<grm::RemoteCritiqueSampler>(grm::RemoteSamplerOptions::from_config(config));
+    auto remote = std::make_unique<grm::RemoteCritiqueSampler>(
+        grm::RemoteSamplerOptions::from_config(options.section, options.seed, options.step_timeout_s));
     const grm::RemoteCritiqueSampler* counted = remote.get();  // owned by `backends`, which owns `totals` too
     backends.totals = [counted] {
       const grm::RemoteCounters c = counted->counters();
@@ -47,7 +49,9 @@ GrmBackends make_grm_backends(const config::Config& config) {
     };
     backends.sampler = std::move(remote);
   }
-  if (!config.grm.meta_model_path.empty()) backends.rater = grm::load_meta_rm_rater(config.grm.meta_model_path, config);
+  if (!options.section.meta_model_path.empty()) {
+    backends.rater = grm::load_meta_rm_rater(options.section.meta_model_path, options.load);
+  }
   return backends;
 }
 

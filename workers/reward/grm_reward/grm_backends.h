@@ -1,4 +1,4 @@
-// What writes and rates critiques for the GRM reward and for `spct eval`, chosen by the config.
+// What writes and rates critiques for the GRM reward and for `spct eval`, chosen by the grm.* keys.
 //
 //   grm.backend: local   the GRM at grm.model_path (a Hugging Face directory with its tokenizer), loaded in this
 //                        process; critiques are sampled in batches with a KV cache (workers/reward/grm_model/).
@@ -18,6 +18,7 @@
 #include "core/config/config.h"
 #include "core/metrics.h"
 #include "workers/reward/grm/group_scorer.h"
+#include "workers/reward/grm_model/model_load_options.h"
 
 namespace spct::reward {
 
@@ -32,8 +33,16 @@ struct GrmBackends {
   std::function<Metrics()> totals;
 };
 
-// Builds the backends `config.grm` names. Throws spct::UsageError for a missing grm.model_path (backend local)
+// What make_grm_backends is told; reward_worker_options.h fills it from the config (grm_backend_options).
+struct GrmBackendOptions {
+  config::GrmSection section;   // grm.*: the backend, its model directories or server, the critiques' length
+  grm::ModelLoadOptions load;   // how the GRM's and the meta RM's directories are loaded
+  uint64_t seed = 1;            // run.seed: the critiques' sampling seeds
+  double step_timeout_s = 600;  // timeouts.step_s: the remote backend reports a wait every quarter of it
+};
+
+// Builds the backends `options.section` names. Throws spct::UsageError for a missing grm.model_path (backend local)
 // and spct::InputError for a model directory that cannot be loaded.
-GrmBackends make_grm_backends(const config::Config& config);
+GrmBackends make_grm_backends(const GrmBackendOptions& options);
 
 }  // namespace spct::reward

@@ -1,7 +1,5 @@
 #include "workers/reward/rules/answer_extraction.h"
 
-#include "core/error.h"
-
 namespace spct::reward {
 
 namespace {
@@ -43,12 +41,6 @@ std::optional<std::string_view> boxed_answer(std::string_view completion) {
 }
 
 }  // namespace
-
-AnswerFormat parse_answer_format(const std::string& name) {
-  if (name == "line") return AnswerFormat::kLine;
-  if (name == "boxed") return AnswerFormat::kBoxed;
-  throw UsageError("reward.answer_format: unknown format \"" + name + "\" (choose line or boxed)");
-}
 
 std::optional<std::string_view> extract_answer(std::string_view completion, AnswerFormat format,
                                                const std::vector<std::string>& stops) {

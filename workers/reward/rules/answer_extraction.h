@@ -12,12 +12,11 @@
 #include <string_view>
 #include <vector>
 
+#include "core/config/choices.h"
+
 namespace spct::reward {
 
-enum class AnswerFormat { kLine, kBoxed };
-
-// "line" -> kLine, "boxed" -> kBoxed. Throws spct::UsageError naming reward.answer_format otherwise.
-AnswerFormat parse_answer_format(const std::string& name);
+using config::AnswerFormat;  // reward.answer_format
 
 // The answer in `completion`, a view into it. kLine always finds one (possibly empty); kBoxed returns nullopt
 // when there is no complete \boxed{...}. Empty strings in `stops` are ignored.

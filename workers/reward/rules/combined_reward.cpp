@@ -20,15 +20,15 @@ CombinedReward::CombinedReward(std::vector<Term> terms) {
   }
 }
 
-CombinedReward CombinedReward::from_config(const config::Config& config) {
-  const config::RewardSection& r = config.reward;
-  if (!r.weights.empty() && r.weights.size() != r.functions.size()) {
-    throw UsageError("reward.weights has " + std::to_string(r.weights.size()) + " entries but reward.functions has " +
-                     std::to_string(r.functions.size()));
+CombinedReward CombinedReward::make(const std::vector<std::string>& functions, const std::vector<double>& weights,
+                                    const RuleOptions& options) {
+  if (!weights.empty() && weights.size() != functions.size()) {
+    throw UsageError("reward.weights has " + std::to_string(weights.size()) + " entries but reward.functions has " +
+                     std::to_string(functions.size()));
   }
   std::vector<Term> terms;
-  for (size_t i = 0; i < r.functions.size(); ++i) {
-    terms.push_back({r.functions[i], make_rule_reward(r.functions[i], config), r.weights.empty() ? 1.0 : r.weights[i]});
+  for (size_t i = 0; i < functions.size(); ++i) {
+    terms.push_back({functions[i], make_rule_reward(functions[i], options), weights.empty() ? 1.0 : weights[i]});
   }
   return CombinedReward(std::move(terms));
 }

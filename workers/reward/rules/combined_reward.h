@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "core/config/config.h"
 #include "workers/reward/rules/reward_function.h"
+#include "workers/reward/rules/rule_options.h"
 
 namespace spct::reward {
 
@@ -30,11 +30,13 @@ class CombinedReward {
   // REQUIRES: at least one term, each with a function; names distinct.
   explicit CombinedReward(std::vector<Term> terms);
 
-  // Builds every function the config names through the registry (reward_registry.h), with its options (reward.*,
-  // rollout.stop for line answers, rollout.max_new_tokens as the overlong L_max). Throws spct::UsageError naming the
-  // key when a function is unknown or listed twice, weights do not match functions, a pattern is missing or does not
-  // compile (with PCRE2's error offset), or reward.overlong_buffer exceeds rollout.max_new_tokens.
-  static CombinedReward from_config(const config::Config& config);
+  // Builds every function in `functions` (reward.functions) through the registry (reward_registry.h) with
+  // `options`, each weighing its entry of `weights` (reward.weights; empty: 1 each). Throws spct::UsageError
+  // naming the key when a function is unknown or listed twice, weights do not match functions, a pattern is
+  // missing or does not compile (with PCRE2's error offset), or reward.overlong_buffer exceeds
+  // rollout.max_new_tokens.
+  static CombinedReward make(const std::vector<std::string>& functions, const std::vector<double>& weights,
+                             const RuleOptions& options);
 
   // Scores `input` with every function. Throws what a function throws (spct::InputError for a bad reference).
   RewardScores score(const RewardInput& input) const;

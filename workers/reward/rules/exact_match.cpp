@@ -19,10 +19,9 @@ double ExactMatch::score(const RewardInput& input) const {
 
 namespace {
 
-const RewardRegistration kExactMatch("exact_match", [](const config::Config& config) {
-  const config::RewardSection& r = config.reward;
-  return std::make_unique<ExactMatch>(parse_answer_format(r.answer_format), config.rollout.stop,
-                                      NormalizeOptions{r.case_sensitive, r.normalize_whitespace});
+const RewardRegistration kExactMatch("exact_match", [](const RuleOptions& o) {
+  return std::make_unique<ExactMatch>(o.answer_format, o.stop,
+                                      NormalizeOptions{o.case_sensitive, o.normalize_whitespace});
 });
 
 }  // namespace

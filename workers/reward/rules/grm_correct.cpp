@@ -45,11 +45,11 @@ double GrmParsed::score(const RewardInput& input) const {
 
 namespace {
 
-const RewardRegistration kGrmCorrect("grm_correct", [](const config::Config& config) {
-  return std::make_unique<GrmCorrect>(static_cast<int>(config.grm.score_min), static_cast<int>(config.grm.score_max));
+const RewardRegistration kGrmCorrect("grm_correct", [](const RuleOptions& options) {
+  return std::make_unique<GrmCorrect>(static_cast<int>(options.grm_score_min), static_cast<int>(options.grm_score_max));
 });
-const RewardRegistration kGrmParsed("grm_parsed", [](const config::Config& config) {
-  return std::make_unique<GrmParsed>(static_cast<int>(config.grm.score_min), static_cast<int>(config.grm.score_max));
+const RewardRegistration kGrmParsed("grm_parsed", [](const RuleOptions& options) {
+  return std::make_unique<GrmParsed>(static_cast<int>(options.grm_score_min), static_cast<int>(options.grm_score_max));
 });
 
 }  // namespace

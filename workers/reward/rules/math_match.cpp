@@ -24,10 +24,9 @@ double MathMatch::score(const RewardInput& input) const {
 namespace {
 
 // Shares numeric_match's tolerances: a numeral answer is compared the same way under either rule.
-const RewardRegistration kMathMatch("math_match", [](const config::Config& config) {
-  const config::RewardSection& r = config.reward;
-  return std::make_unique<MathMatch>(parse_answer_format(r.answer_format), config.rollout.stop,
-                                     MathTolerance{r.numeric_rel_tolerance, r.numeric_abs_tolerance});
+const RewardRegistration kMathMatch("math_match", [](const RuleOptions& o) {
+  return std::make_unique<MathMatch>(o.answer_format, o.stop,
+                                     MathTolerance{o.numeric_rel_tolerance, o.numeric_abs_tolerance});
 });
 
 }  // namespace

@@ -32,10 +32,9 @@ double NumericMatch::score(const RewardInput& input) const {
 
 namespace {
 
-const RewardRegistration kNumericMatch("numeric_match", [](const config::Config& config) {
-  const config::RewardSection& r = config.reward;
-  return std::make_unique<NumericMatch>(parse_answer_format(r.answer_format), config.rollout.stop,
-                                        NumericTolerance{r.numeric_rel_tolerance, r.numeric_abs_tolerance});
+const RewardRegistration kNumericMatch("numeric_match", [](const RuleOptions& o) {
+  return std::make_unique<NumericMatch>(o.answer_format, o.stop,
+                                        NumericTolerance{o.numeric_rel_tolerance, o.numeric_abs_tolerance});
 });
 
 }  // namespace

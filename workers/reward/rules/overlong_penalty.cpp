@@ -1,6 +1,5 @@
 #include "workers/reward/rules/overlong_penalty.h"
 
-#include <algorithm>
 #include <string>
 
 #include "core/error.h"
@@ -24,28 +23,10 @@ double OverlongPenalty::score(const RewardInput& input) const {
   return static_cast<double>(free_length - length) / static_cast<double>(buffer_tokens_);
 }
 
-config::Config with_overlong_shaping(const config::Config& config) {
-  constexpr const char* kOverlong = "overlong";
-  const std::vector<std::string>& functions = config.reward.functions;
-  if (!config.reward.overlong_shaping || std::find(functions.begin(), functions.end(), kOverlong) != functions.end()) {
-    return config;
-  }
-  config::Config shaped = config;
-  std::vector<double>& weights = shaped.reward.weights;
-  if (weights.empty() && std::find(functions.begin(), functions.end(), "grm") != functions.end()) {
-    for (const std::string& name : functions) {
-      weights.push_back(name == "grm" ? 1.0 - config.grm.rule_weight : config.grm.rule_weight);
-    }
-  }
-  if (!weights.empty()) weights.push_back(1.0);
-  shaped.reward.functions.emplace_back(kOverlong);
-  return shaped;
-}
-
 namespace {
 
-const RewardRegistration kOverlong("overlong", [](const config::Config& config) {
-  return std::make_unique<OverlongPenalty>(config.rollout.max_new_tokens, config.reward.overlong_buffer);
+const RewardRegistration kOverlong("overlong", [](const RuleOptions& options) {
+  return std::make_unique<OverlongPenalty>(options.max_new_tokens, options.overlong_buffer);
 });
 
 }  // namespace

@@ -11,7 +11,6 @@
 
 #include <cstdint>
 
-#include "core/config/config.h"
 #include "workers/reward/rules/reward_function.h"
 
 namespace spct::reward {
@@ -28,12 +27,5 @@ class OverlongPenalty final : public RewardFunction {
   const int64_t max_tokens_;
   const int64_t buffer_tokens_;
 };
-
-// reward.overlong_shaping: `config` with `overlong` appended to reward.functions when shaping is on and the list
-// does not name it already; otherwise `config` as it is. The added term weighs 1 however the others are weighed:
-// with reward.weights given, 1 is appended; with none given and `grm` listed (where rule functions weigh
-// grm.rule_weight, often 0), the weights are written out (grm 1 - rule_weight, each rule rule_weight, overlong 1)
-// so that the shaping is never silently weighed to nothing.
-config::Config with_overlong_shaping(const config::Config& config);
 
 }  // namespace spct::reward

@@ -34,11 +34,11 @@ double FormatReward::score(const RewardInput& input) const {
 
 namespace {
 
-const RewardRegistration kRegex("regex", [](const config::Config& config) {
-  return std::make_unique<RegexReward>(config.reward.regex, "reward.regex");
+const RewardRegistration kRegex("regex", [](const RuleOptions& options) {
+  return std::make_unique<RegexReward>(options.regex, "reward.regex");
 });
-const RewardRegistration kFormat("format", [](const config::Config& config) {
-  return std::make_unique<FormatReward>(config.reward.format_pattern, "reward.format_pattern");
+const RewardRegistration kFormat("format", [](const RuleOptions& options) {
+  return std::make_unique<FormatReward>(options.format_pattern, "reward.format_pattern");
 });
 
 }  // namespace

@@ -31,9 +31,9 @@ std::vector<std::string> registered_rewards() {
   return names;
 }
 
-std::unique_ptr<const RewardFunction> make_rule_reward(const std::string& name, const config::Config& config) {
+std::unique_ptr<const RewardFunction> make_rule_reward(const std::string& name, const RuleOptions& options) {
   const auto found = registry().find(name);
-  if (found != registry().end()) return found->second(config);
+  if (found != registry().end()) return found->second(options);
   std::string known;
   for (const std::string& registered : registered_rewards()) known += (known.empty() ? "" : ", ") + registered;
   throw UsageError("reward.functions: unknown reward function \"" + name + "\" (registered: " + known +

@@ -8,9 +8,9 @@
 
 namespace spct::reward {
 
-ScalarReward::ScalarReward(const std::string& dir, const config::Config& config)
-    : model_(grm::load_meta_rm(dir, models::device_for(config.model.device))),
-      tokenizer_(tokenizer::make_tokenizer(config.tokenizer, dir)) {}
+ScalarReward::ScalarReward(const std::string& dir, const grm::ModelLoadOptions& load)
+    : model_(grm::load_meta_rm(dir, models::device_for(load.device))),
+      tokenizer_(tokenizer::make_tokenizer(load.tokenizer, dir)) {}
 
 ExternalScores ScalarReward::score(const ExternalGroup& group) {
   const std::vector<std::string> prompts(group.completions->size(), std::string(group.prompt));

@@ -15,18 +15,18 @@
 #include <string>
 #include <vector>
 
-#include "core/config/config.h"
 #include "models/scalar_head.h"
 #include "models/tokenizer/tokenizer.h"
 #include "workers/reward/external/external_reward.h"
+#include "workers/reward/grm_model/model_load_options.h"
 
 namespace spct::reward {
 
 class ScalarReward final : public ExternalReward {
  public:
-  // Loads the model in `dir` with the tokenizer config.tokenizer names (its files read from `dir`), on
-  // model.device. Throws spct::InputError naming the file when `dir` is not a scalar-head model directory.
-  ScalarReward(const std::string& dir, const config::Config& config);
+  // Loads the model in `dir` with the tokenizer load.tokenizer names (its files read from `dir`), on
+  // load.device. Throws spct::InputError naming the file when `dir` is not a scalar-head model directory.
+  ScalarReward(const std::string& dir, const grm::ModelLoadOptions& load);
 
   ExternalScores score(const ExternalGroup& group) override;  // no info
 

@@ -106,7 +106,7 @@ class GrpoLearner {
   KlController kl_;
   double logprob_temperature_;
   const MicroBatchLimits micro_batch_limits_;  // grpo.micro_batch_size and grpo.micro_batch_tokens
-  std::vector<at::Tensor> grad_buffers_;       // per parameter: its kept gradient (see the constructor), or undefined
+  std::vector<at::Tensor> grad_buffers_;       // per parameter: float32 gradient of a 16-bit one, or undefined
   const int64_t logprob_chunk_tokens_;         // model.logprob_chunk_tokens
   const bool importance_sampling_;             // async mode with grpo.importance_cap > 0
   int64_t optimizer_steps_ = 0;

@@ -87,6 +87,9 @@ class AdamW {
   int64_t step_ = 0;
 };
 
+// Elements per slice of adamw_update (4M: a 16 MB float32 temporary).
+inline constexpr int64_t kAdamWSliceElements = int64_t{1} << 22;
+
 // AdamW's update of one float32/float64 tensor in place, at optimizer step `step` (1-based, for the bias
 // correction): decoupled weight decay, then the moments, then the step. `grad` has `param`'s dtype and shape.
 // AdamW and the ZeRO-sharded optimizer (learner/sharded_adamw.h) both call it, so a slice gets exactly the values

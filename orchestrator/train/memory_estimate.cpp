@@ -108,8 +108,15 @@ MemoryEstimate estimate_memory(const config::Config& config, const comm::RankPla
     }
     const int64_t per_token_layer = 6 * policy.hidden_size + 4 * policy.intermediate_size +
                                     2 * policy.num_kv_heads * policy.head_dim + policy.num_heads * sequence;
-    const int64_t layers = tokens * per_token_layer * policy.num_layers * dtype_bytes(policy.dtype);
-    const int64_t logits = 2 * tokens * policy.vocab_size * 4;
+    const int64_t per_layer = tokens * per_token_layer * dtype_bytes(policy.dtype);
+    // Activation checkpointing keeps each layer's input and recomputes one layer at a time in backward.
+    const int64_t layers = config.model.activation_checkpointing
+                               ? tokens * policy.hidden_size * policy.num_layers * dtype_bytes(policy.dtype) + per_layer
+                               : per_layer * policy.num_layers;
+    // The head runs on completion tokens only, model.logprob_chunk_tokens at a time (models/logprobs.h): the
+    // float32 logits, their softmax and their gradient of one chunk exist at once in backward.
+    const int64_t completion_tokens = tokens * config.rollout.max_new_tokens / std::max<int64_t>(sequence, 1);
+    const int64_t logits = 3 * std::min(completion_tokens, config.model.logprob_chunk_tokens) * policy.vocab_size * 4;
     out.activations = std::max(out.activations, layers + logits);
   }
   if (role == comm::Role::kReward || colocated) {

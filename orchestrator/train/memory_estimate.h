@@ -10,7 +10,9 @@
 // Activations: what one learner micro-batch keeps for backward (grpo.micro_batch_size completions, or at most
 // grpo.micro_batch_tokens padded tokens, of the longest sequence length), per layer per token roughly 6 x hidden +
 // 4 x intermediate + 2 x kv width values in the compute dtype plus the eager attention's probabilities
-// (heads x sequence per token), and the float32 logits and log-softmax over the vocabulary.
+// (heads x sequence per token), or with model.activation_checkpointing each layer's input and one layer's
+// activations; and the float32 logits, softmax and logit gradient of one model.logprob_chunk_tokens chunk of
+// completion tokens (the head runs on completion tokens only).
 // The figures are lower bounds of the same order as the peers' calculators: allocator slack, CUDA context
 // (about 0.5 GiB per process) and temporaries come on top.
 //

@@ -187,3 +187,22 @@ TEST_CASE("learner activations follow grpo.micro_batch_tokens, and accumulated b
   CHECK(whole.optimizer_state == params * 2 + params * 4 * 3);
   CHECK(budget.optimizer_state == params * 4 + params * 4 * 3);
 }
+
+TEST_CASE("learner logits follow model.logprob_chunk_tokens, layers follow activation checkpointing", "[memory]") {
+  config::Config c = job(2);
+  const comm::RankLayout layout = comm::RankLayout::plan_single_node(c.layout, 0, 8, {"0", "1", "2", "3"});
+  const ModelConfig m = qwen_05b();
+  const auto learner = [&] { return train::estimate_memory(c, layout.at(4), m, nullptr, nullptr); };
+  // 32 completions of 64 tokens per pass: 2048 completion tokens, the head's float32 logits, softmax and
+  // gradient of 1024 of them (the default chunk) at once, then of 256.
+  const int64_t whole = learner().activations;
+  c.model.logprob_chunk_tokens = 256;
+  CHECK(whole - learner().activations == int64_t{3} * (1024 - 256) * m.vocab_size * 4);
+  c.model.logprob_chunk_tokens = 4096;  // above the pass's completion tokens: all 2048 at once
+  CHECK(learner().activations - whole == int64_t{3} * (2048 - 1024) * m.vocab_size * 4);
+  c.model.logprob_chunk_tokens = 1024;
+  c.model.activation_checkpointing = true;
+  const int64_t checkpointed = learner().activations;
+  CHECK(checkpointed < whole / 2);
+  CHECK(checkpointed > int64_t{3} * 1024 * m.vocab_size * 4);
+}

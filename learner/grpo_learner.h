@@ -69,7 +69,8 @@ class GrpoLearner {
 
   // The optimizer state in AdamW's format (learner/optimizer.h), the same whether sharded or not. Collective
   // with distributed.zero_stage 1 or 2: every learner calls it; `keep` false on those that only take part (they
-  // get nothing back and hold no copy of the whole state).
+  // get nothing back and hold no copy of the whole state). Unsharded, the tensors are the optimizer's own
+  // (AdamW::state()): write them before the next update().
   NamedTensors optimizer_state(bool keep = true);
   // Restores a state of that format (from any learner count or stage). Throws spct::InputError on a mismatch.
   void load_optimizer_state(const NamedTensors& state);

@@ -102,9 +102,9 @@ NamedTensors AdamW::state() const {
   NamedTensors out;
   out.emplace_back("step", at::scalar_tensor(step_, at::kLong));
   for (size_t i = 0; i < params_.size(); ++i) {
-    out.emplace_back("exp_avg." + std::to_string(i), exp_avg_[i].clone());
-    out.emplace_back("exp_avg_sq." + std::to_string(i), exp_avg_sq_[i].clone());
-    if (master_[i].defined()) out.emplace_back("master." + std::to_string(i), master_[i].clone());
+    out.emplace_back("exp_avg." + std::to_string(i), exp_avg_[i]);
+    out.emplace_back("exp_avg_sq." + std::to_string(i), exp_avg_sq_[i]);
+    if (master_[i].defined()) out.emplace_back("master." + std::to_string(i), master_[i]);
   }
   return out;
 }

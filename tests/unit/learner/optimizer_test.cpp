@@ -93,6 +93,8 @@ TEST_CASE("AdamW state round-trips exactly through named tensors", "[optimizer]"
   CHECK(state[0].second.item<int64_t>() == 3);
   CHECK(state[1].first == "exp_avg.0");
   CHECK(state[4].first == "exp_avg_sq.1");
+  // The optimizer's own moments, not copies: a checkpoint written from them holds no second set in memory.
+  CHECK(state[1].second.is_same(first.state()[1].second));
 
   // A second optimizer on copies of the parameters, restored from the state, takes the same next step.
   const at::Tensor a2 = a.detach().clone().requires_grad_(true);

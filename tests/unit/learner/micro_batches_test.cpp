@@ -137,7 +137,7 @@ TEST_CASE("packing: sequences share rows as wide as the pass's longest, within t
     // row 2; 4 (2) still fits row 1 (3 + 3 + 2 = 8).
     CHECK(plan[0].rows == std::vector<int64_t>{1, 0, 2, 4, 3});
     CHECK(plan[0].packing == std::vector<std::vector<int64_t>>{{0}, {1, 2, 3}, {4}});
-    CHECK(plan[0].padded_tokens == 3 * 8);
+    CHECK(plan[0].padded_tokens == int64_t{3} * 8);
     CHECK(plan[0].real_tokens == 8 + 3 + 3 + 3 + 2);
   }
   SECTION("a budget of 16 cells: two rows of 8, then rows of 3") {

@@ -81,17 +81,28 @@ std::vector<MicroBatch> plan_passes(const LearnerBatch& rows, const MicroBatchLi
   return plan_micro_batches(prompt_lengths, completion_lengths, limits);
 }
 
+// The log-probs (and what `options` asks for) of one pass's completions, [pass rows, longest completion] in the
+// order of pass.rows: from packed rows when the plan packed them, else from the padded block.
+models::CompletionLogProbs pass_logprobs(const models::Transformer& model, const LearnerBatch& rows,
+                                         const MicroBatch& pass, const models::LogProbOptions& options) {
+  if (!pass.packing.empty()) {
+    return models::packed_completion_logprobs(model, pick(rows.prompts, pass.rows), pick(rows.completions, pass.rows),
+                                              pass.packing, options);
+  }
+  return models::completion_logprobs(model, pick(rows.prompts, pass.rows), pick(rows.completions, pass.rows), options);
+}
+
 // The no-grad log-probs of every completion of `rows` as one [N, columns] tensor (zero past each completion's
 // end), computed pass by pass so that the forward pass holds no more than one pass's activations.
 at::Tensor logprobs_in_passes(const models::Transformer& model, const LearnerBatch& rows,
                               const std::vector<MicroBatch>& passes, const models::LogProbOptions& options,
                               int64_t columns) {
-  if (passes.size() == 1) return models::completion_logprobs(model, rows.prompts, rows.completions, options).logprobs;
+  if (passes.size() == 1 && passes.front().packing.empty()) {
+    return models::completion_logprobs(model, rows.prompts, rows.completions, options).logprobs;
+  }
   at::Tensor out;
   for (const MicroBatch& pass : passes) {
-    const at::Tensor logprobs =
-        models::completion_logprobs(model, pick(rows.prompts, pass.rows), pick(rows.completions, pass.rows), options)
-            .logprobs;
+    const at::Tensor logprobs = pass_logprobs(model, rows, pass, options).logprobs;
     if (!out.defined()) out = at::zeros({rows.size(), columns}, logprobs.options());
     out.narrow(1, 0, logprobs.size(1)).index_copy_(0, row_index(pass.rows, out.device()), logprobs);
   }
@@ -218,7 +229,8 @@ GrpoLearner::GrpoLearner(const GrpoLearnerOptions& options, models::Transformer&
       loss_options_(options.loss),
       kl_(options.loss.beta, options.kl_target, options.kl_horizon),
       logprob_temperature_(options.logprob_temperature),
-      micro_batch_limits_{.max_rows = options.micro_batch_size, .max_tokens = options.micro_batch_tokens},
+      micro_batch_limits_{
+          .max_rows = options.micro_batch_size, .max_tokens = options.micro_batch_tokens, .pack = options.packing},
       logprob_chunk_tokens_(options.logprob_chunk_tokens),
       importance_sampling_(options.importance_sampling) {
   advantage_options_ = options.advantages;
@@ -322,9 +334,10 @@ GrpoLearner::Prepared GrpoLearner::prepare(const LearnerBatch& batch) {
     const models::LogProbOptions options{.temperature = logprob_temperature_, .chunk_tokens = logprob_chunk_tokens_};
     const at::Tensor mask = completion_mask(minibatch.rows.completions);
     // The no-grad forward passes run in the token budget's passes too; without a budget, in one pass (they keep
-    // no activations for backward).
+    // no activations for backward), packed when packing is on.
     const std::vector<MicroBatch> no_grad_passes =
-        micro_batch_limits_.max_tokens > 0 ? minibatch.passes : plan_passes(minibatch.rows, {});
+        micro_batch_limits_.max_tokens > 0 ? minibatch.passes
+                                           : plan_passes(minibatch.rows, {.pack = micro_batch_limits_.pack});
     if (!prepared.reuse_current) {
       minibatch.old_logprobs = logprobs_in_passes(policy_, minibatch.rows, no_grad_passes, options, mask.size(1));
     }
@@ -413,8 +426,8 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
         models::MoeStats moe_stats;
         moe_stats.collect_metrics = epoch == 0;
         if (moe) options.moe = &moe_stats;
-        const models::CompletionLogProbs current = models::completion_logprobs(
-            policy_, pick(minibatch.rows.prompts, pass_rows), pick(minibatch.rows.completions, pass_rows), options);
+        const models::CompletionLogProbs current =
+            pass_logprobs(policy_, minibatch.rows, minibatch.passes[pass], options);
         // The pass's rows; its longest completion may be shorter than the minibatch's (later columns are padding).
         const int64_t columns = current.logprobs.size(1);
         const at::Tensor index = row_index(pass_rows, current.logprobs.device());
@@ -503,8 +516,9 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
   metrics["optim/lr"] = sharded_ != nullptr ? sharded_->lr() : optimizer_->lr();
   metrics["learner/tokens"] = sums[kStatTokens] / static_cast<double>(options_.epochs);
   metrics["learner/count"] = learners;
-  // Padding: the share of the model's input cells (rows x (longest prompt + longest completion) per pass, over
-  // all learners) that hold no token; passes: forward/backward passes per learner in the step.
+  // Padding: the share of the model's input cells (rows x (longest prompt + longest completion) per pass, or
+  // packed rows x their width; over all learners) that hold no token; passes: forward/backward passes per learner in
+  // the step.
   const double padded_cells = sums[padding_at];
   metrics["learner/padding_share"] = padded_cells > 0 ? (padded_cells - sums[padding_at + 1]) / padded_cells : 0.0;
   metrics["learner/micro_batches"] = sums[padding_at + 2] / learners;

@@ -10,7 +10,8 @@
 //   3. grpo.epochs passes over grpo.minibatches minibatches of whole groups: loss (learner/grpo_loss.h) with the
 //      minibatch's normaliser summed over all learners, backward (in passes whose gradients accumulate: at most
 //      grpo.micro_batch_size completions, and with grpo.micro_batch_tokens length-sorted completions packed into
-//      passes of at most that many padded tokens; learner/micro_batches.h), gradients summed over learners,
+//      passes of at most that many padded tokens; with grpo.packing several sequences share a row behind a
+//      block-diagonal mask; learner/micro_batches.h), gradients summed over learners,
 //      global norm clipped, AdamW step
 //      with the scheduled learning rate (with distributed.zero_stage 1 or 2 and several learners, the sharded
 //      AdamW of learner/sharded_adamw.h: each learner updates its slice and the weights are all-gathered);
@@ -106,7 +107,7 @@ class GrpoLearner {
   AdvantageOptions advantage_options_;
   KlController kl_;
   double logprob_temperature_;
-  const MicroBatchLimits micro_batch_limits_;  // grpo.micro_batch_size and grpo.micro_batch_tokens
+  const MicroBatchLimits micro_batch_limits_;  // grpo.micro_batch_size, micro_batch_tokens and packing
   std::vector<at::Tensor> grad_buffers_;       // per parameter: float32 gradient of a 16-bit one, or undefined
   const int64_t logprob_chunk_tokens_;         // model.logprob_chunk_tokens
   const bool importance_sampling_;             // async mode with grpo.importance_cap > 0

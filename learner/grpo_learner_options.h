@@ -35,6 +35,8 @@ struct GrpoLearnerOptions {
   // grpo.micro_batch_tokens: padded tokens per pass, length-sorted completions packed greedily (learner/
   // micro_batches.h); 0 = no token budget.
   int64_t micro_batch_tokens = 0;
+  // grpo.packing: several sequences per row of a pass, block-diagonal attention (learner/micro_batches.h).
+  bool packing = false;
   double grad_clip = 1.0;       // grpo.grad_clip: global gradient-norm bound; 0 = off
   int64_t ref_reset_every = 0;  // grpo.ref_reset_every: steps between reference resets; 0 = never
   // The temperature the sampler used (rollout.temperature; 1 for greedy decoding): log-probs are taken at it.

@@ -27,6 +27,72 @@ struct Open {
   }
 };
 
+// The packed pass being filled: its model rows (sequence indices) and the tokens each holds.
+struct OpenPacked {
+  std::vector<std::vector<int64_t>> members;
+  std::vector<int64_t> used;
+  int64_t width = 0;  // the first (longest) sequence's length
+  int64_t sequences = 0;
+  int64_t real_tokens = 0;
+
+  // The first row with room for `length` tokens, or members.size() for a new row.
+  std::size_t row_for(int64_t length) const {
+    std::size_t row = 0;
+    while (row < used.size() && used[row] + length > width) ++row;
+    return row;
+  }
+  void add(int64_t sequence, int64_t length, std::size_t row) {
+    if (members.empty()) width = length;
+    if (row == members.size()) {
+      members.emplace_back();
+      used.push_back(0);
+    }
+    members[row].push_back(sequence);
+    used[row] += length;
+    ++sequences;
+    real_tokens += length;
+  }
+  // The pass, its sequences listed row after row.
+  MicroBatch close() const {
+    MicroBatch pass;
+    for (const std::vector<int64_t>& row : members) {
+      std::vector<int64_t> positions;
+      for (const int64_t sequence : row) {
+        positions.push_back(static_cast<int64_t>(pass.rows.size()));
+        pass.rows.push_back(sequence);
+      }
+      pass.packing.push_back(std::move(positions));
+    }
+    pass.padded_tokens = static_cast<int64_t>(members.size()) * width;
+    pass.real_tokens = real_tokens;
+    return pass;
+  }
+};
+
+// Packed passes over sequences of `lengths`, taken in `order` (longest first).
+std::vector<MicroBatch> plan_packed(const std::vector<int64_t>& order, const std::vector<int64_t>& lengths,
+                                    const MicroBatchLimits& limits) {
+  std::vector<MicroBatch> plan;
+  OpenPacked open;
+  for (const int64_t r : order) {
+    const int64_t length = lengths[static_cast<std::size_t>(r)];
+    std::size_t row = open.row_for(length);
+    if (open.sequences > 0) {
+      const bool rows_full = limits.max_rows > 0 && open.sequences >= limits.max_rows;
+      const bool tokens_full = row == open.members.size() && limits.max_tokens > 0 &&
+                               (static_cast<int64_t>(open.members.size()) + 1) * open.width > limits.max_tokens;
+      if (rows_full || tokens_full) {
+        plan.push_back(open.close());
+        open = OpenPacked{};
+        row = 0;
+      }
+    }
+    open.add(r, length, row);
+  }
+  if (open.sequences > 0) plan.push_back(open.close());
+  return plan;
+}
+
 }  // namespace
 
 std::vector<MicroBatch> plan_micro_batches(const std::vector<int64_t>& prompt_lengths,
@@ -46,8 +112,13 @@ std::vector<MicroBatch> plan_micro_batches(const std::vector<int64_t>& prompt_le
   const auto length = [&](int64_t r) {
     return prompt_lengths[static_cast<std::size_t>(r)] + completion_lengths[static_cast<std::size_t>(r)];
   };
-  if (limits.max_tokens > 0) {
+  if (limits.max_tokens > 0 || limits.pack) {
     std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return length(a) > length(b); });
+  }
+  if (limits.pack) {
+    std::vector<int64_t> lengths;
+    for (int64_t r = 0; r < n; ++r) lengths.push_back(length(r));
+    return plan_packed(order, lengths, limits);
   }
   std::vector<MicroBatch> plan;
   Open open;

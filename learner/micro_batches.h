@@ -12,6 +12,12 @@
 //     the budget runs in a pass of its own (a sequence is never split).
 // Neither set: one pass over everything.
 //
+// Packing (grpo.packing): a pass's sequences share rows instead of having one each. Sequences are sorted by
+// length as for a token budget; a pass's rows are as wide as its first (longest) sequence, and each next
+// sequence goes into the first row with room left (first fit), or a new row while the pass stays within the
+// budget (rows x width <= max_tokens) and max_rows (then counted in sequences, not rows). A pass's padded tokens
+// are then rows x width: what the packed model input holds (models/logprobs.h: packed_completion_logprobs).
+//
 // The loss is normalised by whole-minibatch totals (learner/grpo_loss.h: LossNormalizer), so any split, in any
 // order, accumulates the same gradient up to float summation order.
 //
@@ -26,12 +32,16 @@ namespace spct::learner {
 struct MicroBatchLimits {
   int64_t max_rows = 0;    // 0 = no row limit
   int64_t max_tokens = 0;  // padded tokens per pass; 0 = no token budget (and no sorting)
+  bool pack = false;       // several sequences per row (sorted by length even without a budget)
 };
 
 struct MicroBatch {
   std::vector<int64_t> rows;  // indices into the minibatch, in the order the pass stacks them
-  int64_t padded_tokens = 0;  // rows x (longest prompt + longest completion)
+  int64_t padded_tokens = 0;  // rows x (longest prompt + longest completion); packed: model rows x width
   int64_t real_tokens = 0;    // sum of prompt + completion lengths
+  // Packed passes only: the model's rows, each a list of positions in `rows` (row-major, so together they list
+  // 0 .. rows.size() - 1 in order). Empty when not packed.
+  std::vector<std::vector<int64_t>> packing;
 };
 
 // The passes over completions whose prompt and completion lengths are given (one entry per completion). Every

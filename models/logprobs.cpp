@@ -5,10 +5,12 @@
 #include <ATen/ops/cat.h>
 #include <ATen/ops/from_blob.h>
 #include <ATen/ops/logsumexp.h>
+#include <ATen/ops/tensor.h>
 #include <ATen/ops/zeros.h>
 
 #include <algorithm>
 #include <string>
+#include <utility>
 
 #include "core/error.h"
 #include "models/generation.h"
@@ -40,11 +42,10 @@ std::vector<at::Tensor> head_logprobs(const Transformer& model, const at::Tensor
   return out;
 }
 
-}  // namespace
-
-CompletionLogProbs completion_logprobs(const Transformer& model, const std::vector<std::vector<int64_t>>& prompts,
-                                       const std::vector<std::vector<int64_t>>& completions,
-                                       const LogProbOptions& options) {
+// Throws spct::InputError for inputs completion_logprobs refuses. Returns {longest prompt, longest completion}.
+std::pair<int64_t, int64_t> check_inputs(const std::vector<std::vector<int64_t>>& prompts,
+                                         const std::vector<std::vector<int64_t>>& completions,
+                                         const LogProbOptions& options) {
   if (prompts.size() != completions.size() || prompts.empty()) {
     throw InputError("logprobs: " + std::to_string(prompts.size()) + " prompts and " +
                      std::to_string(completions.size()) + " completions; need the same non-zero number");
@@ -60,51 +61,39 @@ CompletionLogProbs completion_logprobs(const Transformer& model, const std::vect
     longest_prompt = std::max(longest_prompt, prompts[i].size());
     longest_completion = std::max(longest_completion, completions[i].size());
   }
-  const auto b = static_cast<int64_t>(prompts.size());
-  const auto p = static_cast<int64_t>(longest_prompt);
-  const auto c = static_cast<int64_t>(longest_completion);
+  return {static_cast<int64_t>(longest_prompt), static_cast<int64_t>(longest_completion)};
+}
 
-  // Left-pad the prompts, then append completions, right-padded, column-aligned at P. Built on the host, so
-  // that the model checks token ids there (no device sync) and one copy moves them.
-  PaddedBatch batch = left_pad(prompts, at::kCPU);
-  std::vector<int64_t> ids(static_cast<size_t>(b * c), 0);
-  std::vector<int64_t> positions(static_cast<size_t>(b * c), 0);
-  std::vector<uint8_t> mask(static_cast<size_t>(b * c), 0);
-  std::vector<int64_t> cells;  // flat [B * C] index of every real completion token, row-major
-  std::vector<int64_t> tokens;
+// The completion tokens in [B, C] row-major order: their flat cells, ids and mask.
+struct CompletionCells {
+  std::vector<int64_t> cells;   // flat [B * C] index of every real completion token
+  std::vector<int64_t> tokens;  // its id
+  std::vector<uint8_t> mask;    // [B * C]
+};
+
+CompletionCells completion_cells(const std::vector<std::vector<int64_t>>& completions, int64_t c) {
+  CompletionCells out;
+  out.mask.assign(completions.size() * static_cast<size_t>(c), 0);
   for (size_t i = 0; i < completions.size(); ++i) {
     for (size_t j = 0; j < completions[i].size(); ++j) {
-      const size_t at = i * longest_completion + j;
-      ids[at] = completions[i][j];
-      positions[at] = static_cast<int64_t>(prompts[i].size() + j);
-      mask[at] = 1;
-      cells.push_back(static_cast<int64_t>(at));
-      tokens.push_back(completions[i][j]);
+      const size_t at = i * static_cast<size_t>(c) + j;
+      out.mask[at] = 1;
+      out.cells.push_back(static_cast<int64_t>(at));
+      out.tokens.push_back(completions[i][j]);
     }
   }
+  return out;
+}
+
+// The head over the states `states` [n, hidden] that predict the completion tokens of `cells` (row-major), in
+// chunks, scattered back to [b, c] with zeros at padding; `out.mask` is set by the caller.
+void head_over_cells(const Transformer& model, const at::Tensor& states, const CompletionCells& cells, int64_t b,
+                     int64_t c, const LogProbOptions& options, CompletionLogProbs& out) {
+  const auto n = static_cast<int64_t>(cells.cells.size());
   const auto long_opts = at::TensorOptions().dtype(at::kLong);
-  const at::Tensor host_mask = at::from_blob(mask.data(), {b, c}, at::TensorOptions().dtype(at::kByte)).to(at::kBool);
-  const at::Tensor completion_mask = host_mask.to(model.device());
-  const auto n = static_cast<int64_t>(cells.size());
-  CompletionLogProbs out;
-  out.mask = completion_mask;
   const auto float_opts = at::TensorOptions().dtype(at::kFloat).device(model.device());
-  if (n == 0) {
-    out.logprobs = at::zeros({b, c}, float_opts);
-    if (options.with_entropy) out.entropy = out.logprobs.clone();
-    return out;
-  }
-  const at::Tensor input_ids = at::cat({batch.input_ids, at::from_blob(ids.data(), {b, c}, long_opts)}, 1);
-  const at::Tensor position_ids = at::cat({batch.position_ids, at::from_blob(positions.data(), {b, c}, long_opts)}, 1);
-  const at::Tensor attention_mask = at::cat({batch.attention_mask, host_mask}, 1);
-  const at::Tensor cell_index = at::from_blob(cells.data(), {n}, long_opts).clone().to(model.device());
-  const at::Tensor token_ids = at::from_blob(tokens.data(), {n}, long_opts).clone().to(model.device());
-
-  const at::Tensor hidden =
-      model.hidden_states(input_ids, position_ids, attention_mask, /*cache=*/nullptr, options.moe);
-  // Column P + j - 1 predicts completion token j; keep only the real tokens' states.
-  const at::Tensor states = hidden.narrow(1, p - 1, c).reshape({b * c, hidden.size(2)}).index_select(0, cell_index);
-
+  const at::Tensor cell_index = at::tensor(at::ArrayRef<int64_t>(cells.cells), long_opts).to(model.device());
+  const at::Tensor token_ids = at::tensor(at::ArrayRef<int64_t>(cells.tokens), long_opts).to(model.device());
   const bool differentiable = at::GradMode::is_enabled() && states.requires_grad();
   const bool recompute = differentiable && n > options.chunk_tokens;
   std::vector<at::Tensor> logprob_chunks, entropy_chunks;
@@ -136,6 +125,117 @@ CompletionLogProbs completion_logprobs(const Transformer& model, const std::vect
   };
   out.logprobs = scatter(logprob_chunks);
   if (options.with_entropy) out.entropy = scatter(entropy_chunks);
+}
+
+// The mask of `cells` as [b, c] bool on the model's device; with no completion token at all, `out` gets zeros.
+bool start_output(const Transformer& model, CompletionCells& cells, int64_t b, int64_t c, const LogProbOptions& options,
+                  CompletionLogProbs& out) {
+  out.mask =
+      at::from_blob(cells.mask.data(), {b, c}, at::TensorOptions().dtype(at::kByte)).to(at::kBool).to(model.device());
+  if (!cells.cells.empty()) return true;
+  out.logprobs = at::zeros({b, c}, at::TensorOptions().dtype(at::kFloat).device(model.device()));
+  if (options.with_entropy) out.entropy = out.logprobs.clone();
+  return false;
+}
+
+}  // namespace
+
+CompletionLogProbs completion_logprobs(const Transformer& model, const std::vector<std::vector<int64_t>>& prompts,
+                                       const std::vector<std::vector<int64_t>>& completions,
+                                       const LogProbOptions& options) {
+  const auto [p, c] = check_inputs(prompts, completions, options);
+  const auto b = static_cast<int64_t>(prompts.size());
+
+  // Left-pad the prompts, then append completions, right-padded, column-aligned at P. Built on the host, so
+  // that the model checks token ids there (no device sync) and one copy moves them.
+  PaddedBatch batch = left_pad(prompts, at::kCPU);
+  CompletionCells cells = completion_cells(completions, c);
+  CompletionLogProbs out;
+  if (!start_output(model, cells, b, c, options, out)) return out;
+  std::vector<int64_t> ids(static_cast<size_t>(b * c), 0);
+  std::vector<int64_t> positions(static_cast<size_t>(b * c), 0);
+  for (size_t i = 0; i < completions.size(); ++i) {
+    for (size_t j = 0; j < completions[i].size(); ++j) {
+      const size_t at = i * static_cast<size_t>(c) + j;
+      ids[at] = completions[i][j];
+      positions[at] = static_cast<int64_t>(prompts[i].size() + j);
+    }
+  }
+  const auto long_opts = at::TensorOptions().dtype(at::kLong);
+  const at::Tensor host_mask =
+      at::from_blob(cells.mask.data(), {b, c}, at::TensorOptions().dtype(at::kByte)).to(at::kBool);
+  const at::Tensor input_ids = at::cat({batch.input_ids, at::from_blob(ids.data(), {b, c}, long_opts)}, 1);
+  const at::Tensor position_ids = at::cat({batch.position_ids, at::from_blob(positions.data(), {b, c}, long_opts)}, 1);
+  const at::Tensor attention_mask = at::cat({batch.attention_mask, host_mask}, 1);
+  const auto n = static_cast<int64_t>(cells.cells.size());
+  const at::Tensor cell_index = at::from_blob(cells.cells.data(), {n}, long_opts).clone().to(model.device());
+
+  const at::Tensor hidden =
+      model.hidden_states(input_ids, position_ids, attention_mask, /*cache=*/nullptr, options.moe);
+  // Column P + j - 1 predicts completion token j; keep only the real tokens' states.
+  const at::Tensor states = hidden.narrow(1, p - 1, c).reshape({b * c, hidden.size(2)}).index_select(0, cell_index);
+  head_over_cells(model, states, cells, b, c, options, out);
+  return out;
+}
+
+CompletionLogProbs packed_completion_logprobs(const Transformer& model,
+                                              const std::vector<std::vector<int64_t>>& prompts,
+                                              const std::vector<std::vector<int64_t>>& completions,
+                                              const std::vector<std::vector<int64_t>>& packing,
+                                              const LogProbOptions& options) {
+  const int64_t c = check_inputs(prompts, completions, options).second;
+  const auto b = static_cast<int64_t>(prompts.size());
+  // Where each sequence starts: its row and column.
+  std::vector<int64_t> row_of(prompts.size(), -1), start_of(prompts.size(), 0);
+  int64_t width = 0;
+  for (size_t r = 0; r < packing.size(); ++r) {
+    int64_t used = 0;
+    for (const int64_t i : packing[r]) {
+      if (i < 0 || i >= b || row_of[static_cast<size_t>(i)] >= 0) {
+        throw InputError("logprobs: packed row " + std::to_string(r) + " lists sequence " + std::to_string(i) +
+                         (i < 0 || i >= b ? ", outside [0, " + std::to_string(b) + ")" : " a second time"));
+      }
+      row_of[static_cast<size_t>(i)] = static_cast<int64_t>(r);
+      start_of[static_cast<size_t>(i)] = used;
+      used += static_cast<int64_t>(prompts[static_cast<size_t>(i)].size() + completions[static_cast<size_t>(i)].size());
+    }
+    width = std::max(width, used);
+  }
+  for (size_t i = 0; i < row_of.size(); ++i) {
+    if (row_of[i] < 0) throw InputError("logprobs: sequence " + std::to_string(i) + " is in no packed row");
+  }
+  CompletionCells cells = completion_cells(completions, c);
+  CompletionLogProbs out;
+  if (!start_output(model, cells, b, c, options, out)) return out;
+
+  const auto rows = static_cast<int64_t>(packing.size());
+  std::vector<int64_t> ids(static_cast<size_t>(rows * width), 0);
+  std::vector<int64_t> positions(static_cast<size_t>(rows * width), 0);
+  std::vector<int64_t> segments(static_cast<size_t>(rows * width), -1);
+  std::vector<int64_t> states_at;  // flat [rows * width] cell of the state predicting each completion token
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    const int64_t base = row_of[i] * width + start_of[i];
+    const auto prompt = static_cast<int64_t>(prompts[i].size());
+    const auto total = prompt + static_cast<int64_t>(completions[i].size());
+    for (int64_t j = 0; j < total; ++j) {
+      const auto at = static_cast<size_t>(base + j);
+      ids[at] = j < prompt ? prompts[i][static_cast<size_t>(j)] : completions[i][static_cast<size_t>(j - prompt)];
+      positions[at] = j;
+      segments[at] = static_cast<int64_t>(i);
+    }
+    // Completion token j is predicted by the state of the token before it, prompt + j - 1.
+    for (int64_t j = 0; j < total - prompt; ++j) states_at.push_back(base + prompt + j - 1);
+  }
+  const auto long_opts = at::TensorOptions().dtype(at::kLong);
+  // Copies, not views of the vectors: autograd keeps the ids (the embedding's backward) past this function.
+  const auto host = [&](std::vector<int64_t>& values) {
+    return at::from_blob(values.data(), {rows, width}, long_opts).clone();
+  };
+  const at::Tensor hidden = model.packed_hidden_states(host(ids), host(positions), host(segments), options.moe);
+  const auto n = static_cast<int64_t>(states_at.size());
+  const at::Tensor state_index = at::from_blob(states_at.data(), {n}, long_opts).clone().to(model.device());
+  const at::Tensor states = hidden.reshape({rows * width, hidden.size(2)}).index_select(0, state_index);
+  head_over_cells(model, states, cells, b, c, options, out);
   return out;
 }
 

@@ -58,4 +58,17 @@ CompletionLogProbs completion_logprobs(const Transformer& model, const std::vect
                                        const std::vector<std::vector<int64_t>>& completions,
                                        const LogProbOptions& options = {});
 
+// The same log-probs, entropies and mask (the same [B, C] layout, row i for sequence i) from packed rows:
+// packing[r] lists the sequences (indices into prompts / completions) that share model row r, in order; every
+// sequence appears exactly once. Each sequence is its prompt then its completion, position ids from 0, behind a
+// block-diagonal causal mask (Transformer::packed_hidden_states); rows are as wide as the longest row and padded at
+// the end. Values and gradients equal completion_logprobs' up to float rounding (tests/unit/models/
+// packed_logprobs_test.cpp), at rows x width input cells instead of B x (P + C). MoE statistics: the real tokens.
+// Throws spct::InputError as completion_logprobs does, and when `packing` does not list every sequence once.
+CompletionLogProbs packed_completion_logprobs(const Transformer& model,
+                                              const std::vector<std::vector<int64_t>>& prompts,
+                                              const std::vector<std::vector<int64_t>>& completions,
+                                              const std::vector<std::vector<int64_t>>& packing,
+                                              const LogProbOptions& options = {});
+
 }  // namespace spct::models

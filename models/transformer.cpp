@@ -238,13 +238,7 @@ void Transformer::set_requires_grad(bool requires_grad) {
   for_each_parameter([&](const std::string&, const at::Tensor& t) { t.requires_grad_(requires_grad); });
 }
 
-at::Tensor Transformer::hidden_states(const at::Tensor& input_ids, const at::Tensor& position_ids,
-                                      const at::Tensor& attention_mask, KvCache* cache, MoeStats* moe) const {
-  if (input_ids.dim() != 2 || !position_ids.sizes().equals(input_ids.sizes()) ||
-      !attention_mask.sizes().equals(input_ids.sizes())) {
-    throw InputError("transformer: input_ids " + shape_str(input_ids) + ", position_ids " + shape_str(position_ids) +
-                     " and attention_mask " + shape_str(attention_mask) + " must all be [batch, tokens]");
-  }
+at::Tensor Transformer::checked_ids(const at::Tensor& input_ids) const {
   const at::Tensor ids = input_ids.to(device_, at::kLong);
   if (ids.numel() > 0) {
     // Checked on the host copy when the caller built the ids there: reading a device tensor's range would stall
@@ -257,6 +251,17 @@ at::Tensor Transformer::hidden_states(const at::Tensor& input_ids, const at::Ten
                        std::to_string(config_.vocab_size) + ")");
     }
   }
+  return ids;
+}
+
+at::Tensor Transformer::hidden_states(const at::Tensor& input_ids, const at::Tensor& position_ids,
+                                      const at::Tensor& attention_mask, KvCache* cache, MoeStats* moe) const {
+  if (input_ids.dim() != 2 || !position_ids.sizes().equals(input_ids.sizes()) ||
+      !attention_mask.sizes().equals(input_ids.sizes())) {
+    throw InputError("transformer: input_ids " + shape_str(input_ids) + ", position_ids " + shape_str(position_ids) +
+                     " and attention_mask " + shape_str(attention_mask) + " must all be [batch, tokens]");
+  }
+  const at::Tensor ids = checked_ids(input_ids);
   const at::Tensor mask = attention_mask.to(device_, at::kBool);
   const int64_t b = ids.size(0);
   const int64_t t = ids.size(1);
@@ -284,16 +289,55 @@ at::Tensor Transformer::hidden_states(const at::Tensor& input_ids, const at::Ten
         ctx.attention_mask & (key_slots > query_slots - config_.sliding_window).view({1, 1, t, s});
   }
   ctx.token_mask = mask.reshape({-1});
+  const at::Tensor out = run_layers(ids, ctx, moe);
+  if (cache != nullptr) cache->end_step();
+  return out;
+}
 
+at::Tensor Transformer::packed_hidden_states(const at::Tensor& input_ids, const at::Tensor& position_ids,
+                                             const at::Tensor& segment_ids, MoeStats* moe) const {
+  if (input_ids.dim() != 2 || !position_ids.sizes().equals(input_ids.sizes()) ||
+      !segment_ids.sizes().equals(input_ids.sizes())) {
+    throw InputError("transformer: packed input_ids " + shape_str(input_ids) + ", position_ids " +
+                     shape_str(position_ids) + " and segment_ids " + shape_str(segment_ids) +
+                     " must all be [batch, tokens]");
+  }
+  const at::Tensor ids = checked_ids(input_ids);
+  const at::Tensor segments = segment_ids.to(device_, at::kLong);
+  const int64_t b = ids.size(0);
+  const int64_t t = ids.size(1);
+
+  LayerContext ctx;
+  ctx.moe = moe;
+  std::tie(ctx.cos, ctx.sin) = rope_tables(inv_freq_, position_ids.to(device_), dtype_);
+  const auto long_opts = at::TensorOptions().dtype(at::kLong).device(device_);
+  const at::Tensor key_slots = at::arange(t, long_opts).unsqueeze(0);    // [1, T]
+  const at::Tensor query_slots = at::arange(t, long_opts).unsqueeze(1);  // [T, 1]
+  // Block-diagonal causal: the same sequence (padding, -1, sees no other token), an earlier or the same slot. The
+  // diagonal keeps every query row non-empty, as in hidden_states.
+  const at::Tensor same_sequence = segments.view({b, 1, t, 1}) == segments.view({b, 1, 1, t});
+  const at::Tensor real_key = (segments >= 0).view({b, 1, 1, t});
+  ctx.attention_mask = (same_sequence & real_key & (key_slots <= query_slots).view({1, 1, t, t})) |
+                       (key_slots == query_slots).view({1, 1, t, t});
+  if (!config_.sliding_window_layers.empty()) {
+    // A sequence's tokens fill consecutive slots of its row, so slot distance is its token distance.
+    ctx.sliding_attention_mask =
+        ctx.attention_mask & (key_slots > query_slots - config_.sliding_window).view({1, 1, t, t});
+  }
+  ctx.token_mask = (segments >= 0).reshape({-1});
+  return run_layers(ids, ctx, moe);
+}
+
+at::Tensor Transformer::run_layers(const at::Tensor& ids, const LayerContext& ctx, MoeStats* moe) const {
   at::Tensor x = at::embedding(embed_tokens_, ids);
   if (embed_scale_ > 0) x = x * embed_scale_;
   // Checkpointing only pays when backward will run: autograd on, and something to train.
-  if (activation_checkpointing_ && cache == nullptr && at::GradMode::is_enabled() && !trainable_parameters().empty()) {
+  if (activation_checkpointing_ && ctx.cache == nullptr && at::GradMode::is_enabled() &&
+      !trainable_parameters().empty()) {
     for (const DecoderLayer& layer : layers_) x = checkpointed_layer(layer, x, ctx);
   } else {
     for (const DecoderLayer& layer : layers_) x = layer.forward(x, ctx);
   }
-  if (cache != nullptr) cache->end_step();
   // One loss over all MoE layers' pooled sums (moe.h), as transformers computes Qwen3-MoE's aux_loss.
   if (moe != nullptr && moe->balance.slots.defined()) moe->aux_loss = moe->balance.loss();
   return config_.family == Family::kGemma2 ? rms_norm_unit_offset(x, norm_, config_.rms_norm_eps)

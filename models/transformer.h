@@ -84,6 +84,16 @@ class Transformer {
   at::Tensor hidden_states(const at::Tensor& input_ids, const at::Tensor& position_ids,
                            const at::Tensor& attention_mask, KvCache* cache = nullptr, MoeStats* moe = nullptr) const;
 
+  // Packed rows (sequence packing): several sequences share a row of input_ids [B, T] int64. segment_ids [B, T]
+  // int64 names each token's sequence (>= 0; a sequence's tokens consecutive within one row) or -1 for padding;
+  // position_ids count from 0 at each sequence's first token. A token attends to the earlier tokens of its own
+  // sequence only (a block-diagonal causal mask), and Gemma 2's sliding window counts within that sequence, so each
+  // sequence's states equal those it gets alone in a padded batch (up to float rounding). Padding's outputs are
+  // finite garbage. No cache. With `moe`, statistics over the real tokens (segment >= 0). Throws spct::InputError
+  // on shape mismatches and token ids out of range.
+  at::Tensor packed_hidden_states(const at::Tensor& input_ids, const at::Tensor& position_ids,
+                                  const at::Tensor& segment_ids, MoeStats* moe = nullptr) const;
+
   // The language-model head: hidden [..., hidden] -> logits [..., vocab] in the model dtype (soft-capped when
   // the config says so).
   // REQUIRES: head() == Head::kLanguageModel.
@@ -110,6 +120,10 @@ class Transformer {
   template <typename Fn>
   void for_each_parameter(Fn&& fn) const;
   void build(uint64_t seed);
+  // input_ids on the model's device as int64, its token ids checked against the vocabulary.
+  at::Tensor checked_ids(const at::Tensor& input_ids) const;
+  // Embedding, decoder layers (ctx's masks and rope tables filled in by the caller), final norm, MoE loss.
+  at::Tensor run_layers(const at::Tensor& ids, const LayerContext& ctx, MoeStats* moe) const;
   // One layer's forward through recompute_in_backward (MoE aux loss included as a differentiable output).
   static at::Tensor checkpointed_layer(const DecoderLayer& layer, const at::Tensor& x, const LayerContext& ctx);
 

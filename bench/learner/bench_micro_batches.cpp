@@ -1,18 +1,19 @@
-// Learner step time and peak resident memory with fixed micro-batches (grpo.micro_batch_size) against a token
-// budget (grpo.micro_batch_tokens) on a batch of mixed lengths. One configuration per process, so that the peak
-// belongs to it:
+// Learner step time and peak resident memory with fixed micro-batches (grpo.micro_batch_size), a token budget
+// (grpo.micro_batch_tokens) and packed sequences within that budget (grpo.packing) on a batch of mixed lengths. One
+// configuration per process, so that the peak belongs to it:
 //
 //   spct_bench_micro_batches SHAPE MODE [threads] [steps]
 //     SHAPE  tiny: 2 layers, width 64, 256-token vocabulary, 8 groups of 8 completions of 4..64 tokens after
 //                  4..16-token prompts
 //            mid:  4 layers, width 256, 32768-token vocabulary, 4 groups of 8 completions of 16..256 tokens
 //                  after 16..64-token prompts
-//     MODE   fixed:N  (N completions per pass) or budget:T (at most T padded tokens per pass)
+//     MODE   fixed:N  (N completions per pass), budget:T (at most T padded tokens per pass) or packed:T (sequences
+//            packed into rows, at most T cells per pass)
 //     threads (default 1), steps (default 4; the first is a warm-up, the median of the rest is reported).
 // Prints one line: median step wall and CPU seconds (CPU time is the work done; wall time also counts waiting on a
 // busy machine), peak RSS, the padding share and the passes per step.
 //
-// bench/learner/micro_batches.sh runs both modes on both shapes with the same worst-case pass size (N rows of the
+// bench/learner/micro_batches.sh runs the three modes on both shapes with the same worst-case pass size (N rows of the
 // longest sequence = T tokens) and prints the table.
 #include <ATen/Parallel.h>
 #include <sys/resource.h>
@@ -86,8 +87,9 @@ int main(int argc, char** argv) {
   const std::size_t colon = mode.find(':');
   const std::string kind = mode.substr(0, colon);
   const int64_t amount = colon == std::string::npos ? 0 : std::atoll(mode.c_str() + colon + 1);
-  if (shape.hidden == 0 || (kind != "fixed" && kind != "budget") || amount < 1 || threads < 1 || steps < 2) {
-    std::fprintf(stderr, "usage: %s tiny|mid fixed:N|budget:T [threads] [steps >= 2]\n", argv[0]);
+  if (shape.hidden == 0 || (kind != "fixed" && kind != "budget" && kind != "packed") || amount < 1 || threads < 1 ||
+      steps < 2) {
+    std::fprintf(stderr, "usage: %s tiny|mid fixed:N|budget:T|packed:T [threads] [steps >= 2]\n", argv[0]);
     return 2;
   }
   at::set_num_threads(threads);
@@ -103,6 +105,7 @@ int main(int argc, char** argv) {
   config.rollout.max_new_tokens = shape.max_completion;
   config.grpo.overlong_filter = true;
   (kind == "fixed" ? config.grpo.micro_batch_size : config.grpo.micro_batch_tokens) = amount;
+  config.grpo.packing = kind == "packed";
   spct::models::Transformer policy(spct::models::from_section(config.model, shape.vocab), 1);
   spct::learner::GrpoLearner learner(spct::learner::grpo_learner_options(config), policy, nullptr);
   const spct::learner::LearnerBatch batch = make_batch(shape);

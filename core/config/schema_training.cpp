@@ -163,6 +163,14 @@ void add_grpo_fields(SchemaBuilder& b) {
                 "short ones; the update is the same. A completion longer than the budget gets a pass of its own. "
                 "Combines with micro_batch_size (both limits hold). 0 = off (fixed passes of micro_batch_size).",
                 {.min = 0, .max = 1e12});
+  b.add_bool("packing", f(&GrpoSection::packing),
+             "Sequence packing in the learner's passes: several (prompt + completion) sequences share one row of the "
+             "model's input, each with position ids restarting at 0 and a block-diagonal causal attention mask (no "
+             "token sees another sequence), so short sequences fill the room long ones leave instead of padding. "
+             "A pass's rows are as wide as its longest sequence; with micro_batch_tokens a pass holds at most that "
+             "many cells (rows x width), with micro_batch_size at most that many sequences. Log-probs, gradients "
+             "and the update are those of the padded passes up to float rounding; learner/padding_share reports "
+             "the packed rows' share. Works with every model family, LoRA and MoE.");
   b.add_number("grad_clip", f(&GrpoSection::grad_clip), "Clip the global gradient norm to this; 0 = no clipping.",
                {.min = 0, .max = 1e6});
   b.add_integer("warmup_steps", f(&GrpoSection::warmup_steps), "Linear learning-rate warm-up steps.",

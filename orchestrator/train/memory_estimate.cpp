@@ -103,6 +103,7 @@ MemoryEstimate estimate_memory(const config::Config& config, const comm::RankPla
                                                           : ceil_div(completions, learners * config.grpo.minibatches);
     int64_t tokens = rows * sequence;
     // A token budget bounds a pass's padded tokens, except that a sequence longer than the budget runs alone.
+    // Packing (grpo.packing) puts more sequences into those cells, never more cells: the same bound.
     if (config.grpo.micro_batch_tokens > 0) {
       tokens = std::min(tokens, std::max(config.grpo.micro_batch_tokens, sequence));
     }

@@ -8,11 +8,12 @@
 // the moments and float32 master of 1/learners of the parameters. KV caches: keys and values of every layer for the
 // sequences generated together (a rollout worker's share of a step's completions, the GRM's critique samples).
 // Activations: what one learner micro-batch keeps for backward (grpo.micro_batch_size completions, or at most
-// grpo.micro_batch_tokens padded tokens, of the longest sequence length), per layer per token roughly 6 x hidden +
-// 4 x intermediate + 2 x kv width values in the compute dtype plus the eager attention's probabilities
-// (heads x sequence per token), or with model.activation_checkpointing each layer's input and one layer's
-// activations; and the float32 logits, softmax and logit gradient of one model.logprob_chunk_tokens chunk of
-// completion tokens (the head runs on completion tokens only).
+// grpo.micro_batch_tokens padded tokens, of the longest sequence length; with grpo.packing the same bound, since
+// packed rows are as wide as the longest sequence and a pass stays within the same budget), per layer per token
+// roughly 6 x hidden + 4 x intermediate + 2 x kv width values in the compute dtype plus the eager attention's
+// probabilities (heads x sequence per token), or with model.activation_checkpointing each layer's input and one
+// layer's activations; and the float32 logits, softmax and logit gradient of one model.logprob_chunk_tokens chunk
+// of completion tokens (the head runs on completion tokens only).
 // The figures are lower bounds of the same order as the peers' calculators: allocator slack, CUDA context
 // (about 0.5 GiB per process) and temporaries come on top.
 //

@@ -1,10 +1,13 @@
-// Micro-batches by token budget (grpo.micro_batch_tokens): length-sorted passes give the same training as one pass
-// over the whole minibatch, for every loss aggregation, and the step reports its padding and pass count.
+// Micro-batches by token budget (grpo.micro_batch_tokens) and sequence packing (grpo.packing): length-sorted passes,
+// and packed rows behind a block-diagonal mask, give the same training as one padded pass over the whole minibatch,
+// for every loss aggregation, and the step reports its padding and pass count.
 #include <ATen/Parallel.h>
 #include <ATen/TensorOperators.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <tuple>
+#include <utility>
 
 #include "learner/grpo_learner.h"
 #include "learner/grpo_learner_options.h"
@@ -16,8 +19,10 @@ using spct::learner::GrpoLearner;
 
 namespace {
 
-spct::config::Config budget_config(spct::config::LossAggregation aggregation, int64_t tokens, int64_t epochs) {
+spct::config::Config budget_config(spct::config::LossAggregation aggregation, int64_t tokens, int64_t epochs,
+                                   bool packing = false) {
   spct::config::Config config = spct::test::tiny_learner_config();
+  config.grpo.packing = packing;
   config.grpo.beta = 0.05;
   config.grpo.entropy_coef = 0.01;
   config.grpo.loss_aggregation = aggregation;
@@ -49,6 +54,42 @@ spct::learner::PaddingTotals tiny_padding(const spct::learner::MicroBatchLimits&
   return spct::learner::padding_totals(spct::learner::plan_micro_batches(prompts, completions, limits));
 }
 
+// Trains `whole` and `other` configs from the same initial weights for 4 steps and checks that they end within 1e-6
+// relative of each other, having moved far beyond that, along different (not bit-identical) paths.
+void check_same_training(const spct::config::Config& whole_config, const spct::config::Config& other_config,
+                         int64_t other_passes) {
+  spct::models::Transformer whole(shape(whole_config), 3);
+  spct::models::Transformer other(shape(other_config), 3);
+  GrpoLearner whole_learner(spct::learner::grpo_learner_options(whole_config), whole, nullptr);
+  GrpoLearner other_learner(spct::learner::grpo_learner_options(other_config), other, nullptr);
+  const int64_t epochs = whole_config.grpo.epochs;
+  for (int64_t step = 0; step < 4; ++step) {
+    const auto a = whole_learner.step(spct::test::tiny_batch(), step);
+    const auto b = other_learner.step(spct::test::tiny_batch(), step);
+    CHECK(a.at("loss/total") == Approx(b.at("loss/total")).epsilon(1e-5));
+    CHECK(a.at("learner/micro_batches") == static_cast<double>(epochs));
+    CHECK(b.at("learner/micro_batches") == static_cast<double>(other_passes * epochs));
+  }
+  const spct::models::Transformer initial(shape(whole_config), 3);
+  const auto pa = whole.named_parameters();
+  const auto pb = other.named_parameters();
+  const auto p0 = initial.named_parameters();
+  bool moved = false;
+  for (std::size_t i = 0; i < pa.size(); ++i) {
+    CAPTURE(pa[i].name);
+    // Relative to the tensor's largest weight.
+    const double scale = pa[i].tensor.abs().max().item<double>();
+    const double diff = (pa[i].tensor - pb[i].tensor).abs().max().item<double>();
+    CHECK(diff <= 1e-6 * scale);
+    moved = moved || diff > 0;
+    // The steps did train this tensor, far beyond the tolerance.
+    CHECK((pa[i].tensor - p0[i].tensor).abs().max().item<double>() > 1e-3 * scale);
+  }
+  // Not vacuous: the two runs did not take bit-identical paths (the passes sum in another order).
+  INFO("bit-identical weights: the budget or packing did not change the passes");
+  CHECK(moved);
+}
+
 }  // namespace
 
 TEST_CASE("a token budget trains to the same weights as one pass per minibatch") {
@@ -60,37 +101,24 @@ TEST_CASE("a token budget trains to the same weights as one pass per minibatch")
        {LossAggregation::kSeqMeanTokenMean, LossAggregation::kTokenMean, LossAggregation::kSeqMeanTokenSumNorm}) {
     for (const int64_t epochs : {1, 2}) {
       CAPTURE(spct::config::to_string(aggregation), epochs);
-      const auto whole_config = budget_config(aggregation, 0, epochs);
-      const auto budget_config_ = budget_config(aggregation, kBudget, epochs);
-      spct::models::Transformer whole(shape(whole_config), 3);
-      spct::models::Transformer budget(shape(budget_config_), 3);
-      GrpoLearner whole_learner(spct::learner::grpo_learner_options(whole_config), whole, nullptr);
-      GrpoLearner budget_learner(spct::learner::grpo_learner_options(budget_config_), budget, nullptr);
-      for (int64_t step = 0; step < 4; ++step) {
-        const auto a = whole_learner.step(spct::test::tiny_batch(), step);
-        const auto b = budget_learner.step(spct::test::tiny_batch(), step);
-        CHECK(a.at("loss/total") == Approx(b.at("loss/total")).epsilon(1e-5));
-        CHECK(a.at("learner/micro_batches") == static_cast<double>(epochs));
-        CHECK(b.at("learner/micro_batches") == static_cast<double>(3 * epochs));
+      check_same_training(budget_config(aggregation, 0, epochs), budget_config(aggregation, kBudget, epochs), 3);
+    }
+  }
+}
+
+TEST_CASE("packed sequences train to the same weights as one padded pass per minibatch") {
+  at::set_num_threads(1);
+  // Packed, the tiny batch (sequences of 7, 6, 5, 4, 4 and 3 tokens) fills 5 rows of 7, the 4 and the 3 sharing
+  // one; with a budget of 14 cells, 3 passes of rows 7 / 6, 5 / 4 and 4 / 3 tokens wide.
+  using spct::config::LossAggregation;
+  for (const LossAggregation aggregation :
+       {LossAggregation::kSeqMeanTokenMean, LossAggregation::kTokenMean, LossAggregation::kSeqMeanTokenSumNorm}) {
+    for (const int64_t epochs : {1, 2}) {
+      for (const auto& [budget, passes] : {std::pair{int64_t{0}, int64_t{1}}, std::pair{int64_t{14}, int64_t{3}}}) {
+        CAPTURE(spct::config::to_string(aggregation), epochs, budget);
+        check_same_training(budget_config(aggregation, 0, epochs),
+                            budget_config(aggregation, budget, epochs, /*packing=*/true), passes);
       }
-      const spct::models::Transformer initial(shape(whole_config), 3);
-      const auto pa = whole.named_parameters();
-      const auto pb = budget.named_parameters();
-      const auto p0 = initial.named_parameters();
-      bool moved = false;
-      for (std::size_t i = 0; i < pa.size(); ++i) {
-        CAPTURE(pa[i].name);
-        // Relative to the tensor's largest weight.
-        const double scale = pa[i].tensor.abs().max().item<double>();
-        const double diff = (pa[i].tensor - pb[i].tensor).abs().max().item<double>();
-        CHECK(diff <= 1e-6 * scale);
-        moved = moved || diff > 0;
-        // The steps did train this tensor, far beyond the tolerance.
-        CHECK((pa[i].tensor - p0[i].tensor).abs().max().item<double>() > 1e-3 * scale);
-      }
-      // Not vacuous: the two runs did not take bit-identical paths (the passes sum in another order).
-      INFO("bit-identical weights: the budget did not change the passes");
-      CHECK(moved);
     }
   }
 }
@@ -99,10 +127,13 @@ TEST_CASE("the step reports the share of padded input cells and the passes it ra
   at::set_num_threads(1);
   const auto off = tiny_padding({});
   const auto on = tiny_padding({.max_tokens = 14});
+  const auto packed = tiny_padding({.pack = true});
   REQUIRE(on.padded_tokens < off.padded_tokens);
-  for (const auto& [tokens, totals] : {std::pair{int64_t{0}, off}, std::pair{int64_t{14}, on}}) {
-    CAPTURE(tokens);
-    const auto config = budget_config(spct::config::LossAggregation::kTokenMean, tokens, 1);
+  REQUIRE(packed.padded_tokens < off.padded_tokens);
+  for (const auto& [tokens, packing, totals] :
+       {std::tuple{int64_t{0}, false, off}, std::tuple{int64_t{14}, false, on}, std::tuple{int64_t{0}, true, packed}}) {
+    CAPTURE(tokens, packing);
+    const auto config = budget_config(spct::config::LossAggregation::kTokenMean, tokens, 1, packing);
     spct::models::Transformer policy(shape(config), 3);
     GrpoLearner learner(spct::learner::grpo_learner_options(config), policy, nullptr);
     const auto metrics = learner.step(spct::test::tiny_batch(), 0);

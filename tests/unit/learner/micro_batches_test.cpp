@@ -126,3 +126,72 @@ TEST_CASE("mismatched lengths or negative limits are refused") {
   CHECK_THROWS_AS(plan_micro_batches({1, 2}, {1}, {}), spct::Error);
   CHECK_THROWS_AS(plan_micro_batches({1}, {1}, {.max_tokens = -1}), spct::Error);
 }
+
+TEST_CASE("packing: sequences share rows as wide as the pass's longest, within the budget") {
+  // Sequences (prompt + completion) of 8, 5, 3, 3 and 2 tokens.
+  const std::vector<int64_t> prompts{2, 3, 1, 2, 1}, completions{1, 5, 2, 1, 1};
+  SECTION("no budget: one pass, first fit into rows of 8") {
+    const auto plan = plan_micro_batches(prompts, completions, {.pack = true});
+    REQUIRE(plan.size() == 1);
+    // Longest first: 1 (8) fills row 0; 0 (3) opens row 1, 2 (3) joins it; 3 (3) would make it 9, so it opens
+    // row 2; 4 (2) still fits row 1 (3 + 3 + 2 = 8).
+    CHECK(plan[0].rows == std::vector<int64_t>{1, 0, 2, 4, 3});
+    CHECK(plan[0].packing == std::vector<std::vector<int64_t>>{{0}, {1, 2, 3}, {4}});
+    CHECK(plan[0].padded_tokens == int64_t{3} * 8);
+    CHECK(plan[0].real_tokens == 8 + 3 + 3 + 3 + 2);
+  }
+  SECTION("a budget of 16 cells: two rows of 8, then rows of 3") {
+    const auto plan = plan_micro_batches(prompts, completions, {.max_tokens = 16, .pack = true});
+    REQUIRE(plan.size() == 2);
+    CHECK(plan[0].packing == std::vector<std::vector<int64_t>>{{0}, {1, 2}});
+    CHECK(plan[0].rows == std::vector<int64_t>{1, 0, 2});
+    CHECK(plan[0].padded_tokens == 16);
+    // 3 (3) opens a pass of width 3; 4 (2) does not fit beside it and a second row of 3 stays within 16.
+    CHECK(plan[1].rows == std::vector<int64_t>{3, 4});
+    CHECK(plan[1].packing == std::vector<std::vector<int64_t>>{{0}, {1}});
+    CHECK(plan[1].padded_tokens == 6);
+  }
+  SECTION("max_rows counts sequences") {
+    const auto plan = plan_micro_batches(prompts, completions, {.max_rows = 2, .pack = true});
+    REQUIRE(plan.size() == 3);
+    for (const MicroBatch& pass : plan) CHECK(pass.rows.size() <= 2);
+  }
+}
+
+TEST_CASE("packing: every sequence once, rows never overfull, the budget held by passes of two or more rows") {
+  for (const int64_t budget : {0, 1, 24, 64, 300}) {
+    CAPTURE(budget);
+    const auto prompts = lengths(97, 12, 5), completions = lengths(97, 30, 9);
+    const auto plan = plan_micro_batches(prompts, completions, {.max_tokens = budget, .pack = true});
+    std::vector<int64_t> seen;
+    for (const MicroBatch& pass : plan) {
+      REQUIRE_FALSE(pass.packing.empty());
+      int64_t width = 0, real = 0;
+      std::vector<int64_t> used;
+      std::size_t next = 0;
+      for (const auto& row : pass.packing) {
+        int64_t tokens = 0;
+        for (const int64_t at : row) {
+          // Positions in `rows`, listed in order.
+          REQUIRE(at == static_cast<int64_t>(next++));
+          const auto r = static_cast<std::size_t>(pass.rows[static_cast<std::size_t>(at)]);
+          tokens += prompts[r] + completions[r];
+          seen.push_back(pass.rows[static_cast<std::size_t>(at)]);
+        }
+        used.push_back(tokens);
+        width = std::max(width, tokens);
+        real += tokens;
+      }
+      REQUIRE(next == pass.rows.size());
+      // The pass's first sequence is its longest and sets the width: no row holds more tokens.
+      const auto first = static_cast<std::size_t>(pass.rows.front());
+      CHECK(width == prompts[first] + completions[first]);
+      CHECK(pass.padded_tokens == static_cast<int64_t>(pass.packing.size()) * width);
+      CHECK(pass.real_tokens == real);
+      if (budget > 0 && pass.packing.size() > 1) CHECK(pass.padded_tokens <= budget);
+    }
+    std::sort(seen.begin(), seen.end());
+    REQUIRE(seen.size() == prompts.size());
+    for (std::size_t i = 0; i < seen.size(); ++i) REQUIRE(seen[i] == static_cast<int64_t>(i));
+  }
+}

@@ -183,6 +183,17 @@ TEST_CASE("learner activations follow grpo.micro_batch_tokens, and accumulated b
   CHECK(learner().activations == one.activations);
   c.grpo.micro_batch_tokens = int64_t{1} << 40;  // a budget above the whole minibatch changes nothing
   CHECK(learner().activations == whole.activations);
+  // Packing (grpo.packing) fills a pass's rows with more sequences but never with more cells: rows as wide as the
+  // longest sequence, within the same budget or sequence count, so the worst-case bound is the same.
+  for (const int64_t tokens : {int64_t{0}, int64_t{8} * 128, int64_t{16}}) {
+    CAPTURE(tokens);
+    c.grpo.micro_batch_tokens = tokens;
+    c.grpo.packing = false;
+    const int64_t padded = learner().activations;
+    c.grpo.packing = true;
+    CHECK(learner().activations == padded);
+  }
+  c.grpo.packing = false;
   // Accumulating bf16 gradients: float32 gradient buffers instead of bf16 ones.
   CHECK(whole.optimizer_state == params * 2 + params * 4 * 3);
   CHECK(budget.optimizer_state == params * 4 + params * 4 * 3);

@@ -35,6 +35,7 @@ std::vector<double> function_weights(const RewardWorkerOptions& options) {
   if (!lists_grm(options)) return std::vector<double>(functions.size(), 1.0);
   const double rule_weight = options.grm.section.rule_weight;
   std::vector<double> weights;
+  weights.reserve(functions.size());
   for (const std::string& name : functions) weights.push_back(name == kGrm ? 1.0 - rule_weight : rule_weight);
   return weights;
 }

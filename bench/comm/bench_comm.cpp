@@ -21,11 +21,10 @@
 #include <string>
 #include <vector>
 
+#include "bench/support/mpi_bench_world.h"
 #include "bench/support/time_interleaved.h"
 #include "core/comm/layout.h"
 #include "core/comm/mpi_communicator.h"
-#include "core/comm/rank_state.h"
-#include "core/comm/stall_detector.h"
 #include "core/comm/world.h"
 #include "distributed/grad_sync.h"
 #include "distributed/weight_sync.h"
@@ -95,12 +94,8 @@ int main(int argc, char** argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   {
-    const comm::RankLayout layout = comm::RankLayout::uniform(comm::Role::kLearner, size);
-    config::TimeoutsSection timeouts;
-    comm::RankState state(layout, rank, timeouts);
-    comm::PhaseScope phase(state, "bench");
-    comm::StallDetector stall(state);
-    comm::MpiCommunicator world(MPI_COMM_WORLD, stall, "world");
+    bench::MpiBenchWorld setup(comm::Role::kLearner, rank, size);
+    comm::MpiCommunicator& world = setup.world;
 
     distributed::NamedTensors params = make_model(o.total_mb);
     int64_t elements = 0;

@@ -25,11 +25,10 @@
 #include <string>
 #include <vector>
 
+#include "bench/support/mpi_bench_world.h"
 #include "bench/support/time_interleaved.h"
 #include "core/comm/layout.h"
 #include "core/comm/mpi_communicator.h"
-#include "core/comm/rank_state.h"
-#include "core/comm/stall_detector.h"
 #include "core/comm/world.h"
 #include "distributed/weight_sync.h"
 
@@ -173,12 +172,8 @@ int main(int argc, char** argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   {
-    const comm::RankLayout layout = comm::RankLayout::uniform(comm::Role::kRollout, size);
-    config::TimeoutsSection timeouts;
-    comm::RankState state(layout, rank, timeouts);
-    comm::PhaseScope phase(state, "bench");
-    comm::StallDetector stall(state);
-    comm::MpiCommunicator world(MPI_COMM_WORLD, stall, "world");
+    bench::MpiBenchWorld setup(comm::Role::kRollout, rank, size);
+    comm::MpiCommunicator& world = setup.world;
     const auto bucket = static_cast<size_t>(o.bucket_mb * (1 << 20));
     if (rank == 0) {
       std::printf("ranks %d, Qwen2.5-0.5B shapes with %d of 24 layers, weight buckets %.0f MiB, %d rounds\n", size,

@@ -27,8 +27,9 @@ grep -q 'template: "compact_principles"' "$runs/principles_rft/config.yaml" 2>/d
 grep -q 'template: "compact"' "$runs/grm_rft/config.yaml" 2>/dev/null ||
   { echo "FAIL: grm_rft did not run with grm.template compact"; fail=1; }
 [[ -s $runs/scalar_rm/model/config.json ]] || { echo "FAIL: the scalar RM was not exported"; fail=1; }
-python3 - "$runs" <<'PY' || fail=1
+PYTHONPATH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)" python3 - "$runs" <<'PY' || fail=1
 import json, sys
+from summary_checks import check_comparison
 runs = sys.argv[1]
 summary = json.load(open(f"{runs}/summary.json"))
 table = open(f"{runs}/summary.md").read()
@@ -51,25 +52,13 @@ want = [f"rft_rl_eval vs rft_only_eval: {m}" for m in methods]
 want += [f"principles_eval vs rft_rl_eval: {m}" for m in methods]
 want += [f"voting@8 vs voting@1 ({s})" for s in evals]
 for name in want:
-    c = comparisons.get(name)
-    if c is None:
-        sys.exit(f"FAIL: no comparison {name!r} in summary.json: {sorted(comparisons)}")
-    if not (c["items"] == 8 and 0 <= c["p_value"] <= 1 and c["std_error"] >= 0 and
-            abs(c["difference"] - (c["accuracy_b"] - c["accuracy_a"])) < 1e-9):
-        sys.exit(f"FAIL: bad comparison {c}")
-    if f"| {name} |" not in table:
-        sys.exit(f"FAIL: summary.md lacks the comparison {name}")
+    check_comparison(comparisons, table, name, items=8)
 # The policies: scalar-rewarded vs before, GRM-rewarded vs scalar-rewarded, greedy and sampled, 8 problems.
 policy_methods = ("greedy verifier accuracy", "sampled verifier accuracy, 8 samples per item")
 policy_want = [f"policy_scalar_after vs policy_before: {m}" for m in policy_methods]
 policy_want += [f"policy_grm_after vs policy_scalar_after: {m}" for m in policy_methods]
 for name in policy_want:
-    c = comparisons.get(name)
-    if c is None:
-        sys.exit(f"FAIL: no comparison {name!r} in summary.json: {sorted(comparisons)}")
-    if not (c["items"] == 8 and 0 <= c["p_value"] <= 1 and
-            abs(c["difference"] - (c["accuracy_b"] - c["accuracy_a"])) < 1e-9):
-        sys.exit(f"FAIL: bad comparison {c}")
+    check_comparison(comparisons, table, name, items=8)
 want += policy_want
 for stage in ("policy_scalar", "policy_grm"):
     for w in ("first", "last"):

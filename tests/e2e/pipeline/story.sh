@@ -26,8 +26,9 @@ code=$?
 runs=$work/runs/quickstart
 [[ -s $runs/policy.config.yaml ]] || { echo "FAIL: no policy.config.yaml"; fail=1; }
 grep -q "^model:" "$runs/policy/config.yaml" 2>/dev/null || { echo "FAIL: the policy stage did not run"; fail=1; }
-python3 - "$runs" <<'PY' || fail=1
+PYTHONPATH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)" python3 - "$runs" <<'PY' || fail=1
 import json, sys
+from summary_checks import check_comparison
 runs = sys.argv[1]
 rows = json.load(open(f"{runs}/summary.json"))["rows"]
 table = open(f"{runs}/summary.md").read()
@@ -55,14 +56,7 @@ comparisons = {c["name"]: c for c in json.load(open(f"{runs}/summary.json"))["co
 for name in ("voting@16 vs voting@1 (grm_final_eval)", "metarm@16 vs voting@16 (grm_final_eval)",
              "grm_final_eval vs grm_rft_eval: greedy", "policy_after vs policy_before: greedy verifier accuracy",
              "policy_after vs policy_before: sampled verifier accuracy, 8 samples per item"):
-    c = comparisons.get(name)
-    if c is None:
-        sys.exit(f"FAIL: no comparison {name!r} in summary.json: {sorted(comparisons)}")
-    if not (c["items"] == 8 and 0 <= c["p_value"] <= 1 and c["std_error"] >= 0 and
-            abs(c["difference"] - (c["accuracy_b"] - c["accuracy_a"])) < 1e-9):
-        sys.exit(f"FAIL: bad comparison {c}")
-    if f"| {name} |" not in table:
-        sys.exit(f"FAIL: summary.md lacks the comparison {name}")
+    check_comparison(comparisons, table, name, items=8)
 PY
 grep -q "| policy_after | policy | greedy verifier accuracy |" run1.txt || { echo "FAIL: the table is not printed"; fail=1; }
 grep -q "| policy_after | policy | sampled verifier accuracy, 8 samples per item |" run1.txt ||

@@ -163,6 +163,7 @@ LauncherResult run_launcher(const std::vector<std::string>& command, const std::
       terminated_at = Clock::now();
     }
     if (terminated_at && !killed && seconds_since(*terminated_at) > limits.kill_grace_s) {
+      say(fmt::format("mpirun did not end {:g} s after SIGTERM; killed it (SIGKILL)", limits.kill_grace_s));
       kill(pid, SIGKILL);
       killed = true;
     }

@@ -69,6 +69,8 @@ void LauncherReport::read_line(std::string_view line) {
   } else if (search(line, lost_daemon, m) || search(line, peer_host, m)) {
     host_lost_ = true;
     if (lost_address_.empty()) lost_address_ = m[1].str();
+  } else if (line.find("Per user-direction, the job has been aborted") != std::string_view::npos) {
+    aborting_ = true;
   } else if (line.find("ORTE was unable to reliably start one or more daemons") != std::string_view::npos ||
              line.find("An ORTE daemon has unexpectedly failed") != std::string_view::npos) {
     host_lost_ = true;
@@ -107,6 +109,14 @@ std::vector<int> LauncherReport::ranks_on_lost_host() const {
   return lost;
 }
 
+std::vector<int> LauncherReport::unanswered() const {
+  std::vector<int> ranks;
+  for (int rank = 0; static_cast<size_t>(rank) < roles_.size(); ++rank) {
+    if (std::find(answered_.begin(), answered_.end(), rank) == answered_.end()) ranks.push_back(rank);
+  }
+  return ranks;
+}
+
 std::string LauncherReport::lost() const {
   if (died_) return name(died_->rank, died_->host) + " " + died_->how;
   if (exit_rank_ >= 0) {
@@ -125,6 +135,18 @@ std::string LauncherReport::lost() const {
         "Open MPI lost {} (the host died, was killed or its network is down): the surviving ranks "
         "were waiting for {}, from which none answered",
         where, fmt::join(ranks, ", "));
+  }
+  if (aborting_) {
+    // mpirun names the failed rank only at the end of its abort. Until then, the ranks it could still reach
+    // answered its SIGTERM with their whereabouts: the failed rank is among those that did not.
+    const std::string what = "a rank failed and Open MPI began ending the job without naming it";
+    if (answered_.empty()) return what + " (no rank answered mpirun's SIGTERM; its messages above)";
+    std::vector<std::string> ranks;
+    for (const int rank : unanswered()) ranks.push_back(name(rank, ""));
+    return fmt::format(
+        "{}: it is among the ranks that did not answer mpirun's SIGTERM (dead, or on a host "
+        "mpirun cannot reach): {}",
+        what, fmt::join(ranks, ", "));
   }
   return "";
 }
@@ -145,6 +167,7 @@ LauncherReport::Verdict LauncherReport::verdict(int wait_status, bool stop_forwa
   }
   if (host_lost_) return {failed, lost() + ended};
   if (explained_) return {status, ""};
+  if (aborting_) return {failed, lost() + ended};
   if (!exited) return {status, fmt::format("mpirun died on signal {}", WTERMSIG(wait_status))};
   return {status, fmt::format("mpirun ended with status {} without a report from any rank (its messages above say "
                               "why)",

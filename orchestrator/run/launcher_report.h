@@ -16,6 +16,9 @@
 //   ... has exited due to process rank 4 with PID 123 on / node h3 exiting improperly ...
 //   a lost host: "ORTE has lost communication with a remote daemon" or (4.1.4, measured) "ORTE was unable to
 //   reliably start one or more daemons", and from the ranks "Peer host: 10.0.0.13"; neither names a rank.
+//   a rank failed: "Primary job terminated normally, but 1 process returned / a non-zero exit code. Per
+//   user-direction, the job has been aborted." as its abort begins; the rank is named only once the abort ends,
+//   which a frozen host's daemon can keep from ever happening (measured: mpirun waits for it for ever).
 // The ranks' hosts come from the rank-layout table rank 0 prints at startup (core/comm/layout.h: table()). Which
 // ranks a lost host ran, spct's survivors say: as mpirun ends them each writes "spct: at SIGTERM rank R (role,
 // host H) ... waiting ... for rank Q (role, host H2) ..." (core/whereabouts.h); the lost ranks are those waited
@@ -39,7 +42,9 @@ class LauncherReport {
 
   // True once a rank or host was lost (died, exited on its own, its daemon gone) or a rank aborted the job:
   // mpirun should end by itself now, and the caller gives it a deadline to.
-  bool job_failing() const { return abort_code_.has_value() || died_.has_value() || exit_rank_ >= 0 || host_lost_; }
+  bool job_failing() const {
+    return abort_code_.has_value() || died_.has_value() || exit_rank_ >= 0 || host_lost_ || aborting_;
+  }
 
   // The lost rank or host in words, e.g. "rank 4 (learner, host h3) exited on signal 9 (Killed)"; empty when
   // nothing was lost.
@@ -63,6 +68,7 @@ class LauncherReport {
   std::string name(int rank, const std::string& host) const;
   std::string host_of(int rank) const;
   std::vector<int> ranks_on_lost_host() const;
+  std::vector<int> unanswered() const;
 
   std::vector<std::string> roles_;
   std::vector<std::string> hosts_;  // from the layout table, by rank; "" while unknown
@@ -74,6 +80,7 @@ class LauncherReport {
   int improper_rank_ = -1;          // "exited due to process rank N ... on" (the node follows on the next line)
   bool host_lost_ = false;          // Open MPI lost a daemon or a rank's connection
   std::string lost_address_;        // the host mpirun or a rank's "Peer host:" names
+  bool aborting_ = false;           // mpirun began ending the job for a failed rank it has not named yet
   std::vector<int> answered_;       // ranks that wrote their whereabouts at mpirun's SIGTERM
   std::vector<int> waited_for_;     // ranks those were waiting for
 };

@@ -7,7 +7,10 @@
 #           runs on
 #   hang    SIGSTOP every process on host 3, Open MPI's daemon (orted) included, as when the whole node stalls:
 #           mpirun cannot end the job (it waits for the frozen daemon for ever), so spct's own deadline for
-#           mpirun must: SIGTERM timeouts.step_s + 10 s after the abort, SIGKILL 5 s later
+#           mpirun must: SIGTERM timeouts.step_s + 10 s after the abort, SIGKILL 5 s later. Once the abort is
+#           seen, mpirun is stopped too (SIGSTOP), as an mpirun stuck in a kernel wait would be, so that the
+#           SIGTERM cannot end it and the SIGKILL must (Open MPI 4.1's mpirun, in the middle of an abort, takes a
+#           SIGTERM as "hit ctrl-c again to forcibly terminate" and crashes: hang+kill sees that path)
 #   hang+kill  host 3 frozen as for hang, then rank 2 (reward worker, host 2) killed (SIGKILL): mpirun begins
 #           its abort at the death but never ends it, and never names the rank; spct must end mpirun at its limit
 #           (timeouts.step_s + 10 s after mpirun's "the job has been aborted", SIGKILL 5 s later), exit 4 and name
@@ -83,7 +86,11 @@ stall="aborting the job (exit code 4)"
 since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%d", b - a }'; }  # whole seconds since $1
 aborted=""
 while kill -0 "$pid" 2>/dev/null && [[ $(since "$struck") -le $limit ]]; do
-  [[ -z "$aborted" ]] && grep -q "$stall" "$work/faulted.log" && aborted=$(date +%s.%N)
+  if [[ -z "$aborted" ]] && grep -q "$stall" "$work/faulted.log"; then
+    aborted=$(date +%s.%N)
+    # mpirun stops answering signals too, as one stuck in a kernel wait would: spct's SIGTERM cannot end it.
+    [[ $fault == hang ]] && kill -STOP "$mpirun_pid"
+  fi
   sleep 0.1
 done
 ended=$(date +%s.%N)
@@ -155,11 +162,8 @@ case $fault in
     if [[ $fault == hang ]]; then
       grep -E "^spct: mpirun still runs $teardown_s s after .*; ending it \(SIGTERM" "$work/faulted.log" ||
         say_fail "spct did not say it ended mpirun after its teardown limit ($teardown_s s)"
-      # Open MPI 4.1's mpirun, in the middle of an abort, takes SIGTERM as "hit ctrl-c again to forcibly
-      # terminate" and then crashes in PMIx_Finalize (measured: every time, at once); SIGKILL is for one that
-      # lives on.
       grep -E "^spct: mpirun did not end $kill_grace_s s after SIGTERM; killed it \(SIGKILL\)" "$work/faulted.log" ||
-        echo "mpirun ended on spct's SIGTERM, before the SIGKILL"
+        say_fail "spct did not say it killed mpirun (SIGKILL) $kill_grace_s s after its SIGTERM"
     fi
     ;;
 esac

@@ -140,7 +140,7 @@ std::string LauncherReport::lost() const {
     // mpirun names the failed rank only at the end of its abort. Until then, the ranks it could still reach
     // answered its SIGTERM with their whereabouts: the failed rank is among those that did not.
     const std::string what = "a rank failed and Open MPI began ending the job without naming it";
-    if (answered_.empty()) return what + " (no rank answered mpirun's SIGTERM; its messages above)";
+    if (answered_.empty()) return what + " (no rank's answer to mpirun's SIGTERM reached spct)";
     std::vector<std::string> ranks;
     for (const int rank : unanswered()) ranks.push_back(name(rank, ""));
     return fmt::format(

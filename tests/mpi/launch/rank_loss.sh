@@ -7,6 +7,14 @@
 #          injector, preloaded into the ranks only): exit 4 and a line naming rank 2, its role and host, within
 #          timeouts.step_s + 5 s (mpirun's own status would be 1)
 #   usr1   SIGUSR1 to spct's own process reaches the ranks through mpirun: they checkpoint and spct exits 75
+#   stuck  mpirun stops answering in the middle of its abort: the learner is killed, and once mpirun has said
+#          "Per user-direction, the job has been aborted" it is stopped (SIGSTOP), as an mpirun stuck in a kernel
+#          wait or waiting for a frozen host's daemon would be (tests/multinode/hosts/faults.sh hang: the real
+#          frozen host). spct must end it: SIGTERM timeouts.step_s + 10 s after that line, SIGKILL 5 s later,
+#          exit 4 with a last line saying a rank failed without mpirun naming it, within step_s + 10 + 5 + 5 s of
+#          the kill; mpirun must be gone and no rank left. (Open MPI's odls_base_sigkill_timeout, the wait
+#          between its SIGTERM and SIGKILL to the ranks, is raised for this job so that its abort outlasts the
+#          test's reaction; without spct's deadline such a job never ended.)
 set -uo pipefail
 injector=${1:?the fault injector (step_fault_injector.cpp)}
 step_s=10
@@ -89,5 +97,35 @@ echo "usr1: exit $code"
 [[ $code -eq 75 ]] || { fail "usr1: exit $code, want 75"; tail -20 "$work/usr1.log"; }
 grep -q '"state":"checkpointed"' "$work/usr1/status.json" || fail "usr1: status $(cat "$work/usr1/status.json")"
 
+# stuck
+start stuck OMPI_MCA_odls_base_sigkill_timeout=$step_s
+until_steps stuck 2 || fail "stuck: the run ended before its second step"
+launcher=$(pgrep -P "$pid" -x mpirun) || fail "stuck: no mpirun child of spct"
+target=$(rank_pid stuck 3) || fail "stuck: no process for rank 3"
+kill -9 "$target"
+struck=$(date +%s.%N)
+until grep -q "Per user-direction, the job has been aborted" "$work/stuck.log" || ! kill -0 "$pid" 2>/dev/null; do
+  sleep 0.01
+done
+kill -STOP "$launcher"
+finish $((step_s + 60))
+teardown_s=$((step_s + 10))
+took=$(within "$struck" "$ended" $((teardown_s + 5 + 5))) ||
+  fail "stuck: the job ended ${took} s after the kill, past the launcher's limit (step_s + 10 s, SIGKILL 5 s later) + 5 s"
+named=$(grep -E "^spct: error: a rank failed and Open MPI began ending the job without naming it" "$work/stuck.log")
+echo "stuck: exit $code ${took} s after the kill: $named"
+[[ $code -eq 4 ]] || fail "stuck: exit $code, want 4"
+[[ -n "$named" ]] || fail "stuck: no last line saying a rank failed"
+grep -q "^spct: mpirun still runs $teardown_s s after" "$work/stuck.log" || fail "stuck: spct did not say it ended mpirun"
+grep -q "^spct: mpirun did not end 5 s after SIGTERM; killed it (SIGKILL)" "$work/stuck.log" ||
+  fail "stuck: spct did not say it killed mpirun"
+kill -0 "$launcher" 2>/dev/null && { fail "stuck: mpirun (pid $launcher) still runs"; kill -9 "$launcher"; }
+# The ranks lose mpirun (their PMIx server): none may be left behind, within the step deadline.
+deadline=$((SECONDS + step_s))
+while pgrep -f "run.name=stuck( |$)" >/dev/null && ((SECONDS <= deadline)); do sleep 0.1; done
+left=$(pgrep -af "run.name=stuck( |$)")
+[[ -z "$left" ]] || { fail "stuck: ranks left behind: $left"; kill -9 $(cut -d" " -f1 <<<"$left"); }
+((fails)) && tail -20 "$work/stuck.log"
+
 ((fails == 0)) || { echo "FAIL: $fails checks"; exit 1; }
-echo "ok: spct train's exit codes for a killed rank, an exiting rank and SIGUSR1"
+echo "ok: spct train's exit codes for a killed rank, an exiting rank, SIGUSR1 and an mpirun stuck in its abort"

@@ -11,7 +11,9 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <optional>
 
 #include "core/error.h"
@@ -68,6 +70,27 @@ double seconds_since(Clock::time_point start) {
   const int error = errno;
   [[maybe_unused]] const ssize_t n = write(exec_errors, &error, sizeof(error));
   _exit(127);
+}
+
+// An mpirun that spct had to end leaves its session directory behind (8 MB of PMIx shared-memory files each
+// time, measured), which a clean exit removes. Open MPI 4.1 puts it at <base>/ompi.<host>.<uid>/pid.<mpirun's
+// pid> (orte/util/session_dir.c), <base> being orte_tmpdir_base or else TMPDIR, TEMP, TMP or /tmp, <host> the
+// host name without its domain. mpirun is spct's child, so it ran on this host.
+void remove_session_directory(pid_t pid) {
+  const char* base = nullptr;
+  for (const char* name : {"OMPI_MCA_orte_tmpdir_base", "TMPDIR", "TEMP", "TMP"}) {
+    base = std::getenv(name);
+    if (base != nullptr && *base != '\0') break;
+    base = nullptr;
+  }
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) return;
+  std::string node(host);
+  node = node.substr(0, node.find('.'));
+  const std::filesystem::path dir = std::filesystem::path(base != nullptr ? base : "/tmp") /
+                                    fmt::format("ompi.{}.{}", node, getuid()) / fmt::format("pid.{}", pid);
+  std::error_code error;
+  if (std::filesystem::is_directory(dir, error)) std::filesystem::remove_all(dir, error);
 }
 
 }  // namespace
@@ -169,6 +192,7 @@ LauncherResult run_launcher(const std::vector<std::string>& command, const std::
     }
   }
   if (!partial.empty()) report.read_line(partial);
+  if (terminated_at && WIFSIGNALED(wait_status)) remove_session_directory(pid);
   for (const int s : kPassedOn) signal(s, SIG_DFL);
   const LauncherReport::Verdict verdict = report.verdict(wait_status, stop_signal.load() != 0);
   return {verdict.code, verdict.message};

@@ -17,7 +17,8 @@ namespace spct::run {
 
 struct LauncherLimits {
   // After a rank is lost or aborts the job, how long mpirun may take to end the others and exit: then spct
-  // sends it SIGTERM, and SIGKILL kill_grace_s later.
+  // sends it SIGTERM, and SIGKILL kill_grace_s later. The session directory an mpirun so ended leaves in the
+  // temporary directory (Open MPI's, about 8 MB) is removed.
   double teardown_s = 10;
   double kill_grace_s = 5;
 };

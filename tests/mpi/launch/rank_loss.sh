@@ -12,9 +12,9 @@
 #          wait or waiting for a frozen host's daemon would be (tests/multinode/hosts/faults.sh hang: the real
 #          frozen host). spct must end it: SIGTERM timeouts.step_s + 10 s after that line, SIGKILL 5 s later,
 #          exit 4 with a last line saying a rank failed without mpirun naming it, within step_s + 10 + 5 + 5 s of
-#          the kill; mpirun must be gone and no rank left. (Open MPI's odls_base_sigkill_timeout, the wait
-#          between its SIGTERM and SIGKILL to the ranks, is raised for this job so that its abort outlasts the
-#          test's reaction; without spct's deadline such a job never ended.)
+#          the kill; mpirun must be gone, and no rank or Open MPI session directory left. (Open MPI's
+#          odls_base_sigkill_timeout, the wait between its SIGTERM and SIGKILL to the ranks, is raised for this
+#          job so that its abort outlasts the test's reaction; without spct's deadline such a job never ended.)
 set -uo pipefail
 injector=${1:?the fault injector (step_fault_injector.cpp)}
 step_s=10
@@ -120,6 +120,9 @@ grep -q "^spct: mpirun still runs $teardown_s s after" "$work/stuck.log" || fail
 grep -q "^spct: mpirun did not end 5 s after SIGTERM; killed it (SIGKILL)" "$work/stuck.log" ||
   fail "stuck: spct did not say it killed mpirun"
 kill -0 "$launcher" 2>/dev/null && { fail "stuck: mpirun (pid $launcher) still runs"; kill -9 "$launcher"; }
+# What a clean mpirun removes on exit, spct removes for one it killed: Open MPI's session directory.
+session=${OMPI_MCA_orte_tmpdir_base:-${TMPDIR:-/tmp}}/ompi.$(hostname -s).$(id -u)/pid.$launcher
+[[ -e "$session" ]] && { fail "stuck: mpirun's session directory $session is left behind"; rm -rf "$session"; }
 # The ranks lose mpirun (their PMIx server): none may be left behind, within the step deadline.
 deadline=$((SECONDS + step_s))
 while pgrep -f "run.name=stuck( |$)" >/dev/null && ((SECONDS <= deadline)); do sleep 0.1; done

@@ -169,6 +169,9 @@ case $fault in
 esac
 [[ -n "$mpirun_pid" ]] || say_fail "no mpirun child of spct was found while the job ran"
 [[ -n "$mpirun_pid" ]] && kill -0 "$mpirun_pid" 2>/dev/null && say_fail "mpirun (pid $mpirun_pid) still runs after spct ended"
+# An mpirun that spct ended leaves Open MPI's session directory on host 1 (in the shared /tmp), which spct removes.
+session=/tmp/ompi.$(bash "$hosts_script" exec "$NETNS_HOSTS" 1 hostname -s).$(id -u)/pid.$mpirun_pid
+[[ -n "$mpirun_pid" && -e "$session" ]] && { say_fail "mpirun's session directory $session is left behind"; rm -rf "$session"; }
 
 # Host 3 comes back (thawed, cable up): what the job left on the hosts must end by itself (Open MPI's daemons end
 # their ranks once they find mpirun gone), within the step deadline.

@@ -8,7 +8,8 @@
 #        directory) in every host, so PATH is a per-host disk; write DIR/hostfile (one address per host, for
 #        mpirun) and DIR/agent (Open MPI's launch agent: plm_rsh_agent=DIR/agent). Hosts left over from DIR are
 #        stopped first.
-#   scripts/netns-hosts.sh stop DIR         kill every process on the hosts, remove them; idempotent
+#   scripts/netns-hosts.sh stop DIR         kill every process on the hosts, remove them and their Open MPI
+#                                           session directories in /tmp; idempotent
 #   scripts/netns-hosts.sh exec DIR I CMD.. run CMD on host I (1..N) (what the agent does)
 #   scripts/netns-hosts.sh mpirun DIR ARGS  mpirun on host 1, ranks spread over the hosts by ARGS (-H/--map-by),
 #                                           over TCP on the bridge only (no shared memory between hosts)
@@ -29,7 +30,7 @@
 # Needs root and iproute2 + util-linux (nsenter, unshare). Exit codes: 0 ok, 1 failure, 2 usage, 77 the kernel or
 # the container forbids namespaces (the reason is printed; CTest counts 77 as skipped).
 set -euo pipefail
-usage() { sed -n '2,26p' "$0" >&2; exit 2; }
+usage() { sed -n '2,27p' "$0" >&2; exit 2; }
 (($# >= 2)) || usage
 action=$1
 dir=$2
@@ -92,6 +93,9 @@ stop() {
   done
   ip link del "$bridge" 2>/dev/null || true
   rm -f "$dir"/anchor-h* "$dir/hosts" "$dir/hostfile" "$dir/agent"
+  # Open MPI's session directories of the hosts' daemons and mpiruns (named by each host's hostname, in the /tmp
+  # they share with this machine): a killed or frozen host's are never removed by Open MPI (about 12 MB a run).
+  rm -rf "${TMPDIR:-/tmp}/ompi.$prefix-h"[0-9]*
 }
 
 forbidden() {  # forbidden WHAT: the kernel or container refused a namespace operation; skip (77)

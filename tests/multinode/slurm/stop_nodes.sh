@@ -51,8 +51,13 @@ while ((${#pids[@]} < 5)) && job_active "$id"; do
   mapfile -t pids < <(ranks)
   sleep 0.1
 done
-((${#pids[@]} == 5)) || { fail "found ${#pids[@]} ranks of job $id on the hosts, want 5"; finish; }
+((${#pids[@]} == 5)) || { fail "found ${#pids[@]} ranks of job $id on the hosts, want 5"; tail -20 "$log"; finish; }
 while (($(metric_lines s) < 3)) && job_active "$id"; do sleep 0.01; done
+(($(metric_lines s) >= 3)) || {
+  fail "job $id ended before its third step ($(job_state "$id")):"
+  grep -v " info " "$log" | tail -20
+  finish
+}
 kill -STOP "${pids[@]}"
 at=$(metric_lines s)
 case $how in

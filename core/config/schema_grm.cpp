@@ -95,7 +95,8 @@ void add_grm_fields(SchemaBuilder& b) {
              "run.job grm_rft: hinted sampling for items with no correct critique (the prompt names the best "
              "response; the kept critique is trained without the hint).");
   b.add_integer("meta_items", f(&GrmSection::meta_items),
-                "run.job meta_rm: training items; grm.samples critiques are sampled and labelled for each.",
+                "run.job meta_rm: training items; grm.samples critiques are sampled and labelled for each, and "
+                "the meta RM trains on the critiques of the items whose critiques are not all right or all wrong.",
                 {.min = 1, .max = 1048576});
   b.add_integer("meta_train_steps", f(&GrmSection::meta_train_steps),
                 "run.job meta_rm: optimizer steps of binary cross-entropy (sft.batch_size critiques each).",

@@ -64,6 +64,14 @@ if len(meta) != 1: fail.append(f"meta: {len(meta)} metric lines, want 1")
 for key in ("meta/eval_accuracy", "meta/eval_auc", "meta/train_label_rate", "grm/eval_accuracy"):
     proportion(meta[0], key, "meta")
 if meta[0].get("meta/train_critiques") != 64: fail.append(f"meta: {meta[0].get('meta/train_critiques')} critiques")
+# What guided voting keeps (2 critiques per item, k_meta 1) and the items with disagreeing critiques it trains on.
+for key in ("meta/eval_kept_label_rate", "meta/eval_within_item_auc"):
+    proportion(meta[0], key, "meta")
+if meta[0].get("meta/eval_keep") != 1: fail.append(f"meta: keeps {meta[0].get('meta/eval_keep')} of 2, want 1")
+if not 0 <= meta[0].get("meta/train_mixed_items", -1) <= 32:
+    fail.append(f"meta: {meta[0].get('meta/train_mixed_items')} mixed training items of 32")
+if not 0 <= meta[0].get("meta/eval_mixed_items", -1) <= 64:
+    fail.append(f"meta: {meta[0].get('meta/eval_mixed_items')} mixed held-out items of 64")
 for stage in ("rft", "rl", "meta"):
     status = json.load(open(f"{work}/{stage}/status.json"))
     if status.get("state") != "finished": fail.append(f"{stage}: status {status}")

@@ -248,13 +248,14 @@ GrpoLearner::GrpoLearner(const GrpoLearnerOptions& options, models::Transformer&
   // Float32 gradient accumulation for 16-bit parameters whenever an update may take several passes: autograd
   // adds each pass's bf16/fp16 gradient into a float32 .grad() (see zero_grad), so low bits are not lost pass
   // after pass. The gradient sync, clipping and AdamW all read gradients dtype-generically.
-  const bool accumulates = micro_batch_limits_.max_rows > 0 || micro_batch_limits_.max_tokens > 0;
+  // ZeRO stage 2 drops each gradient during the last backward once its bucket holds it (learner/sharded_adamw.h):
+  // a buffer kept here would keep the whole gradient alive, so zero_grad() makes fresh ones then.
+  const int zero_stage = peers_ != nullptr ? static_cast<int>(options.zero_stage) : 0;
   for (const at::Tensor& p : params_) {
-    const bool narrow = p.scalar_type() == at::kBFloat16 || p.scalar_type() == at::kHalf;
-    grad_buffers_.push_back(accumulates && narrow ? at::zeros_like(p, p.options().dtype(at::kFloat)) : at::Tensor());
+    grad_buffers_.push_back(
+        float32_accumulation(p) && zero_stage != 2 ? at::zeros_like(p, p.options().dtype(at::kFloat)) : at::Tensor());
   }
   const auto bucket_bytes = static_cast<std::size_t>(options.bucket_mb * 1024 * 1024);
-  const int zero_stage = peers_ != nullptr ? static_cast<int>(options.zero_stage) : 0;
   if (zero_stage > 0) {
     sharded_ = std::make_unique<ShardedAdamW>(*peers_, params_, options.adamw, zero_stage,
                                               static_cast<int64_t>(bucket_bytes / sizeof(float)));
@@ -279,13 +280,24 @@ void GrpoLearner::load_optimizer_state(const NamedTensors& state) {
   optimizer_->load_state(state);
 }
 
+bool GrpoLearner::float32_accumulation(const at::Tensor& param) const {
+  const bool accumulates = micro_batch_limits_.max_rows > 0 || micro_batch_limits_.max_tokens > 0;
+  return accumulates && (param.scalar_type() == at::kBFloat16 || param.scalar_type() == at::kHalf);
+}
+
 void GrpoLearner::zero_grad() {
   for (std::size_t i = 0; i < params_.size(); ++i) {
     at::Tensor& buffer = grad_buffers_[i];
     // A defined .grad() makes autograd add into it in place (AccumulateGrad: grad += new, here float32 += bf16)
     // instead of storing the pass's 16-bit gradient.
-    if (buffer.defined()) buffer.zero_();
-    params_[i].mutable_grad() = buffer;
+    if (buffer.defined()) {
+      buffer.zero_();
+      params_[i].mutable_grad() = buffer;
+    } else {
+      params_[i].mutable_grad() = float32_accumulation(params_[i])
+                                      ? at::zeros_like(params_[i], params_[i].options().dtype(at::kFloat))
+                                      : at::Tensor();
+    }
   }
 }
 
@@ -465,8 +477,12 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
           if (aux_coef > 0) loss = loss + aux * aux_coef;
           add_router_counts(moe_stats, router_counts, router_entropy);
         }
-        // The last pass completes the gradients: its backward starts the all-reduce of each bucket as it fills.
-        if (grad_sync_ != nullptr && pass + 1 == minibatch.passes.size()) grad_sync_->arm();
+        // The last pass completes the gradients: its backward starts the all-reduce (or, at ZeRO stage 2, the
+        // reduce-scatter) of each bucket as it fills.
+        if (pass + 1 == minibatch.passes.size()) {
+          if (grad_sync_ != nullptr) grad_sync_->arm();
+          if (sharded_ != nullptr && sharded_->stage() == 2) sharded_->arm();
+        }
         loss.backward();
       }
       if (grad_sync_ != nullptr) grad_sync_->sync();

@@ -86,8 +86,11 @@ class GrpoLearner {
  private:
   struct Prepared;
   Prepared prepare(const LearnerBatch& batch);
-  // Drops every parameter's gradient; a 16-bit parameter with a float32 buffer gets that buffer, zeroed.
+  // Drops every parameter's gradient; a 16-bit parameter that accumulates in float32 gets its buffer, zeroed
+  // (or a fresh zero one).
   void zero_grad();
+  // Whether `param`'s gradient accumulates in float32 over the passes of an update (16-bit, several passes).
+  bool float32_accumulation(const at::Tensor& param) const;
   // Clips and applies the (already summed, for stages 0 and 1) gradients at the scheduled learning rate.
   // Collective with several learners. Returns the global gradient norm before clipping.
   double update();
@@ -108,9 +111,11 @@ class GrpoLearner {
   KlController kl_;
   double logprob_temperature_;
   const MicroBatchLimits micro_batch_limits_;  // grpo.micro_batch_size, micro_batch_tokens and packing
-  std::vector<at::Tensor> grad_buffers_;       // per parameter: float32 gradient of a 16-bit one, or undefined
-  const int64_t logprob_chunk_tokens_;         // model.logprob_chunk_tokens
-  const bool importance_sampling_;             // async mode with grpo.importance_cap > 0
+  // Per parameter: the float32 gradient of a 16-bit one kept across updates, or undefined (ZeRO stage 2 makes a
+  // fresh one each update, see zero_grad).
+  std::vector<at::Tensor> grad_buffers_;
+  const int64_t logprob_chunk_tokens_;  // model.logprob_chunk_tokens
+  const bool importance_sampling_;      // async mode with grpo.importance_cap > 0
   int64_t optimizer_steps_ = 0;
 };
 

@@ -1,14 +1,20 @@
 #include "learner/sharded_adamw.h"
 
+#include <ATen/DeviceAccelerator.h>
 #include <ATen/core/grad_mode.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/scalar_tensor.h>
 #include <ATen/ops/tensor.h>
 #include <ATen/ops/zeros.h>
+#include <torch/csrc/autograd/function_hook.h>
+#include <torch/csrc/autograd/variable.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <string>
+#include <utility>
 
 #include "core/error.h"
 #include "learner/tensor_checks.h"
@@ -18,25 +24,23 @@ namespace {
 
 const char* const kWho = "ZeRO AdamW";
 
-// The part of parameter [offset, offset + numel) that falls in the slice [begin, begin + chunk), as (element
-// offset in the parameter, element offset in the slice, count); count 0 when they do not meet.
-struct Overlap {
-  int64_t in_param = 0;
-  int64_t in_slice = 0;
-  int64_t count = 0;
+// Runs `fn` after autograd has accumulated a parameter's gradient into its .grad() (what
+// Tensor.register_post_accumulate_grad_hook installs in Python): the hook sees the accumulated value, the same
+// bits a read of .grad() after backward would, and may drop .grad() at once.
+class AfterAccumulate : public torch::autograd::PostAccumulateGradHook {
+ public:
+  explicit AfterAccumulate(std::function<void()> fn) : fn_(std::move(fn)) {}
+  void operator()(const torch::autograd::Variable& /*param*/) override { fn_(); }
+
+ private:
+  std::function<void()> fn_;
 };
-Overlap overlap(int64_t offset, int64_t numel, int64_t begin, int64_t chunk) {
-  const int64_t lo = std::max(offset, begin);
-  const int64_t hi = std::min(offset + numel, begin + chunk);
-  if (hi <= lo) return {};
-  return {lo - offset, lo - begin, hi - lo};
-}
 
 }  // namespace
 
 ShardedAdamW::ShardedAdamW(comm::Communicator& comm, std::vector<at::Tensor> params, const AdamWOptions& options,
                            int stage, int64_t bucket_elements)
-    : comm_(comm), params_(std::move(params)), bucket_elements_(bucket_elements), options_(options), stage_(stage) {
+    : comm_(comm), params_(std::move(params)), options_(options), stage_(stage) {
   if (stage_ != 1 && stage_ != 2) throw UsageError("ZeRO AdamW: stage " + std::to_string(stage_) + " is not 1 or 2");
   check_adamw_options(options_);
   if (params_.empty()) throw UsageError("ZeRO AdamW: no parameters");
@@ -53,70 +57,192 @@ ShardedAdamW::ShardedAdamW(comm::Communicator& comm, std::vector<at::Tensor> par
     if (params_[i].device() != params_[0].device()) {
       throw UsageError(std::string(kWho) + ": " + name + " is on another device than parameter 0");
     }
-    offsets_.push_back(total_);
+    if (stage_ == 2 && params_[i].requires_grad() && torch::autograd::impl::post_acc_grad_hooks(params_[i])) {
+      throw UsageError(std::string(kWho) + ": " + name + " already has a post-accumulate-grad hook");
+    }
     total_ += params_[i].numel();
     if (i > 0 && type != gather_type_) gather_type_ = at::kFloat;
     if (i == 0) gather_type_ = type;
     if (type != at::kFloat) keep_master_ = true;
   }
+
+  // Buckets in reverse parameter order, the order backward produces gradients in (as GradSync's).
   const int64_t shards = comm_.size();
-  chunk_ = (total_ + shards - 1) / shards;
-  begin_ = int64_t{comm_.rank()} * chunk_;
+  Bucket open;
+  const auto close = [&] {
+    if (open.slots.empty()) return;
+    open.piece = (open.elements + shards - 1) / shards;
+    open.shard_offset = chunk_;
+    chunk_ += open.piece;
+    buckets_.push_back(std::move(open));
+    open = Bucket{};
+  };
+  for (size_t i = params_.size(); i-- > 0;) {
+    const int64_t numel = params_[i].numel();
+    if (!open.slots.empty() && bucket_elements > 0 && open.elements + numel > bucket_elements) close();
+    open.slots.push_back(Slot{i, open.elements});
+    open.elements += numel;
+  }
+  close();
+
   const at::TensorOptions f32 = at::TensorOptions().dtype(at::kFloat).device(params_[0].device());
-  // The padding past N (last learner only) stays zero: zero gradient, zero moments, zero weight.
+  // The padding of each bucket's last piece stays zero: zero gradient, zero moments, zero weight.
   if (keep_master_) {
     master_ = at::zeros({chunk_}, f32);
-    copy_range(params_, begin_, chunk_, master_);
+    for (const Bucket& bucket : buckets_) {
+      copy_piece(params_, bucket, master_.narrow(0, bucket.shard_offset, bucket.piece));
+    }
   }
   exp_avg_ = at::zeros({chunk_}, f32);
   exp_avg_sq_ = at::zeros({chunk_}, f32);
-}
 
-void ShardedAdamW::copy_range(const std::vector<at::Tensor>& tensors, int64_t begin, int64_t count,
-                              at::Tensor& into) const {
-  for (size_t i = 0; i < params_.size(); ++i) {
-    const Overlap o = overlap(offsets_[i], params_[i].numel(), begin, count);
-    if (!tensors[i].defined() || o.count == 0) continue;
-    into.narrow(0, o.in_slice, o.count).copy_(tensors[i].reshape(-1).narrow(0, o.in_param, o.count));
+  hooked_.assign(params_.size(), 0);
+  written_.assign(params_.size(), 0);
+  if (stage_ != 2) return;
+  for (size_t b = 0; b < buckets_.size(); ++b) {
+    for (size_t slot = 0; slot < buckets_[b].slots.size(); ++slot) {
+      const size_t index = buckets_[b].slots[slot].param;
+      // A parameter that does not require gradients has no hook; its bucket starts in reduce_gradients().
+      if (!params_[index].requires_grad()) continue;
+      torch::autograd::impl::set_post_acc_grad_hooks(
+          params_[index], std::make_unique<AfterAccumulate>([this, b, slot] { on_gradient(b, slot); }));
+      hooked_[index] = 1;
+    }
   }
 }
 
-int64_t ShardedAdamW::round_elements() const {
-  return bucket_elements_ > 0 ? std::max<int64_t>(1, bucket_elements_ / comm_.size()) : chunk_;
+ShardedAdamW::~ShardedAdamW() {
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (hooked_[i] != 0) torch::autograd::impl::set_post_acc_grad_hooks(params_[i], nullptr);
+  }
+  // A pending reduce-scatter still writes into grad_: finish it while grad_ lives.
+  for (Bucket& bucket : buckets_) bucket.work.reset();
+}
+
+template <class Fn>
+void ShardedAdamW::for_each_part(const std::vector<at::Tensor>& params, const Bucket& bucket, int64_t begin,
+                                 int64_t count, Fn fn) {
+  for (const Slot& slot : bucket.slots) {
+    const int64_t lo = std::max(slot.offset, begin);
+    const int64_t hi = std::min(slot.offset + params[slot.param].numel(), begin + count);
+    if (hi > lo) fn(slot, lo - slot.offset, lo - begin, hi - lo);
+  }
+}
+
+void ShardedAdamW::copy_piece(const std::vector<at::Tensor>& tensors, const Bucket& bucket, at::Tensor into) const {
+  const int64_t begin = int64_t{comm_.rank()} * bucket.piece;
+  for_each_part(params_, bucket, begin, bucket.piece,
+                [&](const Slot& slot, int64_t in_param, int64_t in_piece, int64_t count) {
+                  const at::Tensor& from = tensors[slot.param];
+                  if (!from.defined()) return;
+                  into.narrow(0, in_piece, count).copy_(from.reshape(-1).narrow(0, in_param, count));
+                });
+}
+
+void ShardedAdamW::arm() {
+  if (stage_ != 2) throw UsageError("ZeRO AdamW: arm() is for stage 2; at stage 1 GradSync reduces the gradients");
+  armed_ = true;
+  owner_ = std::this_thread::get_id();
+  if (!grad_.defined()) grad_ = at::zeros({chunk_}, exp_avg_.options());
+}
+
+void ShardedAdamW::on_gradient(size_t bucket_index, size_t slot_index) {
+  if (!armed_) return;  // an earlier micro-batch: .grad() accumulates
+  const at::NoGradGuard no_grad;
+  Bucket& bucket = buckets_[bucket_index];
+  const Slot& slot = bucket.slots[slot_index];
+  if (written_[slot.param] != 0) return;  // a leaf's hook runs once per backward; be safe anyway
+  at::Tensor param = params_[slot.param];
+  if (!bucket.flat.defined()) bucket.flat = at::zeros({bucket.piece * comm_.size()}, exp_avg_.options());
+  if (param.grad().defined()) {
+    bucket.flat.narrow(0, slot.offset, param.numel()).copy_(param.grad().reshape({-1}));
+  }
+  // The bucket owns the values now: the parameter's full gradient goes as soon as it is complete.
+  param.mutable_grad() = at::Tensor();
+  written_[slot.param] = 1;
+  ++bucket.filled;
+  if (on_owner_thread()) {
+    start_ready(false);
+    reap(true);
+  } else if (comm_.starts_off_thread(bucket.flat.data_ptr())) {
+    start_ready(false);
+  }
+}
+
+void ShardedAdamW::start_ready(bool all) {
+  while (next_start_ < buckets_.size()) {
+    Bucket& bucket = buckets_[next_start_];
+    if (!all && bucket.filled < bucket.slots.size()) return;
+    if (!bucket.flat.defined()) bucket.flat = at::zeros({bucket.piece * comm_.size()}, exp_avg_.options());
+    if (all) {
+      // What the hooks did not write: gradients of a backward that was not armed, or parameters without one
+      // (zeros, as the buffer starts).
+      for (const Slot& slot : bucket.slots) {
+        if (written_[slot.param] != 0) continue;
+        at::Tensor param = params_[slot.param];
+        if (!param.grad().defined()) continue;
+        bucket.flat.narrow(0, slot.offset, param.numel()).copy_(param.grad().reshape({-1}));
+        param.mutable_grad() = at::Tensor();
+      }
+    }
+    comm::CollectiveOptions options;
+    if (bucket.flat.is_cuda()) {
+      // The bucket was written on the stream backward runs on (in this thread); NCCL starts after that work.
+      options.producer_stream = at::accelerator::getCurrentStream(bucket.flat.device().index()).native_handle();
+    }
+    bucket.work = comm_.start_reduce_scatter(
+        bucket.flat.data_ptr(), grad_.narrow(0, bucket.shard_offset, bucket.piece).data_ptr(),
+        static_cast<size_t>(bucket.piece), comm::DataType::kFloat32, comm::ReduceOp::kAvg, options);
+    ++next_start_;
+    if (all) reap(true);
+  }
+}
+
+void ShardedAdamW::reap(bool limit) {
+  while (next_finish_ < next_start_) {
+    Bucket& bucket = buckets_[next_finish_];
+    if (limit && next_start_ - next_finish_ > kInFlight) {
+      bucket.work->wait();
+    } else if (!bucket.work->poll()) {
+      return;  // started collectives complete in start order: the later ones are pending too
+    }
+    bucket.work.reset();
+    bucket.flat = at::Tensor();
+    ++next_finish_;
+  }
 }
 
 double ShardedAdamW::reduce_gradients() {
   const at::NoGradGuard no_grad;
-  const at::TensorOptions f32 = at::TensorOptions().dtype(at::kFloat).device(params_[0].device());
-  std::vector<at::Tensor> grads;
-  for (const at::Tensor& p : params_) grads.push_back(p.grad());
-  grad_ = at::zeros({chunk_}, f32);
+  owner_ = std::this_thread::get_id();
+  if (!grad_.defined()) grad_ = at::zeros({chunk_}, exp_avg_.options());
   if (stage_ == 1) {
-    copy_range(grads, begin_, chunk_, grad_);
-  } else {
-    // Rounds of at most bucket_elements_ elements: round k reduce-scatters elements [k, k + n) of every learner's
-    // slice, so besides the gradients only one round's flat buffer exists.
-    const int64_t shards = comm_.size();
-    const int64_t per_round = round_elements();
-    for (int64_t k = 0; k < chunk_; k += per_round) {
-      const int64_t n = std::min(per_round, chunk_ - k);
-      at::Tensor send = at::zeros({n * shards}, f32);
-      for (int64_t r = 0; r < shards; ++r) {
-        at::Tensor block = send.narrow(0, r * n, n);
-        copy_range(grads, r * chunk_ + k, n, block);
-      }
-      at::Tensor recv = grad_.narrow(0, k, n);  // contiguous: a 1-d slice
-      comm_.reduce_scatter(send.data_ptr(), recv.data_ptr(), static_cast<size_t>(n), comm::DataType::kFloat32,
-                           comm::ReduceOp::kAvg);
+    std::vector<at::Tensor> grads;
+    for (const at::Tensor& p : params_) grads.push_back(p.grad());
+    for (const Bucket& bucket : buckets_) {
+      copy_piece(grads, bucket, grad_.narrow(0, bucket.shard_offset, bucket.piece));
     }
+  } else {
+    started_in_backward_ = next_start_;
+    start_ready(true);
+    for (; next_finish_ < buckets_.size(); ++next_finish_) {
+      Bucket& bucket = buckets_[next_finish_];
+      bucket.work->wait();
+      bucket.work.reset();
+      bucket.flat = at::Tensor();
+    }
+    for (Bucket& bucket : buckets_) bucket.filled = 0;
+    std::fill(written_.begin(), written_.end(), 0);
+    next_start_ = 0;
+    next_finish_ = 0;
+    armed_ = false;
   }
-  grads.clear();
   // The full gradients are not needed past this point: free them before the update.
   for (const at::Tensor& p : params_) {
     at::Tensor param = p;
     param.mutable_grad() = at::Tensor();
   }
-  // Summed in float64 a bounded piece at a time: a float64 copy of the whole slice would be the step's largest
+  // Summed in float64 a bounded piece at a time: a float64 copy of the whole shard would be the step's largest
   // temporary.
   double squares = 0;
   constexpr int64_t kPiece = int64_t{1} << 20;
@@ -136,40 +262,34 @@ void ShardedAdamW::clip(double norm, double max_norm) {
 void ShardedAdamW::step() {
   const at::NoGradGuard no_grad;
   ++step_;
-  // float32 parameters are their own masters: their slice is read back from them for the update.
+  // float32 parameters are their own masters: their pieces are read back from them for the update.
   at::Tensor master = master_;
   if (!keep_master_) {
     master = at::zeros({chunk_}, exp_avg_.options());
-    copy_range(params_, begin_, chunk_, master);
+    for (const Bucket& bucket : buckets_) {
+      copy_piece(params_, bucket, master.narrow(0, bucket.shard_offset, bucket.piece));
+    }
   }
   adamw_update(options_, step_, master, grad_, exp_avg_, exp_avg_sq_);
   grad_ = at::Tensor();
-  gather_parameters(master);
+  // Every learner's updated pieces into every parameter (rounded to its dtype).
+  gather_buckets(master.to(gather_type_).contiguous(), params_);
 }
 
-void ShardedAdamW::gather_rounds(const at::Tensor& slice, const std::vector<at::Tensor>& into) {
-  const int64_t shards = comm_.size();
-  const int64_t per_round = round_elements();
-  // Round k gathers elements [k, k + n) of every learner's slice, so only one round's buffer exists at a time.
-  for (int64_t k = 0; k < chunk_; k += per_round) {
-    const int64_t n = std::min(per_round, chunk_ - k);
-    at::Tensor all = at::empty({n * shards}, slice.options());
-    comm_.all_gather(slice.narrow(0, k, n).data_ptr(), all.data_ptr(), static_cast<size_t>(n) * slice.element_size());
+void ShardedAdamW::gather_buckets(const at::Tensor& shard, const std::vector<at::Tensor>& into) {
+  const at::NoGradGuard no_grad;
+  // One bucket at a time: the gathered bucket is laid out as the parameters' slots, so only one bucket-sized
+  // buffer exists at a time.
+  for (const Bucket& bucket : buckets_) {
+    at::Tensor all = at::empty({bucket.piece * comm_.size()}, shard.options());
+    comm_.all_gather(shard.narrow(0, bucket.shard_offset, bucket.piece).data_ptr(), all.data_ptr(),
+                     static_cast<size_t>(bucket.piece) * shard.element_size());
     if (into.empty()) continue;
-    for (int64_t r = 0; r < shards; ++r) {
-      for (size_t i = 0; i < params_.size(); ++i) {
-        const Overlap o = overlap(offsets_[i], params_[i].numel(), r * chunk_ + k, n);
-        if (o.count == 0) continue;
-        at::Tensor target = into[i];
-        target.view(-1).narrow(0, o.in_param, o.count).copy_(all.narrow(0, r * n + o.in_slice, o.count));
-      }
+    for (const Slot& slot : bucket.slots) {
+      at::Tensor target = into[slot.param];
+      target.view(-1).copy_(all.narrow(0, slot.offset, target.numel()));
     }
   }
-}
-
-void ShardedAdamW::gather_parameters(const at::Tensor& master) {
-  const at::NoGradGuard no_grad;
-  gather_rounds(master.to(gather_type_).contiguous(), params_);
 }
 
 void ShardedAdamW::set_lr(double lr) {
@@ -182,12 +302,12 @@ void ShardedAdamW::set_lr(double lr) {
 NamedTensors ShardedAdamW::state(bool keep) {
   const at::NoGradGuard no_grad;
   // m, v and the masters gathered in turn, straight into per-parameter tensors (none when !keep).
-  const auto gather = [&](const at::Tensor& slice) {
+  const auto gather = [&](const at::Tensor& shard) {
     std::vector<at::Tensor> out;
     if (keep) {
-      for (const at::Tensor& p : params_) out.push_back(at::zeros(p.sizes(), slice.options()));
+      for (const at::Tensor& p : params_) out.push_back(at::zeros(p.sizes(), shard.options()));
     }
-    gather_rounds(slice, out);
+    gather_buckets(shard, out);
     return out;
   };
   const std::vector<at::Tensor> avg = gather(exp_avg_);
@@ -246,18 +366,13 @@ void ShardedAdamW::load_state(const NamedTensors& state) {
     throw InputError(std::string(kWho) + " state: unexpected entry \"" + by_name.begin()->first + "\" (state of " +
                      std::to_string(params_.size()) + " parameters expected)");
   }
-  // Every learner reads the whole state and keeps its slice: the state is the same whatever learner count or
-  // stage wrote it (or unsharded AdamW), so a run resumes with another learner count or stage.
+  // Every learner reads the whole state and keeps its pieces: the state is the same whatever learner count,
+  // stage or bucket size wrote it (or unsharded AdamW), so a run resumes with another learner count or stage.
   const at::NoGradGuard no_grad;
-  for (size_t i = 0; i < params_.size(); ++i) {
-    const Overlap o = overlap(offsets_[i], params_[i].numel(), begin_, chunk_);
-    if (o.count == 0) continue;
-    const auto take_slice = [&](at::Tensor& into, const at::Tensor& from) {
-      into.narrow(0, o.in_slice, o.count).copy_(from.reshape(-1).narrow(0, o.in_param, o.count));
-    };
-    take_slice(exp_avg_, avg[i]);
-    take_slice(exp_avg_sq_, avg_sq[i]);
-    if (keep_master_) take_slice(master_, master[i]);
+  for (const Bucket& bucket : buckets_) {
+    copy_piece(avg, bucket, exp_avg_.narrow(0, bucket.shard_offset, bucket.piece));
+    copy_piece(avg_sq, bucket, exp_avg_sq_.narrow(0, bucket.shard_offset, bucket.piece));
+    if (keep_master_) copy_piece(master, bucket, master_.narrow(0, bucket.shard_offset, bucket.piece));
   }
   step_ = step.item<int64_t>();
 }

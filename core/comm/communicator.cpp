@@ -7,7 +7,7 @@
 namespace spct::comm {
 namespace {
 
-// What the default start_all_reduce() returns: the collective already ran.
+// What the default start_all_reduce() and start_reduce_scatter() return: the collective already ran.
 class CompletedWork : public Work {
  public:
   bool poll() override { return true; }
@@ -19,6 +19,13 @@ class CompletedWork : public Work {
 std::unique_ptr<Work> Communicator::start_all_reduce(void* data, size_t count, DataType type, ReduceOp op,
                                                      const CollectiveOptions& /*options*/) {
   all_reduce(data, count, type, op);
+  return std::make_unique<CompletedWork>();
+}
+
+std::unique_ptr<Work> Communicator::start_reduce_scatter(const void* send, void* recv, size_t count_per_rank,
+                                                         DataType type, ReduceOp op,
+                                                         const CollectiveOptions& /*options*/) {
+  reduce_scatter(send, recv, count_per_rank, type, op);
   return std::make_unique<CompletedWork>();
 }
 

@@ -10,8 +10,9 @@
 //
 // Collectives must be called by every rank of the communicator in the same order with matching arguments.
 // Thread safety: a communicator belongs to the one thread that owns MPI in its process; not thread-safe. The one
-// exception is start_all_reduce() where starts_off_thread() says so (NCCL on device memory): autograd hooks
-// launch gradient buckets from the backward pass's device threads while the owning thread waits in backward().
+// exception is start_all_reduce() and start_reduce_scatter() where starts_off_thread() says so (NCCL on device
+// memory): autograd hooks launch gradient buckets from the backward pass's device threads while the owning thread
+// waits in backward().
 #pragma once
 
 #include <cstddef>
@@ -93,8 +94,8 @@ class Communicator {
   // completed handle; MPI and NCCL start a non-blocking collective. Started collectives complete in start order.
   virtual std::unique_ptr<Work> start_all_reduce(void* data, size_t count, DataType type, ReduceOp op,
                                                  const CollectiveOptions& options = {});
-  // Whether start_all_reduce() on `data` may be called from a thread that does not own MPI while the owning
-  // thread does not use this communicator (true only for NCCL on device memory).
+  // Whether start_all_reduce() or start_reduce_scatter() on `data` may be called from a thread that does not own
+  // MPI while the owning thread does not use this communicator (true only for NCCL on device memory).
   virtual bool starts_off_thread(const void* /*data*/) const { return false; }
 
   // Copies `bytes` bytes of `data` from rank `root` to every other rank.
@@ -108,6 +109,11 @@ class Communicator {
   // elements; rank r ends with block r combined across all ranks with `op` in `recv` (`count_per_rank`
   // elements). kAvg divides the sum by size(). `send` and `recv` must not overlap.
   virtual void reduce_scatter(const void* send, void* recv, size_t count_per_rank, DataType type, ReduceOp op) = 0;
+  // reduce_scatter() without waiting (ZeRO stage 2 starts each gradient bucket's during backward): `send` and
+  // `recv` stay untouched until the handle's wait() returns. The default runs reduce_scatter() and returns a
+  // completed handle; MPI and NCCL start a non-blocking collective. Started collectives complete in start order.
+  virtual std::unique_ptr<Work> start_reduce_scatter(const void* send, void* recv, size_t count_per_rank, DataType type,
+                                                     ReduceOp op, const CollectiveOptions& options = {});
 
   // Returns once every rank has called barrier().
   virtual void barrier() = 0;

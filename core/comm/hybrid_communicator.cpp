@@ -2,6 +2,10 @@
 
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+
 #include "core/comm/gpu_check.h"
 
 namespace spct::comm {
@@ -25,16 +29,19 @@ void copy(void* to, const void* from, size_t bytes, cudaMemcpyKind kind) {
 
 }  // namespace
 
-// A staged all-reduce: the device buffer was copied to its own pinned buffer and an MPI all-reduce started on it;
-// completion copies the result back.
+// A staged collective: `in_bytes` of the device buffer `in` are copied to a pinned buffer of its own, an MPI
+// collective started on it (`start`), and completion copies `out_bytes` from `out_offset` in the pinned buffer
+// back to the device buffer `out`.
 class HybridCommunicator::StagedWork : public Work {
  public:
-  StagedWork(MpiCommunicator& host, void* data, size_t count, DataType type, ReduceOp op,
-             const CollectiveOptions& options)
-      : data_(data), bytes_(count * size_of(type)) {
-    SPCT_GPU_CHECK(cudaMallocHost(&pinned_, bytes_));
-    copy(pinned_, data_, bytes_, cudaMemcpyDeviceToHost);
-    work_ = host.start_all_reduce(pinned_, count, type, op, options);
+  StagedWork(const void* in, size_t in_bytes, void* out, size_t out_offset, size_t out_bytes,
+             const std::function<std::unique_ptr<Work>(uint8_t* pinned)>& start)
+      : out_(out), out_offset_(out_offset), out_bytes_(out_bytes) {
+    void* pinned = nullptr;
+    SPCT_GPU_CHECK(cudaMallocHost(&pinned, std::max(in_bytes, out_offset + out_bytes)));
+    pinned_ = static_cast<uint8_t*>(pinned);
+    copy(pinned_, in, in_bytes, cudaMemcpyDeviceToHost);
+    work_ = start(pinned_);
   }
   ~StagedWork() override {
     if (!copied_back_) wait();
@@ -52,13 +59,14 @@ class HybridCommunicator::StagedWork : public Work {
 
  private:
   void finish() {
-    copy(data_, pinned_, bytes_, cudaMemcpyHostToDevice);
+    copy(out_, pinned_ + out_offset_, out_bytes_, cudaMemcpyHostToDevice);
     copied_back_ = true;
   }
 
-  void* const data_;
-  const size_t bytes_;
-  void* pinned_ = nullptr;
+  void* const out_;
+  const size_t out_offset_;
+  const size_t out_bytes_;
+  uint8_t* pinned_ = nullptr;
   std::unique_ptr<Work> work_;
   bool copied_back_ = false;
 };
@@ -94,7 +102,23 @@ std::unique_ptr<Work> HybridCommunicator::start_all_reduce(void* data, size_t co
                                                            const CollectiveOptions& options) {
   if (!is_device_pointer(data)) return host_.start_all_reduce(data, count, type, op, options);
   if (device_ != nullptr) return device_->start_all_reduce(data, count, type, op, options);
-  return std::make_unique<StagedWork>(host_, data, count, type, op, options);
+  const size_t bytes = count * size_of(type);
+  return std::make_unique<StagedWork>(data, bytes, data, 0, bytes, [&](uint8_t* pinned) {
+    return host_.start_all_reduce(pinned, count, type, op, options);
+  });
+}
+
+std::unique_ptr<Work> HybridCommunicator::start_reduce_scatter(const void* send, void* recv, size_t count_per_rank,
+                                                               DataType type, ReduceOp op,
+                                                               const CollectiveOptions& options) {
+  if (!is_device_pointer(send)) return host_.start_reduce_scatter(send, recv, count_per_rank, type, op, options);
+  if (device_ != nullptr) return device_->start_reduce_scatter(send, recv, count_per_rank, type, op, options);
+  const size_t mine = count_per_rank * size_of(type);
+  const size_t total = mine * static_cast<size_t>(size());
+  // MPI's send and receive buffers must not overlap: the result lands after the staged input.
+  return std::make_unique<StagedWork>(send, total, recv, total, mine, [&](uint8_t* pinned) {
+    return host_.start_reduce_scatter(pinned, pinned + total, count_per_rank, type, op, options);
+  });
 }
 
 bool HybridCommunicator::starts_off_thread(const void* data) const {

@@ -42,6 +42,8 @@ class HybridCommunicator : public Communicator {
   void broadcast(void* data, size_t bytes, int root) override;
   void all_gather(const void* send, void* recv, size_t bytes_per_rank) override;
   void reduce_scatter(const void* send, void* recv, size_t count_per_rank, DataType type, ReduceOp op) override;
+  std::unique_ptr<Work> start_reduce_scatter(const void* send, void* recv, size_t count_per_rank, DataType type,
+                                             ReduceOp op, const CollectiveOptions& options = {}) override;
   void barrier() override;
   void send_bytes(int dest, int tag, std::span<const uint8_t> bytes) override;
   void flush() override;

@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 
 #include <limits>
+#include <memory>
 #include <numeric>
+#include <string>
+#include <utility>
 
 #include "core/comm/comm_error.h"
 #include "core/comm/mpi_check.h"
@@ -142,27 +145,28 @@ void divide_by(void* data, size_t count, DataType type, int size) {
 
 }  // namespace
 
-class MpiCommunicator::AllReduceWork : public Work {
+// A started non-blocking collective: `request` completes it; kAvg then divides the `count` elements of `result`
+// (MPI has no average).
+class MpiCommunicator::RequestWork : public Work {
  public:
-  AllReduceWork(MpiCommunicator& comm, void* data, size_t count, DataType type, ReduceOp op, double timeout_s)
+  RequestWork(MpiCommunicator& comm, std::string what, void* result, size_t count, DataType type, ReduceOp op,
+              double timeout_s)
       : comm_(comm),
-        data_(data),
+        what_(std::move(what)),
+        result_(result),
         count_(count),
         type_(type),
         op_(op),
-        deadline_(Deadline::after(timeout_s > 0 ? timeout_s : comm.stall().state().phase_timeout_s())) {
-    if (comm_.size() == 1) {
-      done_ = true;  // sum, avg, max and min of one contribution are the contribution itself
-      return;
-    }
-    SPCT_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, data_, to_count(count_, "all_reduce"), mpi_type(type_), mpi_op(op_),
-                                  comm_.handle(), &request_));
-  }
+        deadline_(Deadline::after(timeout_s > 0 ? timeout_s : comm.stall().state().phase_timeout_s())) {}
 
-  ~AllReduceWork() override {
-    // The buffer belongs to the caller and MPI still writes it: finish the collective (or end the job).
+  ~RequestWork() override {
+    // The buffers belong to the caller and MPI still uses them: finish the collective (or end the job).
     if (!done_) wait();
   }
+
+  // Where the MPI call that starts the collective puts its request; a request left null is a collective that
+  // completed at its start (one rank).
+  MPI_Request* request() { return &request_; }
 
   bool poll() override {
     if (done_) return true;
@@ -174,19 +178,19 @@ class MpiCommunicator::AllReduceWork : public Work {
 
   void wait() override {
     if (done_) return;
-    comm_.wait(request_, comm_.all_ranks(),
-               fmt::format("all_reduce ({}) of {} {}", to_string(op_), count_, to_string(type_)), deadline_);
+    comm_.wait(request_, comm_.all_ranks(), what_, deadline_);
     complete();
   }
 
  private:
   void complete() {
     done_ = true;
-    if (op_ == ReduceOp::kAvg) divide_by(data_, count_, type_, comm_.size());
+    if (op_ == ReduceOp::kAvg) divide_by(result_, count_, type_, comm_.size());
   }
 
   MpiCommunicator& comm_;
-  void* const data_;
+  const std::string what_;
+  void* const result_;
   const size_t count_;
   const DataType type_;
   const ReduceOp op_;
@@ -197,7 +201,26 @@ class MpiCommunicator::AllReduceWork : public Work {
 
 std::unique_ptr<Work> MpiCommunicator::start_all_reduce(void* data, size_t count, DataType type, ReduceOp op,
                                                         const CollectiveOptions& options) {
-  return std::make_unique<AllReduceWork>(*this, data, count, type, op, options.timeout_s);
+  auto work = std::make_unique<RequestWork>(
+      *this, fmt::format("all_reduce ({}) of {} {}", to_string(op), count, to_string(type)), data, count, type, op,
+      options.timeout_s);
+  // Sum, avg, max and min of one contribution are the contribution itself: the null request tests complete.
+  if (size_ > 1) {
+    SPCT_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, data, to_count(count, "all_reduce"), mpi_type(type), mpi_op(op), comm_,
+                                  work->request()));
+  }
+  return work;
+}
+
+std::unique_ptr<Work> MpiCommunicator::start_reduce_scatter(const void* send, void* recv, size_t count_per_rank,
+                                                            DataType type, ReduceOp op,
+                                                            const CollectiveOptions& options) {
+  auto work = std::make_unique<RequestWork>(
+      *this, fmt::format("reduce_scatter ({}) of {} {} per rank", to_string(op), count_per_rank, to_string(type)), recv,
+      count_per_rank, type, op, options.timeout_s);
+  SPCT_MPI_CHECK(MPI_Ireduce_scatter_block(send, recv, to_count(count_per_rank, "reduce_scatter"), mpi_type(type),
+                                           mpi_op(op), comm_, work->request()));
+  return work;
 }
 
 void MpiCommunicator::all_reduce(void* data, size_t count, DataType type, ReduceOp op) {

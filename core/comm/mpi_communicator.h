@@ -43,6 +43,9 @@ class MpiCommunicator : public Communicator {
   void broadcast(void* data, size_t bytes, int root) override;
   void all_gather(const void* send, void* recv, size_t bytes_per_rank) override;
   void reduce_scatter(const void* send, void* recv, size_t count_per_rank, DataType type, ReduceOp op) override;
+  // MPI_Ireduce_scatter_block; the handle as start_all_reduce()'s.
+  std::unique_ptr<Work> start_reduce_scatter(const void* send, void* recv, size_t count_per_rank, DataType type,
+                                             ReduceOp op, const CollectiveOptions& options = {}) override;
   void barrier() override;
   void send_bytes(int dest, int tag, std::span<const uint8_t> bytes) override;
   void flush() override;
@@ -54,7 +57,7 @@ class MpiCommunicator : public Communicator {
   bool has_message(int source, int tag);
 
  private:
-  class AllReduceWork;
+  class RequestWork;
 
   // Waits for `request` through the stall detector; `expected` are the communicator ranks the wait needs.
   // `deadline`: the one set when the operation started, if it started earlier.

@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <memory>
+#include <string>
+#include <utility>
+
 #include "core/comm/comm_error.h"
 #include "core/comm/gpu_check.h"
 
@@ -99,12 +103,14 @@ void NcclCommunicator::wait_done(const std::string& what) {
   wait([this] { return poll_nccl() && SPCT_GPU_CHECK(cudaStreamQuery(stream_)) == cudaSuccess; }, what);
 }
 
-class NcclCommunicator::AllReduceWork : public Work {
+// A collective enqueued on the communicator's stream (by `enqueue`, after the producer's work) and a CUDA event
+// after it, polled for completion.
+class NcclCommunicator::EnqueuedWork : public Work {
  public:
-  AllReduceWork(NcclCommunicator& comm, void* data, size_t count, DataType type, ReduceOp op,
-                const CollectiveOptions& options)
+  EnqueuedWork(NcclCommunicator& comm, std::string what, const CollectiveOptions& options,
+               const std::function<void()>& enqueue)
       : comm_(comm),
-        what_(fmt::format("all_reduce ({}) of {} {}", to_string(op), count, to_string(type))),
+        what_(std::move(what)),
         deadline_(Deadline::after(options.timeout_s > 0 ? options.timeout_s
                                                         : comm.bootstrap_.stall().state().phase_timeout_s())) {
     SPCT_GPU_CHECK(cudaSetDevice(comm_.device_));
@@ -113,12 +119,12 @@ class NcclCommunicator::AllReduceWork : public Work {
     // collective is never enqueued and wait() reports the stall.
     if (comm_.failed_ || !comm_.accepted_by(deadline_)) return;
     comm_.follow(options.producer_stream);
-    SPCT_GPU_CHECK(ncclAllReduce(data, data, count, nccl_type(type), nccl_op(op), comm_.comm_, comm_.stream_));
+    enqueue();
     SPCT_GPU_CHECK(cudaEventRecord(done_event_, comm_.stream_));
     enqueued_ = true;
   }
 
-  ~AllReduceWork() override {
+  ~EnqueuedWork() override {
     if (!complete_) wait();
     cudaEventDestroy(done_event_);
   }
@@ -146,7 +152,19 @@ class NcclCommunicator::AllReduceWork : public Work {
 
 std::unique_ptr<Work> NcclCommunicator::start_all_reduce(void* data, size_t count, DataType type, ReduceOp op,
                                                          const CollectiveOptions& options) {
-  return std::make_unique<AllReduceWork>(*this, data, count, type, op, options);
+  return std::make_unique<EnqueuedWork>(
+      *this, fmt::format("all_reduce ({}) of {} {}", to_string(op), count, to_string(type)), options,
+      [&] { SPCT_GPU_CHECK(ncclAllReduce(data, data, count, nccl_type(type), nccl_op(op), comm_, stream_)); });
+}
+
+std::unique_ptr<Work> NcclCommunicator::start_reduce_scatter(const void* send, void* recv, size_t count_per_rank,
+                                                             DataType type, ReduceOp op,
+                                                             const CollectiveOptions& options) {
+  return std::make_unique<EnqueuedWork>(
+      *this, fmt::format("reduce_scatter ({}) of {} {} per rank", to_string(op), count_per_rank, to_string(type)),
+      options, [&] {
+        SPCT_GPU_CHECK(ncclReduceScatter(send, recv, count_per_rank, nccl_type(type), nccl_op(op), comm_, stream_));
+      });
 }
 
 void NcclCommunicator::all_reduce(void* data, size_t count, DataType type, ReduceOp op) {

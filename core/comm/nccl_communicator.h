@@ -20,6 +20,7 @@
 #include <nccl.h>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,6 +59,9 @@ class NcclCommunicator : public Communicator {
   void broadcast(void* data, size_t bytes, int root) override;
   void all_gather(const void* send, void* recv, size_t bytes_per_rank) override;
   void reduce_scatter(const void* send, void* recv, size_t count_per_rank, DataType type, ReduceOp op) override;
+  // ncclReduceScatter, enqueued and returned as start_all_reduce() does (and callable from the same threads).
+  std::unique_ptr<Work> start_reduce_scatter(const void* send, void* recv, size_t count_per_rank, DataType type,
+                                             ReduceOp op, const CollectiveOptions& options = {}) override;
   void barrier() override;
 
   // Host memory, over the bootstrap communicator.
@@ -66,7 +70,7 @@ class NcclCommunicator : public Communicator {
   Received recv_bytes(int source, int tag) override;
 
  private:
-  class AllReduceWork;
+  class EnqueuedWork;
 
   // Makes this communicator's stream wait for the work queued so far on `producer` (a cudaStream_t; null = the
   // legacy default stream).

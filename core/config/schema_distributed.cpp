@@ -19,9 +19,11 @@ void add_distributed_fields(SchemaBuilder& b) {
                 "every learner holds all AdamW state; 1 = each learner holds the AdamW moments (and float32 masters of "
                 "16-bit weights) of its 1/learners slice of the parameters, updates that slice, and the weights are "
                 "all-gathered after each update; 2 = as 1, and the gradients are reduce-scattered (half the bytes of "
-                "an all-reduce) instead of all-reduced. Same weights as 0 up to float summation order; checkpoints "
-                "are in the unsharded format, so a run resumes with another stage or learner count. bucket_mb bounds "
-                "the staging buffers of these collectives. No effect with one learner.",
+                "an all-reduce) instead of all-reduced, bucket by bucket while the last backward pass of an update "
+                "runs, each parameter's gradient dropped once its bucket holds it. Same weights as 0 up to float "
+                "summation order; checkpoints are in the unsharded format, so a run resumes with another stage or "
+                "learner count. A learner's share is one piece of every bucket_mb bucket, so bucket_mb also bounds "
+                "the buffers of these collectives. No effect with one learner.",
                 {.min = 0, .max = 2});
 }
 

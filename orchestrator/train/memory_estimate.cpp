@@ -90,8 +90,8 @@ MemoryEstimate estimate_memory(const config::Config& config, const comm::RankPla
     const bool mixed = policy.dtype != models::DType::kFloat32;
     const int64_t learners = colocated ? 1 : config.layout.learners;
     // AdamW: two float32 moments, plus a float32 master for 16-bit weights; with ZeRO (learner/sharded_adamw.h)
-    // those of this learner's 1/learners slice only. Stage 2 still holds the full local gradient after backward,
-    // so both stages count full gradients.
+    // those of this learner's 1/learners share only. Stage 2 drops each gradient during the last backward pass
+    // once its bucket holds it, but the passes before it accumulate full gradients: both stages count them.
     const int64_t state_per_parameter = int64_t{4} * (mixed ? 3 : 2);
     const bool sharded = config.distributed.zero_stage > 0 && learners > 1;
     const int64_t state = (sharded ? ceil_div(params, learners) : params) * state_per_parameter;

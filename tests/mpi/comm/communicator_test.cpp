@@ -1,7 +1,9 @@
 // MpiCommunicator under real mpiexec (2 and 4 ranks): collectives on every type and op, broadcast and gather
-// from every root, point-to-point protocol messages, and World's layout and communicators.
+// from every root, non-blocking reduce-scatters, point-to-point protocol messages, and World's layout and
+// communicators.
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <memory>
 #include <numeric>
 #include <vector>
 
@@ -109,6 +111,32 @@ TEST_CASE("reduce_scatter gives each rank its block combined over all ranks", "[
       }
       REQUIRE(recv[i] == want);
     }
+  }
+}
+
+TEST_CASE("started reduce_scatters run together and give the blocking call's blocks", "[comm]") {
+  MpiFixture f;
+  const int rank = f.world.rank();
+  const auto size = static_cast<size_t>(f.world.size());
+  const size_t per_rank = 300;
+  std::vector<float> send(size * per_rank);
+  for (size_t i = 0; i < send.size(); ++i) send[i] = static_cast<float>(rank * 1000) + static_cast<float>(i % 13);
+  const std::vector<ReduceOp> ops = {ReduceOp::kSum, ReduceOp::kAvg, ReduceOp::kMax, ReduceOp::kMin};
+  // Every op started before any is waited for, and waited for last to first.
+  std::vector<std::vector<float>> started(ops.size(), std::vector<float>(per_rank, -1));
+  std::vector<std::unique_ptr<Work>> works;
+  for (size_t k = 0; k < ops.size(); ++k) {
+    works.push_back(f.world.start_reduce_scatter(send.data(), started[k].data(), per_rank, DataType::kFloat32, ops[k]));
+  }
+  for (size_t k = ops.size(); k-- > 0;) {
+    works[k]->wait();
+    REQUIRE(works[k]->poll());
+  }
+  for (size_t k = 0; k < ops.size(); ++k) {
+    INFO(to_string(ops[k]));
+    std::vector<float> blocking(per_rank, -2);
+    f.world.reduce_scatter(send.data(), blocking.data(), per_rank, DataType::kFloat32, ops[k]);
+    REQUIRE(started[k] == blocking);
   }
 }
 

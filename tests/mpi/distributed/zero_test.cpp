@@ -2,6 +2,9 @@
 // unsharded data-parallel AdamW (GradSync + AdamW on every learner), a saved state resumes exactly, the state is
 // unsharded AdamW's (so either resumes the other, whatever the learner count), and a mis-shaped one is refused.
 //
+// Stage 2 reduce-scatters each gradient bucket during backward (armed) with the bits of the post-backward path,
+// and then no parameter's full gradient outlives its hook.
+//
 // Tolerance: 1e-6 relative to the largest weight after 6 steps (gradients summed by reduce-scatter instead of
 // all-reduce differ in the last bits); ranks agree with each other bitwise.
 #include <ATen/core/grad_mode.h>
@@ -11,7 +14,9 @@
 #include <ATen/ops/scalar_tensor.h>
 #include <ATen/ops/zeros.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <utility>
 
 #include "core/error.h"
 #include "distributed/grad_sync.h"
@@ -87,21 +92,25 @@ at::Tensor run_unsharded(comm::Communicator& comm, at::ScalarType type) {
   return flat(params);
 }
 
-void sharded_step(comm::Communicator& comm, ShardedAdamW& adam, distributed::GradSync* sync,
-                  const std::vector<at::Tensor>& params, int step) {
+// One step; `armed` (stage 2): the backward reduce-scatters the buckets as they fill. Returns the global norm.
+double sharded_step(comm::Communicator& comm, ShardedAdamW& adam, distributed::GradSync* sync,
+                    const std::vector<at::Tensor>& params, int step, bool armed = false) {
+  if (armed) adam.arm();
   backward_on_rank(params, comm.rank(), step);
   if (sync != nullptr) sync->sync();  // stage 1 keeps the all-reduce
   const double norm = adam.reduce_gradients();
   adam.clip(norm, kClip);
   adam.step();
+  return norm;
 }
 
-at::Tensor run_sharded(comm::Communicator& comm, at::ScalarType type, int stage, int64_t bucket_elements) {
+at::Tensor run_sharded(comm::Communicator& comm, at::ScalarType type, int stage, int64_t bucket_elements,
+                       bool armed = false) {
   const std::vector<at::Tensor> params = make_params(type);
   std::unique_ptr<distributed::GradSync> sync;
   if (stage == 1) sync = std::make_unique<distributed::GradSync>(comm, named(params), 1 << 20);
   ShardedAdamW adam(comm, params, options(), stage, bucket_elements);
-  for (int step = 0; step < kSteps; ++step) sharded_step(comm, adam, sync.get(), params, step);
+  for (int step = 0; step < kSteps; ++step) sharded_step(comm, adam, sync.get(), params, step, armed);
   return flat(params);
 }
 
@@ -123,11 +132,13 @@ TEST_CASE("ZeRO stages 1 and 2 end with the unsharded run's weights", "[zero]") 
   // float32: GradSync, the unsharded reference, reduces float32 gradients only (as the learner runs them).
   const at::ScalarType type = at::kFloat;
   const at::Tensor want = run_unsharded(f.world, type);
-  for (int stage : {1, 2}) {
-    // 0: each collective moves whole slices; 9: rounds of a few elements that cut through parameters.
+  // Stage 2 reduce-scatters after backward, or during it (armed).
+  for (const auto& [stage, armed] : {std::pair{1, false}, std::pair{2, false}, std::pair{2, true}}) {
+    // 0: one bucket of everything; 9: buckets of a few elements, pieces that cut through parameters.
     for (int64_t bucket_elements : {0, 9}) {
-      INFO("stage " << stage << ", bucket " << bucket_elements << " elements, " << f.world.size() << " learners");
-      const at::Tensor got = run_sharded(f.world, type, stage, bucket_elements);
+      INFO("stage " << stage << (armed ? " (armed)" : "") << ", bucket " << bucket_elements << " elements, "
+                    << f.world.size() << " learners");
+      const at::Tensor got = run_sharded(f.world, type, stage, bucket_elements, armed);
       require_same_on_every_rank(f.world, got);
       // The weights moved (a run that did nothing would not match by accident) ...
       REQUIRE(relative_difference(got, flat(make_params(type))) > 1e-3);
@@ -232,4 +243,82 @@ TEST_CASE("a ZeRO state of another model is refused naming the entry", "[zero]")
   }
   REQUIRE(at::equal(flat(params), before));
   REQUIRE(adam.steps_taken() == 0);
+}
+
+namespace {
+
+// 6 parameters of 40 to 90 elements; buckets of at most 100 elements hold one or two of them.
+std::vector<at::Tensor> layered_params() {
+  std::vector<at::Tensor> params;
+  for (int64_t i = 0; i < 6; ++i) params.push_back(pattern({40 + 10 * i}, 0.1 * static_cast<double>(i)));
+  for (at::Tensor& p : params) p.requires_grad_(true);
+  return params;
+}
+
+}  // namespace
+
+TEST_CASE("ZeRO stage 2 reduce-scatters buckets during backward with the post-backward path's bits", "[zero]") {
+  test::MpiFixture f;
+  for (const at::ScalarType type : {at::kFloat, at::kBFloat16}) {
+    for (int64_t bucket_elements : {int64_t{0}, int64_t{9}, int64_t{100}}) {
+      INFO(c10::toString(type) << ", bucket " << bucket_elements << " elements, " << f.world.size() << " learners");
+      const std::vector<at::Tensor> hooked = type == at::kFloat ? layered_params() : make_params(type);
+      const std::vector<at::Tensor> after = type == at::kFloat ? layered_params() : make_params(type);
+      ShardedAdamW during(f.world, hooked, options(), 2, bucket_elements);
+      ShardedAdamW post(f.world, after, options(), 2, bucket_elements);
+      REQUIRE(during.bucket_count() == post.bucket_count());
+      if (bucket_elements == 0) REQUIRE(during.bucket_count() == 1);
+      if (bucket_elements == 100 && type == at::kFloat) REQUIRE(during.bucket_count() >= 3);
+      for (int step = 0; step < kSteps; ++step) {
+        // Two micro-batches: the first accumulates in .grad(), the armed second completes the gradients.
+        backward_on_rank(hooked, f.world.rank(), step + 100);
+        backward_on_rank(after, f.world.rank(), step + 100);
+        const double norm_during = sharded_step(f.world, during, nullptr, hooked, step, /*armed=*/true);
+        const double norm_post = sharded_step(f.world, post, nullptr, after, step, /*armed=*/false);
+        // Every bucket filled during backward and started there; none without arm().
+        REQUIRE(during.started_in_backward() == during.bucket_count());
+        REQUIRE(post.started_in_backward() == 0);
+        REQUIRE(norm_during == norm_post);
+        REQUIRE(at::equal(flat(hooked), flat(after)));
+      }
+      REQUIRE(relative_difference(flat(hooked), flat(type == at::kFloat ? layered_params() : make_params(type))) >
+              1e-3);
+      require_same_on_every_rank(f.world, flat(hooked));
+    }
+  }
+}
+
+TEST_CASE("armed ZeRO stage 2 never holds the full local gradient", "[zero]") {
+  test::MpiFixture f;
+  for (bool armed : {false, true}) {
+    INFO((armed ? "armed" : "not armed") << ", " << f.world.size() << " learners");
+    const std::vector<at::Tensor> params = layered_params();
+    ShardedAdamW adam(f.world, params, options(), 2, /*bucket_elements=*/100);
+    int64_t total = 0;
+    int64_t largest = 0;
+    for (const at::Tensor& p : params) {
+      total += p.numel();
+      largest = std::max(largest, p.numel());
+    }
+    // Measured as each gradient arrives (a tensor hook runs before autograd stores it): the elements of every
+    // .grad() alive then, plus the arriving one.
+    int64_t peak = 0;
+    std::vector<unsigned> hooks;
+    for (const at::Tensor& p : params) {
+      hooks.push_back(p.register_hook([&](const at::Tensor& incoming) {
+        int64_t live = incoming.numel();
+        for (const at::Tensor& q : params) live += q.grad().defined() ? q.grad().numel() : 0;
+        peak = std::max(peak, live);
+      }));
+    }
+    for (int step = 0; step < 2; ++step) sharded_step(f.world, adam, nullptr, params, step, armed);
+    for (size_t i = 0; i < params.size(); ++i) params[i].remove_hook(hooks[i]);
+    if (armed) {
+      // Each gradient goes into its bucket and is dropped before the next one arrives.
+      REQUIRE(peak == largest);
+      REQUIRE(adam.started_in_backward() == adam.bucket_count());
+    } else {
+      REQUIRE(peak == total);  // the measure sees the whole gradient when it is there
+    }
+  }
 }

@@ -15,8 +15,8 @@ namespace spct::train {
 
 // Seconds each phase of one step took.
 struct PhaseTimes {
-  double generate = 0;  // the orchestrator's time in generate(), this step
-  double reward = 0;    // the orchestrator's time in score(), this step
+  double generate = 0;  // the orchestrator's time in generate() (sample_direct(): until the last summary), this step
+  double reward = 0;    // the orchestrator's time in score() (sample_direct(): after the last summary), this step
   double learn = 0;     // the learners' update (as learner 0 measured it)
   double sync = 0;      // the weight hand-over to the rollout workers (in asynchronous mode including the wait
                         // for them to finish the next step's groups)

@@ -226,6 +226,13 @@ uint64_t run_rollout_rank(comm::World& world, const config::Config& config, cons
                                                       "rank 0 (orchestrator); chunks hold at least one prompt",
                                                       step));
         }
+        if (batch->reward_rank != 0 && (batch->prompt_texts.size() != batch->items.size() ||
+                                        !is_rank_of(world, batch->reward_rank, comm::Role::kReward))) {
+          throw Error(ExitCode::kFailure,
+                      fmt::format("protocol error in step {}: a chunk routed to rank {} with {} prompt texts for {} "
+                                  "items; the direct route needs a reward worker's rank and one text per item",
+                                  step, batch->reward_rank, batch->prompt_texts.size(), batch->items.size()));
+        }
         std::vector<protocol::GeneratedGroup> groups = generate_while_receiving(worker, *batch, updates, receiver);
         if (batch->reward_rank == 0) {
           for (const protocol::GeneratedGroup& group : groups) comm.send(kOrchestrator, group);
@@ -235,13 +242,6 @@ uint64_t run_rollout_rank(comm::World& world, const config::Config& config, cons
         // The direct route (step 3): the requests go straight to the chunk's reward worker, the orchestrator
         // gets summaries, the groups stay here. No flush: the reward worker may be busy scoring, and this
         // rank's next MPI calls move the sends on.
-        if (batch->prompt_texts.size() != batch->items.size() ||
-            !is_rank_of(world, batch->reward_rank, comm::Role::kReward)) {
-          throw Error(ExitCode::kFailure,
-                      fmt::format("protocol error in step {}: a chunk routed to rank {} with {} prompt texts for {} "
-                                  "items; it needs a reward worker's rank and one text per item",
-                                  step, batch->reward_rank, batch->prompt_texts.size(), batch->items.size()));
-        }
         for (std::size_t i = 0; i < groups.size(); ++i) {
           comm.send(batch->reward_rank,
                     protocol::reward_request_for(groups[i], batch->prompt_texts[i], batch->items[i].answer));

@@ -28,8 +28,9 @@ run() {
     "$SPCT_BINARY" train "$SPCT_SOURCE_DIR/configs/grpo_add.yaml" run.dir="$work" run.name="$name" run.steps=6 \
     layout.rollout_workers=2 layout.reward_workers=2 layout.learners=2 run.verify_learner_sync=true \
     sft.warmup_steps=150 rollout.prompts_per_step=8 grpo.dynamic_sampling=true \
-    rollout.mode="$mode" checkpoint.every=2 timeouts.step_s=120 "$@" </dev/null >"$work/$name.log" 2>&1 ||
-    { tail -30 "$work/$name.log"; fail "the $name run exited $?"; }
+    rollout.mode="$mode" checkpoint.every=2 timeouts.step_s=120 "$@" </dev/null >"$work/$name.log" 2>&1
+  local code=$?
+  ((code == 0)) || { tail -30 "$work/$name.log"; fail "the $name run exited $code"; }
 }
 run direct observe.rollout_log_every=0
 run via observe.rollout_log_every=1

@@ -10,7 +10,7 @@
 # figures, aside). The injector (step_fault_injector.cpp) traces every protocol message sent, which shows the
 # route each run took: in the direct run rank 0 sends no RewardRequest, and receives (and passes on) groups only
 # when a checkpoint saves the pending batch (asynchronous mode, checkpoint.every 2); in the via run the rollout
-# workers send none of either to anyone but rank 0.
+# workers send none of either to anyone but rank 0. KEEP=1 keeps the runs' directory (printed by bash -x) to look at.
 set -uo pipefail
 injector=$1 mpiexec=$2 mode=$3
 work=$(mktemp -d)

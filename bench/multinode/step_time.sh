@@ -2,20 +2,23 @@
 # Step time of the 5-rank GRPO job (configs/grpo_add.yaml) on one host (shared memory) and spread over 3
 # namespace hosts (TCP only; scripts/netns-hosts.sh), side by side, with the bytes rank 0 sent and received per
 # step: on the hosts, rank 0 (orchestrator) is alone on host 1, so its host's cable carries exactly its traffic;
-# the rollout and reward workers share host 2, the two learners host 3. Needs root and a build (SPCT_BINARY, default build/orchestrator/spct). Usage: step_time.sh [STEPS]
-# [PROMPTS_PER_STEP]. Prints the median of time/step_s and its parts over the steps after the first.
+# the rollout and reward workers share host 2, the two learners host 3. Needs root and a build (SPCT_BINARY,
+# default build/orchestrator/spct). Usage: step_time.sh [STEPS] [PROMPTS_PER_STEP] [KEY=VALUE...]; the overrides
+# go to both runs: observe.rollout_log_every=1 sends every payload via rank 0 (the route of old), 0 keeps them
+# off it (docs/architecture.md). Prints the median of time/step_s and its parts over the steps after the first.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 binary=${SPCT_BINARY:-$root/build/orchestrator/spct}
 steps=${1:-30}
 prompts=${2:-8}
+shift $(($# < 2 ? $# : 2))
 work=$(mktemp -d)
 hosts=$work/hosts
 trap 'bash "$root/scripts/netns-hosts.sh" stop "$hosts"; rm -rf "$work"' EXIT
 bash "$root/scripts/netns-hosts.sh" start "$hosts" 3 >/dev/null
 addr() { bash "$root/scripts/netns-hosts.sh" addr "$hosts" "$1"; }
 args=("$root/configs/grpo_add.yaml" run.dir="$work" run.steps="$steps" rollout.prompts_per_step="$prompts"
-      sft.warmup_steps=20 checkpoint.every=0)
+      sft.warmup_steps=20 checkpoint.every=0 "$@")
 stats=/sys/class/net/spv$(printf '%s' "$hosts" | sha256sum | cut -c1-6)1/statistics
 bytes() { echo $(($(cat "$stats/rx_bytes") + $(cat "$stats/tx_bytes"))); }
 OMP_NUM_THREADS=1 "$binary" train "${args[@]}" run.name=one > "$work/one.log" 2>&1

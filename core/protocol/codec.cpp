@@ -12,7 +12,7 @@ namespace spct::protocol {
 
 namespace {
 
-static_assert(std::variant_size_v<Message> == 6, "a new message type needs a MessageType, write() and read()");
+static_assert(std::variant_size_v<Message> == 8, "a new message type needs a MessageType, write() and read()");
 
 // ---- Encoding: fields in declaration order (messages.h). ----
 
@@ -26,6 +26,9 @@ void write(WireWriter& w, const PromptBatch& m) {
     w.put_string(item.answer);
     w.put(item.group_size);
   }
+  w.put(m.reward_rank);
+  w.put_count(m.prompt_texts.size());
+  for (const std::string& text : m.prompt_texts) w.put_string(text);
 }
 
 void write(WireWriter& w, const GeneratedGroup& m) {
@@ -99,13 +102,31 @@ void write(WireWriter& w, const StepReport& m) {
   w.put_string(m.weights_digest);
 }
 
+void write(WireWriter& w, const GroupSummary& m) {
+  w.put(m.step);
+  w.put(m.prompt_id);
+  w.put(m.policy_version);
+  w.put_count(m.completions.size());
+  for (const CompletionSummary& c : m.completions) {
+    w.put(c.tokens);
+    w.put(static_cast<uint8_t>(c.finish_reason));
+  }
+}
+
+void write(WireWriter& w, const ForwardList& m) {
+  w.put(m.step);
+  w.put_array(m.prompt_ids);
+  w.put_array(m.destinations);
+}
+
 // ---- Decoding: the same order; field names as a reader of messages.h would write them. ----
 
 std::string at(const std::string& field, size_t i) {
   return fmt::format("{}[{}]", field, i);
 }
 
-PromptBatch read_prompt_batch(WireReader& r) {
+// `routed`: the frame has the routing fields of version 4 (earlier ones end after the items).
+PromptBatch read_prompt_batch(WireReader& r, bool routed) {
   PromptBatch m;
   m.step = r.get<uint64_t>("step");
   m.policy_version = r.get<uint64_t>("policy_version");
@@ -118,6 +139,16 @@ PromptBatch read_prompt_batch(WireReader& r) {
     item.prompt_tokens = r.get_array<int32_t>(base + ".prompt_tokens");
     item.answer = r.get_string(base + ".answer");
     item.group_size = r.get<uint32_t>(base + ".group_size");
+  }
+  if (!routed) return m;
+  m.reward_rank = r.get<int32_t>("reward_rank");
+  const size_t texts_at = r.offset();
+  m.prompt_texts.resize(r.get_count("prompt_texts", 4));
+  for (size_t i = 0; i < m.prompt_texts.size(); ++i) m.prompt_texts[i] = r.get_string(at("prompt_texts", i));
+  if (!m.prompt_texts.empty() && m.prompt_texts.size() != m.items.size()) {
+    r.fail("prompt_texts", texts_at,
+           fmt::format("{} prompt texts for {} items; there must be one per item or none", m.prompt_texts.size(),
+                       m.items.size()));
   }
   return m;
 }
@@ -246,9 +277,45 @@ StepReport read_step_report(WireReader& r) {
   return m;
 }
 
+GroupSummary read_group_summary(WireReader& r) {
+  GroupSummary m;
+  m.step = r.get<uint64_t>("step");
+  m.prompt_id = r.get<uint64_t>("prompt_id");
+  m.policy_version = r.get<uint64_t>("policy_version");
+  m.completions.resize(r.get_count("completions", 5));  // a length and a finish reason
+  for (size_t i = 0; i < m.completions.size(); ++i) {
+    const std::string base = at("completions", i);
+    m.completions[i].tokens = r.get<uint32_t>(base + ".tokens");
+    m.completions[i].finish_reason = read_finish_reason(r, base + ".finish_reason");
+  }
+  return m;
+}
+
+ForwardList read_forward_list(WireReader& r) {
+  ForwardList m;
+  m.step = r.get<uint64_t>("step");
+  m.prompt_ids = r.get_array<uint64_t>("prompt_ids");
+  const size_t destinations_at = r.offset();
+  m.destinations = r.get_array<int32_t>("destinations");
+  if (m.destinations.size() != m.prompt_ids.size()) {
+    r.fail("destinations", destinations_at,
+           fmt::format("{} destinations for {} prompt ids; there must be one per id", m.destinations.size(),
+                       m.prompt_ids.size()));
+  }
+  return m;
+}
+
 bool known_type(uint16_t type) {
   return type >= static_cast<uint16_t>(MessageType::kPromptBatch) &&
-         type <= static_cast<uint16_t>(MessageType::kStepReport);
+         type <= static_cast<uint16_t>(MessageType::kForwardList);
+}
+
+// Which earlier versions' frames of `type` this build still reads (codec.h): 2 and 3 for the types they had,
+// except a version-2 RewardRequest.
+bool readable(uint16_t version, uint16_t type) {
+  if (version == kFormatVersion) return true;
+  if (type > static_cast<uint16_t>(MessageType::kStepReport)) return false;
+  return version == 3 || (version == 2 && type != static_cast<uint16_t>(MessageType::kRewardRequest));
 }
 
 // Header field reads: the whole header is known to be present before these run.
@@ -301,10 +368,7 @@ Message decode(std::span<const uint8_t> bytes) {
   const auto type = header_field<uint16_t>(bytes, 6);
   const auto payload_bytes = header_field<uint64_t>(bytes, 8);
   const auto crc = header_field<uint32_t>(bytes, 16);
-  // Version 3 changed RewardRequest only (codec.h).
-  const bool readable =
-      version == kFormatVersion || (version == 2 && type != static_cast<uint16_t>(MessageType::kRewardRequest));
-  if (!readable) {
+  if (!readable(version, type)) {
     throw InputError(
         fmt::format("protocol message: field 'format_version' at byte 4: version {}, this build reads "
                     "version {} (mixed spct builds in one job?)",
@@ -333,12 +397,14 @@ Message decode(std::span<const uint8_t> bytes) {
   WireReader r(payload, kHeaderBytes, name);
   Message message;
   switch (static_cast<MessageType>(type)) {
-    case MessageType::kPromptBatch: message = read_prompt_batch(r); break;
+    case MessageType::kPromptBatch: message = read_prompt_batch(r, version >= 4); break;
     case MessageType::kGeneratedGroup: message = read_generated_group(r); break;
     case MessageType::kRewardRequest: message = read_reward_request(r); break;
     case MessageType::kRewardResult: message = read_reward_result(r); break;
     case MessageType::kControl: message = read_control(r); break;
     case MessageType::kStepReport: message = read_step_report(r); break;
+    case MessageType::kGroupSummary: message = read_group_summary(r); break;
+    case MessageType::kForwardList: message = read_forward_list(r); break;
   }
   r.expect_end();
   return message;

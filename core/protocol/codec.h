@@ -31,16 +31,19 @@ inline constexpr uint32_t kMagic = 0x54435053;  // "SPCT" when read as little-en
 // reason, prompt text, answer): no log-probs, no policy version. Every other type is laid out as in version 2, so
 // version-2 frames of those still decode (the pending batch an asynchronous run's checkpoint saved,
 // orchestrator/train/pending_batch.h); a version-2 RewardRequest does not.
-inline constexpr uint16_t kFormatVersion = 3;
+// 4: rank 0 off the data path (messages.h, steps 2-5): PromptBatch ends with a chunk's routing (the reward rank
+// and the prompt texts), and the GroupSummary and ForwardList types are new. Version 2 and 3 frames of the older
+// types still decode (a PromptBatch without routing), so a pending batch saved by an earlier build still loads.
+inline constexpr uint16_t kFormatVersion = 4;
 inline constexpr size_t kHeaderBytes = 20;
 
 std::vector<uint8_t> encode(const Message& message);
 
 // Decodes one whole buffer produced by encode(). Throws spct::InputError naming the message type (when the
 // header got that far), the field and the byte offset for: a short header, a wrong magic, a format version
-// other than kFormatVersion (or 2, for a type other than RewardRequest), an unknown type, a payload length that
-// disagrees with the buffer, a CRC mismatch, a field running past the payload, an invalid enum value, or bytes left
-// over after the last field.
+// other than kFormatVersion (or 2 or 3 for a type those had, except a version-2 RewardRequest), an unknown type, a
+// payload length that disagrees with the buffer, a CRC mismatch, a field running past the payload, an invalid enum
+// value, or bytes left over after the last field.
 Message decode(std::span<const uint8_t> bytes);
 
 // Throws spct::InputError "expected a <wanted> message, got a <got>".

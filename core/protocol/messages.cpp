@@ -10,6 +10,8 @@ std::string message_type_name(MessageType type) {
     case MessageType::kRewardResult: return "RewardResult";
     case MessageType::kControl: return "Control";
     case MessageType::kStepReport: return "StepReport";
+    case MessageType::kGroupSummary: return "GroupSummary";
+    case MessageType::kForwardList: return "ForwardList";
   }
   return "message type " + std::to_string(static_cast<unsigned>(type));
 }
@@ -35,6 +37,15 @@ RewardRequest reward_request_for(const GeneratedGroup& group, std::string prompt
     request.completions.push_back({completion.tokens, completion.finish_reason});
   }
   return request;
+}
+
+GroupSummary summary_of(const GeneratedGroup& group) {
+  GroupSummary summary{group.step, group.prompt_id, group.policy_version, {}};
+  summary.completions.reserve(group.completions.size());
+  for (const Completion& completion : group.completions) {
+    summary.completions.push_back({static_cast<uint32_t>(completion.tokens.size()), completion.finish_reason});
+  }
+  return summary;
 }
 
 MessageType type_of(const Message& message) {

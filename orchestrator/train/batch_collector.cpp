@@ -21,32 +21,42 @@ constexpr int64_t kMaxRefillRounds = 4;
 
 CollectedBatch collect_batch(uint64_t step, const config::Config& config, StepBackend& backend,
                              data::PromptStream& stream, PromptEncoder& encoder, observe::RunMonitor& monitor,
-                             PhaseTimes& times) {
+                             PhaseTimes& times, bool keep_here) {
   const auto wanted = static_cast<std::size_t>(config.rollout.prompts_per_step);
   CollectedBatch collected;
   collected.step = step;
   std::size_t informative = 0;
   for (int64_t round = 0;; ++round) {
-    protocol::PromptBatch prompts{step, 0, {}};
+    protocol::PromptBatch prompts{step, 0, {}, 0, {}};
     std::vector<std::string> texts;
     for (const data::PromptItem& item : stream.next_batch(wanted - informative)) {
       auto [encoded, text] = encoder.encode(item);
       prompts.items.push_back(std::move(encoded));
       texts.push_back(std::move(text));
     }
-    monitor.set_phase("generate");
-    Clock::time_point start = Clock::now();
-    std::vector<protocol::GeneratedGroup> groups = backend.generate(prompts);
-    times.generate += seconds_since(start);
+    SampledGroups sampled;
+    if (keep_here) {
+      monitor.set_phase("generate");
+      Clock::time_point start = Clock::now();
+      sampled.groups = backend.generate(prompts);
+      times.generate += seconds_since(start);
 
-    std::vector<protocol::RewardRequest> requests;
-    for (std::size_t i = 0; i < groups.size(); ++i) {
-      requests.push_back(protocol::reward_request_for(groups[i], texts[i], prompts.items[i].answer));
+      std::vector<protocol::RewardRequest> requests;
+      for (std::size_t i = 0; i < sampled.groups.size(); ++i) {
+        requests.push_back(protocol::reward_request_for(sampled.groups[i], texts[i], prompts.items[i].answer));
+        sampled.summaries.push_back(protocol::summary_of(sampled.groups[i]));
+      }
+      monitor.set_phase("reward");
+      start = Clock::now();
+      sampled.results = backend.score(requests);
+      sampled.holders.assign(sampled.groups.size(), 0);
+      times.reward += seconds_since(start);
+    } else {
+      monitor.set_phase("generate and reward");
+      sampled = backend.sample_direct(prompts, texts, times);
     }
-    monitor.set_phase("reward");
-    start = Clock::now();
-    std::vector<protocol::RewardResult> results = backend.score(requests);
-    times.reward += seconds_since(start);
+    std::vector<protocol::GeneratedGroup>& groups = sampled.groups;
+    std::vector<protocol::RewardResult>& results = sampled.results;
 
     for (std::size_t i = 0; i < groups.size(); ++i) {
       // A group whose reward was dropped (workers/reward/reward_worker.h) has no rewards and is never trained on.
@@ -55,6 +65,8 @@ CollectedBatch collect_batch(uint64_t step, const config::Config& config, StepBa
       informative += keep ? 1 : 0;
       collected.items.push_back(std::move(prompts.items[i]));
       collected.groups.push_back(std::move(groups[i]));
+      collected.summaries.push_back(std::move(sampled.summaries[i]));
+      collected.holders.push_back(sampled.holders[i]);
       collected.results.push_back(std::move(results[i]));
       collected.trained.push_back(keep);
     }

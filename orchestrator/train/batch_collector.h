@@ -16,9 +16,10 @@ namespace spct::train {
 // generates a group per prompt, scores every group and, with grpo.dynamic_sampling, drops groups whose rewards
 // are all equal and samples more prompts to refill (at most a few rounds; then it trains on what it has). Keeps
 // whole learner shards only (layout.learners x grpo.minibatches groups). Adds the time spent generating and
-// scoring to `times`.
+// scoring to `times`. With `keep_here` every group comes to the orchestrator (generate() then score()); without,
+// the groups stay with the rollout workers and only their summaries and rewards come (sample_direct()).
 CollectedBatch collect_batch(uint64_t step, const config::Config& config, StepBackend& backend,
                              data::PromptStream& stream, PromptEncoder& encoder, observe::RunMonitor& monitor,
-                             PhaseTimes& times);
+                             PhaseTimes& times, bool keep_here);
 
 }  // namespace spct::train

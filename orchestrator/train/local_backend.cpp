@@ -34,9 +34,28 @@ std::vector<protocol::RewardResult> LocalBackend::score(const std::vector<protoc
   return reward_.score_batch(requests);
 }
 
+SampledGroups LocalBackend::sample_direct(const protocol::PromptBatch& batch, const std::vector<std::string>& texts,
+                                          PhaseTimes& times) {
+  // One process: the groups are here whichever route, so this is generate() then score().
+  auto start = std::chrono::steady_clock::now();
+  SampledGroups sampled;
+  sampled.groups = generate(batch);
+  times.generate += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  start = std::chrono::steady_clock::now();
+  std::vector<protocol::RewardRequest> requests;
+  for (std::size_t i = 0; i < sampled.groups.size(); ++i) {
+    requests.push_back(protocol::reward_request_for(sampled.groups[i], texts[i], batch.items[i].answer));
+    sampled.summaries.push_back(protocol::summary_of(sampled.groups[i]));
+  }
+  sampled.results = score(requests);
+  sampled.holders.assign(sampled.groups.size(), 0);
+  times.reward += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return sampled;
+}
+
 void LocalBackend::start_learning(const protocol::PromptBatch& batch,
                                   const std::vector<protocol::GeneratedGroup>& groups,
-                                  const std::vector<protocol::RewardResult>& results) {
+                                  const std::vector<protocol::RewardResult>& results, const std::vector<int>&) {
   started_step_ = static_cast<int64_t>(batch.step);
   started_.reset();
   if (!groups.empty()) started_ = learner::make_learner_batch(batch.items, groups, results, group_size_);

@@ -22,10 +22,13 @@ class LocalBackend final : public StepBackend {
   void begin_step(uint64_t) override {}
   std::vector<protocol::GeneratedGroup> generate(const protocol::PromptBatch& batch) override;
   std::vector<protocol::RewardResult> score(const std::vector<protocol::RewardRequest>& requests) override;
+  SampledGroups sample_direct(const protocol::PromptBatch& batch, const std::vector<std::string>& texts,
+                              PhaseTimes& times) override;
+  void fetch_groups(std::vector<protocol::GeneratedGroup>&, std::vector<int>&) override {}  // every group is here
   // The update runs in finish_learning(): with one process there is nothing to overlap, but generate() between
   // the two calls still samples from the weights before the update, as in an MPI job.
   void start_learning(const protocol::PromptBatch& batch, const std::vector<protocol::GeneratedGroup>& groups,
-                      const std::vector<protocol::RewardResult>& results) override;
+                      const std::vector<protocol::RewardResult>& results, const std::vector<int>& holders) override;
   Metrics finish_learning(PhaseTimes& times) override;
   bool agree_to_stop(bool requested) override { return requested; }
   void write_checkpoint(uint64_t step, const std::filesystem::path& dir) override;

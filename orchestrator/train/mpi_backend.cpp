@@ -1,6 +1,9 @@
 #include "orchestrator/train/mpi_backend.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <map>
 
@@ -32,6 +35,95 @@ protocol::RewardResult without_notes(const protocol::RewardResult& result) {
   return numbers;
 }
 
+// The work queue of step 1: `batch` cut into chunks small enough that every worker gets at least two, so the
+// queue can even out uneven speeds; each worker holds two and gets the next one when it has answered every group
+// of its oldest.
+class ChunkQueue {
+ public:
+  ChunkQueue(comm::MpiCommunicator& comm, const comm::RankLayout& layout, const protocol::PromptBatch& batch,
+             const std::vector<int>& workers)
+      : comm_(comm), layout_(layout) {
+    const std::size_t chunk = std::max<std::size_t>(1, batch.items.size() / (2 * workers.size()));
+    for (std::size_t first = 0; first < batch.items.size(); first += chunk) {
+      protocol::PromptBatch piece{batch.step, batch.policy_version, {}, 0, {}};
+      const std::size_t last = std::min(batch.items.size(), first + chunk);
+      piece.items.assign(batch.items.begin() + static_cast<std::ptrdiff_t>(first),
+                         batch.items.begin() + static_cast<std::ptrdiff_t>(last));
+      if (!batch.prompt_texts.empty()) {
+        piece.prompt_texts.assign(batch.prompt_texts.begin() + static_cast<std::ptrdiff_t>(first),
+                                  batch.prompt_texts.begin() + static_cast<std::ptrdiff_t>(last));
+      }
+      queue_.push_back(std::move(piece));
+    }
+    workers_ = workers;
+  }
+
+  // Gives each chunk's requests to a reward worker, in turn: chunk k goes to reward worker (k + k / W) mod R (W
+  // rollout workers, R reward workers). The chunks are of one size (but the last), so the reward workers' shares
+  // differ by at most a chunk; the shift by one each round of W chunks spreads every rollout worker's chunks over
+  // the reward workers (a rollout worker takes chunks k and k + W first), so none idles while another queues.
+  void route_to(const std::vector<int>& reward_ranks) {
+    for (std::size_t k = 0; k < queue_.size(); ++k) {
+      queue_[k].reward_rank = reward_ranks[(k + k / workers_.size()) % reward_ranks.size()];
+    }
+  }
+
+  // Sends every worker its first two chunks.
+  void start() {
+    for (int round = 0; round < 2; ++round) {
+      for (const int rank : workers_) {
+        if (!queue_.empty()) dispatch(rank);
+      }
+    }
+    comm_.flush();
+  }
+
+  // Counts one group (or its summary) from `rank`; sends it its next chunk once it answered its oldest.
+  void answered(int rank) {
+    std::deque<std::size_t>& held = in_flight_[rank];
+    if (held.empty()) throw Error(ExitCode::kRankFailed, layout_.describe(rank) + " sent a group it was not asked for");
+    if (--held.front() == 0) {
+      held.pop_front();
+      if (!queue_.empty()) {
+        dispatch(rank);
+        comm_.flush();
+      }
+    }
+  }
+
+ private:
+  void dispatch(int rank) {
+    comm_.send(rank, queue_.front());
+    in_flight_[rank].push_back(queue_.front().items.size());
+    queue_.pop_front();
+  }
+
+  comm::MpiCommunicator& comm_;
+  const comm::RankLayout& layout_;
+  std::vector<int> workers_;
+  std::deque<protocol::PromptBatch> queue_;
+  std::map<int, std::deque<std::size_t>> in_flight_;  // rank -> sizes of the chunks it holds, oldest first
+};
+
+// The items' entries of `by_prompt`, in item order; a missing one means a worker skipped a prompt.
+template <class T>
+std::vector<T> in_item_order(const protocol::PromptBatch& batch, std::map<uint64_t, T>& by_prompt, const char* what) {
+  std::vector<T> out;
+  out.reserve(batch.items.size());
+  for (const protocol::PromptItem& item : batch.items) {
+    auto found = by_prompt.find(item.prompt_id);
+    if (found == by_prompt.end()) {
+      throw Error(ExitCode::kRankFailed, fmt::format("no {} came back for prompt {}", what, item.prompt_id));
+    }
+    out.push_back(std::move(found->second));
+  }
+  return out;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 }  // namespace
 
 MpiBackend::MpiBackend(comm::World& world, const config::Config& config)
@@ -53,56 +145,85 @@ void MpiBackend::begin_step(uint64_t step) {
 
 std::vector<protocol::GeneratedGroup> MpiBackend::generate(const protocol::PromptBatch& batch) {
   comm::PhaseScope phase(world_.state(), "generate");
-  // Chunks small enough that every worker gets at least two, so the queue can even out uneven speeds.
-  const std::size_t workers = rollout_ranks_.size();
-  const std::size_t chunk = std::max<std::size_t>(1, batch.items.size() / (2 * workers));
-  std::deque<protocol::PromptBatch> queue;
-  for (std::size_t first = 0; first < batch.items.size(); first += chunk) {
-    protocol::PromptBatch piece{batch.step, batch.policy_version, {}};
-    const std::size_t last = std::min(batch.items.size(), first + chunk);
-    piece.items.assign(batch.items.begin() + static_cast<std::ptrdiff_t>(first),
-                       batch.items.begin() + static_cast<std::ptrdiff_t>(last));
-    queue.push_back(std::move(piece));
-  }
-  std::map<int, std::deque<std::size_t>> in_flight;  // rank -> sizes of the chunks it holds, oldest first
-  const auto dispatch = [&](int rank) {
-    comm_.send(rank, queue.front());
-    in_flight[rank].push_back(queue.front().items.size());
-    queue.pop_front();
-  };
-  for (int round = 0; round < 2; ++round) {
-    for (const int rank : rollout_ranks_) {
-      if (!queue.empty()) dispatch(rank);
-    }
-  }
-  comm_.flush();
-
+  ChunkQueue queue(comm_, world_.layout(), batch, rollout_ranks_);
+  queue.start();
   std::map<uint64_t, protocol::GeneratedGroup> by_prompt;
   while (by_prompt.size() < batch.items.size()) {
     auto [source, group] = comm_.recv_as<protocol::GeneratedGroup>(comm::kAnySource);
-    const int rank = comm_.world_rank_of(source);
+    queue.answered(comm_.world_rank_of(source));
     by_prompt[group.prompt_id] = std::move(group);
-    std::deque<std::size_t>& held = in_flight[rank];
-    if (held.empty())
-      throw Error(ExitCode::kRankFailed, world_.layout().describe(rank) + " sent a group it was not asked for");
-    if (--held.front() == 0) {
-      held.pop_front();
-      if (!queue.empty()) {
-        dispatch(rank);
-        comm_.flush();
-      }
-    }
   }
-  std::vector<protocol::GeneratedGroup> groups;
-  groups.reserve(batch.items.size());
-  for (const protocol::PromptItem& item : batch.items) {
-    auto found = by_prompt.find(item.prompt_id);
-    if (found == by_prompt.end()) {
-      throw Error(ExitCode::kRankFailed, "no group came back for prompt " + std::to_string(item.prompt_id));
-    }
-    groups.push_back(std::move(found->second));
+  return in_item_order(batch, by_prompt, "group");
+}
+
+SampledGroups MpiBackend::sample_direct(const protocol::PromptBatch& batch, const std::vector<std::string>& texts,
+                                        PhaseTimes& times) {
+  comm::PhaseScope phase(world_.state(), "generate");
+  const auto start = std::chrono::steady_clock::now();
+  protocol::PromptBatch routed = batch;
+  routed.prompt_texts = texts;
+  ChunkQueue queue(comm_, world_.layout(), routed, rollout_ranks_);
+  queue.route_to(reward_ranks_);
+  queue.start();
+  // First the summaries (they pace the work queue), then the results; each by its tag, so that in asynchronous
+  // mode a learner's StepReport of the step before waits for finish_learning(). A reward worker does not wait
+  // for this rank to take its results (role_loops.cpp): it scores on meanwhile.
+  std::map<uint64_t, protocol::GroupSummary> summaries;
+  std::map<uint64_t, int> holders;
+  while (summaries.size() < batch.items.size()) {
+    auto [source, summary] = comm_.recv_as<protocol::GroupSummary>(comm::kAnySource);
+    const int rank = comm_.world_rank_of(source);
+    queue.answered(rank);
+    holders[summary.prompt_id] = rank;
+    summaries[summary.prompt_id] = std::move(summary);
   }
-  return groups;
+  const double generated = seconds_since(start);
+  times.generate += generated;
+  comm::PhaseScope rewards(world_.state(), "reward");
+  std::map<uint64_t, protocol::RewardResult> results;
+  while (results.size() < batch.items.size()) {
+    protocol::RewardResult result = comm_.recv_as<protocol::RewardResult>(comm::kAnySource).second;
+    results[result.prompt_id] = std::move(result);
+  }
+  times.reward += seconds_since(start) - generated;
+  SampledGroups sampled;
+  sampled.summaries = in_item_order(batch, summaries, "group summary");
+  sampled.results = in_item_order(batch, results, "reward result");
+  for (const protocol::GroupSummary& summary : sampled.summaries) {
+    sampled.groups.push_back({summary.step, summary.prompt_id, summary.policy_version, {}});
+    sampled.holders.push_back(holders.at(summary.prompt_id));
+    keepers_[batch.step].insert(sampled.holders.back());
+  }
+  return sampled;
+}
+
+void MpiBackend::fetch_groups(std::vector<protocol::GeneratedGroup>& groups, std::vector<int>& holders) {
+  comm::PhaseScope phase(world_.state(), "fetch groups");
+  std::map<int, protocol::ForwardList> lists;
+  std::map<uint64_t, std::size_t> index;  // prompt id -> position in groups
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    if (holders[i] == 0) continue;
+    protocol::ForwardList& list = lists[holders[i]];
+    list.step = groups[i].step;
+    list.prompt_ids.push_back(groups[i].prompt_id);
+    list.destinations.push_back(0);
+    index[groups[i].prompt_id] = i;
+    keepers_.erase(groups[i].step);
+  }
+  for (const auto& [rank, list] : lists) comm_.send(rank, list);
+  comm_.flush();
+  for (std::size_t received = 0; received < index.size(); ++received) {
+    auto [source, group] = comm_.recv_as<protocol::GeneratedGroup>(comm::kAnySource);
+    const int rank = comm_.world_rank_of(source);
+    const auto found = index.find(group.prompt_id);
+    if (found == index.end() || holders[found->second] != rank) {
+      throw Error(ExitCode::kFailure, fmt::format("protocol error: {} sent the group of prompt {}, which it was not "
+                                                  "asked for",
+                                                  world_.layout().describe(rank), group.prompt_id));
+    }
+    groups[found->second] = std::move(group);
+    holders[found->second] = 0;
+  }
 }
 
 std::vector<protocol::RewardResult> MpiBackend::score(const std::vector<protocol::RewardRequest>& requests) {
@@ -135,17 +256,29 @@ std::vector<protocol::RewardResult> MpiBackend::score(const std::vector<protocol
 }
 
 void MpiBackend::start_learning(const protocol::PromptBatch& batch, const std::vector<protocol::GeneratedGroup>& groups,
-                                const std::vector<protocol::RewardResult>& results) {
+                                const std::vector<protocol::RewardResult>& results, const std::vector<int>& holders) {
   comm::PhaseScope phase(world_.state(), "train");
   learning_step_ = batch.step;
-  // Step 5: every learner gets its share of whole groups.
   const std::size_t per_learner = groups.size() / learner_ranks_.size();
+  // Step 5: the groups the rollout workers keep go from there to their learners (every worker that keeps any
+  // of the step gets a list, which drops the rest), the others from here with their shares.
+  std::map<int, protocol::ForwardList> lists;
+  for (const int rank : keepers_[batch.step]) lists[rank].step = batch.step;
+  keepers_.erase(batch.step);
+  for (std::size_t g = 0; g < per_learner * learner_ranks_.size(); ++g) {
+    if (holders[g] == 0) continue;
+    protocol::ForwardList& list = lists[holders[g]];
+    list.step = batch.step;
+    list.prompt_ids.push_back(groups[g].prompt_id);
+    list.destinations.push_back(learner_ranks_[g / per_learner]);
+  }
+  for (const auto& [rank, list] : lists) comm_.send(rank, list);
   for (std::size_t l = 0; l < learner_ranks_.size(); ++l) {
-    protocol::PromptBatch share{batch.step, batch.policy_version, {}};
+    protocol::PromptBatch share{batch.step, batch.policy_version, {}, 0, {}};
     for (std::size_t g = l * per_learner; g < (l + 1) * per_learner; ++g) share.items.push_back(batch.items[g]);
     comm_.send(learner_ranks_[l], share);
     for (std::size_t g = l * per_learner; g < (l + 1) * per_learner; ++g) {
-      comm_.send(learner_ranks_[l], groups[g]);
+      if (holders[g] == 0) comm_.send(learner_ranks_[l], groups[g]);
       comm_.send(learner_ranks_[l], without_notes(results[g]));
     }
   }

@@ -73,7 +73,7 @@ class RecordReader {
 void write_pending_batch(const fs::path& dir, const CollectedBatch& batch) {
   std::string records;
   for (std::size_t i = 0; i < batch.items.size(); ++i) {
-    append_record(records, protocol::PromptBatch{batch.step, batch.groups[i].policy_version, {batch.items[i]}});
+    append_record(records, protocol::PromptBatch{batch.step, batch.groups[i].policy_version, {batch.items[i]}, 0, {}});
     append_record(records, batch.groups[i]);
     append_record(records, batch.results[i]);
   }
@@ -119,6 +119,8 @@ std::optional<CollectedBatch> read_pending_batch(const fs::path& dir) {
       reader.fail(at, "group " + std::to_string(i) + " does not match its prompt or step");
     }
     batch.items.push_back(std::move(item.items[0]));
+    batch.summaries.push_back(protocol::summary_of(group));
+    batch.holders.push_back(0);
     batch.groups.push_back(std::move(group));
     batch.results.push_back(std::move(result));
   }

@@ -8,7 +8,9 @@
 //   pending_batch.bin   for each group i in order: u64 length (little-endian), then the encoded PromptItem
 //                       (as a one-item PromptBatch {step}), the same for its GeneratedGroup and its
 //                       RewardResult (core/protocol/codec.h; each carries its own CRC-32).
-// The checkpoint's MANIFEST.json hashes both like every other file.
+// The checkpoint's MANIFEST.json hashes both like every other file. Every group must be here
+// (CollectedBatch::all_here; StepBackend::fetch_groups brings those the rollout workers keep); frames of wire
+// format 2 and 3 still load (codec.h).
 #pragma once
 
 #include <filesystem>
@@ -19,7 +21,7 @@
 namespace spct::train {
 
 // Writes the two files into `dir` (a checkpoint staging directory). Throws spct::Error when they cannot be
-// written.
+// written. REQUIRES: batch.all_here().
 void write_pending_batch(const std::filesystem::path& dir, const CollectedBatch& batch);
 
 // The batch saved in `dir`, or nullopt when `dir` holds none. Throws spct::InputError naming the file and the

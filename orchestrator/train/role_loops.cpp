@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <future>
+#include <map>
 #include <optional>
 
 #include "core/error.h"
@@ -32,41 +33,57 @@ std::string what_arrived(const protocol::Message& message) {
 
 // Waits for the orchestrator's next Control: kBeginStep sets `step` and returns true; kShutdown sets `step` to
 // the steps the run completed and returns false; kCheckpoint (learners only) runs `on_checkpoint` and waits on.
-bool next_step(comm::World& world, uint64_t& step, const std::function<void(uint64_t)>& on_checkpoint = {}) {
+// A ForwardList (rollout workers only: a checkpoint fetches the groups they keep) runs `on_forward` and waits on.
+bool next_step(comm::World& world, uint64_t& step, const std::function<void(uint64_t)>& on_checkpoint = {},
+               const std::function<void(const protocol::ForwardList&)>& on_forward = {}) {
   while (true) {
     comm::PhaseScope phase(world.state(), "wait for step");
-    const protocol::Control control = world.world().recv_as<protocol::Control>(kOrchestrator).second;
-    switch (control.kind) {
-      case protocol::Control::Kind::kBeginStep: step = control.step; return true;
-      case protocol::Control::Kind::kShutdown: step = control.step; return false;
+    comm::ReceivedMessage next = world.world().recv_next(kOrchestrator);
+    if (const auto* list = std::get_if<protocol::ForwardList>(&next.message); list != nullptr && on_forward) {
+      on_forward(*list);
+      continue;
+    }
+    const auto* control = std::get_if<protocol::Control>(&next.message);
+    switch (control != nullptr ? control->kind : protocol::Control::Kind::kStop) {
+      case protocol::Control::Kind::kBeginStep: step = control->step; return true;
+      case protocol::Control::Kind::kShutdown: step = control->step; return false;
       case protocol::Control::Kind::kCheckpoint:
         if (on_checkpoint) {
-          on_checkpoint(control.step);
+          on_checkpoint(control->step);
           continue;
         }
         [[fallthrough]];
       default:
-        throw Error(ExitCode::kFailure,
-                    fmt::format("protocol error after step {}: expected Control {{kBeginStep}} or "
-                                "{{kShutdown}}{} from rank 0 (orchestrator), got {}",
-                                step, on_checkpoint ? " or {kCheckpoint}" : "", protocol::describe(control)));
+        throw Error(ExitCode::kFailure, fmt::format("protocol error after step {}: expected Control {{kBeginStep}} or "
+                                                    "{{kShutdown}}{}{} from rank 0 (orchestrator), got {}",
+                                                    step, on_checkpoint ? " or {kCheckpoint}" : "",
+                                                    on_forward ? " or a ForwardList" : "", what_arrived(next.message)));
     }
   }
 }
 
-// The next piece of work of a phase (core/protocol/messages.h, steps 1 and 6): the orchestrator's next message
-// as a T, or nullopt at the phase's end marker, Control {`end`, `step`}. Anything else is a protocol error
-// naming what was expected and what came.
+// The next piece of work of a phase (core/protocol/messages.h, steps 1-6): the next message from `source` (the
+// orchestrator, or kAnySource where workers send work too) as a T, or nullopt at the phase's end marker,
+// Control {`end`, `step`} from the orchestrator. Anything else is a protocol error naming what was expected, what
+// came and from whom.
 template <class T>
-std::optional<T> next_work(comm::MpiCommunicator& comm, protocol::Control::Kind end, uint64_t step) {
-  comm::ReceivedMessage next = comm.recv_next(kOrchestrator);
+std::optional<T> next_work(comm::World& world, protocol::Control::Kind end, uint64_t step, int source) {
+  comm::ReceivedMessage next = world.world().recv_next(source);
   if (T* work = std::get_if<T>(&next.message)) return std::move(*work);
   const auto* control = std::get_if<protocol::Control>(&next.message);
-  if (control != nullptr && control->kind == end && control->step == step) return std::nullopt;
+  if (control != nullptr && next.source == kOrchestrator && control->kind == end && control->step == step) {
+    return std::nullopt;
+  }
   const std::string wanted = protocol::message_type_name(protocol::type_of(protocol::Message{T{}}));
   throw Error(ExitCode::kFailure,
-              fmt::format("protocol error in step {}: expected a {} or {} from rank 0 (orchestrator), got {}", step,
-                          wanted, protocol::describe(protocol::Control{end, step}), what_arrived(next.message)));
+              fmt::format("protocol error in step {}: expected a {} or {} from rank 0 (orchestrator), got {} from {}",
+                          step, wanted, protocol::describe(protocol::Control{end, step}), what_arrived(next.message),
+                          world.layout().describe(world.world().world_rank_of(next.source))));
+}
+
+// Whether world rank `rank` exists and plays `role`.
+bool is_rank_of(comm::World& world, int rank, comm::Role role) {
+  return rank >= 0 && rank < world.layout().world_size() && world.layout().at(rank).role == role;
 }
 
 // Every rank's part of the stop agreement that closes each step (core/protocol/messages.h, step 8). The
@@ -113,6 +130,28 @@ std::vector<protocol::GeneratedGroup> generate_while_receiving(const rollout::Ro
   return groups.get();
 }
 
+// A learner's groups of `share` (core/protocol/messages.h, step 5): from the orchestrator or straight from the
+// rollout workers that keep them, in any order; returned in the share's item order.
+std::vector<protocol::GeneratedGroup> receive_groups(comm::World& world, const protocol::PromptBatch& share) {
+  std::map<uint64_t, protocol::GeneratedGroup> by_prompt;
+  for (const protocol::PromptItem& item : share.items) by_prompt[item.prompt_id];
+  for (std::size_t i = 0; i < share.items.size(); ++i) {
+    auto [source, group] = world.world().recv_as<protocol::GeneratedGroup>(comm::kAnySource);
+    const auto found = by_prompt.find(group.prompt_id);
+    if (found == by_prompt.end() || group.step != share.step || !found->second.completions.empty()) {
+      throw Error(ExitCode::kFailure,
+                  fmt::format("protocol error in step {}: {} sent the group of prompt {} (step {}), which is not one "
+                              "this learner waits for",
+                              share.step, world.layout().describe(world.world().world_rank_of(source)), group.prompt_id,
+                              group.step));
+    }
+    found->second = std::move(group);
+  }
+  std::vector<protocol::GeneratedGroup> groups;
+  for (const protocol::PromptItem& item : share.items) groups.push_back(std::move(by_prompt.at(item.prompt_id)));
+  return groups;
+}
+
 }  // namespace
 
 uint64_t run_rollout_rank(comm::World& world, const config::Config& config, const tokenizer::Tokenizer& tokenizer,
@@ -131,26 +170,87 @@ uint64_t run_rollout_rank(comm::World& world, const config::Config& config, cons
     receiver.receive();
     receiver.copy_into(weights);
   }
+  // The groups of the direct route (core/protocol/messages.h, step 3), by prompt id, until a ForwardList sends
+  // each on (step 5) or drops it.
+  std::map<uint64_t, protocol::GeneratedGroup> kept;
+  const auto forward = [&](const protocol::ForwardList& list) {
+    comm::PhaseScope phase(world.state(), "forward groups");
+    for (std::size_t i = 0; i < list.prompt_ids.size(); ++i) {
+      const auto found = kept.find(list.prompt_ids[i]);
+      const int dest = list.destinations[i];
+      if (found == kept.end() || found->second.step != list.step ||
+          !(dest == kOrchestrator || is_rank_of(world, dest, comm::Role::kLearner))) {
+        throw Error(ExitCode::kFailure,
+                    fmt::format("protocol error: a ForwardList of step {} from rank 0 (orchestrator) sends prompt {} "
+                                "to rank {}: {}",
+                                list.step, list.prompt_ids[i], dest,
+                                found == kept.end() || found->second.step != list.step
+                                    ? "this worker keeps no such group of that step"
+                                    : "not a learner or the orchestrator"));
+      }
+      comm.send(dest, found->second);
+      kept.erase(found);
+    }
+    std::erase_if(kept, [&](const auto& entry) { return entry.second.step == list.step; });
+    comm.flush();
+  };
   uint64_t step = 0;
-  while (next_step(world, step)) {
+  while (next_step(world, step, {}, forward)) {
     // The version the learners publish after this step's update arrives into the receiver's second buffer
     // while this step's groups are generated (in asynchronous mode the update runs meanwhile, so the transfer
     // leaves the critical path); waits on the orchestrator move it on too, as every MPI call does.
     receiver.start();
     {
       comm::PhaseScope phase(world.state(), "generate");
-      while (const std::optional<protocol::PromptBatch> batch =
-                 next_work<protocol::PromptBatch>(comm, protocol::Control::Kind::kEndGeneration, step)) {
+      while (true) {
+        comm::ReceivedMessage next = comm.recv_next(kOrchestrator);
+        if (const auto* list = std::get_if<protocol::ForwardList>(&next.message)) {
+          forward(*list);
+          continue;
+        }
+        auto* batch = std::get_if<protocol::PromptBatch>(&next.message);
+        if (batch == nullptr) {
+          const auto* control = std::get_if<protocol::Control>(&next.message);
+          if (control != nullptr && control->kind == protocol::Control::Kind::kEndGeneration && control->step == step) {
+            break;
+          }
+          throw Error(ExitCode::kFailure,
+                      fmt::format("protocol error in step {}: expected a PromptBatch, a ForwardList or {} from rank 0 "
+                                  "(orchestrator), got {}",
+                                  step, protocol::describe({protocol::Control::Kind::kEndGeneration, step}),
+                                  what_arrived(next.message)));
+        }
         if (batch->items.empty()) {
           // The orchestrator counts a chunk as answered when all its groups are back: an empty one never is.
           throw Error(ExitCode::kFailure, fmt::format("protocol error in step {}: an empty PromptBatch chunk from "
                                                       "rank 0 (orchestrator); chunks hold at least one prompt",
                                                       step));
         }
-        for (const protocol::GeneratedGroup& group : generate_while_receiving(worker, *batch, updates, receiver)) {
-          comm.send(kOrchestrator, group);
+        if (batch->reward_rank != 0 && (batch->prompt_texts.size() != batch->items.size() ||
+                                        !is_rank_of(world, batch->reward_rank, comm::Role::kReward))) {
+          throw Error(ExitCode::kFailure,
+                      fmt::format("protocol error in step {}: a chunk routed to rank {} with {} prompt texts for {} "
+                                  "items; the direct route needs a reward worker's rank and one text per item",
+                                  step, batch->reward_rank, batch->prompt_texts.size(), batch->items.size()));
         }
-        comm.flush();
+        std::vector<protocol::GeneratedGroup> groups = generate_while_receiving(worker, *batch, updates, receiver);
+        if (batch->reward_rank == 0) {
+          for (const protocol::GeneratedGroup& group : groups) comm.send(kOrchestrator, group);
+          comm.flush();
+          continue;
+        }
+        // The direct route (step 3): the requests go straight to the chunk's reward worker, the orchestrator
+        // gets summaries, the groups stay here. No flush: the reward worker may be busy scoring, and this
+        // rank's next MPI calls move the sends on.
+        for (std::size_t i = 0; i < groups.size(); ++i) {
+          comm.send(batch->reward_rank,
+                    protocol::reward_request_for(groups[i], batch->prompt_texts[i], batch->items[i].answer));
+        }
+        for (protocol::GeneratedGroup& group : groups) {
+          comm.send(kOrchestrator, protocol::summary_of(group));
+          const uint64_t id = group.prompt_id;
+          kept[id] = std::move(group);
+        }
       }
     }
     {
@@ -179,17 +279,19 @@ uint64_t run_reward_rank(comm::World& world, const config::Config& config, const
         // (reward_worker.h: Batching). Control {kEndScoring} ends the step.
         std::vector<protocol::RewardRequest> requests;
         do {
+          // Requests come from the orchestrator or, on the direct route, from the rollout workers.
           std::optional<protocol::RewardRequest> request =
-              next_work<protocol::RewardRequest>(comm, protocol::Control::Kind::kEndScoring, step);
+              next_work<protocol::RewardRequest>(world, protocol::Control::Kind::kEndScoring, step, comm::kAnySource);
           if (!request) {
             ended = true;
             break;
           }
           requests.push_back(std::move(*request));
-        } while (comm.has_message(kOrchestrator, comm::kAnyTag));
+        } while (comm.has_message(comm::kAnySource, comm::kAnyTag));
         if (requests.empty()) continue;
+        // No flush: the orchestrator takes the results once the step's summaries are in (sample_direct), and
+        // meanwhile this worker scores on; its next MPI calls move the sends on.
         for (protocol::RewardResult& result : worker.score_batch(requests)) comm.send(kOrchestrator, result);
-        comm.flush();
       }
     }
     join_stop_agreement(world);
@@ -240,12 +342,11 @@ uint64_t run_learner_rank(comm::World& world, const config::Config& config, cons
     {
       comm::PhaseScope phase(world.state(), "train");
       const protocol::PromptBatch share = comm.recv_as<protocol::PromptBatch>(kOrchestrator).second;
-      std::vector<protocol::GeneratedGroup> groups;
       std::vector<protocol::RewardResult> results;
       for (std::size_t i = 0; i < share.items.size(); ++i) {
-        groups.push_back(comm.recv_as<protocol::GeneratedGroup>(kOrchestrator).second);
         results.push_back(comm.recv_as<protocol::RewardResult>(kOrchestrator).second);
       }
+      const std::vector<protocol::GeneratedGroup> groups = receive_groups(world, share);
       // Every learner gets an equal share, so either all of them update or none does (no usable group).
       if (!share.items.empty()) {
         const auto update_start = std::chrono::steady_clock::now();

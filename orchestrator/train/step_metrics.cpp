@@ -14,7 +14,7 @@ bool is_verifier(const std::string& name) {
 
 }  // namespace
 
-void StepTally::add(const protocol::GeneratedGroup& group, const protocol::RewardResult& result) {
+void StepTally::add(const protocol::GroupSummary& group, const protocol::RewardResult& result) {
   ++groups_;
   if (!result.rewards.empty() && learner::is_zero_variance(result.rewards)) ++zero_std_groups_;
   rewards_.insert(rewards_.end(), result.rewards.begin(), result.rewards.end());
@@ -36,8 +36,8 @@ void StepTally::add(const protocol::GeneratedGroup& group, const protocol::Rewar
   if (grm != nullptr && verifier != nullptr && grm->values.size() == verifier->values.size()) {
     add_agreement(grm->values, verifier->values);
   }
-  for (const protocol::Completion& completion : group.completions) {
-    const auto length = static_cast<double>(completion.tokens.size());
+  for (const protocol::CompletionSummary& completion : group.completions) {
+    const auto length = static_cast<double>(completion.tokens);
     tokens_ += length;
     length_max_ = std::max(length_max_, length);
     if (completion.finish_reason == protocol::FinishReason::kLength) ++truncated_;

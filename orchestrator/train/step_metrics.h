@@ -32,8 +32,12 @@ class StepTally {
  public:
   StepTally() = default;
 
-  // REQUIRES: result scores group (same prompt id, one reward per completion).
-  void add(const protocol::GeneratedGroup& group, const protocol::RewardResult& result);
+  // REQUIRES: result scores group (same prompt id, one reward per completion). The figures need no tokens, so a
+  // group that stays with its rollout worker counts by its summary.
+  void add(const protocol::GroupSummary& group, const protocol::RewardResult& result);
+  void add(const protocol::GeneratedGroup& group, const protocol::RewardResult& result) {
+    add(protocol::summary_of(group), result);
+  }
 
   // Adds the figures above to `metrics`.
   void write_into(Metrics& metrics) const;

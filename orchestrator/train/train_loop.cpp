@@ -67,21 +67,27 @@ TrainOutcome run_training(const config::ResolvedConfig& resolved, const tokenize
     const Clock::time_point start = Clock::now();
     monitor.set_phase("checkpoint");
     const std::filesystem::path staging = store.stage(done);
+    // The pending batch's groups stayed with the rollout workers; the checkpoint saves them (pending_batch.h).
+    if (pending) backend.fetch_groups(pending->groups, pending->holders);
     backend.write_checkpoint(static_cast<uint64_t>(done), staging);
     write_run_state(staging, {done, encoder.next_id(), stream.save(), metrics_log.size_bytes(), pending}, resolved);
     last_checkpoint = store.commit(done);
     spdlog::info("checkpoint {} written in {:.2f} s", last_checkpoint.string(), seconds_since(start));
   };
 
+  // The rollout log reads the groups themselves: on its steps they come to this rank (the route of old); on the
+  // others they stay with the rollout workers and go from there to the learners (core/protocol/messages.h).
+  const auto collect = [&](int64_t batch_step, PhaseTimes& times) {
+    return collect_batch(static_cast<uint64_t>(batch_step), config, backend, stream, encoder, monitor, times,
+                         /*keep_here=*/rollout_log.due(batch_step));
+  };
   const int64_t first_step = resume ? resume->step : 0;
   for (int64_t step = first_step; step < config.run.steps; ++step) {
     const Clock::time_point step_start = Clock::now();
     PhaseTimes times;
     backend.begin_step(static_cast<uint64_t>(step));
     // Steps 1-4 (already done during the previous step in asynchronous mode, except at the first step).
-    const CollectedBatch current =
-        pending ? std::move(*pending)
-                : collect_batch(static_cast<uint64_t>(step), config, backend, stream, encoder, monitor, times);
+    const CollectedBatch current = pending ? std::move(*pending) : collect(step, times);
     pending.reset();
 
     // Step 5: the update and the weight sync (with no usable group the learners skip the update, but every role
@@ -89,9 +95,9 @@ TrainOutcome run_training(const config::ResolvedConfig& resolved, const tokenize
     // weights before this update.
     const CollectedBatch::Training training = current.training();
     monitor.set_phase("learn");
-    backend.start_learning(training.batch, training.groups, training.results);
+    backend.start_learning(training.batch, training.groups, training.results, training.holders);
     if (async && step + 1 < config.run.steps) {
-      pending = collect_batch(static_cast<uint64_t>(step + 1), config, backend, stream, encoder, monitor, times);
+      pending = collect(step + 1, times);
       monitor.set_phase("learn");
     }
     Metrics metrics = backend.finish_learning(times);

@@ -196,7 +196,9 @@ TEST_CASE("recv_next takes one rank's messages of every type in the order it sen
   const int rank = f.world.rank();
   const int size = f.world.size();
   const int from = (rank + size - 1) % size;
-  f.world.send((rank + 1) % size, protocol::PromptBatch{.step = 2, .policy_version = 1, .items = {{}}});
+  f.world.send(
+      (rank + 1) % size,
+      protocol::PromptBatch{.step = 2, .policy_version = 1, .items = {{}}, .reward_rank = 0, .prompt_texts = {}});
   f.world.send((rank + 1) % size, protocol::RewardRequest{});
   f.world.send((rank + 1) % size, protocol::Control{.kind = protocol::Control::Kind::kEndGeneration, .step = 2});
   const ReceivedMessage first = f.world.recv_next(from);

@@ -36,17 +36,20 @@ run() {
 }
 
 # 1. The messages of step 1 (and the checkpoint and shutdown that end it), as the protocol writes them down for
-# one worker of each role and one prompt: r<sender>:<type>[.<control kind>]:s<step>:d<receiver>#<n>.
+# one worker of each role and one prompt: r<sender>:<type>[.<control kind>]:s<step>:d<receiver>#<n>. Step 1 is
+# not a rollout-log step (observe.rollout_log_every 10), so its payloads take the direct route: the request from
+# the rollout worker to the reward worker, the group from the rollout worker to the learner.
 expected="r0:Control.beginstep:s1:d1#0
 r0:Control.beginstep:s1:d2#0
 r0:Control.beginstep:s1:d3#0
 r0:PromptBatch:s1:d1#0
-r1:GeneratedGroup:s1:d0#0
-r0:RewardRequest:s1:d2#0
+r1:RewardRequest:s1:d2#0
+r1:GroupSummary:s1:d0#0
 r2:RewardResult:s1:d0#0
+r0:ForwardList:s1:d1#0
 r0:PromptBatch:s1:d3#0
-r0:GeneratedGroup:s1:d3#0
 r0:RewardResult:s1:d3#0
+r1:GeneratedGroup:s1:d3#0
 r0:Control.endgeneration:s1:d1#0
 r0:Control.endscoring:s1:d2#0
 r3:StepReport:s1:d0#0
@@ -118,7 +121,8 @@ while IFS= read -r key; do
       drop)
         grep -Eq "rank [0-9] \\([a-z ]+, host [^)]+\\) .*phase '[^']+'" <<<"$errors" ||
           { fail "$action $key: no stall report naming a rank, its role and phase"; ok=0; }
-        grep -Eq "\\($type\\) from|the next message \\(any tag\\) from rank 0" <<<"$errors" ||
+        # A worker that takes work from several ranks (a reward worker on the direct route) waits for any rank.
+        grep -Eq "\\($type\\) from|the next message \\(any tag\\) from (rank 0|any rank)" <<<"$errors" ||
           { fail "$action $key: the stall report does not name the missing message"; ok=0; }
         ;;
       exit)

@@ -5,11 +5,14 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 
 #include "core/error.h"
+#include "core/protocol/codec.h"
+#include "core/protocol/crc32.h"
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
@@ -82,6 +85,42 @@ TEST_CASE("a pending batch reads back exactly as it was written") {
   CHECK(training.batch.items.size() == 2);
   CHECK(training.batch.policy_version == 6);
   CHECK(training.groups[1].prompt_id == 42);
+}
+
+TEST_CASE("a pending batch an earlier build saved (wire format 3: prompts without routing) still loads") {
+  TempDir dir;
+  const CollectedBatch written = sample_batch();
+  spct::train::write_pending_batch(dir.path, written);
+  // The records as a format-3 build wrote them: the same frames, version 3, each PromptBatch without the 8 bytes
+  // of its (empty) route.
+  std::string records;
+  const auto append = [&](std::vector<uint8_t> frame, bool prompt) {
+    if (prompt) {
+      frame.resize(frame.size() - 8);
+      const uint64_t length = frame.size() - spct::protocol::kHeaderBytes;
+      const uint32_t crc = spct::protocol::crc32(std::span<const uint8_t>(frame).subspan(spct::protocol::kHeaderBytes));
+      std::memcpy(frame.data() + 8, &length, 8);
+      std::memcpy(frame.data() + 16, &crc, 4);
+    }
+    frame[4] = 3;
+    const uint64_t size = frame.size();
+    records.append(reinterpret_cast<const char*>(&size), sizeof(size));
+    records.append(frame.begin(), frame.end());
+  };
+  for (std::size_t i = 0; i < written.items.size(); ++i) {
+    append(spct::protocol::encode(spct::protocol::PromptBatch{7, 6, {written.items[i]}, 0, {}}), true);
+    append(spct::protocol::encode(written.groups[i]), false);
+    append(spct::protocol::encode(written.results[i]), false);
+  }
+  write_bytes(dir.path / "pending_batch.bin", records);
+  const std::optional<CollectedBatch> read = spct::train::read_pending_batch(dir.path);
+  REQUIRE(read);
+  REQUIRE(read->items.size() == 3);
+  CHECK(read->items[2].answer == "answer 42");
+  CHECK(read->groups[2].completions[0].logprobs == written.groups[2].completions[0].logprobs);
+  // Every group of a saved batch is here, and its summary counts its tokens.
+  CHECK(read->all_here());
+  CHECK(read->summaries[0].completions[0].tokens == 2);
 }
 
 TEST_CASE("a checkpoint without a pending batch has none") {

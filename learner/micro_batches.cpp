@@ -161,6 +161,7 @@ std::vector<MicroBatch> plan_micro_batches(const std::vector<int64_t>& prompt_le
     return plan_packed(prompt_units(prompt_lengths, completion_lengths, prompt_keys, limits), limits);
   if (limits.pack) {
     std::vector<Unit> units;
+    units.reserve(order.size());
     for (const int64_t r : order) units.push_back({{r}, length(r)});
     return plan_packed(units, limits);
   }

@@ -107,7 +107,7 @@ def run_spct(args, model_dir, work, layout, share):
            f"rollout.max_new_tokens={args.new_tokens}", "rollout.temperature=1",
            f'reward.functions=["parity=command:python3 {HERE / "parity_reward.py"}"]', "grpo.beta=0.04",
            "grpo.lr=1e-6", f"run.threads={args.threads}", "observe.progress=lines", "observe.tensorboard=false",
-           "observe.rollout_log_every=0", f"grpo.share_prompts={'true' if share else 'false'}", *layout_args]
+           "observe.rollout_log_every=0", *(["grpo.share_prompts=true"] if share else []), *layout_args]
     memory = PeakMemory(f"run.name={name}")
     metrics = work / name / "metrics.jsonl"
     start = time.perf_counter()

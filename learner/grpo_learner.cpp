@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "core/error.h"
 #include "core/sha256.h"
@@ -71,14 +72,18 @@ at::Tensor row_index(const std::vector<int64_t>& rows, const at::Device& device)
   return at::tensor(at::ArrayRef<int64_t>(rows), at::TensorOptions().dtype(at::kLong)).to(device);
 }
 
-// The passes of one minibatch (learner/micro_batches.h).
+// The passes of one minibatch (learner/micro_batches.h); equal prompts get equal keys for shared prompts.
 std::vector<MicroBatch> plan_passes(const LearnerBatch& rows, const MicroBatchLimits& limits) {
-  std::vector<int64_t> prompt_lengths, completion_lengths;
+  std::vector<int64_t> prompt_lengths, completion_lengths, prompt_keys;
+  std::map<std::vector<int64_t>, int64_t> keys;
   for (int64_t i = 0; i < rows.size(); ++i) {
-    prompt_lengths.push_back(static_cast<int64_t>(rows.prompts[static_cast<std::size_t>(i)].size()));
+    const std::vector<int64_t>& prompt = rows.prompts[static_cast<std::size_t>(i)];
+    prompt_lengths.push_back(static_cast<int64_t>(prompt.size()));
     completion_lengths.push_back(static_cast<int64_t>(rows.completions[static_cast<std::size_t>(i)].size()));
+    if (limits.share_prompts)
+      prompt_keys.push_back(keys.try_emplace(prompt, static_cast<int64_t>(keys.size())).first->second);
   }
-  return plan_micro_batches(prompt_lengths, completion_lengths, limits);
+  return plan_micro_batches(prompt_lengths, completion_lengths, limits, prompt_keys);
 }
 
 // The log-probs (and what `options` asks for) of one pass's completions, [pass rows, longest completion] in the
@@ -229,8 +234,10 @@ GrpoLearner::GrpoLearner(const GrpoLearnerOptions& options, models::Transformer&
       loss_options_(options.loss),
       kl_(options.loss.beta, options.kl_target, options.kl_horizon),
       logprob_temperature_(options.logprob_temperature),
-      micro_batch_limits_{
-          .max_rows = options.micro_batch_size, .max_tokens = options.micro_batch_tokens, .pack = options.packing},
+      micro_batch_limits_{.max_rows = options.micro_batch_size,
+                          .max_tokens = options.micro_batch_tokens,
+                          .pack = options.packing,
+                          .share_prompts = options.share_prompts},
       logprob_chunk_tokens_(options.logprob_chunk_tokens),
       importance_sampling_(options.importance_sampling) {
   advantage_options_ = options.advantages;
@@ -343,13 +350,17 @@ GrpoLearner::Prepared GrpoLearner::prepare(const LearnerBatch& batch) {
     Prepared::Minibatch minibatch;
     minibatch.rows = slice_groups(batch, m * groups_per_minibatch, groups_per_minibatch);
     minibatch.passes = plan_passes(minibatch.rows, micro_batch_limits_);
-    const models::LogProbOptions options{.temperature = logprob_temperature_, .chunk_tokens = logprob_chunk_tokens_};
+    const models::LogProbOptions options{.temperature = logprob_temperature_,
+                                         .chunk_tokens = logprob_chunk_tokens_,
+                                         .share_prompts = micro_batch_limits_.share_prompts};
     const at::Tensor mask = completion_mask(minibatch.rows.completions);
     // The no-grad forward passes run in the token budget's passes too; without a budget, in one pass (they keep
     // no activations for backward), packed when packing is on.
     const std::vector<MicroBatch> no_grad_passes =
-        micro_batch_limits_.max_tokens > 0 ? minibatch.passes
-                                           : plan_passes(minibatch.rows, {.pack = micro_batch_limits_.pack});
+        micro_batch_limits_.max_tokens > 0
+            ? minibatch.passes
+            : plan_passes(minibatch.rows,
+                          {.pack = micro_batch_limits_.pack, .share_prompts = micro_batch_limits_.share_prompts});
     if (!prepared.reuse_current) {
       minibatch.old_logprobs = logprobs_in_passes(policy_, minibatch.rows, no_grad_passes, options, mask.size(1));
     }
@@ -434,7 +445,8 @@ Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
         models::LogProbOptions options{.temperature = logprob_temperature_,
                                        .with_entropy = true,
                                        .entropy_grad = entropy_bonus,
-                                       .chunk_tokens = logprob_chunk_tokens_};
+                                       .chunk_tokens = logprob_chunk_tokens_,
+                                       .share_prompts = micro_batch_limits_.share_prompts};
         models::MoeStats moe_stats;
         moe_stats.collect_metrics = epoch == 0;
         if (moe) options.moe = &moe_stats;

@@ -11,7 +11,8 @@
 //      minibatch's normaliser summed over all learners, backward (in passes whose gradients accumulate: at most
 //      grpo.micro_batch_size completions, and with grpo.micro_batch_tokens length-sorted completions packed into
 //      passes of at most that many padded tokens; with grpo.packing several sequences share a row behind a
-//      block-diagonal mask; learner/micro_batches.h), gradients summed over learners,
+//      block-diagonal mask, and with grpo.share_prompts each prompt is laid out once for the completions after it;
+//      learner/micro_batches.h), gradients summed over learners,
 //      global norm clipped, AdamW step
 //      with the scheduled learning rate (with distributed.zero_stage 1 or 2 and several learners, the sharded
 //      AdamW of learner/sharded_adamw.h: each learner updates its slice and the weights are all-gathered);

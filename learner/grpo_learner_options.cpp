@@ -22,6 +22,7 @@ GrpoLearnerOptions grpo_learner_options(const config::Config& config) {
   o.micro_batch_size = grpo.micro_batch_size;
   o.micro_batch_tokens = grpo.micro_batch_tokens;
   o.packing = grpo.packing;
+  o.share_prompts = grpo.share_prompts;
   o.grad_clip = grpo.grad_clip;
   o.ref_reset_every = grpo.ref_reset_every;
   o.logprob_temperature = config.rollout.temperature > 0 ? config.rollout.temperature : 1.0;

@@ -37,6 +37,8 @@ struct GrpoLearnerOptions {
   int64_t micro_batch_tokens = 0;
   // grpo.packing: several sequences per row of a pass, block-diagonal attention (learner/micro_batches.h).
   bool packing = false;
+  // grpo.share_prompts: packed rows hold each prompt once for the completions after it (learner/micro_batches.h).
+  bool share_prompts = false;
   double grad_clip = 1.0;       // grpo.grad_clip: global gradient-norm bound; 0 = off
   int64_t ref_reset_every = 0;  // grpo.ref_reset_every: steps between reference resets; 0 = never
   // The temperature the sampler used (rollout.temperature; 1 for greedy decoding): log-probs are taken at it.

@@ -1,8 +1,10 @@
 #include "learner/micro_batches.h"
 
 #include <algorithm>
+#include <map>
 #include <numeric>
 #include <string>
+#include <utility>
 
 #include "core/error.h"
 
@@ -27,6 +29,12 @@ struct Open {
   }
 };
 
+// What packing places as a whole: one sequence, or (shared prompts) a prompt and completions that follow it.
+struct Unit {
+  std::vector<int64_t> sequences;
+  int64_t length = 0;  // the tokens it puts in a row
+};
+
 // The packed pass being filled: its model rows (sequence indices) and the tokens each holds.
 struct OpenPacked {
   std::vector<std::vector<int64_t>> members;
@@ -41,16 +49,16 @@ struct OpenPacked {
     while (row < used.size() && used[row] + length > width) ++row;
     return row;
   }
-  void add(int64_t sequence, int64_t length, std::size_t row) {
-    if (members.empty()) width = length;
+  void add(const Unit& unit, std::size_t row) {
+    if (members.empty()) width = unit.length;
     if (row == members.size()) {
       members.emplace_back();
       used.push_back(0);
     }
-    members[row].push_back(sequence);
-    used[row] += length;
-    ++sequences;
-    real_tokens += length;
+    members[row].insert(members[row].end(), unit.sequences.begin(), unit.sequences.end());
+    used[row] += unit.length;
+    sequences += static_cast<int64_t>(unit.sequences.size());
+    real_tokens += unit.length;
   }
   // The pass, its sequences listed row after row.
   MicroBatch close() const {
@@ -69,16 +77,15 @@ struct OpenPacked {
   }
 };
 
-// Packed passes over sequences of `lengths`, taken in `order` (longest first).
-std::vector<MicroBatch> plan_packed(const std::vector<int64_t>& order, const std::vector<int64_t>& lengths,
-                                    const MicroBatchLimits& limits) {
+// Packed passes over `units`, taken in order (longest first).
+std::vector<MicroBatch> plan_packed(const std::vector<Unit>& units, const MicroBatchLimits& limits) {
   std::vector<MicroBatch> plan;
   OpenPacked open;
-  for (const int64_t r : order) {
-    const int64_t length = lengths[static_cast<std::size_t>(r)];
-    std::size_t row = open.row_for(length);
+  for (const Unit& unit : units) {
+    std::size_t row = open.row_for(unit.length);
     if (open.sequences > 0) {
-      const bool rows_full = limits.max_rows > 0 && open.sequences >= limits.max_rows;
+      const bool rows_full =
+          limits.max_rows > 0 && open.sequences + static_cast<int64_t>(unit.sequences.size()) > limits.max_rows;
       const bool tokens_full = row == open.members.size() && limits.max_tokens > 0 &&
                                (static_cast<int64_t>(open.members.size()) + 1) * open.width > limits.max_tokens;
       if (rows_full || tokens_full) {
@@ -87,20 +94,55 @@ std::vector<MicroBatch> plan_packed(const std::vector<int64_t>& order, const std
         row = 0;
       }
     }
-    open.add(r, length, row);
+    open.add(unit, row);
   }
   if (open.sequences > 0) plan.push_back(open.close());
   return plan;
+}
+
+// Shared prompts: each prompt's sequences (equal keys, in batch order) as units of one copy of the prompt and
+// the completions after it, split where a unit would exceed max_rows sequences or max_tokens tokens (a unit
+// always takes at least one sequence); longest first, ties in order of their first sequence.
+std::vector<Unit> prompt_units(const std::vector<int64_t>& prompt_lengths,
+                               const std::vector<int64_t>& completion_lengths, const std::vector<int64_t>& prompt_keys,
+                               const MicroBatchLimits& limits) {
+  std::vector<std::vector<int64_t>> groups;
+  std::map<int64_t, std::size_t> group_of;
+  for (std::size_t r = 0; r < prompt_keys.size(); ++r) {
+    const auto [it, added] = group_of.try_emplace(prompt_keys[r], groups.size());
+    if (added) groups.emplace_back();
+    groups[it->second].push_back(static_cast<int64_t>(r));
+  }
+  std::vector<Unit> units;
+  for (const std::vector<int64_t>& group : groups) {
+    Unit unit;
+    for (const int64_t r : group) {
+      const int64_t c = completion_lengths[static_cast<std::size_t>(r)];
+      const bool rows_full = limits.max_rows > 0 && static_cast<int64_t>(unit.sequences.size()) >= limits.max_rows;
+      const bool tokens_full = limits.max_tokens > 0 && unit.length + c > limits.max_tokens;
+      if (!unit.sequences.empty() && (rows_full || tokens_full)) units.push_back(std::exchange(unit, Unit{}));
+      if (unit.sequences.empty()) unit.length = prompt_lengths[static_cast<std::size_t>(r)];
+      unit.sequences.push_back(r);
+      unit.length += c;
+    }
+    units.push_back(std::move(unit));
+  }
+  std::stable_sort(units.begin(), units.end(), [](const Unit& a, const Unit& b) { return a.length > b.length; });
+  return units;
 }
 
 }  // namespace
 
 std::vector<MicroBatch> plan_micro_batches(const std::vector<int64_t>& prompt_lengths,
                                            const std::vector<int64_t>& completion_lengths,
-                                           const MicroBatchLimits& limits) {
-  if (prompt_lengths.size() != completion_lengths.size()) {
-    throw Error(ExitCode::kFailure, "micro-batches: " + std::to_string(prompt_lengths.size()) + " prompts but " +
-                                        std::to_string(completion_lengths.size()) + " completions");
+                                           const MicroBatchLimits& limits, const std::vector<int64_t>& prompt_keys) {
+  if (prompt_lengths.size() != completion_lengths.size() ||
+      (limits.share_prompts && prompt_keys.size() != prompt_lengths.size())) {
+    throw Error(
+        ExitCode::kFailure,
+        "micro-batches: " + std::to_string(prompt_lengths.size()) + " prompts but " +
+            std::to_string(completion_lengths.size()) + " completions" +
+            (limits.share_prompts ? " and " + std::to_string(prompt_keys.size()) + " prompt keys" : std::string()));
   }
   if (limits.max_rows < 0 || limits.max_tokens < 0) {
     throw Error(ExitCode::kFailure, "micro-batches: negative limit (rows " + std::to_string(limits.max_rows) +
@@ -115,10 +157,13 @@ std::vector<MicroBatch> plan_micro_batches(const std::vector<int64_t>& prompt_le
   if (limits.max_tokens > 0 || limits.pack) {
     std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return length(a) > length(b); });
   }
+  if (limits.share_prompts)
+    return plan_packed(prompt_units(prompt_lengths, completion_lengths, prompt_keys, limits), limits);
   if (limits.pack) {
-    std::vector<int64_t> lengths;
-    for (int64_t r = 0; r < n; ++r) lengths.push_back(length(r));
-    return plan_packed(order, lengths, limits);
+    std::vector<Unit> units;
+    units.reserve(order.size());
+    for (const int64_t r : order) units.push_back({{r}, length(r)});
+    return plan_packed(units, limits);
   }
   std::vector<MicroBatch> plan;
   Open open;

@@ -18,6 +18,13 @@
 // budget (rows x width <= max_tokens) and max_rows (then counted in sequences, not rows). A pass's padded tokens
 // are then rows x width: what the packed model input holds (models/logprobs.h: packed_completion_logprobs).
 //
+// Shared prompts (grpo.share_prompts): packing whose units are a prompt laid out once and the completions that
+// follow it (models/logprobs.h: LogProbOptions::share_prompts), so a group of G completions costs P + sum(c)
+// tokens instead of G x P + sum(c). The completions of one prompt (equal prompt_keys), in batch order, form a unit,
+// split where it would exceed max_rows sequences or max_tokens tokens; units are sorted by length and packed as
+// sequences are, a pass's max_rows counting sequences. real_tokens are then the tokens laid out (each prompt
+// once per unit).
+//
 // The loss is normalised by whole-minibatch totals (learner/grpo_loss.h: LossNormalizer), so any split, in any
 // order, accumulates the same gradient up to float summation order.
 //
@@ -30,9 +37,10 @@
 namespace spct::learner {
 
 struct MicroBatchLimits {
-  int64_t max_rows = 0;    // 0 = no row limit
-  int64_t max_tokens = 0;  // padded tokens per pass; 0 = no token budget (and no sorting)
-  bool pack = false;       // several sequences per row (sorted by length even without a budget)
+  int64_t max_rows = 0;        // 0 = no row limit
+  int64_t max_tokens = 0;      // padded tokens per pass; 0 = no token budget (and no sorting)
+  bool pack = false;           // several sequences per row (sorted by length even without a budget)
+  bool share_prompts = false;  // packed rows in which each prompt is laid out once for its completions (below)
 };
 
 struct MicroBatch {
@@ -45,11 +53,13 @@ struct MicroBatch {
 };
 
 // The passes over completions whose prompt and completion lengths are given (one entry per completion). Every
-// completion is in exactly one pass. Empty input: no pass.
+// completion is in exactly one pass. Empty input: no pass. prompt_keys (one per completion, equal for the same
+// prompt) are read with limits.share_prompts only.
 // REQUIRES: equal sizes, limits >= 0. Throws spct::Error otherwise.
 std::vector<MicroBatch> plan_micro_batches(const std::vector<int64_t>& prompt_lengths,
                                            const std::vector<int64_t>& completion_lengths,
-                                           const MicroBatchLimits& limits);
+                                           const MicroBatchLimits& limits,
+                                           const std::vector<int64_t>& prompt_keys = {});
 
 // Padded and real tokens of a whole plan (for learner/padding_share).
 struct PaddingTotals {

@@ -185,55 +185,99 @@ CompletionLogProbs packed_completion_logprobs(const Transformer& model,
                                               const LogProbOptions& options) {
   const int64_t c = check_inputs(prompts, completions, options).second;
   const auto b = static_cast<int64_t>(prompts.size());
-  // Where each sequence starts: its row and column.
-  std::vector<int64_t> row_of(prompts.size(), -1), start_of(prompts.size(), 0);
-  int64_t width = 0;
+  std::vector<bool> placed(prompts.size(), false);
   for (size_t r = 0; r < packing.size(); ++r) {
-    int64_t used = 0;
     for (const int64_t i : packing[r]) {
-      if (i < 0 || i >= b || row_of[static_cast<size_t>(i)] >= 0) {
+      if (i < 0 || i >= b || placed[static_cast<size_t>(i)]) {
         throw InputError("logprobs: packed row " + std::to_string(r) + " lists sequence " + std::to_string(i) +
                          (i < 0 || i >= b ? ", outside [0, " + std::to_string(b) + ")" : " a second time"));
       }
-      row_of[static_cast<size_t>(i)] = static_cast<int64_t>(r);
-      start_of[static_cast<size_t>(i)] = used;
-      used += static_cast<int64_t>(prompts[static_cast<size_t>(i)].size() + completions[static_cast<size_t>(i)].size());
+      placed[static_cast<size_t>(i)] = true;
     }
-    width = std::max(width, used);
   }
-  for (size_t i = 0; i < row_of.size(); ++i) {
-    if (row_of[i] < 0) throw InputError("logprobs: sequence " + std::to_string(i) + " is in no packed row");
+  for (size_t i = 0; i < placed.size(); ++i) {
+    if (!placed[i]) throw InputError("logprobs: sequence " + std::to_string(i) + " is in no packed row");
   }
   CompletionCells cells = completion_cells(completions, c);
   CompletionLogProbs out;
   if (!start_output(model, cells, b, c, options, out)) return out;
 
+  // Each row's tokens, built per row and then padded to the widest. A sequence is its prompt then its completion
+  // (segment i for both, positions from 0); with shared prompts, a prompt equal to the one laid out last in the
+  // row is not laid out again: the completion follows in a segment of its own that names the prompt's segment
+  // (b + k for the k-th prompt laid out) as its prefix, positions continuing from the prompt's length.
+  struct Row {
+    std::vector<int64_t> ids, positions, segments, prefixes;
+    void push(int64_t id, int64_t position, int64_t segment, int64_t prefix) {
+      ids.push_back(id);
+      positions.push_back(position);
+      segments.push_back(segment);
+      prefixes.push_back(prefix);
+    }
+  };
+  std::vector<Row> laid(packing.size());
+  // Per sequence: its row, the column of its prompt's last token and the column of its completion's first.
+  struct Placement {
+    size_t row = 0;
+    int64_t prompt_last = 0, completion_first = 0;
+  };
+  std::vector<Placement> placements(prompts.size());
+  int64_t prompt_segment = b;
+  for (size_t r = 0; r < packing.size(); ++r) {
+    Row& row = laid[r];
+    const std::vector<int64_t>* last_prompt = nullptr;
+    int64_t last_segment = -1, last_end = 0;  // the last laid-out prompt's segment and the column after it
+    for (const int64_t i : packing[r]) {
+      const std::vector<int64_t>& prompt = prompts[static_cast<size_t>(i)];
+      const auto prompt_length = static_cast<int64_t>(prompt.size());
+      const bool reuse = options.share_prompts && last_prompt != nullptr && *last_prompt == prompt;
+      if (!reuse) {
+        const int64_t segment = options.share_prompts ? prompt_segment++ : i;
+        for (int64_t j = 0; j < prompt_length; ++j) row.push(prompt[static_cast<size_t>(j)], j, segment, segment);
+        last_prompt = &prompt;
+        last_segment = segment;
+        last_end = static_cast<int64_t>(row.ids.size());
+      }
+      placements[static_cast<size_t>(i)] = {r, last_end - 1, static_cast<int64_t>(row.ids.size())};
+      const std::vector<int64_t>& completion = completions[static_cast<size_t>(i)];
+      for (size_t j = 0; j < completion.size(); ++j) {
+        row.push(completion[j], prompt_length + static_cast<int64_t>(j), i, last_segment);
+      }
+    }
+  }
+  int64_t width = 0;
+  for (const Row& row : laid) width = std::max(width, static_cast<int64_t>(row.ids.size()));
   const auto rows = static_cast<int64_t>(packing.size());
   std::vector<int64_t> ids(static_cast<size_t>(rows * width), 0);
   std::vector<int64_t> positions(static_cast<size_t>(rows * width), 0);
   std::vector<int64_t> segments(static_cast<size_t>(rows * width), -1);
-  std::vector<int64_t> states_at;  // flat [rows * width] cell of the state predicting each completion token
-  for (size_t i = 0; i < prompts.size(); ++i) {
-    const int64_t base = row_of[i] * width + start_of[i];
-    const auto prompt = static_cast<int64_t>(prompts[i].size());
-    const auto total = prompt + static_cast<int64_t>(completions[i].size());
-    for (int64_t j = 0; j < total; ++j) {
-      const auto at = static_cast<size_t>(base + j);
-      ids[at] = j < prompt ? prompts[i][static_cast<size_t>(j)] : completions[i][static_cast<size_t>(j - prompt)];
-      positions[at] = j;
-      segments[at] = static_cast<int64_t>(i);
+  std::vector<int64_t> prefixes(static_cast<size_t>(rows * width), -1);
+  for (size_t r = 0; r < laid.size(); ++r) {
+    const auto at = static_cast<std::ptrdiff_t>(r * static_cast<size_t>(width));
+    std::copy(laid[r].ids.begin(), laid[r].ids.end(), ids.begin() + at);
+    std::copy(laid[r].positions.begin(), laid[r].positions.end(), positions.begin() + at);
+    std::copy(laid[r].segments.begin(), laid[r].segments.end(), segments.begin() + at);
+    std::copy(laid[r].prefixes.begin(), laid[r].prefixes.end(), prefixes.begin() + at);
+  }
+  // The flat [rows * width] cell of the state predicting each completion token, in row-major [B, C] order.
+  std::vector<int64_t> state_cells;
+  // Completion token 0 is predicted by its prompt's last state, token j > 0 by the completion's token j - 1.
+  for (size_t i = 0; i < completions.size(); ++i) {
+    const Placement& p = placements[i];
+    const int64_t row = static_cast<int64_t>(p.row) * width;
+    for (size_t j = 0; j < completions[i].size(); ++j) {
+      state_cells.push_back(row + (j == 0 ? p.prompt_last : p.completion_first + static_cast<int64_t>(j) - 1));
     }
-    // Completion token j is predicted by the state of the token before it, prompt + j - 1.
-    for (int64_t j = 0; j < total - prompt; ++j) states_at.push_back(base + prompt + j - 1);
   }
   const auto long_opts = at::TensorOptions().dtype(at::kLong);
   // Copies, not views of the vectors: autograd keeps the ids (the embedding's backward) past this function.
   const auto host = [&](std::vector<int64_t>& values) {
     return at::from_blob(values.data(), {rows, width}, long_opts).clone();
   };
-  const at::Tensor hidden = model.packed_hidden_states(host(ids), host(positions), host(segments), options.moe);
-  const auto n = static_cast<int64_t>(states_at.size());
-  const at::Tensor state_index = at::from_blob(states_at.data(), {n}, long_opts).clone().to(model.device());
+  const at::Tensor hidden = model.packed_hidden_states(host(ids), host(positions), host(segments), options.moe,
+                                                       options.share_prompts ? host(prefixes) : at::Tensor());
+  const auto n = static_cast<int64_t>(state_cells.size());
+  const at::Tensor state_index = at::from_blob(state_cells.data(), {n}, long_opts).clone().to(model.device());
   const at::Tensor states = hidden.reshape({rows * width, hidden.size(2)}).index_select(0, state_index);
   head_over_cells(model, states, cells, b, c, options, out);
   return out;

@@ -49,6 +49,11 @@ struct LogProbOptions {
   // A mixture-of-experts model's router statistics over the real tokens (prompts and completions), as
   // Transformer::hidden_states reports them; nullptr: not wanted.
   MoeStats* moe = nullptr;
+  // packed_completion_logprobs only: a row's sequence whose prompt equals the prompt laid out last in that row
+  // shares it instead of repeating it (Transformer::packed_hidden_states' prefix_segments), so a group's G
+  // completions after one prompt cost its tokens once. Same log-probs, entropies and gradients up to float
+  // rounding; MoE statistics then count each shared prompt's tokens once.
+  bool share_prompts = false;
 };
 
 // Throws spct::InputError for an empty prompt, mismatched list sizes, token ids outside the vocabulary or a

@@ -295,34 +295,41 @@ at::Tensor Transformer::hidden_states(const at::Tensor& input_ids, const at::Ten
 }
 
 at::Tensor Transformer::packed_hidden_states(const at::Tensor& input_ids, const at::Tensor& position_ids,
-                                             const at::Tensor& segment_ids, MoeStats* moe) const {
+                                             const at::Tensor& segment_ids, MoeStats* moe,
+                                             const at::Tensor& prefix_segments) const {
+  const bool shared = prefix_segments.defined();
   if (input_ids.dim() != 2 || !position_ids.sizes().equals(input_ids.sizes()) ||
-      !segment_ids.sizes().equals(input_ids.sizes())) {
+      !segment_ids.sizes().equals(input_ids.sizes()) ||
+      (shared && !prefix_segments.sizes().equals(input_ids.sizes()))) {
     throw InputError("transformer: packed input_ids " + shape_str(input_ids) + ", position_ids " +
-                     shape_str(position_ids) + " and segment_ids " + shape_str(segment_ids) +
+                     shape_str(position_ids) + ", segment_ids " + shape_str(segment_ids) +
+                     (shared ? " and prefix_segments " + shape_str(prefix_segments) : std::string()) +
                      " must all be [batch, tokens]");
   }
   const at::Tensor ids = checked_ids(input_ids);
   const at::Tensor segments = segment_ids.to(device_, at::kLong);
+  const at::Tensor positions = position_ids.to(device_);
   const int64_t b = ids.size(0);
   const int64_t t = ids.size(1);
-
   LayerContext ctx;
   ctx.moe = moe;
-  std::tie(ctx.cos, ctx.sin) = rope_tables(inv_freq_, position_ids.to(device_), dtype_);
+  std::tie(ctx.cos, ctx.sin) = rope_tables(inv_freq_, positions, dtype_);
   const auto long_opts = at::TensorOptions().dtype(at::kLong).device(device_);
   const at::Tensor key_slots = at::arange(t, long_opts).unsqueeze(0);    // [1, T]
   const at::Tensor query_slots = at::arange(t, long_opts).unsqueeze(1);  // [T, 1]
-  // Block-diagonal causal: the same sequence (padding, -1, sees no other token), an earlier or the same slot. The
-  // diagonal keeps every query row non-empty, as in hidden_states.
-  const at::Tensor same_sequence = segments.view({b, 1, t, 1}) == segments.view({b, 1, 1, t});
+  // Block-diagonal causal: the same sequence (padding, -1, sees no other token), or the query's shared prefix, at
+  // an earlier or the same slot. The diagonal keeps every query row non-empty, as in hidden_states.
+  at::Tensor visible = segments.view({b, 1, t, 1}) == segments.view({b, 1, 1, t});
+  if (shared)
+    visible = visible | (prefix_segments.to(device_, at::kLong).view({b, 1, t, 1}) == segments.view({b, 1, 1, t}));
   const at::Tensor real_key = (segments >= 0).view({b, 1, 1, t});
-  ctx.attention_mask = (same_sequence & real_key & (key_slots <= query_slots).view({1, 1, t, t})) |
+  ctx.attention_mask = (visible & real_key & (key_slots <= query_slots).view({1, 1, t, t})) |
                        (key_slots == query_slots).view({1, 1, t, t});
   if (!config_.sliding_window_layers.empty()) {
-    // A sequence's tokens fill consecutive slots of its row, so slot distance is its token distance.
+    // Token distance is position distance: within a sequence, and from a completion to its shared prefix (whose
+    // completions' positions continue from the prefix), whatever lies between them in the row.
     ctx.sliding_attention_mask =
-        ctx.attention_mask & (key_slots > query_slots - config_.sliding_window).view({1, 1, t, t});
+        ctx.attention_mask & (positions.view({b, 1, 1, t}) > positions.view({b, 1, t, 1}) - config_.sliding_window);
   }
   ctx.token_mask = (segments >= 0).reshape({-1});
   return run_layers(ids, ctx, moe);

@@ -91,8 +91,15 @@ class Transformer {
   // sequence's states equal those it gets alone in a padded batch (up to float rounding). Padding's outputs are
   // finite garbage. No cache. With `moe`, statistics over the real tokens (segment >= 0). Throws spct::InputError
   // on shape mismatches and token ids out of range.
+  //
+  // Shared prefixes: prefix_segments [B, T] int64 (optional) names, for each token, one more segment whose tokens
+  // it also attends to (causally: only those before it in the row). A prompt laid out once as its own segment,
+  // followed by several completions that each name it, gives every completion the states it would get after its
+  // own copy of the prompt (the completions' positions continuing from the prompt's length), so the prompt's
+  // forward and backward run once for all of them. Undefined, or a token's own segment: no shared prefix.
   at::Tensor packed_hidden_states(const at::Tensor& input_ids, const at::Tensor& position_ids,
-                                  const at::Tensor& segment_ids, MoeStats* moe = nullptr) const;
+                                  const at::Tensor& segment_ids, MoeStats* moe = nullptr,
+                                  const at::Tensor& prefix_segments = {}) const;
 
   // The language-model head: hidden [..., hidden] -> logits [..., vocab] in the model dtype (soft-capped when
   // the config says so).

@@ -5,13 +5,18 @@ Both sides get the same random Qwen2-architecture model (written once as a Huggi
 with a real tokenizer), the same prompts, group size, prompts per step, completion length, thread count, KL
 coefficient (so both keep a reference model), learning rate and reward (bench/grpo_step/parity_reward.py). Each
 runs --steps steps; the first is dropped (allocators and caches warm up) and the rest averaged. spct runs
-colocated (one process) and on 4 MPI ranks (orchestrator, rollout worker, reward worker, learner).
+colocated (one process) and on 4 MPI ranks (orchestrator, rollout worker, reward worker, learner), with
+grpo.share_prompts on (each prompt laid out once for its group in the learner's passes; docs/learner.md), off,
+or both (--share-prompts). spct is stopped once its last step is logged, before its final checkpoint (TRL saves
+none either).
 
 Reported: seconds per step, samples (completions) per second, and the peak resident memory of every process
 (VmHWM, polled every 0.1 s from /proc; TRL's from its own getrusage), and the spct / TRL ratios.
 
 Usage: bench/grpo_step/compare_trl.py [--build build] [--shape tiny|qwen0.5b] [--prompts 8] [--group 8]
          [--prompt-tokens 64] [--new-tokens 64] [--steps 4] [--threads 2] [--layouts colocated 4-rank]
+         [--share-prompts on|off|both] [--model-dir DIR]
+  --model-dir: keep the random model there (made once, reused by later runs of the same shape).
 """
 import argparse
 import json
@@ -20,6 +25,7 @@ import pathlib
 import random
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -89,8 +95,8 @@ class PeakMemory:
             self.names[pid] = f"rank {rank}" if rank is not None else "launcher"
 
 
-def run_spct(args, model_dir, work, layout):
-    name = f"spct-{layout}"
+def run_spct(args, model_dir, work, layout, share):
+    name = f"spct-{layout}" + ("-shared" if share else "")
     binary = pathlib.Path(args.build).resolve() / "orchestrator/spct"
     layout_args = (["layout.colocate=true"] if layout == "colocated" else
                    ["layout.rollout_workers=1", "layout.reward_workers=1", "layout.learners=1"])
@@ -101,16 +107,31 @@ def run_spct(args, model_dir, work, layout):
            f"rollout.max_new_tokens={args.new_tokens}", "rollout.temperature=1",
            f'reward.functions=["parity=command:python3 {HERE / "parity_reward.py"}"]', "grpo.beta=0.04",
            "grpo.lr=1e-6", f"run.threads={args.threads}", "observe.progress=lines", "observe.tensorboard=false",
-           "observe.rollout_log_every=0", *layout_args]
+           "observe.rollout_log_every=0", *(["grpo.share_prompts=true"] if share else []), *layout_args]
     memory = PeakMemory(f"run.name={name}")
+    metrics = work / name / "metrics.jsonl"
     start = time.perf_counter()
+    stopped = False
     with open(work / f"{name}.log", "w") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        # Its own session, so that stopping it reaches mpirun and the ranks too.
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         while proc.poll() is None:
             memory.poll()
+            if metrics.exists() and sum(1 for _ in open(metrics)) >= args.steps:
+                # The last step is logged: stop before the final checkpoint (optimizer state and weights, 6 GB at
+                # the 0.5B shape), which is no part of a step. SIGKILL: a stop signal would write that checkpoint.
+                os.killpg(proc.pid, signal.SIGKILL)
+                for pid in memory.peaks:
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                proc.wait()
+                stopped = True
+                break
             time.sleep(0.1)
     wall = time.perf_counter() - start
-    if proc.returncode != 0:
+    if proc.returncode != 0 and not stopped:
         sys.exit(f"spct ({layout}) failed with exit {proc.returncode}:\n" +
                  "".join(open(work / f"{name}.log").readlines()[-30:]))
     rows = [json.loads(line) for line in open(work / name / "metrics.jsonl")][1:]
@@ -118,7 +139,7 @@ def run_spct(args, model_dir, work, layout):
     peaks = {}
     for pid, mb in memory.peaks.items():
         peaks[memory.names[pid]] = max(peaks.get(memory.names[pid], 0), mb)
-    return dict(side=f"spct {layout}", step_s=step, wall_s=wall, peaks=peaks,
+    return dict(side=f"spct {layout}" + (", share_prompts" if share else ""), step_s=step, wall_s=wall, peaks=peaks,
                 phases={k: sum(r.get(f"time/{k}_s", 0) for r in rows) / len(rows)
                         for k in ("generate", "reward", "learn", "sync")})
 
@@ -185,6 +206,8 @@ def main():
     ap.add_argument("--steps", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--layouts", nargs="+", default=["colocated", "4-rank"], choices=["colocated", "4-rank"])
+    ap.add_argument("--share-prompts", default="on", choices=["on", "off", "both"])
+    ap.add_argument("--model-dir", help="where the random model is kept (made when missing)")
     ap.add_argument("--trl-child", nargs=2, help=argparse.SUPPRESS)
     args, _ = ap.parse_known_args()
     if args.steps < 2:
@@ -194,12 +217,15 @@ def main():
         return 0
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     print(f"load average before: {open('/proc/loadavg').read().split()[:3]}", flush=True)
+    shares = {"on": [True], "off": [False], "both": [False, True]}[args.share_prompts]
     with tempfile.TemporaryDirectory() as tmp:
         work = pathlib.Path(tmp)
-        model_dir = work / "model"
-        make_model(args.shape, model_dir)
+        model_dir = pathlib.Path(args.model_dir) if args.model_dir else work / "model"
+        if not (model_dir / "model.safetensors").exists():
+            make_model(args.shape, model_dir)
         make_prompts(model_dir, args.prompts * args.steps, args.prompt_tokens)
-        rows = [run_trl(args, model_dir, work)] + [run_spct(args, model_dir, work, layout) for layout in args.layouts]
+        rows = [run_trl(args, model_dir, work)] + [run_spct(args, model_dir, work, layout, share)
+                                                   for layout in args.layouts for share in shares]
     print(f"load average after: {open('/proc/loadavg').read().split()[:3]}")
     samples = args.prompts * args.group
     print(f"\nGRPO step, shape {args.shape}, {args.prompts} prompts x {args.group} samples, prompt ~{args.prompt_tokens}"

@@ -2,15 +2,19 @@
 // AdamW) on a random model and a fixed batch, and the process's peak resident memory. Run one shape per process
 // so that the peak belongs to that shape:
 //
-//   spct_bench_learner_step SHAPE [threads] [steps] [dtype]
+//   spct_bench_learner_step SHAPE [threads] [steps] [dtype] [prompts]
 //     SHAPE  grpo_add: configs/grpo_add.yaml's policy (2 layers, width 64, 16-token vocabulary), 8 groups of 8
 //                      completions of 6 tokens after 8-token prompts
 //            large:    4 layers, width 256, 32768-token vocabulary, 2 groups of 8 completions of 256 tokens
 //                      after 64-token prompts (4096 completion tokens: 0.5 GB of float32 logits)
+//            qwen0.5b: Qwen2.5-0.5B's shape (24 layers, width 896, 151936-token vocabulary, tied embeddings), 2
+//                      groups of 4 completions of up to 16 tokens after 64-token prompts: the learner side of
+//                      bench/grpo_step/compare_trl.py's GRPO step
 //     threads (default 1), steps (default 5; the first is a warm-up, the median of the rest is reported),
-//     dtype float32 (default) or bfloat16.
+//     dtype float32 (default) or bfloat16, prompts `padded` (default) or `shared` (grpo.share_prompts).
 //
-// Only the learner's public API is used, so the same file builds against older versions for comparisons.
+// Only the learner's public API is used, so the same file builds against older versions for comparisons (without
+// the `shared` mode before grpo.share_prompts).
 #include <ATen/Parallel.h>
 #include <sys/resource.h>
 
@@ -67,18 +71,23 @@ int main(int argc, char** argv) {
   const int threads = argc > 2 ? std::atoi(argv[2]) : 1;
   const int steps = argc > 3 ? std::atoi(argv[3]) : 5;
   const std::string dtype = argc > 4 ? argv[4] : "float32";
+  const std::string prompts = argc > 5 ? argv[5] : "padded";
   Shape shape{};
   if (name == "grpo_add") {
     shape = {64, 2, 4, 2, 128, 16, 8, 8, 8, 6};
   } else if (name == "large") {
     shape = {256, 4, 8, 2, 768, 32768, 2, 8, 64, 256};
+  } else if (name == "qwen0.5b") {
+    shape = {896, 24, 14, 2, 4864, 151936, 2, 4, 64, 16};
   } else {
-    std::fprintf(stderr, "usage: %s grpo_add|large [threads] [steps >= 2] [float32|bfloat16]\n", argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s grpo_add|large|qwen0.5b [threads] [steps >= 2] [float32|bfloat16] [padded|shared]\n",
+                 argv[0]);
     return 2;
   }
   const std::optional<spct::config::ModelDType> model_dtype =
       spct::config::from_string<spct::config::ModelDType>(dtype);
-  if (threads < 1 || steps < 2 || !model_dtype) return 2;
+  if (threads < 1 || steps < 2 || !model_dtype || (prompts != "padded" && prompts != "shared")) return 2;
   at::set_num_threads(threads);
 
   spct::config::Config config;
@@ -92,6 +101,7 @@ int main(int argc, char** argv) {
   config.rollout.group_size = shape.group_size;
   config.rollout.max_new_tokens = shape.completion_tokens;
   config.grpo.overlong_filter = true;
+  config.grpo.share_prompts = prompts == "shared";
   spct::models::Transformer policy(spct::models::from_section(config.model, shape.vocab), 1);
   spct::learner::GrpoLearner learner(spct::learner::grpo_learner_options(config), policy, nullptr);
   const spct::learner::LearnerBatch batch = make_batch(shape);
@@ -106,8 +116,9 @@ int main(int argc, char** argv) {
   std::sort(seconds.begin(), seconds.end());
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  std::printf("learner step %s (%s, %d thread(s)): median %.4f s over %zu steps (min %.4f); peak RSS %.0f MB\n",
-              name.c_str(), dtype.c_str(), threads, seconds[seconds.size() / 2], seconds.size(), seconds.front(),
-              static_cast<double>(usage.ru_maxrss) / 1024.0);
+  std::printf(
+      "learner step %s (%s, %s prompts, %d thread(s)): median %.4f s over %zu steps (min %.4f); peak RSS %.0f MB\n",
+      name.c_str(), dtype.c_str(), prompts.c_str(), threads, seconds[seconds.size() / 2], seconds.size(),
+      seconds.front(), static_cast<double>(usage.ru_maxrss) / 1024.0);
   return 0;
 }

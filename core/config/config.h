@@ -188,6 +188,7 @@ struct GrpoSection {
   int64_t micro_batch_size = 0;
   int64_t micro_batch_tokens = 0;
   bool packing = false;
+  bool share_prompts = false;
   double grad_clip = 1.0;
   int64_t warmup_steps = 0;
   KlPlacement kl_in = KlPlacement::kLoss;

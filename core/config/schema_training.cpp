@@ -171,6 +171,15 @@ void add_grpo_fields(SchemaBuilder& b) {
              "many cells (rows x width), with micro_batch_size at most that many sequences. Log-probs, gradients "
              "and the update are those of the padded passes up to float rounding; learner/padding_share reports "
              "the packed rows' share. Works with every model family, LoRA and MoE.");
+  b.add_bool(
+      "share_prompts", f(&GrpoSection::share_prompts),
+      "The learner's forward and backward passes (and the no-grad pi_old and reference passes) lay each prompt "
+      "out once for the group_size completions that follow it: the completions attend to the one copy (a "
+      "shared-prefix mask) with position ids continuing from the prompt's length, so a group costs prompt + "
+      "its completions' tokens instead of group_size x (prompt + completion). Implies packed rows (grpo.packing; "
+      "micro_batch_size and micro_batch_tokens bound the passes as they do there). Log-probs, gradients and the "
+      "update are the unshared ones up to float rounding; with MoE the load-balancing loss and router metrics "
+      "count each shared prompt once. docs/learner.md.");
   b.add_number("grad_clip", f(&GrpoSection::grad_clip), "Clip the global gradient norm to this; 0 = no clipping.",
                {.min = 0, .max = 1e6});
   b.add_integer("warmup_steps", f(&GrpoSection::warmup_steps), "Linear learning-rate warm-up steps.",

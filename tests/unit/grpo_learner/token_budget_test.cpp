@@ -1,6 +1,7 @@
-// Micro-batches by token budget (grpo.micro_batch_tokens) and sequence packing (grpo.packing): length-sorted passes,
-// and packed rows behind a block-diagonal mask, give the same training as one padded pass over the whole minibatch,
-// for every loss aggregation, and the step reports its padding and pass count.
+// Micro-batches by token budget (grpo.micro_batch_tokens), sequence packing (grpo.packing) and shared prompts
+// (grpo.share_prompts): length-sorted passes, packed rows behind a block-diagonal mask, and a group's prompt laid
+// out once for its completions, give the same training as one padded pass over the whole minibatch, for every loss
+// aggregation, and the step reports its padding and pass count.
 #include <ATen/Parallel.h>
 #include <ATen/TensorOperators.h>
 
@@ -20,9 +21,10 @@ using spct::learner::GrpoLearner;
 namespace {
 
 spct::config::Config budget_config(spct::config::LossAggregation aggregation, int64_t tokens, int64_t epochs,
-                                   bool packing = false) {
+                                   bool packing = false, bool share_prompts = false) {
   spct::config::Config config = spct::test::tiny_learner_config();
   config.grpo.packing = packing;
+  config.grpo.share_prompts = share_prompts;
   config.grpo.beta = 0.05;
   config.grpo.entropy_coef = 0.01;
   config.grpo.loss_aggregation = aggregation;
@@ -118,6 +120,24 @@ TEST_CASE("packed sequences train to the same weights as one padded pass per min
         CAPTURE(spct::config::to_string(aggregation), epochs, budget);
         check_same_training(budget_config(aggregation, 0, epochs),
                             budget_config(aggregation, budget, epochs, /*packing=*/true), passes);
+      }
+    }
+  }
+}
+
+TEST_CASE("shared prompts train to the same weights as one padded pass per minibatch") {
+  at::set_num_threads(1);
+  // The tiny batch's two groups as units of one prompt and three completions: 3 + 2 + 1 + 4 = 10 and 2 + 1 + 4 + 2
+  // = 9 tokens, in 2 rows of one pass; with a budget of 14 cells, a pass each.
+  using spct::config::LossAggregation;
+  for (const LossAggregation aggregation :
+       {LossAggregation::kSeqMeanTokenMean, LossAggregation::kTokenMean, LossAggregation::kSeqMeanTokenSumNorm}) {
+    for (const int64_t epochs : {1, 2}) {
+      for (const auto& [budget, passes] : {std::pair{int64_t{0}, int64_t{1}}, std::pair{int64_t{14}, int64_t{2}}}) {
+        CAPTURE(spct::config::to_string(aggregation), epochs, budget);
+        check_same_training(budget_config(aggregation, 0, epochs),
+                            budget_config(aggregation, budget, epochs, /*packing=*/false, /*share_prompts=*/true),
+                            passes);
       }
     }
   }

@@ -195,3 +195,49 @@ TEST_CASE("packing: every sequence once, rows never overfull, the budget held by
     for (std::size_t i = 0; i < seen.size(); ++i) REQUIRE(seen[i] == static_cast<int64_t>(i));
   }
 }
+
+TEST_CASE("shared prompts: a prompt's completions form one unit of prompt + their tokens, packed longest first") {
+  // Two groups (keys 7 and 3) of three completions, interleaved in the batch, and a lone sequence (key 9):
+  // group 7: prompt 4, completions 2, 1, 3 -> unit of 10; group 3: prompt 2, completions 5, 1, 1 -> unit of 9;
+  // key 9: prompt 1, completion 2 -> unit of 3.
+  const std::vector<int64_t> prompts{4, 2, 4, 2, 4, 2, 1}, completions{2, 5, 1, 1, 3, 1, 2}, keys{7, 3, 7, 3, 7, 3, 9};
+  SECTION("no limit: one pass, rows of 10, first fit") {
+    const auto plan = plan_micro_batches(prompts, completions, {.share_prompts = true}, keys);
+    REQUIRE(plan.size() == 1);
+    // Group 7 fills row 0 (10); group 3 (9) opens row 1; the lone sequence (3) fits nowhere but a new row.
+    CHECK(plan[0].rows == std::vector<int64_t>{0, 2, 4, 1, 3, 5, 6});
+    CHECK(plan[0].packing == std::vector<std::vector<int64_t>>{{0, 1, 2}, {3, 4, 5}, {6}});
+    CHECK(plan[0].padded_tokens == int64_t{3} * 10);
+    // The tokens laid out: each prompt once.
+    CHECK(plan[0].real_tokens == 10 + 9 + 3);
+  }
+  SECTION("max_rows splits a group into units of at most that many completions, each with its prompt") {
+    const auto plan = plan_micro_batches(prompts, completions, {.max_rows = 2, .share_prompts = true}, keys);
+    // Units: 7 -> {0, 2} (7), {4} (7); 3 -> {1, 3} (8), {5} (3); 9 -> {6} (3). Longest first, two sequences a
+    // pass: {1, 3}; {0, 2}; {4} and {5} (in a second row: 7 + 3 > 7); {6}.
+    std::vector<int64_t> order;
+    for (const MicroBatch& pass : plan) {
+      CHECK(pass.rows.size() <= 2);
+      order.insert(order.end(), pass.rows.begin(), pass.rows.end());
+    }
+    CHECK(order == std::vector<int64_t>{1, 3, 0, 2, 4, 5, 6});
+    REQUIRE(plan.size() == 4);
+    CHECK(plan[2].packing == std::vector<std::vector<int64_t>>{{0}, {1}});
+  }
+  SECTION("max_tokens splits a unit that would exceed it and bounds the pass's cells") {
+    const auto plan = plan_micro_batches(prompts, completions, {.max_tokens = 8, .share_prompts = true}, keys);
+    // Units: 7 -> {0, 2} (4 + 2 + 1 = 7), {4} (7); 3 -> {1, 3} (2 + 5 + 1 = 8), {5} (3); 9 -> {6} (3). A second
+    // row of 8 or 7 would exceed 8 cells, so those units run alone; {5} and {6} share a pass of two rows of 3.
+    std::vector<int64_t> order;
+    for (const MicroBatch& pass : plan) {
+      order.insert(order.end(), pass.rows.begin(), pass.rows.end());
+      CHECK(pass.padded_tokens <= 8);
+    }
+    CHECK(order == std::vector<int64_t>{1, 3, 0, 2, 4, 5, 6});
+    REQUIRE(plan.size() == 4);
+    CHECK(plan[0].real_tokens == 8);
+    CHECK(plan[3].packing == std::vector<std::vector<int64_t>>{{0}, {1}});
+    CHECK(plan[3].padded_tokens == 6);
+  }
+  CHECK_THROWS_AS(plan_micro_batches(prompts, completions, {.share_prompts = true}, {7, 3}), spct::Error);
+}

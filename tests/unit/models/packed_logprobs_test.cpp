@@ -2,7 +2,8 @@
 // sequences in one row, position ids restarting at 0, a block-diagonal causal mask. Each sequence's log-probs,
 // entropies and the gradients they send to every parameter must equal the padded batch's, for every family:
 // Gemma 2's sliding window (4 tokens, shorter than the sequences) and soft caps, rope scaling, MoE routing (its
-// load-balancing loss over the same real tokens) and LoRA adapters. float32, tight tolerances.
+// load-balancing loss over the same real tokens) and LoRA adapters. float32, tight tolerances. Shared prompts (one
+// copy of a prompt for the completions after it) give the same log-probs and gradients.
 #include <ATen/TensorOperators.h>
 #include <ATen/core/grad_mode.h>
 #include <ATen/ops/allclose.h>
@@ -124,6 +125,64 @@ TEST_CASE("packed log-probs, entropies and gradients equal the padded batch's fo
       check_same(run(model, false), run(model, true));
     }
   }
+}
+
+TEST_CASE("shared prompts give each completion the log-probs, entropies and gradients of its own prompt copy") {
+  // Two prompts of 4 and 2 tokens with three and two completions (one empty): in row 0 the first prompt is laid
+  // out once for sequences 0 and 1, then the second once for 3 and 4, then the first again for 2 (the prompt laid
+  // out last in the row is the second); row 1 holds sequence 5 alone. Gemma 2's sliding window (4 tokens) must
+  // count positions, not slots, across the shared prompt. No MoE statistics: they count a shared prompt once.
+  const std::vector<std::vector<int64_t>> prompts = {{3, 4, 5, 6}, {3, 4, 5, 6}, {3, 4, 5, 6}, {7, 8}, {7, 8}, {9}};
+  const std::vector<std::vector<int64_t>> completions = {{12, 13, 14, 15, 16}, {17, 18}, {19, 20, 21},
+                                                         {22, 23, 24, 25},     {},       {26, 27}};
+  const std::vector<std::vector<int64_t>> packing = {{0, 1, 3, 4, 2}, {5}};
+  for (const std::string name : {"llama", "qwen2", "qwen3", "qwen3_moe", "gemma2"}) {
+    for (const bool checkpointing : {false, true}) {
+      CAPTURE(name, checkpointing);
+      Transformer model(family_config(name), 17);
+      model.set_requires_grad(true);
+      model.set_activation_checkpointing(checkpointing);
+      const auto run_shared = [&](bool shared) {
+        for (const NamedTensor& p : model.trainable_parameters()) {
+          at::Tensor parameter = p.tensor;
+          parameter.mutable_grad() = at::Tensor();
+        }
+        const LogProbOptions options{
+            .with_entropy = true, .entropy_grad = true, .chunk_tokens = 4, .share_prompts = shared};
+        const CompletionLogProbs lp = shared ? packed_completion_logprobs(model, prompts, completions, packing, options)
+                                             : completion_logprobs(model, prompts, completions, options);
+        ((lp.logprobs * cell_weights(lp.logprobs, 0.5)).sum() + (lp.entropy * cell_weights(lp.entropy, 1.5)).sum())
+            .backward();
+        Result r{lp.logprobs.detach(), lp.entropy.detach(), lp.mask, at::Tensor(), {}};
+        for (const NamedTensor& p : model.trainable_parameters()) {
+          r.grads.push_back(p.tensor.grad().defined() ? p.tensor.grad().clone() : at::zeros_like(p.tensor));
+        }
+        return r;
+      };
+      check_same(run_shared(false), run_shared(true));
+    }
+  }
+}
+
+TEST_CASE("the shared-prefix mask is what lets completions see their prompt") {
+  // One prompt [3, 4, 5] (segment 2) and two completions after it (segments 0 and 1, positions from 3): with the
+  // prefix named, the second completion's states are those it has after its own copy of the prompt; without
+  // it, it sees nothing before itself and they differ.
+  const Transformer model(tiny_config(Family::kQwen3), 17);
+  const auto long_opts = at::TensorOptions().dtype(at::kLong);
+  const at::Tensor ids = at::tensor({3, 4, 5, 6, 7, 8, 9}, long_opts).view({1, 7});
+  const at::Tensor positions = at::tensor({0, 1, 2, 3, 4, 3, 4}, long_opts).view({1, 7});
+  const at::Tensor segments = at::tensor({2, 2, 2, 0, 0, 1, 1}, long_opts).view({1, 7});
+  const at::Tensor prefixes = at::tensor({2, 2, 2, 2, 2, 2, 2}, long_opts).view({1, 7});
+  const at::Tensor shared = model.packed_hidden_states(ids, positions, segments, nullptr, prefixes);
+  const at::Tensor apart = model.packed_hidden_states(ids, positions, segments);
+  const at::Tensor own =
+      model.packed_hidden_states(at::tensor({3, 4, 5, 8, 9}, long_opts).view({1, 5}),
+                                 at::arange(5, long_opts).view({1, 5}), at::zeros({1, 5}, long_opts));
+  CHECK(at::allclose(shared.narrow(1, 5, 2), own.narrow(1, 3, 2), 1e-5, 1e-5));
+  CHECK_FALSE(at::allclose(apart.narrow(1, 5, 2), own.narrow(1, 3, 2), 1e-3, 1e-3));
+  CHECK_THROWS_AS(model.packed_hidden_states(ids, positions, segments, nullptr, prefixes.narrow(1, 0, 6)),
+                  spct::InputError);
 }
 
 TEST_CASE("packed passes under activation checkpointing give the plain packed gradients") {

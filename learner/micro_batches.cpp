@@ -27,7 +27,7 @@ struct Open {
   }
 };
 
-// The packed pass being filled: its model rows (sequence indices) and the tokens each holds.
+// A packed pass still open to sequences: its model rows (sequence indices) and the tokens each holds.
 struct OpenPacked {
   std::vector<std::vector<int64_t>> members;
   std::vector<int64_t> used;
@@ -35,11 +35,18 @@ struct OpenPacked {
   int64_t sequences = 0;
   int64_t real_tokens = 0;
 
-  // The first row with room for `length` tokens, or members.size() for a new row.
+  // The first row with room for `length` tokens, or members.size() when none has.
   std::size_t row_for(int64_t length) const {
     std::size_t row = 0;
     while (row < used.size() && used[row] + length > width) ++row;
     return row;
+  }
+  bool takes_sequence(const MicroBatchLimits& limits) const {
+    return limits.max_rows == 0 || sequences < limits.max_rows;
+  }
+  // Whether one more row keeps the pass within the token budget.
+  bool takes_row(const MicroBatchLimits& limits) const {
+    return limits.max_tokens == 0 || (static_cast<int64_t>(members.size()) + 1) * width <= limits.max_tokens;
   }
   void add(int64_t sequence, int64_t length, std::size_t row) {
     if (members.empty()) width = length;
@@ -69,27 +76,28 @@ struct OpenPacked {
   }
 };
 
-// Packed passes over sequences of `lengths`, taken in `order` (longest first).
+// Packed passes over sequences of `lengths`, taken in `order` (longest first), first fit over every pass opened
+// so far: the first row (of the earliest pass) with room for the sequence, which costs no padded token; else a
+// new row in the earliest pass whose budget allows one (its width in padded tokens); else a new pass. Every
+// pass stays open to the end, so a short sequence fills a gap an earlier pass left instead of padding a later
+// one. Each pass's width is its first sequence's length, and later sequences are no longer, so they fit a row.
 std::vector<MicroBatch> plan_packed(const std::vector<int64_t>& order, const std::vector<int64_t>& lengths,
                                     const MicroBatchLimits& limits) {
-  std::vector<MicroBatch> plan;
-  OpenPacked open;
-  for (const int64_t r : order) {
-    const int64_t length = lengths[static_cast<std::size_t>(r)];
-    std::size_t row = open.row_for(length);
-    if (open.sequences > 0) {
-      const bool rows_full = limits.max_rows > 0 && open.sequences >= limits.max_rows;
-      const bool tokens_full = row == open.members.size() && limits.max_tokens > 0 &&
-                               (static_cast<int64_t>(open.members.size()) + 1) * open.width > limits.max_tokens;
-      if (rows_full || tokens_full) {
-        plan.push_back(open.close());
-        open = OpenPacked{};
-        row = 0;
-      }
+  std::vector<OpenPacked> passes;
+  const auto place = [&](int64_t sequence, int64_t length) {
+    for (OpenPacked& pass : passes) {
+      const std::size_t row = pass.row_for(length);
+      if (pass.takes_sequence(limits) && row < pass.members.size()) return pass.add(sequence, length, row);
     }
-    open.add(r, length, row);
-  }
-  if (open.sequences > 0) plan.push_back(open.close());
+    for (OpenPacked& pass : passes) {
+      if (pass.takes_sequence(limits) && pass.takes_row(limits)) return pass.add(sequence, length, pass.members.size());
+    }
+    passes.emplace_back().add(sequence, length, 0);
+  };
+  for (const int64_t r : order) place(r, lengths[static_cast<std::size_t>(r)]);
+  std::vector<MicroBatch> plan;
+  plan.reserve(passes.size());
+  for (const OpenPacked& pass : passes) plan.push_back(pass.close());
   return plan;
 }
 

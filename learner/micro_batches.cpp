@@ -35,7 +35,7 @@ struct Unit {
   int64_t length = 0;  // the tokens it puts in a row
 };
 
-// The packed pass being filled: its model rows (sequence indices) and the tokens each holds.
+// A packed pass still open to units: its model rows (sequence indices) and the tokens each holds.
 struct OpenPacked {
   std::vector<std::vector<int64_t>> members;
   std::vector<int64_t> used;
@@ -43,11 +43,19 @@ struct OpenPacked {
   int64_t sequences = 0;
   int64_t real_tokens = 0;
 
-  // The first row with room for `length` tokens, or members.size() for a new row.
+  // The first row with room for `length` tokens, or members.size() when none has.
   std::size_t row_for(int64_t length) const {
     std::size_t row = 0;
     while (row < used.size() && used[row] + length > width) ++row;
     return row;
+  }
+  // Whether the unit's sequences keep the pass within micro_batch_size.
+  bool takes_sequences(const Unit& unit, const MicroBatchLimits& limits) const {
+    return limits.max_rows == 0 || sequences + static_cast<int64_t>(unit.sequences.size()) <= limits.max_rows;
+  }
+  // Whether one more row keeps the pass within the token budget.
+  bool takes_row(const MicroBatchLimits& limits) const {
+    return limits.max_tokens == 0 || (static_cast<int64_t>(members.size()) + 1) * width <= limits.max_tokens;
   }
   void add(const Unit& unit, std::size_t row) {
     if (members.empty()) width = unit.length;
@@ -77,26 +85,27 @@ struct OpenPacked {
   }
 };
 
-// Packed passes over `units`, taken in order (longest first).
+// Packed passes over `units`, taken in order (longest first), first fit over every pass opened so far: the
+// first row (of the earliest pass) with room for the unit, which costs no padded token; else a new row in the
+// earliest pass whose budget allows one (its width in padded tokens); else a new pass. Every pass stays open to
+// the end, so a short unit fills a gap an earlier pass left instead of padding a later one. Each pass's width is
+// its first unit's length, and later units are no longer, so they fit a row.
 std::vector<MicroBatch> plan_packed(const std::vector<Unit>& units, const MicroBatchLimits& limits) {
-  std::vector<MicroBatch> plan;
-  OpenPacked open;
-  for (const Unit& unit : units) {
-    std::size_t row = open.row_for(unit.length);
-    if (open.sequences > 0) {
-      const bool rows_full =
-          limits.max_rows > 0 && open.sequences + static_cast<int64_t>(unit.sequences.size()) > limits.max_rows;
-      const bool tokens_full = row == open.members.size() && limits.max_tokens > 0 &&
-                               (static_cast<int64_t>(open.members.size()) + 1) * open.width > limits.max_tokens;
-      if (rows_full || tokens_full) {
-        plan.push_back(open.close());
-        open = OpenPacked{};
-        row = 0;
-      }
+  std::vector<OpenPacked> passes;
+  const auto place = [&](const Unit& unit) {
+    for (OpenPacked& pass : passes) {
+      const std::size_t row = pass.row_for(unit.length);
+      if (pass.takes_sequences(unit, limits) && row < pass.members.size()) return pass.add(unit, row);
     }
-    open.add(unit, row);
-  }
-  if (open.sequences > 0) plan.push_back(open.close());
+    for (OpenPacked& pass : passes) {
+      if (pass.takes_sequences(unit, limits) && pass.takes_row(limits)) return pass.add(unit, pass.members.size());
+    }
+    passes.emplace_back().add(unit, 0);
+  };
+  for (const Unit& unit : units) place(unit);
+  std::vector<MicroBatch> plan;
+  plan.reserve(passes.size());
+  for (const OpenPacked& pass : passes) plan.push_back(pass.close());
   return plan;
 }
 

@@ -13,10 +13,12 @@
 // Neither set: one pass over everything.
 //
 // Packing (grpo.packing): a pass's sequences share rows instead of having one each. Sequences are sorted by
-// length as for a token budget; a pass's rows are as wide as its first (longest) sequence, and each next
-// sequence goes into the first row with room left (first fit), or a new row while the pass stays within the
-// budget (rows x width <= max_tokens) and max_rows (then counted in sequences, not rows). A pass's padded tokens
-// are then rows x width: what the packed model input holds (models/logprobs.h: packed_completion_logprobs).
+// length as for a token budget; a pass's rows are as wide as its first (longest) sequence. Each next sequence
+// goes, first fit over all passes planned so far (in the order they were opened), into the first row with room
+// left; else into a new row of the first pass that stays within the budget (rows x width <= max_tokens) with
+// it; else it opens a new pass. max_rows, when set, caps a pass's sequences (not its rows). A short sequence
+// thus fills a gap an earlier pass left instead of waiting for a later one. A pass's padded tokens are rows x
+// width: what the packed model input holds (models/logprobs.h: packed_completion_logprobs).
 //
 // Shared prompts (grpo.share_prompts): packing whose units are a prompt laid out once and the completions that
 // follow it (models/logprobs.h: LogProbOptions::share_prompts), so a group of G completions costs P + sum(c)

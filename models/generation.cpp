@@ -257,6 +257,7 @@ class Engine {
       running_.push_back(std::move(r));
     }
     note_peak();
+    if (options_.on_step) options_.on_step(stats_);
   }
 
   // Samples a token for every row from logits_, records it, and drops the rows that finished.
@@ -299,6 +300,7 @@ class Engine {
                            cache_.get())
                   .select(1, 0);
     ++stats_.decode_steps;
+    if (options_.on_step) options_.on_step(stats_);
   }
 
   // Keeps the given rows (indices into running_, ascending) of the batch, the cache and the logits.

@@ -30,6 +30,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "models/sampling.h"
@@ -54,6 +55,16 @@ struct Completion {
   FinishReason finish_reason = FinishReason::kLength;
 };
 
+// What a generate() call did (for tests, metrics and benchmarks).
+struct GenerationStats {
+  int64_t prefill_tokens = 0;  // context tokens run through prefill, shared prefixes counted once
+  int64_t decode_steps = 0;    // one-token forward passes
+  int64_t admissions = 0;      // prefill passes (each admits one or more rows)
+  int64_t preemptions = 0;     // rows evicted to stay within kv_budget_tokens
+  int64_t peak_kv_tokens = 0;  // largest rows x capacity of the cache
+  int64_t peak_sequences = 0;  // most rows decoded together
+};
+
 struct GenerationOptions {
   // false recomputes the whole sequence every step instead of using the cache (a reference and a benchmark
   // baseline; the results are the same up to float rounding).
@@ -66,16 +77,9 @@ struct GenerationOptions {
   int64_t kv_budget_tokens = 0;
   // Capacity grows in blocks of this many token slots (> 0).
   int64_t kv_block_tokens = 16;
-};
-
-// What a generate() call did (for tests, metrics and benchmarks).
-struct GenerationStats {
-  int64_t prefill_tokens = 0;  // context tokens run through prefill, shared prefixes counted once
-  int64_t decode_steps = 0;    // one-token forward passes
-  int64_t admissions = 0;      // prefill passes (each admits one or more rows)
-  int64_t preemptions = 0;     // rows evicted to stay within kv_budget_tokens
-  int64_t peak_kv_tokens = 0;  // largest rows x capacity of the cache
-  int64_t peak_sequences = 0;  // most rows decoded together
+  // Called after every prefill pass and every decode step with the call's statistics so far (progress reports;
+  // the benchmarks' per-phase timers). Not called by the use_cache = false reference path.
+  std::function<void(const GenerationStats&)> on_step = {};
 };
 
 // One completion per request, in request order. Runs without autograd. Throws spct::InputError for empty

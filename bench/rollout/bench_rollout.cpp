@@ -1,7 +1,9 @@
 // spct's side of bench/rollout/compare_transformers.py: generation with the rollout engine on a Hugging Face
 // model directory, for prompts given as token ids, printing one JSON line per measurement.
-// Usage: spct_bench_rollout MODEL_DIR PROMPTS_FILE NEW_TOKENS TEMPERATURE THREADS [REPS=1] [PROFILE=0]
+// Usage: spct_bench_rollout MODEL_DIR PROMPTS_FILE NEW_TOKENS TEMPERATURE THREADS [REPS=1] [PROFILE=0] [PROGRESS=0]
 //   PROMPTS_FILE: one prompt per line, space-separated token ids; request i samples with seed i.
+//   Each timing line also gives the prefill's share (prefill_s, prefill_cpu_s: up to the end of the prefill
+//   pass); PROGRESS=1 adds a "spct_progress" line after the prefill and after every decode step.
 //   PROFILE=1 adds a line with the share of decode time outside matmul/attention (kernel_timer.h), measured
 //   in separate runs (the callbacks slow every op) as the difference of a NEW_TOKENS run and a one-token run;
 //   PROFILE=2 also prints the decode's outermost ops by wall time (one JSON line each, the longest first) and
@@ -32,6 +34,8 @@ namespace {
 struct Timing {
   double seconds = 0;
   double cpu_seconds = 0;
+  double prefill_seconds = 0;  // from the start to the end of the first prefill pass
+  double prefill_cpu_seconds = 0;
   double kernel_seconds = 0;
   std::vector<spct::bench::OpTime> ops;
   size_t tokens = 0;
@@ -53,17 +57,35 @@ uint64_t digest(const std::vector<spct::models::Completion>& completions) {
   return h;
 }
 
-// profile: 0 none, 1 kernel time, 2 kernel time and every outermost op's.
+// profile: 0 none, 1 kernel time, 2 kernel time and every outermost op's. progress: print a line after the
+// prefill and every decode step (wall and CPU seconds so far), so that a caller that stops a long run still has
+// per-phase figures.
 Timing run(const spct::models::Transformer& model, const std::vector<spct::models::GenerationRequest>& requests,
-           const spct::models::SamplingParams& params, int profile) {
+           const spct::models::SamplingParams& params, int profile, bool progress = false) {
   std::unique_ptr<spct::bench::KernelTimer> timer;
   if (profile > 0) timer = std::make_unique<spct::bench::KernelTimer>(profile >= 2);
   const std::clock_t cpu_start = std::clock();
   const auto start = std::chrono::steady_clock::now();
-  const std::vector<spct::models::Completion> out = spct::models::generate(model, requests, params);
+  const auto wall = [&start] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  const auto cpu = [cpu_start] { return static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC; };
   Timing t;
-  t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  t.cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+  spct::models::GenerationOptions options;
+  options.on_step = [&](const spct::models::GenerationStats& stats) {
+    if (stats.admissions == 1 && stats.decode_steps == 0) {
+      t.prefill_seconds = wall();
+      t.prefill_cpu_seconds = cpu();
+    }
+    if (progress) {
+      std::printf("{\"side\": \"spct_progress\", \"decode_steps\": %ld, \"seconds\": %.6f, \"cpu_s\": %.6f}\n",
+                  static_cast<long>(stats.decode_steps), wall(), cpu());
+      std::fflush(stdout);
+    }
+  };
+  const std::vector<spct::models::Completion> out = spct::models::generate(model, requests, params, options);
+  t.seconds = wall();
+  t.cpu_seconds = cpu();
   if (timer) {
     t.kernel_seconds = timer->kernel_seconds();
     t.ops = timer->ops_by_time();
@@ -107,13 +129,15 @@ int main(int argc, char** argv) {
   spct::run::keep_freed_memory();
   if (argc < 6) {
     std::fprintf(stderr,
-                 "usage: spct_bench_rollout MODEL_DIR PROMPTS_FILE NEW_TOKENS TEMPERATURE THREADS [REPS] [PROFILE]\n");
+                 "usage: spct_bench_rollout MODEL_DIR PROMPTS_FILE NEW_TOKENS TEMPERATURE THREADS [REPS] [PROFILE] "
+                 "[PROGRESS]\n");
     return 2;
   }
   at::set_num_threads(std::atoi(argv[5]));
   const int reps = argc > 6 ? std::atoi(argv[6]) : 1;
   const int profile_level = argc > 7 ? std::atoi(argv[7]) : 0;
   const bool profile = profile_level != 0;
+  const bool progress = argc > 8 && std::atoi(argv[8]) != 0;
   const auto model = spct::model_io::load_hf_model(argv[1]);
   std::vector<spct::models::GenerationRequest> requests;
   std::ifstream prompts(argv[2]);
@@ -138,11 +162,12 @@ int main(int argc, char** argv) {
   run(*model, warm_up, params, 0);
   params.max_new_tokens = std::atoll(argv[3]);
   for (int rep = 0; rep < reps; ++rep) {
-    const Timing t = run(*model, requests, params, 0);
+    const Timing t = run(*model, requests, params, 0, progress);
     std::printf(
         "{\"side\": \"spct\", \"batch\": %zu, \"tokens\": %zu, \"seconds\": %.6f, \"cpu_s\": %.6f, "
-        "\"digest\": \"%016llx\"}\n",
-        requests.size(), t.tokens, t.seconds, t.cpu_seconds, static_cast<unsigned long long>(t.digest));
+        "\"prefill_s\": %.6f, \"prefill_cpu_s\": %.6f, \"digest\": \"%016llx\"}\n",
+        requests.size(), t.tokens, t.seconds, t.cpu_seconds, t.prefill_seconds, t.prefill_cpu_seconds,
+        static_cast<unsigned long long>(t.digest));
     std::fflush(stdout);
   }
   if (profile) {

@@ -140,21 +140,48 @@ TEST_CASE("packing: sequences share rows as wide as the pass's longest, within t
     CHECK(plan[0].padded_tokens == int64_t{3} * 8);
     CHECK(plan[0].real_tokens == 8 + 3 + 3 + 3 + 2);
   }
-  SECTION("a budget of 16 cells: two rows of 8, then rows of 3") {
+  SECTION("a budget of 16 cells: two rows of 8, then a row of 3") {
     const auto plan = plan_micro_batches(prompts, completions, {.max_tokens = 16, .pack = true});
     REQUIRE(plan.size() == 2);
-    CHECK(plan[0].packing == std::vector<std::vector<int64_t>>{{0}, {1, 2}});
-    CHECK(plan[0].rows == std::vector<int64_t>{1, 0, 2});
+    // 3 (3) fits no row of the first pass (3 + 3 + 3 = 9) and a third row would make it 24 cells: it opens a
+    // pass of width 3. 4 (2) then fills the first pass's second row (3 + 3 + 2 = 8) at no cost.
+    CHECK(plan[0].packing == std::vector<std::vector<int64_t>>{{0}, {1, 2, 3}});
+    CHECK(plan[0].rows == std::vector<int64_t>{1, 0, 2, 4});
     CHECK(plan[0].padded_tokens == 16);
-    // 3 (3) opens a pass of width 3; 4 (2) does not fit beside it and a second row of 3 stays within 16.
-    CHECK(plan[1].rows == std::vector<int64_t>{3, 4});
-    CHECK(plan[1].packing == std::vector<std::vector<int64_t>>{{0}, {1}});
-    CHECK(plan[1].padded_tokens == 6);
+    CHECK(plan[1].rows == std::vector<int64_t>{3});
+    CHECK(plan[1].packing == std::vector<std::vector<int64_t>>{{0}});
+    CHECK(plan[1].padded_tokens == 3);
   }
   SECTION("max_rows counts sequences") {
     const auto plan = plan_micro_batches(prompts, completions, {.max_rows = 2, .pack = true});
     REQUIRE(plan.size() == 3);
     for (const MicroBatch& pass : plan) CHECK(pass.rows.size() <= 2);
+  }
+}
+
+TEST_CASE("packing: a short sequence fills a gap in an earlier pass (first fit over every pass)") {
+  // Sequences of 8, 6, 5 and 2 tokens, a budget of 16 cells. Pass 0 takes rows {8} and {6}; 5 fits no row of it
+  // and a third row of 8 would exceed 16, so it opens pass 1 of width 5. 2 then goes into the gap of pass 0's
+  // second row (6 + 2 = 8), not into a new row of pass 1 (a pass closed when 5 did not fit would have cost 5
+  // more padded tokens).
+  const std::vector<int64_t> prompts{1, 2, 3, 1}, completions{7, 3, 3, 1};
+  const auto plan = plan_micro_batches(prompts, completions, {.max_tokens = 16, .pack = true});
+  REQUIRE(plan.size() == 2);
+  CHECK(plan[0].rows == std::vector<int64_t>{0, 2, 3});
+  CHECK(plan[0].packing == std::vector<std::vector<int64_t>>{{0}, {1, 2}});
+  CHECK(plan[0].padded_tokens == 16);
+  CHECK(plan[1].rows == std::vector<int64_t>{1});
+  CHECK(plan[1].padded_tokens == 5);
+  const auto totals = spct::learner::padding_totals(plan);
+  CHECK(totals.padded_tokens == 21);
+  CHECK(totals.real_tokens == 8 + 6 + 5 + 2);
+
+  SECTION("a gap is only taken by a pass that may still take a sequence (max_rows)") {
+    const auto capped = plan_micro_batches(prompts, completions, {.max_rows = 2, .max_tokens = 16, .pack = true});
+    REQUIRE(capped.size() == 2);
+    CHECK(capped[0].rows == std::vector<int64_t>{0, 2});
+    CHECK(capped[1].rows == std::vector<int64_t>{1, 3});
+    CHECK(capped[1].packing == std::vector<std::vector<int64_t>>{{0}, {1}});
   }
 }
 

@@ -87,6 +87,30 @@ TEST_CASE("continuous batching with a row limit gives the samples of one batch")
   CHECK(stats.preemptions == 0);
 }
 
+TEST_CASE("on_step reports every prefill pass and decode step, in order, without changing the samples") {
+  const Transformer m(tiny_config(Family::kQwen2), 22);
+  const auto plain = generate(m, groups(3), ragged_sampling());
+  std::vector<GenerationStats> seen;
+  GenerationStats stats;
+  const GenerationOptions options{.max_sequences = 3,
+                                  .on_step = [&seen](const GenerationStats& s) { seen.push_back(s); }};
+  const auto observed = generate(m, groups(3), ragged_sampling(), options, &stats);
+  check_same(plain, observed);
+  REQUIRE(seen.size() == static_cast<size_t>(stats.admissions + stats.decode_steps));
+  // Each call follows exactly one more prefill pass or one more decode step than the call before it.
+  int64_t admissions = 0, steps = 0;
+  for (const GenerationStats& s : seen) {
+    CHECK(s.admissions + s.decode_steps == admissions + steps + 1);
+    CHECK(s.admissions >= admissions);
+    CHECK(s.decode_steps >= steps);
+    admissions = s.admissions;
+    steps = s.decode_steps;
+  }
+  CHECK(seen.front().admissions == 1);
+  CHECK(seen.front().decode_steps == 0);
+  CHECK(seen.back().prefill_tokens == stats.prefill_tokens);
+}
+
 TEST_CASE("a KV budget pre-empts and recomputes rows without changing their samples") {
   const Transformer m(tiny_config(Family::kLlama), 23);
   SamplingParams params = ragged_sampling();

@@ -248,11 +248,7 @@ GrpoLearner::GrpoLearner(const GrpoLearnerOptions& options, models::Transformer&
   // Float32 gradient accumulation for 16-bit parameters whenever an update may take several passes: autograd
   // adds each pass's bf16/fp16 gradient into a float32 .grad() (see zero_grad), so low bits are not lost pass
   // after pass. The gradient sync, clipping and AdamW all read gradients dtype-generically.
-  const bool accumulates = micro_batch_limits_.max_rows > 0 || micro_batch_limits_.max_tokens > 0;
-  for (const at::Tensor& p : params_) {
-    const bool narrow = p.scalar_type() == at::kBFloat16 || p.scalar_type() == at::kHalf;
-    grad_buffers_.push_back(accumulates && narrow ? at::zeros_like(p, p.options().dtype(at::kFloat)) : at::Tensor());
-  }
+  grad_buffers_ = make_grad_buffers();
   const auto bucket_bytes = static_cast<std::size_t>(options.bucket_mb * 1024 * 1024);
   const int zero_stage = peers_ != nullptr ? static_cast<int>(options.zero_stage) : 0;
   if (zero_stage > 0) {
@@ -277,6 +273,45 @@ NamedTensors GrpoLearner::optimizer_state(bool keep) {
 void GrpoLearner::load_optimizer_state(const NamedTensors& state) {
   if (sharded_ != nullptr) return sharded_->load_state(state);
   optimizer_->load_state(state);
+}
+
+std::vector<at::Tensor> GrpoLearner::make_grad_buffers() const {
+  const bool accumulates = micro_batch_limits_.max_rows > 0 || micro_batch_limits_.max_tokens > 0;
+  std::vector<at::Tensor> buffers;
+  for (const at::Tensor& p : params_) {
+    const bool narrow = p.scalar_type() == at::kBFloat16 || p.scalar_type() == at::kHalf;
+    buffers.push_back(accumulates && narrow ? at::zeros_like(p, p.options().dtype(at::kFloat)) : at::Tensor());
+  }
+  return buffers;
+}
+
+void GrpoLearner::offload() {
+  if (sharded_ != nullptr) throw Error(ExitCode::kFailure, "learner: turn-taking needs a single learner (no ZeRO)");
+  if (optimizer_->offloaded()) return;
+  optimizer_->offload_state();
+  for (at::Tensor& p : params_) p.mutable_grad() = at::Tensor();
+  grad_buffers_.assign(grad_buffers_.size(), at::Tensor());
+}
+
+void GrpoLearner::reload() {
+  if (sharded_ != nullptr || !optimizer_->offloaded()) return;
+  optimizer_->reload_state();
+  grad_buffers_ = make_grad_buffers();
+}
+
+bool GrpoLearner::offloaded() const {
+  return sharded_ == nullptr && optimizer_->offloaded();
+}
+
+int64_t GrpoLearner::offloaded_bytes() const {
+  if (sharded_ != nullptr) return 0;
+  int64_t bytes = optimizer_->state_bytes();
+  const bool accumulates = micro_batch_limits_.max_rows > 0 || micro_batch_limits_.max_tokens > 0;
+  for (const at::Tensor& p : params_) {
+    const bool narrow = p.scalar_type() == at::kBFloat16 || p.scalar_type() == at::kHalf;
+    bytes += p.numel() * (accumulates && narrow ? 4 : static_cast<int64_t>(p.element_size()));
+  }
+  return bytes;
 }
 
 void GrpoLearner::zero_grad() {
@@ -388,6 +423,7 @@ GrpoLearner::Prepared GrpoLearner::prepare(const LearnerBatch& batch) {
 }
 
 Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
+  reload();  // the learner's turn on memory (a no-op unless offload() ran)
   loss_options_.beta = kl_.beta();
   Prepared prepared = prepare(batch);
 

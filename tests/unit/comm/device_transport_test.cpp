@@ -52,6 +52,7 @@ TEST_CASE("ranks on different GPUs exchange device memory over NCCL", "[transpor
 
 TEST_CASE("the same PCI bus id on another node is another GPU", "[transport]") {
   std::vector<NodeInfo> nodes;
+  nodes.reserve(4);
   for (int r = 0; r < 4; ++r) {
     nodes.push_back(
         NodeInfo{.node = r < 2 ? 0 : 1, .hostname = r < 2 ? "a" : "b", .cores = 8, .gpus = {"0000:17:00.0"}});

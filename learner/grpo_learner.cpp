@@ -258,10 +258,7 @@ GrpoLearner::GrpoLearner(const GrpoLearnerOptions& options, models::Transformer&
   // ZeRO stage 2 drops each gradient during the last backward once its bucket holds it (learner/sharded_adamw.h):
   // a buffer kept here would keep the whole gradient alive, so zero_grad() makes fresh ones then.
   const int zero_stage = peers_ != nullptr ? static_cast<int>(options.zero_stage) : 0;
-  for (const at::Tensor& p : params_) {
-    grad_buffers_.push_back(
-        float32_accumulation(p) && zero_stage != 2 ? at::zeros_like(p, p.options().dtype(at::kFloat)) : at::Tensor());
-  }
+  grad_buffers_ = make_grad_buffers();
   const auto bucket_bytes = static_cast<std::size_t>(options.bucket_mb * 1024 * 1024);
   if (zero_stage > 0) {
     sharded_ = std::make_unique<ShardedAdamW>(*peers_, params_, options.adamw, zero_stage,
@@ -290,6 +287,43 @@ void GrpoLearner::load_optimizer_state(const NamedTensors& state) {
 bool GrpoLearner::float32_accumulation(const at::Tensor& param) const {
   const bool accumulates = micro_batch_limits_.max_rows > 0 || micro_batch_limits_.max_tokens > 0;
   return accumulates && (param.scalar_type() == at::kBFloat16 || param.scalar_type() == at::kHalf);
+}
+
+std::vector<at::Tensor> GrpoLearner::make_grad_buffers() const {
+  const bool keeps_buffers = peers_ == nullptr || options_.zero_stage != 2;
+  std::vector<at::Tensor> buffers;
+  for (const at::Tensor& p : params_) {
+    buffers.push_back(keeps_buffers && float32_accumulation(p) ? at::zeros_like(p, p.options().dtype(at::kFloat))
+                                                                : at::Tensor());
+  }
+  return buffers;
+}
+
+void GrpoLearner::offload() {
+  if (sharded_ != nullptr) throw Error(ExitCode::kFailure, "learner: turn-taking needs a single learner (no ZeRO)");
+  if (optimizer_->offloaded()) return;
+  optimizer_->offload_state();
+  for (at::Tensor& p : params_) p.mutable_grad() = at::Tensor();
+  grad_buffers_.assign(grad_buffers_.size(), at::Tensor());
+}
+
+void GrpoLearner::reload() {
+  if (sharded_ != nullptr || !optimizer_->offloaded()) return;
+  optimizer_->reload_state();
+  grad_buffers_ = make_grad_buffers();
+}
+
+bool GrpoLearner::offloaded() const {
+  return sharded_ == nullptr && optimizer_->offloaded();
+}
+
+int64_t GrpoLearner::offloaded_bytes() const {
+  if (sharded_ != nullptr) return 0;
+  int64_t bytes = optimizer_->state_bytes();
+  for (const at::Tensor& p : params_) {
+    bytes += p.numel() * (float32_accumulation(p) ? 4 : static_cast<int64_t>(p.element_size()));
+  }
+  return bytes;
 }
 
 void GrpoLearner::zero_grad() {
@@ -411,6 +445,7 @@ GrpoLearner::Prepared GrpoLearner::prepare(const LearnerBatch& batch) {
 }
 
 Metrics GrpoLearner::step(const LearnerBatch& batch, int64_t step) {
+  reload();  // the learner's turn on memory (a no-op unless offload() ran)
   loss_options_.beta = kl_.beta();
   Prepared prepared = prepare(batch);
 

@@ -84,6 +84,17 @@ class GrpoLearner {
   int64_t optimizer_steps() const { return optimizer_steps_; }
   void set_optimizer_steps(int64_t steps) { optimizer_steps_ = steps; }
 
+  // Turn-taking on device memory in a colocated job (orchestrator/train/turn_taking.h). offload() moves the
+  // optimizer state to host memory (AdamW::offload_state) and releases every gradient (the policy's .grad() and
+  // the float32 accumulation buffers); reload() brings the state back and makes new, zeroed buffers. step()
+  // reloads first if needed. The gradients are zeroed before each update anyway, so the updates are bitwise
+  // those of a learner that never offloaded. REQUIRES: a single learner (no ZeRO sharding). Both are no-ops when
+  // already done. offloaded_bytes(): what offload() moves or released (state and gradient buffers).
+  void offload();
+  void reload();
+  bool offloaded() const;
+  int64_t offloaded_bytes() const;
+
  private:
   struct Prepared;
   Prepared prepare(const LearnerBatch& batch);
@@ -92,6 +103,8 @@ class GrpoLearner {
   void zero_grad();
   // Whether `param`'s gradient accumulates in float32 over the passes of an update (16-bit, several passes).
   bool float32_accumulation(const at::Tensor& param) const;
+  // The float32 gradient buffers kept across updates (see grad_buffers_), zeroed; none at ZeRO stage 2.
+  std::vector<at::Tensor> make_grad_buffers() const;
   // Clips and applies the (already summed, for stages 0 and 1) gradients at the scheduled learning rate.
   // Collective with several learners. Returns the global gradient norm before clipping.
   double update();

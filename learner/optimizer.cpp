@@ -1,6 +1,7 @@
 #include "learner/optimizer.h"
 
 #include <ATen/core/grad_mode.h>
+#include <ATen/ops/empty.h>
 #include <ATen/ops/scalar_tensor.h>
 #include <ATen/ops/zeros_like.h>
 
@@ -66,7 +67,55 @@ void adamw_update(const AdamWOptions& o, int64_t step, at::Tensor& param, const 
   }
 }
 
+namespace {
+
+// A copy of `t` in a new tensor on `device`; pinned host memory when it leaves a GPU for the host. Blocking, so
+// the source may be freed (and its blocks returned to the device) as soon as this returns.
+at::Tensor moved(const at::Tensor& t, at::Device device) {
+  if (!t.defined()) return t;
+  const bool pin = device.is_cpu() && t.is_cuda();
+  at::Tensor out = at::empty(t.sizes(), t.options().device(device).pinned_memory(pin));
+  out.copy_(t);
+  return out;
+}
+
+}  // namespace
+
+void AdamW::offload_state() {
+  if (offloaded_) return;
+  const at::NoGradGuard no_grad;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    master_[i] = moved(master_[i], at::kCPU);
+    exp_avg_[i] = moved(exp_avg_[i], at::kCPU);
+    exp_avg_sq_[i] = moved(exp_avg_sq_[i], at::kCPU);
+  }
+  offloaded_ = true;
+}
+
+void AdamW::reload_state() {
+  if (!offloaded_) return;
+  const at::NoGradGuard no_grad;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const at::Device device = params_[i].device();
+    master_[i] = moved(master_[i], device);
+    exp_avg_[i] = moved(exp_avg_[i], device);
+    exp_avg_sq_[i] = moved(exp_avg_sq_[i], device);
+  }
+  offloaded_ = false;
+}
+
+int64_t AdamW::state_bytes() const {
+  int64_t bytes = 0;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    for (const at::Tensor* t : {&master_[i], &exp_avg_[i], &exp_avg_sq_[i]}) {
+      if (t->defined()) bytes += static_cast<int64_t>(t->nbytes());
+    }
+  }
+  return bytes;
+}
+
 void AdamW::step() {
+  if (offloaded_) throw Error(ExitCode::kFailure, "AdamW: step() while the state is offloaded (reload_state first)");
   const at::NoGradGuard no_grad;
   ++step_;
   for (size_t i = 0; i < params_.size(); ++i) {

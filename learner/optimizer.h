@@ -80,6 +80,18 @@ class AdamW {
   // entry (a checkpoint of another model or optimizer); the optimizer is unchanged then.
   void load_state(const NamedTensors& state);
 
+  // Turn-taking on device memory (orchestrator/train/turn_taking.h): offload_state() moves the moments and
+  // masters into new host tensors (pinned when they come from a GPU, so the copies run at full bus speed) and
+  // drops the device ones; reload_state() moves them into new tensors on the parameters' device. Each call
+  // allocates anew, so on the CPU too the state really moves to separate tensors. The values are copied exactly,
+  // so the updates are bitwise those of an optimizer that never moved. state() and load_state() work in either
+  // place. REQUIRES: step() only while loaded. Both are no-ops when the state already is where they would put it.
+  void offload_state();
+  void reload_state();
+  bool offloaded() const { return offloaded_; }
+  // Bytes of the moments and masters.
+  int64_t state_bytes() const;
+
  private:
   const std::vector<at::Tensor> params_;
   std::vector<at::Tensor> master_;  // float32 copy of a 16-bit parameter; undefined for float32 ones
@@ -87,6 +99,7 @@ class AdamW {
   std::vector<at::Tensor> exp_avg_sq_;
   AdamWOptions options_;
   int64_t step_ = 0;
+  bool offloaded_ = false;
 };
 
 // Elements per slice of adamw_update (4M: a 16 MB float32 temporary).

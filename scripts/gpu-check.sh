@@ -105,14 +105,17 @@ cmake --build "$work/build" --parallel "$(nproc)" --target "${targets[@]}" > "$o
 echo "gpu-check: built in $((SECONDS - start_s)) s" | tee "$out/summary.txt"
 
 left() { echo $((budget_s - (SECONDS - start_s))); }
-# 1. The gpu tests (and the data-parallel CPU tests the hooks changed).
-timeout "$(( $(left) / 3 ))" ctest --test-dir "$work/build" -L gpu --output-on-failure > "$out/ctest-gpu.log" 2>&1 || true
+# 1. The gpu tests (and the data-parallel CPU tests the hooks changed), less the 0.5B turn-taking test, run in 3.
+timeout "$(( $(left) / 3 ))" ctest --test-dir "$work/build" -L gpu -E "turn-taking" --output-on-failure \
+  > "$out/ctest-gpu.log" 2>&1 || true
 grep -E "tests passed|tests failed|No tests" "$out/ctest-gpu.log" | tee -a "$out/summary.txt" || true
 # 2. The benchmark.
 timeout "$(( $(left) / 2 ))" "$work/build/bench/gpu/spct_bench_gpu" --shape qwen2.5-0.5b --device cuda \
   --out "$out/bench-gpu.json" > "$out/bench-gpu.log" 2>&1 || echo "gpu-check: benchmark failed or ran out of time" | tee -a "$out/summary.txt"
-# 3. One colocated GRPO step on the GPU at the 0.5B shape: the phase split from the run's metrics.
-timeout "$(( $(left) - 20 ))" "$work/build/orchestrator/spct" train --config "$root/configs/gpu_colocated_0.5b.yaml" \
-  run.dir="$work/runs" run.steps=2 --resume never > "$out/grpo-step.log" 2>&1 || echo "gpu-check: GRPO step failed" | tee -a "$out/summary.txt"
-find "$work/runs" -name 'metrics.jsonl' -exec cp {} "$out/grpo-step-metrics.jsonl" \; 2>/dev/null || true
+# 3. One colocated GRPO step on the GPU at the 0.5B shape with layout.take_turns on and off (a gpu test of its own):
+#    each phase's peak CUDA memory, and the phase split from the runs' metrics.
+timeout "$(( $(left) - 20 ))" bash "$root/tests/gpu/train/take_turns_on_gpu.sh" "$work/build/orchestrator/spct" "$out" \
+  > "$out/take-turns.log" 2>&1 && echo "gpu-check: colocated turn-taking test passed" | tee -a "$out/summary.txt" ||
+  { echo "gpu-check: colocated turn-taking test failed or ran out of time (take-turns.log)" | tee -a "$out/summary.txt"; }
+grep -E "peak" "$out/take-turns.log" | tee -a "$out/summary.txt" || true
 echo "gpu-check: done in $((SECONDS - start_s)) s" | tee -a "$out/summary.txt"

@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <string>
 
+#include "core/comm/comm_error.h"
 #include "core/comm/gpu_check.h"
 
 namespace spct::comm {
@@ -71,11 +74,17 @@ class HybridCommunicator::StagedWork : public Work {
   bool copied_back_ = false;
 };
 
-HybridCommunicator::HybridCommunicator(MpiCommunicator& host, std::unique_ptr<NcclCommunicator> device)
-    : host_(host), device_(std::move(device)) {}
+HybridCommunicator::HybridCommunicator(MpiCommunicator& host, std::unique_ptr<NcclCommunicator> device,
+                                       bool ipc_broadcast)
+    : host_(host), device_(std::move(device)), ipc_broadcast_(ipc_broadcast) {}
 
 HybridCommunicator::~HybridCommunicator() {
   if (staging_ != nullptr) cudaFreeHost(staging_);
+  // No collective here (the job may be ending on an error): each side lets go of its own. A receiver unmaps
+  // before the root frees whenever both get here in order; a root that frees first leaves a receiver's
+  // mapping to that receiver's own exit.
+  for (const auto& [root, mapping] : imported_) cudaIpcCloseMemHandle(mapping.data);
+  if (exported_ != nullptr) cudaFree(exported_);
 }
 
 void* HybridCommunicator::staging(size_t bytes) {
@@ -125,9 +134,71 @@ bool HybridCommunicator::starts_off_thread(const void* data) const {
   return device_ != nullptr && is_device_pointer(data);
 }
 
+namespace {
+
+// What the root of an IPC broadcast sends over MPI.
+struct IpcAnnouncement {
+  std::array<char, 64> handle;  // cudaIpcMemHandle_t's bytes
+  uint64_t generation;          // which exported buffer the handle names
+  uint64_t bytes;
+};
+static_assert(sizeof(cudaIpcMemHandle_t) == 64);
+
+// A device-to-device copy after the work queued on the legacy default stream (where LibTorch writes and reads
+// the buffers), waited for: the peer reads or overwrites the source as soon as the barrier after it passes.
+void copy_on_device(void* to, const void* from, size_t bytes) {
+  SPCT_GPU_CHECK(cudaMemcpyAsync(to, from, bytes, cudaMemcpyDeviceToDevice, cudaStreamLegacy));
+  SPCT_GPU_CHECK(cudaStreamSynchronize(cudaStreamLegacy));
+}
+
+}  // namespace
+
+void HybridCommunicator::broadcast_by_ipc(void* data, size_t bytes, int root) {
+  IpcAnnouncement announcement{};
+  void* retired = nullptr;  // the root's previous buffer, freed once every receiver has let go of it
+  if (rank() == root) {
+    if (bytes > exported_bytes_) {
+      retired = exported_;
+      exported_ = nullptr;
+      // Whole MiBs: the last bucket of a version is smaller than the others, the next version's first is not.
+      const size_t rounded = (bytes + (size_t{1} << 20) - 1) & ~((size_t{1} << 20) - 1);
+      SPCT_GPU_CHECK(cudaMalloc(&exported_, rounded));
+      exported_bytes_ = rounded;
+      cudaIpcMemHandle_t handle;
+      SPCT_GPU_CHECK(cudaIpcGetMemHandle(&handle, exported_));
+      std::memcpy(exported_handle_.data(), &handle, sizeof(handle));
+      ++exported_generation_;
+    }
+    copy_on_device(exported_, data, bytes);
+    announcement = {.handle = exported_handle_, .generation = exported_generation_, .bytes = bytes};
+  }
+  host_.broadcast(&announcement, sizeof(announcement), root);
+  if (rank() != root) {
+    if (announcement.bytes != bytes) {
+      throw CommError("CUDA IPC broadcast: rank " + std::to_string(root) + " sends " +
+                      std::to_string(announcement.bytes) + " bytes, rank " + std::to_string(rank()) + " expects " +
+                      std::to_string(bytes));
+    }
+    Mapping& mapping = imported_[root];
+    if (mapping.generation != announcement.generation) {
+      if (mapping.data != nullptr) SPCT_GPU_CHECK(cudaIpcCloseMemHandle(mapping.data));
+      mapping = {};
+      cudaIpcMemHandle_t handle;
+      std::memcpy(&handle, announcement.handle.data(), sizeof(handle));
+      SPCT_GPU_CHECK(cudaIpcOpenMemHandle(&mapping.data, handle, cudaIpcMemLazyEnablePeerAccess));
+      mapping.generation = announcement.generation;
+    }
+    copy_on_device(data, mapping.data, bytes);
+  }
+  host_.barrier();  // every receiver has copied (and unmapped a retired buffer): the root may reuse or free it
+  if (retired != nullptr) SPCT_GPU_CHECK(cudaFree(retired));
+  ++ipc_broadcasts_;
+}
+
 void HybridCommunicator::broadcast(void* data, size_t bytes, int root) {
   if (!is_device_pointer(data)) return host_.broadcast(data, bytes, root);
   if (device_ != nullptr) return device_->broadcast(data, bytes, root);
+  if (ipc_broadcast_ && size() > 1) return broadcast_by_ipc(data, bytes, root);
   void* host = staging(bytes);
   if (rank() == root) copy(host, data, bytes, cudaMemcpyDeviceToHost);
   host_.broadcast(host, bytes, root);

@@ -13,6 +13,7 @@
 #include "core/comm/startup_watchdog.h"
 #include "core/error.h"
 #ifdef SPCT_HAVE_NCCL
+#include "core/comm/device_transport.h"
 #include "core/comm/hybrid_communicator.h"
 #endif
 
@@ -181,10 +182,12 @@ std::unique_ptr<Communicator> World::with_device_path(MpiCommunicator& host, con
 #ifdef SPCT_HAVE_NCCL
   if (me.device >= 0) {
     // Every member computes the same answer from the same layout, so either all of them create the NCCL
-    // communicator (a collective) or none does.
+    // communicator (a collective) or none does, and all of them broadcast by CUDA IPC or none does.
+    const DeviceTransport transport = group_transport(*layout_, members);
     std::unique_ptr<NcclCommunicator> nccl;
-    if (host.size() > 1 && layout_->distinct_gpus(members)) nccl = std::make_unique<NcclCommunicator>(host, me.device);
-    return std::make_unique<HybridCommunicator>(host, std::move(nccl));
+    if (host.size() > 1 && transport == DeviceTransport::kNccl)
+      nccl = std::make_unique<NcclCommunicator>(host, me.device);
+    return std::make_unique<HybridCommunicator>(host, std::move(nccl), transport == DeviceTransport::kCudaIpc);
   }
 #else
   (void)members;

@@ -12,8 +12,10 @@
 // In a colocated job (one rank) each of these is that single rank.
 //
 // On a rank that drives a GPU (RankPlacement::device >= 0), learners() and weight_sync() also take device
-// memory (hybrid_communicator.h): over NCCL when every member of the group has a GPU of its own (the NCCL
-// communicator is created here, at startup), else staged through pinned host memory over MPI.
+// memory (hybrid_communicator.h), by the group's transport (device_transport.h): over NCCL when every member of
+// the group has a GPU of its own (the NCCL communicator is created here, at startup); broadcasts by CUDA IPC when
+// every member is on the same GPU (other collectives staged through pinned host memory); else staged through
+// pinned host memory over MPI.
 //
 // Thread safety: belongs to the thread that owns MPI.
 #pragma once

@@ -56,6 +56,13 @@ std::vector<CheckFailure> check_consistency(const Config& c) {
           {"model.lora.dropout", "model.activation_checkpointing"});
     }
   }
+  // Turn-taking is between the roles of one process; ranks of an MPI job each hold one role's memory.
+  if (c.layout.take_turns == TurnTaking::kOn && !c.layout.colocate) {
+    fail(
+        "layout.take_turns: on needs layout.colocate: true (the rollout engine and the learner take turns on "
+        "memory only within one process)",
+        {"layout.take_turns", "layout.colocate"});
+  }
   // A model.path model brings its own context (config.json): orchestrator/train/policy_setup.h checks that one.
   if (c.model.path.empty() && c.data.max_prompt_tokens + c.rollout.max_new_tokens > c.model.max_position) {
     fail("data.max_prompt_tokens + rollout.max_new_tokens (" + str(c.data.max_prompt_tokens) + " + " +

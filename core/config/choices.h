@@ -26,6 +26,10 @@ enum class ModelDType { kAuto, kFloat32, kBFloat16, kFloat16 };
 // model.device: kAuto is the rank's GPU when CUDA sees one, else the CPU (models/device.h).
 enum class Device { kAuto, kCpu, kCuda };
 
+// layout.take_turns: whether a colocated job's rollout engine and learner take turns on device memory
+// (orchestrator/train/turn_taking.h); kAuto is on when the colocated job runs on a CUDA device.
+enum class TurnTaking { kAuto, kOn, kOff };
+
 // tokenizer.kind.
 enum class TokenizerKind { kChar, kHf };
 
@@ -180,6 +184,12 @@ template <>
 struct ChoiceTable<Device> {
   static constexpr std::array<std::pair<Device, std::string_view>, 3> kNames = {
       {{Device::kAuto, "auto"}, {Device::kCpu, "cpu"}, {Device::kCuda, "cuda"}}};
+};
+
+template <>
+struct ChoiceTable<TurnTaking> {
+  static constexpr std::array<std::pair<TurnTaking, std::string_view>, 3> kNames = {
+      {{TurnTaking::kAuto, "auto"}, {TurnTaking::kOn, "on"}, {TurnTaking::kOff, "off"}}};
 };
 
 template <>

@@ -28,6 +28,7 @@ struct LayoutSection {
   int64_t reward_workers = 1;
   int64_t learners = 1;
   bool colocate = false;
+  TurnTaking take_turns = TurnTaking::kAuto;
 };
 
 struct TimeoutsSection {

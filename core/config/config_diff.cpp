@@ -12,8 +12,9 @@ namespace {
 constexpr std::array<std::string_view, 5> kBlockingSections = {"model", "tokenizer", "data", "layout", "grm"};
 constexpr std::array<std::string_view, 4> kBlockingKeys = {"run.seed", "run.job", "rollout.group_size",
                                                            "rollout.prompts_per_step"};
-// Keys of blocking sections that only say where the experiment runs: a run may move from CPU to GPU on resume.
-constexpr std::array<std::string_view, 1> kPlacementKeys = {"model.device"};
+// Keys of blocking sections that only say where the experiment runs or how it uses memory, not what it computes: a
+// run may move from CPU to GPU on resume, and turn-taking changes no value (orchestrator/train/turn_taking.h).
+constexpr std::array<std::string_view, 2> kPlacementKeys = {"model.device", "layout.take_turns"};
 
 }  // namespace
 

@@ -39,6 +39,13 @@ void add_layout_fields(SchemaBuilder& b) {
                 "Data-parallel learner ranks; gradients are averaged across them.", {.min = 1, .max = 65536});
   b.add_bool("colocate", f(&LayoutSection::colocate),
              "Run every role on one rank (one process, no MPI traffic); for tiny runs and debugging.");
+  b.add_choice("take_turns", f(&LayoutSection::take_turns),
+               "With colocate: the rollout engine and the learner take turns on device memory. While the policy "
+               "generates, the learner's AdamW moments and float32 master weights wait in pinned host memory and "
+               "its gradients are released; while it learns, the engine holds no KV cache; at each turn the "
+               "allocator's free blocks go back to the device. auto: on when the colocated job runs on a CUDA "
+               "device; on: also on the CPU (a copy to separate host tensors and back, for tests); off: "
+               "everything stays resident. The results are the same bit for bit either way.");
 }
 
 void add_timeouts_fields(SchemaBuilder& b) {

@@ -55,11 +55,12 @@ void register_train(CLI::App& app) {
     }
     const train::JobShapes shapes = train::job_shapes(c);
     const comm::RankLayout layout = comm::RankLayout::plan_single_node(c.layout, c.run.threads, cores, gpus);
+    const std::vector<train::MemoryEstimate> estimates = train::estimate_job_memory(c, layout, shapes);
     std::cout << "config hash " << config::short_config_hash(c) << "; the job needs " << config::required_world_size(c)
               << " MPI rank(s); layout on one node of " << cores << " cores and " << gpus.size()
               << " GPU(s) (model.device " << config::to_string(c.model.device) << "):\n"
               << layout.table() << "\nmemory per rank (estimate; docs/gpu.md):\n"
-              << train::memory_table(layout, train::estimate_job_memory(c, layout, shapes));
+              << train::memory_table(layout, estimates) << train::phase_table(c, layout, estimates);
   });
 }
 

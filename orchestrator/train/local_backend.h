@@ -1,5 +1,9 @@
 // Every role in this process (layout.colocate: true): the policy the learner trains is the very model the
-// rollout worker samples from, so weight sync is free and the policy version is the step count.
+// rollout worker samples from, so weight sync is free and the policy version is the step count. With
+// layout.take_turns the rollout engine and the learner take turns on device memory (turn_taking.h): generate()
+// sends the learner's optimizer state to the host and releases its gradients; the update brings them back.
+// On a GPU each step's metrics carry the generation's and the update's peak device memory
+// (perf/gpu_generate_peak_mib, perf/gpu_learn_peak_mib), with turn-taking or without.
 #pragma once
 
 #include <memory>
@@ -37,12 +41,20 @@ class LocalBackend final : public StepBackend {
   // Continues from a checkpoint of `step` steps: the policy, the learner's state and the policy version.
   void restore(const std::filesystem::path& checkpoint, uint64_t step);
 
+  // Whether the engine and the learner take turns on memory (layout.take_turns resolved for the policy's device).
+  bool takes_turns() const { return take_turns_; }
+  // The learner, whose state offloaded() reports where it is between the phases (tests).
+  const learner::GrpoLearner& learner() const { return learner_; }
+
  private:
   const int64_t group_size_;
   std::unique_ptr<models::Transformer> policy_;
   rollout::RolloutWorker rollout_;
   reward::RewardWorker reward_;
   learner::GrpoLearner learner_;
+  const bool take_turns_;
+  bool announced_turns_ = false;  // the first offload is logged with its size
+  int64_t generate_peak_ = 0;     // bytes, the last generate()'s peak on a GPU
   const std::filesystem::path tokenizer_source_;
   uint64_t policy_version_ = 0;
   std::optional<learner::LearnerBatch> started_;  // the batch start_learning() was given

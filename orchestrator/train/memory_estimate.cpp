@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <map>
 
+#include "orchestrator/train/turn_taking.h"
+
 namespace spct::train {
 namespace {
 
@@ -82,7 +84,7 @@ MemoryEstimate estimate_memory(const config::Config& config, const comm::RankPla
       kv = std::min(kv, kv_bytes(policy, 1, std::max(config.rollout.kv_budget_tokens, sequence)));
     }
     out.kv_cache = std::max(out.kv_cache, kv);
-    out.activations = std::max(out.activations, decode_logits_bytes(policy, generated));
+    out.decode_activations = std::max(out.decode_activations, decode_logits_bytes(policy, generated));
   }
   if (role == comm::Role::kLearner || colocated) {
     const int64_t params = parameter_count(policy);
@@ -118,7 +120,7 @@ MemoryEstimate estimate_memory(const config::Config& config, const comm::RankPla
     // float32 logits, their softmax and their gradient of one chunk exist at once in backward.
     const int64_t completion_tokens = tokens * config.rollout.max_new_tokens / std::max<int64_t>(sequence, 1);
     const int64_t logits = 3 * std::min(completion_tokens, config.model.logprob_chunk_tokens) * policy.vocab_size * 4;
-    out.activations = std::max(out.activations, layers + logits);
+    out.learner_activations = layers + logits;
   }
   if (role == comm::Role::kReward || colocated) {
     if (grm != nullptr) {
@@ -126,11 +128,17 @@ MemoryEstimate estimate_memory(const config::Config& config, const comm::RankPla
       const int64_t critiques = config.grm.samples * config.grm.max_responses_per_pass;
       const int64_t length = config.data.max_prompt_tokens + config.rollout.max_new_tokens + config.grm.max_new_tokens;
       out.kv_cache = std::max(out.kv_cache, kv_bytes(*grm, critiques, length));
-      out.activations = std::max(out.activations, decode_logits_bytes(*grm, critiques));
+      out.decode_activations = std::max(out.decode_activations, decode_logits_bytes(*grm, critiques));
     }
     if (meta_rm != nullptr) out.weights += parameter_count(*meta_rm) * dtype_bytes(meta_rm->dtype);
   }
+  out.activations = std::max(out.decode_activations, out.learner_activations);
   return out;
+}
+
+PhasePeaks phase_peaks(const MemoryEstimate& e, bool take_turns) {
+  return {.generating = e.weights + (take_turns ? 0 : e.optimizer_state) + e.kv_cache + e.decode_activations,
+          .learning = e.weights + e.optimizer_state + e.learner_activations};
 }
 
 std::vector<MemoryEstimate> estimate_job_memory(const config::Config& config, const comm::RankLayout& layout,
@@ -160,6 +168,27 @@ std::string memory_table(const comm::RankLayout& layout, const std::vector<Memor
   for (const auto& [gpu, bytes] : per_gpu) {
     out += fmt::format("GPU {} on node {}: {:.2f} GiB for the ranks it holds, plus about 0.5 GiB CUDA context each\n",
                        gpu.second, gpu.first, gib(bytes));
+  }
+  return out;
+}
+
+std::string phase_table(const config::Config& config, const comm::RankLayout& layout,
+                        const std::vector<MemoryEstimate>& estimates) {
+  std::string out;
+  for (const comm::RankPlacement& p : layout.ranks()) {
+    if (p.role != comm::Role::kColocated) continue;
+    const MemoryEstimate& e = estimates.at(static_cast<size_t>(p.rank));
+    const bool chosen = takes_turns(config.layout.take_turns, p.device >= 0);
+    out += fmt::format("phases of rank {} (layout.take_turns {}: {} on {}):\n", p.rank,
+                       config::to_string(config.layout.take_turns), chosen ? "turns taken" : "all resident",
+                       p.device < 0 ? "the cpu" : "gpu " + std::to_string(p.device));
+    out += fmt::format("{:<26}  {:>10}  {:>9}  {:>9}\n", "", "generating", "learning", "peak");
+    for (const bool turns : {true, false}) {
+      const PhasePeaks peaks = phase_peaks(e, turns);
+      out += fmt::format("{:<26}  {:>8.2f}Gi  {:>7.2f}Gi  {:>7.2f}Gi{}\n",
+                         turns ? "  with turn-taking" : "  without (all resident)", gib(peaks.generating),
+                         gib(peaks.learning), gib(peaks.peak()), turns == chosen ? "  <- this run" : "");
+    }
   }
   return out;
 }

@@ -41,9 +41,22 @@ struct MemoryEstimate {
   int64_t weights = 0;          // every model the rank holds
   int64_t optimizer_state = 0;  // gradients, AdamW moments and master weights (learners)
   int64_t kv_cache = 0;
-  int64_t activations = 0;  // one learner micro-batch (learners), decode logits (rollout, reward)
+  int64_t activations = 0;          // one learner micro-batch (learners), decode logits (rollout, reward): the larger
+  int64_t decode_activations = 0;   // the decode logits alone (rollout, reward)
+  int64_t learner_activations = 0;  // the learner micro-batch alone (learners)
   int64_t total() const { return weights + optimizer_state + kv_cache + activations; }
 };
+
+// A colocated rank's peak in each phase (orchestrator/train/turn_taking.h). Generating: the weights, the KV cache
+// and the decode logits, plus the optimizer state and gradients unless the learner took them off the device
+// (`take_turns`). Learning: the weights, the optimizer state and gradients and one micro-batch's activations (the
+// engine's KV cache is freed by then either way).
+struct PhasePeaks {
+  int64_t generating = 0;
+  int64_t learning = 0;
+  int64_t peak() const { return generating > learning ? generating : learning; }
+};
+PhasePeaks phase_peaks(const MemoryEstimate& estimate, bool take_turns);
 
 // What rank `placement` needs in a job of `config` with policy shape `policy`. `grm`: the GRM's shape when reward
 // workers run one (grm.model_path), else null; `meta_rm`: likewise for grm.meta_model_path.
@@ -65,5 +78,10 @@ std::vector<MemoryEstimate> estimate_job_memory(const config::Config& config, co
 // A table with one line per rank: rank, role, device, weights, optimizer state, KV cache, activations, total
 // (GiB), and a line naming the largest total per GPU when ranks share one.
 std::string memory_table(const comm::RankLayout& layout, const std::vector<MemoryEstimate>& estimates);
+
+// For a colocated layout: each phase's peak (GiB) with and without turn-taking, and which one layout.take_turns
+// picks on the rank's device; "" for other layouts.
+std::string phase_table(const config::Config& config, const comm::RankLayout& layout,
+                        const std::vector<MemoryEstimate>& estimates);
 
 }  // namespace spct::train

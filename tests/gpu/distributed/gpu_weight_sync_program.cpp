@@ -1,14 +1,18 @@
 // Two processes that share one GPU exchange weights (label gpu; skipped without a CUDA device): NCCL cannot put
-// two ranks on one device, so the weight-sync communicator stages device buffers through pinned host memory
-// over MPI (HybridCommunicator without an NCCL communicator), as spct does for colocated ranks. Rank 0 publishes
-// three versions of CUDA tensors in buckets smaller than the tensors; rank 1 receives each into CUDA tensors
-// and must hold them bit for bit.
+// two ranks on one device, so the weight-sync communicator either broadcasts by CUDA IPC (`ipc`: the buckets
+// never leave the GPU; what spct's World picks when every member shares the GPU, core/comm/device_transport.h) or
+// stages device buffers through pinned host memory over MPI (`staging`). Rank 0 publishes three versions of CUDA
+// tensors in buckets smaller than the tensors; rank 1 receives each into CUDA tensors and must hold them bit for
+// bit, and the IPC run must have taken the IPC path for every bucket.
+//
+// Usage: spct_gpu_weight_sync_program ipc|staging (under mpiexec -n 2).
 #include <ATen/ops/arange.h>
 #include <ATen/ops/equal.h>
 #include <ATen/ops/full.h>
 #include <mpi.h>
 
 #include <cstdio>
+#include <string>
 
 #include "core/comm/hybrid_communicator.h"
 #include "distributed/weight_sync.h"
@@ -47,12 +51,13 @@ int main(int argc, char** argv) {
     MPI_Finalize();
     return 77;
   }
+  const bool ipc = argc > 1 && std::string(argv[1]) == "ipc";
   int failures = 0;
   {
     test::MpiFixture f;
     comm::PhaseScope phase(f.state, "weight sync", 60);
     const at::Device device = models::device_for(spct::config::Device::kCuda);  // both ranks: the one GPU
-    comm::HybridCommunicator sync(f.world, nullptr);
+    comm::HybridCommunicator sync(f.world, nullptr, ipc);
     constexpr size_t kBucketBytes = 64 * 1024;  // smaller than "embed" (400 kB): tensors span buckets
     if (sync.rank() == 0) {
       distributed::WeightPublisher publisher(sync, kBucketBytes);
@@ -74,6 +79,14 @@ int main(int argc, char** argv) {
       }
     }
     sync.barrier();
+    // Every bucket of the three versions went by IPC (or none did, staging).
+    if (ipc ? sync.ipc_broadcasts() < 3 : sync.ipc_broadcasts() != 0) {
+      std::fprintf(stderr, "rank %d: FAILED: %lld CUDA IPC broadcasts in mode %s\n", sync.rank(),
+                   static_cast<long long>(sync.ipc_broadcasts()), ipc ? "ipc" : "staging");
+      ++failures;
+    }
+    if (ipc)
+      std::printf("rank %d: %lld buckets by CUDA IPC\n", sync.rank(), static_cast<long long>(sync.ipc_broadcasts()));
   }
   int failed_anywhere = 0;
   MPI_Allreduce(&failures, &failed_anywhere, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);

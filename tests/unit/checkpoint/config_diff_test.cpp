@@ -34,5 +34,8 @@ TEST_CASE("which keys block a resume") {
   CHECK_FALSE(change_blocks_resume("run.steps"));
   CHECK_FALSE(change_blocks_resume("timeouts.step_s"));
   CHECK_FALSE(change_blocks_resume("checkpoint.every"));
+  // Where the run computes and how it uses memory, not what: a run may move to a GPU or change turn-taking.
+  CHECK_FALSE(change_blocks_resume("model.device"));
+  CHECK_FALSE(change_blocks_resume("layout.take_turns"));
   CHECK_FALSE(change_blocks_resume("grpo.lr"));
 }

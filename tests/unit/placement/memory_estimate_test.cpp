@@ -162,6 +162,40 @@ TEST_CASE("a colocated rank holds every role", "[memory]") {
   CHECK_THAT(table, Catch::Matchers::Contains("colocated") && Catch::Matchers::Contains("GPU 0 on node 0"));
 }
 
+TEST_CASE("a colocated rank's phases: turn-taking takes the optimizer state out of the generating peak", "[memory]") {
+  config::Config c = job(1);
+  c.layout.colocate = true;
+  c.rollout.max_new_tokens = 1024;  // a KV cache that matters
+  const ModelConfig m = qwen_05b();
+  const comm::RankLayout gpu = comm::RankLayout::plan_single_node(c.layout, 0, 8, {"0"});
+  const train::MemoryEstimate e = train::estimate_memory(c, gpu.at(0), m, nullptr, nullptr);
+  REQUIRE(e.optimizer_state > 0);
+  REQUIRE(e.kv_cache > 0);
+  CHECK(e.activations == std::max(e.decode_activations, e.learner_activations));
+  const train::PhasePeaks with = train::phase_peaks(e, true);
+  const train::PhasePeaks without = train::phase_peaks(e, false);
+  CHECK(with.generating == e.weights + e.kv_cache + e.decode_activations);
+  CHECK(without.generating == with.generating + e.optimizer_state);
+  CHECK(with.learning == without.learning);  // the KV cache is gone while learning either way
+  CHECK(with.learning == e.weights + e.optimizer_state + e.learner_activations);
+  CHECK(with.peak() <= without.peak());
+  CHECK(without.peak() <= e.total());  // the phases never hold everything at once
+
+  // auto takes turns on a GPU, not on the CPU; the table marks the line this run gets.
+  const std::string on_gpu = train::phase_table(c, gpu, {e});
+  CHECK_THAT(on_gpu, Catch::Matchers::Contains("layout.take_turns auto: turns taken on gpu 0"));
+  CHECK(on_gpu.find("<- this run") < on_gpu.find("without"));
+  const comm::RankLayout cpu = comm::RankLayout::plan_single_node(c.layout, 0, 8, {});
+  const std::string on_cpu = train::phase_table(c, cpu, {e});
+  CHECK_THAT(on_cpu, Catch::Matchers::Contains("all resident on the cpu"));
+  CHECK(on_cpu.find("<- this run") > on_cpu.find("without"));
+  c.layout.take_turns = config::TurnTaking::kOn;
+  CHECK_THAT(train::phase_table(c, cpu, {e}), Catch::Matchers::Contains("turns taken on the cpu"));
+  // Not colocated: no phases to show.
+  const config::Config mpi = job(1);
+  CHECK(train::phase_table(mpi, comm::RankLayout::plan_single_node(mpi.layout, 0, 8, {"0"}), {}).empty());
+}
+
 TEST_CASE("learner activations follow grpo.micro_batch_tokens, and accumulated bf16 gradients are float32",
           "[memory]") {
   config::Config c = job(2);

@@ -1,17 +1,9 @@
 #include "orchestrator/train/batch_collector.h"
 
-#include <chrono>
-
 #include "learner/advantages.h"
 
 namespace spct::train {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // Dynamic sampling gives up after this many extra generation rounds in one step; the step then trains on the
 // informative groups it has (rounded down to whole learner shards).
@@ -36,21 +28,8 @@ CollectedBatch collect_batch(uint64_t step, const config::Config& config, StepBa
     }
     SampledGroups sampled;
     if (keep_here) {
-      monitor.set_phase("generate");
-      Clock::time_point start = Clock::now();
-      sampled.groups = backend.generate(prompts);
-      times.generate += seconds_since(start);
-
-      std::vector<protocol::RewardRequest> requests;
-      for (std::size_t i = 0; i < sampled.groups.size(); ++i) {
-        requests.push_back(protocol::reward_request_for(sampled.groups[i], texts[i], prompts.items[i].answer));
-        sampled.summaries.push_back(protocol::summary_of(sampled.groups[i]));
-      }
-      monitor.set_phase("reward");
-      start = Clock::now();
-      sampled.results = backend.score(requests);
-      sampled.holders.assign(sampled.groups.size(), 0);
-      times.reward += seconds_since(start);
+      sampled = backend.sample_here(prompts, texts, times,
+                                    [&](std::string_view phase) { monitor.set_phase(phase); });
     } else {
       monitor.set_phase("generate and reward");
       sampled = backend.sample_direct(prompts, texts, times);

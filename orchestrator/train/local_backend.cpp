@@ -59,21 +59,7 @@ std::vector<protocol::RewardResult> LocalBackend::score(const std::vector<protoc
 
 SampledGroups LocalBackend::sample_direct(const protocol::PromptBatch& batch, const std::vector<std::string>& texts,
                                           PhaseTimes& times) {
-  // One process: the groups are here whichever route, so this is generate() then score().
-  auto start = std::chrono::steady_clock::now();
-  SampledGroups sampled;
-  sampled.groups = generate(batch);
-  times.generate += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  start = std::chrono::steady_clock::now();
-  std::vector<protocol::RewardRequest> requests;
-  for (std::size_t i = 0; i < sampled.groups.size(); ++i) {
-    requests.push_back(protocol::reward_request_for(sampled.groups[i], texts[i], batch.items[i].answer));
-    sampled.summaries.push_back(protocol::summary_of(sampled.groups[i]));
-  }
-  sampled.results = score(requests);
-  sampled.holders.assign(sampled.groups.size(), 0);
-  times.reward += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return sampled;
+  return sample_here(batch, texts, times);  // one process: the groups are here whichever route
 }
 
 void LocalBackend::start_learning(const protocol::PromptBatch& batch,

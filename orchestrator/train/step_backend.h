@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/metrics.h"
@@ -51,6 +53,12 @@ class StepBackend {
   // read it). Returns the groups in item order; adds its time to times.generate and times.reward.
   virtual SampledGroups sample_direct(const protocol::PromptBatch& batch, const std::vector<std::string>& texts,
                                       PhaseTimes& times) = 0;
+
+  // generate() then score() with every payload coming here (holders all 0): the route of a step whose groups
+  // rank 0 keeps (rollout logs, a colocated run). Calls enter_phase("generate") and ("reward") as each begins,
+  // when given; adds their times to times.generate and times.reward.
+  SampledGroups sample_here(const protocol::PromptBatch& batch, const std::vector<std::string>& texts, PhaseTimes& times,
+                            const std::function<void(std::string_view phase)>& enter_phase = nullptr);
 
   // Brings every group that a rollout worker keeps (holders[i] != 0) here: groups[i] becomes the whole group and
   // holders[i] 0, for a checkpoint to save it (pending_batch.h).

@@ -24,6 +24,9 @@ done
 # The requeued job waits at least the cluster's credential lifetime (10 s) before it may start again: hold it
 # there, so that the shortened run below is what the second start reads.
 scontrol hold "$id" || fail "scontrol hold $id failed"
+# The shell prints its requeue line before it calls scontrol requeue, so the hold may land while the first start
+# is still ending (RUNNING, COMPLETING); the held job then goes back to PENDING, and stays there until released.
+while [[ "$(job_state "$id")" =~ ^(RUNNING|COMPLETING|REQUEUED|CONFIGURING)$ ]]; do sleep 0.2; done
 [[ "$(job_state "$id")" == PENDING ]] || fail "job $id is $(job_state "$id") after the hold, want PENDING"
 grep -q "spct job $id (start 2)" "$log" && fail "job $id started again before the test could hold it"
 stopped_at=$(compgen -G "$run/checkpoints/step-*" | sed 's/.*step-0*//' | sort -n | tail -1)

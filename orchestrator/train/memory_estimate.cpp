@@ -28,6 +28,13 @@ int64_t decode_logits_bytes(const models::ModelConfig& m, int64_t sequences) {
   return sequences * m.vocab_size * 4;
 }
 
+// The elements of the model's largest single weight: the embedding (or head) in every family spct loads.
+int64_t largest_parameter(const models::ModelConfig& m) {
+  const int64_t h = m.hidden_size;
+  return std::max({m.vocab_size * h, m.num_heads * m.head_dim * h, m.intermediate_size * h,
+                   m.moe_intermediate_size * h});
+}
+
 double gib(int64_t bytes) {
   return static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0);
 }
@@ -92,15 +99,24 @@ MemoryEstimate estimate_memory(const config::Config& config, const comm::RankPla
     const bool mixed = policy.dtype != models::DType::kFloat32;
     const int64_t learners = colocated ? 1 : config.layout.learners;
     // AdamW: two float32 moments, plus a float32 master for 16-bit weights; with ZeRO (learner/sharded_adamw.h)
-    // those of this learner's 1/learners share only. Stage 2 drops each gradient during the last backward pass
-    // once its bucket holds it, but the passes before it accumulate full gradients: both stages count them.
-    const int64_t state_per_parameter = int64_t{4} * (mixed ? 3 : 2);
+    // those of this learner's 1/learners share only, beside its float32 piece of the averaged gradient.
     const bool sharded = config.distributed.zero_stage > 0 && learners > 1;
-    const int64_t state = (sharded ? ceil_div(params, learners) : params) * state_per_parameter;
+    const int64_t state_per_parameter = int64_t{4} * ((mixed ? 3 : 2) + (sharded ? 1 : 0));
+    const int64_t shard = sharded ? ceil_div(params, learners) : params;
     // Gradients in the parameter dtype, or float32 buffers when 16-bit gradients accumulate over several passes
     // (learner/grpo_learner.h).
     const bool accumulates = config.grpo.micro_batch_size > 0 || config.grpo.micro_batch_tokens > 0;
-    out.optimizer_state = params * (mixed && accumulates ? 4 : dtype_bytes(policy.dtype)) + state;
+    int64_t gradients = params * (mixed && accumulates ? 4 : dtype_bytes(policy.dtype));
+    // Stage 2 drops each gradient during the last backward pass once its float32 bucket holds it. When that is
+    // the update's only pass, the full gradient never exists: what lives at most is the largest parameter's
+    // gradient and its own bucket (a parameter bigger than distributed.bucket_mb fills one alone), the buckets
+    // filling or on the wire (sharded_adamw.h's kInFlight, 2, plus one). With several passes the passes before
+    // the last accumulate full gradients.
+    if (sharded && config.distributed.zero_stage == 2 && !accumulates) {
+      const auto bucket = static_cast<int64_t>(config.distributed.bucket_mb * 1024 * 1024);
+      gradients = std::min(gradients, largest_parameter(policy) * (dtype_bytes(policy.dtype) + 4) + 3 * bucket);
+    }
+    out.optimizer_state = gradients + shard * state_per_parameter;
     const int64_t rows = config.grpo.micro_batch_size > 0 ? config.grpo.micro_batch_size
                                                           : ceil_div(completions, learners * config.grpo.minibatches);
     int64_t tokens = rows * sequence;

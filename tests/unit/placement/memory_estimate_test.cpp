@@ -102,22 +102,25 @@ TEST_CASE("ZeRO sharding divides the optimizer state among learners", "[memory]"
   const int64_t params = train::parameter_count(m);
   for (int64_t learners : {2, 4}) {
     config::Config c = job(learners);
+    c.grpo.micro_batch_tokens = 512;  // several passes: the passes before the last hold full gradients
     const comm::RankLayout layout = comm::RankLayout::plan_single_node(c.layout, 0, 8, {"0"});
     const int learner_rank = 4;  // orchestrator, 2 rollout workers, 1 reward worker, then the learners
     const train::MemoryEstimate plain = train::estimate_memory(c, layout.at(learner_rank), m, nullptr, nullptr);
+    const int64_t shard = (params + learners - 1) / learners;
     for (int64_t stage : {1, 2}) {
       INFO(learners << " learners, stage " << stage);
       c.distributed.zero_stage = stage;
       const train::MemoryEstimate sharded = train::estimate_memory(c, layout.at(learner_rank), m, nullptr, nullptr);
-      // bf16 gradients in full; float32 master and two moments of a 1/learners slice.
-      CHECK(sharded.optimizer_state == params * 2 + (params + learners - 1) / learners * 4 * 3);
+      // float32 accumulation buffers in full; float32 master, two moments and averaged gradient of a 1/learners
+      // slice.
+      CHECK(sharded.optimizer_state == params * 4 + shard * 4 * 4);
       CHECK(sharded.optimizer_state < plain.optimizer_state);
       CHECK(sharded.weights == plain.weights);
       // float32: no masters, the parameters are their own.
       ModelConfig fp32 = m;
       fp32.dtype = DType::kFloat32;
       CHECK(train::estimate_memory(c, layout.at(learner_rank), fp32, nullptr, nullptr).optimizer_state ==
-            params * 4 + (params + learners - 1) / learners * 4 * 2);
+            params * 4 + shard * 4 * 3);
     }
   }
   // One learner has nobody to share with.
@@ -126,6 +129,36 @@ TEST_CASE("ZeRO sharding divides the optimizer state among learners", "[memory]"
   const comm::RankLayout layout = comm::RankLayout::plan_single_node(single.layout, 0, 8, {"0"});
   CHECK(train::estimate_memory(single, layout.at(4), m, nullptr, nullptr).optimizer_state ==
         params * 2 + params * 4 * 3);
+}
+
+TEST_CASE("ZeRO stage 2 with one pass per update counts the largest gradient and the buckets, not all of them",
+          "[memory]") {
+  config::Config c = job(4);
+  const comm::RankLayout layout = comm::RankLayout::plan_single_node(c.layout, 0, 8, {"0"});
+  const auto gradients = [&](const ModelConfig& m, int64_t stage) {
+    c.distributed.zero_stage = stage;
+    // Less the sharded state: float32 moments, averaged gradient and, for a 16-bit model, master.
+    const int64_t shard = (train::parameter_count(m) + 3) / 4;
+    const int64_t state = shard * 4 * (m.dtype == DType::kFloat32 ? 3 : 4);
+    return train::estimate_memory(c, layout.at(4), m, nullptr, nullptr).optimizer_state - state;
+  };
+  // Deep enough that the embedding is a small part of the model: the embedding's bf16 gradient and its float32
+  // bucket, and three 25 MB buckets.
+  ModelConfig deep = qwen_05b();
+  deep.num_layers = 240;
+  const int64_t embedding = deep.vocab_size * deep.hidden_size;
+  CHECK(gradients(deep, 1) == train::parameter_count(deep) * 2);
+  CHECK(gradients(deep, 2) == embedding * (2 + 4) + 3 * 25 * 1024 * 1024);
+  // Qwen2.5-0.5B's tied embedding is over a quarter of its parameters: its gradient and float32 bucket are
+  // almost all the bf16 gradients weigh.
+  const ModelConfig small = qwen_05b();
+  CHECK(gradients(small, 2) == small.vocab_size * small.hidden_size * (2 + 4) + 3 * 25 * 1024 * 1024);
+  CHECK(gradients(small, 2) > train::parameter_count(small) * 2 * 0.9);
+  // A float32 model whose embedding is most of it: never more than the full gradients.
+  ModelConfig wide = qwen_05b();
+  wide.dtype = DType::kFloat32;
+  wide.num_layers = 2;
+  CHECK(gradients(wide, 2) == train::parameter_count(wide) * 4);
 }
 
 TEST_CASE("the rollout KV cache follows rollout.max_sequences and rollout.kv_budget_tokens", "[memory]") {

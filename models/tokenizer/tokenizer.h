@@ -31,7 +31,9 @@ class Tokenizer {
 
   // The text of `ids`, concatenated. With `skip_special` special tokens (pad, eos, <|im_end|> ...) are left
   // out. The result is valid UTF-8: bytes that do not form a character (ids that cut a multi-byte character)
-  // become U+FFFD, as Hugging Face tokenizers do. Throws spct::InputError for an id outside [0, vocab_size()).
+  // become U+FFFD, as Hugging Face tokenizers do. An id at or past vocab_size() decodes to nothing, as in Hugging
+  // Face's decode: a model's embedding is often padded past its tokenizer's vocabulary (Qwen2.5: 151936 rows,
+  // 151665 tokens), and a sampler may draw those rows. Throws spct::InputError for a negative id.
   virtual std::string decode(std::span<const int32_t> ids, bool skip_special = false) const = 0;
 
   // The number of ids, including special and added tokens: every id is in [0, vocab_size()).

@@ -59,7 +59,9 @@ void print_json(const GenerateArgs& args, const tokenizer::Tokenizer& tokenizer,
   std::vector<int32_t> ids;
   for (const int64_t id : completion.tokens) {
     ids.push_back(static_cast<int32_t>(id));
-    tokens.push_back(tokenizer.id_to_token(ids.back()));
+    // null for an id of the model's padded embedding that no token has (Hugging Face's id_to_token: None)
+    tokens.push_back(ids.back() < tokenizer.vocab_size() ? nlohmann::json(tokenizer.id_to_token(ids.back()))
+                                                         : nlohmann::json(nullptr));
     const int32_t one[] = {ids.back()};
     pieces.push_back(tokenizer.decode(one));
   }

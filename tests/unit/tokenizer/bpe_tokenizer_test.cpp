@@ -198,14 +198,17 @@ TEST_CASE("eos, pad and bos come from tokenizer_config.json, else from well-know
   CHECK_FALSE(known->bos_id().has_value());
 }
 
-TEST_CASE("decode repairs bytes that do not form characters, and rejects unknown ids", "[tokenizer][bpe]") {
+TEST_CASE("decode repairs bytes that do not form characters, skips ids past the vocabulary, rejects negative ones",
+          "[tokenizer][bpe]") {
   TempDir dir;
   const auto tokenizer = BpeTokenizer::load(dir.write("t.json", tiny_tokenizer(kHelloMerges).dump()));
   const auto ids = tokenizer->encode("\xc3\xa9");  // é: two single-byte tokens
   REQUIRE(ids.size() == 2);
   CHECK(tokenizer->decode(ids) == "\xc3\xa9");
   CHECK(tokenizer->decode(std::vector<int32_t>{ids[0]}) == "\xef\xbf\xbd");  // U+FFFD
-  CHECK_THROWS_WITH(tokenizer->decode(std::vector<int32_t>{5000}), Contains("5000"));
+  // A padded embedding's rows have no token: left out, as Hugging Face's decode does.
+  CHECK(tokenizer->decode(std::vector<int32_t>{ids[0], 5000, ids[1]}) == "\xc3\xa9");
+  CHECK_THROWS_WITH(tokenizer->decode(std::vector<int32_t>{-3}), Contains("negative id -3"));
   CHECK_THROWS_WITH(tokenizer->encode("ok\xff"), Contains("not valid UTF-8 at byte offset 2"));
 }
 

@@ -5,17 +5,12 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/unit/comm/layout_section.h"
+
 using namespace spct::comm;
+using spct::comm::testing::layout_of;
 
 namespace {
-
-spct::config::LayoutSection layout_of(int64_t rollout, int64_t reward, int64_t learners) {
-  spct::config::LayoutSection layout;
-  layout.rollout_workers = rollout;
-  layout.reward_workers = reward;
-  layout.learners = learners;
-  return layout;
-}
 
 // Every rank of one node sees the same GPUs, named by PCI bus id.
 RankLayout one_node(const spct::config::LayoutSection& section, const std::vector<std::string>& bus_ids) {

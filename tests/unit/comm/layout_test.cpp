@@ -5,21 +5,11 @@
 #include <cstdlib>
 
 #include "core/error.h"
+#include "tests/unit/comm/layout_section.h"
 
 using namespace spct::comm;
+using spct::comm::testing::layout_of;
 using Catch::Matchers::Contains;
-
-namespace {
-
-spct::config::LayoutSection layout_of(int64_t rollout, int64_t reward, int64_t learners) {
-  spct::config::LayoutSection layout;
-  layout.rollout_workers = rollout;
-  layout.reward_workers = reward;
-  layout.learners = learners;
-  return layout;
-}
-
-}  // namespace
 
 TEST_CASE("ranks are assigned orchestrator, rollout, reward, learners", "[layout]") {
   const RankLayout layout = RankLayout::plan_single_node(layout_of(2, 1, 3), 0, 14, {});

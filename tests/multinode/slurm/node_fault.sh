@@ -25,10 +25,17 @@ submit_job() { submit "${base[@]}" "${settings[@]}" run.name=f --nodes 2 --time=
 id=$(submit_job)
 require_job_id "$id"
 log=$work/f/slurm-$id.out
-while (($(metric_lines f) < 3)) && job_active "$id"; do sleep 0.01; done
-host_name=$(rank_hosts "$log" | awk '$1 == 4 {print $2}')
+# The rank layout reaches the job's log through srun's output forwarding, which may lag behind the steps that
+# rank 0 writes to metrics.jsonl directly: wait for both.
+rank4_host() { rank_hosts "$log" | awk '$1 == 4 {print $2}'; }
+while { (($(metric_lines f) < 3)) || [[ -z "$(rank4_host)" ]]; } && job_active "$id"; do sleep 0.01; done
+host_name=$(rank4_host)
 lost_host=${host_name##*-h}
-[[ "$lost_host" =~ ^[0-9]+$ ]] || { fail "no host for rank 4 in the log's rank layout"; finish; }
+[[ "$lost_host" =~ ^[0-9]+$ ]] || {
+  fail "no host for rank 4 in the log's rank layout (job $id $(job_state "$id"), $(metric_lines f) metric lines)"
+  tail -40 "$log"
+  finish
+}
 # Rank 4 is the last rank, so in blocks it is on the job's second node, never the first: host 1 (slurmctld's) is
 # the first node whenever the job has it.
 ((lost_host != 1)) || { fail "rank 4 ran on host 1, where slurmctld runs: not in blocks"; finish; }

@@ -294,7 +294,7 @@ std::vector<at::Tensor> GrpoLearner::make_grad_buffers() const {
   std::vector<at::Tensor> buffers;
   for (const at::Tensor& p : params_) {
     buffers.push_back(keeps_buffers && float32_accumulation(p) ? at::zeros_like(p, p.options().dtype(at::kFloat))
-                                                                : at::Tensor());
+                                                               : at::Tensor());
   }
   return buffers;
 }

@@ -28,8 +28,7 @@ CollectedBatch collect_batch(uint64_t step, const config::Config& config, StepBa
     }
     SampledGroups sampled;
     if (keep_here) {
-      sampled = backend.sample_here(prompts, texts, times,
-                                    [&](std::string_view phase) { monitor.set_phase(phase); });
+      sampled = backend.sample_here(prompts, texts, times, [&](std::string_view phase) { monitor.set_phase(phase); });
     } else {
       monitor.set_phase("generate and reward");
       sampled = backend.sample_direct(prompts, texts, times);

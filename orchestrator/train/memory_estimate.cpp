@@ -31,8 +31,8 @@ int64_t decode_logits_bytes(const models::ModelConfig& m, int64_t sequences) {
 // The elements of the model's largest single weight: the embedding (or head) in every family spct loads.
 int64_t largest_parameter(const models::ModelConfig& m) {
   const int64_t h = m.hidden_size;
-  return std::max({m.vocab_size * h, m.num_heads * m.head_dim * h, m.intermediate_size * h,
-                   m.moe_intermediate_size * h});
+  return std::max(
+      {m.vocab_size * h, m.num_heads * m.head_dim * h, m.intermediate_size * h, m.moe_intermediate_size * h});
 }
 
 double gib(int64_t bytes) {

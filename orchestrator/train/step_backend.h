@@ -57,7 +57,8 @@ class StepBackend {
   // generate() then score() with every payload coming here (holders all 0): the route of a step whose groups
   // rank 0 keeps (rollout logs, a colocated run). Calls enter_phase("generate") and ("reward") as each begins,
   // when given; adds their times to times.generate and times.reward.
-  SampledGroups sample_here(const protocol::PromptBatch& batch, const std::vector<std::string>& texts, PhaseTimes& times,
+  SampledGroups sample_here(const protocol::PromptBatch& batch, const std::vector<std::string>& texts,
+                            PhaseTimes& times,
                             const std::function<void(std::string_view phase)>& enter_phase = nullptr);
 
   // Brings every group that a rollout worker keeps (holders[i] != 0) here: groups[i] becomes the whole group and

@@ -8,8 +8,8 @@
 #include "tests/unit/comm/layout_section.h"
 
 using namespace spct::comm;
-using spct::comm::testing::layout_of;
 using Catch::Matchers::Contains;
+using spct::comm::testing::layout_of;
 
 TEST_CASE("ranks are assigned orchestrator, rollout, reward, learners", "[layout]") {
   const RankLayout layout = RankLayout::plan_single_node(layout_of(2, 1, 3), 0, 14, {});

@@ -144,15 +144,16 @@ TEST_CASE("ZeRO stage 2 with one pass per update counts the largest gradient and
   };
   // Deep enough that the embedding is a small part of the model: the embedding's bf16 gradient and its float32
   // bucket, and three 25 MB buckets.
+  const int64_t buckets = 3 * int64_t{25} * 1024 * 1024;  // distributed.bucket_mb's default
   ModelConfig deep = qwen_05b();
   deep.num_layers = 240;
   const int64_t embedding = deep.vocab_size * deep.hidden_size;
   CHECK(gradients(deep, 1) == train::parameter_count(deep) * 2);
-  CHECK(gradients(deep, 2) == embedding * (2 + 4) + 3 * 25 * 1024 * 1024);
+  CHECK(gradients(deep, 2) == embedding * (2 + 4) + buckets);
   // Qwen2.5-0.5B's tied embedding is over a quarter of its parameters: its gradient and float32 bucket are
   // almost all the bf16 gradients weigh.
   const ModelConfig small = qwen_05b();
-  CHECK(gradients(small, 2) == small.vocab_size * small.hidden_size * (2 + 4) + 3 * 25 * 1024 * 1024);
+  CHECK(gradients(small, 2) == small.vocab_size * small.hidden_size * (2 + 4) + buckets);
   CHECK(gradients(small, 2) > train::parameter_count(small) * 2 * 0.9);
   // A float32 model whose embedding is most of it: never more than the full gradients.
   ModelConfig wide = qwen_05b();

@@ -12,7 +12,7 @@
 #                                         build against the machine's own PyTorch, run the checks
 #
 # Environment: OUT (results folder; default .gpu-check/out), SPCT_TORCH_PYTHON (python with torch; default
-# python3), SPCT_GPU_CHECK_BUDGET_S (default 480).
+# python3 on the GPU machine, .venv/bin/python for --verify-here), SPCT_GPU_CHECK_BUDGET_S (default 480).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$root/.gpu-check
@@ -61,8 +61,10 @@ prefix_args() {
     "-DProtobuf_PROTOC_EXECUTABLE=$prefix/usr/bin/protoc"
 }
 
+# The torch package directory, for --verify-here: here torch is the project's .venv (README), not the system's.
 torch_root() {
-  "${SPCT_TORCH_PYTHON:-python3}" -c 'import importlib.util,os;print(os.path.dirname(importlib.util.find_spec("torch").origin))'
+  local python=${SPCT_TORCH_PYTHON:-$root/.venv/bin/python}
+  "$python" -c 'import importlib.util,os;print(os.path.dirname(importlib.util.find_spec("torch").origin))'
 }
 
 case "${1:-}" in

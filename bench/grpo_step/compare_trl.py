@@ -15,7 +15,7 @@ Reported: seconds per step, samples (completions) per second, and the peak resid
 
 Usage: bench/grpo_step/compare_trl.py [--build build] [--shape tiny|qwen0.5b] [--prompts 8] [--group 8]
          [--prompt-tokens 64] [--new-tokens 64] [--steps 4] [--threads 2] [--layouts colocated 4-rank]
-         [--share-prompts on|off|both] [--model-dir DIR]
+         [--share-prompts on|off|both] [--model-dir DIR] [--dtype float32|bfloat16]
   --model-dir: keep the random model there (made once, reused by later runs of the same shape).
 """
 import argparse
@@ -101,7 +101,7 @@ def run_spct(args, model_dir, work, layout, share):
     layout_args = (["layout.colocate=true"] if layout == "colocated" else
                    ["layout.rollout_workers=1", "layout.reward_workers=1", "layout.learners=1"])
     cmd = [str(binary), "train", f"run.dir={work}", f"run.name={name}", f"run.steps={args.steps}",
-           "sft.warmup_steps=0", f"model.path={model_dir}", "model.dtype=float32", "tokenizer.kind=hf",
+           "sft.warmup_steps=0", f"model.path={model_dir}", f"model.dtype={args.dtype}", "tokenizer.kind=hf",
            "data.task=", f"data.path={model_dir / 'prompts.jsonl'}", "data.max_prompt_tokens=1024",
            "data.shuffle=false", f"rollout.group_size={args.group}", f"rollout.prompts_per_step={args.prompts}",
            f"rollout.max_new_tokens={args.new_tokens}", "rollout.temperature=1",
@@ -169,7 +169,7 @@ def trl_child(args, model_dir, out):
     config = trl.GRPOConfig(
         output_dir=str(out.parent / "trl-out"), per_device_train_batch_size=args.prompts * args.group,
         num_generations=args.group, max_completion_length=args.new_tokens, max_steps=args.steps,
-        learning_rate=1e-6, beta=0.04, temperature=1.0, use_cpu=True, bf16=False, report_to="none",
+        learning_rate=1e-6, beta=0.04, temperature=1.0, use_cpu=True, bf16=args.dtype == "bfloat16", report_to="none",
         save_strategy="no", logging_steps=1, seed=1, dataloader_num_workers=0, shuffle_dataset=False)
     trainer = trl.GRPOTrainer(
         model=str(model_dir), processing_class=tokenizer, args=config, callbacks=[StepTimer()],
@@ -208,6 +208,9 @@ def main():
     ap.add_argument("--layouts", nargs="+", default=["colocated", "4-rank"], choices=["colocated", "4-rank"])
     ap.add_argument("--share-prompts", default="on", choices=["on", "off", "both"])
     ap.add_argument("--model-dir", help="where the random model is kept (made when missing)")
+    ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"],
+                    help="bfloat16: spct's model.dtype (bf16 weights and compute, float32 masters and moments) and "
+                         "TRL's bf16=True (its mixed precision: float32 weights, bf16 autocast)")
     ap.add_argument("--trl-child", nargs=2, help=argparse.SUPPRESS)
     args, _ = ap.parse_known_args()
     if args.steps < 2:
@@ -229,7 +232,7 @@ def main():
     print(f"load average after: {open('/proc/loadavg').read().split()[:3]}")
     samples = args.prompts * args.group
     print(f"\nGRPO step, shape {args.shape}, {args.prompts} prompts x {args.group} samples, prompt ~{args.prompt_tokens}"
-          f" tokens, {args.new_tokens} new tokens, {args.threads} threads, fp32, beta 0.04, mean of steps 2-{args.steps}")
+          f" tokens, {args.new_tokens} new tokens, {args.threads} threads, {args.dtype}, beta 0.04, mean of steps 2-{args.steps}")
     print("| side | s/step | samples/s | vs TRL | peak RSS per process (MB) | generate / reward / learn / sync s |")
     print("|---|---|---|---|---|---|")
     trl_rate = samples / rows[0]["step_s"]

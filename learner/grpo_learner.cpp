@@ -258,6 +258,7 @@ GrpoLearner::GrpoLearner(const GrpoLearnerOptions& options, models::Transformer&
   // ZeRO stage 2 drops each gradient during the last backward once its bucket holds it (learner/sharded_adamw.h):
   // a buffer kept here would keep the whole gradient alive, so zero_grad() makes fresh ones then.
   const int zero_stage = peers_ != nullptr ? static_cast<int>(options.zero_stage) : 0;
+  sharded_drops_grads_ = zero_stage == 2;
   grad_buffers_ = make_grad_buffers();
   const auto bucket_bytes = static_cast<std::size_t>(options.bucket_mb * 1024 * 1024);
   if (zero_stage > 0) {
@@ -289,13 +290,13 @@ bool GrpoLearner::float32_accumulation(const at::Tensor& param) const {
   return accumulates && (param.scalar_type() == at::kBFloat16 || param.scalar_type() == at::kHalf);
 }
 
+at::Tensor GrpoLearner::fresh_grad(const at::Tensor& param) const {
+  return float32_accumulation(param) ? at::zeros_like(param, param.options().dtype(at::kFloat)) : at::Tensor();
+}
+
 std::vector<at::Tensor> GrpoLearner::make_grad_buffers() const {
-  const bool keeps_buffers = peers_ == nullptr || options_.zero_stage != 2;
   std::vector<at::Tensor> buffers;
-  for (const at::Tensor& p : params_) {
-    buffers.push_back(keeps_buffers && float32_accumulation(p) ? at::zeros_like(p, p.options().dtype(at::kFloat))
-                                                               : at::Tensor());
-  }
+  for (const at::Tensor& p : params_) buffers.push_back(sharded_drops_grads_ ? at::Tensor() : fresh_grad(p));
   return buffers;
 }
 
@@ -335,9 +336,7 @@ void GrpoLearner::zero_grad() {
       buffer.zero_();
       params_[i].mutable_grad() = buffer;
     } else {
-      params_[i].mutable_grad() = float32_accumulation(params_[i])
-                                      ? at::zeros_like(params_[i], params_[i].options().dtype(at::kFloat))
-                                      : at::Tensor();
+      params_[i].mutable_grad() = fresh_grad(params_[i]);
     }
   }
 }

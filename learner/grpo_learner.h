@@ -103,6 +103,8 @@ class GrpoLearner {
   void zero_grad();
   // Whether `param`'s gradient accumulates in float32 over the passes of an update (16-bit, several passes).
   bool float32_accumulation(const at::Tensor& param) const;
+  // A zero float32 gradient for `param` when it accumulates in float32, else an undefined tensor.
+  at::Tensor fresh_grad(const at::Tensor& param) const;
   // The float32 gradient buffers kept across updates (see grad_buffers_), zeroed; none at ZeRO stage 2.
   std::vector<at::Tensor> make_grad_buffers() const;
   // Clips and applies the (already summed, for stages 0 and 1) gradients at the scheduled learning rate.
@@ -128,6 +130,7 @@ class GrpoLearner {
   // Per parameter: the float32 gradient of a 16-bit one kept across updates, or undefined (ZeRO stage 2 makes a
   // fresh one each update, see zero_grad).
   std::vector<at::Tensor> grad_buffers_;
+  bool sharded_drops_grads_ = false;  // ZeRO stage 2 with several learners: gradients leave during backward
   const int64_t logprob_chunk_tokens_;  // model.logprob_chunk_tokens
   const bool importance_sampling_;      // async mode with grpo.importance_cap > 0
   int64_t optimizer_steps_ = 0;

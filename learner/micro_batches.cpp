@@ -157,6 +157,10 @@ std::vector<MicroBatch> plan_micro_batches(const std::vector<int64_t>& prompt_le
     throw Error(ExitCode::kFailure, "micro-batches: negative limit (rows " + std::to_string(limits.max_rows) +
                                         ", tokens " + std::to_string(limits.max_tokens) + ")");
   }
+  // Shared prompts order their units themselves (prompt_units).
+  if (limits.share_prompts) {
+    return plan_packed(prompt_units(prompt_lengths, completion_lengths, prompt_keys, limits), limits);
+  }
   const auto n = static_cast<int64_t>(prompt_lengths.size());
   std::vector<int64_t> order(static_cast<std::size_t>(n));
   std::iota(order.begin(), order.end(), int64_t{0});
@@ -166,8 +170,6 @@ std::vector<MicroBatch> plan_micro_batches(const std::vector<int64_t>& prompt_le
   if (limits.max_tokens > 0 || limits.pack) {
     std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return length(a) > length(b); });
   }
-  if (limits.share_prompts)
-    return plan_packed(prompt_units(prompt_lengths, completion_lengths, prompt_keys, limits), limits);
   if (limits.pack) {
     std::vector<Unit> units;
     units.reserve(order.size());

@@ -21,9 +21,12 @@
 //                       same collectives in the same order even when a parameter gets no gradient on one of them.
 //                       A bucket's buffer exists from its first gradient until its reduce-scatter completes (the
 //                       owning thread polls the started ones from the hooks and waits for the oldest when more
-//                       than kInFlight are pending), so the full local gradient never exists at once: what lives
-//                       is the gradient autograd is accumulating, the bucket filling, and at most kInFlight + 1
-//                       buckets on the wire.
+//                       than kInFlight are pending), so on the CPU the full local gradient never exists at once:
+//                       what lives is the gradient autograd is accumulating, the bucket filling, and at most
+//                       kInFlight + 1 buckets on the wire. On a GPU the hooks run on autograd's device thread,
+//                       which starts buckets (NCCL) but does not free finished ones: every bucket's float32
+//                       buffer lives until reduce_gradients(), the whole gradient in float32 (not yet run on a
+//                       GPU; freeing them from that thread is the next step).
 //   reduce_gradients()  stage 1: takes this learner's pieces of the gradients GradSync already averaged;
 //                       stage 2: starts the buckets the hooks did not (all of them without arm(); parameters
 //                       without a gradient count as zeros) and waits for every one, so only this learner's pieces

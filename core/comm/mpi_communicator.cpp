@@ -224,14 +224,7 @@ std::unique_ptr<Work> MpiCommunicator::start_reduce_scatter(const void* send, vo
 }
 
 void MpiCommunicator::all_reduce(void* data, size_t count, DataType type, ReduceOp op) {
-  if (size_ == 1) {
-    return;  // sum, avg, max and min of one contribution are the contribution itself
-  }
-  MPI_Request request = MPI_REQUEST_NULL;
-  SPCT_MPI_CHECK(
-      MPI_Iallreduce(MPI_IN_PLACE, data, to_count(count, "all_reduce"), mpi_type(type), mpi_op(op), comm_, &request));
-  wait(request, all_ranks(), fmt::format("all_reduce ({}) of {} {}", to_string(op), count, to_string(type)));
-  if (op == ReduceOp::kAvg) divide_by(data, count, type, size_);
+  start_all_reduce(data, count, type, op, {})->wait();
 }
 
 void MpiCommunicator::broadcast(void* data, size_t bytes, int root) {
@@ -249,12 +242,7 @@ void MpiCommunicator::all_gather(const void* send, void* recv, size_t bytes_per_
 }
 
 void MpiCommunicator::reduce_scatter(const void* send, void* recv, size_t count_per_rank, DataType type, ReduceOp op) {
-  MPI_Request request = MPI_REQUEST_NULL;
-  SPCT_MPI_CHECK(MPI_Ireduce_scatter_block(send, recv, to_count(count_per_rank, "reduce_scatter"), mpi_type(type),
-                                           mpi_op(op), comm_, &request));
-  wait(request, all_ranks(),
-       fmt::format("reduce_scatter ({}) of {} {} per rank", to_string(op), count_per_rank, to_string(type)));
-  if (op == ReduceOp::kAvg) divide_by(recv, count_per_rank, type, size_);
+  start_reduce_scatter(send, recv, count_per_rank, type, op, {})->wait();
 }
 
 void MpiCommunicator::barrier() {

@@ -105,15 +105,16 @@ class ChunkQueue {
   std::map<int, std::deque<std::size_t>> in_flight_;  // rank -> sizes of the chunks it holds, oldest first
 };
 
-// The items' entries of `by_prompt`, in item order; a missing one means a worker skipped a prompt.
-template <class T>
-std::vector<T> in_item_order(const protocol::PromptBatch& batch, std::map<uint64_t, T>& by_prompt, const char* what) {
+// The entries of `by_prompt` for `asked` (items or requests, each with its prompt_id), in that order; a missing one
+// means a worker skipped a prompt.
+template <class T, class Asked>
+std::vector<T> in_item_order(const std::vector<Asked>& asked, std::map<uint64_t, T>& by_prompt, const char* what) {
   std::vector<T> out;
-  out.reserve(batch.items.size());
-  for (const protocol::PromptItem& item : batch.items) {
-    auto found = by_prompt.find(item.prompt_id);
+  out.reserve(asked.size());
+  for (const Asked& one : asked) {
+    auto found = by_prompt.find(one.prompt_id);
     if (found == by_prompt.end()) {
-      throw Error(ExitCode::kRankFailed, fmt::format("no {} came back for prompt {}", what, item.prompt_id));
+      throw Error(ExitCode::kRankFailed, fmt::format("no {} came back for prompt {}", what, one.prompt_id));
     }
     out.push_back(std::move(found->second));
   }
@@ -153,7 +154,7 @@ std::vector<protocol::GeneratedGroup> MpiBackend::generate(const protocol::Promp
     queue.answered(comm_.world_rank_of(source));
     by_prompt[group.prompt_id] = std::move(group);
   }
-  return in_item_order(batch, by_prompt, "group");
+  return in_item_order(batch.items, by_prompt, "group");
 }
 
 SampledGroups MpiBackend::sample_direct(const protocol::PromptBatch& batch, const std::vector<std::string>& texts,
@@ -187,8 +188,8 @@ SampledGroups MpiBackend::sample_direct(const protocol::PromptBatch& batch, cons
   }
   times.reward += seconds_since(start) - generated;
   SampledGroups sampled;
-  sampled.summaries = in_item_order(batch, summaries, "group summary");
-  sampled.results = in_item_order(batch, results, "reward result");
+  sampled.summaries = in_item_order(batch.items, summaries, "group summary");
+  sampled.results = in_item_order(batch.items, results, "reward result");
   for (const protocol::GroupSummary& summary : sampled.summaries) {
     sampled.groups.push_back({summary.step, summary.prompt_id, summary.policy_version, {}});
     sampled.holders.push_back(holders.at(summary.prompt_id));
@@ -208,8 +209,8 @@ void MpiBackend::fetch_groups(std::vector<protocol::GeneratedGroup>& groups, std
     list.prompt_ids.push_back(groups[i].prompt_id);
     list.destinations.push_back(0);
     index[groups[i].prompt_id] = i;
-    keepers_.erase(groups[i].step);
   }
+  if (!index.empty()) keepers_.erase(groups.front().step);  // the groups are of one step, and none is kept now
   for (const auto& [rank, list] : lists) comm_.send(rank, list);
   comm_.flush();
   for (std::size_t received = 0; received < index.size(); ++received) {
@@ -217,7 +218,7 @@ void MpiBackend::fetch_groups(std::vector<protocol::GeneratedGroup>& groups, std
     const int rank = comm_.world_rank_of(source);
     const auto found = index.find(group.prompt_id);
     if (found == index.end() || holders[found->second] != rank) {
-      throw Error(ExitCode::kFailure, fmt::format("protocol error: {} sent the group of prompt {}, which it was not "
+      throw Error(ExitCode::kRankFailed, fmt::format("protocol error: {} sent the group of prompt {}, which it was not "
                                                   "asked for",
                                                   world_.layout().describe(rank), group.prompt_id));
     }
@@ -249,10 +250,7 @@ std::vector<protocol::RewardResult> MpiBackend::score(const std::vector<protocol
     by_prompt[result.prompt_id] = std::move(result);
     dispatch_all_possible();
   }
-  std::vector<protocol::RewardResult> results;
-  results.reserve(requests.size());
-  for (const protocol::RewardRequest& request : requests) results.push_back(std::move(by_prompt.at(request.prompt_id)));
-  return results;
+  return in_item_order(requests, by_prompt, "reward result");
 }
 
 void MpiBackend::start_learning(const protocol::PromptBatch& batch, const std::vector<protocol::GeneratedGroup>& groups,

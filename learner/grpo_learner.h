@@ -130,7 +130,7 @@ class GrpoLearner {
   // Per parameter: the float32 gradient of a 16-bit one kept across updates, or undefined (ZeRO stage 2 makes a
   // fresh one each update, see zero_grad).
   std::vector<at::Tensor> grad_buffers_;
-  bool sharded_drops_grads_ = false;  // ZeRO stage 2 with several learners: gradients leave during backward
+  bool sharded_drops_grads_ = false;    // ZeRO stage 2 with several learners: gradients leave during backward
   const int64_t logprob_chunk_tokens_;  // model.logprob_chunk_tokens
   const bool importance_sampling_;      // async mode with grpo.importance_cap > 0
   int64_t optimizer_steps_ = 0;

@@ -219,8 +219,8 @@ void MpiBackend::fetch_groups(std::vector<protocol::GeneratedGroup>& groups, std
     const auto found = index.find(group.prompt_id);
     if (found == index.end() || holders[found->second] != rank) {
       throw Error(ExitCode::kRankFailed, fmt::format("protocol error: {} sent the group of prompt {}, which it was not "
-                                                  "asked for",
-                                                  world_.layout().describe(rank), group.prompt_id));
+                                                     "asked for",
+                                                     world_.layout().describe(rank), group.prompt_id));
     }
     groups[found->second] = std::move(group);
     holders[found->second] = 0;

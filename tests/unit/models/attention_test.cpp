@@ -102,10 +102,11 @@ TEST_CASE("SDPA attention equals the written-out attention, with padding and gro
   }
 }
 
-TEST_CASE("SDPA attention over a KV cache equals the written-out attention over the whole sequence") {
-  const at::NoGradGuard no_grad;
-  const Transformer model(tiny_config(Family::kQwen3), 22);
-  // Prefill all but the last two tokens of each row, then decode them one at a time.
+namespace {
+
+// Prefills all but the last two tokens of each of kSequences, then decodes them one at a time; returns the
+// last step's hidden states [3, hidden].
+at::Tensor decode_last_two(const Transformer& model) {
   std::vector<std::vector<int64_t>> prefixes;
   for (const auto& s : kSequences) prefixes.emplace_back(s.begin(), s.end() - 2);
   const PaddedBatch prefill = left_pad(prefixes, at::kCPU);
@@ -122,8 +123,35 @@ TEST_CASE("SDPA attention over a KV cache equals the written-out attention over 
     last = model.hidden_states(at::tensor(ids, opts).unsqueeze(1), at::tensor(positions, opts).unsqueeze(1),
                                at::ones({3, 1}, at::TensorOptions().dtype(at::kBool)), &cache);
   }
+  return last.select(1, 0);
+}
+
+}  // namespace
+
+TEST_CASE("SDPA attention over a KV cache equals the written-out attention over the whole sequence") {
+  const at::NoGradGuard no_grad;
+  const Transformer model(tiny_config(Family::kQwen3), 22);
   const at::Tensor want = reference_hidden(model, left_pad(kSequences, at::kCPU)).select(1, -1);
-  CHECK(at::allclose(last.select(1, 0), want, 1e-5, 1e-5));
+  CHECK(at::allclose(decode_last_two(model), want, 1e-5, 1e-5));
+}
+
+TEST_CASE("a bfloat16 decode step (attention written out on the CPU) equals the fused attention over the whole "
+          "sequence to bfloat16 rounding") {
+  const at::NoGradGuard no_grad;
+  for (const Family family : {Family::kQwen2, Family::kQwen3}) {
+    CAPTURE(static_cast<int>(family));
+    ModelConfig c = tiny_config(family);
+    c.dtype = DType::kBFloat16;
+    const Transformer model(c, 24);
+    const PaddedBatch whole = left_pad(kSequences, at::kCPU);
+    const at::Tensor want =
+        model.hidden_states(whole.input_ids, whole.position_ids, whole.attention_mask).select(1, -1).to(at::kFloat);
+    const at::Tensor got = decode_last_two(model).to(at::kFloat);
+    // bfloat16 keeps 8 bits: a few units of the last place of values of magnitude ~1. A wrong mask (a padding
+    // slot attended, a key missed) moves these hidden states by tenths.
+    const double scale = want.abs().max().item<double>();
+    CHECK((got - want).abs().max().item<double>() <= 0.03 * scale);
+  }
 }
 
 TEST_CASE("SDPA attention is differentiable and its gradient matches the written-out attention's") {

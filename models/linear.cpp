@@ -5,10 +5,12 @@
 #include <ATen/ops/dropout.h>
 #include <ATen/ops/linear.h>
 
+#include "models/onednn_linear.h"
+
 namespace spct::models {
 
 at::Tensor Linear::forward(const at::Tensor& x) const {
-  at::Tensor y = at::linear(x, weight, bias);
+  at::Tensor y = onednn_linear_applies(x, weight) ? onednn_linear(x, weight, bias) : at::linear(x, weight, bias);
   if (lora_a.defined()) {
     // The rank-r bottleneck is applied as two thin products; never materialise B A (out x in).
     const bool drop = lora_dropout > 0 && at::GradMode::is_enabled();

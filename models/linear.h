@@ -22,7 +22,7 @@ struct Linear {
   // pass); scoring and sampling passes (no grad) see the adapter deterministically, as PEFT's eval mode does.
   double lora_dropout = 0.0;
 
-  // x [..., in_features] -> [..., out_features].
+  // x [..., in_features] -> [..., out_features]; float32 on the CPU through oneDNN (models/onednn_linear.h).
   at::Tensor forward(const at::Tensor& x) const;
 
   bool has_adapter() const { return lora_a.defined(); }

@@ -11,10 +11,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The ops whose time counts as kernel time: every projection and the attention itself.
+// The ops whose time counts as kernel time: every projection (at::linear, or oneDNN's for float32) and the
+// attention itself (the fused kernel, or the decode step's written-out attention, a user scope).
 bool is_kernel(const char* name) {
   for (const char* kernel :
-       {"aten::linear", "aten::matmul", "aten::mm", "aten::addmm", "aten::bmm", "aten::scaled_dot_product_attention"}) {
+       {"aten::linear", "mkldnn::_linear_pointwise", "aten::matmul", "aten::mm", "aten::addmm", "aten::bmm",
+        "aten::scaled_dot_product_attention", "spct::eager_attention"}) {
     if (std::strcmp(name, kernel) == 0) return true;
   }
   return false;
@@ -64,7 +66,7 @@ KernelTimer::KernelTimer(bool by_op) {
   op_depth = 0;
   by_name = by_op ? &ops_ : nullptr;
   handle_ = at::addThreadLocalCallback(
-      at::RecordFunctionCallback(on_enter, on_exit).needsInputs(false).scopes({at::RecordScope::FUNCTION}));
+      at::RecordFunctionCallback(on_enter, on_exit).needsInputs(false).scopes({at::RecordScope::FUNCTION, at::RecordScope::USER_SCOPE}));
 }
 
 KernelTimer::~KernelTimer() {

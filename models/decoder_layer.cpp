@@ -1,10 +1,10 @@
 #include "models/decoder_layer.h"
 
 #include <ATen/TensorOperators.h>
-#include <ATen/record_function.h>
 #include <ATen/ops/matmul.h>
 #include <ATen/ops/scaled_dot_product_attention.h>
 #include <ATen/ops/softmax.h>
+#include <ATen/record_function.h>
 
 #include <cmath>
 #include <limits>
@@ -47,8 +47,8 @@ at::Tensor DecoderLayer::attention(const at::Tensor& x, const LayerContext& ctx)
   // A bfloat16/float16 decode step on the CPU (one query per row) is two batched matmuls over the cache as it
   // lies: ATen's CPU SDPA kernel is slow there (Qwen2.5-0.5B's shape, batch 64, 200 keys: 7.2 ms per layer in
   // bfloat16 against 0.7 ms for the matmuls; in float32 0.9 ms against 0.6, not worth the extra ops).
-  const bool reduced_cpu_decode = t == 1 && q.device().is_cpu() && q.scalar_type() != at::kFloat &&
-                                  q.scalar_type() != at::kDouble;
+  const bool reduced_cpu_decode =
+      t == 1 && q.device().is_cpu() && q.scalar_type() != at::kFloat && q.scalar_type() != at::kDouble;
   at::Tensor heads;
   if (eager_attention || reduced_cpu_decode) {
     RECORD_USER_SCOPE("spct::eager_attention");  // one interval for profilers (bench/rollout/kernel_timer.h)

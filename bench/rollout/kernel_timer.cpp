@@ -14,9 +14,8 @@ using Clock = std::chrono::steady_clock;
 // The ops whose time counts as kernel time: every projection (at::linear, or oneDNN's for float32) and the
 // attention itself (the fused kernel, or the decode step's written-out attention, a user scope).
 bool is_kernel(const char* name) {
-  for (const char* kernel :
-       {"aten::linear", "mkldnn::_linear_pointwise", "aten::matmul", "aten::mm", "aten::addmm", "aten::bmm",
-        "aten::scaled_dot_product_attention", "spct::eager_attention"}) {
+  for (const char* kernel : {"aten::linear", "mkldnn::_linear_pointwise", "aten::matmul", "aten::mm", "aten::addmm",
+                             "aten::bmm", "aten::scaled_dot_product_attention", "spct::eager_attention"}) {
     if (std::strcmp(name, kernel) == 0) return true;
   }
   return false;
@@ -65,8 +64,9 @@ KernelTimer::KernelTimer(bool by_op) {
   kernel_depth = 0;
   op_depth = 0;
   by_name = by_op ? &ops_ : nullptr;
-  handle_ = at::addThreadLocalCallback(
-      at::RecordFunctionCallback(on_enter, on_exit).needsInputs(false).scopes({at::RecordScope::FUNCTION, at::RecordScope::USER_SCOPE}));
+  handle_ = at::addThreadLocalCallback(at::RecordFunctionCallback(on_enter, on_exit)
+                                           .needsInputs(false)
+                                           .scopes({at::RecordScope::FUNCTION, at::RecordScope::USER_SCOPE}));
 }
 
 KernelTimer::~KernelTimer() {

@@ -135,8 +135,9 @@ TEST_CASE("SDPA attention over a KV cache equals the written-out attention over 
   CHECK(at::allclose(decode_last_two(model), want, 1e-5, 1e-5));
 }
 
-TEST_CASE("a bfloat16 decode step (attention written out on the CPU) equals the fused attention over the whole "
-          "sequence to bfloat16 rounding") {
+TEST_CASE(
+    "a bfloat16 decode step (attention written out on the CPU) equals the fused attention over the whole "
+    "sequence to bfloat16 rounding") {
   const at::NoGradGuard no_grad;
   for (const Family family : {Family::kQwen2, Family::kQwen3}) {
     CAPTURE(static_cast<int>(family));

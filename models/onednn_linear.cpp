@@ -74,7 +74,9 @@ struct OnednnLinear : torch::autograd::Function<OnednnLinear> {
 
 }  // namespace
 
-bool onednn_linear_available() { return linear_pointwise().has_value() && at::globalContext().userEnabledMkldnn(); }
+bool onednn_linear_available() {
+  return linear_pointwise().has_value() && at::globalContext().userEnabledMkldnn();
+}
 
 bool onednn_linear_applies(const at::Tensor& x, const at::Tensor& weight) {
   return x.scalar_type() == at::kFloat && weight.scalar_type() == at::kFloat && x.device().is_cpu() &&

@@ -34,8 +34,8 @@ class OpCounter {
   explicit OpCounter(const char* name) {
     name_ = name;
     count_ = 0;
-    handle_ = at::addThreadLocalCallback(at::RecordFunctionCallback(
-        [](const at::RecordFunction& fn) -> std::unique_ptr<at::ObserverContext> {
+    handle_ = at::addThreadLocalCallback(
+        at::RecordFunctionCallback([](const at::RecordFunction& fn) -> std::unique_ptr<at::ObserverContext> {
           if (std::strcmp(fn.name(), name_) == 0) ++count_;
           return nullptr;
         }));

@@ -1,9 +1,9 @@
-// The machine's matmul limit as LibTorch reaches it: at::mm of two n x n matrices in float32 and bfloat16, on 1
+// The machine's matmul limit as LibTorch reaches it: at::mm of two n x n matrices in float32 and bfloat16, and the
+// same float32 product through oneDNN (models/onednn_linear.h, what spct's projections use on the CPU), on 1
 // thread and on every core, in GFLOP/s (2 n^3 per product). Every other benchmark's "share of GEMM" divides by
 // these figures. Each figure comes twice: the best wall-clock rate (the limit on an idle machine) and the rate per
-// CPU-second the process was given (the same limit, measured on a machine busy with other work). Includes only
-// per-operator ATen headers and uses only the stable ATen API, so the same file also builds by hand against another
-// LibTorch for a side-by-side run (docs/benchmarks.md shows how).
+// CPU-second the process was given (the same limit, measured on a machine busy with other work). at::mm takes
+// float32 to MKL, whose kernels run 2-2.5x below oneDNN's on AMD CPUs; bfloat16 goes to oneDNN either way.
 //
 // Usage: spct_bench_gemm [n=1024] [seconds per figure=1]   prints one line per dtype and thread count and a JSON
 // line (`gemm: {...}`) for scripts.
@@ -19,6 +19,8 @@
 #include <cstdlib>
 #include <string>
 #include <thread>
+
+#include "models/onednn_linear.h"
 
 namespace {
 
@@ -36,10 +38,15 @@ struct Rate {
   double per_cpu_second = 0;  // GFLOP per CPU-second over all products
 };
 
-Rate gflops(at::ScalarType dtype, int64_t n, double seconds) {
+// The product a b: at::mm, or oneDNN's (a times the transposed view of b, read as it lies).
+at::Tensor product(const at::Tensor& a, const at::Tensor& b, bool onednn) {
+  return onednn ? spct::models::onednn_linear(a, b.t(), at::Tensor()) : at::mm(a, b);
+}
+
+Rate gflops(at::ScalarType dtype, bool onednn, int64_t n, double seconds) {
   const at::Tensor a = at::randn({n, n}).to(dtype);
   const at::Tensor b = at::randn({n, n}).to(dtype);
-  at::mm(a, b);  // warm-up: thread pool start, page faults, kernel selection
+  product(a, b, onednn);  // warm-up: thread pool start, page faults, kernel selection
   const double flops = 2.0 * static_cast<double>(n * n * n);
   Rate rate;
   int64_t products = 0;
@@ -47,7 +54,7 @@ Rate gflops(at::ScalarType dtype, int64_t n, double seconds) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
   do {
     const auto start = std::chrono::steady_clock::now();
-    at::mm(a, b);
+    product(a, b, onednn);
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     rate.best_wall = std::max(rate.best_wall, flops / elapsed / 1e9);
     ++products;
@@ -63,11 +70,18 @@ int main(int argc, char** argv) {
   const double seconds = argc > 2 ? std::atof(argv[2]) : 1.0;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::string json = "{\"n\": " + std::to_string(n) + ", \"cores\": " + std::to_string(cores);
-  for (const at::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
+  struct Kernel {
+    at::ScalarType dtype;
+    bool onednn;
+    const char* name;
+  };
+  for (const Kernel kernel : {Kernel{at::kFloat, false, "fp32"}, Kernel{at::kFloat, true, "fp32_onednn"},
+                              Kernel{at::kBFloat16, false, "bf16"}}) {
+    if (kernel.onednn && !spct::models::onednn_linear_available()) continue;
     for (const int threads : {1, cores}) {
       at::set_num_threads(threads);
-      const Rate rate = gflops(dtype, n, seconds);
-      const std::string name = std::string(dtype == at::kFloat ? "fp32" : "bf16") + "_" + std::to_string(threads) + "t";
+      const Rate rate = gflops(kernel.dtype, kernel.onednn, n, seconds);
+      const std::string name = std::string(kernel.name) + "_" + std::to_string(threads) + "t";
       std::printf("gemm %s, n=%lld: best %.1f GFLOP/s, %.1f GFLOP per CPU-second\n", name.c_str(),
                   static_cast<long long>(n), rate.best_wall, rate.per_cpu_second);
       json += ", \"" + name + "\": " + std::to_string(rate.best_wall) + ", \"" + name +

@@ -79,8 +79,17 @@ bool onednn_linear_available() {
 }
 
 bool onednn_linear_applies(const at::Tensor& x, const at::Tensor& weight) {
-  return x.scalar_type() == at::kFloat && weight.scalar_type() == at::kFloat && x.device().is_cpu() &&
-         weight.device().is_cpu() && x.numel() > 0 && weight.numel() > 0 && onednn_linear_available();
+  if (x.scalar_type() != at::kFloat || weight.scalar_type() != at::kFloat || !x.device().is_cpu() ||
+      !weight.device().is_cpu() || x.numel() == 0 || weight.numel() == 0) {
+    return false;
+  }
+  // oneDNN's fixed cost per call (primitive lookup, descriptors: tens of microseconds) exceeds MKL's few: for a
+  // small product the call, not the arithmetic, is what it costs (a tiny model's batch-1 decode step ran 5x
+  // slower through oneDNN), and a small weight sits in the caches, where MKL's kernels keep up.
+  constexpr double kMinFlops = 16.0 * (1 << 20);
+  constexpr int64_t kMinWeightElements = 256 * 256;
+  const double flops = 2.0 * static_cast<double>(x.numel()) * static_cast<double>(weight.size(0));
+  return flops >= kMinFlops && weight.numel() >= kMinWeightElements && onednn_linear_available();
 }
 
 at::Tensor onednn_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {

@@ -21,12 +21,13 @@ namespace spct::models {
 // True when this process's PyTorch has the oneDNN linear operator and oneDNN is enabled.
 bool onednn_linear_available();
 
-// True when linear(x, weight, bias) should take onednn_linear: both float32 CPU tensors, neither empty, and
-// onednn_linear_available().
+// True when linear(x, weight, bias) should take onednn_linear: both float32 CPU tensors, the product at least
+// 16 MFLOP and the weight at least 256 x 256 elements (smaller ones cost oneDNN's fixed per-call time more than
+// MKL's), and onednn_linear_available().
 bool onednn_linear_applies(const at::Tensor& x, const at::Tensor& weight);
 
 // x [..., in], weight [out, in], bias [out] or undefined -> [..., out]. Records a backward when grad mode is
-// on and an operand requires grad. REQUIRES: onednn_linear_applies(x, weight).
+// on and an operand requires grad. REQUIRES: onednn_linear_available(), float32 CPU operands, none empty.
 at::Tensor onednn_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
 
 }  // namespace spct::models

@@ -3,14 +3,16 @@
 // thread and on every core, in GFLOP/s (2 n^3 per product). Every other benchmark's "share of GEMM" divides by
 // these figures. Each figure comes twice: the best wall-clock rate (the limit on an idle machine) and the rate per
 // CPU-second the process was given (the same limit, measured on a machine busy with other work). at::mm takes
-// float32 to MKL, whose kernels run 2-2.5x below oneDNN's on AMD CPUs; bfloat16 goes to oneDNN either way.
+// float32 to MKL, whose kernels run 2-2.5x below oneDNN's on AMD CPUs; bfloat16 goes to oneDNN either way. Last,
+// the rate at which the cores read memory (a sum over 1 GiB), which bounds a decode step that streams weights.
 //
-// Usage: spct_bench_gemm [n=1024] [seconds per figure=1]   prints one line per dtype and thread count and a JSON
-// line (`gemm: {...}`) for scripts.
+// Usage: spct_bench_gemm [n=1024] [seconds per figure=1]   prints one line per kernel and thread count, the read
+// rates, and a JSON line (`gemm: {...}`) for scripts.
 #include <ATen/Parallel.h>
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/mm.h>
 #include <ATen/ops/randn.h>
+#include <ATen/ops/sum.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -63,6 +65,22 @@ Rate gflops(at::ScalarType dtype, bool onednn, int64_t n, double seconds) {
   return rate;
 }
 
+// The best wall-clock rate, in GB/s, at which the process reads a float32 tensor of `bytes` (far larger than the
+// caches) summing it: the other limit of a decode step, which reads every weight once per step.
+double read_gb_per_s(int64_t bytes, double seconds) {
+  const at::Tensor data = at::randn({bytes / 4});
+  data.sum();  // warm-up
+  double best = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  do {
+    const auto start = std::chrono::steady_clock::now();
+    data.sum();
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    best = std::max(best, static_cast<double>(bytes) / elapsed / 1e9);
+  } while (std::chrono::steady_clock::now() < deadline);
+  return best;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -88,6 +106,13 @@ int main(int argc, char** argv) {
               "_per_cpu_s\": " + std::to_string(rate.per_cpu_second);
       if (threads == cores) break;  // a 1-core machine has one figure per dtype
     }
+  }
+  for (const int threads : {1, cores}) {
+    at::set_num_threads(threads);
+    const double rate = read_gb_per_s(int64_t{1} << 30, seconds);
+    std::printf("memory read, 1 GiB, %d thread(s): best %.1f GB/s\n", threads, rate);
+    json += ", \"read_gb_s_" + std::to_string(threads) + "t\": " + std::to_string(rate);
+    if (threads == cores) break;
   }
   std::printf("gemm: %s}\n", json.c_str());
   return 0;

@@ -53,11 +53,15 @@ class OpCounter {
 
 }  // namespace
 
-TEST_CASE("the oneDNN float32 linear is available in this build of PyTorch") {
+TEST_CASE("the oneDNN float32 linear is available in this build of PyTorch, and taken for large products") {
   REQUIRE(onednn_linear_available());
-  CHECK(onednn_linear_applies(randn({2, 3}), randn({4, 3})));
-  CHECK_FALSE(onednn_linear_applies(randn({2, 3}, at::kBFloat16), randn({4, 3}, at::kBFloat16)));
-  CHECK_FALSE(onednn_linear_applies(randn({0, 3}), randn({4, 3})));
+  // 2 x 64 x 512 x 512 = 33.5 MFLOP: past the 16 MFLOP below which MKL's cheaper call wins.
+  CHECK(onednn_linear_applies(randn({64, 512}), randn({512, 512})));
+  CHECK(onednn_linear_applies(randn({4, 16, 512}), randn({512, 512})));
+  CHECK_FALSE(onednn_linear_applies(randn({16, 512}), randn({512, 512})));  // 8.4 MFLOP
+  CHECK_FALSE(onednn_linear_applies(randn({4096, 64}), randn({256, 64})));  // a 64 x 256 weight
+  CHECK_FALSE(onednn_linear_applies(randn({64, 512}, at::kBFloat16), randn({512, 512}, at::kBFloat16)));
+  CHECK_FALSE(onednn_linear_applies(randn({0, 512}), randn({512, 512})));
 }
 
 TEST_CASE("the oneDNN linear equals at::linear to float32 rounding, 2-D, 3-D and strided, with and without bias") {
@@ -104,14 +108,14 @@ TEST_CASE("the oneDNN linear's gradients equal at::linear's, for every subset of
   }
 }
 
-TEST_CASE("Linear takes the oneDNN product for float32 on the CPU and at::linear's for bfloat16") {
+TEST_CASE("Linear takes the oneDNN product for large float32 products on the CPU, at::linear's otherwise") {
   const at::NoGradGuard no_grad;
   Linear fp32;
-  fp32.weight = randn({8, 4});
+  fp32.weight = randn({512, 512});
   Linear bf16;
   bf16.weight = fp32.weight.to(at::kBFloat16);
+  const at::Tensor x = randn({64, 512});
   {
-    const at::Tensor x = randn({2, 4});
     const OpCounter onednn("mkldnn::_linear_pointwise");
     const at::Tensor y = fp32.forward(x);
     CHECK(onednn.count() == 1);
@@ -119,7 +123,8 @@ TEST_CASE("Linear takes the oneDNN product for float32 on the CPU and at::linear
   }
   {
     const OpCounter onednn("mkldnn::_linear_pointwise");
-    bf16.forward(randn({2, 4}, at::kBFloat16));
+    fp32.forward(x.narrow(0, 0, 2));  // a small product: MKL's
+    bf16.forward(x.to(at::kBFloat16));
     CHECK(onednn.count() == 0);
   }
 }

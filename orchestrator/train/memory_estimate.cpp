@@ -28,7 +28,8 @@ int64_t decode_logits_bytes(const models::ModelConfig& m, int64_t sequences) {
   return sequences * m.vocab_size * 4;
 }
 
-// The elements of the model's largest single weight: the embedding (or head) in every family spct loads.
+// The elements of the model's largest single weight: the embedding (or head) for a real vocabulary, an MLP or
+// attention projection for a small one (the character tokenizer's).
 int64_t largest_parameter(const models::ModelConfig& m) {
   const int64_t h = m.hidden_size;
   return std::max(

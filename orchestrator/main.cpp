@@ -15,14 +15,20 @@
 #include "orchestrator/run/openmp_wait_policy.h"
 
 int main(int argc, char** argv) {
-  // OpenMP threads that spin while idle take the core from the other ranks on the node (measured: 2 threads
-  // ran 10x slower than 1 under load). Passive waiting unless the user chose otherwise: libgomp has read the
-  // variable already, so this restarts the binary once with it set; mpirun ranks and pipeline stages inherit it.
-  // Only for the commands that run models: a restart loads LibTorch again (0.3-1.5 s), which `spct version`,
-  // `config`, `tokenize`, `runs` and `submit` need not pay.
+  // OpenMP's wait policy (orchestrator/run/openmp_wait_policy.h): a short spin where the node has room, passive
+  // waiting where it is shared, unless the user chose; libgomp has read its variables already, so this restarts
+  // the binary once with them set, and mpirun ranks and pipeline stages inherit them. Only for the commands that
+  // run models: a restart loads LibTorch again (0.3-1.5 s), which `spct version`, `config`, `tokenize`, `runs`
+  // and `submit` need not pay.
   const std::string_view command = argc > 1 ? std::string_view(argv[1]) : std::string_view();
   for (const std::string_view runs_models : {"train", "generate", "serve", "eval", "pipeline"}) {
-    if (command == runs_models) spct::run::ensure_passive_openmp(argv);
+    if (command != runs_models) continue;
+    try {
+      spct::run::configure_openmp_wait(argv);
+    } catch (const spct::Error& e) {
+      std::cerr << "spct: error: " << e.what() << "\n";
+      return spct::to_int(e.code());
+    }
   }
   // Decoding frees and re-allocates logit-sized tensors every token: keep that memory instead of faulting it in.
   spct::run::keep_freed_memory();

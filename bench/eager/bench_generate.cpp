@@ -20,7 +20,7 @@
 #include "orchestrator/run/openmp_wait_policy.h"
 
 int main(int argc, char** argv) {
-  spct::run::ensure_passive_openmp(argv);
+  spct::run::configure_openmp_wait(argv);
   spct::run::keep_freed_memory();
   std::map<std::string, int64_t> a = {{"--batch", 64},         {"--vocab", 131072}, {"--hidden", 256},
                                       {"--layers", 2},         {"--heads", 4},      {"--kv-heads", 2},

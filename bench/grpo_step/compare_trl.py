@@ -11,11 +11,13 @@ or both (--share-prompts). spct is stopped once its last step is logged, before 
 none either).
 
 Reported: seconds per step, samples (completions) per second, and the peak resident memory of every process
-(VmHWM, polled every 0.1 s from /proc; TRL's from its own getrusage), and the spct / TRL ratios.
+(VmHWM, polled every 0.1 s from /proc; TRL's from its own getrusage), and the spct / TRL ratios. spct's processes
+choose their OpenMP wait policy as they do for users (a short spin where the node has room, passive where its
+ranks or other work fill it: orchestrator/run/openmp_wait_policy.h); TRL runs with --trl-omp-wait.
 
 Usage: bench/grpo_step/compare_trl.py [--build build] [--shape tiny|qwen0.5b] [--prompts 8] [--group 8]
          [--prompt-tokens 64] [--new-tokens 64] [--steps 4] [--threads 2] [--layouts colocated 4-rank]
-         [--share-prompts on|off|both] [--model-dir DIR] [--dtype float32|bfloat16]
+         [--share-prompts on|off|both] [--model-dir DIR] [--dtype float32|bfloat16] [--trl-omp-wait spin|passive]
   --model-dir: keep the random model there (made once, reused by later runs of the same shape).
 """
 import argparse
@@ -114,7 +116,8 @@ def run_spct(args, model_dir, work, layout, share):
     stopped = False
     with open(work / f"{name}.log", "w") as log:
         # Its own session, so that stopping it reaches mpirun and the ranks too.
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                env=without_wait_variables())
         while proc.poll() is None:
             memory.poll()
             if metrics.exists() and sum(1 for _ in open(metrics)) >= args.steps:
@@ -139,6 +142,9 @@ def run_spct(args, model_dir, work, layout, share):
     peaks = {}
     for pid, mb in memory.peaks.items():
         peaks[memory.names[pid]] = max(peaks.get(memory.names[pid], 0), mb)
+    waits = [line.split("OpenMP waits", 1)[1].split(": ", 1)[1].strip() for line in open(work / f"{name}.log")
+             if "OpenMP waits" in line]
+    print(f"{name}: OpenMP waits: {waits[0] if waits else 'not logged'}", flush=True)
     return dict(side=f"spct {layout}" + (", share_prompts" if share else ""), step_s=step, wall_s=wall, peaks=peaks,
                 phases={k: sum(r.get(f"time/{k}_s", 0) for r in rows) / len(rows)
                         for k in ("generate", "reward", "learn", "sync")})
@@ -180,12 +186,29 @@ def trl_child(args, model_dir, out):
     json.dump(dict(times=times, peak_mb=peak), open(out, "w"))
 
 
+WAIT_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "SPCT_OPENMP_WAIT", "SPCT_OPENMP_WAIT_CHOICE")
+SHORT_SPIN_COUNT = 5000  # run::kShortSpinCount (orchestrator/run/openmp_wait_policy.h)
+
+
+def without_wait_variables():
+    """spct's environment: it chooses its OpenMP wait policy itself, per process, from the node's load."""
+    return {k: v for k, v in os.environ.items() if k not in WAIT_VARIABLES}
+
+
+def trl_environment(policy):
+    """TRL's: the policy spct's colocated process chooses on an idle node (spin) or on a busy one (passive)."""
+    env = without_wait_variables()
+    env.update({"GOMP_SPINCOUNT": str(SHORT_SPIN_COUNT)} if policy == "spin" else {"OMP_WAIT_POLICY": "PASSIVE"})
+    return env
+
+
 def run_trl(args, model_dir, work):
     out = work / "trl.json"
     start = time.perf_counter()
     with open(work / "trl.log", "w") as log:
         code = subprocess.call([sys.executable, __file__, "--trl-child", str(model_dir), str(out),
-                                *sys.argv[1:]], stdout=log, stderr=subprocess.STDOUT)
+                                *sys.argv[1:]], stdout=log, stderr=subprocess.STDOUT,
+                               env=trl_environment(args.trl_omp_wait))
     wall = time.perf_counter() - start
     if code != 0:
         sys.exit(f"TRL failed with exit {code}:\n" + "".join(open(work / "trl.log").readlines()[-30:]))
@@ -211,6 +234,9 @@ def main():
     ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"],
                     help="bfloat16: spct's model.dtype (bf16 weights and compute, float32 masters and moments) and "
                          "TRL's bf16=True (its mixed precision: float32 weights, bf16 autocast)")
+    ap.add_argument("--trl-omp-wait", default="spin", choices=["spin", "passive"],
+                    help="TRL's OpenMP wait policy: spin (GOMP_SPINCOUNT=5000, what spct's colocated process "
+                         "chooses on an idle node) or passive; spct's processes choose their own")
     ap.add_argument("--trl-child", nargs=2, help=argparse.SUPPRESS)
     args, _ = ap.parse_known_args()
     if args.steps < 2:
@@ -218,7 +244,6 @@ def main():
     if args.trl_child:
         trl_child(args, pathlib.Path(args.trl_child[0]), pathlib.Path(args.trl_child[1]))
         return 0
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     print(f"load average before: {open('/proc/loadavg').read().split()[:3]}", flush=True)
     shares = {"on": [True], "off": [False], "both": [False, True]}[args.share_prompts]
     with tempfile.TemporaryDirectory() as tmp:

@@ -125,7 +125,7 @@ void print_decode_ops(const Timing& prefill, const Timing& whole, double decode)
 }  // namespace
 
 int main(int argc, char** argv) {
-  spct::run::ensure_passive_openmp(argv);
+  spct::run::configure_openmp_wait(argv);
   spct::run::keep_freed_memory();
   if (argc < 6) {
     std::fprintf(stderr,

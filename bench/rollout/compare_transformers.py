@@ -9,8 +9,10 @@ largest batch the share of spct's decode time spent outside matmul/attention (be
 
 Usage: bench/rollout/compare_transformers.py [--build build] [--shape tiny|qwen0.5b] [--batches 1 64]
          [--prompt 128] [--new-tokens 128] [--threads 2] [--reps 1] [--dtype float32|bfloat16] [--no-profile]
-         [--budget-s 1800] [--out results.jsonl]
+         [--budget-s 1800] [--out results.jsonl] [--omp-wait spin|passive]
 
+Both sides run with the same OpenMP wait policy (--omp-wait): by default the short spin spct chooses on a node
+with room for it (orchestrator/run/openmp_wait_policy.h), or passive waiting, its choice on a shared node.
 Each side runs in its own process, one after the other (spct, then transformers, for each batch and mode), so
 the two alternate under the same load. Both warm up on the prompts' first 8 tokens (2 new tokens) before they
 are timed. Each reports its prefill (up to the first generated token) and every decode step as it goes; a side
@@ -178,6 +180,21 @@ def summarise(side, lines, batch, new_tokens):
     return result
 
 
+# run::kShortSpinCount (orchestrator/run/openmp_wait_policy.h).
+SHORT_SPIN_COUNT = 5000
+
+
+def omp_wait_environment(policy):
+    """The environment both sides run in: the same OpenMP wait policy, set explicitly (so spct keeps it)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "SPCT_OPENMP_WAIT", "SPCT_OPENMP_WAIT_CHOICE")}
+    if policy == "spin":
+        env["GOMP_SPINCOUNT"] = str(SHORT_SPIN_COUNT)
+    else:
+        env["OMP_WAIT_POLICY"] = "PASSIVE"
+    return env
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default="build")
@@ -191,6 +208,9 @@ def main():
     ap.add_argument("--no-profile", action="store_true")
     ap.add_argument("--budget-s", type=float, default=1800.0)
     ap.add_argument("--out", help="append each side's result here as a JSON line as soon as it is known")
+    ap.add_argument("--omp-wait", choices=["spin", "passive"], default="spin",
+                    help="OpenMP wait policy of both sides: spin = what spct chooses on a node with room for it "
+                         f"(GOMP_SPINCOUNT={SHORT_SPIN_COUNT}), passive = OMP_WAIT_POLICY=PASSIVE (a shared node)")
     # transformers' side, run by this script in its own process.
     ap.add_argument("--hf-worker", metavar="MODEL_DIR", help=argparse.SUPPRESS)
     ap.add_argument("--prompts-file", help=argparse.SUPPRESS)
@@ -202,7 +222,7 @@ def main():
     binary = pathlib.Path(args.build) / "bench/rollout/spct_bench_rollout"
     if not binary.is_file():
         raise SystemExit(f"build {binary} first (cmake --build {args.build} --target spct_bench_rollout)")
-    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+    env = omp_wait_environment(args.omp_wait)
     print(f"load average before: {open('/proc/loadavg').read().split()[0]}", flush=True)
     rows = []
     out_file = open(args.out, "a") if args.out else None
@@ -240,7 +260,7 @@ def main():
                         share = [r["outside_share"] for r in lines if r["side"] == "spct_profile"]
                         result["outside_share"] = share[0] if share else None
                     row[side] = result
-                    record(dict(shape=args.shape, batch=batch, mode=mode, side=side, **result))
+                    record(dict(shape=args.shape, batch=batch, mode=mode, side=side, omp_wait=args.omp_wait, **result))
                 if row["spct"].get("tok_s") and row["hf"].get("tok_s"):
                     row["ratio"] = row["spct"]["tok_s"] / row["hf"]["tok_s"]
                 rows.append(row)
@@ -257,6 +277,7 @@ def fmt(value, spec, estimated=False, unit=""):
 
 def print_table(args, rows):
     print(f"\n{args.shape} ({args.dtype}), prompt {args.prompt}, new {args.new_tokens}, {args.threads} threads, "
+          f"OpenMP waits: {args.omp_wait}, "
           f"transformers {transformers.__version__}, torch {torch.__version__}; est. = stopped at --budget-s "
           f"{args.budget_s:g}, extrapolated from its prefill and decode steps")
     print("| batch | mode | spct tok/s | transformers tok/s | spct / transformers | spct CPU-s/tok |"

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/stop_signal.h"
+#include "orchestrator/run/openmp_wait_policy.h"
 #include "orchestrator/run/thread_count.h"
 #include "orchestrator/train/device_setup.h"
 #include "orchestrator/train/mpi_backend.h"
@@ -56,6 +57,7 @@ void run_mpi_job(const config::ResolvedConfig& resolved, const ResumeOptions& re
   // role (policy, reference, GRM, meta RM) are built.
   const at::Device device = rank_device(config.model, self);
   if (self.rank == 0) spdlog::info("rank layout:\n{}", world.layout().table());
+  spdlog::debug("OpenMP waits: {}", run::openmp_wait_in_force());
 
   ResumePlan plan;
   nlohmann::json decision;

@@ -15,6 +15,7 @@
 #include "orchestrator/observe/status_server.h"
 #include "orchestrator/run/launch.h"
 #include "orchestrator/run/launcher_child.h"
+#include "orchestrator/run/openmp_wait_policy.h"
 #include "orchestrator/run/thread_count.h"
 #include "orchestrator/train/local_backend.h"
 #include "orchestrator/train/memory_estimate.h"
@@ -32,6 +33,7 @@ void run_colocated(const config::ResolvedConfig& resolved, const ResumePlan& pla
   at::set_num_threads(run::intra_op_threads(config, cores));
   const OpenedRun run = open_run(resolved, plan);
   spdlog::info("run directory {} (all roles in this process, {} threads)", run.dir.path(), at::get_num_threads());
+  spdlog::info("OpenMP waits: {}", run::openmp_wait_in_force());
   const auto tokenizer = make_run_tokenizer(config);
   std::unique_ptr<models::Transformer> policy = make_policy(config, *tokenizer);
   if (config.sft.warmup_steps > 0 && !plan.from) warm_start(config, *tokenizer, *policy, nullptr, 0, 1);
@@ -84,6 +86,8 @@ void run_train_job(const config::ResolvedConfig& resolved, const ResumeOptions& 
   std::vector<std::string> argv = {run::current_executable()};
   for (const std::string& arg : run::current_arguments()) argv.push_back(arg);
   const std::vector<std::string> command = run::local_mpirun_command(ranks, argv);
+  run::choose_openmp_wait_for_local_ranks(ranks);
+  spdlog::info("OpenMP waits of the ranks: {}", run::openmp_wait_in_force());
   spdlog::info("starting {} MPI ranks: {}", ranks, fmt::join(command, " "));
   std::vector<std::string> roles;
   const comm::RankLayout layout = comm::RankLayout::plan_single_node(config.layout, 1, 1, {});

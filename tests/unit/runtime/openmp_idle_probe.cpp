@@ -1,6 +1,9 @@
-// Starts the way spct starts (run::ensure_passive_openmp first), then runs 100 tiny parallel regions on 2 ATen
+// Starts the way spct starts (run::configure_openmp_wait first), then runs 100 tiny parallel regions on 2 ATen
 // threads with a 5 ms pause after each, and prints one line:
-//   <OMP_WAIT_POLICY as this image sees it> <CPU seconds of the threads other than main per wall second> <libgomp>
+//   <OMP_WAIT_POLICY> <GOMP_SPINCOUNT> <CPU seconds of the threads other than main per wall second> <libgomp>
+//   <run::openmp_wait_in_force(), to the end of the line>
+// (the two variables as this image sees them, "unset" when absent). A refused SPCT_OPENMP_WAIT prints
+// "spct: error: ..." on stderr and exits 2, as spct does.
 // The second field is what idle OpenMP workers take from the rest of the machine: near 1 when they spin through
 // the pauses, near 0 when they block. The third lists the libgomp files mapped into the process (/proc/self/maps),
 // comma-separated: the one whose policy is being measured.
@@ -17,6 +20,7 @@
 #include <string>
 #include <thread>
 
+#include "core/error.h"
 #include "orchestrator/run/openmp_wait_policy.h"
 
 namespace {
@@ -45,7 +49,12 @@ std::string mapped_libgomp() {
 }  // namespace
 
 int main(int, char** argv) {
-  spct::run::ensure_passive_openmp(argv);
+  try {
+    spct::run::configure_openmp_wait(argv);
+  } catch (const spct::Error& e) {
+    std::fprintf(stderr, "spct: error: %s\n", e.what());
+    return 2;
+  }
   at::set_num_threads(2);
   // An op that LibTorch splits across its threads inside libtorch (at::parallel_for in this file would not: its
   // OpenMP pragma is compiled here, without -fopenmp): 64 k elements, two grains of 32 k, microseconds of work.
@@ -61,6 +70,8 @@ int main(int, char** argv) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double others = cpu_s(RUSAGE_SELF) - cpu_s(RUSAGE_THREAD) - others_start;
   const char* policy = std::getenv("OMP_WAIT_POLICY");
-  std::printf("%s %.4f %s\n", policy != nullptr ? policy : "unset", others / wall, mapped_libgomp().c_str());
+  const char* spin_count = std::getenv("GOMP_SPINCOUNT");
+  std::printf("%s %s %.4f %s %s\n", policy != nullptr ? policy : "unset", spin_count != nullptr ? spin_count : "unset",
+              others / wall, mapped_libgomp().c_str(), spct::run::openmp_wait_in_force().c_str());
   return x[0].item<float>() == 101 ? 0 : 1;
 }

@@ -10,7 +10,14 @@
 namespace spct::models {
 
 at::Tensor Linear::forward(const at::Tensor& x) const {
-  at::Tensor y = onednn_linear_applies(x, weight) ? onednn_linear(x, weight, bias) : at::linear(x, weight, bias);
+  at::Tensor y;
+  if (PackedWeight::applies(x, weight)) {
+    y = onednn_linear_packed(x, packed->get(weight), bias);
+  } else if (onednn_linear_applies(x, weight)) {
+    y = onednn_linear(x, weight, bias);
+  } else {
+    y = at::linear(x, weight, bias);
+  }
   if (lora_a.defined()) {
     // The rank-r bottleneck is applied as two thin products; never materialise B A (out x in).
     const bool drop = lora_dropout > 0 && at::GradMode::is_enabled();

@@ -36,6 +36,16 @@ const std::optional<c10::TypedOperatorHandle<LinearPointwise>>& linear_pointwise
   return op;
 }
 
+using ReorderLinearWeight = at::Tensor(const at::Tensor&, std::optional<int64_t>);
+
+// The reorder that packs a linear weight, once per process (present wherever linear_pointwise() is: both come
+// with the same oneDNN build of PyTorch).
+const c10::TypedOperatorHandle<ReorderLinearWeight>& reorder_linear_weight() {
+  static const c10::TypedOperatorHandle<ReorderLinearWeight> op =
+      c10::Dispatcher::singleton().findSchemaOrThrow("mkldnn::_reorder_linear_weight", "").typed<ReorderLinearWeight>();
+  return op;
+}
+
 // One product, no autograd: x [..., in] times weight [out, in] transposed (either may be a strided view).
 at::Tensor product(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
   const std::optional<at::Tensor> b = bias.defined() ? std::optional<at::Tensor>(bias) : std::nullopt;
@@ -97,6 +107,17 @@ at::Tensor onednn_linear(const at::Tensor& x, const at::Tensor& weight, const at
                        (x.requires_grad() || weight.requires_grad() || (bias.defined() && bias.requires_grad()));
   if (!records) return product(x, weight, bias);
   return OnednnLinear::apply(x, weight, bias.defined() ? std::optional<at::Tensor>(bias) : std::nullopt);
+}
+
+at::Tensor onednn_pack_weight(const at::Tensor& weight) {
+  // The layout is chosen for products of this many rows (a batch-64 decode step); products of other row counts
+  // read it too, as oneDNN's inner product accepts any source rows with a blocked weight.
+  constexpr int64_t kRowsHint = 64;
+  return reorder_linear_weight().call(weight.contiguous(), kRowsHint);
+}
+
+at::Tensor onednn_linear_packed(const at::Tensor& x, const at::Tensor& packed, const at::Tensor& bias) {
+  return product(x, packed, bias);
 }
 
 }  // namespace spct::models

@@ -67,6 +67,37 @@ TEST_CASE("KV-cache decoding equals full recomputation") {
   }
 }
 
+TEST_CASE("generation after the weights are written in place samples from the new weights") {
+  // Wide enough that generation packs its projections (models/packed_weight.h), so a stale packed copy would
+  // keep generating from the old weights.
+  ModelConfig c = tiny_config(Family::kQwen2);
+  c.hidden_size = 256;
+  c.head_dim = 64;
+  c.intermediate_size = 512;
+  c.vocab_size = 300;
+  Transformer synced(c, 1);
+  const Transformer source(c, 2);
+  SamplingParams greedy;
+  greedy.temperature = 0;
+  greedy.max_new_tokens = 6;
+  const auto before = generate(synced, requests(kPrompts), greedy);
+  {
+    const at::NoGradGuard no_grad;  // as a weight sync loads them
+    const std::vector<NamedTensor> from = source.named_parameters();
+    const std::vector<NamedTensor> to = synced.named_parameters();
+    for (size_t i = 0; i < to.size(); ++i) to[i].tensor.copy_(from[i].tensor);
+  }
+  const auto after = generate(synced, requests(kPrompts), greedy);
+  const auto expected = generate(source, requests(kPrompts), greedy);
+  bool changed = false;
+  for (size_t i = 0; i < kPrompts.size(); ++i) {
+    CHECK(after[i].tokens == expected[i].tokens);
+    CHECK(after[i].logprobs == expected[i].logprobs);
+    changed = changed || before[i].tokens != after[i].tokens;
+  }
+  CHECK(changed);  // the two models do generate differently
+}
+
 TEST_CASE("batched generation equals unbatched for prompts of different lengths") {
   const Transformer m(tiny_config(Family::kQwen2), 12);
   SamplingParams params;

@@ -1,17 +1,22 @@
 // models/onednn_linear.h against at::linear: the same products to float32 rounding, forward and backward, for
-// the operand layouts the model and its backward pass produce, and Linear routes float32 CPU products to it.
+// the operand layouts the model and its backward pass produce, and Linear routes float32 CPU products to it;
+// models/packed_weight.h: generation's packed weights give the same products, and are remade when the weight
+// changes.
 #include "models/onednn_linear.h"
 
 #include <ATen/TensorOperators.h>
 #include <ATen/core/grad_mode.h>
+#include <ATen/ops/equal.h>
 #include <ATen/ops/linear.h>
 #include <ATen/ops/randn.h>
 #include <ATen/record_function.h>
+#include <c10/core/InferenceMode.h>
 
 #include <catch2/catch.hpp>
 #include <cstring>
 
 #include "models/linear.h"
+#include "models/packed_weight.h"
 
 using namespace spct::models;
 
@@ -21,10 +26,12 @@ at::Tensor randn(std::initializer_list<int64_t> shape, at::ScalarType dtype = at
   return at::randn(shape, at::TensorOptions().dtype(dtype));
 }
 
-// Relative to the largest magnitude: both libraries sum in float32, in different orders.
+// Relative to the largest magnitude: both libraries sum in float32, in different orders (and round a bfloat16
+// result to its 8 bits).
 bool close(const at::Tensor& a, const at::Tensor& b) {
   const double scale = b.abs().max().item<double>();
-  return (a - b).abs().max().item<double>() <= 1e-5 * scale;
+  const double tolerance = a.scalar_type() == at::kBFloat16 ? 1e-2 : 1e-5;
+  return (a.to(at::kFloat) - b.to(at::kFloat)).abs().max().item<double>() <= tolerance * scale;
 }
 
 // Counts calls of one operator on this thread while it lives.
@@ -129,4 +136,71 @@ TEST_CASE("Linear takes the oneDNN product for large float32 products on the CPU
     bf16.forward(x.to(at::kBFloat16));
     CHECK(onednn.count() == 0);
   }
+}
+
+TEST_CASE("a packed weight gives the plain weight's product, float32 and bfloat16, for any number of rows") {
+  for (const at::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
+    const at::Tensor weight = randn({512, 384}, dtype);
+    const at::Tensor bias = randn({512}, dtype);
+    PackedWeight packed;
+    const c10::InferenceMode inference;
+    for (const int64_t rows : {1, 7, 64, 256}) {
+      INFO("dtype " << c10::toString(dtype) << ", rows " << rows);
+      const at::Tensor x = randn({rows, 384}, dtype);
+      CHECK(close(onednn_linear_packed(x, packed.get(weight), bias),
+                  at::linear(x.to(at::kFloat), weight.to(at::kFloat), bias.to(at::kFloat))));
+      CHECK(close(onednn_linear_packed(x, packed.get(weight), at::Tensor()),
+                  at::linear(x.to(at::kFloat), weight.to(at::kFloat))));
+    }
+    const at::Tensor rows_3d = randn({4, 1, 384}, dtype);  // a decode step's [B, 1, hidden]
+    const at::Tensor y = onednn_linear_packed(rows_3d, packed.get(weight), bias);
+    CHECK(y.sizes() == at::IntArrayRef({4, 1, 512}));
+    CHECK(close(y, at::linear(rows_3d.to(at::kFloat), weight.to(at::kFloat), bias.to(at::kFloat))));
+  }
+}
+
+TEST_CASE("generation packs a weight once per version, and again after it is written or replaced") {
+  Linear linear;
+  linear.weight = randn({512, 512});
+  const at::Tensor x = randn({64, 512});
+  const OpCounter reorders("mkldnn::_reorder_linear_weight");
+  const auto generate_step = [&] {
+    const c10::InferenceMode inference;
+    return linear.forward(x);
+  };
+  const at::Tensor first = generate_step();
+  CHECK(at::equal(generate_step(), first));
+  CHECK(reorders.count() == 1);
+  CHECK(close(first, at::linear(x, linear.weight)));
+  {
+    const at::NoGradGuard no_grad;  // a weight sync or an optimizer step: in place, outside inference mode
+    linear.weight.mul_(2);
+  }
+  const at::Tensor doubled = generate_step();
+  CHECK(reorders.count() == 2);
+  CHECK(close(doubled, 2 * first));
+  linear.weight = randn({512, 512});  // another tensor (a reload)
+  CHECK(close(generate_step(), at::linear(x, linear.weight)));
+  CHECK(reorders.count() == 3);
+  {
+    const at::NoGradGuard no_grad;  // scoring and training passes keep the plain weight
+    linear.forward(x);
+  }
+  CHECK(reorders.count() == 3);
+}
+
+TEST_CASE("packed weights serve generation's small CPU products only") {
+  const at::Tensor weight = randn({512, 512});
+  const at::Tensor weight_bf16 = weight.to(at::kBFloat16);
+  const at::Tensor x = randn({64, 512});
+  CHECK_FALSE(PackedWeight::applies(x, weight));  // outside inference mode: a learner's or scorer's pass
+  const c10::InferenceMode inference;
+  CHECK(PackedWeight::applies(x, weight));
+  CHECK(PackedWeight::applies(randn({1, 512}), weight));
+  CHECK(PackedWeight::applies(x.to(at::kBFloat16), weight_bf16));
+  CHECK_FALSE(PackedWeight::applies(randn({PackedWeight::kMaxRows + 1, 512}), weight));  // a prefill
+  CHECK_FALSE(PackedWeight::applies(randn({64, 128}), randn({128, 128})));               // fits the caches
+  CHECK_FALSE(PackedWeight::applies(x.to(at::kBFloat16), weight));                       // mixed dtypes
+  CHECK_FALSE(PackedWeight::applies(x.to(at::kDouble), weight.to(at::kDouble)));
+  CHECK_FALSE(PackedWeight::applies(x, randn({512, 512})));  // made in inference mode: no version to key on
 }

@@ -36,6 +36,24 @@ int64_t largest_parameter(const models::ModelConfig& m) {
       {m.vocab_size * h, m.num_heads * m.head_dim * h, m.intermediate_size * h, m.moe_intermediate_size * h});
 }
 
+// Generation's packed copies of the large weights on a CPU rank (models/packed_weight.h: float32 and bfloat16
+// weights of at least 256 x 256 elements, the head included, tied or not).
+int64_t packed_weight_bytes(const models::ModelConfig& m) {
+  if (m.dtype != models::DType::kFloat32 && m.dtype != models::DType::kBFloat16) return 0;
+  const int64_t h = m.hidden_size;
+  const int64_t q = m.num_heads * m.head_dim;
+  const int64_t kv = m.num_kv_heads * m.head_dim;
+  const auto packed = [](int64_t rows, int64_t cols) { return rows * cols >= 256 * 256 ? rows * cols : 0; };
+  int64_t elements = packed(m.vocab_size, h);
+  for (int64_t layer = 0; layer < m.num_layers; ++layer) {
+    elements += packed(q, h) + 2 * packed(kv, h) + packed(h, q);
+    elements += m.is_moe_layer(layer)
+                    ? packed(m.num_experts, h) + m.num_experts * 3 * packed(m.moe_intermediate_size, h)
+                    : 3 * packed(m.intermediate_size, h);
+  }
+  return elements * dtype_bytes(m.dtype);
+}
+
 double gib(int64_t bytes) {
   return static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0);
 }
@@ -82,6 +100,8 @@ MemoryEstimate estimate_memory(const config::Config& config, const comm::RankPla
   // beside the model's own parameters once the first update has arrived: two more copies of what the learners
   // publish. With LoRA that is only the adapters, negligible here.
   if (role == comm::Role::kRollout && config.model.lora.rank == 0) out.weights += 2 * policy_weights;
+  const bool cpu = placement.device < 0;
+  if ((role == comm::Role::kRollout || colocated) && cpu) out.weights += packed_weight_bytes(policy);
   if (role == comm::Role::kRollout || colocated) {
     int64_t generated = colocated ? completions : ceil_div(completions, config.layout.rollout_workers);
     if (config.rollout.max_sequences > 0) generated = std::min(generated, config.rollout.max_sequences);
@@ -141,7 +161,7 @@ MemoryEstimate estimate_memory(const config::Config& config, const comm::RankPla
   }
   if (role == comm::Role::kReward || colocated) {
     if (grm != nullptr) {
-      out.weights += parameter_count(*grm) * dtype_bytes(grm->dtype);
+      out.weights += parameter_count(*grm) * dtype_bytes(grm->dtype) + (cpu ? packed_weight_bytes(*grm) : 0);
       const int64_t critiques = config.grm.samples * config.grm.max_responses_per_pass;
       const int64_t length = config.data.max_prompt_tokens + config.rollout.max_new_tokens + config.grm.max_new_tokens;
       out.kv_cache = std::max(out.kv_cache, kv_bytes(*grm, critiques, length));

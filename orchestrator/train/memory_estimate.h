@@ -1,7 +1,9 @@
 // How much device (or host) memory each rank of a job needs, estimated from the config alone: what
 // `spct train --dry-run` prints before anyone waits in a SLURM queue for a GPU that is too small.
 //
-// Per model a rank holds: weights (parameters x dtype size); on learners also the reference model (same size),
+// Per model a rank holds: weights (parameters x dtype size; on CPU ranks that generate, plus generation's packed
+// copies of the weights of at least 256 x 256 elements, models/packed_weight.h); on learners also the reference
+// model (same size),
 // gradients (parameter dtype; float32 for 16-bit parameters whose gradients accumulate over micro-batches), and
 // optimizer state: AdamW's two float32 moments, plus a float32 master copy of
 // the weights when the parameter dtype is not float32; with distributed.zero_stage 1 or 2 and several learners,

@@ -97,6 +97,26 @@ TEST_CASE("each role's estimate holds the models and buffers of that role", "[me
   CHECK(train::estimate_memory(c, layout.at(4), fp32, nullptr, nullptr).optimizer_state == params * 4 * 3);
 }
 
+TEST_CASE("CPU ranks that generate also hold generation's packed weights", "[memory]") {
+  const config::Config c = job(2);
+  const comm::RankLayout gpus = comm::RankLayout::plan_single_node(c.layout, 0, 8, {"0", "1", "2", "3"});
+  const comm::RankLayout cpus = comm::RankLayout::plan_single_node(c.layout, 0, 8, {});
+  const ModelConfig m = qwen_05b();
+  // Every weight of at least 256 x 256 elements: the tied head, and per layer q, k, v (128 x 896 each), o and the
+  // three MLP projections; not the norms and biases.
+  const int64_t packed = (int64_t{151936} * 896 + 24 * (2 * 896 * 896 + 2 * 128 * 896 + 3 * 4864 * 896)) * 2;
+  const auto weights = [&](const comm::RankLayout& layout, int r, const ModelConfig* grm) {
+    return train::estimate_memory(c, layout.at(r), m, grm, nullptr).weights;
+  };
+  CHECK(weights(cpus, 1, nullptr) == weights(gpus, 1, nullptr) + packed);  // rollout worker
+  CHECK(weights(cpus, 3, &m) == weights(gpus, 3, &m) + packed);            // reward worker's GRM
+  CHECK(weights(cpus, 4, nullptr) == weights(gpus, 4, nullptr));           // learners do not generate
+  ModelConfig fp16 = m;
+  fp16.dtype = DType::kFloat16;  // not packed
+  CHECK(train::estimate_memory(c, cpus.at(1), fp16, nullptr, nullptr).weights ==
+        train::estimate_memory(c, gpus.at(1), fp16, nullptr, nullptr).weights);
+}
+
 TEST_CASE("ZeRO sharding divides the optimizer state among learners", "[memory]") {
   const ModelConfig m = qwen_05b();
   const int64_t params = train::parameter_count(m);

@@ -128,7 +128,7 @@ at::Tensor decode_last_two(const Transformer& model) {
 
 }  // namespace
 
-TEST_CASE("SDPA attention over a KV cache equals the written-out attention over the whole sequence") {
+TEST_CASE("a float32 decode step over a KV cache equals the written-out attention over the whole sequence") {
   const at::NoGradGuard no_grad;
   const Transformer model(tiny_config(Family::kQwen3), 22);
   const at::Tensor want = reference_hidden(model, left_pad(kSequences, at::kCPU)).select(1, -1);

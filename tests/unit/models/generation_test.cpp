@@ -14,6 +14,7 @@
 #include <ATen/ops/searchsorted.h>
 #include <ATen/ops/softmax.h>
 #include <ATen/ops/tensor.h>
+#include <ATen/ops/zeros.h>
 
 #include <catch2/catch.hpp>
 #include <limits>
@@ -146,6 +147,18 @@ TEST_CASE("greedy decoding is deterministic and picks the argmax") {
   params.top_k = 1;
   const auto c = generate(m, requests(kPrompts, 5), params);
   for (size_t i = 0; i < kPrompts.size(); ++i) CHECK(c[i].tokens == a[i].tokens);
+  // Ties go to the first maximum, as argmax's do, however long the row (vectorised reductions split it).
+  std::vector<at::Generator> generators;
+  at::Tensor tied = at::zeros({2, 40000});
+  tied[0][7] = 3.0;
+  tied[0][39000] = 3.0;
+  tied[1][20001] = 1.0;
+  tied[1][20002] = 1.0;
+  SamplingParams argmax;
+  argmax.temperature = 0;
+  const SampledTokens picked = sample_next(tied, argmax, generators);
+  CHECK(picked.tokens[0].item<int64_t>() == 7);
+  CHECK(picked.tokens[1].item<int64_t>() == 20001);
 }
 
 TEST_CASE("stop tokens, stop strings and length end sequences") {

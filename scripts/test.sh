@@ -39,6 +39,10 @@ else
   phase tidy "$root/scripts/check-tidy.sh"
 fi
 phase fuzz "$root/scripts/run-fuzz.sh"
+# The suite runs two tests at once (-j 2), many of them several ranks each, on whatever machine CI has: threads
+# spinning between OpenMP regions would take each other's cores (docs/runtime.md). The choice itself is tested
+# in tests/unit/runtime, whose probes clear this variable.
+export SPCT_OPENMP_WAIT=${SPCT_OPENMP_WAIT:-passive}
 if [[ -n "$labels" ]]; then
   phase test ctest --test-dir "$root/build" --output-on-failure -L "$labels" -j 2
 else

@@ -11,13 +11,14 @@ or both (--share-prompts). spct is stopped once its last step is logged, before 
 none either).
 
 Reported: seconds per step, samples (completions) per second, and the peak resident memory of every process
-(VmHWM, polled every 0.1 s from /proc; TRL's from its own getrusage), and the spct / TRL ratios. spct's processes
-choose their OpenMP wait policy as they do for users (a short spin where the node has room, passive where its
-ranks or other work fill it: orchestrator/run/openmp_wait_policy.h); TRL runs with --trl-omp-wait.
+(VmHWM, polled every 0.1 s from /proc; TRL's from its own getrusage), and the spct / TRL ratios. TRL and spct's
+colocated process run with the OpenMP wait policy --omp-wait (default: the short spin spct chooses where the node
+has room, orchestrator/run/openmp_wait_policy.h); spct's 4-rank job chooses for itself, as it does for users.
 
 Usage: bench/grpo_step/compare_trl.py [--build build] [--shape tiny|qwen0.5b] [--prompts 8] [--group 8]
          [--prompt-tokens 64] [--new-tokens 64] [--steps 4] [--threads 2] [--layouts colocated 4-rank]
-         [--share-prompts on|off|both] [--model-dir DIR] [--dtype float32|bfloat16] [--trl-omp-wait spin|passive]
+         [--share-prompts on|off|both] [--model-dir DIR] [--dtype float32|bfloat16] [--omp-wait spin|passive]
+         [--spct-set KEY=VALUE ...]
   --model-dir: keep the random model there (made once, reused by later runs of the same shape).
 """
 import argparse
@@ -109,7 +110,8 @@ def run_spct(args, model_dir, work, layout, share):
            f"rollout.max_new_tokens={args.new_tokens}", "rollout.temperature=1",
            f'reward.functions=["parity=command:python3 {HERE / "parity_reward.py"}"]', "grpo.beta=0.04",
            "grpo.lr=1e-6", f"run.threads={args.threads}", "observe.progress=lines", "observe.tensorboard=false",
-           "observe.rollout_log_every=0", *(["grpo.share_prompts=true"] if share else []), *layout_args]
+           "observe.rollout_log_every=0", *(["grpo.share_prompts=true"] if share else []), *layout_args,
+           *args.spct_set]
     memory = PeakMemory(f"run.name={name}")
     metrics = work / name / "metrics.jsonl"
     start = time.perf_counter()
@@ -117,7 +119,7 @@ def run_spct(args, model_dir, work, layout, share):
     with open(work / f"{name}.log", "w") as log:
         # Its own session, so that stopping it reaches mpirun and the ranks too.
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                env=without_wait_variables())
+                                env=spct_environment(args.omp_wait, layout))
         while proc.poll() is None:
             memory.poll()
             if metrics.exists() and sum(1 for _ in open(metrics)) >= args.steps:
@@ -191,12 +193,21 @@ SHORT_SPIN_COUNT = 5000  # run::kShortSpinCount (orchestrator/run/openmp_wait_po
 
 
 def without_wait_variables():
-    """spct's environment: it chooses its OpenMP wait policy itself, per process, from the node's load."""
     return {k: v for k, v in os.environ.items() if k not in WAIT_VARIABLES}
 
 
+def spct_environment(policy, layout):
+    """The colocated process gets --omp-wait through SPCT_OPENMP_WAIT (its automatic choice would read the load
+    average, which still counts the side run just before it); the 4-rank job chooses for itself, as for users
+    (passive here: 4 ranks on 2 CPUs)."""
+    env = without_wait_variables()
+    if layout == "colocated":
+        env["SPCT_OPENMP_WAIT"] = policy
+    return env
+
+
 def trl_environment(policy):
-    """TRL's: the policy spct's colocated process chooses on an idle node (spin) or on a busy one (passive)."""
+    """TRL's: --omp-wait, as libgomp's variables."""
     env = without_wait_variables()
     env.update({"GOMP_SPINCOUNT": str(SHORT_SPIN_COUNT)} if policy == "spin" else {"OMP_WAIT_POLICY": "PASSIVE"})
     return env
@@ -208,7 +219,7 @@ def run_trl(args, model_dir, work):
     with open(work / "trl.log", "w") as log:
         code = subprocess.call([sys.executable, __file__, "--trl-child", str(model_dir), str(out),
                                 *sys.argv[1:]], stdout=log, stderr=subprocess.STDOUT,
-                               env=trl_environment(args.trl_omp_wait))
+                               env=trl_environment(args.omp_wait))
     wall = time.perf_counter() - start
     if code != 0:
         sys.exit(f"TRL failed with exit {code}:\n" + "".join(open(work / "trl.log").readlines()[-30:]))
@@ -234,9 +245,11 @@ def main():
     ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"],
                     help="bfloat16: spct's model.dtype (bf16 weights and compute, float32 masters and moments) and "
                          "TRL's bf16=True (its mixed precision: float32 weights, bf16 autocast)")
-    ap.add_argument("--trl-omp-wait", default="spin", choices=["spin", "passive"],
-                    help="TRL's OpenMP wait policy: spin (GOMP_SPINCOUNT=5000, what spct's colocated process "
-                         "chooses on an idle node) or passive; spct's processes choose their own")
+    ap.add_argument("--omp-wait", default="spin", choices=["spin", "passive"],
+                    help="OpenMP wait policy of TRL and of spct's colocated process: spin (GOMP_SPINCOUNT=5000, "
+                         "what spct chooses on a node with room) or passive; spct's 4-rank job chooses its own")
+    ap.add_argument("--spct-set", action="append", default=[], metavar="KEY=VALUE",
+                    help="one more config override for every spct run (repeatable), e.g. rollout.pack_weights=false")
     ap.add_argument("--trl-child", nargs=2, help=argparse.SUPPRESS)
     args, _ = ap.parse_known_args()
     if args.steps < 2:

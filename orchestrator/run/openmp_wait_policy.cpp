@@ -19,13 +19,13 @@ namespace {
 
 constexpr const char* kChoiceVariable = "SPCT_OPENMP_WAIT_CHOICE";
 
-// A positive count, or nullopt for anything else (unset, empty, trailing junk, absurd).
-std::optional<int> positive_count(const char* text) {
+// A count of at least `least`, or nullopt for anything else (unset, empty, trailing junk, absurd).
+std::optional<int> parse_count(const char* text, int least) {
   if (text == nullptr || *text == '\0') return std::nullopt;
   char* end = nullptr;
   errno = 0;
   const long value = std::strtol(text, &end, 10);
-  if (errno != 0 || *end != '\0' || value < 1 || value > (1 << 20)) return std::nullopt;
+  if (errno != 0 || *end != '\0' || value < least || value > (1 << 20)) return std::nullopt;
   return static_cast<int>(value);
 }
 
@@ -58,38 +58,6 @@ int cpus_of_this_process() {
   if (sched_getaffinity(0, sizeof mask, &mask) == 0) return std::max(1, CPU_COUNT(&mask));
   return static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
 }
-
-}  // namespace
-
-bool node_has_room_to_spin(const NodeOccupancy& node) {
-  return static_cast<double>(node.ranks_on_node) + node.load_average <= static_cast<double>(node.cpus);
-}
-
-int launcher_local_size_from_env() {
-  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"}) {
-    if (const std::optional<int> size = positive_count(std::getenv(name))) return *size;
-  }
-  const char* tasks = std::getenv("SLURM_STEP_TASKS_PER_NODE");
-  const char* node_id = std::getenv("SLURM_NODEID");
-  if (tasks != nullptr && node_id != nullptr) {
-    const std::optional<int> node = node_id == std::string_view("0") ? 0 : positive_count(node_id);
-    if (node.has_value()) {
-      if (const std::optional<int> count = slurm_tasks_on_node(tasks, *node)) return *count;
-    }
-  }
-  return 1;
-}
-
-NodeOccupancy measure_node_occupancy() {
-  NodeOccupancy node;
-  double loads[1] = {0};
-  if (getloadavg(loads, 1) == 1) node.load_average = loads[0];
-  node.ranks_on_node = launcher_local_size_from_env();
-  node.cpus = cpus_of_this_process();
-  return node;
-}
-
-namespace {
 
 // What SPCT_OPENMP_WAIT asks for, decided for `ranks_on_node` processes of the job on this node and written into
 // this process's environment (read by libgomp in a process started from it, this one's restart included).
@@ -127,6 +95,31 @@ std::string choose_into_environment(int ranks_on_node) {
 }
 
 }  // namespace
+
+bool node_has_room_to_spin(const NodeOccupancy& node) {
+  return static_cast<double>(node.ranks_on_node) + node.load_average <= static_cast<double>(node.cpus);
+}
+
+int launcher_local_size_from_env() {
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"}) {
+    if (const std::optional<int> size = parse_count(std::getenv(name), 1)) return *size;
+  }
+  const char* tasks = std::getenv("SLURM_STEP_TASKS_PER_NODE");
+  const std::optional<int> node = parse_count(std::getenv("SLURM_NODEID"), 0);
+  if (tasks != nullptr && node.has_value()) {
+    if (const std::optional<int> count = slurm_tasks_on_node(tasks, *node)) return *count;
+  }
+  return 1;
+}
+
+NodeOccupancy measure_node_occupancy() {
+  NodeOccupancy node;
+  double loads[1] = {0};
+  if (getloadavg(loads, 1) == 1) node.load_average = loads[0];
+  node.ranks_on_node = launcher_local_size_from_env();
+  node.cpus = cpus_of_this_process();
+  return node;
+}
 
 void configure_openmp_wait(char** argv) {
   if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr) return;

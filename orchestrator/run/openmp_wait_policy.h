@@ -7,7 +7,7 @@
 // - On a node the job has to itself, a worker that blocks after every region must be woken through the kernel
 //   for the next one (tens of microseconds), and a decode step is hundreds of small regions: passive waiting made
 //   a batch-64 decode step 1.3x slower at Qwen2.5-0.5B's shape and 1.6x at the tiny shape (docs/benchmarks.md).
-//   A short spin (GOMP_SPINCOUNT=kShortSpinCount, ~0.1 ms) catches the next region without the wake-up.
+//   A short spin (GOMP_SPINCOUNT=kShortSpinCount) catches the next region without the wake-up.
 // - On a shared or oversubscribed node a spinning worker takes the core that the thread it waits for needs:
 //   libgomp's default spin made a colocated GRPO step 10x slower at load 8, and even the short spin ran three
 //   oversubscribed decodes 2.5x slower than passive waiting. There spct waits passively.
@@ -17,8 +17,9 @@
 
 namespace spct::run {
 
-// libgomp spin iterations before a waiting thread blocks, when the node has room (about 0.1 ms on the build
-// machine's CPU; libgomp's own default is 300000).
+// libgomp spin iterations before a waiting thread blocks, when the node has room: 5000 pause instructions, 0.12 ms
+// on the build machine's AMD EPYC (libgomp's own default is 300000). As fast as a spin 4x longer on a decode
+// step, and oversubscribed a little less harmful.
 inline constexpr long kShortSpinCount = 5000;
 
 // What a process sees of its node when it starts.

@@ -31,10 +31,19 @@ class PackedWeight {
   // amortise oneDNN's reorder already).
   static constexpr int64_t kMaxRows = 256;
 
-  // True when x W^T should read the packed copy: generation (c10::InferenceMode) on the CPU, x and the weight both
-  // float32 or both bfloat16, a 2-D weight of at least 256 x 256 elements that tracks versions (not made inside
-  // inference mode), at most kMaxRows rows in x, and onednn_linear_available().
+  // True for the products generation hands to oneDNN: inference mode (c10::InferenceMode) on the CPU, x and the
+  // weight both float32 or both bfloat16, a 2-D weight of at least 256 x 256 elements that tracks versions (not
+  // made inside inference mode), and onednn_linear_available(). They may carry oneDNN post-ops (the gated MLP
+  // of models/layers.h).
+  static bool is_generation_product(const at::Tensor& x, const at::Tensor& weight);
+
+  // True when x W^T should read the packed copy: packing is on (set_enabled), is_generation_product, and at most
+  // kMaxRows rows in x.
   static bool applies(const at::Tensor& x, const at::Tensor& weight);
+
+  // Turns packing on (the default) or off for this process (config rollout.pack_weights): off, generation reads
+  // the plain weights and holds no second copy. Copies already made stay until their weights change.
+  static void set_enabled(bool enabled);
 
   // The packed copy of `weight`, made now if there is none or `weight` is another tensor or has been written
   // since. REQUIRES: applies(x, weight) for the product it is for.

@@ -117,6 +117,7 @@ struct RolloutSection {
   int64_t max_sequences = 0;     // rows decoded together by the rollout engine; 0 = no limit
   int64_t kv_budget_tokens = 0;  // KV-cache token slots over all rows; 0 = no limit
   int64_t kv_block_tokens = 16;  // the KV cache grows this many slots at a time
+  bool pack_weights = true;      // CPU ranks that generate keep packed weights (models/packed_weight.h)
 };
 
 struct RewardSection {

@@ -89,6 +89,11 @@ void add_rollout_fields(SchemaBuilder& b) {
                 "The rollout KV cache grows in blocks of this many token slots (memory follows the tokens held, "
                 "not max_new_tokens of every sequence).",
                 {.min = 1, .max = 65536});
+  b.add_bool("pack_weights", f(&RolloutSection::pack_weights),
+             "CPU ranks that generate (rollout workers, a reward worker's GRM, a colocated run) keep a copy of each "
+             "large weight in oneDNN's blocked layout for decode steps, made again after every weight update: "
+             "faster decoding (docs/rollout.md) for one more copy of those weights, which --dry-run counts. false "
+             "saves that memory.");
 }
 
 void add_reward_fields(SchemaBuilder& b) {

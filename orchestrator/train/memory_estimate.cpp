@@ -100,8 +100,8 @@ MemoryEstimate estimate_memory(const config::Config& config, const comm::RankPla
   // beside the model's own parameters once the first update has arrived: two more copies of what the learners
   // publish. With LoRA that is only the adapters, negligible here.
   if (role == comm::Role::kRollout && config.model.lora.rank == 0) out.weights += 2 * policy_weights;
-  const bool cpu = placement.device < 0;
-  if ((role == comm::Role::kRollout || colocated) && cpu) out.weights += packed_weight_bytes(policy);
+  const bool packs = placement.device < 0 && config.rollout.pack_weights;  // models/packed_weight.h
+  if ((role == comm::Role::kRollout || colocated) && packs) out.weights += packed_weight_bytes(policy);
   if (role == comm::Role::kRollout || colocated) {
     int64_t generated = colocated ? completions : ceil_div(completions, config.layout.rollout_workers);
     if (config.rollout.max_sequences > 0) generated = std::min(generated, config.rollout.max_sequences);
@@ -161,7 +161,7 @@ MemoryEstimate estimate_memory(const config::Config& config, const comm::RankPla
   }
   if (role == comm::Role::kReward || colocated) {
     if (grm != nullptr) {
-      out.weights += parameter_count(*grm) * dtype_bytes(grm->dtype) + (cpu ? packed_weight_bytes(*grm) : 0);
+      out.weights += parameter_count(*grm) * dtype_bytes(grm->dtype) + (packs ? packed_weight_bytes(*grm) : 0);
       const int64_t critiques = config.grm.samples * config.grm.max_responses_per_pass;
       const int64_t length = config.data.max_prompt_tokens + config.rollout.max_new_tokens + config.grm.max_new_tokens;
       out.kv_cache = std::max(out.kv_cache, kv_bytes(*grm, critiques, length));

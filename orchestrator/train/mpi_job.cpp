@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/stop_signal.h"
+#include "models/packed_weight.h"
 #include "orchestrator/run/openmp_wait_policy.h"
 #include "orchestrator/run/thread_count.h"
 #include "orchestrator/train/device_setup.h"
@@ -53,6 +54,7 @@ void run_mpi_job(const config::ResolvedConfig& resolved, const ResumeOptions& re
   const comm::RankPlacement& self = world.self();
   init_logging(config.run.log_level, self.rank, comm::role_name(self.role));
   at::set_num_threads(run::intra_op_threads(config, self.threads));
+  models::PackedWeight::set_enabled(config.rollout.pack_weights);
   // Before any model exists: the rank's GPU becomes this process's current device, where the models of every
   // role (policy, reference, GRM, meta RM) are built.
   const at::Device device = rank_device(config.model, self);

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/stop_signal.h"
 #include "models/lora.h"
+#include "models/packed_weight.h"
 #include "orchestrator/jobs/grm_jobs.h"
 #include "orchestrator/observe/status_server.h"
 #include "orchestrator/run/launch.h"
@@ -31,6 +32,7 @@ void run_colocated(const config::ResolvedConfig& resolved, const ResumePlan& pla
   const config::Config& config = resolved.config;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(run::intra_op_threads(config, cores));
+  models::PackedWeight::set_enabled(config.rollout.pack_weights);
   const OpenedRun run = open_run(resolved, plan);
   spdlog::info("run directory {} (all roles in this process, {} threads)", run.dir.path(), at::get_num_threads());
   spdlog::info("OpenMP waits: {}", run::openmp_wait_in_force());

@@ -111,6 +111,9 @@ TEST_CASE("CPU ranks that generate also hold generation's packed weights", "[mem
   CHECK(weights(cpus, 1, nullptr) == weights(gpus, 1, nullptr) + packed);  // rollout worker
   CHECK(weights(cpus, 3, &m) == weights(gpus, 3, &m) + packed);            // reward worker's GRM
   CHECK(weights(cpus, 4, nullptr) == weights(gpus, 4, nullptr));           // learners do not generate
+  config::Config unpacked = c;
+  unpacked.rollout.pack_weights = false;
+  CHECK(train::estimate_memory(unpacked, cpus.at(1), m, nullptr, nullptr).weights == weights(gpus, 1, nullptr));
   ModelConfig fp16 = m;
   fp16.dtype = DType::kFloat16;  // not packed
   CHECK(train::estimate_memory(c, cpus.at(1), fp16, nullptr, nullptr).weights ==

@@ -13,9 +13,6 @@
 #include <cmath>
 #include <numbers>
 
-#include "models/onednn_linear.h"
-#include "models/packed_weight.h"
-
 namespace spct::models {
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
@@ -77,20 +74,7 @@ at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tens
   return x * cos + rotated * sin;
 }
 
-bool SwiGluMlp::fuses_on_onednn(const at::Tensor& x) const {
-  const auto plain = [&](const Linear& l) {
-    return !l.has_adapter() && PackedWeight::is_generation_product(x, l.weight);
-  };
-  return plain(gate_proj) && plain(up_proj);
-}
-
 at::Tensor SwiGluMlp::forward(const at::Tensor& x) const {
-  if (fuses_on_onednn(x)) {
-    const at::Tensor gate = onednn_linear_activated(
-        x, gate_proj.weight_operand(x), gate_proj.bias,
-        activation == GateActivation::kGeluTanh ? OnednnActivation::kGeluTanh : OnednnActivation::kSilu);
-    return down_proj.forward(onednn_linear_times(x, gate, up_proj.weight_operand(x), up_proj.bias));
-  }
   const at::Tensor gate = gate_proj.forward(x);
   const at::Tensor activated = activation == GateActivation::kGeluTanh ? at::gelu(gate, "tanh") : at::silu(gate);
   return down_proj.forward(activated * up_proj.forward(x));

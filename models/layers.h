@@ -39,10 +39,6 @@ at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tens
 enum class GateActivation { kSilu, kGeluTanh };
 
 // The gated feed-forward block: down(act(gate(x)) * up(x)); SwiGLU unless `activation` says otherwise.
-//
-// Generation on the CPU (fuses_on_onednn) runs the activation and the product with up(x) as post-ops of oneDNN's
-// gate and up products, on float32 accumulators: no [tokens, intermediate] tensor is written and read again by
-// element-wise passes. In bfloat16 the gate is then rounded once (after the activation) instead of twice.
 struct SwiGluMlp {
   Linear gate_proj;  // [intermediate, hidden]
   Linear up_proj;    // [intermediate, hidden]
@@ -50,10 +46,6 @@ struct SwiGluMlp {
   GateActivation activation = GateActivation::kSilu;
 
   at::Tensor forward(const at::Tensor& x) const;
-
-  // True when forward(x) fuses: both gate and up products are generation's oneDNN products
-  // (PackedWeight::is_generation_product) and neither carries a LoRA adapter.
-  bool fuses_on_onednn(const at::Tensor& x) const;
 };
 
 }  // namespace spct::models

@@ -27,8 +27,4 @@ at::Tensor Linear::forward(const at::Tensor& x) const {
   return y;
 }
 
-at::Tensor Linear::weight_operand(const at::Tensor& x) const {
-  return PackedWeight::applies(x, weight) ? packed->get(weight) : weight;
-}
-
 }  // namespace spct::models

@@ -33,9 +33,6 @@ struct Linear {
   // (models/packed_weight.h), other large float32 ones go to oneDNN (models/onednn_linear.h).
   at::Tensor forward(const at::Tensor& x) const;
 
-  // The weight as oneDNN reads it for x: generation's packed copy where PackedWeight::applies, else the weight.
-  at::Tensor weight_operand(const at::Tensor& x) const;
-
   bool has_adapter() const { return lora_a.defined(); }
 };
 

@@ -36,16 +36,6 @@ const std::optional<c10::TypedOperatorHandle<LinearPointwise>>& linear_pointwise
   return op;
 }
 
-using LinearBinary = at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&,
-                                const std::optional<at::Tensor>&, std::string_view);
-
-// The binary overload of the same operator: a product followed by an element-wise op with a second tensor.
-const c10::TypedOperatorHandle<LinearBinary>& linear_binary() {
-  static const c10::TypedOperatorHandle<LinearBinary> op =
-      c10::Dispatcher::singleton().findSchemaOrThrow("mkldnn::_linear_pointwise", "binary").typed<LinearBinary>();
-  return op;
-}
-
 using ReorderLinearWeight = at::Tensor(const at::Tensor&, std::optional<int64_t>);
 
 // The reorder that packs a linear weight, once per process (present wherever linear_pointwise() is: both come
@@ -56,16 +46,10 @@ const c10::TypedOperatorHandle<ReorderLinearWeight>& reorder_linear_weight() {
   return op;
 }
 
-std::optional<at::Tensor> optional_bias(const at::Tensor& bias) {
-  return bias.defined() ? std::optional<at::Tensor>(bias) : std::nullopt;
-}
-
-// One product, no autograd: x [..., in] times weight [out, in] transposed (either may be a strided view), then
-// oneDNN's unary post-op `attr` ("none": nothing) with `algorithm`.
-at::Tensor product(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
-                   std::string_view attr = "none", std::optional<std::string_view> algorithm = std::nullopt) {
-  return linear_pointwise()->call(x, weight, optional_bias(bias), attr, c10::List<std::optional<at::Scalar>>(),
-                                  algorithm);
+// One product, no autograd: x [..., in] times weight [out, in] transposed (either may be a strided view).
+at::Tensor product(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  const std::optional<at::Tensor> b = bias.defined() ? std::optional<at::Tensor>(bias) : std::nullopt;
+  return linear_pointwise()->call(x, weight, b, "none", c10::List<std::optional<at::Scalar>>(), std::nullopt);
 }
 
 struct OnednnLinear : torch::autograd::Function<OnednnLinear> {
@@ -134,18 +118,6 @@ at::Tensor onednn_pack_weight(const at::Tensor& weight) {
 
 at::Tensor onednn_linear_packed(const at::Tensor& x, const at::Tensor& packed, const at::Tensor& bias) {
   return product(x, packed, bias);
-}
-
-at::Tensor onednn_linear_activated(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
-                                   OnednnActivation activation) {
-  // oneDNN's names: "swish" is x * sigmoid(x) (SiLU), "gelu" with the "tanh" algorithm the tanh approximation.
-  return activation == OnednnActivation::kSilu ? product(x, weight, bias, "swish")
-                                               : product(x, weight, bias, "gelu", "tanh");
-}
-
-at::Tensor onednn_linear_times(const at::Tensor& x, const at::Tensor& other, const at::Tensor& weight,
-                               const at::Tensor& bias) {
-  return linear_binary().call(x, other, weight, optional_bias(bias), "mul");
 }
 
 }  // namespace spct::models

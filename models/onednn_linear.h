@@ -40,18 +40,4 @@ at::Tensor onednn_pack_weight(const at::Tensor& weight);
 // product as onednn_linear's up to rounding. REQUIRES: x in the weight's dtype, on the CPU.
 at::Tensor onednn_linear_packed(const at::Tensor& x, const at::Tensor& packed, const at::Tensor& bias);
 
-// An activation oneDNN applies to a product's float32 accumulator before rounding it to the result's dtype.
-enum class OnednnActivation { kSilu, kGeluTanh };
-
-// act(x W^T + b) as one oneDNN product, the activation a post-op (no pass over the result afterwards). `weight` is
-// plain [out, in] or packed by onednn_pack_weight. No autograd. REQUIRES: onednn_linear_available(), float32 or
-// bfloat16 CPU operands of one dtype.
-at::Tensor onednn_linear_activated(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
-                                   OnednnActivation activation);
-
-// (x W^T + b) * other as one oneDNN product, the product with `other` (x's leading shape, `out` columns) a
-// post-op. Otherwise as onednn_linear_activated.
-at::Tensor onednn_linear_times(const at::Tensor& x, const at::Tensor& other, const at::Tensor& weight,
-                               const at::Tensor& bias);
-
 }  // namespace spct::models

@@ -8,16 +8,6 @@
 
 namespace spct::models {
 
-bool PackedWeight::is_generation_product(const at::Tensor& x, const at::Tensor& weight) {
-  if (!c10::InferenceMode::is_enabled() || !x.device().is_cpu() || !weight.device().is_cpu()) return false;
-  const at::ScalarType dtype = weight.scalar_type();
-  if ((dtype != at::kFloat && dtype != at::kBFloat16) || x.scalar_type() != dtype) return false;
-  // Small weights sit in the caches, where the plain kernels keep up (the rule of onednn_linear_applies).
-  constexpr int64_t kMinWeightElements = 256 * 256;
-  return weight.dim() == 2 && weight.numel() >= kMinWeightElements && !weight.is_inference() &&
-         onednn_linear_available();
-}
-
 namespace {
 
 std::atomic<bool> packing_enabled{true};
@@ -29,9 +19,16 @@ void PackedWeight::set_enabled(bool enabled) {
 }
 
 bool PackedWeight::applies(const at::Tensor& x, const at::Tensor& weight) {
-  if (!packing_enabled.load(std::memory_order_relaxed) || !is_generation_product(x, weight)) return false;
-  const int64_t rows = x.numel() / weight.size(1);
-  return rows >= 1 && rows <= kMaxRows;
+  if (!packing_enabled.load(std::memory_order_relaxed) || !c10::InferenceMode::is_enabled() || !x.device().is_cpu() ||
+      !weight.device().is_cpu()) {
+    return false;
+  }
+  const at::ScalarType dtype = weight.scalar_type();
+  if ((dtype != at::kFloat && dtype != at::kBFloat16) || x.scalar_type() != dtype) return false;
+  // Small weights sit in the caches, where the plain kernels keep up (the rule of onednn_linear_applies).
+  constexpr int64_t kMinWeightElements = 256 * 256;
+  return weight.dim() == 2 && weight.numel() >= kMinWeightElements && !weight.is_inference() &&
+         onednn_linear_available();
 }
 
 at::Tensor PackedWeight::get(const at::Tensor& weight) {

@@ -1,8 +1,9 @@
 // A linear weight's copy in oneDNN's blocked layout, kept for generation and remade when the weight changes.
 //
-// Why: a decode step's projections multiply a few rows by every weight of the model, and oneDNN reorders a plain
-// weight into its blocked layout on every such call; a copy packed once skips that (Qwen2.5-0.5B's decode-step
-// projections at batch 64: 86 vs 106 ms in bfloat16, 170 vs 220 in float32; models/onednn_linear.h).
+// Why: oneDNN reorders a plain weight into its blocked layout on every product; a copy packed once skips that.
+// A decode step multiplies a few rows by every weight of the model, where the reorder is most of the cost
+// (Qwen2.5-0.5B's decode-step projections at batch 64: 86 vs 106 ms in bfloat16, 170 vs 220 in float32;
+// models/onednn_linear.h), and a prefill gains too.
 //
 // Why keyed on the weight's identity and version: the same model generates and trains (a colocated run), and
 // weight syncs, optimizer steps and LoRA merges write the parameters in place, each of which moves the tensor's
@@ -27,18 +28,11 @@ namespace spct::models {
 
 class PackedWeight {
  public:
-  // Rows of x up to which the packed copy is used: decode steps and small batches (a prefill's thousands of rows
-  // amortise oneDNN's reorder already).
-  static constexpr int64_t kMaxRows = 256;
-
-  // True for the products generation hands to oneDNN: inference mode (c10::InferenceMode) on the CPU, x and the
-  // weight both float32 or both bfloat16, a 2-D weight of at least 256 x 256 elements that tracks versions (not
-  // made inside inference mode), and onednn_linear_available(). They may carry oneDNN post-ops (the gated MLP
-  // of models/layers.h).
-  static bool is_generation_product(const at::Tensor& x, const at::Tensor& weight);
-
-  // True when x W^T should read the packed copy: packing is on (set_enabled), is_generation_product, and at most
-  // kMaxRows rows in x.
+  // True when x W^T should read the packed copy: packing is on (set_enabled), generation (c10::InferenceMode) on
+  // the CPU, x and the weight both float32 or both bfloat16, a 2-D weight of at least 256 x 256 elements that
+  // tracks versions (not made inside inference mode), and onednn_linear_available(). Prefill passes too: a
+  // packed weight is faster at 8192 rows as well (Qwen2.5-0.5B's gate and up products in bfloat16: 163 against
+  // 194 ms with the activation and product).
   static bool applies(const at::Tensor& x, const at::Tensor& weight);
 
   // Turns packing on (the default) or off for this process (config rollout.pack_weights): off, generation reads

@@ -1,7 +1,7 @@
 // models/onednn_linear.h against at::linear: the same products to float32 rounding, forward and backward, for
 // the operand layouts the model and its backward pass produce, and Linear routes float32 CPU products to it;
 // models/packed_weight.h: generation's packed weights give the same products, and are remade when the weight
-// changes; generation's gated MLP fuses its activation and product into them.
+// changes.
 #include "models/onednn_linear.h"
 
 #include <ATen/TensorOperators.h>
@@ -15,7 +15,6 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 
-#include "models/layers.h"
 #include "models/linear.h"
 #include "models/packed_weight.h"
 
@@ -199,58 +198,13 @@ TEST_CASE("packed weights serve generation's small CPU products only") {
   CHECK(PackedWeight::applies(x, weight));
   CHECK(PackedWeight::applies(randn({1, 512}), weight));
   CHECK(PackedWeight::applies(x.to(at::kBFloat16), weight_bf16));
-  CHECK_FALSE(PackedWeight::applies(randn({PackedWeight::kMaxRows + 1, 512}), weight));  // a prefill
-  CHECK_FALSE(PackedWeight::applies(randn({64, 128}), randn({128, 128})));               // fits the caches
-  CHECK_FALSE(PackedWeight::applies(x.to(at::kBFloat16), weight));                       // mixed dtypes
+  CHECK(PackedWeight::applies(randn({8192, 512}), weight));                 // a prefill
+  CHECK_FALSE(PackedWeight::applies(randn({64, 128}), randn({128, 128})));  // fits the caches
+  CHECK_FALSE(PackedWeight::applies(x.to(at::kBFloat16), weight));          // mixed dtypes
   CHECK_FALSE(PackedWeight::applies(x.to(at::kDouble), weight.to(at::kDouble)));
   CHECK_FALSE(PackedWeight::applies(x, randn({512, 512})));  // made in inference mode: no version to key on
   PackedWeight::set_enabled(false);                          // rollout.pack_weights: false
   CHECK_FALSE(PackedWeight::applies(x, weight));
-  CHECK(PackedWeight::is_generation_product(x, weight));  // the gated MLP's post-ops stay
   PackedWeight::set_enabled(true);
   CHECK(PackedWeight::applies(x, weight));
-}
-
-TEST_CASE("generation's gated MLP runs its activation and product as oneDNN post-ops, equal to the plain block") {
-  for (const at::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
-    for (const GateActivation activation : {GateActivation::kSilu, GateActivation::kGeluTanh}) {
-      SwiGluMlp mlp;
-      mlp.gate_proj.weight = randn({512, 256}, dtype) / 16;
-      mlp.up_proj.weight = randn({512, 256}, dtype) / 16;
-      mlp.down_proj.weight = randn({256, 512}, dtype) / 16;
-      mlp.gate_proj.bias = randn({512}, dtype);
-      mlp.activation = activation;
-      // 64 rows read packed weights, 300 the plain ones; [B, T, hidden] as the model passes it.
-      for (const at::Tensor& x : {randn({64, 256}, dtype), randn({300, 256}, dtype), randn({4, 16, 256}, dtype)}) {
-        INFO(c10::toString(dtype) << ", activation " << static_cast<int>(activation) << ", x " << x.sizes());
-        at::Tensor plain;
-        {
-          const at::NoGradGuard no_grad;  // a scoring pass: not fused
-          CHECK_FALSE(mlp.fuses_on_onednn(x));
-          plain = mlp.forward(x);
-        }
-        const c10::InferenceMode inference;
-        REQUIRE(mlp.fuses_on_onednn(x));
-        const OpCounter silu("aten::silu");
-        const OpCounter gelu("aten::gelu");
-        const OpCounter mul("aten::mul");
-        const at::Tensor fused = mlp.forward(x);
-        CHECK(silu.count() + gelu.count() + mul.count() == 0);
-        CHECK(fused.sizes() == plain.sizes());
-        CHECK(close(fused, plain));
-      }
-    }
-  }
-}
-
-TEST_CASE("a gated MLP with a LoRA adapter is not fused") {
-  SwiGluMlp mlp;
-  mlp.gate_proj.weight = randn({512, 256});
-  mlp.up_proj.weight = randn({512, 256});
-  mlp.down_proj.weight = randn({256, 512});
-  mlp.up_proj.lora_a = randn({4, 256});
-  mlp.up_proj.lora_b = randn({512, 4});
-  const at::Tensor x = randn({8, 256});
-  const c10::InferenceMode inference;
-  CHECK_FALSE(mlp.fuses_on_onednn(x));
 }

@@ -25,11 +25,11 @@ struct Linear {
   // PEFT's lora_dropout: dropout on the adapter's input, applied only while gradients are recorded (a training
   // pass); scoring and sampling passes (no grad) see the adapter deterministically, as PEFT's eval mode does.
   double lora_dropout = 0.0;
-  // The weight packed for generation's small products (models/packed_weight.h), made on first use and remade
-  // when the weight changes; copies of this Linear share it.
+  // The weight packed for generation's products (models/packed_weight.h), made on first use and remade when the
+  // weight changes; copies of this Linear share it.
   std::shared_ptr<PackedWeight> packed = std::make_shared<PackedWeight>();
 
-  // x [..., in_features] -> [..., out_features]. On the CPU: generation's small products read the packed weight
+  // x [..., in_features] -> [..., out_features]. On the CPU: generation's products read the packed weight
   // (models/packed_weight.h), other large float32 ones go to oneDNN (models/onednn_linear.h).
   at::Tensor forward(const at::Tensor& x) const;
 

@@ -31,8 +31,9 @@ bool onednn_linear_applies(const at::Tensor& x, const at::Tensor& weight);
 at::Tensor onednn_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
 
 // The weight reordered into oneDNN's blocked layout (an opaque MKLDNN tensor that only onednn_linear_packed reads),
-// so that products with few rows skip the reorder oneDNN otherwise does on every call (Qwen2.5-0.5B's decode-step
-// projections at batch 64: 86 vs 106 ms in bfloat16, 170 vs 220 in float32; bench/rollout/decode_floor.py).
+// so that products skip the reorder oneDNN otherwise does on every call, which a decode step's few rows feel most
+// (Qwen2.5-0.5B's decode-step projections at batch 64: 86 vs 106 ms in bfloat16, 170 vs 220 in float32;
+// bench/rollout/decode_floor.py).
 // REQUIRES: onednn_linear_available(), a float32 or bfloat16 CPU weight [out, in].
 at::Tensor onednn_pack_weight(const at::Tensor& weight);
 

@@ -8,9 +8,12 @@
 
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <initializer_list>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -69,6 +72,17 @@ class ScopedEnv {
   std::optional<std::string> old_;
 };
 
+// Unsets environment variables for one scope and restores what was there.
+class ClearedEnv {
+ public:
+  explicit ClearedEnv(std::initializer_list<const char*> names) {
+    for (const char* name : names) cleared_.push_back(std::make_unique<ScopedEnv>(name, nullptr));
+  }
+
+ private:
+  std::vector<std::unique_ptr<ScopedEnv>> cleared_;
+};
+
 }  // namespace
 
 TEST_CASE("threads spin only when the job's ranks and the load fit the CPUs") {
@@ -83,10 +97,8 @@ TEST_CASE("threads spin only when the job's ranks and the load fit the CPUs") {
 
 TEST_CASE("the launcher's local size comes from Open MPI, MPICH or SLURM's per-node task list") {
   using spct::run::launcher_local_size_from_env;
-  const ScopedEnv ompi("OMPI_COMM_WORLD_LOCAL_SIZE", nullptr);
-  const ScopedEnv mpich("MPI_LOCALNRANKS", nullptr);
-  const ScopedEnv tasks("SLURM_STEP_TASKS_PER_NODE", nullptr);
-  const ScopedEnv node("SLURM_NODEID", nullptr);
+  const ClearedEnv launchers(
+      {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_STEP_TASKS_PER_NODE", "SLURM_NODEID"});
   CHECK(launcher_local_size_from_env() == 1);  // started on its own
   {
     const ScopedEnv set("OMPI_COMM_WORLD_LOCAL_SIZE", "5");
@@ -161,10 +173,7 @@ TEST_CASE("a wrong SPCT_OPENMP_WAIT is refused with its value, exit 2") {
 
 TEST_CASE("a local launch chooses again for its ranks, and leaves the user's variables alone") {
   using spct::run::choose_openmp_wait_for_local_ranks;
-  const ScopedEnv policy("OMP_WAIT_POLICY", nullptr);
-  const ScopedEnv spin_count("GOMP_SPINCOUNT", nullptr);
-  const ScopedEnv mode("SPCT_OPENMP_WAIT", nullptr);
-  const ScopedEnv choice("SPCT_OPENMP_WAIT_CHOICE", nullptr);
+  const ClearedEnv waits({"OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "SPCT_OPENMP_WAIT", "SPCT_OPENMP_WAIT_CHOICE"});
   SECTION("spct's choice for one process becomes the choice for the ranks") {
     setenv("GOMP_SPINCOUNT", "5000", 1);  // as configure_openmp_wait left it on an idle node
     setenv("SPCT_OPENMP_WAIT_CHOICE", "short spin (spct chose it: 1 rank ...)", 1);

@@ -43,7 +43,7 @@ int64_t packed_weight_bytes(const models::ModelConfig& m) {
   const int64_t h = m.hidden_size;
   const int64_t q = m.num_heads * m.head_dim;
   const int64_t kv = m.num_kv_heads * m.head_dim;
-  const auto packed = [](int64_t rows, int64_t cols) { return rows * cols >= 256 * 256 ? rows * cols : 0; };
+  const auto packed = [](int64_t rows, int64_t cols) { return rows * cols >= int64_t{256} * 256 ? rows * cols : 0; };
   int64_t elements = packed(m.vocab_size, h);
   for (int64_t layer = 0; layer < m.num_layers; ++layer) {
     elements += packed(q, h) + 2 * packed(kv, h) + packed(h, q);

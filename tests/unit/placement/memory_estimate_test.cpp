@@ -104,7 +104,8 @@ TEST_CASE("CPU ranks that generate also hold generation's packed weights", "[mem
   const ModelConfig m = qwen_05b();
   // Every weight of at least 256 x 256 elements: the tied head, and per layer q, k, v (128 x 896 each), o and the
   // three MLP projections; not the norms and biases.
-  const int64_t packed = (int64_t{151936} * 896 + 24 * (2 * 896 * 896 + 2 * 128 * 896 + 3 * 4864 * 896)) * 2;
+  const int64_t packed =
+      (int64_t{151936} * 896 + 24 * (int64_t{2} * 896 * 896 + int64_t{2} * 128 * 896 + int64_t{3} * 4864 * 896)) * 2;
   const auto weights = [&](const comm::RankLayout& layout, int r, const ModelConfig* grm) {
     return train::estimate_memory(c, layout.at(r), m, grm, nullptr).weights;
   };

@@ -70,6 +70,7 @@ void LauncherReport::read_line(std::string_view line) {
     host_lost_ = true;
     if (lost_address_.empty()) lost_address_ = m[1].str();
   } else if (line.find("Per user-direction, the job has been aborted") != std::string_view::npos) {
+    if (!aborting_ && !host_lost_) aborting_first_ = true;
     aborting_ = true;
   } else if (line.find("ORTE was unable to reliably start one or more daemons") != std::string_view::npos ||
              line.find("An ORTE daemon has unexpectedly failed") != std::string_view::npos) {
@@ -123,7 +124,9 @@ std::string LauncherReport::lost() const {
     return fmt::format("{} exited with status {} on its own, without a report from spct", name(exit_rank_, ""),
                        exit_status_);
   }
-  if (host_lost_) {
+  // A host lost during an abort a failed rank began (a frozen host's daemon declared lost while mpirun waits for
+  // it) is not the cause: the abort's unanswered ranks below include that host's.
+  if (host_lost_ && !aborting_first_) {
     std::vector<std::string> ranks;
     for (const int rank : ranks_on_lost_host()) ranks.push_back(name(rank, ""));
     const std::string where = lost_address_.empty() ? "a host" : "host " + lost_address_;

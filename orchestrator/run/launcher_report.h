@@ -81,6 +81,7 @@ class LauncherReport {
   bool host_lost_ = false;          // Open MPI lost a daemon or a rank's connection
   std::string lost_address_;        // the host mpirun or a rank's "Peer host:" names
   bool aborting_ = false;           // mpirun began ending the job for a failed rank it has not named yet
+  bool aborting_first_ = false;     // ... before any host was lost (the lost host then followed from the abort)
   std::vector<int> answered_;       // ranks that wrote their whereabouts at mpirun's SIGTERM
   std::vector<int> waited_for_;     // ranks those were waiting for
 };

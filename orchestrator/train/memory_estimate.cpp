@@ -28,29 +28,43 @@ int64_t decode_logits_bytes(const models::ModelConfig& m, int64_t sequences) {
   return sequences * m.vocab_size * 4;
 }
 
-// The elements of the model's largest single weight: the embedding (or head) for a real vocabulary, an MLP or
-// attention projection for a small one (the character tokenizer's).
-int64_t largest_parameter(const models::ModelConfig& m) {
-  const int64_t h = m.hidden_size;
-  return std::max(
-      {m.vocab_size * h, m.num_heads * m.head_dim * h, m.intermediate_size * h, m.moe_intermediate_size * h});
-}
-
-// Generation's packed copies of the large weights on a CPU rank (models/packed_weight.h: float32 and bfloat16
-// weights of at least 256 x 256 elements, the head included, tied or not).
-int64_t packed_weight_bytes(const models::ModelConfig& m) {
-  if (m.dtype != models::DType::kFloat32 && m.dtype != models::DType::kBFloat16) return 0;
+// Calls fn(rows, cols, count) for the weight matrices the model multiplies by (its Linear projections): per layer
+// q, k, v, o and the MLP, or the MoE router and experts; then the head, which is the embedding when tied.
+template <typename Fn>
+void for_each_projection(const models::ModelConfig& m, Fn&& fn) {
   const int64_t h = m.hidden_size;
   const int64_t q = m.num_heads * m.head_dim;
   const int64_t kv = m.num_kv_heads * m.head_dim;
-  const auto packed = [](int64_t rows, int64_t cols) { return rows * cols >= int64_t{256} * 256 ? rows * cols : 0; };
-  int64_t elements = packed(m.vocab_size, h);
   for (int64_t layer = 0; layer < m.num_layers; ++layer) {
-    elements += packed(q, h) + 2 * packed(kv, h) + packed(h, q);
-    elements += m.is_moe_layer(layer)
-                    ? packed(m.num_experts, h) + m.num_experts * 3 * packed(m.moe_intermediate_size, h)
-                    : 3 * packed(m.intermediate_size, h);
+    fn(q, h, 1);
+    fn(kv, h, 2);
+    fn(h, q, 1);
+    if (m.is_moe_layer(layer)) {
+      fn(m.num_experts, h, 1);
+      fn(m.moe_intermediate_size, h, 3 * m.num_experts);
+    } else {
+      fn(m.intermediate_size, h, 3);
+    }
   }
+  fn(m.vocab_size, h, 1);
+}
+
+// The elements of the model's largest single weight: the embedding (or head) for a real vocabulary, an MLP or
+// attention projection for a small one (the character tokenizer's).
+int64_t largest_parameter(const models::ModelConfig& m) {
+  int64_t largest = 0;
+  for_each_projection(m, [&](int64_t rows, int64_t cols, int64_t) { largest = std::max(largest, rows * cols); });
+  return largest;
+}
+
+// Generation's packed copies of the large weights on a CPU rank (models/packed_weight.h: float32 and bfloat16
+// weights of at least 256 x 256 elements, kOnednnMinWeightElements, the head included, tied or not).
+int64_t packed_weight_bytes(const models::ModelConfig& m) {
+  if (m.dtype != models::DType::kFloat32 && m.dtype != models::DType::kBFloat16) return 0;
+  int64_t elements = 0;
+  for_each_projection(m, [&](int64_t rows, int64_t cols, int64_t count) {
+    if (rows * cols >= int64_t{256} * 256) elements += rows * cols * count;
+  });
   return elements * dtype_bytes(m.dtype);
 }
 
@@ -68,21 +82,16 @@ int64_t parameter_count(const models::ModelConfig& m) {
   const int64_t h = m.hidden_size;
   const int64_t q = m.num_heads * m.head_dim;
   const int64_t kv = m.num_kv_heads * m.head_dim;
-  int64_t total = m.vocab_size * h * (m.tie_embeddings ? 1 : 2) + h;  // embedding (+ head), final norm
-  for (int64_t layer = 0; layer < m.num_layers; ++layer) {
-    int64_t n = 2 * h;                // the two RMSNorms
-    n += h * q + 2 * h * kv + q * h;  // q, k, v, o
-    if (m.qkv_bias) n += q + 2 * kv;
-    if (m.o_bias) n += h;
-    if (m.qk_norm) n += 2 * m.head_dim;
-    if (m.is_moe_layer(layer)) {
-      n += h * m.num_experts + m.num_experts * 3 * h * m.moe_intermediate_size;
-    } else {
-      n += 3 * h * m.intermediate_size;
-    }
-    total += n;
-  }
-  return total;
+  int64_t total = 0;
+  for_each_projection(m, [&](int64_t rows, int64_t cols, int64_t count) { total += rows * cols * count; });
+  if (!m.tie_embeddings) total += m.vocab_size * h;  // the embedding besides the head
+  total += h;                                        // the final norm
+  // Per layer: the two RMSNorms and the optional biases and q/k norms.
+  int64_t vectors = 2 * h;
+  if (m.qkv_bias) vectors += q + 2 * kv;
+  if (m.o_bias) vectors += h;
+  if (m.qk_norm) vectors += 2 * m.head_dim;
+  return total + m.num_layers * vectors;
 }
 
 MemoryEstimate estimate_memory(const config::Config& config, const comm::RankPlacement& placement,

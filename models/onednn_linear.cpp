@@ -97,9 +97,8 @@ bool onednn_linear_applies(const at::Tensor& x, const at::Tensor& weight) {
   // small product the call, not the arithmetic, is what it costs (a tiny model's batch-1 decode step ran 5x
   // slower through oneDNN), and a small weight sits in the caches, where MKL's kernels keep up.
   constexpr double kMinFlops = 16.0 * (1 << 20);
-  constexpr int64_t kMinWeightElements = 256 * 256;
   const double flops = 2.0 * static_cast<double>(x.numel()) * static_cast<double>(weight.size(0));
-  return flops >= kMinFlops && weight.numel() >= kMinWeightElements && onednn_linear_available();
+  return flops >= kMinFlops && weight.numel() >= kOnednnMinWeightElements && onednn_linear_available();
 }
 
 at::Tensor onednn_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {

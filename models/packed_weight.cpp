@@ -25,9 +25,7 @@ bool PackedWeight::applies(const at::Tensor& x, const at::Tensor& weight) {
   }
   const at::ScalarType dtype = weight.scalar_type();
   if ((dtype != at::kFloat && dtype != at::kBFloat16) || x.scalar_type() != dtype) return false;
-  // Small weights sit in the caches, where the plain kernels keep up (the rule of onednn_linear_applies).
-  constexpr int64_t kMinWeightElements = 256 * 256;
-  return weight.dim() == 2 && weight.numel() >= kMinWeightElements && !weight.is_inference() &&
+  return weight.dim() == 2 && weight.numel() >= kOnednnMinWeightElements && !weight.is_inference() &&
          onednn_linear_available();
 }
 

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <vector>
 
 namespace spct::models {
 
@@ -29,9 +30,10 @@ at::Tensor DecoderLayer::attention(const at::Tensor& x, const LayerContext& ctx)
   const int64_t b = x.size(0);
   const int64_t t = x.size(1);
 
-  at::Tensor q = q_proj.forward(x).view({b, t, num_heads, head_dim});
-  at::Tensor k = k_proj.forward(x).view({b, t, num_kv_heads, head_dim});
-  const at::Tensor v_new = v_proj.forward(x).view({b, t, num_kv_heads, head_dim}).transpose(1, 2);
+  const std::vector<at::Tensor> projected = qkv.forward(x, {&q_proj, &k_proj, &v_proj});
+  at::Tensor q = projected[0].view({b, t, num_heads, head_dim});
+  at::Tensor k = projected[1].view({b, t, num_kv_heads, head_dim});
+  const at::Tensor v_new = projected[2].view({b, t, num_kv_heads, head_dim}).transpose(1, 2);
   if (q_norm.defined()) {
     q = norm(q, q_norm);
     k = norm(k, k_norm);

@@ -24,6 +24,7 @@
 
 #include <optional>
 
+#include "models/fused_projections.h"
 #include "models/kv_cache.h"
 #include "models/layers.h"
 #include "models/linear.h"
@@ -53,6 +54,7 @@ struct DecoderLayer {
 
   at::Tensor input_layernorm;  // [hidden]
   Linear q_proj, k_proj, v_proj, o_proj;
+  FusedProjections qkv;                 // q_proj, k_proj and v_proj as one product during generation
   at::Tensor q_norm, k_norm;            // [head_dim] each, or undefined without qk_norm
   at::Tensor post_attention_layernorm;  // [hidden]
   SwiGluMlp mlp;                        // dense layers

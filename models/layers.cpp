@@ -75,9 +75,10 @@ at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tens
 }
 
 at::Tensor SwiGluMlp::forward(const at::Tensor& x) const {
-  const at::Tensor gate = gate_proj.forward(x);
+  const std::vector<at::Tensor> gate_and_up = gate_up.forward(x, {&gate_proj, &up_proj});
+  const at::Tensor& gate = gate_and_up[0];
   const at::Tensor activated = activation == GateActivation::kGeluTanh ? at::gelu(gate, "tanh") : at::silu(gate);
-  return down_proj.forward(activated * up_proj.forward(x));
+  return down_proj.forward(activated * gate_and_up[1]);
 }
 
 }  // namespace spct::models

@@ -8,6 +8,7 @@
 
 #include <utility>
 
+#include "models/fused_projections.h"
 #include "models/linear.h"
 #include "models/model_config.h"
 
@@ -44,6 +45,7 @@ struct SwiGluMlp {
   Linear up_proj;    // [intermediate, hidden]
   Linear down_proj;  // [hidden, intermediate]
   GateActivation activation = GateActivation::kSilu;
+  FusedProjections gate_up;  // gate_proj and up_proj as one product during generation
 
   at::Tensor forward(const at::Tensor& x) const;
 };

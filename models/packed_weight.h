@@ -13,16 +13,21 @@
 // Cost: a second copy of each weight that generation packs (Qwen2.5-0.5B in bfloat16: about 1 GB, its projections
 // and its tied head), held from the first generation step on.
 //
+// Several projections of one input (attention's q, k and v; the gated MLP's gate and up; models/fused_projections.h)
+// share one copy: their weights stacked along the output rows, packed once, so that generation makes one product
+// where it made several (a wider product keeps oneDNN's kernels busier at a decode step's few rows).
+//
 // Thread safety: get() may be called concurrently; it packs under a mutex.
 #pragma once
 
 #include <ATen/core/Tensor.h>
 #include <c10/core/TensorImpl.h>
+#include <c10/util/ArrayRef.h>
 #include <c10/util/intrusive_ptr.h>
 
 #include <cstdint>
 #include <mutex>
-#include <optional>
+#include <vector>
 
 namespace spct::models {
 
@@ -43,13 +48,30 @@ class PackedWeight {
   // since. REQUIRES: applies(x, weight) for the product it is for.
   at::Tensor get(const at::Tensor& weight);
 
+  // A stacked copy: the packed weight [sum of out_features, in_features] and the biases stacked the same way
+  // (zeros for a weight without one; undefined when none has a bias).
+  struct Stacked {
+    at::Tensor weight;
+    at::Tensor bias;
+  };
+  // The packed copy of `weights` stacked in the order given, with their `biases` (one per weight, each defined
+  // or not), made now if there is none or any of them is another tensor or has been written since.
+  // REQUIRES: applies(x, w) for each weight w of the product it is for; weights.size() == biases.size() >= 1.
+  Stacked get(c10::ArrayRef<at::Tensor> weights, c10::ArrayRef<at::Tensor> biases);
+
  private:
-  std::mutex mutex_;
-  at::Tensor packed_;
-  // The weight packed_ was made from: held weakly, so that its address is not reused while the copy is kept, and
+  // A tensor the copy was made from: held weakly, so that its address is not reused while the copy is kept, and
   // its version counter then.
-  std::optional<c10::weak_intrusive_ptr<c10::TensorImpl>> source_;
-  uint32_t source_version_ = 0;
+  struct Source {
+    c10::weak_intrusive_ptr<c10::TensorImpl> tensor;
+    uint32_t version;
+  };
+  // True when sources_ are `tensors` (the defined ones, in order) as they are now.
+  bool made_from(c10::ArrayRef<at::Tensor> weights, c10::ArrayRef<at::Tensor> biases) const;
+
+  std::mutex mutex_;
+  Stacked packed_;
+  std::vector<Source> sources_;
 };
 
 }  // namespace spct::models

@@ -69,8 +69,12 @@ void Transformer::build(uint64_t seed) {
   const bool gemma = c.family == Family::kGemma2;
   const GateActivation activation = gemma ? GateActivation::kGeluTanh : GateActivation::kSilu;
   const auto swiglu = [&](int64_t intermediate) {
-    return SwiGluMlp{linear(intermediate, c.hidden_size, false), linear(intermediate, c.hidden_size, false),
-                     linear(c.hidden_size, intermediate, false), activation};
+    SwiGluMlp mlp;
+    mlp.gate_proj = linear(intermediate, c.hidden_size, false);
+    mlp.up_proj = linear(intermediate, c.hidden_size, false);
+    mlp.down_proj = linear(c.hidden_size, intermediate, false);
+    mlp.activation = activation;
+    return mlp;
   };
 
   embed_tokens_ = matrix(c.vocab_size, c.hidden_size);

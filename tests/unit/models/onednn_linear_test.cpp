@@ -1,7 +1,7 @@
 // models/onednn_linear.h against at::linear: the same products to float32 rounding, forward and backward, for
 // the operand layouts the model and its backward pass produce, and Linear routes float32 CPU products to it;
 // models/packed_weight.h: generation's packed weights give the same products, and are remade when the weight
-// changes.
+// changes; models/fused_projections.h: projections of one input stacked into one packed product.
 #include "models/onednn_linear.h"
 
 #include <ATen/TensorOperators.h>
@@ -14,7 +14,9 @@
 
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <memory>
 
+#include "models/fused_projections.h"
 #include "models/linear.h"
 #include "models/packed_weight.h"
 
@@ -34,7 +36,7 @@ bool close(const at::Tensor& a, const at::Tensor& b) {
   return (a.to(at::kFloat) - b.to(at::kFloat)).abs().max().item<double>() <= tolerance * scale;
 }
 
-// Counts calls of one operator on this thread while it lives.
+// Counts calls of one operator on this thread while it lives. One at a time: the count and name are the thread's.
 class OpCounter {
  public:
   explicit OpCounter(const char* name) {
@@ -207,4 +209,94 @@ TEST_CASE("packed weights serve generation's small CPU products only") {
   CHECK_FALSE(PackedWeight::applies(x, weight));
   PackedWeight::set_enabled(true);
   CHECK(PackedWeight::applies(x, weight));
+}
+
+namespace {
+
+// A projection like attention's: [out, 512], with or without a bias.
+Linear projection(int64_t out, bool with_bias, at::ScalarType dtype) {
+  Linear linear;
+  linear.weight = randn({out, 512}, dtype);
+  if (with_bias) linear.bias = randn({out}, dtype);
+  return linear;
+}
+
+}  // namespace
+
+TEST_CASE("stacked projections give each projection's own product from one packed product") {
+  for (const at::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
+    INFO("dtype " << c10::toString(dtype));
+    // q, k and v as Qwen2 has them (each with a bias), and a weight without one beside weights with.
+    const Linear q = projection(512, true, dtype);
+    const Linear k = projection(128, false, dtype);
+    const Linear v = projection(256, true, dtype);
+    const FusedProjections fused;
+    const at::Tensor x = randn({4, 1, 512}, dtype);  // a decode step's [B, 1, hidden]
+    const c10::InferenceMode inference;
+    auto reorders = std::make_unique<OpCounter>("mkldnn::_reorder_linear_weight");
+    for (int step = 0; step < 2; ++step) {
+      const std::vector<at::Tensor> parts = fused.forward(x, {&q, &k, &v});
+      REQUIRE(parts.size() == 3);
+      CHECK(parts[1].sizes() == at::IntArrayRef({4, 1, 128}));
+      const auto reference = [&](const Linear& l) {
+        return at::linear(x.to(at::kFloat), l.weight.to(at::kFloat),
+                          l.bias.defined() ? l.bias.to(at::kFloat) : at::Tensor());
+      };
+      CHECK(close(parts[0], reference(q)));
+      CHECK(close(parts[1], reference(k)));
+      CHECK(close(parts[2], reference(v)));
+    }
+    CHECK(reorders->count() == 1);  // packed once
+    reorders.reset();
+    const OpCounter products("mkldnn::_linear_pointwise");
+    fused.forward(x, {&q, &k, &v});
+    CHECK(products.count() == 1);  // one product a step
+  }
+}
+
+TEST_CASE("stacked projections are packed again when any of their weights or biases is written or replaced") {
+  Linear gate = projection(512, false, at::kFloat);
+  Linear up = projection(512, true, at::kFloat);
+  const FusedProjections fused;
+  const at::Tensor x = randn({64, 512});
+  const OpCounter reorders("mkldnn::_reorder_linear_weight");
+  const auto step = [&] {
+    const c10::InferenceMode inference;
+    return fused.forward(x, {&gate, &up});
+  };
+  step();
+  {
+    const at::NoGradGuard no_grad;  // a weight sync: in place
+    up.bias.add_(1);
+  }
+  CHECK(close(step()[1], at::linear(x, up.weight, up.bias)));
+  CHECK(reorders.count() == 2);
+  gate.weight = randn({512, 512});  // a reload
+  CHECK(close(step()[0], at::linear(x, gate.weight)));
+  CHECK(reorders.count() == 3);
+  step();
+  CHECK(reorders.count() == 3);
+}
+
+TEST_CASE("stacked projections fall back to each projection's forward with an adapter, and outside generation") {
+  Linear gate = projection(512, false, at::kFloat);
+  const Linear up = projection(512, false, at::kFloat);
+  const FusedProjections fused;
+  const at::Tensor x = randn({64, 512});
+  {
+    const at::NoGradGuard no_grad;  // a scoring pass: the plain weights, one product each
+    const OpCounter products("mkldnn::_linear_pointwise");
+    const std::vector<at::Tensor> parts = fused.forward(x, {&gate, &up});
+    CHECK(close(parts[0], at::linear(x, gate.weight)));
+    CHECK(products.count() == 2);
+  }
+  const OpCounter reorders("mkldnn::_reorder_linear_weight");
+  gate.lora_a = randn({4, 512});
+  gate.lora_b = randn({512, 4});
+  gate.lora_scale = 0.5;
+  const c10::InferenceMode inference;
+  const std::vector<at::Tensor> parts = fused.forward(x, {&gate, &up});
+  CHECK(close(parts[0], at::linear(x, gate.weight) + at::linear(at::linear(x, gate.lora_a), gate.lora_b) * 0.5));
+  CHECK(close(parts[1], at::linear(x, up.weight)));
+  CHECK(reorders.count() == 2);  // each weight packed on its own (Linear::forward), none stacked
 }

@@ -25,7 +25,7 @@ bool onednn_linear_available();
 
 // Elements below which a weight sits in the caches, where the plain kernels keep up with oneDNN's: such weights
 // stay off oneDNN (onednn_linear_applies) and are not packed (models/packed_weight.h).
-inline constexpr int64_t kOnednnMinWeightElements = 256 * 256;
+inline constexpr int64_t kOnednnMinWeightElements = int64_t{256} * 256;
 
 // True when linear(x, weight, bias) should take onednn_linear: both float32 CPU tensors, the product at least
 // 16 MFLOP and the weight at least 256 x 256 elements (smaller ones cost oneDNN's fixed per-call time more than

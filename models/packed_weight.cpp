@@ -60,19 +60,19 @@ PackedWeight::Stacked PackedWeight::get(c10::ArrayRef<at::Tensor> weights, c10::
   packed_ = Stacked{};  // the stale copy's memory first, before the new one is made
   sources_.clear();
   const bool any_bias = std::any_of(biases.begin(), biases.end(), [](const at::Tensor& b) { return b.defined(); });
-  std::vector<at::Tensor> bias_rows;
-  for (size_t i = 0; i < weights.size(); ++i) {
-    if (any_bias) {
+  packed_.weight = onednn_pack_weight(weights.size() == 1 ? weights[0] : at::cat(weights));
+  if (any_bias) {
+    std::vector<at::Tensor> bias_rows;
+    for (size_t i = 0; i < weights.size(); ++i) {
       bias_rows.push_back(biases[i].defined() ? biases[i] : at::zeros({weights[i].size(0)}, weights[i].options()));
     }
+    packed_.bias = bias_rows.size() == 1 ? bias_rows[0] : at::cat(bias_rows);
   }
-  packed_.weight = onednn_pack_weight(weights.size() == 1 ? weights[0] : at::cat(weights));
-  if (any_bias) packed_.bias = bias_rows.size() == 1 ? bias_rows[0] : at::cat(bias_rows);
   for (const c10::ArrayRef<at::Tensor> tensors : {weights, biases}) {
     for (const at::Tensor& tensor : tensors) {
-      if (tensor.defined())
-        sources_.push_back({c10::weak_intrusive_ptr<c10::TensorImpl>(tensor.getIntrusivePtr()),
-                            static_cast<uint32_t>(tensor._version())});
+      if (tensor.defined()) {
+        sources_.push_back({c10::weak_intrusive_ptr<c10::TensorImpl>(tensor.getIntrusivePtr()), tensor._version()});
+      }
     }
   }
   return packed_;

@@ -64,9 +64,9 @@ class PackedWeight {
   // its version counter then.
   struct Source {
     c10::weak_intrusive_ptr<c10::TensorImpl> tensor;
-    uint32_t version;
+    int64_t version;
   };
-  // True when sources_ are `tensors` (the defined ones, in order) as they are now.
+  // True when sources_ are the defined ones of `weights` and then `biases`, in order, as they are now.
   bool made_from(c10::ArrayRef<at::Tensor> weights, c10::ArrayRef<at::Tensor> biases) const;
 
   std::mutex mutex_;

@@ -91,7 +91,8 @@ void add_rollout_fields(SchemaBuilder& b) {
                 {.min = 1, .max = 65536});
   b.add_bool("pack_weights", f(&RolloutSection::pack_weights),
              "CPU ranks that generate (rollout workers, a reward worker's GRM, a colocated run) keep a copy of each "
-             "large weight in oneDNN's blocked layout for decode steps, made again after every weight update: "
+             "large weight in oneDNN's blocked layout for decode steps (the weights that read one input, q/k/v and "
+             "gate/up, stacked into one copy each), made again after every weight update: "
              "faster decoding (docs/rollout.md) for one more copy of those weights, which --dry-run counts. false "
              "saves that memory.");
 }

@@ -18,14 +18,12 @@
 
 #include <cstdint>
 
+#include "models/onednn_min_weight.h"
+
 namespace spct::models {
 
 // True when this process's PyTorch has the oneDNN linear operator and oneDNN is enabled.
 bool onednn_linear_available();
-
-// Elements below which a weight sits in the caches, where the plain kernels keep up with oneDNN's: such weights
-// stay off oneDNN (onednn_linear_applies) and are not packed (models/packed_weight.h).
-inline constexpr int64_t kOnednnMinWeightElements = int64_t{256} * 256;
 
 // True when linear(x, weight, bias) should take onednn_linear: both float32 CPU tensors, the product at least
 // 16 MFLOP and the weight at least 256 x 256 elements (smaller ones cost oneDNN's fixed per-call time more than

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "models/onednn_min_weight.h"
 #include "orchestrator/train/turn_taking.h"
 
 namespace spct::train {
@@ -63,7 +64,7 @@ int64_t packed_weight_bytes(const models::ModelConfig& m) {
   if (m.dtype != models::DType::kFloat32 && m.dtype != models::DType::kBFloat16) return 0;
   int64_t elements = 0;
   for_each_projection(m, [&](int64_t rows, int64_t cols, int64_t count) {
-    if (rows * cols >= int64_t{256} * 256) elements += rows * cols * count;
+    if (rows * cols >= models::kOnednnMinWeightElements) elements += rows * cols * count;
   });
   return elements * dtype_bytes(m.dtype);
 }

@@ -70,10 +70,12 @@ TEST_CASE("KV-cache decoding equals full recomputation") {
 
 TEST_CASE("generation after the weights are written in place samples from the new weights") {
   // Wide enough that generation packs its projections (models/packed_weight.h), so a stale packed copy would
-  // keep generating from the old weights.
+  // keep generating from the old weights; with as many kv heads as query heads, k and v are packed too, so q, k
+  // and v (with Qwen2's biases) and gate and up are stacked (models/fused_projections.h).
   ModelConfig c = tiny_config(Family::kQwen2);
   c.hidden_size = 256;
   c.head_dim = 64;
+  c.num_kv_heads = c.num_heads;
   c.intermediate_size = 512;
   c.vocab_size = 300;
   Transformer synced(c, 1);

@@ -11,6 +11,7 @@
 
 #include "core/config/config.h"
 #include "core/error.h"
+#include "learner/adamw_cpu.h"
 #include "learner/tensor_checks.h"
 
 namespace spct::learner {
@@ -41,8 +42,8 @@ AdamW::AdamW(std::vector<at::Tensor> params, const AdamWOptions& options)
   }
 }
 
-void adamw_update(const AdamWOptions& o, int64_t step, at::Tensor& param, const at::Tensor& grad, at::Tensor& exp_avg,
-                  at::Tensor& exp_avg_sq) {
+void adamw_update_aten(const AdamWOptions& o, int64_t step, at::Tensor& param, const at::Tensor& grad,
+                       at::Tensor& exp_avg, at::Tensor& exp_avg_sq) {
   const double t = static_cast<double>(step);
   const double bias1 = 1.0 - std::pow(o.beta1, t);
   const double bias2_sqrt = std::sqrt(1.0 - std::pow(o.beta2, t));
@@ -54,9 +55,6 @@ void adamw_update(const AdamWOptions& o, int64_t step, at::Tensor& param, const 
     const at::Tensor denom = v.sqrt().div_(bias2_sqrt).add_(o.eps);
     p.addcdiv_(m, denom, -step_size);
   };
-  // Every operation is elementwise, so slices of the flattened tensors get exactly the whole tensor's values;
-  // slicing bounds the one temporary (denom) to kAdamWSliceElements instead of the largest parameter (the
-  // embedding of a 150k vocabulary: 0.5 GB at 0.5B parameters, on top of everything the learner holds).
   const bool sliceable = param.is_contiguous() && grad.is_contiguous() && exp_avg.is_contiguous() &&
                          exp_avg_sq.is_contiguous() && param.numel() > kAdamWSliceElements;
   if (!sliceable) return update(param, grad, exp_avg, exp_avg_sq);
@@ -65,6 +63,16 @@ void adamw_update(const AdamWOptions& o, int64_t step, at::Tensor& param, const 
     const int64_t count = std::min(kAdamWSliceElements, p.numel() - begin);
     update(p.narrow(0, begin, count), g.narrow(0, begin, count), m.narrow(0, begin, count), v.narrow(0, begin, count));
   }
+}
+
+void adamw_update(const AdamWOptions& o, int64_t step, at::Tensor& param, const at::Tensor& grad, at::Tensor& exp_avg,
+                  at::Tensor& exp_avg_sq, at::Tensor rounded) {
+  if (adamw_cpu_applies(param, grad, exp_avg, exp_avg_sq, rounded)) {
+    return adamw_cpu_update(o, step, param, grad, exp_avg, exp_avg_sq, rounded);
+  }
+  const at::Tensor g = grad.scalar_type() == param.scalar_type() ? grad : grad.to(param.scalar_type());
+  adamw_update_aten(o, step, param, g, exp_avg, exp_avg_sq);
+  if (rounded.defined()) rounded.copy_(param);  // round to nearest into the parameter's dtype
 }
 
 namespace {
@@ -123,12 +131,8 @@ void AdamW::step() {
     if (!grad.defined()) continue;
     // Tensor handles share storage: updating the copy updates the caller's parameter.
     at::Tensor p = master_[i].defined() ? master_[i] : params_[i];
-    const at::Tensor g = grad.scalar_type() == p.scalar_type() ? grad : grad.to(p.scalar_type());
-    adamw_update(options_, step_, p, g, exp_avg_[i], exp_avg_sq_[i]);
-    if (master_[i].defined()) {
-      at::Tensor param = params_[i];
-      param.copy_(p);  // round to nearest into the parameter's dtype
-    }
+    adamw_update(options_, step_, p, grad, exp_avg_[i], exp_avg_sq_[i],
+                 master_[i].defined() ? params_[i] : at::Tensor());
   }
 }
 

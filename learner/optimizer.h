@@ -1,5 +1,6 @@
-// AdamW (Loshchilov & Hutter) on a list of parameter tensors, with ATen in-place ops. For each parameter p
-// with gradient g, at optimizer step t = 1, 2, ...:
+// AdamW (Loshchilov & Hutter) on a list of parameter tensors, updated in place (one pass over memory for float32
+// state on the CPU, ATen operations elsewhere: adamw_update below). For each parameter p with gradient g, at
+// optimizer step t = 1, 2, ...:
 //   p  <- p * (1 - lr * weight_decay)                       decoupled weight decay
 //   m  <- beta1 m + (1 - beta1) g
 //   v  <- beta2 v + (1 - beta2) g^2
@@ -102,15 +103,25 @@ class AdamW {
   bool offloaded_ = false;
 };
 
-// Elements per slice of adamw_update (4M: a 16 MB float32 temporary).
+// Elements per slice of adamw_update's ATen operations (4M: a 16 MB float32 temporary).
 inline constexpr int64_t kAdamWSliceElements = int64_t{1} << 22;
 
 // AdamW's update of one float32/float64 tensor in place, at optimizer step `step` (1-based, for the bias
-// correction): decoupled weight decay, then the moments, then the step. `grad` has `param`'s dtype and shape.
-// AdamW and the ZeRO-sharded optimizer (learner/sharded_adamw.h) both call it, so a slice gets exactly the values
-// the unsharded optimizer computes for it.
+// correction): decoupled weight decay, then the moments, then the step. `grad` has `param`'s shape, and its dtype
+// or a 16-bit one. `rounded`, when defined, is a tensor of `param`'s shape in a 16-bit dtype (the model weight
+// whose master `param` is) that gets the updated values rounded to nearest. Contiguous float32 state on the CPU
+// takes one pass over memory (learner/adamw_cpu.h); anything else, ATen operations on slices. Every operation is
+// elementwise, so a slice of a tensor gets exactly the whole tensor's values: AdamW and the ZeRO-sharded optimizer
+// (learner/sharded_adamw.h) both call this, and a shard's update equals the unsharded one.
 void adamw_update(const AdamWOptions& options, int64_t step, at::Tensor& param, const at::Tensor& grad,
-                  at::Tensor& exp_avg, at::Tensor& exp_avg_sq);
+                  at::Tensor& exp_avg, at::Tensor& exp_avg_sq, at::Tensor rounded = at::Tensor());
+
+// The same update with ATen operations, for any floating dtype and device (`grad` in `param`'s dtype): seven passes
+// over each slice of kAdamWSliceElements, which bounds the one temporary (denom) instead of sizing it to the
+// largest parameter (the embedding of a 150k vocabulary: 0.5 GB at 0.5B parameters). adamw_update's path where
+// the one-pass CPU update does not apply.
+void adamw_update_aten(const AdamWOptions& options, int64_t step, at::Tensor& param, const at::Tensor& grad,
+                       at::Tensor& exp_avg, at::Tensor& exp_avg_sq);
 
 // Throws spct::UsageError naming the first option outside the ranges above.
 void check_adamw_options(const AdamWOptions& options);

@@ -18,6 +18,7 @@ namespace {
 constexpr int64_t kGrain = int64_t{1} << 16;
 
 struct Coefficients {
+  float grad_scale;
   float keep;       // 1 - lr * weight_decay; 1 (exact: p * 1 == p) without decay
   bool small_lerp;  // 1 - beta1 < 0.5: ATen's lerp formula for a small weight
   float lerp;       // 1 - beta1
@@ -31,10 +32,11 @@ struct Coefficients {
 
 // Every constant is computed in double and rounded to float once, as ATen rounds a Scalar operand for a float
 // tensor.
-Coefficients coefficients(const AdamWOptions& o, int64_t step) {
+Coefficients coefficients(const AdamWOptions& o, int64_t step, double grad_scale) {
   const double t = static_cast<double>(step);
   const double lerp = 1.0 - o.beta1;
-  return Coefficients{.keep = static_cast<float>(1.0 - o.lr * o.weight_decay),
+  return Coefficients{.grad_scale = static_cast<float>(grad_scale),
+                      .keep = static_cast<float>(1.0 - o.lr * o.weight_decay),
                       .small_lerp = std::abs(lerp) < 0.5,
                       .lerp = static_cast<float>(lerp),
                       .lerp_rest = 1.0F - static_cast<float>(lerp),
@@ -67,11 +69,12 @@ uint16_t to_bfloat16_bits(float x) {
 // them (as far as the compiler knows), which keeps the loop from vectorising.
 template <typename Grad, bool kRounded, bool kSmallLerp>
 void update_range(const Coefficients& c, float* p, const Grad* g, float* m, float* v, uint16_t* rounded, int64_t n) {
-  const float keep = c.keep, lerp = c.lerp, lerp_rest = c.lerp_rest, beta2 = c.beta2, new_square = c.new_square;
+  const float grad_scale = c.grad_scale, keep = c.keep, lerp = c.lerp, lerp_rest = c.lerp_rest, beta2 = c.beta2,
+              new_square = c.new_square;
   const float bias2_sqrt = c.bias2_sqrt, eps = c.eps, neg_step = c.neg_step;
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) {
-    const float grad = widen(g[i]);
+    const float grad = widen(g[i]) * grad_scale;
     const float avg = kSmallLerp ? m[i] + lerp * (grad - m[i]) : grad - (grad - m[i]) * lerp_rest;
     const float avg_sq = v[i] * beta2 + (new_square * grad) * grad;
     const float denom = std::sqrt(avg_sq) / bias2_sqrt + eps;
@@ -112,9 +115,9 @@ bool adamw_cpu_applies(const at::Tensor& param, const at::Tensor& grad, const at
   return grad_ok && rounded_ok;
 }
 
-void adamw_cpu_update(const AdamWOptions& options, int64_t step, at::Tensor& param, const at::Tensor& grad,
-                      at::Tensor& exp_avg, at::Tensor& exp_avg_sq, at::Tensor& rounded) {
-  const Coefficients c = coefficients(options, step);
+void adamw_cpu_update(const AdamWOptions& options, int64_t step, double grad_scale, at::Tensor& param,
+                      const at::Tensor& grad, at::Tensor& exp_avg, at::Tensor& exp_avg_sq, at::Tensor& rounded) {
+  const Coefficients c = coefficients(options, step, grad_scale);
   float* p = param.data_ptr<float>();
   float* m = exp_avg.data_ptr<float>();
   float* v = exp_avg_sq.data_ptr<float>();

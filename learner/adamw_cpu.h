@@ -6,6 +6,7 @@
 // Arithmetic: float32 throughout, each operation rounded as IEEE single precision (no fused multiply-add, so
 // every element gets the same bits whichever part of the vector loop or thread handles it, and a slice of a
 // tensor gets exactly the whole tensor's values):
+//   g  <- g * grad_scale                                   (global-norm clipping; exact when it is 1)
 //   p  <- p * (1 - lr * weight_decay)                      when weight_decay > 0
 //   m  <- lerp(m, g, 1 - beta1)                            as ATen's lerp: m + w (g - m) for w < 0.5, else
 //                                                          g - (g - m)(1 - w), so beta1 = 0 gives m = g exactly
@@ -31,7 +32,7 @@ bool adamw_cpu_applies(const at::Tensor& param, const at::Tensor& grad, const at
 // The update above of every element at optimizer step `step` (1-based), in place, split over ATen's intra-op
 // threads; `rounded`, when defined, gets each updated parameter rounded to nearest even bfloat16 (the model's
 // weight whose float32 master `param` is) in the same pass. REQUIRES: adamw_cpu_applies(...); step >= 1.
-void adamw_cpu_update(const AdamWOptions& options, int64_t step, at::Tensor& param, const at::Tensor& grad,
-                      at::Tensor& exp_avg, at::Tensor& exp_avg_sq, at::Tensor& rounded);
+void adamw_cpu_update(const AdamWOptions& options, int64_t step, double grad_scale, at::Tensor& param,
+                      const at::Tensor& grad, at::Tensor& exp_avg, at::Tensor& exp_avg_sq, at::Tensor& rounded);
 
 }  // namespace spct::learner

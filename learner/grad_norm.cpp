@@ -23,12 +23,17 @@ double grad_norm(const std::vector<at::Tensor>& params) {
   return at::linalg_vector_norm(at::stack(norms), 2).item<double>();
 }
 
+double clip_coefficient(double norm, double max_norm) {
+  if (max_norm <= 0 || !std::isfinite(norm) || norm <= max_norm) return 1.0;
+  // The 1e-6 keeps the scale finite for tiny norms and matches torch.nn.utils.clip_grad_norm_.
+  return max_norm / (norm + 1e-6);
+}
+
 double clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm) {
   const double norm = grad_norm(params);
-  if (max_norm <= 0 || !std::isfinite(norm) || norm <= max_norm) return norm;
+  const double scale = clip_coefficient(norm, max_norm);
+  if (scale == 1.0) return norm;
   const at::NoGradGuard no_grad;
-  // The 1e-6 keeps the scale finite for tiny norms and matches torch.nn.utils.clip_grad_norm_.
-  const double scale = max_norm / (norm + 1e-6);
   for (const at::Tensor& p : params) {
     at::Tensor g = p.grad();
     if (g.defined()) g.mul_(scale);

@@ -351,9 +351,9 @@ double GrpoLearner::update() {
     sharded_->set_lr(lr);
     sharded_->step();
   } else {
-    norm = clip > 0 ? clip_grad_norm(params_, clip) : grad_norm(params_);
+    norm = grad_norm(params_);
     optimizer_->set_lr(lr);
-    optimizer_->step();
+    optimizer_->step(clip_coefficient(norm, clip));  // clipping as AdamW reads the gradients
   }
   ++optimizer_steps_;
   return norm;

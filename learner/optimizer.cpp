@@ -66,11 +66,12 @@ void adamw_update_aten(const AdamWOptions& o, int64_t step, at::Tensor& param, c
 }
 
 void adamw_update(const AdamWOptions& o, int64_t step, at::Tensor& param, const at::Tensor& grad, at::Tensor& exp_avg,
-                  at::Tensor& exp_avg_sq, at::Tensor rounded) {
+                  at::Tensor& exp_avg_sq, at::Tensor rounded, double grad_scale) {
   if (adamw_cpu_applies(param, grad, exp_avg, exp_avg_sq, rounded)) {
-    return adamw_cpu_update(o, step, param, grad, exp_avg, exp_avg_sq, rounded);
+    return adamw_cpu_update(o, step, grad_scale, param, grad, exp_avg, exp_avg_sq, rounded);
   }
-  const at::Tensor g = grad.scalar_type() == param.scalar_type() ? grad : grad.to(param.scalar_type());
+  at::Tensor g = grad.scalar_type() == param.scalar_type() ? grad : grad.to(param.scalar_type());
+  if (grad_scale != 1.0) g = g.mul(grad_scale);
   adamw_update_aten(o, step, param, g, exp_avg, exp_avg_sq);
   if (rounded.defined()) rounded.copy_(param);  // round to nearest into the parameter's dtype
 }
@@ -122,7 +123,7 @@ int64_t AdamW::state_bytes() const {
   return bytes;
 }
 
-void AdamW::step() {
+void AdamW::step(double grad_scale) {
   if (offloaded_) throw Error(ExitCode::kFailure, "AdamW: step() while the state is offloaded (reload_state first)");
   const at::NoGradGuard no_grad;
   ++step_;
@@ -132,7 +133,7 @@ void AdamW::step() {
     // Tensor handles share storage: updating the copy updates the caller's parameter.
     at::Tensor p = master_[i].defined() ? master_[i] : params_[i];
     adamw_update(options_, step_, p, grad, exp_avg_[i], exp_avg_sq_[i],
-                 master_[i].defined() ? params_[i] : at::Tensor());
+                 master_[i].defined() ? params_[i] : at::Tensor(), grad_scale);
   }
 }
 

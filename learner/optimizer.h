@@ -61,8 +61,9 @@ class AdamW {
   AdamW(const AdamW&) = delete;
   AdamW& operator=(const AdamW&) = delete;
 
-  // One update of every parameter that has a gradient, at the current learning rate.
-  void step();
+  // One update of every parameter that has a gradient, at the current learning rate, each gradient multiplied
+  // by grad_scale as it is read (clip_coefficient of learner/grad_norm.h: clipping without a pass of its own).
+  void step(double grad_scale = 1.0);
 
   // Drops every parameter's gradient (sets it undefined, so the next backward() allocates fresh).
   void zero_grad();
@@ -109,12 +110,14 @@ inline constexpr int64_t kAdamWSliceElements = int64_t{1} << 22;
 // AdamW's update of one float32/float64 tensor in place, at optimizer step `step` (1-based, for the bias
 // correction): decoupled weight decay, then the moments, then the step. `grad` has `param`'s shape, and its dtype
 // or a 16-bit one. `rounded`, when defined, is a tensor of `param`'s shape in a 16-bit dtype (the model weight
-// whose master `param` is) that gets the updated values rounded to nearest. Contiguous float32 state on the CPU
-// takes one pass over memory (learner/adamw_cpu.h); anything else, ATen operations on slices. Every operation is
-// elementwise, so a slice of a tensor gets exactly the whole tensor's values: AdamW and the ZeRO-sharded optimizer
-// (learner/sharded_adamw.h) both call this, and a shard's update equals the unsharded one.
+// whose master `param` is) that gets the updated values rounded to nearest. Each gradient element is multiplied
+// by `grad_scale` first (global-norm clipping, learner/grad_norm.h's clip_coefficient, without a pass of its own).
+// Contiguous float32 state on the CPU takes one pass over memory (learner/adamw_cpu.h); anything else, ATen operations
+// on slices. Every operation is elementwise, so a slice of a tensor gets exactly the whole tensor's values: AdamW and
+// the ZeRO-sharded optimizer (learner/sharded_adamw.h) both call this, and a shard's update equals the unsharded one.
 void adamw_update(const AdamWOptions& options, int64_t step, at::Tensor& param, const at::Tensor& grad,
-                  at::Tensor& exp_avg, at::Tensor& exp_avg_sq, at::Tensor rounded = at::Tensor());
+                  at::Tensor& exp_avg, at::Tensor& exp_avg_sq, at::Tensor rounded = at::Tensor(),
+                  double grad_scale = 1.0);
 
 // The same update with ATen operations, for any floating dtype and device (`grad` in `param`'s dtype): seven passes
 // over each slice of kAdamWSliceElements, which bounds the one temporary (denom) instead of sizing it to the

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "learner/grad_norm.h"
 #include "learner/tensor_checks.h"
 
 namespace spct::learner {
@@ -254,9 +255,10 @@ double ShardedAdamW::reduce_gradients() {
 }
 
 void ShardedAdamW::clip(double norm, double max_norm) {
-  if (max_norm <= 0 || !std::isfinite(norm) || norm <= max_norm) return;
+  const double scale = clip_coefficient(norm, max_norm);  // clip_grad_norm's rule
+  if (scale == 1.0) return;
   const at::NoGradGuard no_grad;
-  grad_.mul_(max_norm / (norm + 1e-6));  // clip_grad_norm's rule (learner/grad_norm.cpp)
+  grad_.mul_(scale);
 }
 
 void ShardedAdamW::step() {

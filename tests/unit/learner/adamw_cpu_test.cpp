@@ -11,6 +11,7 @@
 #include <cmath>
 #include <limits>
 
+#include "learner/grad_norm.h"
 #include "learner/optimizer.h"
 
 using namespace spct::learner;
@@ -53,7 +54,7 @@ TEST_CASE("the one-pass AdamW update equals ATen's operations within a few round
     for (int64_t t = 1; t <= 3; ++t) {
       const at::Tensor g = at::randn({n});
       REQUIRE(adamw_cpu_applies(fused.p, g, fused.m, fused.v, none));
-      adamw_cpu_update(o, t, fused.p, g, fused.m, fused.v, none);
+      adamw_cpu_update(o, t, 1.0, fused.p, g, fused.m, fused.v, none);
       adamw_update_aten(o, t, aten.p, g, aten.m, aten.v);
     }
     INFO("beta1 " << o.beta1 << ", weight decay " << o.weight_decay);
@@ -70,7 +71,7 @@ TEST_CASE("the one-pass AdamW update with beta1 = 0 makes the first moment the g
   State s = random_state(1000, 6);
   const at::Tensor g = at::randn({1000});
   at::Tensor none;
-  adamw_cpu_update(AdamWOptions{.beta1 = 0.0}, 1, s.p, g, s.m, s.v, none);
+  adamw_cpu_update(AdamWOptions{.beta1 = 0.0}, 1, 1.0, s.p, g, s.m, s.v, none);
   CHECK(at::equal(s.m, g));
 }
 
@@ -85,16 +86,16 @@ TEST_CASE("the one-pass AdamW update gives every element the same bits whatever 
 
   at::set_num_threads(1);
   State one = copy(initial);
-  adamw_cpu_update(o, 2, one.p, g, one.m, one.v, none);
+  adamw_cpu_update(o, 2, 1.0, one.p, g, one.m, one.v, none);
   at::set_num_threads(2);
   State two = copy(initial);
-  adamw_cpu_update(o, 2, two.p, g, two.m, two.v, none);
+  adamw_cpu_update(o, 2, 1.0, two.p, g, two.m, two.v, none);
   // As a shard would: the first 1001 elements (odd, so element 1001 onwards starts mid-vector) and the rest.
   State sliced = copy(initial);
   for (const auto& [begin, count] : {std::pair<int64_t, int64_t>{0, 1001}, {1001, n - 1001}}) {
     at::Tensor p = sliced.p.narrow(0, begin, count), m = sliced.m.narrow(0, begin, count);
     at::Tensor v = sliced.v.narrow(0, begin, count);
-    adamw_cpu_update(o, 2, p, g.narrow(0, begin, count), m, v, none);
+    adamw_cpu_update(o, 2, 1.0, p, g.narrow(0, begin, count), m, v, none);
   }
   at::set_num_threads(threads);
   for (const State* s : {&two, &sliced}) {
@@ -115,7 +116,7 @@ TEST_CASE("the one-pass AdamW update takes a bfloat16 gradient and rounds the ma
   at::Tensor weight = at::zeros({n}, at::kBFloat16);
   const int64_t version = weight._version();
   REQUIRE(adamw_cpu_applies(fused.p, g16, fused.m, fused.v, weight));
-  adamw_cpu_update(o, 1, fused.p, g16, fused.m, fused.v, weight);
+  adamw_cpu_update(o, 1, 1.0, fused.p, g16, fused.m, fused.v, weight);
   adamw_update_aten(o, 1, aten.p, g16.to(at::kFloat), aten.m, aten.v);
   const at::Tensor numbers = at::isnan(aten.p).logical_not();
   CHECK(max_ulps(fused.p.masked_select(numbers), aten.p.masked_select(numbers), 1.0) <= 4);
@@ -128,6 +129,40 @@ TEST_CASE("the one-pass AdamW update takes a bfloat16 gradient and rounds the ma
   CHECK(weight._version() > version);
 }
 
+TEST_CASE("the one-pass AdamW update's gradient scale is the gradient scaled first, and AdamW::step's is clipping",
+          "[optimizer][adamw_cpu]") {
+  const AdamWOptions o{.lr = 1e-2, .weight_decay = 0.01};
+  const int64_t n = 5003;
+  const State initial = random_state(n, 13);
+  const at::Tensor g = at::randn({n}) * 30;
+  const double scale = 0.037;
+  State folded = copy(initial), scaled = copy(initial);
+  at::Tensor none;
+  adamw_cpu_update(o, 1, scale, folded.p, g, folded.m, folded.v, none);
+  adamw_cpu_update(o, 1, 1.0, scaled.p, g * scale, scaled.m, scaled.v, none);
+  CHECK(at::equal(folded.p, scaled.p));
+  CHECK(at::equal(folded.v, scaled.v));
+
+  // The learner's way (grad_norm, then step with the clip coefficient) and clip_grad_norm's (scale the gradients
+  // in place, then step) give the same weights.
+  const at::Tensor a = initial.p.clone().requires_grad_(true);
+  const at::Tensor b = initial.p.clone().requires_grad_(true);
+  AdamW by_coefficient({a}, o), by_clipping({b}, o);
+  for (const at::Tensor& p : {a, b}) {
+    at::Tensor param = p;
+    param.mutable_grad() = g.clone();
+  }
+  const double norm = grad_norm({a});
+  REQUIRE(clip_coefficient(norm, 1.0) < 1.0);
+  by_coefficient.step(clip_coefficient(norm, 1.0));
+  CHECK(clip_grad_norm({b}, 1.0) == norm);
+  by_clipping.step();
+  CHECK(at::equal(a.detach(), b.detach()));
+  CHECK(clip_coefficient(norm, 0.0) == 1.0);
+  CHECK(clip_coefficient(std::numeric_limits<double>::infinity(), 1.0) == 1.0);
+  CHECK(clip_coefficient(0.5, 1.0) == 1.0);
+}
+
 TEST_CASE("the one-pass AdamW update moves the version counters of what it writes", "[optimizer][adamw_cpu]") {
   // A packed copy of a weight for generation (models/packed_weight.h) is rebuilt when the weight's version moves;
   // a raw-pointer write that kept the version would leave generation on the old weights.
@@ -135,7 +170,7 @@ TEST_CASE("the one-pass AdamW update moves the version counters of what it write
   const at::Tensor g = at::randn({64});
   const int64_t p = s.p._version(), m = s.m._version(), v = s.v._version();
   at::Tensor none;
-  adamw_cpu_update(AdamWOptions{}, 1, s.p, g, s.m, s.v, none);
+  adamw_cpu_update(AdamWOptions{}, 1, 1.0, s.p, g, s.m, s.v, none);
   CHECK(s.p._version() > p);
   CHECK(s.m._version() > m);
   CHECK(s.v._version() > v);

@@ -1,10 +1,8 @@
 #include "models/sampling.h"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <ATen/Parallel.h>
 #include <ATen/TensorOperators.h>
 #include <ATen/ops/cumsum.h>
-#include <ATen/ops/empty.h>
 #include <ATen/ops/empty_like.h>
 #include <ATen/ops/exp.h>
 #include <ATen/ops/from_blob.h>
@@ -14,14 +12,16 @@
 #include <ATen/ops/softmax.h>
 #include <ATen/ops/zeros.h>
 
-#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
+#include "models/greedy_cpu.h"
+#include "models/inverse_cdf_cpu.h"
 
 namespace spct::models {
 namespace {
@@ -32,47 +32,6 @@ double uniform(at::Generator& gen) {
   std::lock_guard<std::mutex> lock(gen.mutex());
   const uint64_t bits = at::check_generator<at::CPUGeneratorImpl>(gen)->random64();
   return static_cast<double>(bits >> 11) * 0x1.0p-53;
-}
-
-// Per row of probs [B, C] (CPU, float32), the first candidate whose cumulative mass reaches draws[row] times
-// the row's total, [B, 1] int64: what searchsorted(cumsum(probs), u * cdf[last]).clamp_max(last) picks, without
-// writing the [B, C] CDF. ATen's CPU cumsum adds float32 values into a double and stores each partial sum as
-// float32; this adds in the same order and compares the same float32 values, so it picks the same candidate.
-// The first pass also keeps the running sum at every kBlock-th candidate, so the second scans one block.
-at::Tensor inverse_cdf_cpu(const at::Tensor& probs, const std::vector<float>& draws) {
-  constexpr int64_t kBlock = 64;
-  const at::Tensor p = probs.contiguous();
-  const int64_t b = p.size(0);
-  const int64_t c = p.size(1);
-  at::Tensor pos = at::empty({b, 1}, at::TensorOptions().dtype(at::kLong));
-  const float* data = p.data_ptr<float>();
-  int64_t* out = pos.data_ptr<int64_t>();
-  at::parallel_for(0, b, 1, [&](int64_t begin, int64_t end) {
-    std::vector<double> block_start((c + kBlock - 1) / kBlock);  // the sum before each block
-    for (int64_t row = begin; row < end; ++row) {
-      const float* r = data + row * c;
-      double sum = 0;
-      for (int64_t start = 0; start < c; start += kBlock) {
-        block_start[static_cast<size_t>(start / kBlock)] = sum;
-        for (int64_t j = start; j < std::min(start + kBlock, c); ++j) sum += r[j];
-      }
-      // u * cdf[last] in float32, as the tensor formula computes it.
-      const float target = draws[static_cast<size_t>(row)] * static_cast<float>(sum);
-      // The partial sums as float32 never decrease, so the answer lies in the first block whose last partial
-      // sum reaches the target (or in the last block: clamped there).
-      int64_t block = 0;
-      const int64_t blocks = static_cast<int64_t>(block_start.size());
-      while (block + 1 < blocks && static_cast<float>(block_start[static_cast<size_t>(block + 1)]) < target) ++block;
-      double acc = block_start[static_cast<size_t>(block)];
-      int64_t j = block * kBlock;
-      for (; j < c - 1; ++j) {
-        acc += r[j];
-        if (static_cast<float>(acc) >= target) break;
-      }
-      out[row] = j;
-    }
-  });
-  return pos;
 }
 
 // log p(token) of each row of float32 logits x [B, V] at tokens [B]. log_softmax is one fused pass per row (max,
@@ -100,10 +59,18 @@ void validate(const SamplingParams& p) {
 
 SampledTokens sample_next(const at::Tensor& logits, const SamplingParams& params,
                           std::vector<at::Generator>& generators) {
+  SampledTokens out;
+  if (params.temperature == 0 && greedy_pick_cpu_applies(logits)) {
+    // One read of the logits as they are (models/greedy_cpu.h), not three passes over a float32 copy.
+    GreedyPick pick = greedy_pick_cpu(logits);
+    out.tokens = std::move(pick.tokens);
+    out.sampling_logprobs = at::zeros({logits.size(0)}, at::TensorOptions().dtype(at::kFloat));
+    out.logprobs = std::move(pick.logprobs);
+    return out;
+  }
   const at::Tensor x = logits.to(at::kFloat);
   const int64_t b = x.size(0);
   const int64_t v = x.size(1);
-  SampledTokens out;
   if (params.temperature == 0) {
     // max's indices: the first maximum of each row, as argmax's, in half its time at a 150k vocabulary.
     out.tokens = std::get<1>(x.max(-1));

@@ -1,0 +1,198 @@
+// Compiled with OpenMP (models/CMakeLists.txt): at::parallel_for's regions are OpenMP pragmas in ATen's headers.
+// Without floating-point contraction, so the vector lanes and the scalar remainder round alike.
+#include "models/greedy_cpu.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/ops/empty.h>
+#include <c10/util/BFloat16.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+
+namespace spct::models {
+namespace {
+
+// The reductions run on 16 lanes (four 4-float vectors): a fixed number, so the order of every sum and comparison
+// is the same for a row wherever it sits in memory and whatever vector width the compiler targets. GCC's vector
+// types rather than a vectorised loop: its vectoriser unrolled the 16-lane loops and then left them scalar.
+using Float4 = float __attribute__((vector_size(32)));
+using Int4 = int32_t __attribute__((vector_size(32)));
+using Uint4 = uint32_t __attribute__((vector_size(32)));
+using Ushort4 = uint16_t __attribute__((vector_size(16)));
+constexpr int kWidth = 8;
+constexpr int kVectors = 2;
+constexpr int kLanes = kWidth * kVectors;
+
+[[gnu::always_inline]] inline Float4 load(const float* p) {
+  Float4 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// bfloat16 read as its bits (the upper half of a float32).
+[[gnu::always_inline]] inline Float4 load(const uint16_t* p) {
+  Ushort4 bits;
+  std::memcpy(&bits, p, sizeof bits);
+  return reinterpret_cast<Float4>(__builtin_convertvector(bits, Uint4) << 16);
+}
+
+float widen(float x) {
+  return x;
+}
+
+float widen(uint16_t bfloat16_bits) {
+  return std::bit_cast<float>(static_cast<uint32_t>(bfloat16_bits) << 16);
+}
+
+// exp(x) for x <= 0 (or NaN): 2^n e^r with n = round(x / ln 2) and |r| <= ln 2 / 2, e^r by Cephes' degree-7
+// polynomial (within 2 float32 roundings of exp). x below -87 is taken as -87 (e^-87 ~ 1.6e-38, the smallest
+// power the exponent bits hold as a normal number), so -inf and far-off logits add ~0 and never a denormal.
+// One template for a vector and for a scalar, so the remainder rounds as the vector lanes do; always inlined (a
+// call per vector cost more than the arithmetic).
+template <typename F>
+[[gnu::always_inline]] inline F exp_nonpositive(F x) {
+  constexpr float kLog2e = 1.44269504088896341F;
+  constexpr float kLn2High = 0.693359375F;  // ln 2 split in two, so that n * kLn2High is exact
+  constexpr float kLn2Low = -2.12194440e-4F;
+  constexpr float kRound = 12582912.0F;  // 1.5 * 2^23: adding and subtracting it rounds to the nearest integer
+  x = x < -87.0F ? F{} - 87.0F : x;
+  const F n = (x * kLog2e + kRound) - kRound;
+  const F r = (x - n * kLn2High) - n * kLn2Low;
+  F p = F{} + 1.9875691500e-4F;
+  p = p * r + 1.3981999507e-3F;
+  p = p * r + 8.3334519073e-3F;
+  p = p * r + 4.1665795894e-2F;
+  p = p * r + 1.6666665459e-1F;
+  p = p * r + 5.0000001201e-1F;
+  p = p * r * r + r + 1.0F;
+  if constexpr (std::is_same_v<F, float>) {
+    return p * std::bit_cast<float>(static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23);
+  } else {
+    return p * reinterpret_cast<F>((__builtin_convertvector(n, Int4) + 127) << 23);
+  }
+}
+
+struct RowPick {
+  int64_t token;
+  float logprob;
+};
+
+// Whether any lane of a comparison's mask is set.
+[[gnu::always_inline]] inline bool any(Int4 mask) {
+  uint64_t quarters[4];
+  std::memcpy(quarters, &mask, sizeof quarters);
+  return (quarters[0] | quarters[1] | quarters[2] | quarters[3]) != 0;
+}
+
+template <typename T>
+[[gnu::always_inline]] inline RowPick pick_row(const T* row, int64_t v) {
+  // Pass 1: the row's maximum, as each lane's running maximum (`x > m ? x : m` is one MAXPS) and whether any
+  // element is NaN, two short dependency chains per vector; then the first index that holds it, found by a scan
+  // that stops there (from cache, half a row on average).
+  const float inf = std::numeric_limits<float>::infinity();
+  Float4 lane_max[kVectors];
+  Int4 nan[kVectors];
+  for (int k = 0; k < kVectors; ++k) {
+    lane_max[k] = Float4{} - inf;
+    nan[k] = Int4{};
+  }
+  const int64_t whole = v - v % kLanes;
+  // The lane loops are unrolled so that the lanes' state stays in registers.
+  for (int64_t j = 0; j < whole; j += kLanes) {
+#pragma GCC unroll 4
+    for (int k = 0; k < kVectors; ++k) {
+      const Float4 x = load(row + j + kWidth * k);
+      lane_max[k] = x > lane_max[k] ? x : lane_max[k];
+      nan[k] |= x != x;
+    }
+  }
+  float max = -inf;
+  bool has_nan = any(nan[0] | nan[1]);
+  for (int l = 0; l < kLanes; ++l) max = std::max(max, lane_max[l / kWidth][l % kWidth]);
+  for (int64_t j = whole; j < v; ++j) {
+    const float x = widen(row[j]);
+    has_nan = has_nan || x != x;
+    max = std::max(max, x);
+  }
+  if (has_nan) {
+    // at::max's answer for a row with NaN: the first NaN.
+    int64_t token = 0;
+    while (!std::isnan(widen(row[token]))) ++token;
+    return RowPick{token, std::numeric_limits<float>::quiet_NaN()};
+  }
+  int64_t token = 0;
+  const Float4 target = Float4{} + max;
+  while (token < whole && !any((load(row + token) == target) | (load(row + token + kWidth) == target))) {
+    token += kLanes;
+  }
+  while (widen(row[token]) != max) ++token;  // within the block found, or the remainder
+  // Pass 2 (from cache: a row is at most a few hundred kilobytes): sum of exp(x - max) over the same lanes.
+  Float4 sum[kVectors] = {};
+  for (int64_t j = 0; j < whole; j += kLanes) {
+#pragma GCC unroll 4
+    for (int k = 0; k < kVectors; ++k) sum[k] += exp_nonpositive<Float4>(load(row + j + kWidth * k) - max);
+  }
+  float lane_sum[kLanes];
+  for (int l = 0; l < kLanes; ++l) lane_sum[l] = sum[l / kWidth][l % kWidth];
+  for (int64_t j = whole; j < v; ++j) lane_sum[j - whole] += exp_nonpositive<float>(widen(row[j]) - max);
+  for (int width = kLanes / 2; width > 0; width /= 2) {
+    for (int l = 0; l < width; ++l) lane_sum[l] += lane_sum[l + width];
+  }
+  // log_softmax at the maximum: max - max - log(sum).
+  return RowPick{token, -std::log(lane_sum[0])};
+}
+
+// The row loops compiled for AVX2 and for the baseline, the one the CPU runs chosen at load time. Without
+// contraction both round every operation alike, so the results are the same bits on either.
+__attribute__((target_clones("avx2", "default"))) RowPick pick_float_row(const float* row, int64_t v) {
+  return pick_row(row, v);
+}
+
+__attribute__((target_clones("avx2", "default"))) RowPick pick_bfloat16_row(const uint16_t* row, int64_t v) {
+  return pick_row(row, v);
+}
+
+template <typename T>
+void pick_rows(const T* data, int64_t b, int64_t v, int64_t row_stride, int64_t* tokens, float* logprobs) {
+  // A row is ~0.1-1 ms of work: one row per task is fine-grained enough.
+  at::parallel_for(0, b, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const T* row = data + i * row_stride;
+      const RowPick pick = std::is_same_v<T, float> ? pick_float_row(reinterpret_cast<const float*>(row), v)
+                                                    : pick_bfloat16_row(reinterpret_cast<const uint16_t*>(row), v);
+      tokens[i] = pick.token;
+      logprobs[i] = pick.logprob;
+    }
+  });
+}
+
+}  // namespace
+
+bool greedy_pick_cpu_applies(const at::Tensor& logits) {
+  // Lane indices are int32.
+  return logits.defined() && logits.is_cpu() && logits.dim() == 2 && logits.size(1) >= 1 &&
+         logits.size(1) <= std::numeric_limits<int32_t>::max() - kLanes && logits.stride(1) == 1 &&
+         (logits.scalar_type() == at::kFloat || logits.scalar_type() == at::kBFloat16);
+}
+
+GreedyPick greedy_pick_cpu(const at::Tensor& logits) {
+  const int64_t b = logits.size(0), v = logits.size(1), stride = logits.stride(0);
+  GreedyPick out{at::empty({b}, at::TensorOptions().dtype(at::kLong)),
+                 at::empty({b}, at::TensorOptions().dtype(at::kFloat))};
+  int64_t* tokens = out.tokens.data_ptr<int64_t>();
+  float* logprobs = out.logprobs.data_ptr<float>();
+  if (logits.scalar_type() == at::kBFloat16) {
+    const auto* data = reinterpret_cast<const uint16_t*>(logits.const_data_ptr<c10::BFloat16>());
+    pick_rows(data, b, v, stride, tokens, logprobs);
+  } else {
+    pick_rows(logits.const_data_ptr<float>(), b, v, stride, tokens, logprobs);
+  }
+  return out;
+}
+
+}  // namespace spct::models

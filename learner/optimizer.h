@@ -111,7 +111,9 @@ inline constexpr int64_t kAdamWSliceElements = int64_t{1} << 22;
 // correction): decoupled weight decay, then the moments, then the step. `grad` has `param`'s shape, and its dtype
 // or a 16-bit one. `rounded`, when defined, is a tensor of `param`'s shape in a 16-bit dtype (the model weight
 // whose master `param` is) that gets the updated values rounded to nearest. Each gradient element is multiplied
-// by `grad_scale` first (global-norm clipping, learner/grad_norm.h's clip_coefficient, without a pass of its own).
+// by `grad_scale` first (global-norm clipping, learner/grad_norm.h's clip_coefficient): the one-pass CPU update
+// as it reads it, without a pass of its own; the ATen path in place, so `grad` then holds the scaled gradient
+// (unless it was converted to `param`'s dtype first).
 // Contiguous float32 state on the CPU takes one pass over memory (learner/adamw_cpu.h); anything else, ATen operations
 // on slices. Every operation is elementwise, so a slice of a tensor gets exactly the whole tensor's values: AdamW and
 // the ZeRO-sharded optimizer (learner/sharded_adamw.h) both call this, and a shard's update equals the unsharded one.

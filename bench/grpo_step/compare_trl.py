@@ -147,7 +147,8 @@ def run_spct(args, model_dir, work, layout, share):
     waits = [line.split("OpenMP waits", 1)[1].split(": ", 1)[1].strip() for line in open(work / f"{name}.log")
              if "OpenMP waits" in line]
     print(f"{name}: OpenMP waits: {waits[0] if waits else 'not logged'}", flush=True)
-    return dict(side=f"spct {layout}" + (", share_prompts" if share else ""), step_s=step, wall_s=wall, peaks=peaks,
+    return dict(side=f"spct {layout}" + (", share_prompts" if share else ""), step_s=step,
+                steps=[r["time/step_s"] for r in rows], wall_s=wall, peaks=peaks,
                 phases={k: sum(r.get(f"time/{k}_s", 0) for r in rows) / len(rows)
                         for k in ("generate", "reward", "learn", "sync")})
 
@@ -226,7 +227,7 @@ def run_trl(args, model_dir, work):
     result = json.load(open(out))
     times = result["times"][1:]
     return dict(side=f"TRL {__import__('trl').__version__} GRPOTrainer", step_s=sum(times) / len(times),
-                wall_s=wall, peaks={"process": result["peak_mb"]}, phases={})
+                steps=times, wall_s=wall, peaks={"process": result["peak_mb"]}, phases={})
 
 
 def main():
@@ -280,6 +281,9 @@ def main():
         phases = " / ".join(f"{r['phases'][k]:.2f}" for k in ("generate", "reward", "learn", "sync")
                             if k in r["phases"]) or "-"
         print(f"| {r['side']} | {r['step_s']:.2f} | {rate:.1f} | {rate / trl_rate:.2f}x | {peaks} | {phases} |")
+    # Each step's seconds (from step 2): how steady each side is, and whether the mean still holds warm-up.
+    for r in rows:
+        print(f"{r['side']}: steps 2-{args.steps} took " + ", ".join(f"{t:.2f}" for t in r["steps"]) + " s")
     return 0
 
 

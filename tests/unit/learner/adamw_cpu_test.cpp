@@ -197,4 +197,15 @@ TEST_CASE("the one-pass AdamW update refuses what it cannot take, and adamw_upda
   adamw_update_aten(AdamWOptions{.lr = 0.1}, 1, via_aten.p, g16.to(at::kFloat), via_aten.m, via_aten.v);
   CHECK(at::equal(via_update.p, via_aten.p));
   CHECK(at::equal(via_update.v, via_aten.v));
+
+  // float64 takes the ATen path too, and its gradient scale multiplies the gradient in place first.
+  const at::Tensor p64 = s.p.to(at::kDouble), m64 = s.m.to(at::kDouble), v64 = s.v.to(at::kDouble);
+  at::Tensor p_scaled = p64.clone(), m_scaled = m64.clone(), v_scaled = v64.clone();
+  at::Tensor p_plain = p64.clone(), m_plain = m64.clone(), v_plain = v64.clone();
+  const at::Tensor g64 = g.to(at::kDouble);
+  at::Tensor scaled_grad = g64.clone();
+  adamw_update(AdamWOptions{.lr = 0.1}, 1, p_scaled, scaled_grad, m_scaled, v_scaled, at::Tensor(), 0.25);
+  adamw_update_aten(AdamWOptions{.lr = 0.1}, 1, p_plain, g64 * 0.25, m_plain, v_plain);
+  CHECK(at::equal(p_scaled, p_plain));
+  CHECK(at::equal(scaled_grad, g64 * 0.25));
 }

@@ -17,28 +17,29 @@
 namespace spct::models {
 namespace {
 
-// The reductions run on 16 lanes (four 4-float vectors): a fixed number, so the order of every sum and comparison
-// is the same for a row wherever it sits in memory and whatever vector width the compiler targets. GCC's vector
-// types rather than a vectorised loop: its vectoriser unrolled the 16-lane loops and then left them scalar.
-using Float4 = float __attribute__((vector_size(32)));
-using Int4 = int32_t __attribute__((vector_size(32)));
-using Uint4 = uint32_t __attribute__((vector_size(32)));
-using Ushort4 = uint16_t __attribute__((vector_size(16)));
+// The reductions run on 16 lanes (two 8-float vectors): a fixed number, so the order of every sum and comparison
+// is the same for a row wherever it sits in memory and whatever instructions the compiler targets (one AVX2
+// register or two SSE ones per vector). GCC's vector types rather than a vectorised loop: its vectoriser unrolled
+// the 16-lane loops and then left them scalar.
+using Floats = float __attribute__((vector_size(32)));
+using Ints = int32_t __attribute__((vector_size(32)));
+using Uints = uint32_t __attribute__((vector_size(32)));
+using Ushorts = uint16_t __attribute__((vector_size(16)));
 constexpr int kWidth = 8;
 constexpr int kVectors = 2;
 constexpr int kLanes = kWidth * kVectors;
 
-[[gnu::always_inline]] inline Float4 load(const float* p) {
-  Float4 v;
+[[gnu::always_inline]] inline Floats load(const float* p) {
+  Floats v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
 
 // bfloat16 read as its bits (the upper half of a float32).
-[[gnu::always_inline]] inline Float4 load(const uint16_t* p) {
-  Ushort4 bits;
+[[gnu::always_inline]] inline Floats load(const uint16_t* p) {
+  Ushorts bits;
   std::memcpy(&bits, p, sizeof bits);
-  return reinterpret_cast<Float4>(__builtin_convertvector(bits, Uint4) << 16);
+  return reinterpret_cast<Floats>(__builtin_convertvector(bits, Uints) << 16);
 }
 
 float widen(float x) {
@@ -73,7 +74,7 @@ template <typename F>
   if constexpr (std::is_same_v<F, float>) {
     return p * std::bit_cast<float>(static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23);
   } else {
-    return p * reinterpret_cast<F>((__builtin_convertvector(n, Int4) + 127) << 23);
+    return p * reinterpret_cast<F>((__builtin_convertvector(n, Ints) + 127) << 23);
   }
 }
 
@@ -83,7 +84,7 @@ struct RowPick {
 };
 
 // Whether any lane of a comparison's mask is set.
-[[gnu::always_inline]] inline bool any(Int4 mask) {
+[[gnu::always_inline]] inline bool any(Ints mask) {
   uint64_t quarters[4];
   std::memcpy(quarters, &mask, sizeof quarters);
   return (quarters[0] | quarters[1] | quarters[2] | quarters[3]) != 0;
@@ -95,18 +96,18 @@ template <typename T>
   // element is NaN, two short dependency chains per vector; then the first index that holds it, found by a scan
   // that stops there (from cache, half a row on average).
   const float inf = std::numeric_limits<float>::infinity();
-  Float4 lane_max[kVectors];
-  Int4 nan[kVectors];
+  Floats lane_max[kVectors];
+  Ints nan[kVectors];
   for (int k = 0; k < kVectors; ++k) {
-    lane_max[k] = Float4{} - inf;
-    nan[k] = Int4{};
+    lane_max[k] = Floats{} - inf;
+    nan[k] = Ints{};
   }
   const int64_t whole = v - v % kLanes;
   // The lane loops are unrolled so that the lanes' state stays in registers.
   for (int64_t j = 0; j < whole; j += kLanes) {
 #pragma GCC unroll 4
     for (int k = 0; k < kVectors; ++k) {
-      const Float4 x = load(row + j + kWidth * k);
+      const Floats x = load(row + j + kWidth * k);
       lane_max[k] = x > lane_max[k] ? x : lane_max[k];
       nan[k] |= x != x;
     }
@@ -126,16 +127,16 @@ template <typename T>
     return RowPick{token, std::numeric_limits<float>::quiet_NaN()};
   }
   int64_t token = 0;
-  const Float4 target = Float4{} + max;
+  const Floats target = Floats{} + max;
   while (token < whole && !any((load(row + token) == target) | (load(row + token + kWidth) == target))) {
     token += kLanes;
   }
   while (widen(row[token]) != max) ++token;  // within the block found, or the remainder
   // Pass 2 (from cache: a row is at most a few hundred kilobytes): sum of exp(x - max) over the same lanes.
-  Float4 sum[kVectors] = {};
+  Floats sum[kVectors] = {};
   for (int64_t j = 0; j < whole; j += kLanes) {
 #pragma GCC unroll 4
-    for (int k = 0; k < kVectors; ++k) sum[k] += exp_nonpositive<Float4>(load(row + j + kWidth * k) - max);
+    for (int k = 0; k < kVectors; ++k) sum[k] += exp_nonpositive<Floats>(load(row + j + kWidth * k) - max);
   }
   float lane_sum[kLanes];
   for (int l = 0; l < kLanes; ++l) lane_sum[l] = sum[l / kWidth][l % kWidth];
@@ -162,9 +163,12 @@ void pick_rows(const T* data, int64_t b, int64_t v, int64_t row_stride, int64_t*
   // A row is ~0.1-1 ms of work: one row per task is fine-grained enough.
   at::parallel_for(0, b, 1, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
-      const T* row = data + i * row_stride;
-      const RowPick pick = std::is_same_v<T, float> ? pick_float_row(reinterpret_cast<const float*>(row), v)
-                                                    : pick_bfloat16_row(reinterpret_cast<const uint16_t*>(row), v);
+      RowPick pick;
+      if constexpr (std::is_same_v<T, float>) {
+        pick = pick_float_row(data + i * row_stride, v);
+      } else {
+        pick = pick_bfloat16_row(data + i * row_stride, v);
+      }
       tokens[i] = pick.token;
       logprobs[i] = pick.logprob;
     }

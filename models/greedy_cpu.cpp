@@ -149,7 +149,8 @@ template <typename T>
 }
 
 // The row loops compiled for AVX2 and for the baseline, the one the CPU runs chosen at load time. Without
-// contraction both round every operation alike, so the results are the same bits on either.
+// contraction both round every operation alike, so the results are the same bits on either (by construction; the
+// tests run whichever the test machine picks).
 __attribute__((target_clones("avx2", "default"))) RowPick pick_float_row(const float* row, int64_t v) {
   return pick_row(row, v);
 }

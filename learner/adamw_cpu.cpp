@@ -7,9 +7,10 @@
 #include <c10/core/TensorImpl.h>
 #include <c10/util/BFloat16.h>
 
-#include <bit>
 #include <cmath>
 #include <cstdint>
+
+#include "core/bfloat16_bits.h"
 
 namespace spct::learner {
 namespace {
@@ -51,18 +52,8 @@ float widen(float g) {
   return g;
 }
 
-// A bfloat16 gradient as its bits: loaded as c10::BFloat16 (a class), the element is a struct copy, which keeps
-// the loop from vectorising.
 float widen(uint16_t bfloat16_bits) {
-  return std::bit_cast<float>(static_cast<uint32_t>(bfloat16_bits) << 16);
-}
-
-// Round to nearest even, NaN to the quiet NaN: c10::BFloat16's conversion, written without a branch so the loop
-// vectorises.
-uint16_t to_bfloat16_bits(float x) {
-  const uint32_t bits = std::bit_cast<uint32_t>(x);
-  const uint32_t rounded = (bits + 0x7FFFU + ((bits >> 16) & 1U)) >> 16;
-  return x != x ? uint16_t{0x7FC0} : static_cast<uint16_t>(rounded);
+  return widen_bfloat16(bfloat16_bits);
 }
 
 // The constants are copied into locals: read through the struct, every store to the float arrays could change
@@ -82,7 +73,7 @@ void update_range(const Coefficients& c, float* p, const Grad* g, float* m, floa
     p[i] = param;
     m[i] = avg;
     v[i] = avg_sq;
-    if constexpr (kRounded) rounded[i] = to_bfloat16_bits(param);
+    if constexpr (kRounded) rounded[i] = round_to_bfloat16(param);
   }
 }
 

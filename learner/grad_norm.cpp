@@ -29,16 +29,4 @@ double clip_coefficient(double norm, double max_norm) {
   return max_norm / (norm + 1e-6);
 }
 
-double clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm) {
-  const double norm = grad_norm(params);
-  const double scale = clip_coefficient(norm, max_norm);
-  if (scale == 1.0) return norm;
-  const at::NoGradGuard no_grad;
-  for (const at::Tensor& p : params) {
-    at::Tensor g = p.grad();
-    if (g.defined()) g.mul_(scale);
-  }
-  return norm;
-}
-
 }  // namespace spct::learner

@@ -71,7 +71,7 @@ void adamw_update(const AdamWOptions& o, int64_t step, at::Tensor& param, const 
     return adamw_cpu_update(o, step, grad_scale, param, grad, exp_avg, exp_avg_sq, rounded);
   }
   at::Tensor g = grad.scalar_type() == param.scalar_type() ? grad : grad.to(param.scalar_type());
-  // In place, as clip_grad_norm scales: a scaled copy would cost the largest gradient's size again in memory.
+  // In place: a scaled copy would cost the largest gradient's size again in memory.
   if (grad_scale != 1.0) g.mul_(grad_scale);
   adamw_update_aten(o, step, param, g, exp_avg, exp_avg_sq);
   if (rounded.defined()) rounded.copy_(param);  // round to nearest into the parameter's dtype

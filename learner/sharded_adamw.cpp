@@ -255,7 +255,7 @@ double ShardedAdamW::reduce_gradients() {
 }
 
 void ShardedAdamW::clip(double norm, double max_norm) {
-  const double scale = clip_coefficient(norm, max_norm);  // clip_grad_norm's rule
+  const double scale = clip_coefficient(norm, max_norm);
   if (scale == 1.0) return;
   const at::NoGradGuard no_grad;
   grad_.mul_(scale);

@@ -34,7 +34,7 @@
 //                       Either way the parameters' full gradients are then dropped, and the global L2 norm of the
 //                       averaged gradient is returned (one all-reduce of a double). With or without arm() the
 //                       buckets hold the same values, so both give the same bits.
-//   clip()              clip_grad_norm's rule (learner/grad_norm.h) on the shard, with that global norm.
+//   clip()              clip_coefficient's rule (learner/grad_norm.h) on the shard, with that global norm.
 //   step()              AdamW's update (the same ATen ops as learner/optimizer.h, elementwise, so the shard gets
 //                       exactly the values the unsharded optimizer computes for it), then an all-gather of every
 //                       bucket's updated pieces into the parameters, bucket by bucket. The gather moves the

@@ -130,7 +130,7 @@ TEST_CASE("AdamW refuses a state of another shape, naming the entry", "[optimize
   CHECK_THROWS_AS(AdamW({p}, AdamWOptions{.beta2 = 1.0}), spct::UsageError);
 }
 
-TEST_CASE("global grad-norm clipping returns the norm before clipping", "[optimizer][grad_norm]") {
+TEST_CASE("global grad-norm clipping: the norm before clipping and the factor that clips", "[optimizer][grad_norm]") {
   use_one_thread();
   // Gradients [3, 4] and [12]: global norm sqrt(9 + 16 + 144) = 13. Clipping to 6.5 scales every gradient by
   // 6.5 / (13 + 1e-6); a parameter without gradient is skipped.
@@ -139,18 +139,20 @@ TEST_CASE("global grad-norm clipping returns the norm before clipping", "[optimi
   const at::Tensor none = leaf({0}, {1});
   set_grad(a, {3, 4});
   set_grad(b, {12});
-  CHECK(grad_norm({a, b, none}) == Approx(13));
-  CHECK(clip_grad_norm({a, b, none}, 0) == Approx(13));  // disabled: untouched
-  check_values(a.grad(), {3, 4});
-  CHECK(clip_grad_norm({a, b, none}, 100) == Approx(13));  // under the limit: untouched
-  check_values(b.grad(), {12});
-  CHECK(clip_grad_norm({a, b, none}, 6.5) == Approx(13));
+  const double norm = grad_norm({a, b, none});
+  CHECK(norm == Approx(13));
+  check_values(a.grad(), {3, 4});             // the norm reads, never writes
+  CHECK(clip_coefficient(norm, 0) == 1.0);    // disabled
+  CHECK(clip_coefficient(norm, 100) == 1.0);  // under the limit
   const double scale = 6.5 / (13 + 1e-6);
+  CHECK(clip_coefficient(norm, 6.5) == Approx(scale));
+  // The factor brings the norm to the limit; AdamW::step applies it as it reads the gradients (adamw_cpu_test.cpp).
+  for (const at::Tensor& p : {a, b}) p.grad().mul_(clip_coefficient(norm, 6.5));
   check_values(a.grad(), {3 * scale, 4 * scale});
   check_values(b.grad(), {12 * scale});
   CHECK(grad_norm({a, b}) == Approx(6.5));
-  // A non-finite norm is reported and the gradients are left for the caller to discard.
+  // A non-finite norm is reported and leaves the gradients unscaled, for the caller to discard.
   set_grad(b, {INFINITY});
-  CHECK(std::isinf(clip_grad_norm({a, b}, 1.0)));
-  check_values(a.grad(), {3 * scale, 4 * scale});
+  CHECK(std::isinf(grad_norm({a, b})));
+  CHECK(clip_coefficient(grad_norm({a, b}), 1.0) == 1.0);
 }

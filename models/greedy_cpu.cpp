@@ -14,6 +14,8 @@
 #include <limits>
 #include <type_traits>
 
+#include "core/bfloat16_bits.h"
+
 namespace spct::models {
 namespace {
 
@@ -47,7 +49,7 @@ float widen(float x) {
 }
 
 float widen(uint16_t bfloat16_bits) {
-  return std::bit_cast<float>(static_cast<uint32_t>(bfloat16_bits) << 16);
+  return widen_bfloat16(bfloat16_bits);
 }
 
 // exp(x) for x <= 0 (or NaN): 2^n e^r with n = round(x / ln 2) and |r| <= ln 2 / 2, e^r by Cephes' degree-7

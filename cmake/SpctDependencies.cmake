@@ -42,10 +42,11 @@ foreach(_target c10 c10_cuda torch_cpu torch_cuda torch)
       INTERFACE_SYSTEM_INCLUDE_DIRECTORIES "")
   endif()
 endforeach()
-# CPU kernels written for spct (learner/adamw_cpu.cpp) split their loops with ATen's at::parallel_for, whose
-# parallel regions are OpenMP pragmas in ATen's headers: they compile with -fopenmp and link the OpenMP runtime
-# LibTorch itself uses (the wheel ships libgomp.so.1 beside libtorch_cpu), so one runtime, one thread pool and one
-# wait policy (orchestrator/run/openmp_wait_policy.h) serve both. Without a shipped one, the compiler's.
+# spct's own CPU loops (learner/adamw_cpu.cpp, models/greedy_cpu.cpp, models/inverse_cdf_cpu.cpp) split their work
+# with ATen's at::parallel_for, whose parallel regions are OpenMP pragmas in ATen's headers: they compile with
+# -fopenmp and link the OpenMP runtime LibTorch itself uses (the wheel ships libgomp.so.1 beside libtorch_cpu), so
+# one runtime, one thread pool and one wait policy (orchestrator/run/openmp_wait_policy.h) serve both. Without a
+# shipped one, the compiler's.
 find_package(OpenMP REQUIRED COMPONENTS CXX)
 find_library(SPCT_TORCH_OPENMP NAMES libgomp.so.1 PATHS ${TORCH_INSTALL_PREFIX}/lib NO_DEFAULT_PATH)
 add_library(spct_openmp INTERFACE)

@@ -13,9 +13,12 @@
 #include <cmath>
 #include <numbers>
 
+#include "models/layer_kernels_cpu.h"
+
 namespace spct::models {
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  if (rms_norm_cpu_applies(x, weight)) return rms_norm_cpu(x, weight, eps);
   const bool upcast = x.scalar_type() != at::kFloat;
   const at::Tensor xf = upcast ? x.to(at::kFloat) : x;
   const at::Tensor normed = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
@@ -69,6 +72,7 @@ std::pair<at::Tensor, at::Tensor> rope_tables(const at::Tensor& inverse_frequenc
 }
 
 at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  if (apply_rope_cpu_applies(x, cos, sin)) return apply_rope_cpu(x, cos, sin);
   const int64_t half = x.size(-1) / 2;
   const at::Tensor rotated = at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
   return x * cos + rotated * sin;
@@ -77,6 +81,9 @@ at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tens
 at::Tensor SwiGluMlp::forward(const at::Tensor& x) const {
   const std::vector<at::Tensor> gate_and_up = gate_up.forward(x, {&gate_proj, &up_proj});
   const at::Tensor& gate = gate_and_up[0];
+  if (activation == GateActivation::kSilu && silu_mul_cpu_applies(gate, gate_and_up[1])) {
+    return down_proj.forward(silu_mul_cpu(gate, gate_and_up[1]));
+  }
   const at::Tensor activated = activation == GateActivation::kGeluTanh ? at::gelu(gate, "tanh") : at::silu(gate);
   return down_proj.forward(activated * gate_and_up[1]);
 }

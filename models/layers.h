@@ -1,7 +1,8 @@
 // The stateless pieces of a Llama-style decoder layer: RMSNorm (and Gemma's), rotary position embeddings (with
 // Llama 3 and linear frequency scaling), logit soft-capping and the gated MLP (SwiGLU, or Gemma's GeGLU). Every
 // function works on any device and on float32, bfloat16 and float16 inputs; reductions that lose precision in 16 bits
-// run in float32.
+// run in float32. In generation on the CPU, RMSNorm, the rotary embedding and SwiGLU's gate run as one loop each
+// (models/layer_kernels_cpu.h, which gives their numerics against the ATen operations used everywhere else).
 #pragma once
 
 #include <ATen/core/Tensor.h>

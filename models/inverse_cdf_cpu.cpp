@@ -36,6 +36,27 @@ int64_t pick(const float* r, int64_t c, const std::vector<double>& block_start, 
 
 }  // namespace
 
+void inverse_cdf_rows(const float* probs, int64_t rows, int64_t c, const float* draws, int64_t* out) {
+  std::array<std::vector<double>, kChains> block_start;
+  for (std::vector<double>& starts : block_start) starts.resize(static_cast<size_t>((c + kBlock - 1) / kBlock));
+  for (int64_t first = 0; first < rows; first += kChains) {
+    const int chains = static_cast<int>(std::min<int64_t>(kChains, rows - first));
+    // Each row's sum is added in candidate order (the contract); the rows' chains are independent, so the CPU
+    // overlaps them.
+    std::array<double, kChains> sum{};
+    for (int64_t start = 0; start < c; start += kBlock) {
+      const int64_t stop = std::min(start + kBlock, c);
+      for (int row = 0; row < chains; ++row) block_start[row][static_cast<size_t>(start / kBlock)] = sum[row];
+      for (int64_t j = start; j < stop; ++j) {
+        for (int row = 0; row < chains; ++row) sum[row] += probs[(first + row) * c + j];
+      }
+    }
+    for (int row = 0; row < chains; ++row) {
+      out[first + row] = pick(probs + (first + row) * c, c, block_start[row], sum[row], draws[first + row]);
+    }
+  }
+}
+
 at::Tensor inverse_cdf_cpu(const at::Tensor& probs, const std::vector<float>& draws) {
   const at::Tensor p = probs.contiguous();
   const int64_t b = p.size(0);
@@ -43,28 +64,12 @@ at::Tensor inverse_cdf_cpu(const at::Tensor& probs, const std::vector<float>& dr
   at::Tensor pos = at::empty({b, 1}, at::TensorOptions().dtype(at::kLong));
   const float* data = p.const_data_ptr<float>();
   int64_t* out = pos.data_ptr<int64_t>();
+  // Rows in groups of kChains, the groups split over the threads.
   const int64_t groups = (b + kChains - 1) / kChains;
   at::parallel_for(0, groups, 1, [&](int64_t begin, int64_t end) {
-    std::array<std::vector<double>, kChains> block_start;
-    for (std::vector<double>& starts : block_start) starts.resize(static_cast<size_t>((c + kBlock - 1) / kBlock));
-    for (int64_t group = begin; group < end; ++group) {
-      const int64_t first = group * kChains;
-      const int rows = static_cast<int>(std::min<int64_t>(kChains, b - first));
-      // Each row's sum is added in candidate order (the contract); the rows' chains are independent, so the CPU
-      // overlaps them.
-      std::array<double, kChains> sum{};
-      for (int64_t start = 0; start < c; start += kBlock) {
-        const int64_t stop = std::min(start + kBlock, c);
-        for (int row = 0; row < rows; ++row) block_start[row][static_cast<size_t>(start / kBlock)] = sum[row];
-        for (int64_t j = start; j < stop; ++j) {
-          for (int row = 0; row < rows; ++row) sum[row] += data[(first + row) * c + j];
-        }
-      }
-      for (int row = 0; row < rows; ++row) {
-        out[first + row] =
-            pick(data + (first + row) * c, c, block_start[row], sum[row], draws[static_cast<size_t>(first + row)]);
-      }
-    }
+    const int64_t first = begin * kChains;
+    const int64_t rows = std::min(end * kChains, b) - first;
+    inverse_cdf_rows(data + first * c, rows, c, draws.data() + first, out + first);
   });
   return pos;
 }

@@ -21,4 +21,9 @@ namespace spct::models {
 // REQUIRES: probs is a CPU float32 [B, C] tensor with C >= 1, draws.size() == B, each draw in [0, 1).
 at::Tensor inverse_cdf_cpu(const at::Tensor& probs, const std::vector<float>& draws);
 
+// The same on the calling thread for `rows` contiguous rows of C float32 probabilities at `probs`: out[i] is row
+// i's candidate for draws[i]. For callers that split the rows over threads themselves
+// (models/temperature_sampling_cpu.h). REQUIRES: C >= 1, rows >= 0, each draw in [0, 1).
+void inverse_cdf_rows(const float* probs, int64_t rows, int64_t c, const float* draws, int64_t* out);
+
 }  // namespace spct::models

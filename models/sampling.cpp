@@ -22,6 +22,7 @@
 #include "core/error.h"
 #include "models/greedy_cpu.h"
 #include "models/inverse_cdf_cpu.h"
+#include "models/temperature_sampling_cpu.h"
 
 namespace spct::models {
 namespace {
@@ -68,8 +69,18 @@ SampledTokens sample_next(const at::Tensor& logits, const SamplingParams& params
     out.logprobs = std::move(pick.logprobs);
     return out;
   }
+  const int64_t b = logits.size(0);
+  std::vector<float> draws;  // one uniform per row for sampling; greedy takes none
+  if (params.temperature > 0) {
+    draws.resize(static_cast<size_t>(b));
+    for (int64_t i = 0; i < b; ++i)
+      draws[static_cast<size_t>(i)] = static_cast<float>(uniform(generators[static_cast<size_t>(i)]));
+  }
+  if (temperature_sampling_cpu_applies(logits, params)) {
+    // Unfiltered sampling on the CPU: the formula below, a few rows at a time (models/temperature_sampling_cpu.h).
+    return temperature_sampling_cpu(logits, params, draws);
+  }
   const at::Tensor x = logits.to(at::kFloat);
-  const int64_t b = x.size(0);
   const int64_t v = x.size(1);
   if (params.temperature == 0) {
     // max's indices: the first maximum of each row, as argmax's, in half its time at a 150k vocabulary.
@@ -106,9 +117,6 @@ SampledTokens sample_next(const at::Tensor& logits, const SamplingParams& params
   // values), else in a fresh one.
   at::Tensor probs = scratch.defined() && !indices.defined() ? scratch : at::empty_like(filtered);
   at::exp_out(probs, filtered);
-  std::vector<float> draws(static_cast<size_t>(b));
-  for (int64_t i = 0; i < b; ++i)
-    draws[static_cast<size_t>(i)] = static_cast<float>(uniform(generators[static_cast<size_t>(i)]));
   at::Tensor pos;
   if (probs.is_cpu()) {
     pos = inverse_cdf_cpu(probs, draws);

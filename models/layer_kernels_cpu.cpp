@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <type_traits>
 
 #include "models/vector_math_cpu.h"
@@ -61,9 +62,11 @@ bool float_or_bfloat16(const at::Tensor& t) {
   return t.scalar_type() == at::kFloat || t.scalar_type() == at::kBFloat16;
 }
 
+// Whether all of `tensors` are defined CPU tensors of one dtype, float32 or bfloat16, in generation.
 bool generation_on_cpu(std::initializer_list<const at::Tensor*> tensors) {
-  if (!c10::InferenceMode::is_enabled()) return false;
-  const at::ScalarType dtype = (*tensors.begin())->scalar_type();
+  const at::Tensor& first = **tensors.begin();
+  if (!c10::InferenceMode::is_enabled() || !first.defined()) return false;
+  const at::ScalarType dtype = first.scalar_type();
   return std::all_of(tensors.begin(), tensors.end(), [dtype](const at::Tensor* t) {
     return t->defined() && t->is_cpu() && t->scalar_type() == dtype && float_or_bfloat16(*t);
   });

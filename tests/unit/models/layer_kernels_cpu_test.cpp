@@ -180,6 +180,8 @@ TEST_CASE("the layer loops take generation's CPU float32 and bfloat16 tensors on
   CHECK_FALSE(rms_norm_cpu_applies(x, w.to(at::kBFloat16)));  // mixed dtypes
   CHECK_FALSE(rms_norm_cpu_applies(x.transpose(0, 1), w));    // not contiguous
   CHECK_FALSE(rms_norm_cpu_applies(x, at::ones({7})));
+  CHECK_FALSE(rms_norm_cpu_applies(at::Tensor(), w));
+  CHECK_FALSE(rms_norm_cpu_applies(x, at::Tensor()));
   CHECK(apply_rope_cpu_applies(heads, cos, sin));
   CHECK_FALSE(apply_rope_cpu_applies(heads.narrow(-1, 0, 7), cos.narrow(-1, 0, 7), sin.narrow(-1, 0, 7)));  // odd D
   CHECK_FALSE(apply_rope_cpu_applies(heads, cos.expand({2, 4, 3, 8}), sin.expand({2, 4, 3, 8})));

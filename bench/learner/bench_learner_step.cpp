@@ -28,6 +28,7 @@
 
 #include "core/config/config.h"
 #include "learner/grpo_learner.h"
+#include "orchestrator/run/keep_freed_memory.h"
 #include "models/model_config.h"
 
 namespace {
@@ -67,6 +68,8 @@ spct::learner::LearnerBatch make_batch(const Shape& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As spct's processes run (orchestrator/main.cpp): freed tensors are reused, not page-faulted in afresh each step.
+  spct::run::keep_freed_memory();
   const std::string name = argc > 1 ? argv[1] : "";
   const int threads = argc > 2 ? std::atoi(argv[2]) : 1;
   const int steps = argc > 3 ? std::atoi(argv[3]) : 5;

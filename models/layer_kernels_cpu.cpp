@@ -136,16 +136,14 @@ template <typename T>
 }
 
 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void rms_norm_rows_float(const float* x,
-                                                                                      const float* weight, float* y,
-                                                                                      int64_t rows, int64_t n,
-                                                                                      float eps) {
+                                                                                             const float* weight,
+                                                                                             float* y, int64_t rows,
+                                                                                             int64_t n, float eps) {
   for (int64_t i = 0; i < rows; ++i) rms_norm_row(x + i * n, weight, y + i * n, n, eps);
 }
 
-__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void rms_norm_rows_bfloat16(const uint16_t* x,
-                                                                                         const uint16_t* weight,
-                                                                                         uint16_t* y, int64_t rows,
-                                                                                         int64_t n, float eps) {
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void rms_norm_rows_bfloat16(
+    const uint16_t* x, const uint16_t* weight, uint16_t* y, int64_t rows, int64_t n, float eps) {
   for (int64_t i = 0; i < rows; ++i) rms_norm_row(x + i * n, weight, y + i * n, n, eps);
 }
 
@@ -189,8 +187,8 @@ struct RopeLayout {
 };
 
 template <typename T>
-[[gnu::always_inline]] inline void rope_rows(const T* x, const T* cos, const T* sin, T* y, int64_t begin, int64_t end, int64_t d,
-               const RopeLayout& l) {
+[[gnu::always_inline]] inline void rope_rows(const T* x, const T* cos, const T* sin, T* y, int64_t begin, int64_t end,
+                                             int64_t d, const RopeLayout& l) {
   for (int64_t r = begin; r < end; ++r) {
     const int64_t t = r % l.steps;
     const int64_t h = (r / l.steps) % l.heads;
@@ -200,18 +198,15 @@ template <typename T>
   }
 }
 
-__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void rope_rows_float(const float* x, const float* cos,
-                                                                                  const float* sin, float* y,
-                                                                                  int64_t begin, int64_t end, int64_t d,
-                                                                                  const RopeLayout& l) {
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void rope_rows_float(
+    const float* x, const float* cos, const float* sin, float* y, int64_t begin, int64_t end, int64_t d,
+    const RopeLayout& l) {
   rope_rows(x, cos, sin, y, begin, end, d, l);
 }
 
-__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void rope_rows_bfloat16(const uint16_t* x,
-                                                                                     const uint16_t* cos,
-                                                                                     const uint16_t* sin, uint16_t* y,
-                                                                                     int64_t begin, int64_t end,
-                                                                                     int64_t d, const RopeLayout& l) {
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void rope_rows_bfloat16(
+    const uint16_t* x, const uint16_t* cos, const uint16_t* sin, uint16_t* y, int64_t begin, int64_t end, int64_t d,
+    const RopeLayout& l) {
   rope_rows(x, cos, sin, y, begin, end, d, l);
 }
 
@@ -260,11 +255,9 @@ __attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void silu_mu
   for (int64_t i = 0; i < rows; ++i) silu_mul_row(gate + i * gate_stride, up + i * up_stride, y + i * n, n);
 }
 
-__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void silu_mul_rows_bfloat16(const uint16_t* gate,
-                                                                                         const uint16_t* up,
-                                                                                         uint16_t* y, int64_t rows,
-                                                                                         int64_t n, int64_t gate_stride,
-                                                                                         int64_t up_stride) {
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void silu_mul_rows_bfloat16(
+    const uint16_t* gate, const uint16_t* up, uint16_t* y, int64_t rows, int64_t n, int64_t gate_stride,
+    int64_t up_stride) {
   for (int64_t i = 0; i < rows; ++i) silu_mul_row(gate + i * gate_stride, up + i * up_stride, y + i * n, n);
 }
 

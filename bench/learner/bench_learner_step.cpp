@@ -28,8 +28,8 @@
 
 #include "core/config/config.h"
 #include "learner/grpo_learner.h"
-#include "orchestrator/run/keep_freed_memory.h"
 #include "models/model_config.h"
+#include "orchestrator/run/keep_freed_memory.h"
 
 namespace {
 

@@ -24,19 +24,11 @@
 #include <string>
 #include <vector>
 
+#include "bench/support/median.h"
 #include "models/layer_kernels_cpu.h"
 #include "models/layers.h"
 #include "models/model_config.h"
 #include "orchestrator/run/keep_freed_memory.h"
-
-namespace {
-
-double median_us(std::vector<double> s) {
-  std::sort(s.begin(), s.end());
-  return s[s.size() / 2] * 1e6;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   const auto arg = [&](int i, int64_t fallback) { return argc > i ? std::atoll(argv[i]) : fallback; };
@@ -112,7 +104,7 @@ int main(int argc, char** argv) {
       }
     }
     for (size_t s = 0; s < steps.size(); ++s) {
-      const double f = median_us(fused[s]), a = median_us(aten[s]);
+      const double f = spct::bench::median(fused[s]) * 1e6, a = spct::bench::median(aten[s]) * 1e6;
       std::printf("  %-9s %-18s generation %8.1f   ATen %8.1f   %5.2fx\n", dtype == at::kFloat ? "float32" : "bfloat16",
                   steps[s].first.c_str(), f, a, a / f);
     }

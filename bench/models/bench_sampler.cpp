@@ -27,16 +27,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/support/median.h"
 #include "models/sampling.h"
-
-namespace {
-
-double median_ms(std::vector<double> s) {
-  std::sort(s.begin(), s.end());
-  return s[s.size() / 2] * 1e3;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   const int64_t batch = argc > 1 ? std::atoll(argv[1]) : 64;
@@ -87,7 +79,7 @@ int main(int argc, char** argv) {
     }
     for (size_t b = 0; b < bodies.size(); ++b) {
       std::printf("  %-9s %-24s %8.2f\n", dtype == at::kFloat ? "float32" : "bfloat16", bodies[b].first.c_str(),
-                  median_ms(seconds[b]));
+                  spct::bench::median(seconds[b]) * 1e3);
     }
   }
   return 0;

@@ -118,7 +118,7 @@ template <typename T>
   for (int64_t j = 0; j < n; j += kLanes) {
 #pragma GCC unroll 2
     for (int k = 0; k < kVectors; ++k) {
-      const int64_t at = j + kWidth * k;
+      const int64_t at = j + int64_t{kWidth} * k;
       const int64_t count = std::min<int64_t>(kWidth, n - at);
       const Floats v = count == kWidth ? load(x + at) : count > 0 ? load_partial(x + at, count) : Floats{};
       sum[k] += v * v;

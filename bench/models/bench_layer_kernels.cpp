@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench/support/median.h"
@@ -60,8 +61,11 @@ int main(int argc, char** argv) {
     const at::Tensor qkv = at::randn({rows, 1, (heads + 2) * head_dim}).to(dtype);
     const at::Tensor q = qkv.narrow(-1, 0, heads * head_dim).view({rows, 1, heads, head_dim}).transpose(1, 2);
     const at::Tensor positions = at::arange(rows, at::TensorOptions().dtype(at::kLong)).view({rows, 1}) + 100;
-    const auto [cos, sin] =
+    // Plain tensors, not structured bindings: the lambdas below capture them.
+    const std::pair<at::Tensor, at::Tensor> tables =
         spct::models::rope_tables(spct::models::rope_inverse_frequencies(config, at::kCPU), positions, dtype);
+    const at::Tensor& cos = tables.first;
+    const at::Tensor& sin = tables.second;
     const at::Tensor gate_up = at::randn({rows, 1, 2 * intermediate}).to(dtype);
     const at::Tensor gate = gate_up.narrow(-1, 0, intermediate);
     const at::Tensor up = gate_up.narrow(-1, intermediate, intermediate);

@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "models/layers.h"
 #include "models/model_config.h"
@@ -90,7 +91,10 @@ TEST_CASE("generation's rotary embedding has ATen's bits, on the transposed view
         const at::Tensor q =
             stacked.narrow(-1, 0, heads * head_dim).view({batch, steps, heads, head_dim}).transpose(1, 2);
         const at::Tensor positions = at::randint(0, 5000, {batch, steps}, at::TensorOptions().dtype(at::kLong));
-        const auto [cos, sin] = rope_tables(inverse_frequencies, positions, dtype);
+        // Plain tensors, not structured bindings: the lambda below captures them.
+        const std::pair<at::Tensor, at::Tensor> tables = rope_tables(inverse_frequencies, positions, dtype);
+        const at::Tensor& cos = tables.first;
+        const at::Tensor& sin = tables.second;
         {
           const c10::InferenceMode guard;
           REQUIRE(apply_rope_cpu_applies(q, cos, sin));

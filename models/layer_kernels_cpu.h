@@ -17,7 +17,7 @@
 // - silu(gate) * up: exp by a polynomial within 2 float32 roundings (models/vector_math_cpu.h), so float32 within
 //   a few roundings of ATen's silu, bfloat16 at most one step apart; silu(gate) is rounded to the dtype before the
 //   product, as ATen's two operations round. Below a gate of -87 the exponential is taken at -87, so silu is
-//   x e^-87 there (|silu| < 1e-33 for gates down to -1e5) where ATen's is smaller still.
+//   x e^-87 there (|silu| <= 1.7e-38 |x|) where ATen's is smaller still.
 #pragma once
 
 #include <ATen/core/Tensor.h>

@@ -326,6 +326,34 @@ TEST_CASE("the CPU sampler picks the plain formula's candidate across empty bloc
   at::set_num_threads(1);
 }
 
+TEST_CASE("row-group sampling on bfloat16 logits picks the plain formula's tokens and leaves the logits alone") {
+  // The row groups (models/temperature_sampling_cpu.h) widen bfloat16 logits into a float32 copy that becomes the
+  // probabilities at temperature 1; on float32 logits at temperature 1 that buffer must be a fresh one instead.
+  at::manual_seed(41);
+  const at::Tensor float_logits = at::randn({13, 3001}, at::TensorOptions().dtype(at::kFloat)) * 3;
+  const at::Tensor bf16_logits = float_logits.to(at::kBFloat16);
+  for (const int threads : {1, 2}) {
+    at::set_num_threads(threads);
+    for (const double temperature : {1.0, 0.7}) {
+      INFO(threads << " threads, temperature " << temperature);
+      SamplingParams p;
+      p.temperature = temperature;
+      std::vector<at::Generator> gens;
+      for (uint64_t i = 0; i < 13; ++i) gens.push_back(at::make_generator<at::CPUGeneratorImpl>(300 + i));
+      const SampledTokens got = sample_next(bf16_logits, p, gens);
+      const SampledTokens want = reference_sample(bf16_logits.to(at::kFloat), p, 300);
+      CHECK(at::equal(got.tokens, want.tokens));
+      CHECK(at::equal(got.sampling_logprobs, want.sampling_logprobs));
+      CHECK(at::allclose(got.logprobs, want.logprobs, /*rtol=*/1e-5, /*atol=*/1e-5));
+      const at::Tensor before = float_logits.clone();
+      for (uint64_t i = 0; i < 13; ++i) gens[i] = at::make_generator<at::CPUGeneratorImpl>(300 + i);
+      sample_next(float_logits, p, gens);
+      CHECK(at::equal(float_logits, before));
+    }
+  }
+  at::set_num_threads(1);
+}
+
 TEST_CASE("bad sampling parameters and prompts are rejected") {
   const Transformer m(tiny_config(Family::kQwen2), 1);
   SamplingParams params;
